@@ -1,0 +1,1 @@
+//! The lab: the world the atmmcm driver core lives in when no NIC is present.

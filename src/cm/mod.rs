@@ -1,0 +1,1 @@
+//! The CoNDIS call-manager face: address family, SAP, call and party objects.

@@ -1,0 +1,1 @@
+//! MiniportCoSendNetBufferLists → per-VC ring → NIC; transmit completion; receive → indication.

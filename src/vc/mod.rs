@@ -1,0 +1,1 @@
+//! VCs: the generational table and the per-VC rundown word.

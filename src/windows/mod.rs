@@ -1,0 +1,1 @@
+//! cfg(windows) only: DriverEntry, FFI, trampolines, NBL/SG adaptors, locks, timers.
