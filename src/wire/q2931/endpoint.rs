@@ -27,7 +27,11 @@ impl EndpointRef {
 
     /// A locally defined integer reference.
     pub const fn new(value: u16, flag: bool) -> Self {
-        EndpointRef { kind: 0, value, flag }
+        EndpointRef {
+            kind: 0,
+            value,
+            flag,
+        }
     }
 }
 

@@ -44,7 +44,12 @@ pub struct ParseError {
 
 impl ParseError {
     pub(crate) const fn new(kind: ParseErrorKind) -> Self {
-        ParseError { kind, call_ref: None, message: None, instruction: None }
+        ParseError {
+            kind,
+            call_ref: None,
+            message: None,
+            instruction: None,
+        }
     }
 
     /// True when Q.2931 says to ignore the message silently (no readable header).

@@ -60,8 +60,6 @@ pub struct Message<'a> {
     pub unrecognized: Option<UnknownIe>,
 }
 
-
-
 /// What [`Message`]'s IE walk calls for each present IE: (identifier, instruction, body).
 type IeVisitor<'f, 'a> = dyn FnMut(u8, IeInstruction, &dyn IeBody<'a>) -> Result<(), Error> + 'f;
 
@@ -216,7 +214,10 @@ impl<'a> Message<'a> {
             other if id::SKIPPED.contains(&other) => {}
             other => {
                 if self.unrecognized.is_none() {
-                    self.unrecognized = Some(UnknownIe { id: other, instruction });
+                    self.unrecognized = Some(UnknownIe {
+                        id: other,
+                        instruction,
+                    });
                 }
             }
         }
@@ -263,10 +264,7 @@ impl<'a> Message<'a> {
     /// content tables (call state, cause ×2, AAL, traffic descriptor, bearer capability, BHLI,
     /// BLLI, called, calling, connection identifier, QoS, restart indicator, endpoint reference,
     /// endpoint state, user-user), then the unrecognised IE, if any, with empty contents.
-    fn each_ie(
-        &self,
-        f: &mut IeVisitor<'_, 'a>,
-    ) -> Result<(), Error> {
+    fn each_ie(&self, f: &mut IeVisitor<'_, 'a>) -> Result<(), Error> {
         let itu = IeInstruction::ITU_T;
         if let Some(s) = self.call_state {
             f(id::CALL_STATE, itu, &CallState(s))?;

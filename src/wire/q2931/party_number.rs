@@ -53,12 +53,16 @@ impl PartyNumber {
 
     /// An international E.164 number from IA5 digits; errors unless 1..=15 ASCII digits.
     pub fn e164(digits: &[u8]) -> Result<Self, Error> {
-        if digits.is_empty() || digits.len() > MAX_E164_DIGITS || !digits.iter().all(u8::is_ascii_digit)
+        if digits.is_empty()
+            || digits.len() > MAX_E164_DIGITS
+            || !digits.iter().all(u8::is_ascii_digit)
         {
             return Err(Error);
         }
         let mut addr = [0u8; NSAP_LEN];
-        addr.get_mut(..digits.len()).ok_or(Error)?.copy_from_slice(digits);
+        addr.get_mut(..digits.len())
+            .ok_or(Error)?
+            .copy_from_slice(digits);
         Ok(PartyNumber {
             type_of_number: TON_INTERNATIONAL,
             plan: PLAN_E164,
@@ -101,7 +105,9 @@ impl<'a> IeBody<'a> for PartyNumber {
             return Err(InvalidIe);
         }
         let mut buf = [0u8; NSAP_LEN];
-        buf.get_mut(..addr.len()).ok_or(InvalidIe)?.copy_from_slice(addr);
+        buf.get_mut(..addr.len())
+            .ok_or(InvalidIe)?
+            .copy_from_slice(addr);
         Ok(PartyNumber {
             type_of_number: (o5 >> 4) & 0x07,
             plan,
