@@ -15,7 +15,7 @@ use super::user_user::UserUser;
 use crate::wire::Error;
 
 /// A Q.2931 message. IEs not listed here that Q.2931 / UNI 4.0 define are skipped silently
-/// ([`id::SKIPPED`]); a repeated IE keeps its first occurrence (Q.2931 5.6.8.? "repeated
+/// ([`id::SKIPPED`]); a repeated IE keeps its first occurrence (Q.2931 5.6.8, "repeated
 /// information elements": only the first is handled), except Cause, which may appear twice.
 /// Only the first BLLI is kept (UNI 3.1 allows three with a repeat indicator).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
