@@ -130,7 +130,9 @@ fn to_event(ind: Indication<'_>) -> SaalEvent<'_> {
         // AA-RELEASE.ind: AAL-RELEASE.ind.
         Indication::ReleaseIndication(cause) => SaalEvent::Released { cause },
         // AA-RELEASE.conf: AAL-RELEASE.conf.
-        Indication::ReleaseConfirm => SaalEvent::Released { cause: ReleaseCause::Requested },
+        Indication::ReleaseConfirm => SaalEvent::Released {
+            cause: ReleaseCause::Requested,
+        },
         // AA-DATA.ind: AAL-DATA.ind.
         Indication::Data(d) => SaalEvent::Data(d),
     }
@@ -139,7 +141,9 @@ fn to_event(ind: Indication<'_>) -> SaalEvent<'_> {
 impl Saal {
     /// Builds the entity, allocating its buffers (about `2 × window × 4 KiB`).
     pub fn new(cfg: SaalConfig) -> Result<Self, AllocError> {
-        Ok(Saal { sscop: Sscop::new(cfg)? })
+        Ok(Saal {
+            sscop: Sscop::new(cfg)?,
+        })
     }
 
     /// AAL-ESTABLISH.request: sends BGN (no-op when already up or connecting).
@@ -166,7 +170,11 @@ impl Saal {
         if self.sscop.state() == State::OutgoingDisconnectionPending {
             return Err(SendError::Releasing);
         }
-        if self.sscop.send_data(now, msg, tx) { Ok(()) } else { Err(SendError::QueueFull) }
+        if self.sscop.send_data(now, msg, tx) {
+            Ok(())
+        } else {
+            Err(SendError::QueueFull)
+        }
     }
 
     /// A received SSCOP PDU (one AAL5 SDU from VC 0/5). Never panics on any input.
@@ -177,7 +185,8 @@ impl Saal {
         tx: &mut impl FnMut(&[u8]),
         up: &mut impl FnMut(SaalEvent<'_>),
     ) {
-        self.sscop.receive(now, pdu, tx, &mut |ind| up(to_event(ind)));
+        self.sscop
+            .receive(now, pdu, tx, &mut |ind| up(to_event(ind)));
     }
 
     /// Runs the timers due by `now`.

@@ -167,7 +167,9 @@ impl Sscop {
         let cap = to_usize(window);
         let scratch_len = MAX_MESSAGE + 8;
         let mut scratch = Vec::new();
-        scratch.try_reserve_exact(scratch_len).map_err(|_| AllocError)?;
+        scratch
+            .try_reserve_exact(scratch_len)
+            .map_err(|_| AllocError)?;
         scratch.resize(scratch_len, 0);
         let list_len = MAX_STAT * 4 + 12;
         let mut list = Vec::new();
@@ -218,7 +220,10 @@ impl Sscop {
 
     /// The earliest running timer's deadline.
     pub fn next_deadline(&self) -> Option<Duration> {
-        [self.cc_at, self.nr_at, self.poll_at.map(|(_, at)| at)].into_iter().flatten().min()
+        [self.cc_at, self.nr_at, self.poll_at.map(|(_, at)| at)]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     // ----- sending -----
@@ -236,12 +241,22 @@ impl Sscop {
     }
 
     fn send_bgn<T: FnMut(&[u8])>(&mut self, tx: &mut T) {
-        let pdu = PduRepr::Bgn { n_sq: self.vt_sq, n_mr: self.vr_mr, uu: &[] };
+        let pdu = PduRepr::Bgn {
+            n_sq: self.vt_sq,
+            n_mr: self.vr_mr,
+            uu: &[],
+        };
         self.send(pdu, tx);
     }
 
     fn send_bgak<T: FnMut(&[u8])>(&mut self, tx: &mut T) {
-        self.send(PduRepr::Bgak { n_mr: self.vr_mr, uu: &[] }, tx);
+        self.send(
+            PduRepr::Bgak {
+                n_mr: self.vr_mr,
+                uu: &[],
+            },
+            tx,
+        );
     }
 
     fn send_end<T: FnMut(&[u8])>(&mut self, source: bool, tx: &mut T) {
@@ -250,17 +265,33 @@ impl Sscop {
     }
 
     fn send_er<T: FnMut(&[u8])>(&mut self, tx: &mut T) {
-        self.send(PduRepr::Er { n_sq: self.vt_sq, n_mr: self.vr_mr }, tx);
+        self.send(
+            PduRepr::Er {
+                n_sq: self.vt_sq,
+                n_mr: self.vr_mr,
+            },
+            tx,
+        );
     }
 
     fn send_poll<T: FnMut(&[u8])>(&mut self, tx: &mut T) {
         self.vt_ps = seq_add(self.vt_ps, 1);
-        self.send(PduRepr::Poll { n_ps: self.vt_ps, n_s: self.vt_s }, tx);
+        self.send(
+            PduRepr::Poll {
+                n_ps: self.vt_ps,
+                n_s: self.vt_s,
+            },
+            tx,
+        );
         self.vt_pd = 0;
     }
 
     fn send_ustat<T: FnMut(&[u8])>(&mut self, from: u32, to: u32, tx: &mut T) {
-        let pdu = PduRepr::Ustat { n_mr: self.vr_mr, n_r: self.vr_r, list2: [from, to] };
+        let pdu = PduRepr::Ustat {
+            n_mr: self.vr_mr,
+            n_r: self.vr_r,
+            list2: [from, to],
+        };
         self.send(pdu, tx);
     }
 
@@ -359,7 +390,7 @@ impl Sscop {
     }
 
     /// Enters Idle after a release, telling the SSCF.
-    fn to_idle<U: FnMut(Indication<'_>)>(&mut self, ind: Indication<'_>, up: &mut U) {
+    fn enter_idle<U: FnMut(Indication<'_>)>(&mut self, ind: Indication<'_>, up: &mut U) {
         self.stop_all_timers();
         self.release_buffers();
         self.state = State::Idle;
@@ -449,7 +480,7 @@ impl Sscop {
     pub fn link_lost<U: FnMut(Indication<'_>)>(&mut self, up: &mut U) {
         match self.state {
             State::Idle => {}
-            _ => self.to_idle(Indication::ReleaseIndication(ReleaseCause::LinkLost), up),
+            _ => self.enter_idle(Indication::ReleaseIndication(ReleaseCause::LinkLost), up),
         }
     }
 
@@ -575,7 +606,12 @@ impl Sscop {
             }
         }
         let list = self.list.get(..count * 4).unwrap_or(&[]);
-        let pdu = PduRepr::Stat { n_ps, n_mr: self.vr_mr, n_r: self.vr_r, list };
+        let pdu = PduRepr::Stat {
+            n_ps,
+            n_mr: self.vr_mr,
+            n_r: self.vr_r,
+            list,
+        };
         Self::emit(&mut self.scratch, pdu, tx);
     }
 
@@ -669,7 +705,10 @@ impl Sscop {
             return;
         }
         self.ack_up_to(n_r);
-        let (a, b) = (to_usize(l1.saturating_sub(r)), to_usize(l2.saturating_sub(r)));
+        let (a, b) = (
+            to_usize(l1.saturating_sub(r)),
+            to_usize(l2.saturating_sub(r)),
+        );
         for k in a..b {
             if let Some(m) = self.txq.meta_mut(k)
                 && !m.acked
@@ -734,7 +773,7 @@ impl Sscop {
             }
             // 2, BGREJ: → 1, AA-RELEASE.indication.
             (S::OutgoingConnectionPending, P::Bgrej { .. }) => {
-                self.to_idle(I::ReleaseIndication(ReleaseCause::Rejected), up);
+                self.enter_idle(I::ReleaseIndication(ReleaseCause::Rejected), up);
             }
             // 2, BGN (collision): a repeat of the last one is ignored; else BGAK, → 10 confirmed.
             (S::OutgoingConnectionPending, P::Bgn { n_sq, n_mr, .. }) => {
@@ -750,16 +789,16 @@ impl Sscop {
             // 4 Outgoing Disconnection Pending, END (collision): ENDAK, → 1, AA-RELEASE.confirm.
             (S::OutgoingDisconnectionPending, P::End { .. }) => {
                 self.send(P::Endak, tx);
-                self.to_idle(I::ReleaseConfirm, up);
+                self.enter_idle(I::ReleaseConfirm, up);
             }
             // 4, ENDAK / BGREJ: → 1, AA-RELEASE.confirm.
             (S::OutgoingDisconnectionPending, P::Endak | P::Bgrej { .. }) => {
-                self.to_idle(I::ReleaseConfirm, up);
+                self.enter_idle(I::ReleaseConfirm, up);
             }
             // 4, BGN (new, not a repeat): release confirmed, then → 3 → 10 with BGAK.
             (S::OutgoingDisconnectionPending, P::Bgn { n_sq, n_mr, .. }) => {
                 if n_sq != self.vr_sq {
-                    self.to_idle(I::ReleaseConfirm, up);
+                    self.enter_idle(I::ReleaseConfirm, up);
                     self.accept_begin(now, n_sq, n_mr, tx);
                     up(I::EstablishIndication);
                 }
@@ -795,21 +834,21 @@ impl Sscop {
             // 7, END: ENDAK, → 1, AA-RELEASE.indication with the peer's source.
             (S::OutgoingRecoveryPending, P::End { source, .. }) => {
                 self.send(P::Endak, tx);
-                self.to_idle(I::ReleaseIndication(end_cause(source)), up);
+                self.enter_idle(I::ReleaseIndication(end_cause(source)), up);
             }
             // 7, ENDAK (MAA-ERROR F): → 1, AA-RELEASE.indication.
             (S::OutgoingRecoveryPending, P::Endak) => {
-                self.to_idle(I::ReleaseIndication(ReleaseCause::ProtocolError), up);
+                self.enter_idle(I::ReleaseIndication(ReleaseCause::ProtocolError), up);
             }
             // 7, BGREJ (MAA-ERROR D): END (S=1), → 1, AA-RELEASE.indication.
             (S::OutgoingRecoveryPending, P::Bgrej { .. }) => {
                 self.send_end(true, tx);
-                self.to_idle(I::ReleaseIndication(ReleaseCause::ProtocolError), up);
+                self.enter_idle(I::ReleaseIndication(ReleaseCause::ProtocolError), up);
             }
             // 7, BGN (not a repeat): the peer restarted: release, then → 3 → 10 with BGAK.
             (S::OutgoingRecoveryPending, P::Bgn { n_sq, n_mr, .. }) => {
                 if n_sq != self.vr_sq {
-                    self.to_idle(I::ReleaseIndication(ReleaseCause::PeerRestart), up);
+                    self.enter_idle(I::ReleaseIndication(ReleaseCause::PeerRestart), up);
                     self.accept_begin(now, n_sq, n_mr, tx);
                     up(I::EstablishIndication);
                 }
@@ -820,7 +859,15 @@ impl Sscop {
             // 10 Data Transfer Ready, SD / POLL / STAT / USTAT: data transfer proper.
             (S::DataTransferReady, P::Sd { n_s, data }) => self.ready_sd(n_s, data, tx, up),
             (S::DataTransferReady, P::Poll { n_ps, n_s }) => self.ready_poll(n_ps, n_s, tx),
-            (S::DataTransferReady, P::Stat { n_ps, n_mr, n_r, list }) => {
+            (
+                S::DataTransferReady,
+                P::Stat {
+                    n_ps,
+                    n_mr,
+                    n_r,
+                    list,
+                },
+            ) => {
                 self.ready_stat(now, n_ps, n_mr, n_r, list, tx);
             }
             (S::DataTransferReady, P::Ustat { n_mr, n_r, list2 }) => {
@@ -829,16 +876,16 @@ impl Sscop {
             // 10, END: ENDAK, → 1, AA-RELEASE.indication (S bit tells who released).
             (S::DataTransferReady, P::End { source, .. }) => {
                 self.send(P::Endak, tx);
-                self.to_idle(I::ReleaseIndication(end_cause(source)), up);
+                self.enter_idle(I::ReleaseIndication(end_cause(source)), up);
             }
             // 10, ENDAK (MAA-ERROR F): → 1, AA-RELEASE.indication.
             (S::DataTransferReady, P::Endak) => {
-                self.to_idle(I::ReleaseIndication(ReleaseCause::ProtocolError), up);
+                self.enter_idle(I::ReleaseIndication(ReleaseCause::ProtocolError), up);
             }
             // 10, BGREJ (MAA-ERROR D): END (S=1), → 1, AA-RELEASE.indication.
             (S::DataTransferReady, P::Bgrej { .. }) => {
                 self.send_end(true, tx);
-                self.to_idle(I::ReleaseIndication(ReleaseCause::ProtocolError), up);
+                self.enter_idle(I::ReleaseIndication(ReleaseCause::ProtocolError), up);
             }
             // 10, BGN: a repeat means our BGAK was lost: BGAK again. A new one: the peer
             // restarted the link: AA-RELEASE.ind, then → 3 → 10 with BGAK, AA-ESTABLISH.ind.
@@ -846,7 +893,7 @@ impl Sscop {
                 if n_sq == self.vr_sq {
                     self.send_bgak(tx);
                 } else {
-                    self.to_idle(I::ReleaseIndication(ReleaseCause::PeerRestart), up);
+                    self.enter_idle(I::ReleaseIndication(ReleaseCause::PeerRestart), up);
                     self.accept_begin(now, n_sq, n_mr, tx);
                     up(I::EstablishIndication);
                 }
@@ -934,7 +981,7 @@ impl Sscop {
                 if self.vt_cc >= self.cfg.max_cc {
                     self.send_end(true, tx);
                     let cause = ReleaseCause::ConnectionTimeout;
-                    self.to_idle(Indication::ReleaseIndication(cause), up);
+                    self.enter_idle(Indication::ReleaseIndication(cause), up);
                 } else {
                     self.vt_cc = self.vt_cc.saturating_add(1);
                     self.send_bgn(tx);
@@ -944,7 +991,7 @@ impl Sscop {
             // 4, Timer_CC: repeat END up to MaxCC, then → 1, AA-RELEASE.confirm.
             (S::OutgoingDisconnectionPending, Timer::Cc) => {
                 if self.vt_cc >= self.cfg.max_cc {
-                    self.to_idle(Indication::ReleaseConfirm, up);
+                    self.enter_idle(Indication::ReleaseConfirm, up);
                 } else {
                     self.vt_cc = self.vt_cc.saturating_add(1);
                     self.send_end(self.end_source, tx);
@@ -956,7 +1003,7 @@ impl Sscop {
                 if self.vt_cc >= self.cfg.max_cc {
                     self.send_end(true, tx);
                     let cause = ReleaseCause::ConnectionTimeout;
-                    self.to_idle(Indication::ReleaseIndication(cause), up);
+                    self.enter_idle(Indication::ReleaseIndication(cause), up);
                 } else {
                     self.vt_cc = self.vt_cc.saturating_add(1);
                     self.send_er(tx);
@@ -977,7 +1024,7 @@ impl Sscop {
             // 10, Timer_NO-RESPONSE (MAA-ERROR P): END (S=1), → 1, AA-RELEASE.indication.
             (S::DataTransferReady, Timer::NoResponse) => {
                 self.send_end(true, tx);
-                self.to_idle(Indication::ReleaseIndication(ReleaseCause::NoResponse), up);
+                self.enter_idle(Indication::ReleaseIndication(ReleaseCause::NoResponse), up);
             }
             // A timer that has no meaning in this state (cannot stay armed across the state
             // changes above, but a stale one is simply stopped).
@@ -990,5 +1037,9 @@ impl Sscop {
 
 /// The release cause an END's S bit stands for.
 fn end_cause(source: bool) -> ReleaseCause {
-    if source { ReleaseCause::PeerSscop } else { ReleaseCause::PeerUser }
+    if source {
+        ReleaseCause::PeerSscop
+    } else {
+        ReleaseCause::PeerUser
+    }
 }

@@ -178,12 +178,14 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// The 24-bit field of the last word (N(MR), N(S) or N(R) by type).
     pub fn last_seq(&self) -> u32 {
-        self.word_from_end(field::LAST_WORD).map_or(0, |w| w & SEQ_MASK)
+        self.word_from_end(field::LAST_WORD)
+            .map_or(0, |w| w & SEQ_MASK)
     }
 
     /// The 24-bit field of the second-last word (N(PS) in POLL, N(MR) in STAT/USTAT).
     pub fn second_seq(&self) -> Option<u32> {
-        self.word_from_end(field::SECOND_LAST_WORD).map(|w| w & SEQ_MASK)
+        self.word_from_end(field::SECOND_LAST_WORD)
+            .map(|w| w & SEQ_MASK)
     }
 
     /// The 8-bit N(SQ) of BGN, RS and ER (low octet of the second-last word).
@@ -225,9 +227,18 @@ pub enum PduRepr<'a> {
     /// POLL: N(PS), N(S).
     Poll { n_ps: u32, n_s: u32 },
     /// STAT: N(PS), N(MR), N(R), list = raw 4-octet entries (see [`list_entries`]).
-    Stat { n_ps: u32, n_mr: u32, n_r: u32, list: &'a [u8] },
+    Stat {
+        n_ps: u32,
+        n_mr: u32,
+        n_r: u32,
+        list: &'a [u8],
+    },
     /// USTAT: N(MR), N(R), the two list elements.
-    Ustat { n_mr: u32, n_r: u32, list2: [u32; 2] },
+    Ustat {
+        n_mr: u32,
+        n_r: u32,
+        list2: [u32; 2],
+    },
     /// UD: data.
     Ud { data: &'a [u8] },
     /// MD: data.
@@ -322,7 +333,11 @@ impl<'a> PduRepr<'a> {
             }
             pdu_type::STAT => {
                 let list = bytes
-                    .get(..len.checked_sub(field::THIRD_LAST_WORD).ok_or(Error::Truncated)?)
+                    .get(
+                        ..len
+                            .checked_sub(field::THIRD_LAST_WORD)
+                            .ok_or(Error::Truncated)?,
+                    )
                     .ok_or(Error::Truncated)?;
                 let n_ps = p
                     .word_from_end(field::THIRD_LAST_WORD)
@@ -403,14 +418,22 @@ impl<'a> PduRepr<'a> {
     /// Octets [`emit`](Self::emit) writes.
     pub fn buffer_len(&self) -> usize {
         let (var, trailer) = self.parts();
-        let pad = if self.is_padded() { pad_for(var.len()) } else { 0 };
+        let pad = if self.is_padded() {
+            pad_for(var.len())
+        } else {
+            0
+        };
         var.len().saturating_add(pad).saturating_add(trailer)
     }
 
     /// Writes the PDU at the start of `buf`; returns the number of octets written.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
         let (var, trailer) = self.parts();
-        let pad = if self.is_padded() { pad_for(var.len()) } else { 0 };
+        let pad = if self.is_padded() {
+            pad_for(var.len())
+        } else {
+            0
+        };
         if !self.is_padded() && var.len() % 4 != 0 {
             return Err(Error::BadList);
         }
@@ -423,10 +446,10 @@ impl<'a> PduRepr<'a> {
             | PduRepr::Erak { n_mr } => n_mr <= SEQ_MASK,
             PduRepr::Sd { n_s, .. } => n_s <= SEQ_MASK,
             PduRepr::Poll { n_ps, n_s } => (n_ps | n_s) <= SEQ_MASK,
-            PduRepr::Stat { n_ps, n_mr, n_r, .. } => (n_ps | n_mr | n_r) <= SEQ_MASK,
-            PduRepr::Ustat { n_mr, n_r, list2 } => {
-                (n_mr | n_r | list2[0] | list2[1]) <= SEQ_MASK
-            }
+            PduRepr::Stat {
+                n_ps, n_mr, n_r, ..
+            } => (n_ps | n_mr | n_r) <= SEQ_MASK,
+            PduRepr::Ustat { n_mr, n_r, list2 } => (n_mr | n_r | list2[0] | list2[1]) <= SEQ_MASK,
             _ => true,
         };
         if !seqs_ok {
@@ -472,7 +495,9 @@ impl<'a> PduRepr<'a> {
                 words[0] = n_ps;
                 last = n_s;
             }
-            PduRepr::Stat { n_ps, n_mr, n_r, .. } => {
+            PduRepr::Stat {
+                n_ps, n_mr, n_r, ..
+            } => {
                 words[0] = n_ps;
                 words[1] = n_mr;
                 last = n_r;
@@ -516,12 +541,20 @@ mod tests {
     fn every_pdu_type_round_trips() {
         let list = [0, 0, 0, 5, 0, 0, 0, 9];
         for uu in [&b""[..], b"a", b"ab", b"abc", b"abcd", b"abcde"] {
-            round_trip(PduRepr::Bgn { n_sq: 7, n_mr: 0x123456, uu });
+            round_trip(PduRepr::Bgn {
+                n_sq: 7,
+                n_mr: 0x123456,
+                uu,
+            });
             round_trip(PduRepr::Bgak { n_mr: 64, uu });
             round_trip(PduRepr::Bgrej { uu });
             round_trip(PduRepr::End { source: true, uu });
             round_trip(PduRepr::End { source: false, uu });
-            round_trip(PduRepr::Rs { n_sq: 255, n_mr: SEQ_MASK, uu });
+            round_trip(PduRepr::Rs {
+                n_sq: 255,
+                n_mr: SEQ_MASK,
+                uu,
+            });
             round_trip(PduRepr::Sd { n_s: 3, data: uu });
             round_trip(PduRepr::Ud { data: uu });
             round_trip(PduRepr::Md { data: uu });
@@ -531,46 +564,89 @@ mod tests {
         round_trip(PduRepr::Er { n_sq: 2, n_mr: 3 });
         round_trip(PduRepr::Erak { n_mr: 4 });
         round_trip(PduRepr::Poll { n_ps: 10, n_s: 11 });
-        round_trip(PduRepr::Stat { n_ps: 1, n_mr: 2, n_r: 3, list: &[] });
-        round_trip(PduRepr::Stat { n_ps: 1, n_mr: 2, n_r: 3, list: &list });
-        round_trip(PduRepr::Ustat { n_mr: 80, n_r: 5, list2: [6, 9] });
+        round_trip(PduRepr::Stat {
+            n_ps: 1,
+            n_mr: 2,
+            n_r: 3,
+            list: &[],
+        });
+        round_trip(PduRepr::Stat {
+            n_ps: 1,
+            n_mr: 2,
+            n_r: 3,
+            list: &list,
+        });
+        round_trip(PduRepr::Ustat {
+            n_mr: 80,
+            n_r: 5,
+            list2: [6, 9],
+        });
     }
 
     #[test]
     fn sd_layout_matches_q2110_trailer() {
         // 5 octets of data: 3 pad octets, PL=3 in the top bits, type SD, N(S)=0x010203.
-        let buf = round_trip(PduRepr::Sd { n_s: 0x010203, data: b"hello" });
-        assert_eq!(buf, [b'h', b'e', b'l', b'l', b'o', 0, 0, 0, 0xc8, 0x01, 0x02, 0x03]);
+        let buf = round_trip(PduRepr::Sd {
+            n_s: 0x010203,
+            data: b"hello",
+        });
+        assert_eq!(
+            buf,
+            [
+                b'h', b'e', b'l', b'l', b'o', 0, 0, 0, 0xc8, 0x01, 0x02, 0x03
+            ]
+        );
     }
 
     #[test]
     fn bgn_layout_puts_n_sq_in_low_octet_and_n_mr_last() {
-        let buf = round_trip(PduRepr::Bgn { n_sq: 0x42, n_mr: 0x000040, uu: &[] });
+        let buf = round_trip(PduRepr::Bgn {
+            n_sq: 0x42,
+            n_mr: 0x000040,
+            uu: &[],
+        });
         assert_eq!(buf, [0, 0, 0, 0x42, 0x01, 0x00, 0x00, 0x40]);
     }
 
     #[test]
     fn end_source_bit_is_0x10() {
-        let buf = round_trip(PduRepr::End { source: true, uu: &[] });
+        let buf = round_trip(PduRepr::End {
+            source: true,
+            uu: &[],
+        });
         assert_eq!(buf, [0, 0, 0, 0, 0x13, 0, 0, 0]);
     }
 
     #[test]
     fn stat_layout_is_list_then_nps_nmr_nr() {
         let list = [0, 0, 0, 1, 0, 0, 0, 2];
-        let buf = round_trip(PduRepr::Stat { n_ps: 3, n_mr: 4, n_r: 5, list: &list });
+        let buf = round_trip(PduRepr::Stat {
+            n_ps: 3,
+            n_mr: 4,
+            n_r: 5,
+            list: &list,
+        });
         assert_eq!(
             buf,
-            [0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0x0b, 0, 0, 5]
+            [
+                0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0x0b, 0, 0, 5
+            ]
         );
         assert_eq!(list_entries(&list).collect::<Vec<_>>(), [1, 2]);
     }
 
     #[test]
     fn poll_and_ustat_layouts() {
-        let buf = round_trip(PduRepr::Poll { n_ps: 0x0a0b0c, n_s: 0x010203 });
+        let buf = round_trip(PduRepr::Poll {
+            n_ps: 0x0a0b0c,
+            n_s: 0x010203,
+        });
         assert_eq!(buf, [0, 0x0a, 0x0b, 0x0c, 0x0a, 0x01, 0x02, 0x03]);
-        let buf = round_trip(PduRepr::Ustat { n_mr: 9, n_r: 1, list2: [2, 4] });
+        let buf = round_trip(PduRepr::Ustat {
+            n_mr: 9,
+            n_r: 1,
+            list2: [2, 4],
+        });
         assert_eq!(buf, [0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 9, 0x0c, 0, 0, 1]);
     }
 
@@ -592,24 +668,64 @@ mod tests {
         // SD of one word claiming 3 pad octets.
         assert_eq!(PduRepr::parse(&[0xc8, 0, 0, 0]), Err(Error::BadPad));
         // BGN of two words claiming pad (no UU at all).
-        assert_eq!(PduRepr::parse(&[0, 0, 0, 0, 0x41, 0, 0, 0]), Err(Error::BadPad));
+        assert_eq!(
+            PduRepr::parse(&[0, 0, 0, 0, 0x41, 0, 0, 0]),
+            Err(Error::BadPad)
+        );
         // Fixed-size PDUs one word too long / short.
-        for ty in [pdu_type::ENDAK, pdu_type::RSAK, pdu_type::ER, pdu_type::ERAK, pdu_type::POLL] {
-            assert_eq!(PduRepr::parse(&[0, 0, 0, 0, 0, 0, 0, 0, ty, 0, 0, 0]), Err(Error::BadLength));
+        for ty in [
+            pdu_type::ENDAK,
+            pdu_type::RSAK,
+            pdu_type::ER,
+            pdu_type::ERAK,
+            pdu_type::POLL,
+        ] {
+            assert_eq!(
+                PduRepr::parse(&[0, 0, 0, 0, 0, 0, 0, 0, ty, 0, 0, 0]),
+                Err(Error::BadLength)
+            );
             assert_eq!(PduRepr::parse(&[ty, 0, 0, 0]), Err(Error::Truncated));
         }
-        assert_eq!(PduRepr::parse(&[0, 0, 0, 0, 0x0c, 0, 0, 0]), Err(Error::Truncated));
-        assert_eq!(PduRepr::parse(&[0; 16].iter().copied().chain([0x0c, 0, 0, 0]).collect::<Vec<_>>()), Err(Error::BadLength));
+        assert_eq!(
+            PduRepr::parse(&[0, 0, 0, 0, 0x0c, 0, 0, 0]),
+            Err(Error::Truncated)
+        );
+        assert_eq!(
+            PduRepr::parse(
+                &[0; 16]
+                    .iter()
+                    .copied()
+                    .chain([0x0c, 0, 0, 0])
+                    .collect::<Vec<_>>()
+            ),
+            Err(Error::BadLength)
+        );
         // STAT shorter than its 12-octet trailer.
-        assert_eq!(PduRepr::parse(&[0, 0, 0, 0, 0x0b, 0, 0, 0]), Err(Error::Truncated));
+        assert_eq!(
+            PduRepr::parse(&[0, 0, 0, 0, 0x0b, 0, 0, 0]),
+            Err(Error::Truncated)
+        );
     }
 
     #[test]
     fn emit_rejects_bad_input() {
         let mut buf = [0u8; 64];
-        assert_eq!(PduRepr::Sd { n_s: SEQ_MASK + 1, data: &[] }.emit(&mut buf), Err(Error::FieldOverflow));
         assert_eq!(
-            PduRepr::Stat { n_ps: 0, n_mr: 0, n_r: 0, list: &[1, 2, 3] }.emit(&mut buf),
+            PduRepr::Sd {
+                n_s: SEQ_MASK + 1,
+                data: &[]
+            }
+            .emit(&mut buf),
+            Err(Error::FieldOverflow)
+        );
+        assert_eq!(
+            PduRepr::Stat {
+                n_ps: 0,
+                n_mr: 0,
+                n_r: 0,
+                list: &[1, 2, 3]
+            }
+            .emit(&mut buf),
             Err(Error::BadList)
         );
         let mut small = [0u8; 7];
@@ -622,19 +738,42 @@ mod tests {
     fn truncation_and_corruption_sweep_never_panics() {
         let list = [0, 0, 0, 5, 0, 0, 0, 9, 0, 0, 0, 11];
         let samples = [
-            PduRepr::Bgn { n_sq: 7, n_mr: 0x123456, uu: b"xyz" },
+            PduRepr::Bgn {
+                n_sq: 7,
+                n_mr: 0x123456,
+                uu: b"xyz",
+            },
             PduRepr::Bgak { n_mr: 64, uu: b"q" },
             PduRepr::Bgrej { uu: b"" },
-            PduRepr::End { source: true, uu: b"abcde" },
+            PduRepr::End {
+                source: true,
+                uu: b"abcde",
+            },
             PduRepr::Endak,
-            PduRepr::Rs { n_sq: 1, n_mr: 2, uu: b"rs" },
+            PduRepr::Rs {
+                n_sq: 1,
+                n_mr: 2,
+                uu: b"rs",
+            },
             PduRepr::Rsak { n_mr: 1 },
             PduRepr::Er { n_sq: 2, n_mr: 3 },
             PduRepr::Erak { n_mr: 4 },
-            PduRepr::Sd { n_s: 3, data: b"some signalling message" },
+            PduRepr::Sd {
+                n_s: 3,
+                data: b"some signalling message",
+            },
             PduRepr::Poll { n_ps: 10, n_s: 11 },
-            PduRepr::Stat { n_ps: 1, n_mr: 2, n_r: 3, list: &list },
-            PduRepr::Ustat { n_mr: 80, n_r: 5, list2: [6, 9] },
+            PduRepr::Stat {
+                n_ps: 1,
+                n_mr: 2,
+                n_r: 3,
+                list: &list,
+            },
+            PduRepr::Ustat {
+                n_mr: 80,
+                n_r: 5,
+                list2: [6, 9],
+            },
             PduRepr::Ud { data: b"ud" },
             PduRepr::Md { data: b"mdmdm" },
         ];
