@@ -22,9 +22,11 @@
 //!   rule), so a peer that restarted with a fresh N(SQ) is never rejected forever.
 //! - Unassured data (UD, MD) is dropped: SSCF-UNI's user, Q.2931, sends only assured data.
 //! - UU fields received are ignored and none are sent.
-//! - A POLL whose N(S) lies outside [VR(R), VR(MR)] is answered with a STAT but moves nothing
-//!   (a stale POLL overtaken by SDs looks the same); a STAT or USTAT with an impossible N(PS),
-//!   N(R) or list starts recovery (ER, state 7), as Q.2110 does.
+//! - A POLL whose N(S) lies below VR(H) or beyond VR(MR) is answered with a STAT but moves
+//!   nothing, and an SD already held is dropped and counted; Q.2110 starts recovery for both
+//!   (MAA-ERROR Q), but on a reordering path both are harmless. A STAT or USTAT with an
+//!   impossible N(PS), N(R) or list does start recovery (ER, state 7), as Q.2110 says; list
+//!   ranges already acknowledged are skipped rather than treated as errors.
 //! - An SD longer than [`MAX_MESSAGE`](super::MAX_MESSAGE) is dropped as if lost.
 //! - STAT lists are cut to [`MAX_STAT`] elements (an even number, so whole gaps); an odd trailing
 //!   element in a received STAT is ignored.
@@ -497,6 +499,12 @@ impl Sscop {
                 self.send_sd(sent, tx);
                 self.vt_s = seq_add(self.vt_s, 1);
             } else {
+                if sent < self.txq.len() && self.poll_kind() == Some(PollTimer::Idle) {
+                    // Data waits on a closed window of a quiet link: ask for the window now.
+                    self.start_nr(now);
+                    self.send_poll(tx);
+                    self.start_poll(now, PollTimer::Poll);
+                }
                 break;
             }
             self.after_sd(now, tx);
@@ -687,7 +695,8 @@ impl Sscop {
         }
     }
 
-    /// USTAT: validate, acknowledge, queue [L1, L2) for retransmission.
+    /// USTAT: validate (VT(A) ≤ N(R) ≤ L1 < L2 < VT(S)), acknowledge, queue [L1, L2) for
+    /// retransmission.
     fn ready_ustat<T: FnMut(&[u8])>(
         &mut self,
         now: Duration,
@@ -700,7 +709,7 @@ impl Sscop {
         let r = seq_off(n_r, self.vt_a);
         let l1 = seq_off(list2[0], self.vt_a);
         let l2 = seq_off(list2[1], self.vt_a);
-        if !(r <= l1 && l1 < l2 && l2 <= sent) {
+        if !(r <= l1 && l1 < l2 && l2 < sent) {
             self.start_recovery(now, tx);
             return;
         }
@@ -840,9 +849,8 @@ impl Sscop {
             (S::OutgoingRecoveryPending, P::Endak) => {
                 self.enter_idle(I::ReleaseIndication(ReleaseCause::ProtocolError), up);
             }
-            // 7, BGREJ (MAA-ERROR D): END (S=1), → 1, AA-RELEASE.indication.
+            // 7, BGREJ (MAA-ERROR D): → 1, AA-RELEASE.indication.
             (S::OutgoingRecoveryPending, P::Bgrej { .. }) => {
-                self.send_end(true, tx);
                 self.enter_idle(I::ReleaseIndication(ReleaseCause::ProtocolError), up);
             }
             // 7, BGN (not a repeat): the peer restarted: release, then → 3 → 10 with BGAK.
@@ -882,15 +890,15 @@ impl Sscop {
             (S::DataTransferReady, P::Endak) => {
                 self.enter_idle(I::ReleaseIndication(ReleaseCause::ProtocolError), up);
             }
-            // 10, BGREJ (MAA-ERROR D): END (S=1), → 1, AA-RELEASE.indication.
+            // 10, BGREJ (MAA-ERROR D): → 1, AA-RELEASE.indication.
             (S::DataTransferReady, P::Bgrej { .. }) => {
-                self.send_end(true, tx);
                 self.enter_idle(I::ReleaseIndication(ReleaseCause::ProtocolError), up);
             }
-            // 10, BGN: a repeat means our BGAK was lost: BGAK again. A new one: the peer
+            // 10, BGN: a repeat means our BGAK was lost: BGAK again (NO-RESPONSE restarted). A new one: the peer
             // restarted the link: AA-RELEASE.ind, then → 3 → 10 with BGAK, AA-ESTABLISH.ind.
             (S::DataTransferReady, P::Bgn { n_sq, n_mr, .. }) => {
                 if n_sq == self.vr_sq {
+                    self.start_nr(now);
                     self.send_bgak(tx);
                 } else {
                     self.enter_idle(I::ReleaseIndication(ReleaseCause::PeerRestart), up);
@@ -901,6 +909,7 @@ impl Sscop {
             // 10, RS: a repeat → RSAK again; a new one → 6 → 10 (AA-RESYNC.ind answered).
             (S::DataTransferReady, P::Rs { n_sq, n_mr, .. }) => {
                 if n_sq == self.vr_sq {
+                    self.start_nr(now);
                     self.send(P::Rsak { n_mr: self.vr_mr }, tx);
                 } else {
                     self.accept_resync(now, n_sq, n_mr, tx);
@@ -910,6 +919,7 @@ impl Sscop {
             // 10, ER: a repeat → ERAK again; a new one → 9 → 10 (AA-RECOVER.ind answered).
             (S::DataTransferReady, P::Er { n_sq, n_mr }) => {
                 if n_sq == self.vr_sq {
+                    self.start_nr(now);
                     self.send(P::Erak { n_mr: self.vr_mr }, tx);
                 } else {
                     self.accept_recovery(now, n_sq, n_mr, tx);
@@ -1015,11 +1025,11 @@ impl Sscop {
                 self.send_poll(tx);
                 self.set_poll_timer(now);
             }
-            // 10, Timer_IDLE: POLL, back to active polling under NO-RESPONSE.
+            // 10, Timer_IDLE: POLL, back to polling under NO-RESPONSE.
             (S::DataTransferReady, Timer::Poll(PollTimer::Idle)) => {
-                self.send_poll(tx);
                 self.start_nr(now);
-                self.start_poll(now, PollTimer::Poll);
+                self.send_poll(tx);
+                self.set_poll_timer(now);
             }
             // 10, Timer_NO-RESPONSE (MAA-ERROR P): END (S=1), → 1, AA-RELEASE.indication.
             (S::DataTransferReady, Timer::NoResponse) => {

@@ -4,8 +4,8 @@ use super::*;
 use crate::wire::sscop::{PduRepr, pdu_type};
 use core::cell::Cell;
 use std::boxed::Box;
-use std::rc::Rc;
 use std::collections::VecDeque;
+use std::rc::Rc;
 use std::vec;
 use std::vec::Vec;
 
@@ -402,7 +402,10 @@ fn lost_stat_and_poll_pdus_do_not_lose_data() {
         Fate::Deliver
     });
     n.exchange(300);
-    assert!(dropped.get() > 10, "the harness must actually lose POLLs and STATs");
+    assert!(
+        dropped.get() > 10,
+        "the harness must actually lose POLLs and STATs"
+    );
     assert_eq!(n.a.events, [Ev::Established], "{:?}", n.a.saal.counters());
     assert_eq!(n.b.events, [Ev::Established], "{:?}", n.b.saal.counters());
     assert_eq!(n.b.data, expected(b'a', 300));
@@ -413,20 +416,34 @@ fn lost_stat_and_poll_pdus_do_not_lose_data() {
 #[test]
 fn silent_peer_releases_on_no_response() {
     let mut n = Net::established();
-    n.fate = Box::new(|dir, _| if dir == Dir::BtoA { Fate::Drop } else { Fate::Deliver });
+    n.fate = Box::new(|dir, _| {
+        if dir == Dir::BtoA {
+            Fate::Drop
+        } else {
+            Fate::Deliver
+        }
+    });
     n.send(Dir::AtoB, b"x").unwrap();
     // Timer_NO-RESPONSE (7 s) started with data transfer at t = 0; no STAT ever restarts it.
     n.run_until(Duration::from_millis(6990));
     assert!(n.a.saal.is_established(), "not before Timer_NO-RESPONSE");
     n.run_until(Duration::from_millis(7010));
-    assert_eq!(n.a.events.last(), Some(&Ev::Released(ReleaseCause::NoResponse)));
+    assert_eq!(
+        n.a.events.last(),
+        Some(&Ev::Released(ReleaseCause::NoResponse))
+    );
     assert!(!n.a.saal.is_established());
-    assert!(n.a.sent_of(pdu_type::POLL) >= 8, "POLLs went out every 750 ms meanwhile");
+    assert!(
+        n.a.sent_of(pdu_type::POLL) >= 8,
+        "POLLs went out every 750 ms meanwhile"
+    );
     n.run_for(Duration::from_secs(1));
     // B (whose POLLs go unanswered too) is down as well, by its own timer or by A's END (S=1).
     assert!(matches!(
         n.b.events.last(),
-        Some(Ev::Released(ReleaseCause::NoResponse | ReleaseCause::PeerSscop))
+        Some(Ev::Released(
+            ReleaseCause::NoResponse | ReleaseCause::PeerSscop
+        ))
     ));
     assert_eq!(n.a.saal.next_deadline(), None, "no timer left running");
 }
@@ -971,4 +988,66 @@ fn new_reports_allocation_sizes_by_window() {
     // Window 0 is clamped to 1: one message fits, the second waits.
     n.send(Dir::AtoB, b"1").unwrap();
     assert_eq!(n.send(Dir::AtoB, b"2"), Err(SendError::QueueFull));
+}
+
+#[test]
+fn sender_never_exceeds_the_peers_window() {
+    let cfg = SaalConfig {
+        window: 4,
+        ..SaalConfig::default()
+    };
+    let mut n = Net::with(cfg);
+    n.establish_a();
+    n.run_for(10 * MS);
+    // B's acknowledgements are lost, so N(MR) stays at 4: only N(S) 0..=3 may go out.
+    n.fate = Box::new(|dir, _| {
+        if dir == Dir::BtoA {
+            Fate::Drop
+        } else {
+            Fate::Deliver
+        }
+    });
+    for i in 0..4 {
+        n.send(Dir::AtoB, &msg(b'a', i)).unwrap();
+    }
+    assert_eq!(n.send(Dir::AtoB, b"fifth"), Err(SendError::QueueFull));
+    n.run_for(Duration::from_secs(2));
+    let max_ns = n.a.sent.iter().filter_map(|p| sd_ns(p)).max();
+    assert_eq!(max_ns, Some(3));
+    // Acknowledgements flow again: the rest follows, in order.
+    n.fate = Box::new(|_, _| Fate::Deliver);
+    n.exchange(0);
+    for i in 4..12 {
+        while n.send(Dir::AtoB, &msg(b'a', i)).is_err() {
+            n.run_for(100 * MS);
+        }
+    }
+    n.run_for(Duration::from_secs(3));
+    assert_eq!(n.b.data, expected(b'a', 12));
+    assert!(n.a.sent.iter().filter_map(|p| sd_ns(p)).max() >= Some(11));
+}
+
+#[test]
+fn a_burst_of_max_pd_sds_carries_a_poll() {
+    let mut n = Net::established();
+    n.fate = Box::new(|_, _| Fate::Drop);
+    let before = n.a.sent.len();
+    for i in 0..30 {
+        n.send(Dir::AtoB, &msg(b'a', i)).unwrap();
+    }
+    // No time passed: the only POLL is the one MaxPD (25) forces, right after the 25th SD.
+    let burst: Vec<u8> = n.a.sent[before..].iter().map(|p| pdu_ty(p)).collect();
+    assert_eq!(burst.len(), 31);
+    assert_eq!(burst.iter().filter(|&&t| t == pdu_type::POLL).count(), 1);
+    assert_eq!(burst[25], pdu_type::POLL);
+}
+
+#[test]
+fn link_lost_in_idle_reports_nothing() {
+    let mut n = Net::new();
+    let Side {
+        saal, events, data, ..
+    } = &mut n.a;
+    saal.link_lost(&mut |e| record(events, data, e));
+    assert!(n.a.events.is_empty());
 }
