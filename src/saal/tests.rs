@@ -61,12 +61,15 @@ enum Fate {
     Delay,
 }
 
+/// Decides what the wire does with each PDU.
+type FateFn = Box<dyn FnMut(Dir, &[u8]) -> Fate>;
+
 /// A's and B's PDUs pass through `fate`, which sees the direction and the PDU.
 struct Net {
     a: Side,
     b: Side,
     now: Duration,
-    fate: Box<dyn FnMut(Dir, &[u8]) -> Fate>,
+    fate: FateFn,
     delayed: usize,
 }
 
@@ -368,7 +371,7 @@ fn reordered_sd_pdus_are_delivered_in_order() {
     n.fate = Box::new(move |dir, p| {
         if dir == Dir::AtoB && sd_ns(p).is_some() {
             k += 1;
-            if k % 3 == 0 {
+            if k.is_multiple_of(3) {
                 return Fate::Delay;
             }
         }
