@@ -801,3 +801,128 @@ mod tests {
         assert!(parsed > 0, "the sweep must exercise the success path too");
     }
 }
+
+/// Wireshark as a third opinion: writes every PDU type into a SunATM (linktype 123) pcap on VC
+/// 0/5 and checks tshark's decoding of type, sequence fields and pad length. Needs `tshark`.
+#[cfg(test)]
+mod tshark {
+    use super::*;
+    use std::process::Command;
+    use std::string::String;
+    use std::vec::Vec;
+    use std::{format, fs, vec};
+
+    fn pcap(pdus: &[Vec<u8>]) -> Vec<u8> {
+        let mut f = Vec::new();
+        f.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        f.extend_from_slice(&2u16.to_le_bytes());
+        f.extend_from_slice(&4u16.to_le_bytes());
+        for w in [0u32, 0, 65535, 123] {
+            f.extend_from_slice(&w.to_le_bytes());
+        }
+        for (i, p) in pdus.iter().enumerate() {
+            let len = (p.len() + 4) as u32;
+            for w in [i as u32, 0, len, len] {
+                f.extend_from_slice(&w.to_le_bytes());
+            }
+            f.extend_from_slice(&[0x86, 0, 0, 5]);
+            f.extend_from_slice(p);
+        }
+        f
+    }
+
+    #[test]
+    #[ignore = "needs tshark"]
+    fn tshark_decodes_emitted_pdus() {
+        // A Q.2931 RELEASE (signalling.md §1, checked there with tshark) as SD payload.
+        let release = [
+            0x09, 0x03, 0x00, 0x00, 0x01, 0x4d, 0x80, 0x00, 0x06, 0x08, 0x80, 0x00, 0x02, 0x80,
+            0x90,
+        ];
+        let list = [0, 0, 0, 4, 0, 0, 0, 6];
+        let reprs = [
+            PduRepr::Bgn {
+                n_sq: 1,
+                n_mr: 64,
+                uu: &[],
+            },
+            PduRepr::Bgak { n_mr: 65, uu: &[] },
+            PduRepr::Sd {
+                n_s: 7,
+                data: &release,
+            },
+            PduRepr::Poll { n_ps: 3, n_s: 8 },
+            PduRepr::Stat {
+                n_ps: 3,
+                n_mr: 70,
+                n_r: 4,
+                list: &list,
+            },
+            PduRepr::Ustat {
+                n_mr: 71,
+                n_r: 4,
+                list2: [4, 6],
+            },
+            PduRepr::End {
+                source: true,
+                uu: &[],
+            },
+            PduRepr::Endak,
+        ];
+        let pdus: Vec<Vec<u8>> = reprs
+            .iter()
+            .map(|r| {
+                let mut b = vec![0u8; r.buffer_len()];
+                r.emit(&mut b).unwrap();
+                b
+            })
+            .collect();
+        let path = std::env::temp_dir().join(format!("atmmcm-sscop-{}.pcap", std::process::id()));
+        fs::write(&path, pcap(&pdus)).unwrap();
+        let out = Command::new("tshark")
+            .arg("-r")
+            .arg(&path)
+            .args(["-T", "fields", "-E", "separator=;"])
+            .args([
+                "-e",
+                "sscop.type",
+                "-e",
+                "sscop.s",
+                "-e",
+                "sscop.mr",
+                "-e",
+                "sscop.ps",
+            ])
+            .args([
+                "-e",
+                "sscop.r",
+                "-e",
+                "sscop.pad_length",
+                "-e",
+                "q2931.message_type",
+            ])
+            .output()
+            .expect("run tshark");
+        let _ = fs::remove_file(&path);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines.len(),
+            reprs.len(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // type; N(S); N(MR); N(PS); N(R); PL; Q.2931 message type inside the SD.
+        let want = [
+            "0x01;;64;;;0;",
+            "0x02;;65;;;0;",
+            "0x08;7;;;;1;0x4d",
+            "0x0a;8;;3;;;",
+            "0x0b;;70;3;4;;",
+            "0x0c;;71;;4;;",
+            "0x03;;;;;0;",
+            "0x04;;;;;;",
+        ];
+        assert_eq!(lines, want);
+    }
+}
