@@ -129,7 +129,8 @@ impl<N: Ndis, D: Device> Env<N> for Adapter<N, D> {
 
     fn send_message(&self, saal: &mut crate::saal::Link, msg: &[u8]) {
         let now = self.ndis.now();
-        saal.send(now, msg, &mut |pdu: &[u8]| self.sig_transmit(pdu));
+        // A full queue or a link being released loses the message; Q.2931 timers recover.
+        let _ = saal.send(now, msg, &mut |pdu: &[u8]| self.sig_transmit(pdu));
     }
 
     fn open_connection(&self, params: &ConnParams) -> Result<ConnId, NdisStatus> {
@@ -208,7 +209,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
     pub fn initialize(ndis: N, device: D, config: Config) -> Result<Self, NdisStatus> {
         let slots = config.max_vcs.clamp(1, Token::MAX_SLOTS);
         let ring = config.ring_size.max(2).next_power_of_two();
-        let saal = crate::saal::Link::new(&config).map_err(|_| NdisStatus::RESOURCES)?;
+        let saal = crate::saal::Link::new(crate::saal::SaalConfig::default()).map_err(|_| NdisStatus::RESOURCES)?;
         let control = Control::new(&config, saal).map_err(|_| NdisStatus::RESOURCES)?;
         let dpc = DpcState::new(slots, INFLIGHT_PER_VC, MAX_FRAME).map_err(|_| NdisStatus::RESOURCES)?;
         let mut paths = Vec::new();

@@ -21,7 +21,7 @@
 pub mod aal5;
 pub mod cell;
 pub mod q2931;
-// `pub mod sscop;` goes here (src/wire/sscop.rs is owned by the SSCOP helper).
+pub mod sscop;
 
 /// The generic wire error: a buffer was too short for the operation, or a value does not fit
 /// its field. Formats whose receivers must tell failures apart have their own small enums
