@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::PortId;
 use super::codec::ie::Ie;
 use super::codec::q2931::Message;
-use super::PortId;
 
 /// Network-side call states (Q.2931 §2.2; the numeric value is the Call State IE coding).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -238,6 +238,8 @@ pub(crate) struct Call {
     pub ignoring_release: bool,
     /// The network terminates the data of this call (records / injects).
     pub terminated: bool,
+    /// Traffic-related IEs of the SETUP that created the call (reused for leaf SETUPs).
+    pub setup_ies: Vec<Ie>,
 }
 
 impl Call {
@@ -257,6 +259,7 @@ impl Call {
             conn_id_sent: false,
             ignoring_release: false,
             terminated: false,
+            setup_ies: Vec::new(),
         }
     }
 }

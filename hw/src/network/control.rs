@@ -3,9 +3,11 @@
 use std::time::Duration;
 
 use super::call::{Answer, Call, CallState, Key, Leg, Party, PartyState, Timer};
-use super::codec::ie::{self, id, Aal5, Bearer, Body, ConnectionId, EndpointRef, Ie, PartyNumber, Traffic};
-use super::codec::q2931::{cause, location, mt, CallRef, Message};
-use super::{CallRef as CallRefValue, Network, PendingRestart, PortId, OfferParams, SIG_VPI};
+use super::codec::ie::{
+    self, Aal5, Bearer, Body, ConnectionId, EndpointRef, Ie, PartyNumber, Traffic, id,
+};
+use super::codec::q2931::{CallRef, Message, cause, location, mt};
+use super::{CallRef as CallRefValue, Network, OfferParams, PendingRestart, PortId, SIG_VPI};
 
 /// Cause #41, temporary failure (calls cleared by RESTART).
 const TEMPORARY_FAILURE: u8 = 41;
@@ -14,8 +16,24 @@ const NO_VCI_AVAILABLE: u8 = 45;
 
 /// IEs of a user's SETUP that the network passes on to the called user.
 const FORWARDED_SETUP_IES: &[u8] = &[
-    id::AAL, id::TRAFFIC, id::BEARER, id::QOS, id::BHLI, id::BLLI, id::CALLED, id::CALLED_SUB,
-    id::CALLING, id::CALLING_SUB, id::USER_USER, 0x42, 0x81, 0x82, 0x84, 0xe4, 0xeb, 0xec,
+    id::AAL,
+    id::TRAFFIC,
+    id::BEARER,
+    id::QOS,
+    id::BHLI,
+    id::BLLI,
+    id::CALLED,
+    id::CALLED_SUB,
+    id::CALLING,
+    id::CALLING_SUB,
+    id::USER_USER,
+    0x42,
+    0x81,
+    0x82,
+    0x84,
+    0xe4,
+    0xeb,
+    0xec,
 ];
 
 /// What to do with a message after looking at its IEs (Q.2931 §5.6.8).
@@ -30,7 +48,10 @@ enum Verdict {
 
 /// The message call reference the network uses for a call `key`.
 fn out_ref(key: Key) -> CallRef {
-    CallRef { flag: !key.0, value: key.1 }
+    CallRef {
+        flag: !key.0,
+        value: key.1,
+    }
 }
 
 fn net_cause(value: u8, diag: &[u8]) -> Ie {
@@ -82,7 +103,11 @@ fn check_ies(msg: &Message) -> Verdict {
             _ => note(&mut report),
         }
     }
-    if discard { Verdict::Discard(report) } else { Verdict::Proceed(report) }
+    if discard {
+        Verdict::Discard(report)
+    } else {
+        Verdict::Proceed(report)
+    }
 }
 
 impl Network {
@@ -100,7 +125,11 @@ impl Network {
         let p = self.ports.get_mut(port)?;
         for _ in 0..=u16::MAX {
             let v = p.next_vci;
-            p.next_vci = if v == u16::MAX { super::FIRST_SVC_VCI } else { v + 1 };
+            p.next_vci = if v == u16::MAX {
+                super::FIRST_SVC_VCI
+            } else {
+                v + 1
+            };
             if v >= super::FIRST_SVC_VCI && p.used_vcs.insert((SIG_VPI, v)) {
                 return Some(v);
             }
@@ -109,10 +138,16 @@ impl Network {
     }
 
     fn alloc_cref(&mut self, port: PortId) -> u32 {
-        let Some(p) = self.ports.get_mut(port) else { return 0 };
+        let Some(p) = self.ports.get_mut(port) else {
+            return 0;
+        };
         loop {
             let v = p.next_cref;
-            p.next_cref = if v >= 0x7f_ffff { super::NETWORK_CREF_BASE } else { v + 1 };
+            p.next_cref = if v >= 0x7f_ffff {
+                super::NETWORK_CREF_BASE
+            } else {
+                v + 1
+            };
             if !p.calls.contains_key(&(true, v)) {
                 return v;
             }
@@ -121,7 +156,9 @@ impl Network {
 
     fn find_key(&self, port: PortId, value: u32) -> Option<Key> {
         let p = self.ports.get(port)?;
-        [(true, value), (false, value)].into_iter().find(|k| p.calls.contains_key(k))
+        [(true, value), (false, value)]
+            .into_iter()
+            .find(|k| p.calls.contains_key(k))
     }
 
     fn connect_vc(&mut self, a: (PortId, u16, u16), b: (PortId, u16, u16)) {
@@ -161,15 +198,33 @@ impl Network {
     }
 
     fn conn_id_ie(call: &Call) -> Ie {
-        Ie::new(id::CONNECTION_ID, Body::ConnectionId(ConnectionId::exclusive(call.vpi, call.vci)))
+        Ie::new(
+            id::CONNECTION_ID,
+            Body::ConnectionId(ConnectionId::exclusive(call.vpi, call.vci)),
+        )
     }
 
     fn endpoint_ie(value: u16, flag: bool) -> Ie {
-        Ie::new(id::ENDPOINT_REF, Body::EndpointRef(EndpointRef { flag, value }))
+        Ie::new(
+            id::ENDPOINT_REF,
+            Body::EndpointRef(EndpointRef { flag, value }),
+        )
     }
 
-    fn send_status(&mut self, now: Duration, port: PortId, key: Key, value: u8, diag: &[u8], endpoint: Option<u16>) {
-        let state = self.ports.get(port).and_then(|p| p.calls.get(&key)).map_or(0, |c| c.state.code());
+    fn send_status(
+        &mut self,
+        now: Duration,
+        port: PortId,
+        key: Key,
+        value: u8,
+        diag: &[u8],
+        endpoint: Option<u16>,
+    ) {
+        let state = self
+            .ports
+            .get(port)
+            .and_then(|p| p.calls.get(&key))
+            .map_or(0, |c| c.state.code());
         let mut m = Message::new(out_ref(key), mt::STATUS)
             .with(Ie::new(id::CALL_STATE, Body::CallState(state)))
             .with(net_cause(value, diag));
@@ -180,12 +235,20 @@ impl Network {
                 .and_then(|p| p.calls.get(&key))
                 .and_then(|c| c.parties.get(&e))
                 .map_or(0, |p| p.state.code());
-            m = m.with(Self::endpoint_ie(e, true)).with(Ie::new(id::ENDPOINT_STATE, Body::EndpointState(pstate)));
+            m = m
+                .with(Self::endpoint_ie(e, true))
+                .with(Ie::new(id::ENDPOINT_STATE, Body::EndpointState(pstate)));
         }
         self.send(now, port, &m);
     }
 
-    fn release_complete(&mut self, now: Duration, port: PortId, cref: CallRef, c: Option<(u8, &[u8])>) {
+    fn release_complete(
+        &mut self,
+        now: Duration,
+        port: PortId,
+        cref: CallRef,
+        c: Option<(u8, &[u8])>,
+    ) {
         let mut m = Message::new(cref, mt::RELEASE_COMPLETE);
         if let Some((v, d)) = c {
             m = m.with(net_cause(v, d));
@@ -202,15 +265,27 @@ impl Network {
 
     /// Clears one routed leg at `leg`: a RELEASE to its user, or — for a multipoint root that
     /// keeps other parties — a DROP PARTY for `from_endpoint`.
-    fn clear_leg(&mut self, now: Duration, leg: Leg, from_endpoint: Option<u16>, causes: &[Ie], uu: Option<&Ie>) {
+    fn clear_leg(
+        &mut self,
+        now: Duration,
+        leg: Leg,
+        from_endpoint: Option<u16>,
+        causes: &[Ie],
+        uu: Option<&Ie>,
+    ) {
         let t398 = now + self.timers.t398;
-        let Some(call) = self.call_mut(leg.port, leg.key) else { return };
+        let Some(call) = self.call_mut(leg.port, leg.key) else {
+            return;
+        };
         if matches!(call.state, CallState::N12 | CallState::N0) {
             return;
         }
         if let Some(e) = from_endpoint.filter(|e| call.parties.contains_key(e)) {
             call.legs.remove(&e);
-            let others = call.parties.iter().any(|(k, p)| *k != e && p.state != PartyState::DropPartyInitiated);
+            let others = call
+                .parties
+                .iter()
+                .any(|(k, p)| *k != e && p.state != PartyState::DropPartyInitiated);
             if others {
                 // Drop one party of a multipoint call.
                 if let Some(p) = call.parties.get_mut(&e) {
@@ -218,20 +293,38 @@ impl Network {
                     p.t398 = Some(t398);
                     p.answer_at = None;
                 }
-                let mut m = Message::new(out_ref(leg.key), mt::DROP_PARTY).with(Self::endpoint_ie(e, true));
+                let mut m =
+                    Message::new(out_ref(leg.key), mt::DROP_PARTY).with(Self::endpoint_ie(e, true));
                 m.ies.extend(causes.iter().take(1).cloned());
                 self.send(now, leg.port, &m);
                 return;
             }
         }
         call.legs.clear();
-        self.release_call(now, leg.port, leg.key, causes.to_vec(), Vec::new(), uu.cloned());
+        self.release_call(
+            now,
+            leg.port,
+            leg.key,
+            causes.to_vec(),
+            Vec::new(),
+            uu.cloned(),
+        );
     }
 
     /// Sends RELEASE to the user of `key` (→ N12, T308) and clears the other legs.
-    fn release_call(&mut self, now: Duration, port: PortId, key: Key, causes: Vec<Ie>, leg_causes: Vec<Ie>, uu: Option<Ie>) {
+    fn release_call(
+        &mut self,
+        now: Duration,
+        port: PortId,
+        key: Key,
+        causes: Vec<Ie>,
+        leg_causes: Vec<Ie>,
+        uu: Option<Ie>,
+    ) {
         let t308 = now + self.timers.t308;
-        let Some(call) = self.call_mut(port, key) else { return };
+        let Some(call) = self.call_mut(port, key) else {
+            return;
+        };
         let mut m = Message::new(out_ref(key), mt::RELEASE);
         m.ies.extend(causes.iter().cloned());
         if let Some(u) = &uu {
@@ -242,24 +335,40 @@ impl Network {
         call.t322 = None;
         call.last_sent = Some(m.clone());
         let legs = std::mem::take(&mut call.legs);
-        let snapshot = Call { legs, ..call.clone() };
+        let snapshot = Call {
+            legs,
+            ..call.clone()
+        };
         let vc = (port, call.vpi, call.vci);
         self.disconnect_vc(vc);
         self.send(now, port, &m);
-        let leg_causes = if leg_causes.is_empty() { causes } else { leg_causes };
+        let leg_causes = if leg_causes.is_empty() {
+            causes
+        } else {
+            leg_causes
+        };
         self.clear_legs(now, &snapshot, &leg_causes, uu.as_ref());
     }
 
     /// Error clearing ("clear call" action): RELEASE COMPLETE in N1, else RELEASE.
     fn clear_call(&mut self, now: Duration, port: PortId, key: Key, value: u8, diag: &[u8]) {
-        let Some(call) = self.ports.get(port).and_then(|p| p.calls.get(&key)) else { return };
+        let Some(call) = self.ports.get(port).and_then(|p| p.calls.get(&key)) else {
+            return;
+        };
         if call.state == CallState::N1 {
             if let Some(call) = self.destroy(port, key) {
                 self.release_complete(now, port, out_ref(key), Some((value, diag)));
                 self.clear_legs(now, &call, &[net_cause(value, diag)], None);
             }
         } else {
-            self.release_call(now, port, key, vec![net_cause(value, diag)], Vec::new(), None);
+            self.release_call(
+                now,
+                port,
+                key,
+                vec![net_cause(value, diag)],
+                Vec::new(),
+                None,
+            );
         }
     }
 
@@ -274,7 +383,11 @@ impl Network {
             return;
         }
         let key: Key = (msg.call_ref.flag, msg.call_ref.value);
-        let existing = self.ports.get(port).and_then(|p| p.calls.get(&key)).map(|c| (c.state, c.ignoring_release));
+        let existing = self
+            .ports
+            .get(port)
+            .and_then(|p| p.calls.get(&key))
+            .map(|c| (c.state, c.ignoring_release));
         // A new SETUP replaces a call the network pretended not to hear being released.
         let existing = match existing {
             Some((CallState::N11, true)) if msg.msg_type == mt::SETUP => {
@@ -308,16 +421,41 @@ impl Network {
         self.on_call_message(now, port, key, &msg);
     }
 
-    fn on_unknown_type(&mut self, now: Duration, port: PortId, key: Key, exists: bool, msg: &Message) {
+    fn on_unknown_type(
+        &mut self,
+        now: Duration,
+        port: PortId,
+        key: Key,
+        exists: bool,
+        msg: &Message,
+    ) {
         match (exists, msg.action()) {
             // Explicit "discard and ignore".
             (_, Some(1)) => {}
             // Unknown call reference: as any other message there.
-            (false, _) => self.release_complete(now, port, out_ref(key), Some((cause::INVALID_CALL_REF, &[]))),
+            (false, _) => self.release_complete(
+                now,
+                port,
+                out_ref(key),
+                Some((cause::INVALID_CALL_REF, &[])),
+            ),
             // Explicit "clear call".
-            (true, Some(0)) => self.clear_call(now, port, key, cause::MESSAGE_TYPE_NOT_IMPLEMENTED, &[msg.msg_type]),
+            (true, Some(0)) => self.clear_call(
+                now,
+                port,
+                key,
+                cause::MESSAGE_TYPE_NOT_IMPLEMENTED,
+                &[msg.msg_type],
+            ),
             // "Discard and report", or no instruction: STATUS #97.
-            (true, _) => self.send_status(now, port, key, cause::MESSAGE_TYPE_NOT_IMPLEMENTED, &[msg.msg_type], None),
+            (true, _) => self.send_status(
+                now,
+                port,
+                key,
+                cause::MESSAGE_TYPE_NOT_IMPLEMENTED,
+                &[msg.msg_type],
+                None,
+            ),
         }
     }
 
@@ -327,10 +465,22 @@ impl Network {
             mt::SETUP if !key.0 => self.on_setup(now, port, key, msg),
             // Nothing to complete.
             mt::RELEASE_COMPLETE => {}
-            mt::STATUS_ENQUIRY => self.send_status(now, port, key, cause::RESPONSE_TO_STATUS_ENQUIRY, &[], None),
+            mt::STATUS_ENQUIRY => {
+                self.send_status(now, port, key, cause::RESPONSE_TO_STATUS_ENQUIRY, &[], None)
+            }
             mt::STATUS if msg.call_state() == Some(0) => {}
-            mt::STATUS => self.release_complete(now, port, out_ref(key), Some((cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE, &[]))),
-            _ => self.release_complete(now, port, out_ref(key), Some((cause::INVALID_CALL_REF, &[]))),
+            mt::STATUS => self.release_complete(
+                now,
+                port,
+                out_ref(key),
+                Some((cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE, &[])),
+            ),
+            _ => self.release_complete(
+                now,
+                port,
+                out_ref(key),
+                Some((cause::INVALID_CALL_REF, &[])),
+            ),
         }
     }
 
@@ -348,14 +498,32 @@ impl Network {
             return self.release_complete(now, port, cref, Some((NO_VCI_AVAILABLE, &[])));
         };
         let called = digits(msg.called());
-        let own = self.ports.get(port).map(|p| p.address.clone()).unwrap_or_default();
+        let own = self
+            .ports
+            .get(port)
+            .map(|p| p.address.clone())
+            .unwrap_or_default();
         let calling = msg.calling().map_or(own.clone(), |n| n.digits.clone());
         let endpoint = msg.endpoint_ref().map(|e| e.value);
         let mut call = Call::new(CallState::N1, SIG_VPI, vci);
         call.calling = calling.clone();
         call.called = called.clone();
+        call.setup_ies = msg
+            .ies
+            .iter()
+            .filter(|i| [id::BEARER, id::TRAFFIC, id::AAL, id::QOS].contains(&i.id))
+            .cloned()
+            .collect();
         if let Some(e) = endpoint {
-            call.parties.insert(e, Party { state: PartyState::AddPartyReceived, leg: None, t398: None, answer_at: None });
+            call.parties.insert(
+                e,
+                Party {
+                    state: PartyState::AddPartyReceived,
+                    leg: None,
+                    t398: None,
+                    answer_at: None,
+                },
+            );
         }
         let target = self.ports.iter().position(|p| p.address == called);
         let proceeding = |call: &Call| {
@@ -371,7 +539,12 @@ impl Network {
                     if let Some(p) = self.ports.get_mut(port) {
                         p.used_vcs.remove(&(SIG_VPI, vci));
                     }
-                    return self.release_complete(now, port, cref, Some((cause::DESTINATION_OUT_OF_ORDER, &[])));
+                    return self.release_complete(
+                        now,
+                        port,
+                        cref,
+                        Some((cause::DESTINATION_OUT_OF_ORDER, &[])),
+                    );
                 }
                 let Some(b_vci) = self.alloc_vci(b) else {
                     if let Some(p) = self.ports.get_mut(port) {
@@ -389,9 +562,18 @@ impl Network {
                 leaf.last_sent = Some(setup.clone());
                 leaf.timer = Some((Timer::T303, now + self.timers.t303, 0));
                 leaf.conn_id_sent = true;
-                call.legs.insert(endpoint.unwrap_or(0), Leg { port: b, key: b_key });
+                call.legs.insert(
+                    endpoint.unwrap_or(0),
+                    Leg {
+                        port: b,
+                        key: b_key,
+                    },
+                );
                 if let Some(p) = endpoint.and_then(|e| call.parties.get_mut(&e)) {
-                    p.leg = Some(Leg { port: b, key: b_key });
+                    p.leg = Some(Leg {
+                        port: b,
+                        key: b_key,
+                    });
                 }
                 call.state = CallState::N3;
                 call.conn_id_sent = true;
@@ -407,8 +589,14 @@ impl Network {
             }
             None => {
                 call.terminated = true;
-                let answer = self.ports.get(port).map_or(Answer::Connect, |p| p.behaviour.answer);
-                let delay = self.ports.get(port).map_or(Duration::ZERO, |p| p.behaviour.connect_delay);
+                let answer = self
+                    .ports
+                    .get(port)
+                    .map_or(Answer::Connect, |p| p.behaviour.answer);
+                let delay = self
+                    .ports
+                    .get(port)
+                    .map_or(Duration::ZERO, |p| p.behaviour.connect_delay);
                 match answer {
                     Answer::Reject(c) => {
                         if let Some(p) = self.ports.get_mut(port) {
@@ -459,11 +647,25 @@ impl Network {
     }
 
     /// The SETUP the network offers the called user of a routed call.
-    fn routed_setup(&self, from: &Message, key: Key, leaf: &Call, calling_default: &[u8]) -> Message {
+    fn routed_setup(
+        &self,
+        from: &Message,
+        key: Key,
+        leaf: &Call,
+        calling_default: &[u8],
+    ) -> Message {
         let mut m = Message::new(out_ref(key), mt::SETUP);
-        m.ies.extend(from.ies.iter().filter(|i| FORWARDED_SETUP_IES.contains(&i.id)).cloned());
+        m.ies.extend(
+            from.ies
+                .iter()
+                .filter(|i| FORWARDED_SETUP_IES.contains(&i.id))
+                .cloned(),
+        );
         if from.ie(id::CALLING).is_none() {
-            m.ies.push(Ie::new(id::CALLING, Body::Calling(PartyNumber::e164(calling_default))));
+            m.ies.push(Ie::new(
+                id::CALLING,
+                Body::Calling(PartyNumber::e164(calling_default)),
+            ));
         }
         m.ies.push(Self::conn_id_ie(leaf));
         if leaf.root_endpoint.is_some() {
@@ -473,7 +675,9 @@ impl Network {
     }
 
     fn on_call_message(&mut self, now: Duration, port: PortId, key: Key, msg: &Message) {
-        let Some(call) = self.ports.get(port).and_then(|p| p.calls.get(&key)) else { return };
+        let Some(call) = self.ports.get(port).and_then(|p| p.calls.get(&key)) else {
+            return;
+        };
         let state = call.state;
         use CallState::*;
         match (msg.msg_type, state) {
@@ -515,10 +719,15 @@ impl Network {
                     c.t322 = None;
                 }
                 // The user has no such call: clear ours.
-                if msg.call_state() == Some(0) {
-                    if let Some(call) = self.destroy(port, key) {
-                        self.clear_legs(now, &call, &[net_cause(cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE, &[])], None);
-                    }
+                if msg.call_state() == Some(0)
+                    && let Some(call) = self.destroy(port, key)
+                {
+                    self.clear_legs(
+                        now,
+                        &call,
+                        &[net_cause(cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE, &[])],
+                        None,
+                    );
                 }
             }
             // A retransmitted SETUP for a call we know.
@@ -526,8 +735,12 @@ impl Network {
             (mt::ADD_PARTY, N10) => self.on_add_party(now, port, key, msg),
             (mt::DROP_PARTY, _) => self.on_drop_party(now, port, key, msg),
             (mt::DROP_PARTY_ACK, _) => {
-                let Some(e) = msg.endpoint_ref().map(|e| e.value) else { return };
-                let Some(c) = self.call_mut(port, key) else { return };
+                let Some(e) = msg.endpoint_ref().map(|e| e.value) else {
+                    return;
+                };
+                let Some(c) = self.call_mut(port, key) else {
+                    return;
+                };
                 c.parties.remove(&e);
                 let leg = c.legs.remove(&e);
                 if let Some(leg) = leg {
@@ -539,23 +752,43 @@ impl Network {
             // Everything else is out of place here: STATUS #101.
             (t, _) => {
                 let e = msg.endpoint_ref().map(|e| e.value);
-                self.send_status(now, port, key, cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE, &[t], e);
+                self.send_status(
+                    now,
+                    port,
+                    key,
+                    cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE,
+                    &[t],
+                    e,
+                );
             }
         }
     }
 
     fn causes_or_default(&self, msg: &Message) -> Vec<Ie> {
-        let causes: Vec<Ie> = msg.ies.iter().filter(|i| matches!(i.body, Body::Cause(_))).cloned().collect();
-        if causes.is_empty() { vec![net_cause(cause::NORMAL_CLEARING, &[])] } else { causes }
+        let causes: Vec<Ie> = msg
+            .ies
+            .iter()
+            .filter(|i| matches!(i.body, Body::Cause(_)))
+            .cloned()
+            .collect();
+        if causes.is_empty() {
+            vec![net_cause(cause::NORMAL_CLEARING, &[])]
+        } else {
+            causes
+        }
     }
 
     fn on_alerting(&mut self, now: Duration, port: PortId, key: Key) {
-        let Some(c) = self.call_mut(port, key) else { return };
+        let Some(c) = self.call_mut(port, key) else {
+            return;
+        };
         c.state = CallState::N7;
         c.timer = None;
         let (legs, root_ep) = (c.legs.clone(), c.root_endpoint);
         for leg in legs.values() {
-            let Some(root) = self.call_mut(leg.port, leg.key) else { continue };
+            let Some(root) = self.call_mut(leg.port, leg.key) else {
+                continue;
+            };
             match (root.state, root_ep) {
                 (CallState::N1 | CallState::N3, _) => {
                     root.state = CallState::N4;
@@ -573,7 +806,8 @@ impl Network {
                     if let Some(p) = root.parties.get_mut(&e) {
                         p.state = PartyState::PartyAlertDelivered;
                     }
-                    let m = Message::new(out_ref(leg.key), mt::PARTY_ALERTING).with(Self::endpoint_ie(e, true));
+                    let m = Message::new(out_ref(leg.key), mt::PARTY_ALERTING)
+                        .with(Self::endpoint_ie(e, true));
                     self.send(now, leg.port, &m);
                 }
                 _ => {}
@@ -582,16 +816,25 @@ impl Network {
     }
 
     fn on_connect(&mut self, now: Duration, port: PortId, key: Key) {
-        let Some(c) = self.call_mut(port, key) else { return };
+        let Some(c) = self.call_mut(port, key) else {
+            return;
+        };
         c.state = CallState::N10;
         c.timer = None;
-        let (legs, root_ep, terminated, vc) = (c.legs.clone(), c.root_endpoint, c.terminated, (port, c.vpi, c.vci));
+        let (legs, root_ep, terminated, vc) = (
+            c.legs.clone(),
+            c.root_endpoint,
+            c.terminated,
+            (port, c.vpi, c.vci),
+        );
         self.send(now, port, &Message::new(out_ref(key), mt::CONNECT_ACK));
         if terminated {
             self.terminate_vc(vc);
         }
         for leg in legs.values() {
-            let Some(root) = self.call_mut(leg.port, leg.key) else { continue };
+            let Some(root) = self.call_mut(leg.port, leg.key) else {
+                continue;
+            };
             let root_vc = (leg.port, root.vpi, root.vci);
             match (root.state, root_ep) {
                 // A further party of an active multipoint call: ADD PARTY ACK.
@@ -599,7 +842,8 @@ impl Network {
                     if let Some(p) = root.parties.get_mut(&e) {
                         p.state = PartyState::Active;
                     }
-                    let m = Message::new(out_ref(leg.key), mt::ADD_PARTY_ACK).with(Self::endpoint_ie(e, true));
+                    let m = Message::new(out_ref(leg.key), mt::ADD_PARTY_ACK)
+                        .with(Self::endpoint_ie(e, true));
                     self.send(now, leg.port, &m);
                     self.connect_vc(root_vc, vc);
                 }
@@ -626,27 +870,42 @@ impl Network {
     }
 
     fn on_release(&mut self, now: Duration, port: PortId, key: Key, msg: &Message) {
-        let answer = self.ports.get(port).is_none_or(|p| p.behaviour.release_complete);
+        let answer = self
+            .ports
+            .get(port)
+            .is_none_or(|p| p.behaviour.release_complete);
         let causes = self.causes_or_default(msg);
         let uu = msg.ie(id::USER_USER).cloned();
         if !answer {
-            let Some(c) = self.call_mut(port, key) else { return };
+            let Some(c) = self.call_mut(port, key) else {
+                return;
+            };
             c.state = CallState::N11;
             c.ignoring_release = true;
             c.timer = None;
             c.t322 = None;
-            let snapshot = Call { legs: std::mem::take(&mut c.legs), ..c.clone() };
+            let snapshot = Call {
+                legs: std::mem::take(&mut c.legs),
+                ..c.clone()
+            };
             self.disconnect_vc((port, snapshot.vpi, snapshot.vci));
             self.clear_legs(now, &snapshot, &causes, uu.as_ref());
             return;
         }
         let problem = match msg.ie(id::CAUSE) {
             None => Some((cause::MANDATORY_IE_MISSING, vec![id::CAUSE])),
-            Some(i) if !matches!(i.body, Body::Cause(_)) => Some((cause::INVALID_IE_CONTENTS, vec![id::CAUSE])),
+            Some(i) if !matches!(i.body, Body::Cause(_)) => {
+                Some((cause::INVALID_IE_CONTENTS, vec![id::CAUSE]))
+            }
             Some(_) => None,
         };
         if let Some(call) = self.destroy(port, key) {
-            self.release_complete(now, port, out_ref(key), problem.as_ref().map(|(c, d)| (*c, d.as_slice())));
+            self.release_complete(
+                now,
+                port,
+                out_ref(key),
+                problem.as_ref().map(|(c, d)| (*c, d.as_slice())),
+            );
             self.clear_legs(now, &call, &causes, uu.as_ref());
         }
     }
@@ -654,22 +913,38 @@ impl Network {
     fn on_add_party(&mut self, now: Duration, port: PortId, key: Key, msg: &Message) {
         let cref = out_ref(key);
         let Some(e) = msg.endpoint_ref().map(|e| e.value) else {
-            return self.send_status(now, port, key, cause::MANDATORY_IE_MISSING, &[id::ENDPOINT_REF], None);
+            return self.send_status(
+                now,
+                port,
+                key,
+                cause::MANDATORY_IE_MISSING,
+                &[id::ENDPOINT_REF],
+                None,
+            );
         };
         let reject = |v: u8, d: &[u8]| {
-            Message::new(cref, mt::ADD_PARTY_REJECT).with(net_cause(v, d)).with(Self::endpoint_ie(e, true))
+            Message::new(cref, mt::ADD_PARTY_REJECT)
+                .with(net_cause(v, d))
+                .with(Self::endpoint_ie(e, true))
         };
         if let Some((c, d)) = mandatory(msg, &[id::CALLED]) {
             return self.send(now, port, &reject(c, &d));
         }
-        let Some(call) = self.ports.get(port).and_then(|p| p.calls.get(&key)) else { return };
+        let Some(call) = self.ports.get(port).and_then(|p| p.calls.get(&key)) else {
+            return;
+        };
         if call.parties.contains_key(&e) || call.parties.is_empty() {
             return self.send(now, port, &reject(cause::INVALID_ENDPOINT_REF, &[]));
         }
         let (vpi, vci, calling) = (call.vpi, call.vci, call.calling.clone());
         let called = digits(msg.called());
         let target = self.ports.iter().position(|p| p.address == called);
-        let mut party = Party { state: PartyState::AddPartyReceived, leg: None, t398: None, answer_at: None };
+        let mut party = Party {
+            state: PartyState::AddPartyReceived,
+            leg: None,
+            t398: None,
+            answer_at: None,
+        };
         match target {
             Some(b) if self.ports.get(b).is_some_and(|p| p.phy_up) => {
                 let Some(b_vci) = self.alloc_vci(b) else {
@@ -684,18 +959,27 @@ impl Network {
                 // The leaf's SETUP: the ADD PARTY's IEs plus the call's traffic parameters.
                 let mut setup = self.routed_setup(msg, b_key, &leaf, &calling);
                 for i in [id::BEARER, id::TRAFFIC, id::AAL, id::QOS] {
-                    if setup.ie(i).is_none() {
-                        if let Some(ie) = self.setup_ie_of(port, key, i) {
-                            setup.ies.insert(0, ie);
-                        }
+                    if setup.ie(i).is_none()
+                        && let Some(ie) = self.setup_ie_of(port, key, i)
+                    {
+                        setup.ies.insert(0, ie);
                     }
                 }
                 leaf.last_sent = Some(setup.clone());
                 leaf.timer = Some((Timer::T303, now + self.timers.t303, 0));
-                party.leg = Some(Leg { port: b, key: b_key });
+                party.leg = Some(Leg {
+                    port: b,
+                    key: b_key,
+                });
                 if let Some(c) = self.call_mut(port, key) {
                     c.parties.insert(e, party);
-                    c.legs.insert(e, Leg { port: b, key: b_key });
+                    c.legs.insert(
+                        e,
+                        Leg {
+                            port: b,
+                            key: b_key,
+                        },
+                    );
                 }
                 if let Some(p) = self.ports.get_mut(b) {
                     p.calls.insert(b_key, leaf);
@@ -707,7 +991,9 @@ impl Network {
                 let (answer, delay) = self
                     .ports
                     .get(port)
-                    .map_or((Answer::Connect, Duration::ZERO), |p| (p.behaviour.add_party, p.behaviour.connect_delay));
+                    .map_or((Answer::Connect, Duration::ZERO), |p| {
+                        (p.behaviour.add_party, p.behaviour.connect_delay)
+                    });
                 let ack = Message::new(cref, mt::ADD_PARTY_ACK).with(Self::endpoint_ie(e, true));
                 let alert = Message::new(cref, mt::PARTY_ALERTING).with(Self::endpoint_ie(e, true));
                 let reply = match answer {
@@ -739,24 +1025,36 @@ impl Network {
         }
     }
 
-    /// An IE of the SETUP that created a call (from the log), for leaf SETUPs.
+    /// An IE of the SETUP that created a call, for leaf SETUPs.
     fn setup_ie_of(&self, port: PortId, key: Key, ident: u8) -> Option<Ie> {
-        self.log.iter().rev().find_map(|ev| {
-            let m = ev.message.as_ref()?;
-            (ev.port == port && m.msg_type == mt::SETUP && (m.call_ref.flag, m.call_ref.value) == key)
-                .then(|| m.ie(ident).cloned())
-                .flatten()
-        })
+        let call = self.ports.get(port)?.calls.get(&key)?;
+        call.setup_ies.iter().find(|i| i.id == ident).cloned()
     }
 
     fn on_drop_party(&mut self, now: Duration, port: PortId, key: Key, msg: &Message) {
         let cref = out_ref(key);
         let Some(e) = msg.endpoint_ref().map(|e| e.value) else {
-            return self.send_status(now, port, key, cause::MANDATORY_IE_MISSING, &[id::ENDPOINT_REF], None);
+            return self.send_status(
+                now,
+                port,
+                key,
+                cause::MANDATORY_IE_MISSING,
+                &[id::ENDPOINT_REF],
+                None,
+            );
         };
-        let ack = |v: u8| Message::new(cref, mt::DROP_PARTY_ACK).with(Self::endpoint_ie(e, true)).with(net_cause(v, &[]));
-        let knob = self.ports.get(port).is_none_or(|p| p.behaviour.drop_party_ack);
-        let Some(c) = self.call_mut(port, key) else { return };
+        let ack = |v: u8| {
+            Message::new(cref, mt::DROP_PARTY_ACK)
+                .with(Self::endpoint_ie(e, true))
+                .with(net_cause(v, &[]))
+        };
+        let knob = self
+            .ports
+            .get(port)
+            .is_none_or(|p| p.behaviour.drop_party_ack);
+        let Some(c) = self.call_mut(port, key) else {
+            return;
+        };
         if !c.parties.contains_key(&e) {
             return self.send(now, port, &ack(cause::INVALID_ENDPOINT_REF));
         }
@@ -778,7 +1076,10 @@ impl Network {
     // ----- global call reference -------------------------------------------------------------
 
     fn on_global(&mut self, now: Duration, port: PortId, msg: &Message) {
-        let reply_ref = CallRef { flag: !msg.call_ref.flag, value: 0 };
+        let reply_ref = CallRef {
+            flag: !msg.call_ref.flag,
+            value: 0,
+        };
         let status = |v: u8, d: &[u8]| {
             Message::new(reply_ref, mt::STATUS)
                 .with(Ie::new(id::CALL_STATE, Body::CallState(0)))
@@ -793,16 +1094,27 @@ impl Network {
                 let class = msg.restart_class().unwrap_or(2);
                 let vc = msg.connection_id().map(|c| (c.vpci, c.vci));
                 if class != 2 && vc.is_none() {
-                    return self.send(now, port, &status(cause::MANDATORY_IE_MISSING, &[id::CONNECTION_ID]));
+                    return self.send(
+                        now,
+                        port,
+                        &status(cause::MANDATORY_IE_MISSING, &[id::CONNECTION_ID]),
+                    );
                 }
                 self.restart_calls(now, port, class, vc);
                 let mut ack = Message::new(reply_ref, mt::RESTART_ACK);
-                ack.ies.extend(msg.ies.iter().filter(|i| i.id == id::CONNECTION_ID || i.id == id::RESTART).cloned());
+                ack.ies.extend(
+                    msg.ies
+                        .iter()
+                        .filter(|i| i.id == id::CONNECTION_ID || i.id == id::RESTART)
+                        .cloned(),
+                );
                 self.send(now, port, &ack);
             }
             // RESTART ACK for our RESTART.
             (mt::RESTART_ACK, true) => {
-                let Some(pending) = self.ports.get_mut(port).and_then(|p| p.restart.take()) else { return };
+                let Some(pending) = self.ports.get_mut(port).and_then(|p| p.restart.take()) else {
+                    return;
+                };
                 let class = pending.msg.restart_class().unwrap_or(2);
                 let vc = pending.msg.connection_id().map(|c| (c.vpci, c.vci));
                 self.restart_calls(now, port, class, vc);
@@ -849,15 +1161,27 @@ impl Network {
     /// SAAL released: calls not active are cleared (#27); active calls wait T309.
     pub(crate) fn on_link_released(&mut self, now: Duration, port: PortId) {
         let t309 = now + self.timers.t309;
-        let Some(p) = self.ports.get_mut(port) else { return };
-        let gone: Vec<Key> = p.calls.iter().filter(|(_, c)| c.state != CallState::N10).map(|(k, _)| *k).collect();
+        let Some(p) = self.ports.get_mut(port) else {
+            return;
+        };
+        let gone: Vec<Key> = p
+            .calls
+            .iter()
+            .filter(|(_, c)| c.state != CallState::N10)
+            .map(|(k, _)| *k)
+            .collect();
         if p.calls.values().any(|c| c.state == CallState::N10) && p.t309.is_none() {
             p.t309 = Some(t309);
         }
         p.restart = None;
         for k in gone {
             if let Some(call) = self.destroy(port, k) {
-                self.clear_legs(now, &call, &[net_cause(cause::DESTINATION_OUT_OF_ORDER, &[])], None);
+                self.clear_legs(
+                    now,
+                    &call,
+                    &[net_cause(cause::DESTINATION_OUT_OF_ORDER, &[])],
+                    None,
+                );
             }
         }
     }
@@ -865,7 +1189,9 @@ impl Network {
     // ----- timers ----------------------------------------------------------------------------
 
     pub(crate) fn run_call_timers(&mut self, now: Duration, port: PortId) {
-        let Some(p) = self.ports.get_mut(port) else { return };
+        let Some(p) = self.ports.get_mut(port) else {
+            return;
+        };
         // T309: the link did not come back; clear what survived.
         if p.t309.is_some_and(|d| d <= now) {
             p.t309 = None;
@@ -873,28 +1199,37 @@ impl Network {
                 let keys: Vec<Key> = p.calls.keys().copied().collect();
                 for k in keys {
                     if let Some(call) = self.destroy(port, k) {
-                        self.clear_legs(now, &call, &[net_cause(cause::DESTINATION_OUT_OF_ORDER, &[])], None);
+                        self.clear_legs(
+                            now,
+                            &call,
+                            &[net_cause(cause::DESTINATION_OUT_OF_ORDER, &[])],
+                            None,
+                        );
                     }
                 }
             }
         }
         // T316: resend RESTART once, then give up and clear locally.
         let t316 = self.timers.t316;
-        if let Some(p) = self.ports.get_mut(port) {
-            if let Some(r) = p.restart.as_mut().filter(|r| r.deadline <= now) {
-                if r.count == 0 {
-                    r.count = 1;
-                    r.deadline = now + t316;
-                    let m = r.msg.clone();
-                    self.send(now, port, &m);
-                } else if let Some(r) = p.restart.take() {
-                    let class = r.msg.restart_class().unwrap_or(2);
-                    let vc = r.msg.connection_id().map(|c| (c.vpci, c.vci));
-                    self.restart_calls(now, port, class, vc);
-                }
+        if let Some(p) = self.ports.get_mut(port)
+            && let Some(r) = p.restart.as_mut().filter(|r| r.deadline <= now)
+        {
+            if r.count == 0 {
+                r.count = 1;
+                r.deadline = now + t316;
+                let m = r.msg.clone();
+                self.send(now, port, &m);
+            } else if let Some(r) = p.restart.take() {
+                let class = r.msg.restart_class().unwrap_or(2);
+                let vc = r.msg.connection_id().map(|c| (c.vpci, c.vci));
+                self.restart_calls(now, port, class, vc);
             }
         }
-        let keys: Vec<Key> = self.ports.get(port).map(|p| p.calls.keys().copied().collect()).unwrap_or_default();
+        let keys: Vec<Key> = self
+            .ports
+            .get(port)
+            .map(|p| p.calls.keys().copied().collect())
+            .unwrap_or_default();
         for key in keys {
             self.run_timers_of(now, port, key);
         }
@@ -902,7 +1237,9 @@ impl Network {
 
     fn run_timers_of(&mut self, now: Duration, port: PortId, key: Key) {
         let timers = self.timers;
-        let Some(c) = self.call_mut(port, key) else { return };
+        let Some(c) = self.call_mut(port, key) else {
+            return;
+        };
         if let Some((timer, deadline, count)) = c.timer.filter(|t| t.1 <= now) {
             let _ = deadline;
             match (timer, count) {
@@ -936,8 +1273,13 @@ impl Network {
                     c.timer = Some((Timer::T308, now + timers.t308, 1));
                     if let Some(mut m) = c.last_sent.clone() {
                         if m.causes().len() < 2 {
-                            let at = m.ies.iter().rposition(|i| i.id == id::CAUSE).map_or(0, |p| p + 1);
-                            m.ies.insert(at, net_cause(cause::RECOVERY_ON_TIMER_EXPIRY, b"308"));
+                            let at = m
+                                .ies
+                                .iter()
+                                .rposition(|i| i.id == id::CAUSE)
+                                .map_or(0, |p| p + 1);
+                            m.ies
+                                .insert(at, net_cause(cause::RECOVERY_ON_TIMER_EXPIRY, b"308"));
                         }
                         self.send(now, port, &m);
                     }
@@ -967,26 +1309,43 @@ impl Network {
                 }
             }
         }
-        let Some(c) = self.call_mut(port, key) else { return };
+        let Some(c) = self.call_mut(port, key) else {
+            return;
+        };
         if let Some((_, count)) = c.t322.filter(|t| t.0 <= now) {
             if count == 0 {
                 c.t322 = Some((now + timers.t322, 1));
                 self.send(now, port, &Message::new(out_ref(key), mt::STATUS_ENQUIRY));
             } else {
                 c.t322 = None;
-                self.release_call(now, port, key, vec![net_cause(cause::RECOVERY_ON_TIMER_EXPIRY, b"322")], Vec::new(), None);
+                self.release_call(
+                    now,
+                    port,
+                    key,
+                    vec![net_cause(cause::RECOVERY_ON_TIMER_EXPIRY, b"322")],
+                    Vec::new(),
+                    None,
+                );
             }
         }
-        let Some(c) = self.call_mut(port, key) else { return };
+        let Some(c) = self.call_mut(port, key) else {
+            return;
+        };
         let due: Vec<u16> = c
             .parties
             .iter()
-            .filter(|(_, p)| p.t398.is_some_and(|d| d <= now) || p.answer_at.is_some_and(|d| d <= now))
+            .filter(|(_, p)| {
+                p.t398.is_some_and(|d| d <= now) || p.answer_at.is_some_and(|d| d <= now)
+            })
             .map(|(e, _)| *e)
             .collect();
         for e in due {
-            let Some(c) = self.call_mut(port, key) else { return };
-            let Some(p) = c.parties.get_mut(&e) else { continue };
+            let Some(c) = self.call_mut(port, key) else {
+                return;
+            };
+            let Some(p) = c.parties.get_mut(&e) else {
+                continue;
+            };
             if p.t398.is_some_and(|d| d <= now) {
                 // T398: no DROP PARTY ACK; the party is gone anyway.
                 c.parties.remove(&e);
@@ -995,7 +1354,8 @@ impl Network {
                 // Delayed ADD PARTY ACK.
                 p.answer_at = None;
                 p.state = PartyState::Active;
-                let m = Message::new(out_ref(key), mt::ADD_PARTY_ACK).with(Self::endpoint_ie(e, true));
+                let m =
+                    Message::new(out_ref(key), mt::ADD_PARTY_ACK).with(Self::endpoint_ie(e, true));
                 self.send(now, port, &m);
             }
         }
@@ -1004,9 +1364,17 @@ impl Network {
     // ----- tester actions --------------------------------------------------------------------
 
     /// SETUP towards the user from a remote caller the network terminates itself.
-    pub fn offer_call(&mut self, now: Duration, port: PortId, calling: &[u8], params: OfferParams) -> CallRefValue {
+    pub fn offer_call(
+        &mut self,
+        now: Duration,
+        port: PortId,
+        calling: &[u8],
+        params: OfferParams,
+    ) -> CallRefValue {
         self.now = now;
-        let Some(address) = self.ports.get(port).map(|p| p.address.clone()) else { return 0 };
+        let Some(address) = self.ports.get(port).map(|p| p.address.clone()) else {
+            return 0;
+        };
         let vci = match params.vci {
             Some(v) => {
                 if let Some(p) = self.ports.get_mut(port) {
@@ -1035,20 +1403,36 @@ impl Network {
             .with(Ie::new(
                 id::TRAFFIC,
                 Body::Traffic(Traffic {
-                    rates: vec![(ie::traffic::FWD_PCR_01, params.pcr), (ie::traffic::BWD_PCR_01, params.pcr)],
+                    rates: vec![
+                        (ie::traffic::FWD_PCR_01, params.pcr),
+                        (ie::traffic::BWD_PCR_01, params.pcr),
+                    ],
                     best_effort: params.best_effort,
                     options: None,
                 }),
             ))
             .with(Ie::new(
                 id::BEARER,
-                Body::Bearer(Bearer { class: params.bearer_class, transfer_cap: None, clipping: 0, upcc: u8::from(params.p2mp) }),
+                Body::Bearer(Bearer {
+                    class: params.bearer_class,
+                    transfer_cap: None,
+                    clipping: 0,
+                    upcc: u8::from(params.p2mp),
+                }),
             ))
-            .with(Ie::new(id::CALLED, Body::Called(PartyNumber::e164(&address))));
+            .with(Ie::new(
+                id::CALLED,
+                Body::Called(PartyNumber::e164(&address)),
+            ));
         if !calling.is_empty() {
-            m = m.with(Ie::new(id::CALLING, Body::Calling(PartyNumber::e164(calling))));
+            m = m.with(Ie::new(
+                id::CALLING,
+                Body::Calling(PartyNumber::e164(calling)),
+            ));
         }
-        m = m.with(Ie::new(id::QOS, Body::Qos(params.qos.0, params.qos.1))).with(Self::conn_id_ie(&call));
+        m = m
+            .with(Ie::new(id::QOS, Body::Qos(params.qos.0, params.qos.1)))
+            .with(Self::conn_id_ie(&call));
         if params.p2mp {
             m = m.with(Self::endpoint_ie(0, false));
         }
@@ -1067,14 +1451,35 @@ impl Network {
     }
 
     /// RELEASE towards the user (the other legs of a routed call are released too).
-    pub fn release(&mut self, now: Duration, port: PortId, call_ref: u32, cause_value: u8, user_user: Option<&[u8]>) {
+    pub fn release(
+        &mut self,
+        now: Duration,
+        port: PortId,
+        call_ref: u32,
+        cause_value: u8,
+        user_user: Option<&[u8]>,
+    ) {
         self.now = now;
         let uu = user_user.map(|d| Ie::new(id::USER_USER, Body::UserUser(4, d.to_vec())));
         match self.find_key(port, call_ref) {
-            Some(key) => self.release_call(now, port, key, vec![net_cause(cause_value, &[])], Vec::new(), uu),
+            Some(key) => self.release_call(
+                now,
+                port,
+                key,
+                vec![net_cause(cause_value, &[])],
+                Vec::new(),
+                uu,
+            ),
             None => {
                 // No such call: send it anyway (the tester wants to see the user's answer).
-                let mut m = Message::new(CallRef { flag: true, value: call_ref }, mt::RELEASE).with(net_cause(cause_value, &[]));
+                let mut m = Message::new(
+                    CallRef {
+                        flag: true,
+                        value: call_ref,
+                    },
+                    mt::RELEASE,
+                )
+                .with(net_cause(cause_value, &[]));
                 if let Some(u) = uu {
                     m = m.with(u);
                 }
@@ -1085,11 +1490,21 @@ impl Network {
     }
 
     /// DROP PARTY towards the (root) user; T398 runs until DROP PARTY ACK.
-    pub fn drop_party(&mut self, now: Duration, port: PortId, call_ref: u32, endpoint: u16, cause_value: u8) {
+    pub fn drop_party(
+        &mut self,
+        now: Duration,
+        port: PortId,
+        call_ref: u32,
+        endpoint: u16,
+        cause_value: u8,
+    ) {
         self.now = now;
         let t398 = now + self.timers.t398;
         let key = self.find_key(port, call_ref).unwrap_or((false, call_ref));
-        if let Some(p) = self.call_mut(port, key).and_then(|c| c.parties.get_mut(&endpoint)) {
+        if let Some(p) = self
+            .call_mut(port, key)
+            .and_then(|c| c.parties.get_mut(&endpoint))
+        {
             p.state = PartyState::DropPartyInitiated;
             p.t398 = Some(t398);
         }
@@ -1101,15 +1516,31 @@ impl Network {
     }
 
     /// RESTART towards the user: all VCs, or the indicated one. T316 runs until RESTART ACK.
-    pub fn restart(&mut self, now: Duration, port: PortId, class_all: bool, vc: Option<(u16, u16)>) {
+    pub fn restart(
+        &mut self,
+        now: Duration,
+        port: PortId,
+        class_all: bool,
+        vc: Option<(u16, u16)>,
+    ) {
         self.now = now;
         let mut m = Message::new(CallRef::GLOBAL, mt::RESTART);
         if let Some((vpi, vci)) = vc {
-            m = m.with(Ie::new(id::CONNECTION_ID, Body::ConnectionId(ConnectionId::exclusive(vpi, vci))));
+            m = m.with(Ie::new(
+                id::CONNECTION_ID,
+                Body::ConnectionId(ConnectionId::exclusive(vpi, vci)),
+            ));
         }
-        m = m.with(Ie::new(id::RESTART, Body::Restart(if class_all { 2 } else { 0 })));
+        m = m.with(Ie::new(
+            id::RESTART,
+            Body::Restart(if class_all { 2 } else { 0 }),
+        ));
         if let Some(p) = self.ports.get_mut(port) {
-            p.restart = Some(PendingRestart { msg: m.clone(), deadline: now + self.timers.t316, count: 0 });
+            p.restart = Some(PendingRestart {
+                msg: m.clone(),
+                deadline: now + self.timers.t316,
+                count: 0,
+            });
         }
         self.send(now, port, &m);
         self.pump(now);

@@ -40,6 +40,8 @@ use sscop::{LinkEvent, LinkState, Sscop};
 use crate::pcap::Pcap;
 
 pub type PortId = usize;
+/// A VC at a port: (port, VPI, VCI).
+pub type PortVc = (PortId, u16, u16);
 /// A call reference value (23 bits). Network-allocated references start at `NETWORK_CREF_BASE`.
 pub type CallRef = u32;
 
@@ -127,9 +129,9 @@ pub struct Network {
     pub(crate) ports: Vec<Port>,
     pub(crate) log: Vec<NetEvent>,
     /// (port, vpi, vci) → where its frames go.
-    pub(crate) xconnect: BTreeMap<(PortId, u16, u16), Vec<(PortId, u16, u16)>>,
+    pub(crate) xconnect: BTreeMap<PortVc, Vec<PortVc>>,
     /// VCs whose data the network terminates: (still active, what arrived).
-    pub(crate) terminated: BTreeMap<(PortId, u16, u16), (bool, Vec<Vec<u8>>)>,
+    pub(crate) terminated: BTreeMap<PortVc, (bool, Vec<Vec<u8>>)>,
     pub(crate) pcap: Option<Pcap>,
     pub(crate) now: Duration,
     /// Timer values; tests may shorten them.
@@ -195,7 +197,9 @@ impl Network {
     /// An AAL5 SDU from the user (driver) side of `port` on VPI/VCI.
     pub fn from_user(&mut self, now: Duration, port: PortId, vpi: u16, vci: u16, frame: &[u8]) {
         self.now = now;
-        let Some(p) = self.ports.get_mut(port) else { return };
+        let Some(p) = self.ports.get_mut(port) else {
+            return;
+        };
         if !p.phy_up {
             return;
         }
@@ -264,7 +268,9 @@ impl Network {
     /// up makes the network send BGN (a crossing BGN from the user is answered too).
     pub fn set_link(&mut self, now: Duration, port: PortId, up: bool) {
         self.now = now;
-        let Some(p) = self.ports.get_mut(port) else { return };
+        let Some(p) = self.ports.get_mut(port) else {
+            return;
+        };
         match (p.phy_up, up) {
             (true, false) => {
                 p.phy_up = false;
@@ -309,7 +315,9 @@ impl Network {
 
     /// The network-side view of the calls at `port`.
     pub fn calls(&self, port: PortId) -> Vec<CallInfo> {
-        let Some(p) = self.ports.get(port) else { return Vec::new() };
+        let Some(p) = self.ports.get(port) else {
+            return Vec::new();
+        };
         p.calls
             .iter()
             .map(|(k, c)| CallInfo {
@@ -333,7 +341,10 @@ impl Network {
 
     /// Data frames that arrived from the user on a VC the network terminates.
     pub fn received_data(&self, port: PortId, vpi: u16, vci: u16) -> Vec<Vec<u8>> {
-        self.terminated.get(&(port, vpi, vci)).map(|t| t.1.clone()).unwrap_or_default()
+        self.terminated
+            .get(&(port, vpi, vci))
+            .map(|t| t.1.clone())
+            .unwrap_or_default()
     }
 
     /// A data frame towards the user on any VC (the network as the remote end).
@@ -348,7 +359,15 @@ impl Network {
         self.pump(now);
     }
 
-    fn capture(all: &mut Option<Pcap>, one: &mut Option<Pcap>, now: Duration, to_user: bool, vpi: u16, vci: u16, frame: &[u8]) {
+    fn capture(
+        all: &mut Option<Pcap>,
+        one: &mut Option<Pcap>,
+        now: Duration,
+        to_user: bool,
+        vpi: u16,
+        vci: u16,
+        frame: &[u8],
+    ) {
         for p in [all, one].into_iter().flatten() {
             let _ = p.write(now, to_user, vpi, vci, frame);
         }
@@ -357,7 +376,9 @@ impl Network {
     /// A frame onto the wire towards the user of `port` (captured).
     pub(crate) fn enqueue(&mut self, port: PortId, vpi: u16, vci: u16, frame: Vec<u8>) {
         let now = self.now;
-        let Some(p) = self.ports.get_mut(port) else { return };
+        let Some(p) = self.ports.get_mut(port) else {
+            return;
+        };
         if !p.phy_up {
             return;
         }
@@ -368,7 +389,9 @@ impl Network {
     /// Logs and hands a Q.2931 message to SSCOP (establishing the link if needed).
     pub(crate) fn transmit(&mut self, now: Duration, port: PortId, raw: Vec<u8>) {
         self.record(now, port, Direction::ToUser, &raw);
-        let Some(p) = self.ports.get_mut(port) else { return };
+        let Some(p) = self.ports.get_mut(port) else {
+            return;
+        };
         if !p.phy_up {
             return;
         }
@@ -388,7 +411,10 @@ impl Network {
             msg_type,
             name: msg_type.map_or("UNDECODABLE", q2931::mt::name),
             call_ref: message.as_ref().map(|m| m.call_ref),
-            causes: message.as_ref().map(|m| m.cause_values()).unwrap_or_default(),
+            causes: message
+                .as_ref()
+                .map(|m| m.cause_values())
+                .unwrap_or_default(),
             raw: raw.to_vec(),
             message,
         });
