@@ -21,6 +21,20 @@
 //! - unknown call reference: RELEASE COMPLETE ignored, STATUS ENQUIRY → STATUS(N0, #30),
 //!   STATUS ≠ N0 → RELEASE COMPLETE #101, anything else → RELEASE COMPLETE #81;
 //! - global call reference: RESTART / RESTART ACK / STATUS only, others → STATUS #81.
+//!
+//! Timers (network side, values in `Timers`): T303 (SETUP sent: one retransmission, then
+//! RELEASE #102 "303" to that user and #18 to the caller), T308 (RELEASE sent: one
+//! retransmission with #102 "308" as second cause, then the call is forgotten), T309 (SAAL
+//! down: active calls survive this long), T310 (CALL PROCEEDING received: RELEASE #102 "310"),
+//! T316 (RESTART sent: one retransmission, then local clearing), T322 (STATUS ENQUIRY sent: one
+//! retransmission, then RELEASE #102 "322"), T398 (DROP PARTY sent: the party is dropped
+//! anyway); SSCOP Timer_CC, Timer_POLL, Timer_NO_RESPONSE. Not run: T301 (alerting), T313 (a
+//! user-side timer), T317, T399 (the network never sends ADD PARTY: every routed party gets
+//! its own SETUP on the leaf's port).
+//!
+//! Link loss (PHY down, SSCOP END, Timer_NO_RESPONSE): calls not in N10 are cleared at once
+//! (the other legs hear #27); N10 calls survive T309 and are cleared (#27) if the link is not
+//! back by then.
 
 pub mod call;
 pub mod codec;

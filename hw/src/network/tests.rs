@@ -1526,3 +1526,149 @@ fn user_that_never_answers_polls_loses_the_link_and_pending_calls() {
         Some(Pdu::End { source: true, .. })
     ));
 }
+
+/// tshark as a third opinion on this codec: every PDU type and IE written here decodes there
+/// to the same field values.
+#[test]
+fn codec_output_decodes_identically_in_tshark() {
+    if tshark().is_none() {
+        println!("SKIPPED: tshark not installed");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("atmmcm-network-codec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("codec.pcap");
+    let mut p = crate::pcap::Pcap::create(&path).unwrap();
+    let mut s = p2mp_setup(1, b"1002")
+        .with(Ie::new(
+            id::CALLING,
+            Body::Calling(PartyNumber {
+                ton: 1,
+                plan: 1,
+                presentation: Some(0x01),
+                digits: b"1001".to_vec(),
+            }),
+        ))
+        .with(Ie::new(
+            id::CONNECTION_ID,
+            Body::ConnectionId(ie::ConnectionId::exclusive(0, 33)),
+        ))
+        .with(Ie::new(id::USER_USER, Body::UserUser(4, b"hi".to_vec())));
+    s.ies.push(Ie::new(
+        id::CALLED,
+        Body::Called(PartyNumber {
+            ton: 0,
+            plan: PartyNumber::NSAP,
+            presentation: None,
+            digits: vec![0x47; 20],
+        }),
+    ));
+    let msgs = vec![
+        s,
+        Message::new(user_ref(1), mt::STATUS)
+            .with(Ie::new(id::CALL_STATE, Body::CallState(10)))
+            .with(Ie::cause(2, 30, &[]))
+            .with(Ie::new(
+                id::ENDPOINT_REF,
+                Body::EndpointRef(ie::EndpointRef {
+                    flag: true,
+                    value: 3,
+                }),
+            ))
+            .with(Ie::new(id::ENDPOINT_STATE, Body::EndpointState(10))),
+        Message::new(CallRef::GLOBAL, mt::RESTART)
+            .with(Ie::new(
+                id::CONNECTION_ID,
+                Body::ConnectionId(ie::ConnectionId::exclusive(0, 40)),
+            ))
+            .with(Ie::new(id::RESTART, Body::Restart(0))),
+        release(user_ref(1), 16).with(Ie::cause(2, 102, b"308")),
+    ];
+    for (i, m) in msgs.into_iter().enumerate() {
+        p.write(
+            ms(i as u64),
+            false,
+            0,
+            5,
+            &Pdu::Sd {
+                ns: i as u32,
+                data: m.emit(),
+            }
+            .emit(),
+        )
+        .unwrap();
+    }
+    for (i, pdu) in [
+        Pdu::Bgn {
+            nsq: 1,
+            nmr: 64,
+            uu: vec![],
+        },
+        Pdu::Bgak {
+            nmr: 64,
+            uu: vec![],
+        },
+        Pdu::Poll { nps: 1, ns: 4 },
+        Pdu::Stat {
+            nps: 1,
+            nmr: 68,
+            nr: 2,
+            list: vec![2, 3],
+        },
+        Pdu::Ustat {
+            nmr: 70,
+            nr: 2,
+            list: [2, 3],
+        },
+        Pdu::End {
+            source: true,
+            uu: vec![],
+        },
+        Pdu::Endak,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        p.write(ms(10 + i as u64), true, 0, 5, &pdu.emit()).unwrap();
+    }
+    drop(p);
+    let fields = [
+        "sscop.type",
+        "sscop.s",
+        "sscop.ps",
+        "sscop.mr",
+        "sscop.r",
+        "q2931.message_type",
+        "q2931.cause.value",
+        "q2931.cause.timer",
+        "q2931.call_state",
+        "q2931.restart_indicator",
+        "q2931.conn_id.vci",
+    ];
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&path)
+        .args(["-T", "fields"])
+        .args(fields.iter().flat_map(|f| ["-e", f]))
+        .output()
+        .unwrap();
+    let rows: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let expected = [
+        "0x08\t0\t\t\t\t0x05\t\t\t\t\t33",
+        "0x08\t1\t\t\t\t0x7d\t0x1e\t\t0x0a\t\t",
+        "0x08\t2\t\t\t\t0x46\t\t\t\t0x00\t40",
+        "0x08\t3\t\t\t\t0x4d\t0x10,0x66\t308\t\t\t",
+        "0x01\t\t\t64\t\t\t\t\t\t\t",
+        "0x02\t\t\t64\t\t\t\t\t\t\t",
+        "0x0a\t4\t1\t\t\t\t\t\t\t\t",
+        "0x0b\t\t1\t68\t2\t\t\t\t\t\t",
+        "0x0c\t\t\t70\t2\t\t\t\t\t\t",
+        "0x03\t\t\t\t\t\t\t\t\t\t",
+        "0x04\t\t\t\t\t\t\t\t\t\t",
+    ];
+    assert_eq!(rows, expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}
