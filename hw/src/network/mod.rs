@@ -303,6 +303,15 @@ impl Network {
         }
     }
 
+    /// Number of ports.
+    pub fn port_count(&self) -> usize {
+        self.ports.len()
+    }
+    /// The address a port was added with.
+    pub fn port_address(&self, port: PortId) -> Option<&[u8]> {
+        self.ports.get(port).map(|p| p.address.as_slice())
+    }
+
     /// SSCOP link state of a port.
     pub fn link_state(&self, port: PortId) -> Option<LinkState> {
         self.ports.get(port).map(|p| p.sscop.state())

@@ -1672,3 +1672,64 @@ fn codec_output_decodes_identically_in_tshark() {
     assert_eq!(rows, expected);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn network_can_move_between_threads() {
+    fn is_send<T: Send>() {}
+    is_send::<Network>();
+}
+
+#[test]
+fn release_with_overlong_cause_is_completed_with_100() {
+    let mut l = lab();
+    routed_call(&mut l);
+    let mut r = Message::new(user_ref(1), mt::RELEASE);
+    r.ies.push(Ie {
+        id: id::CAUSE,
+        instruction: Instruction::ITU,
+        body: Body::Raw(vec![0x80; 31]),
+        invalid: false,
+    });
+    l.a.send(&mut l.net, ms(5), r);
+    let rc = l.a.expect(&mut l.net, ms(5), mt::RELEASE_COMPLETE);
+    assert_eq!(rc.cause_values(), vec![cause::INVALID_IE_CONTENTS]);
+    assert!(l.net.calls(l.a.port).is_empty());
+}
+
+#[test]
+fn restart_of_indicated_vc_without_connection_id_gets_status_96() {
+    let mut l = lab();
+    let rst =
+        Message::new(CallRef::GLOBAL, mt::RESTART).with(Ie::new(id::RESTART, Body::Restart(0)));
+    l.a.send(&mut l.net, ms(1), rst);
+    let st = l.a.expect(&mut l.net, ms(1), mt::STATUS);
+    assert_eq!(
+        (st.cause_values(), st.causes()[0].diagnostics.clone()),
+        (vec![cause::MANDATORY_IE_MISSING], vec![id::CONNECTION_ID])
+    );
+}
+
+#[test]
+fn nsap_called_number_routes_to_port_with_that_address() {
+    let mut net = Network::new();
+    let nsap_b = vec![0x47; 20];
+    let (pa, pb) = (net.add_port(b"1001".to_vec()), net.add_port(nsap_b.clone()));
+    let (mut a, mut b) = (User::new(pa), User::new(pb));
+    a.bring_up(&mut net, ms(0));
+    b.bring_up(&mut net, ms(0));
+    let mut s = setup(1, b"0");
+    for i in &mut s.ies {
+        if let Body::Called(n) = &mut i.body {
+            *n = PartyNumber {
+                ton: 0,
+                plan: PartyNumber::NSAP,
+                presentation: None,
+                digits: nsap_b.clone(),
+            };
+        }
+    }
+    a.send(&mut net, ms(1), s);
+    a.expect(&mut net, ms(1), mt::CALL_PROCEEDING);
+    let sb = b.expect(&mut net, ms(1), mt::SETUP);
+    assert_eq!(sb.called().unwrap().plan, PartyNumber::NSAP);
+}
