@@ -1,0 +1,472 @@
+//! The emulated ATM network: a switch whose every port runs the network side of UNI signalling
+//! (Q.2931 over SSCOP on VPI 0 / VCI 5), routes calls between ports by E.164 address,
+//! terminates calls to other numbers itself (per tester knobs), cross-connects data, and taps
+//! every frame into a SunATM pcap.
+//!
+//! Everything here — codecs, SSCOP, call control — is independent of the driver's own
+//! `atmmcm::wire` / `atmmcm::saal`, so that the two implementations check each other.
+//!
+//! Time is virtual: every entry point takes `now`; `next_deadline` / `advance` run the timers.
+//!
+//! Error handling (Q.2931 §5.6) honoured by the network side:
+//! - bad protocol discriminator, call reference length ≠ 3, short or structurally broken
+//!   message: ignored (logged with `msg_type: None` if not even the header decodes);
+//! - unknown message type: the message action indicator is followed when flagged (0 clear the
+//!   call with #97, 1 discard, 2 discard and STATUS #97); unflagged → STATUS #97;
+//! - unrecognized IE (identifier not in UNI 4.0), or a known IE with bad content: flagged action
+//!   indicators are followed (0 clear call #99/#100, 1 discard IE, 2 discard IE + STATUS,
+//!   5 discard message, 6 discard message + STATUS); unflagged → proceed + STATUS #99/#100;
+//! - missing / invalid mandatory IE in SETUP → RELEASE COMPLETE #96 / #100; RELEASE without a
+//!   valid cause is still honoured, RELEASE COMPLETE then carries #96 / #100;
+//! - unknown call reference: RELEASE COMPLETE ignored, STATUS ENQUIRY → STATUS(N0, #30),
+//!   STATUS ≠ N0 → RELEASE COMPLETE #101, anything else → RELEASE COMPLETE #81;
+//! - global call reference: RESTART / RESTART ACK / STATUS only, others → STATUS #81.
+//!
+//! Timers (network side, values in `Timers`): T303 (SETUP sent: one retransmission, then
+//! RELEASE #102 "303" to that user and #18 to the caller), T308 (RELEASE sent: one
+//! retransmission with #102 "308" as second cause, then the call is forgotten), T309 (SAAL
+//! down: active calls survive this long), T310 (CALL PROCEEDING received: RELEASE #102 "310"),
+//! T316 (RESTART sent: one retransmission, then local clearing), T322 (STATUS ENQUIRY sent: one
+//! retransmission, then RELEASE #102 "322"), T398 (DROP PARTY sent: the party is dropped
+//! anyway); SSCOP Timer_CC, Timer_POLL, Timer_NO_RESPONSE. Not run: T301 (alerting), T313 (a
+//! user-side timer), T317, T399 (the network never sends ADD PARTY: every routed party gets
+//! its own SETUP on the leaf's port).
+//!
+//! Link loss (PHY down, SSCOP END, Timer_NO_RESPONSE): calls not in N10 are cleared at once
+//! (the other legs hear #27); N10 calls survive T309 and are cleared (#27) if the link is not
+//! back by then.
+
+pub mod call;
+pub mod codec;
+mod control;
+pub mod sscop;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::Duration;
+
+pub use call::{Answer, Behaviour, CallInfo, CallState, OfferParams, PartyState};
+use call::{Call, Key};
+use codec::q2931::{self, Message};
+use sscop::{LinkEvent, LinkState, Sscop};
+
+use crate::pcap::Pcap;
+
+pub type PortId = usize;
+/// A VC at a port: (port, VPI, VCI).
+pub type PortVc = (PortId, u16, u16);
+/// A call reference value (23 bits). Network-allocated references start at `NETWORK_CREF_BASE`.
+pub type CallRef = u32;
+
+/// First call reference value the network allocates (kept apart from typical user values).
+pub const NETWORK_CREF_BASE: u32 = 0x40_0001;
+/// First VCI the network allocates for switched calls.
+pub const FIRST_SVC_VCI: u16 = 32;
+/// The signalling VC.
+pub const SIG_VPI: u16 = 0;
+pub const SIG_VCI: u16 = 5;
+
+/// Q.2931 network-side timer values (ngatm defaults, `signalling.md` §1).
+#[derive(Debug, Clone, Copy)]
+pub struct Timers {
+    pub t303: Duration,
+    pub t308: Duration,
+    pub t309: Duration,
+    pub t310: Duration,
+    pub t316: Duration,
+    pub t322: Duration,
+    pub t398: Duration,
+}
+
+impl Default for Timers {
+    fn default() -> Self {
+        Timers {
+            t303: Duration::from_secs(4),
+            t308: Duration::from_secs(30),
+            t309: Duration::from_secs(10),
+            t310: Duration::from_secs(10),
+            t316: Duration::from_secs(120),
+            t322: Duration::from_secs(4),
+            t398: Duration::from_secs(4),
+        }
+    }
+}
+
+/// Direction of a logged message, seen from the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    FromUser,
+    ToUser,
+}
+
+/// One signalling message that crossed a port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetEvent {
+    pub time: Duration,
+    pub port: PortId,
+    pub direction: Direction,
+    /// None if the header did not decode.
+    pub msg_type: Option<u8>,
+    pub name: &'static str,
+    pub call_ref: Option<q2931::CallRef>,
+    pub causes: Vec<u8>,
+    pub raw: Vec<u8>,
+    pub message: Option<Message>,
+}
+
+/// A pending RESTART sent by the network.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingRestart {
+    pub msg: Message,
+    pub deadline: Duration,
+    pub count: u8,
+}
+
+pub(crate) struct Port {
+    pub address: Vec<u8>,
+    pub phy_up: bool,
+    pub sscop: Sscop,
+    pub to_user: VecDeque<(u16, u16, Vec<u8>)>,
+    pub calls: BTreeMap<Key, Call>,
+    pub used_vcs: BTreeSet<(u16, u16)>,
+    pub next_vci: u16,
+    pub next_cref: u32,
+    pub behaviour: Behaviour,
+    pub restart: Option<PendingRestart>,
+    pub t309: Option<Duration>,
+    pub pcap: Option<Pcap>,
+}
+
+/// The emulated ATM network.
+pub struct Network {
+    pub(crate) ports: Vec<Port>,
+    pub(crate) log: Vec<NetEvent>,
+    /// (port, vpi, vci) → where its frames go.
+    pub(crate) xconnect: BTreeMap<PortVc, Vec<PortVc>>,
+    /// VCs whose data the network terminates: (still active, what arrived).
+    pub(crate) terminated: BTreeMap<PortVc, (bool, Vec<Vec<u8>>)>,
+    pub(crate) pcap: Option<Pcap>,
+    pub(crate) now: Duration,
+    /// Timer values; tests may shorten them.
+    pub timers: Timers,
+    /// Frames from the user on VCs that go nowhere.
+    pub dropped_frames: u64,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network::new()
+    }
+}
+
+impl Network {
+    pub fn new() -> Self {
+        Network {
+            ports: Vec::new(),
+            log: Vec::new(),
+            xconnect: BTreeMap::new(),
+            terminated: BTreeMap::new(),
+            pcap: None,
+            now: Duration::ZERO,
+            timers: Timers::default(),
+            dropped_frames: 0,
+        }
+    }
+
+    /// Adds a port with this E.164 address (ASCII digits). The PHY is up; SSCOP waits for BGN.
+    pub fn add_port(&mut self, address: Vec<u8>) -> PortId {
+        self.ports.push(Port {
+            address,
+            phy_up: true,
+            sscop: Sscop::default(),
+            to_user: VecDeque::new(),
+            calls: BTreeMap::new(),
+            used_vcs: BTreeSet::from([(SIG_VPI, SIG_VCI)]),
+            next_vci: FIRST_SVC_VCI,
+            next_cref: NETWORK_CREF_BASE,
+            behaviour: Behaviour::default(),
+            restart: None,
+            t309: None,
+            pcap: None,
+        });
+        self.ports.len() - 1
+    }
+
+    /// Writes every frame crossing every port into `pcap` (None stops).
+    pub fn set_pcap(&mut self, pcap: Option<Pcap>) {
+        self.pcap = pcap;
+    }
+    /// Same as `set_pcap(Some(pcap))`.
+    pub fn tap(&mut self, pcap: Pcap) {
+        self.pcap = Some(pcap);
+    }
+    /// Writes the frames crossing one port into its own capture.
+    pub fn set_port_pcap(&mut self, port: PortId, pcap: Option<Pcap>) {
+        if let Some(p) = self.ports.get_mut(port) {
+            p.pcap = pcap;
+        }
+    }
+
+    /// An AAL5 SDU from the user (driver) side of `port` on VPI/VCI.
+    pub fn from_user(&mut self, now: Duration, port: PortId, vpi: u16, vci: u16, frame: &[u8]) {
+        self.now = now;
+        let Some(p) = self.ports.get_mut(port) else {
+            return;
+        };
+        if !p.phy_up {
+            return;
+        }
+        Self::capture(&mut self.pcap, &mut p.pcap, now, false, vpi, vci, frame);
+        if (vpi, vci) == (SIG_VPI, SIG_VCI) {
+            p.sscop.receive(now, frame);
+            self.pump(now);
+            return;
+        }
+        let key = (port, vpi, vci);
+        let mut recorded = false;
+        if let Some((true, rx)) = self.terminated.get_mut(&key) {
+            rx.push(frame.to_vec());
+            recorded = true;
+        }
+        let dests = self.xconnect.get(&key).cloned().unwrap_or_default();
+        if dests.is_empty() && !recorded {
+            self.dropped_frames += 1;
+        }
+        for (dp, dvpi, dvci) in dests {
+            self.enqueue(dp, dvpi, dvci, frame.to_vec());
+        }
+    }
+
+    /// Next SDU towards the user side of `port`.
+    pub fn to_user(&mut self, port: PortId) -> Option<(u16, u16, Vec<u8>)> {
+        self.ports.get_mut(port)?.to_user.pop_front()
+    }
+
+    /// Runs every timer due at `now`.
+    pub fn advance(&mut self, now: Duration) {
+        self.now = now;
+        for port in 0..self.ports.len() {
+            self.ports[port].sscop.advance(now);
+            self.pump(now);
+            self.run_call_timers(now, port);
+            self.pump(now);
+        }
+    }
+
+    /// The earliest pending timer, if any.
+    pub fn next_deadline(&self) -> Option<Duration> {
+        let mut best: Option<Duration> = None;
+        let mut take = |d: Option<Duration>| {
+            if let Some(d) = d {
+                best = Some(best.map_or(d, |b| b.min(d)));
+            }
+        };
+        for p in &self.ports {
+            take(p.sscop.next_deadline());
+            take(p.t309);
+            take(p.restart.as_ref().map(|r| r.deadline));
+            for c in p.calls.values() {
+                take(c.timer.map(|t| t.1));
+                take(c.t322.map(|t| t.0));
+                for party in c.parties.values() {
+                    take(party.t398);
+                    take(party.answer_at);
+                }
+            }
+        }
+        best
+    }
+
+    /// PHY up/down at `port`. Down loses all SSCOP state (and frames queued towards the user);
+    /// up makes the network send BGN (a crossing BGN from the user is answered too).
+    pub fn set_link(&mut self, now: Duration, port: PortId, up: bool) {
+        self.now = now;
+        let Some(p) = self.ports.get_mut(port) else {
+            return;
+        };
+        match (p.phy_up, up) {
+            (true, false) => {
+                p.phy_up = false;
+                p.sscop.link_lost();
+                p.to_user.clear();
+                self.pump(now);
+            }
+            (_, true) => {
+                p.phy_up = true;
+                if p.sscop.state() != LinkState::DataTransferReady {
+                    p.sscop.establish(now);
+                }
+                self.pump(now);
+            }
+            (false, false) => {}
+        }
+    }
+
+    /// Number of ports.
+    pub fn port_count(&self) -> usize {
+        self.ports.len()
+    }
+    /// The address a port was added with.
+    pub fn port_address(&self, port: PortId) -> Option<&[u8]> {
+        self.ports.get(port).map(|p| p.address.as_slice())
+    }
+
+    /// SSCOP link state of a port.
+    pub fn link_state(&self, port: PortId) -> Option<LinkState> {
+        self.ports.get(port).map(|p| p.sscop.state())
+    }
+    /// The port's SSCOP peer (counters, state) for tests.
+    pub fn sscop(&self, port: PortId) -> Option<&Sscop> {
+        self.ports.get(port).map(|p| &p.sscop)
+    }
+
+    /// Permanent cross-connect, data both ways.
+    pub fn add_pvc(&mut self, a: (PortId, u16, u16), b: (PortId, u16, u16)) {
+        for (x, y) in [(a, b), (b, a)] {
+            if let Some(p) = self.ports.get_mut(x.0) {
+                p.used_vcs.insert((x.1, x.2));
+            }
+            self.xconnect.entry(x).or_default().push(y);
+        }
+    }
+
+    /// Every signalling message both ways, in order.
+    pub fn log(&self) -> &[NetEvent] {
+        &self.log
+    }
+
+    /// The network-side view of the calls at `port`.
+    pub fn calls(&self, port: PortId) -> Vec<CallInfo> {
+        let Some(p) = self.ports.get(port) else {
+            return Vec::new();
+        };
+        p.calls
+            .iter()
+            .map(|(k, c)| CallInfo {
+                call_ref: k.1,
+                network_allocated: k.0,
+                state: c.state,
+                vpi: c.vpi,
+                vci: c.vci,
+                calling: c.calling.clone(),
+                called: c.called.clone(),
+                peers: c.legs.iter().map(|(e, l)| (*e, l.port, l.key.1)).collect(),
+                parties: c.parties.iter().map(|(e, p)| (*e, p.state)).collect(),
+            })
+            .collect()
+    }
+
+    /// Tester knobs of `port`. Panics if the port does not exist (a test bug).
+    pub fn behaviour(&mut self, port: PortId) -> &mut Behaviour {
+        &mut self.ports[port].behaviour
+    }
+
+    /// Data frames that arrived from the user on a VC the network terminates.
+    pub fn received_data(&self, port: PortId, vpi: u16, vci: u16) -> Vec<Vec<u8>> {
+        self.terminated
+            .get(&(port, vpi, vci))
+            .map(|t| t.1.clone())
+            .unwrap_or_default()
+    }
+
+    /// A data frame towards the user on any VC (the network as the remote end).
+    pub fn inject_data(&mut self, port: PortId, vpi: u16, vci: u16, frame: &[u8]) {
+        self.enqueue(port, vpi, vci, frame.to_vec());
+    }
+
+    /// An arbitrary (possibly malformed) Q.2931 message to the user in an SD.
+    pub fn send_raw(&mut self, now: Duration, port: PortId, q2931_message: &[u8]) {
+        self.now = now;
+        self.transmit(now, port, q2931_message.to_vec());
+        self.pump(now);
+    }
+
+    fn capture(
+        all: &mut Option<Pcap>,
+        one: &mut Option<Pcap>,
+        now: Duration,
+        to_user: bool,
+        vpi: u16,
+        vci: u16,
+        frame: &[u8],
+    ) {
+        for p in [all, one].into_iter().flatten() {
+            let _ = p.write(now, to_user, vpi, vci, frame);
+        }
+    }
+
+    /// A frame onto the wire towards the user of `port` (captured).
+    pub(crate) fn enqueue(&mut self, port: PortId, vpi: u16, vci: u16, frame: Vec<u8>) {
+        let now = self.now;
+        let Some(p) = self.ports.get_mut(port) else {
+            return;
+        };
+        if !p.phy_up {
+            return;
+        }
+        Self::capture(&mut self.pcap, &mut p.pcap, now, true, vpi, vci, &frame);
+        p.to_user.push_back((vpi, vci, frame));
+    }
+
+    /// Logs and hands a Q.2931 message to SSCOP (establishing the link if needed).
+    pub(crate) fn transmit(&mut self, now: Duration, port: PortId, raw: Vec<u8>) {
+        self.record(now, port, Direction::ToUser, &raw);
+        let Some(p) = self.ports.get_mut(port) else {
+            return;
+        };
+        if !p.phy_up {
+            return;
+        }
+        if p.sscop.state() == LinkState::Idle {
+            p.sscop.establish(now);
+        }
+        p.sscop.send(now, raw);
+    }
+
+    pub(crate) fn record(&mut self, now: Duration, port: PortId, direction: Direction, raw: &[u8]) {
+        let message = Message::parse(raw).ok();
+        let msg_type = message.as_ref().map(|m| m.msg_type);
+        self.log.push(NetEvent {
+            time: now,
+            port,
+            direction,
+            msg_type,
+            name: msg_type.map_or("UNDECODABLE", q2931::mt::name),
+            call_ref: message.as_ref().map(|m| m.call_ref),
+            causes: message
+                .as_ref()
+                .map(|m| m.cause_values())
+                .unwrap_or_default(),
+            raw: raw.to_vec(),
+            message,
+        });
+    }
+
+    /// Moves SSCOP output onto the wire and SSCOP events into call control until quiet.
+    pub(crate) fn pump(&mut self, now: Duration) {
+        loop {
+            let mut busy = false;
+            for port in 0..self.ports.len() {
+                let events = self.ports[port].sscop.take_events();
+                for ev in events {
+                    busy = true;
+                    match ev {
+                        LinkEvent::Data(sdu) => self.on_signalling(now, port, &sdu),
+                        LinkEvent::Established => self.on_link_established(port),
+                        LinkEvent::Released { .. } => self.on_link_released(now, port),
+                        LinkEvent::Unitdata(_) => {}
+                    }
+                }
+                let tx = self.ports[port].sscop.take_tx();
+                for pdu in tx {
+                    busy = true;
+                    self.enqueue(port, SIG_VPI, SIG_VCI, pdu.emit());
+                }
+            }
+            if !busy {
+                break;
+            }
+        }
+    }
+}
