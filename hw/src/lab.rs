@@ -1,0 +1,266 @@
+//! The lab: nodes (emulated NDIS + NIC model + the real driver) on ports of an emulated ATM
+//! network, in virtual time.
+//!
+//! Deterministic by default: nothing moves until the test pumps. [`Lab::settle`] runs NICs,
+//! network, DPCs, timers and deferred client actions until the world is quiet;
+//! [`Lab::advance`] moves the clock deadline by deadline (T308 = 30 s takes microseconds).
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use atmmcm::ndis::{AalType, AtmAddress, AtmAddressType, AtmFlowParameters, AtmMediaParameters, CallParameters, VpiVci};
+use atmmcm::{Adapter, Config, NdisStatus, SignallingVariant};
+
+use crate::clock::Clock;
+use crate::host::{Client, EmuNdis};
+use crate::network::{Network, PortId};
+use crate::nic::NicModel;
+use crate::pcap::Pcap;
+
+/// The driver as the lab runs it.
+pub type LabAdapter = Adapter<EmuNdis, NicModel>;
+
+/// One machine: its NDIS, NIC, driver and the CoNDIS client bound to it.
+pub struct Node {
+    pub name: String,
+    pub address: Vec<u8>,
+    pub ndis: EmuNdis,
+    pub nic: NicModel,
+    pub adapter: Arc<LabAdapter>,
+    pub port: PortId,
+}
+
+impl Node {
+    /// The scriptable CoNDIS client bound to this node's adapter.
+    pub fn client(&self) -> Client {
+        self.ndis.client()
+    }
+}
+
+/// The lab.
+pub struct Lab {
+    pub clock: Arc<Clock>,
+    network: Arc<Mutex<Network>>,
+    pub nodes: Vec<Node>,
+    /// Pump rounds after which `settle` gives up (a livelock is a bug worth a clear panic).
+    pub max_rounds: usize,
+}
+
+/// What `Lab::new` builds.
+#[derive(Clone, Debug)]
+pub struct LabConfig {
+    pub config: Config,
+    /// E.164 addresses of the nodes, one node each.
+    pub addresses: Vec<Vec<u8>>,
+    /// Write every frame crossing the network to this SunATM pcap.
+    pub pcap: Option<std::path::PathBuf>,
+}
+
+impl Default for LabConfig {
+    fn default() -> Self {
+        LabConfig { config: Config::default(), addresses: vec![b"1001".to_vec()], pcap: None }
+    }
+}
+
+impl LabConfig {
+    pub fn nodes(mut self, addresses: &[&[u8]]) -> Self {
+        self.addresses = addresses.iter().map(|a| a.to_vec()).collect();
+        self
+    }
+    pub fn variant(mut self, v: SignallingVariant) -> Self {
+        self.config.variant = v;
+        self
+    }
+    pub fn with_config(mut self, f: impl FnOnce(&mut Config)) -> Self {
+        f(&mut self.config);
+        self
+    }
+}
+
+impl Lab {
+    /// A lab with one node at address "1001", UNI 4.0, started and with its signalling link up.
+    pub fn new() -> Lab {
+        Lab::with(LabConfig::default())
+    }
+
+    /// Builds the nodes, starts each driver (AF registered, signalling VC open) and settles, so
+    /// the SSCOP links are up when this returns.
+    pub fn with(cfg: LabConfig) -> Lab {
+        let clock = Arc::new(Clock::new());
+        let mut net = Network::new();
+        if let Some(path) = &cfg.pcap {
+            match Pcap::create(path) {
+                Ok(p) => net.set_pcap(Some(p)),
+                Err(e) => eprintln!("lab: cannot write pcap {}: {e}", path.display()),
+            }
+        }
+        let mut nodes = Vec::new();
+        for (i, address) in cfg.addresses.iter().enumerate() {
+            let port = net.add_port(address.clone());
+            let ndis = EmuNdis::new(clock.clone());
+            let nic = NicModel::new();
+            let adapter = match Adapter::initialize(ndis.clone(), nic.clone(), cfg.config) {
+                Ok(a) => Arc::new(a),
+                Err(s) => panic!("lab: Adapter::initialize failed: {s}"),
+            };
+            ndis.attach_arc(&adapter);
+            let live = Arc::downgrade(&adapter);
+            ndis.register_alloc_counter("driver live objects", move || {
+                live.upgrade().map_or(0, |a| {
+                    let l = a.live_objects();
+                    l.afs + l.saps + l.vcs + l.parties
+                })
+            });
+            ndis.phy_link_changed(true);
+            let name = format!("node{i}");
+            nodes.push(Node { name, address: address.clone(), ndis, nic, adapter, port });
+        }
+        let lab = Lab { clock, network: Arc::new(Mutex::new(net)), nodes, max_rounds: 100_000 };
+        for n in &lab.nodes {
+            let st = n.ndis.start();
+            assert_eq!(st, NdisStatus::SUCCESS, "lab: driver start failed");
+        }
+        lab.settle();
+        lab
+    }
+
+    pub fn network(&self) -> MutexGuard<'_, Network> {
+        self.network.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn node(&self, i: usize) -> &Node {
+        &self.nodes[i]
+    }
+
+    pub fn now(&self) -> Duration {
+        self.clock.now()
+    }
+
+    /// One round: NIC transmit → network → NIC receive, network timers, then each node's
+    /// interrupt, requested DPC, due timer and deferred client actions. Whether anything moved.
+    pub fn pump_once(&self) -> bool {
+        let now = self.clock.now();
+        let mut busy = false;
+        for n in &self.nodes {
+            busy |= n.nic.step();
+            let out = n.nic.take_wire();
+            if !out.is_empty() {
+                busy = true;
+                let mut net = self.network();
+                for (id, frame) in out {
+                    net.from_user(now, n.port, id.vpi, id.vci, &frame);
+                }
+            }
+        }
+        self.network().advance(now);
+        for n in &self.nodes {
+            loop {
+                let next = self.network().to_user(n.port);
+                let Some((vpi, vci, frame)) = next else { break };
+                n.nic.deliver(VpiVci { vpi, vci }, frame);
+                busy = true;
+            }
+            if n.nic.interrupt_pending() {
+                n.ndis.run_dpc();
+                busy = true;
+            }
+            busy |= n.ndis.run_pending();
+        }
+        busy
+    }
+
+    /// Pumps until nothing moves (at the current virtual time).
+    pub fn settle(&self) {
+        for _ in 0..self.max_rounds {
+            if !self.pump_once() {
+                return;
+            }
+        }
+        panic!("lab: the world did not settle within {} rounds", self.max_rounds);
+    }
+
+    /// The earliest deadline anywhere (network timers, driver timers).
+    pub fn next_deadline(&self) -> Option<Duration> {
+        let net = self.network().next_deadline();
+        let drivers = self.nodes.iter().filter_map(|n| n.ndis.timer_due());
+        net.into_iter().chain(drivers).min()
+    }
+
+    /// Moves virtual time forward by `d`, stopping at every deadline on the way and settling.
+    pub fn advance(&self, d: Duration) {
+        let end = self.clock.now() + d;
+        self.settle();
+        loop {
+            match self.next_deadline() {
+                Some(t) if t <= end => {
+                    if t > self.clock.now() {
+                        self.clock.advance_to(t);
+                    }
+                    self.settle();
+                    // A deadline that does not move after settling would spin: step past it.
+                    if self.next_deadline() == Some(t) {
+                        self.clock.advance_to(t + Duration::from_micros(1));
+                        self.settle();
+                    }
+                }
+                _ => break,
+            }
+        }
+        self.clock.advance_to(end);
+        self.settle();
+    }
+
+    /// PHY of node `i` up or down (NIC, network port, and the verifier's expectation).
+    pub fn set_link(&self, i: usize, up: bool) {
+        let n = &self.nodes[i];
+        n.nic.set_link(up);
+        n.ndis.phy_link_changed(up);
+        let now = self.clock.now();
+        self.network().set_link(now, n.port, up);
+        self.settle();
+    }
+
+    /// Halts every node's driver (the clients tear down through the network) and checks the
+    /// halt rules.
+    pub fn halt_all(&self) {
+        for n in &self.nodes {
+            let lab = self as *const Lab as usize;
+            let _ = lab;
+            n.ndis.halt();
+        }
+    }
+}
+
+impl Default for Lab {
+    fn default() -> Self {
+        Lab::new()
+    }
+}
+
+/// UBR/AAL5 call parameters towards E.164 `called`.
+pub fn call_to(called: &[u8]) -> CallParameters {
+    CallParameters {
+        flags: 0,
+        media_flags: atmmcm::ndis::media_flags::TRANSMIT_VC | atmmcm::ndis::media_flags::RECEIVE_VC,
+        media: AtmMediaParameters {
+            connection_id: VpiVci::default(),
+            aal_type: AalType::Aal5,
+            transmit: AtmFlowParameters::ubr(0),
+            receive: AtmFlowParameters::ubr(0),
+        },
+        called: AtmAddress::new(AtmAddressType::E164, called),
+        calling: None,
+    }
+}
+
+/// A multipoint call towards `called` (the first leaf).
+pub fn multipoint_call_to(called: &[u8]) -> CallParameters {
+    let mut p = call_to(called);
+    p.flags |= atmmcm::ndis::call_flags::MULTIPOINT_VC;
+    p
+}
+
+/// An E.164 SAP address.
+pub fn e164(a: &[u8]) -> Option<AtmAddress> {
+    AtmAddress::new(AtmAddressType::E164, a)
+}
