@@ -170,15 +170,19 @@ impl State {
         self.log.push(LogEntry { seq, time: cx.time, cpu: cx.cpu, irql: cx.irql, kind, name, vc, party });
     }
 
-    /// Walks an NBL chain (stops at an unknown NBL or a loop).
+    /// Walks an NBL chain (stops after an unknown NBL, or at a loop).
     pub fn chain(&self, head: Nbl) -> Vec<Nbl> {
         let mut out = Vec::new();
         let mut cur = Some(head);
         while let Some(n) = cur {
-            if out.contains(&n) || !self.nbls.contains_key(&n) {
+            if out.contains(&n) {
                 break;
             }
+            // An unknown NBL (freed, completed, never issued) ends the chain but is reported.
             out.push(n);
+            if !self.nbls.contains_key(&n) {
+                break;
+            }
             cur = self.nbls.get(&n).and_then(|r| r.next);
         }
         out
@@ -244,6 +248,12 @@ impl EmuNdis {
     /// Binds the driver (after `Adapter::initialize` returned and the adapter is in an `Arc`).
     pub fn attach(&self, driver: Weak<dyn Driver>) {
         *self.inner.driver.write().unwrap_or_else(|e| e.into_inner()) = Some(driver);
+    }
+
+    /// [`EmuNdis::attach`] for a driver in an `Arc` (keeps only a weak reference).
+    pub fn attach_arc<T: Driver + 'static>(&self, driver: &Arc<T>) {
+        let d: Arc<dyn Driver> = driver.clone();
+        self.attach(Arc::downgrade(&d));
     }
 
     /// The client protocol bound to this NDIS.

@@ -1369,7 +1369,8 @@ impl Verifier {
         self.now = cx.time;
         self.in_halt = false;
         let af_still_open = self.afs.values().any(|a| a.open && !a.dead);
-        if self.af_open_at_halt && (!self.notified_in_halt || af_still_open) {
+        let notify_failed = self.af_open_at_halt && (!self.notified_in_halt || af_still_open);
+        if notify_failed {
             let why = if self.notified_in_halt {
                 "MiniportHaltEx returned before the address family was closed"
             } else {
@@ -1379,11 +1380,10 @@ impl Verifier {
         }
         // An AF the driver never asked the client to close keeps its objects alive: that is
         // HALT-NOTIFY-AF's finding, so HALT-NO-LEAK is only judged once the AF rule held.
-        let notify_ok = !self.violations.last().is_some_and(|v| v.rule == rule::HALT_NOTIFY_AF && v.time == self.now);
         let live = self.live();
         let leaked: Vec<String> =
             allocs.iter().filter(|(_, n)| *n != 0).map(|(name, n)| format!("{name}={n}")).collect();
-        if notify_ok && (live.total() != 0 || !leaked.is_empty()) {
+        if !notify_failed && (live.total() != 0 || !leaked.is_empty()) {
             self.fire(
                 rule::HALT_NO_LEAK,
                 format!("at halt: live {live:?}, allocation counters {leaked:?}"),
