@@ -445,11 +445,10 @@ impl Client {
             )
             .unwrap_or((NdisStatus::FAILURE, None));
         if s == NdisStatus::PENDING {
-            if let (Some(ph), Some(pc)) = (party, pctx) {
-                if let Some(pr) = self.emu.st().parties.get_mut(&ph) {
+            if let (Some(ph), Some(pc)) = (party, pctx)
+                && let Some(pr) = self.emu.st().parties.get_mut(&ph) {
                     pr.ctx = pr.ctx.or(Some(pc));
                 }
-            }
         } else {
             self.make_call_finished(vc, party, pctx, s, Some(p), false);
         }
@@ -667,11 +666,10 @@ impl Client {
             .emu
             .handler(Handler::ModifyQos { vc }, |d| d.protocol_cm_modify_call_qos(ctx, &params, cp), |s| Some(*s))
             .unwrap_or(NdisStatus::FAILURE);
-        if s == NdisStatus::SUCCESS {
-            if let Some(v) = self.emu.st().vcs.get_mut(&vc) {
+        if s == NdisStatus::SUCCESS
+            && let Some(v) = self.emu.st().vcs.get_mut(&vc) {
                 v.params = Some(params);
             }
-        }
         s
     }
 
@@ -867,12 +865,11 @@ impl Client {
                         VcState::Idle | VcState::Closed if client_created => Some(Step::Delete(vc)),
                         _ => None,
                     };
-                    if let Some(s) = s {
-                        if !tried.contains(&format!("{s:?}")) {
+                    if let Some(s) = s
+                        && !tried.contains(&format!("{s:?}")) {
                             step = Some(s);
                             break;
                         }
-                    }
                 }
                 if step.is_none() {
                     let mut saps: Vec<SapHandle> =

@@ -670,11 +670,10 @@ impl Ndis for EmuNdis {
             Some(_) => NdisStatus::SUCCESS,
         };
         let af = st.vcs.get(&vc).map(|r| r.af);
-        if ret == NdisStatus::SUCCESS {
-            if let Some(r) = st.vcs.get_mut(&vc) {
+        if ret == NdisStatus::SUCCESS
+            && let Some(r) = st.vcs.get_mut(&vc) {
                 r.state = VcState::Deleted;
             }
-        }
         st.verifier.call_returned(&c, ret);
         drop(st);
         if ret == NdisStatus::SUCCESS {
@@ -803,11 +802,10 @@ impl Ndis for EmuNdis {
     fn cm_modify_call_qos_complete(&self, status: NdisStatus, vc: VcHandle, client: ClientParams, params: &CallParameters) {
         let _ = client;
         let mut st = self.ndis_call(&Call::ModifyQosComplete { status, vc });
-        if status == NdisStatus::SUCCESS {
-            if let Some(r) = st.vcs.get_mut(&vc) {
+        if status == NdisStatus::SUCCESS
+            && let Some(r) = st.vcs.get_mut(&vc) {
                 r.params = Some(*params);
             }
-        }
         drop(st);
         self.log_client(LogKind::ClientCallback, format!("ProtocolClModifyCallQoSComplete({})", verifier::status_name(status)), Some(vc), None);
     }

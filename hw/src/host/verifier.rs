@@ -740,23 +740,21 @@ impl Verifier {
                 if self.af_dead(af) {
                     return self.fire_af(rule::HDL_DEAD, format!("{} on a dead {af}", c.name()), af);
                 }
-                if self.pend_complete(Req::OpenAf(af), &c.name(), None, None) {
-                    if let Some(a) = self.afs.get_mut(&af) {
+                if self.pend_complete(Req::OpenAf(af), &c.name(), None, None)
+                    && let Some(a) = self.afs.get_mut(&af) {
                         a.open = status == NdisStatus::SUCCESS;
                         a.dead = status != NdisStatus::SUCCESS;
                     }
-                }
             }
             Call::CloseAfComplete { status, af } => {
                 if self.af_dead(af) {
                     return self.fire_af(rule::HDL_DEAD, format!("{} on a dead {af}", c.name()), af);
                 }
-                if self.pend_complete(Req::CloseAf(af), &c.name(), None, None) && status == NdisStatus::SUCCESS {
-                    if let Some(a) = self.afs.get_mut(&af) {
+                if self.pend_complete(Req::CloseAf(af), &c.name(), None, None) && status == NdisStatus::SUCCESS
+                    && let Some(a) = self.afs.get_mut(&af) {
                         a.open = false;
                         a.dead = true;
                     }
-                }
             }
             Call::NotifyCloseAf { af } => {
                 if self.af_dead(af) {
@@ -774,22 +772,20 @@ impl Verifier {
                 if self.sap_dead(sap) {
                     return self.fire_sap(rule::HDL_DEAD, format!("{} on a dead {sap}", c.name()), sap);
                 }
-                if self.pend_complete(Req::RegisterSap(sap), &c.name(), None, None) {
-                    if let Some(s) = self.saps.get_mut(&sap) {
+                if self.pend_complete(Req::RegisterSap(sap), &c.name(), None, None)
+                    && let Some(s) = self.saps.get_mut(&sap) {
                         s.registered = status == NdisStatus::SUCCESS;
                         s.dead = status != NdisStatus::SUCCESS;
                     }
-                }
             }
             Call::DeregisterSapComplete { status, sap } => {
                 if self.sap_dead(sap) {
                     return self.fire_sap(rule::HDL_DEAD, format!("{} on a dead {sap}", c.name()), sap);
                 }
-                if self.pend_complete(Req::DeregisterSap(sap), &c.name(), None, None) && status == NdisStatus::SUCCESS {
-                    if let Some(s) = self.saps.get_mut(&sap) {
+                if self.pend_complete(Req::DeregisterSap(sap), &c.name(), None, None) && status == NdisStatus::SUCCESS
+                    && let Some(s) = self.saps.get_mut(&sap) {
                         s.dead = true;
                     }
-                }
             }
             Call::CreateVc { af, vc } => {
                 if self.af_dead(af) {
@@ -814,7 +810,7 @@ impl Verifier {
                 }
                 if v.active || matches!(v.phase, Phase::Setup | Phase::Connected | Phase::Closing) {
                     let why = format!("NdisMCmDeleteVc on a VC that is {} with call phase {:?}", if v.active { "active" } else { "inactive" }, v.phase);
-                    return self.fire(rule::VC_DELETE_INACTIVE, why, Some(vc), None);
+                    self.fire(rule::VC_DELETE_INACTIVE, why, Some(vc), None)
                 }
                 // Marked deleted when the call returns (see call_returned).
             }
@@ -910,31 +906,29 @@ impl Verifier {
                     return;
                 }
                 let vc = self.parties.get(&party).map(|p| p.vc);
-                if self.pend_complete(Req::AddParty(party), &c.name(), vc, Some(party)) {
-                    if let Some(p) = self.parties.get_mut(&party) {
+                if self.pend_complete(Req::AddParty(party), &c.name(), vc, Some(party))
+                    && let Some(p) = self.parties.get_mut(&party) {
                         p.added = status == NdisStatus::SUCCESS;
                         p.dead = status != NdisStatus::SUCCESS;
                     }
-                }
             }
             Call::DropPartyComplete { status, party } => {
                 if self.check_party(party, &c.name()) {
                     return;
                 }
                 let vc = self.parties.get(&party).map(|p| p.vc);
-                if self.pend_complete(Req::DropParty(party), &c.name(), vc, Some(party)) && status == NdisStatus::SUCCESS {
-                    if let Some(p) = self.parties.get_mut(&party) {
+                if self.pend_complete(Req::DropParty(party), &c.name(), vc, Some(party)) && status == NdisStatus::SUCCESS
+                    && let Some(p) = self.parties.get_mut(&party) {
                         p.dead = true;
                     }
-                }
             }
             Call::DispatchIncomingDropParty { party, .. } => {
                 if self.check_party(party, &c.name()) {
                     return;
                 }
                 let vc = self.parties.get(&party).map(|p| p.vc);
-                if let Some(vc) = vc {
-                    if self.live_parties(vc) <= 1 {
+                if let Some(vc) = vc
+                    && self.live_parties(vc) <= 1 {
                         self.fire(
                             rule::HDL_DROP_DISPATCH,
                             "NdisMCmDispatchIncomingDropParty for the last party (use NdisMCmDispatchIncomingCloseCall)",
@@ -942,17 +936,15 @@ impl Verifier {
                             Some(party),
                         );
                     }
-                }
             }
             Call::ModifyQosComplete { vc, .. } => {
                 if self.check_vc(vc, "NdisMCmModifyCallQoSComplete") {
                     return;
                 }
-                if self.pend_complete(Req::ModifyQos(vc), &c.name(), Some(vc), None) {
-                    if let Some(v) = self.vcs.get_mut(&vc) {
+                if self.pend_complete(Req::ModifyQos(vc), &c.name(), Some(vc), None)
+                    && let Some(v) = self.vcs.get_mut(&vc) {
                         v.modifying = false;
                     }
-                }
             }
             Call::SendComplete { vc, ref nbls } => {
                 if self.check_vc(vc, "NdisMCoSendNetBufferListsComplete") {
@@ -1002,11 +994,10 @@ impl Verifier {
                 }
             }
             Call::IndicateStatus { vc, code, link } => {
-                if let Some(h) = vc {
-                    if self.check_vc(h, "NdisMCoIndicateStatusEx") {
+                if let Some(h) = vc
+                    && self.check_vc(h, "NdisMCoIndicateStatusEx") {
                         return;
                     }
-                }
                 if let Some(up) = link {
                     let ok = code == NdisStatus::LINK_STATE
                         || (code == NdisStatus::MEDIA_CONNECT && up)
@@ -1096,18 +1087,16 @@ impl Verifier {
     pub fn call_returned(&mut self, c: &Call, ret: NdisStatus) {
         match *c {
             Call::DeleteVc { vc } => {
-                if ret == NdisStatus::SUCCESS {
-                    if let Some(v) = self.vcs.get_mut(&vc) {
+                if ret == NdisStatus::SUCCESS
+                    && let Some(v) = self.vcs.get_mut(&vc) {
                         v.deleted = true;
                     }
-                }
             }
             Call::CreateVc { vc, .. } => {
-                if ret != NdisStatus::SUCCESS {
-                    if let Some(v) = self.vcs.get_mut(&vc) {
+                if ret != NdisStatus::SUCCESS
+                    && let Some(v) = self.vcs.get_mut(&vc) {
                         v.deleted = true;
                     }
-                }
             }
             Call::DispatchIncomingCall { vc, .. } => {
                 if let Some(v) = self.vcs.get_mut(&vc) {
@@ -1249,12 +1238,11 @@ impl Verifier {
             }
             Handler::CloseAf { af } => {
                 self.pend_return(Req::CloseAf(af), s, &name, None, None);
-                if s == NdisStatus::SUCCESS {
-                    if let Some(a) = self.afs.get_mut(&af) {
+                if s == NdisStatus::SUCCESS
+                    && let Some(a) = self.afs.get_mut(&af) {
                         a.open = false;
                         a.dead = true;
                     }
-                }
             }
             Handler::RegisterSap { sap, .. } => {
                 self.pend_return(Req::RegisterSap(sap), s, &name, None, None);
@@ -1268,11 +1256,10 @@ impl Verifier {
             }
             Handler::DeregisterSap { sap } => {
                 self.pend_return(Req::DeregisterSap(sap), s, &name, None, None);
-                if s == NdisStatus::SUCCESS {
-                    if let Some(x) = self.saps.get_mut(&sap) {
+                if s == NdisStatus::SUCCESS
+                    && let Some(x) = self.saps.get_mut(&sap) {
                         x.dead = true;
                     }
-                }
             }
             Handler::CoCreateVc { vc, .. } => {
                 if s == NdisStatus::PENDING {
@@ -1290,11 +1277,10 @@ impl Verifier {
                 } else if active && s == NdisStatus::SUCCESS {
                     self.fire(rule::RET_CODELETEVC, "ProtocolCoDeleteVc returned SUCCESS for an active VC (want NOT_ACCEPTED)", Some(vc), None);
                 }
-                if s == NdisStatus::SUCCESS {
-                    if let Some(v) = self.vcs.get_mut(&vc) {
+                if s == NdisStatus::SUCCESS
+                    && let Some(v) = self.vcs.get_mut(&vc) {
                         v.deleted = true;
                     }
-                }
             }
             Handler::MakeCall { vc, party, .. } => {
                 self.pend_return(Req::MakeCall(vc), s, &name, Some(vc), party);
@@ -1314,13 +1300,11 @@ impl Verifier {
                 let completed = self.pending.get(&Req::CloseCall(vc)).is_some_and(|p| p.completions > 0);
                 self.pend_return(Req::CloseCall(vc), s, &name, Some(vc), party);
                 if s.is_error() {
-                    if let Some(v) = self.vcs.get_mut(&vc) {
-                        if let Some(c) = &v.close {
-                            if !completed {
+                    if let Some(v) = self.vcs.get_mut(&vc)
+                        && let Some(c) = &v.close
+                            && !completed {
                                 v.phase = c.prev_phase;
                             }
-                        }
-                    }
                 } else if s != NdisStatus::PENDING && !completed {
                     self.close_done(vc, s, party, &name);
                 }
@@ -1328,12 +1312,11 @@ impl Verifier {
             Handler::AddParty { party, vc } => {
                 self.pend_return(Req::AddParty(party), s, &name, Some(vc), Some(party));
                 let completed = self.pending.get(&Req::AddParty(party)).is_some_and(|p| p.completions > 0);
-                if s != NdisStatus::PENDING && !completed {
-                    if let Some(p) = self.parties.get_mut(&party) {
+                if s != NdisStatus::PENDING && !completed
+                    && let Some(p) = self.parties.get_mut(&party) {
                         p.added = s == NdisStatus::SUCCESS;
                         p.dead = s != NdisStatus::SUCCESS;
                     }
-                }
             }
             Handler::DropParty { vc, party, .. } => {
                 if self.parties.get(&party).is_some_and(|p| p.drop_was_last) && s != NdisStatus::FAILURE {
@@ -1345,19 +1328,17 @@ impl Verifier {
                     );
                 }
                 self.pend_return(Req::DropParty(party), s, &name, Some(vc), Some(party));
-                if s == NdisStatus::SUCCESS {
-                    if let Some(p) = self.parties.get_mut(&party) {
+                if s == NdisStatus::SUCCESS
+                    && let Some(p) = self.parties.get_mut(&party) {
                         p.dead = true;
                     }
-                }
             }
             Handler::ModifyQos { vc } => {
                 self.pend_return(Req::ModifyQos(vc), s, &name, Some(vc), None);
-                if s != NdisStatus::PENDING {
-                    if let Some(v) = self.vcs.get_mut(&vc) {
+                if s != NdisStatus::PENDING
+                    && let Some(v) = self.vcs.get_mut(&vc) {
                         v.modifying = false;
                     }
-                }
             }
             _ => {}
         }
@@ -1427,8 +1408,8 @@ impl Verifier {
 
     /// STS-LINK: the last link state the driver indicated matches the PHY.
     pub fn check_link_indicated(&mut self) {
-        if let Some(up) = self.link_expected {
-            if self.link_indicated != Some(up) {
+        if let Some(up) = self.link_expected
+            && self.link_indicated != Some(up) {
                 self.fire(
                     rule::STS_LINK,
                     format!("the link went {} and the driver did not indicate it", if up { "up" } else { "down" }),
@@ -1437,7 +1418,6 @@ impl Verifier {
                 );
                 self.link_indicated = Some(up);
             }
-        }
     }
 
     /// Whether MiniportHaltEx has returned.
