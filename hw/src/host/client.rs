@@ -56,6 +56,9 @@ pub struct Policy {
     /// NdisCoDeleteVc on a client-created VC once its call ended (close completed, make call
     /// failed).
     pub delete_after_close: When,
+    /// Sends and receive returns reach the driver at DISPATCH (as from a DPC-driven client)
+    /// instead of the caller's IRQL.
+    pub data_at_dispatch: bool,
 }
 
 impl Default for Policy {
@@ -65,6 +68,7 @@ impl Default for Policy {
             close_on_incoming_close: When::Immediate,
             return_receives: ReturnReceives::Immediate,
             delete_after_close: When::Immediate,
+            data_at_dispatch: false,
         }
     }
 }
@@ -168,6 +172,18 @@ impl Client {
     }
     pub fn delete_after_close(&self, w: When) {
         self.emu.st().policy.delete_after_close = w;
+    }
+    pub fn data_at_dispatch(&self, on: bool) {
+        self.emu.st().policy.data_at_dispatch = on;
+    }
+
+    /// Runs a data-path call at the IRQL the policy asks for.
+    fn data_irql<R>(&self, f: impl FnOnce() -> R) -> R {
+        if self.policy().data_at_dispatch {
+            irql::at_irql(super::Irql::Dispatch.max(irql::current_irql()), f)
+        } else {
+            f()
+        }
     }
 
     // ---- address family and SAPs ------------------------------------------------------------------
@@ -937,13 +953,13 @@ impl Client {
         };
         let Some(&head) = nbls.first() else { return Vec::new() };
         self.emu.log_client(LogKind::Client, "NdisCoSendNetBufferLists", Some(vc), None);
-        irql::in_path(Path::Send, || {
+        self.data_irql(|| irql::in_path(Path::Send, || {
             let _ = self.emu.handler(
                 Handler::Send { vc, nbls: nbls.clone() },
                 |d| d.miniport_co_send_net_buffer_lists(ctx, head, 0),
                 |_| None,
             );
-        });
+        }));
         nbls
     }
 
@@ -956,13 +972,13 @@ impl Client {
             (chain, vc)
         };
         self.emu.log_client(LogKind::Client, "NdisReturnNetBufferLists", vc, None);
-        irql::in_path(Path::Return, || {
+        self.data_irql(|| irql::in_path(Path::Return, || {
             let _ = self.emu.handler(
                 Handler::Return { vc, nbls: chain },
                 |d| d.miniport_return_net_buffer_lists(head, 0),
                 |_| None,
             );
-        });
+        }));
     }
 
     /// Returns every held receive chain; returns how many chains.

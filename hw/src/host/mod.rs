@@ -10,6 +10,26 @@
 //! test raises it with [`EmuNdis::at_irql`]); [`EmuNdis::run_dpc`] and [`EmuNdis::run_timer`] run
 //! the driver at DISPATCH; [`EmuNdis::start`] and [`EmuNdis::halt`] at PASSIVE. [`LabSpinLock`]
 //! raises IRQL while held.
+//!
+//! Wiring (what the lab does):
+//!
+//! ```ignore
+//! let clock = Arc::new(Clock::new());
+//! let emu = EmuNdis::new(clock.clone());
+//! let adapter = Arc::new(Adapter::initialize(emu.clone(), device, config)?); // PASSIVE
+//! emu.attach_arc(&adapter);           // NDIS keeps a Weak<dyn Driver>
+//! emu.phy_link_changed(true);         // optional: STS-LINK expects an indication
+//! emu.start();                        // end of MiniportInitializeEx (AF registration)
+//! let client = emu.client();
+//! let af = client.open_af()?;
+//! let vc = client.create_vc()?;
+//! client.make_call(vc, params);
+//! while emu.run_pending() {}          // requested DPC, due timer, deferred client actions
+//! assert_eq!(emu.ndis_calls_on(vc), ["ProtocolCmMakeCall->PENDING", "NdisMCmActivateVc", ...]);
+//! emu.halt();                         // MiniportHaltEx + HALT-* checks
+//! emu.check_outstanding();            // pended requests / sends never completed
+//! emu.assert_clean();                 // panics with every violation and the log tail
+//! ```
 
 mod client;
 mod driver;
