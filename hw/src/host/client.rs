@@ -991,6 +991,38 @@ impl Client {
         n
     }
 
+    // ---- OID requests ---------------------------------------------------------------------------------
+
+    /// An OID request without an AF handle (NDIS routes it to MiniportCoOidRequest). Returns the
+    /// status, octets written/read and octets needed.
+    pub fn oid_request(&self, vc: Option<VcHandle>, oid: u32, is_query: bool, buffer: &mut [u8]) -> (NdisStatus, usize, usize) {
+        let vctx = vc.and_then(|h| self.emu.st().vcs.get(&h).and_then(|v| v.ctx));
+        self.emu.log_client(LogKind::Client, format!("NdisCoOidRequest(0x{oid:08X})"), vc, None);
+        let mut req = atmmcm::adapter::OidRequest { oid, buffer, is_query, bytes_done: 0, bytes_needed: 0 };
+        let s = self
+            .emu
+            .handler(Handler::Other("MiniportCoOidRequest"), |d| d.miniport_co_oid_request(vctx, &mut req), |s| Some(*s))
+            .unwrap_or(NdisStatus::FAILURE);
+        (s, req.bytes_done, req.bytes_needed)
+    }
+
+    /// An OID request on the client's AF (NDIS routes it to ProtocolCoOidRequest).
+    pub fn af_oid_request(&self, vc: Option<VcHandle>, oid: u32, is_query: bool, buffer: &mut [u8]) -> (NdisStatus, usize, usize) {
+        let (actx, vctx) = {
+            let st = self.emu.st();
+            let actx = st.client_af.and_then(|af| st.afs.get(&af)).and_then(|a| a.ctx);
+            (actx, vc.and_then(|h| st.vcs.get(&h).and_then(|v| v.ctx)))
+        };
+        let Some(actx) = actx else { return (NdisStatus::FAILURE, 0, 0) };
+        self.emu.log_client(LogKind::Client, format!("NdisCoOidRequest(af, 0x{oid:08X})"), vc, None);
+        let mut req = atmmcm::adapter::OidRequest { oid, buffer, is_query, bytes_done: 0, bytes_needed: 0 };
+        let s = self
+            .emu
+            .handler(Handler::Other("ProtocolCoOidRequest"), |d| d.protocol_co_oid_request(actx, vctx, None, &mut req), |s| Some(*s))
+            .unwrap_or(NdisStatus::FAILURE);
+        (s, req.bytes_done, req.bytes_needed)
+    }
+
     // ---- queries ---------------------------------------------------------------------------------------------
 
     /// Every frame received on `vc`, in order.

@@ -1334,3 +1334,13 @@ fn halt_with_calls_saps_and_parties_open_tears_everything_down_cleanly() {
     assert_eq!(l.emu.live(), LiveCounts::default());
     l.clean();
 }
+
+#[test]
+fn oid_requests_reach_the_driver_and_return_its_status() {
+    let l = lab();
+    let mut buf = [0u8; 8];
+    assert_eq!(l.client.oid_request(None, 0x0001_0114, true, &mut buf).0, NdisStatus::NOT_SUPPORTED);
+    assert_eq!(l.client.af_oid_request(None, 0x0001_0114, true, &mut buf).0, NdisStatus::NOT_SUPPORTED);
+    assert!(l.emu.log().iter().any(|e| e.name == "MiniportCoOidRequest->NOT_SUPPORTED"));
+    assert!(l.emu.log().iter().any(|e| e.name == "ProtocolCoOidRequest->NOT_SUPPORTED"));
+}
