@@ -23,6 +23,13 @@
 //!   [`Verifier::check_link_indicated`] fires when the last indicated link state differs, and a
 //!   raw link indication with a status other than LINK_STATE / MEDIA_CONNECT / MEDIA_DISCONNECT
 //!   fires at once.
+//! - **HALT-NO-LEAK** counts AFs open, SAPs registered, VCs not deleted, calls not over, parties
+//!   not dropped, receive NBLs not freed and every registered allocation counter; it is judged only
+//!   when HALT-NOTIFY-AF held (an AF never handed to the client for teardown keeps everything
+//!   under it alive: one finding, not two).
+//! - **IRQL-PASSIVE** covers the PASSIVE-only calls the `Ndis` seam has
+//!   (NdisMCmRegisterAddressFamilyEx, NdisMCmNotifyCloseAddressFamily); a DPC, timer, send or
+//!   receive-return path counts as not PASSIVE even when the IRQL is.
 //! - **CMP-ONCE** for "IncomingCallComplete's outcome": after an accept (synchronous SUCCESS from
 //!   NdisMCmDispatchIncomingCall or ProtocolCmIncomingCallComplete(SUCCESS)) exactly one
 //!   NdisMCmDispatchCallConnected, unless the close starts first.

@@ -1344,3 +1344,24 @@ fn oid_requests_reach_the_driver_and_return_its_status() {
     assert!(l.emu.log().iter().any(|e| e.name == "MiniportCoOidRequest->NOT_SUPPORTED"));
     assert!(l.emu.log().iter().any(|e| e.name == "ProtocolCoOidRequest->NOT_SUPPORTED"));
 }
+
+#[test]
+fn rule_halt_no_leak_fires_on_a_driver_vc_never_deleted() {
+    let l = lab();
+    // The driver lets the client close the AF while its own VC still exists, and never deletes it.
+    let vc = l.ndis().cm_create_vc(l.af, VcContext(tok(999))).unwrap();
+    assert_eq!(l.client.close_af(), NdisStatus::SUCCESS);
+    l.emu.halt();
+    l.only(rule::HALT_NO_LEAK);
+    assert!(l.emu.violations()[0].message.contains("vcs: 1"), "{}", l.emu.violations()[0]);
+    let _ = vc;
+}
+
+#[test]
+fn rule_hdl_dead_fires_on_create_vc_on_a_closed_af() {
+    let l = lab();
+    assert_eq!(l.client.close_af(), NdisStatus::SUCCESS);
+    l.clean();
+    assert_eq!(l.ndis().cm_create_vc(l.af, VcContext(tok(999))), Err(NdisStatus::FAILURE));
+    l.only(rule::HDL_DEAD);
+}
