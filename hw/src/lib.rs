@@ -1,5 +1,11 @@
-//! The lab: the world the atmmcm driver core lives in when no NIC is present.
+//! The lab: the world the atmmcm driver core lives in when no NIC is present — an emulated NDIS
+//! with a CoNDIS verifier (`host`), a NIC model (`nic`), an ATM network with network-side UNI
+//! signalling (`network`), virtual time (`clock`), SunATM captures (`pcap`), and the `Lab` that
+//! wires them (`lab`).
 
+pub mod clock;
+pub mod host;
+pub mod lab;
 pub mod network;
 pub mod nic;
 pub mod pcap;
