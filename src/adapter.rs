@@ -174,7 +174,6 @@ enum Perform<N: Ndis> {
     Activate { index: usize, vc: N::VcHandle, params: CallParameters },
     DispatchIncomingCall { index: usize, sap: N::SapHandle, vc: N::VcHandle, params: CallParameters },
     MakeCallComplete {
-        index: usize,
         status: NdisStatus,
         vc: N::VcHandle,
         party: Option<(N::PartyHandle, PartyContext)>,
@@ -183,8 +182,8 @@ enum Perform<N: Ndis> {
     },
     CallConnected { vc: N::VcHandle },
     IncomingClose { index: usize, status: NdisStatus, vc: N::VcHandle, data: UuBuf },
-    Deactivate { index: usize, vc: N::VcHandle },
-    CloseComplete { index: usize, status: NdisStatus, vc: N::VcHandle, party: Option<N::PartyHandle> },
+    Deactivate { vc: N::VcHandle },
+    CloseComplete { status: NdisStatus, vc: N::VcHandle, party: Option<N::PartyHandle> },
     Delete { index: usize, vc: N::VcHandle },
     AddPartyComplete {
         status: NdisStatus,
@@ -470,7 +469,6 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                         .and_then(|s| c.saps.get(s.0))
                         .map(|s| Perform::DispatchIncomingCall { index, sap: s.handle, vc: h, params: p }),
                     (vc_op::MAKE_CALL_COMPLETE, Some(h), Some(p)) => client.map(|cl| Perform::MakeCallComplete {
-                        index,
                         status: make_status,
                         vc: h,
                         party: if p.is_multipoint() { party_of(c) } else { None },
@@ -481,9 +479,8 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                     (vc_op::DISPATCH_INCOMING_CLOSE, Some(h), _) => {
                         Some(Perform::IncomingClose { index, status: in_status, vc: h, data: in_data })
                     }
-                    (vc_op::DEACTIVATE_VC, Some(h), _) => Some(Perform::Deactivate { index, vc: h }),
+                    (vc_op::DEACTIVATE_VC, Some(h), _) => Some(Perform::Deactivate { vc: h }),
                     (vc_op::CLOSE_CALL_COMPLETE, Some(h), _) => Some(Perform::CloseComplete {
-                        index,
                         status: close_status,
                         vc: h,
                         party: close_party.and_then(|p| c.parties.get(p.0)).map(|p| p.handle),
@@ -491,6 +488,13 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                     (vc_op::DELETE_VC, Some(h), _) => Some(Perform::Delete { index, vc: h }),
                     _ => None,
                 };
+                // State moves before the call: the client may re-enter from inside it.
+                match &r {
+                    Some(Perform::MakeCallComplete { status, .. }) => c.make_call_completing(index, *status),
+                    Some(Perform::CloseComplete { .. }) => c.close_call_completing(index),
+                    Some(Perform::Deactivate { .. }) => c.deactivating(index),
+                    _ => {}
+                }
                 r.unwrap_or_else(|| {
                     c.stats.internal_errors += 1;
                     Perform::Nothing
@@ -565,28 +569,23 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 let st = n.cm_dispatch_incoming_call(sap, vc, &params);
                 self.with_control(|c| c.on_dispatch_incoming_call(self, index, st));
             }
-            Perform::MakeCallComplete { index, status, vc, party, client, params } => {
+            Perform::MakeCallComplete { status, vc, party, client, params } => {
                 let (ph, pc) = match party {
                     Some((h, c)) if status == NdisStatus::SUCCESS => (Some(h), Some(c)),
                     Some((h, _)) => (Some(h), None),
                     None => (None, None),
                 };
                 n.cm_make_call_complete(status, vc, ph, pc, client, &params);
-                self.with_control(|c| c.on_make_call_completed(self, index, status));
             }
             Perform::CallConnected { vc } => n.cm_dispatch_call_connected(vc),
             Perform::IncomingClose { index, status, vc, data } => {
                 self.wait_rx_quiet(index);
                 n.cm_dispatch_incoming_close_call(status, vc, data.as_slice());
             }
-            Perform::Deactivate { index, vc } => {
+            Perform::Deactivate { vc } => {
                 let _ = n.cm_deactivate_vc(vc);
-                self.with_control(|c| c.on_deactivated(index));
             }
-            Perform::CloseComplete { index, status, vc, party } => {
-                n.cm_close_call_complete(status, vc, party);
-                self.with_control(|c| c.on_close_call_completed(self, index));
-            }
+            Perform::CloseComplete { status, vc, party } => n.cm_close_call_complete(status, vc, party),
             Perform::Delete { index, vc } => {
                 let _ = n.cm_delete_vc(vc);
                 self.with_control(|c| c.on_deleted(self, index));

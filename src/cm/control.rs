@@ -711,6 +711,14 @@ impl<N: Ndis> Control<N> {
             return;
         }
         match v.phase {
+            // A failed MakeCall completes once nothing of the call is left.
+            Phase::MakePending if v.make_failed && v.ops & vc_op::MAKE_CALL_COMPLETE == 0 => {
+                let mut ops = vc_op::MAKE_CALL_COMPLETE;
+                if v.active {
+                    ops |= vc_op::DEACTIVATE_VC;
+                }
+                self.vc_op(vc, ops);
+            }
             // The pended close completes: deactivate → complete → delete (MCM VC).
             Phase::Closing if v.close_pended && v.ops & vc_op::CLOSE_CALL_COMPLETE == 0 => {
                 let mut ops = vc_op::CLOSE_CALL_COMPLETE;
@@ -1351,12 +1359,15 @@ impl<N: Ndis> Control<N> {
             return;
         }
         v.make_status = status;
+        v.make_failed = true;
         v.uni = UniState::Null;
         v.timer = None;
         v.network_done = true;
         v.ops &= !vc_op::ACTIVATE_VC;
-        self.vc_op(vc, vc_op::MAKE_CALL_COMPLETE);
+        // The completion waits for the data path (if a connection was opened) so the VC is
+        // reusable — or deletable — the moment the client hears of the failure.
         self.start_teardown(env, vc);
+        self.advance_close(env, vc);
     }
 
     /// Clears a call locally (RESTART, STATUS U0, link failure): whatever the call's phase, it
@@ -1699,8 +1710,9 @@ impl<N: Ndis> Control<N> {
         }
     }
 
-    /// NdisMCmMakeCallComplete was made.
-    pub fn on_make_call_completed(&mut self, env: &impl Env<N>, index: usize, status: NdisStatus) {
+    /// NdisMCmMakeCallComplete is about to be made (the client may re-enter from inside it —
+    /// close the call, send, delete the VC — so the state moves first).
+    pub fn make_call_completing(&mut self, index: usize, status: NdisStatus) {
         let Some(vc) = self.vcs.token_at(index) else { return };
         let Some(v) = self.vcs.get_mut(vc) else { return };
         match (v.phase, status == NdisStatus::SUCCESS) {
@@ -1715,23 +1727,20 @@ impl<N: Ndis> Control<N> {
                     obj.phase = PartyPhase::Active;
                 }
             }
-            // Failed: the VC is idle again (the client deletes or reuses it); parties die.
+            // Failed (and drained): the VC is idle again for the client to delete or reuse; the
+            // parties die with the completion.
             (Phase::MakePending, false) => {
-                if v.data == DataState::Draining {
-                    // Wait for the drain before reuse; the close state keeps nothing pending.
-                    v.phase = Phase::Idle;
-                } else {
-                    v.reset_call();
-                }
+                v.reset_call();
                 self.free_parties_of(vc);
             }
-            // The make-call was aborted by a close: the close continues.
-            _ => self.advance_close(env, vc),
+            // Aborted by a close: the close goes on.
+            _ => {}
         }
     }
 
-    /// NdisMCmCloseCallComplete was made.
-    pub fn on_close_call_completed(&mut self, env: &impl Env<N>, index: usize) {
+    /// NdisMCmCloseCallComplete is about to be made: the call ends now (the client may delete its
+    /// VC from inside the completion).
+    pub fn close_call_completing(&mut self, index: usize) {
         let Some(vc) = self.vcs.token_at(index) else { return };
         let ours = self.vcs.get(vc).is_some_and(|v| v.ours);
         self.free_parties_of(vc);
@@ -1741,11 +1750,10 @@ impl<N: Ndis> Control<N> {
                 v.reset_call();
             }
         }
-        let _ = env;
     }
 
-    /// NdisMCmDeactivateVc returned.
-    pub fn on_deactivated(&mut self, index: usize) {
+    /// NdisMCmDeactivateVc is about to be made.
+    pub fn deactivating(&mut self, index: usize) {
         if let Some(vc) = self.vcs.token_at(index)
             && let Some(v) = self.vcs.get_mut(vc)
         {

@@ -126,6 +126,8 @@ pub struct VcObj<N: Ndis> {
     pub ops: u16,
     pub queued: bool,
     pub make_status: NdisStatus,
+    /// The MakeCall failed; its completion waits for the data path to settle.
+    pub make_failed: bool,
     pub close_status: NdisStatus,
     pub incoming_close_status: NdisStatus,
     pub incoming_close_data: UuBuf,
@@ -159,6 +161,7 @@ impl<N: Ndis> VcObj<N> {
             ops: 0,
             queued: false,
             make_status: NdisStatus::SUCCESS,
+            make_failed: false,
             close_status: NdisStatus::SUCCESS,
             incoming_close_status: NdisStatus::SUCCESS,
             incoming_close_data: UuBuf::EMPTY,
@@ -182,6 +185,7 @@ impl<N: Ndis> VcObj<N> {
         self.close_party = None;
         self.close_pended = false;
         self.dispatched_close = false;
+        self.make_failed = false;
         self.data = DataState::None;
         self.conn = None;
         self.drain_started = None;
