@@ -28,6 +28,8 @@ pub struct Node {
     pub nic: NicModel,
     pub adapter: Arc<LabAdapter>,
     pub port: PortId,
+    /// MiniportHaltEx returned: the node is quiet (its NIC is not serviced any more).
+    pub halted: std::sync::atomic::AtomicBool,
 }
 
 impl Node {
@@ -113,7 +115,7 @@ impl Lab {
             });
             ndis.phy_link_changed(true);
             let name = format!("node{i}");
-            nodes.push(Node { name, address: address.clone(), ndis, nic, adapter, port });
+            nodes.push(Node { name, address: address.clone(), ndis, nic, adapter, port, halted: Default::default() });
         }
         let lab = Lab { clock, network: Arc::new(Mutex::new(net)), nodes, max_rounds: 100_000 };
         for n in &lab.nodes {
@@ -159,6 +161,9 @@ impl Lab {
                 let Some((vpi, vci, frame)) = next else { break };
                 n.nic.deliver(VpiVci { vpi, vci }, frame);
                 busy = true;
+            }
+            if n.halted.load(std::sync::atomic::Ordering::Acquire) {
+                continue;
             }
             if n.nic.interrupt_pending() {
                 n.ndis.run_dpc();
@@ -223,11 +228,25 @@ impl Lab {
     /// Halts every node's driver (the clients tear down through the network) and checks the
     /// halt rules.
     pub fn halt_all(&self) {
-        for n in &self.nodes {
-            let lab = self as *const Lab as usize;
-            let _ = lab;
-            n.ndis.halt();
+        for i in 0..self.nodes.len() {
+            self.halt(i);
         }
+    }
+
+    /// Halts node `i`: MiniportHaltEx runs while the lab keeps the network, the other nodes and
+    /// the clock going (as the rest of a machine does while a halt waits).
+    pub fn halt(&self, i: usize) {
+        let n = &self.nodes[i];
+        n.ndis.halt_with(&mut || {
+            if !self.pump_once()
+                && let Some(t) = self.next_deadline()
+                && t > self.clock.now()
+            {
+                self.clock.advance_to(t);
+            }
+        });
+        n.halted.store(true, std::sync::atomic::Ordering::Release);
+        self.settle();
     }
 }
 

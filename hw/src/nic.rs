@@ -64,6 +64,8 @@ struct State {
     stall_close: bool,
     /// Test knob: frames sent per `step` (0 = all).
     tx_per_step: usize,
+    /// Test knob: transmit queue size (0 = [`TX_QUEUE`]).
+    tx_limit: usize,
     counters: NicCounters,
 }
 
@@ -190,6 +192,11 @@ impl NicModel {
         self.st().stall_close = stall;
     }
 
+    /// Test knob: the transmit queue holds `n` frames (0 = the default [`TX_QUEUE`]).
+    pub fn set_tx_queue_limit(&self, n: usize) {
+        self.st().tx_limit = n;
+    }
+
     /// Test knob: at most `n` frames per step (0 = unlimited).
     pub fn set_tx_per_step(&self, n: usize) {
         self.st().tx_per_step = n;
@@ -231,7 +238,8 @@ impl Device for NicModel {
             st.counters.tx_on_closed_conn += 1;
             return Err(NdisStatus::CLOSING);
         }
-        if st.txq.len() >= TX_QUEUE {
+        let limit = if st.tx_limit == 0 { TX_QUEUE } else { st.tx_limit };
+        if st.txq.len() >= limit {
             st.counters.tx_refused_full += 1;
             return Err(NdisStatus::RESOURCES);
         }

@@ -131,10 +131,12 @@ pub(crate) enum Action {
     DeleteVc(VcHandle),
 }
 
+/// CloseData as the Windows trampoline builds it: no slice over a Size beyond
+/// `CloseData::MAX_SLICE`.
 fn close_data(data: Option<&[u8]>) -> CloseData<'_> {
     match data {
-        Some(b) if !b.is_empty() => CloseData::Bytes(b),
-        _ => CloseData::None,
+        Some(b) => CloseData::from_raw(true, b.len(), || b),
+        None => CloseData::None,
     }
 }
 
@@ -717,6 +719,19 @@ impl Client {
         answer
     }
 
+    /// ProtocolClIncomingCloseCall calls seen so far: (vc, status, CloseData).
+    pub fn incoming_closes(&self) -> Vec<(VcHandle, NdisStatus, Vec<u8>)> {
+        self.emu.st().incoming_closes.clone()
+    }
+
+    /// NdisClIncomingCallComplete with call parameters the client changed.
+    pub fn complete_incoming_with(&self, vc: VcHandle, status: NdisStatus, params: CallParameters) {
+        if let Some(v) = self.emu.st().vcs.get_mut(&vc) {
+            v.params = Some(params);
+        }
+        self.complete_incoming(vc, status);
+    }
+
     /// NdisClIncomingCallComplete → ProtocolCmIncomingCallComplete for a pended incoming call.
     pub fn complete_incoming(&self, vc: VcHandle, status: NdisStatus) {
         let Some((ctx, params)) = ({
@@ -738,9 +753,9 @@ impl Client {
 
     /// ProtocolClIncomingCloseCall: NdisClCloseCall per policy.
     pub(crate) fn incoming_close(&self, status: NdisStatus, vc: VcHandle, data: &[u8]) {
-        let _ = data;
         let w = {
             let mut st = self.emu.st();
+            st.incoming_closes.push((vc, status, data.to_vec()));
             let w = st.policy.close_on_incoming_close;
             if let Some(v) = st.vcs.get_mut(&vc).filter(|v| !matches!(v.state, VcState::Deleted | VcState::Closing)) {
                 v.before_close = v.state;

@@ -174,6 +174,8 @@ pub(crate) struct State {
     pub held_rx: Vec<Nbl>,
     pub send_completions: Vec<SendCompletion>,
     pub incoming: Vec<IncomingCall>,
+    /// ProtocolClIncomingCloseCall / ProtocolClIncomingDropParty as seen: (vc, status, data).
+    pub incoming_closes: Vec<(VcHandle, NdisStatus, Vec<u8>)>,
     pub status_indications: Vec<(Option<VcHandle>, StatusIndication)>,
     pub log: Vec<LogEntry>,
     pub verifier: Verifier,
@@ -250,6 +252,7 @@ impl EmuNdis {
             held_rx: Vec::new(),
             send_completions: Vec::new(),
             incoming: Vec::new(),
+            incoming_closes: Vec::new(),
             status_indications: Vec::new(),
             log: Vec::new(),
             verifier: Verifier::new(),
@@ -515,6 +518,11 @@ impl EmuNdis {
             .filter(|e| e.vc == Some(vc) && matches!(e.kind, LogKind::NdisCall | LogKind::HandlerReturn))
             .map(|e| e.name.clone())
             .collect()
+    }
+
+    /// The driver's context for `vc` (CallMgrVcContext), while NDIS knows it.
+    pub fn vc_context(&self, vc: VcHandle) -> Option<VcContext> {
+        self.st().vcs.get(&vc).and_then(|v| v.ctx)
     }
 
     /// Every NDIS call the driver made (names), in order.

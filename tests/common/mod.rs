@@ -1,0 +1,99 @@
+//! Shared set-ups for the integration suites.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use atmmcm::NdisStatus;
+use atmmcm_hw::host::{Client, VcHandle};
+use atmmcm_hw::lab::{Lab, LabConfig, call_to};
+use atmmcm_hw::network::OfferParams;
+
+/// A number that is not a lab port: the network answers calls to it itself.
+pub const REMOTE: &[u8] = b"9999";
+
+/// Long enough for any exchange the network answers promptly (its CONNECT comes after 100 ms).
+pub const A_MOMENT: Duration = Duration::from_secs(1);
+
+pub fn lab() -> Lab {
+    Lab::new()
+}
+
+pub fn lab_with(cfg: LabConfig) -> Lab {
+    Lab::with(cfg)
+}
+
+/// Client of node 0 with its AF open.
+pub fn client(lab: &Lab) -> Client {
+    let c = lab.node(0).client();
+    c.open_af().expect("open AF");
+    c
+}
+
+/// An outgoing point-to-point call from node 0 to [`REMOTE`], connected.
+pub fn outgoing_call(lab: &Lab, c: &Client) -> VcHandle {
+    let vc = c.create_vc().expect("create VC");
+    let (st, _) = c.make_call(vc, call_to(REMOTE));
+    assert_eq!(st, NdisStatus::PENDING);
+    lab.advance(A_MOMENT);
+    assert_eq!(
+        lab.node(0).ndis.ndis_calls_on(vc).last().map(String::as_str),
+        Some("NdisMCmMakeCallComplete(SUCCESS)")
+    );
+    vc
+}
+
+/// An incoming call offered by the network to node 0 (wildcard SAP), accepted and connected.
+/// Returns the VC the driver created and the network's call reference.
+pub fn incoming_call(lab: &Lab, c: &Client) -> (VcHandle, u32) {
+    c.register_sap(None).expect("register SAP");
+    let port = lab.node(0).port;
+    let now = lab.now();
+    let cref = lab.network().offer_call(now, port, b"5555", OfferParams::default());
+    lab.advance(A_MOMENT);
+    let vc = c.incoming_calls().last().expect("an incoming call").vc;
+    (vc, cref)
+}
+
+/// The network's call reference of node 0's only call.
+pub fn network_cref(lab: &Lab) -> u32 {
+    let port = lab.node(0).port;
+    let calls = lab.network().calls(port);
+    assert_eq!(calls.len(), 1, "one call at the network: {calls:?}");
+    calls[0].call_ref
+}
+
+/// Names of the signalling messages between node 0 and the network, in order, as
+/// "->NAME" (from the user) / "<-NAME" (to the user), without the SSCOP chatter.
+pub fn wire(lab: &Lab) -> Vec<String> {
+    let port = lab.node(0).port;
+    lab.network()
+        .log()
+        .iter()
+        .filter(|e| e.port == port)
+        .map(|e| {
+            let dir = match e.direction {
+                atmmcm_hw::network::Direction::FromUser => "->",
+                atmmcm_hw::network::Direction::ToUser => "<-",
+            };
+            format!("{dir}{}", e.name)
+        })
+        .collect()
+}
+
+/// Asserts the verifier saw nothing wrong and nothing is left outstanding.
+pub fn clean(lab: &Lab) {
+    for n in &lab.nodes {
+        n.ndis.check_outstanding();
+        n.ndis.assert_clean();
+    }
+}
+
+/// Halts every node and asserts the halt rules held (zero live objects, no calls after halt).
+pub fn halt_clean(lab: &Lab) {
+    lab.halt_all();
+    clean(lab);
+    for n in &lab.nodes {
+        let l = n.adapter.live_objects();
+        assert_eq!((l.afs, l.saps, l.vcs, l.calls, l.parties), (0, 0, 0, 0, 0), "live objects after halt");
+    }
+}
