@@ -17,7 +17,7 @@ use crate::cm::objects::UuBuf;
 use crate::cm::ops::{Work, adapter_op, af_op, next_op, party_op, vc_op};
 use crate::cm::{CloseOutcome, Control, Env, LiveCounts};
 use crate::config::Config;
-use crate::datapath::{ConnMap, DataStats, DpcState, InFlight, NONE, SlotSet, VcPath, flag};
+use crate::datapath::{ConnMap, DataStats, DpcState, InFlight, NONE, SigQueue, SlotSet, VcPath, flag};
 use crate::ndis::{
     AfContext, CallParameters, CloseData, CoAddressFamily, Handle, Ndis, NdisStatus, PartyContext, Sap, SapContext,
     StatusIndication, Token, VcContext, VpiVci, receive_flags, send_complete_flags,
@@ -101,6 +101,7 @@ pub struct Adapter<N: Ndis, D: Device> {
     config: Config,
     control: lock_api::Mutex<N::RawLock, Control<N>>,
     dpc_state: lock_api::Mutex<N::RawLock, DpcState>,
+    sig_out: lock_api::Mutex<N::RawLock, SigQueue>,
     paths: Vec<VcPath>,
     conn_map: ConnMap,
     tx_ready: SlotSet,
@@ -222,6 +223,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             config,
             control: lock_api::Mutex::new(control),
             dpc_state: lock_api::Mutex::new(dpc),
+            sig_out: lock_api::Mutex::new(SigQueue::new(64).map_err(|_| NdisStatus::RESOURCES)?),
             paths,
             conn_map: ConnMap::new(usize::from(u16::MAX)).map_err(|_| NdisStatus::RESOURCES)?,
             tx_ready: SlotSet::new(slots).map_err(|_| NdisStatus::RESOURCES)?,
@@ -342,10 +344,24 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         f(&mut c)
     }
 
+    /// Queues a signalling PDU for the DPC, the NIC's one transmit producer.
     fn sig_transmit(&self, pdu: &[u8]) {
+        self.sig_out.lock().push(pdu);
+        self.ndis.request_dpc();
+    }
+
+    /// Hands queued signalling PDUs to the NIC (DPC only); what does not fit waits.
+    fn flush_sig(&self) {
         let conn = self.sig_conn.load(Ordering::Acquire);
-        if conn != NONE {
-            let _ = self.device.transmit(ConnId(conn as u16), pdu, TxCookie(SIG_COOKIE));
+        if conn == NONE {
+            return;
+        }
+        let mut q = self.sig_out.lock();
+        while let Some(pdu) = q.front() {
+            if self.device.transmit(ConnId(conn as u16), pdu, TxCookie(SIG_COOKIE)).is_err() {
+                return;
+            }
+            q.pop();
         }
     }
 
@@ -995,7 +1011,8 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         if let Some(up) = phy {
             self.phy_change(up);
         }
-        // 2. Transmit: move queued NBLs to the NIC.
+        // 2. Transmit: signalling first, then queued NBLs.
+        self.flush_sig();
         self.tx_ready.take_all(|slot| self.pump_tx(st, slot));
         // 3. Teardown: abort what is still queued, close the NIC connection, report drained VCs.
         self.teardown.take_all(|slot| self.step_teardown(st, slot));

@@ -42,6 +42,11 @@ pub enum DeviceEvent<'a> {
 }
 
 /// The NIC.
+///
+/// Calling contexts (the driver guarantees them): `transmit` and `poll` only from the DPC, never
+/// two at once, so the transmit side has one producer; `open_connection` from the control path
+/// (under the control lock) and `close_connection` from the control path or the DPC — the
+/// implementation serializes those two itself; `link_up` anywhere.
 pub trait Device: Send + Sync + 'static {
     /// Opens a connection. RESOURCES when the table is full, INVALID_DATA for a VPI/VCI in use.
     fn open_connection(&self, params: &ConnParams) -> Result<ConnId, NdisStatus>;
