@@ -225,11 +225,14 @@ fn crossbeam_mpsc_b1() -> Duration {
     })
 }
 
+/// A bench id and the function that moves the 1 M items once.
+type Case = (&'static str, fn() -> Duration);
+
 fn rings(c: &mut Criterion) {
     let mut g = c.benchmark_group("ring");
     g.sample_size(10);
     g.throughput(Throughput::Elements(ITEMS));
-    let cases: [(&str, fn() -> Duration); 8] = [
+    let cases: [Case; 8] = [
         ("atmmcm_spsc_b1", atmmcm_spsc_b1),
         ("atmmcm_spsc_b32", atmmcm_spsc_b32),
         ("rtrb_b1", rtrb_b1),
