@@ -112,3 +112,6 @@ impl<T: Copy> SendConsumer<'_, T> {
         self.inner.pop_slice(out)
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod stress;

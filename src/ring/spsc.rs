@@ -187,6 +187,17 @@ impl<T: Copy> Spsc<T> {
     fn slot(&self, index: usize) -> Option<&Slot<T>> {
         self.slots.get(index & self.mask)
     }
+
+    /// The slots of positions `[start, start + n)` as two contiguous runs (the second one
+    /// starts after the wrap). `n` must not exceed the capacity.
+    #[inline(always)]
+    fn runs(&self, start: usize, n: usize) -> (&[Slot<T>], &[Slot<T>]) {
+        let at = start & self.mask;
+        let first = n.min(self.slots.len().saturating_sub(at));
+        let a = self.slots.get(at..at.saturating_add(first)).unwrap_or(&[]);
+        let b = self.slots.get(..n.saturating_sub(first)).unwrap_or(&[]);
+        (a, b)
+    }
 }
 
 /// The single producer of an [`Spsc`]. Gives the claim back on drop.
@@ -220,14 +231,12 @@ impl<'a, T: Copy> Producer<'a, T> {
         cap.saturating_sub(self.tail.wrapping_sub(self.cached_head))
     }
 
-    /// Writes `item` into slot `index`, which must lie in the producer's free range.
+    /// Writes `item` into `slot`, which must lie in the producer's free range.
     #[inline(always)]
-    fn write(&self, index: usize, item: T) -> bool {
-        let Some(slot) = self.ring.slot(index) else { return false };
-        // SAFETY: `index` is in [tail, head + capacity): the consumer has released this slot and
-        // will not read it before our Release store of a tail beyond it.
+    fn write(slot: &Slot<T>, item: T) {
+        // SAFETY: callers pass slots in [tail, head + capacity): the consumer has released them
+        // and will not read them before our Release store of a tail beyond them.
         slot.with_mut(|p| unsafe { p.cast::<T>().write(item) });
-        true
     }
 
     #[inline(always)]
@@ -245,9 +254,11 @@ impl<'a, T: Copy> Producer<'a, T> {
     /// Queues one item; gives it back when the ring is full.
     #[inline]
     pub fn push(&mut self, item: T) -> Result<(), T> {
-        if self.free(1) == 0 || !self.write(self.tail, item) {
+        if self.free(1) == 0 {
             return Err(item);
         }
+        let Some(slot) = self.ring.slot(self.tail) else { return Err(item) };
+        Self::write(slot, item);
         self.commit(self.tail.wrapping_add(1));
         Ok(())
     }
@@ -257,13 +268,15 @@ impl<'a, T: Copy> Producer<'a, T> {
     #[inline]
     pub fn push_slice(&mut self, items: &[T]) -> usize {
         let n = items.len().min(self.free(items.len()));
-        let mut done = 0;
-        for &item in items.iter().take(n) {
-            if !self.write(self.tail.wrapping_add(done), item) {
-                break;
-            }
-            done += 1;
+        let (a, b) = self.ring.runs(self.tail, n);
+        let Some((ia, ib)) = items.split_at_checked(a.len()) else { return 0 };
+        for (slot, &item) in a.iter().zip(ia) {
+            Self::write(slot, item);
         }
+        for (slot, &item) in b.iter().zip(ib) {
+            Self::write(slot, item);
+        }
+        let done = n.min(a.len().saturating_add(b.len()));
         if done != 0 {
             self.commit(self.tail.wrapping_add(done));
         }
@@ -271,16 +284,20 @@ impl<'a, T: Copy> Producer<'a, T> {
     }
 
     /// Queues items pulled from `iter` while there is room (never pulls one it cannot queue) and
-    /// publishes them with one store. Returns how many were queued.
+    /// publishes them with one store. Returns how many were queued. The consumer's index is
+    /// re-read only if fewer slots than the iterator's lower size bound look free.
     #[inline]
     pub fn push_iter<I: IntoIterator<Item = T>>(&mut self, iter: I) -> usize {
-        let room = self.free(usize::MAX);
-        let mut done = 0;
-        for item in iter.into_iter().take(room) {
-            if !self.write(self.tail.wrapping_add(done), item) {
-                break;
+        let mut it = iter.into_iter();
+        let room = self.free(it.size_hint().0.max(1));
+        let (a, b) = self.ring.runs(self.tail, room);
+        let mut done = 0usize;
+        'fill: for run in [a, b] {
+            for slot in run {
+                let Some(item) = it.next() else { break 'fill };
+                Self::write(slot, item);
+                done += 1;
             }
-            done += 1;
         }
         if done != 0 {
             self.commit(self.tail.wrapping_add(done));
@@ -328,12 +345,13 @@ impl<'a, T: Copy> Consumer<'a, T> {
         self.cached_tail.wrapping_sub(self.head)
     }
 
+    /// Reads `slot`, which must lie in the consumer's ready range.
     #[inline(always)]
-    fn read(&self, index: usize) -> Option<T> {
-        let slot = self.ring.slot(index)?;
-        // SAFETY: `index` is in [head, tail): the producer wrote it before its Release commit of
-        // `tail`, which we Acquire-loaded, and will not touch it again before we release `head`.
-        Some(slot.with(|p| unsafe { p.cast::<T>().read() }))
+    fn read(slot: &Slot<T>) -> T {
+        // SAFETY: callers pass slots in [head, tail): the producer wrote them before its Release
+        // commit of `tail`, which we Acquire-loaded, and will not touch them again before we
+        // release `head` past them.
+        slot.with(|p| unsafe { p.cast::<T>().read() })
     }
 
     #[inline(always)]
@@ -354,7 +372,7 @@ impl<'a, T: Copy> Consumer<'a, T> {
         if self.ready(1) == 0 {
             return None;
         }
-        let item = self.read(self.head)?;
+        let item = Self::read(self.ring.slot(self.head)?);
         self.release(self.head.wrapping_add(1));
         Some(item)
     }
@@ -364,12 +382,15 @@ impl<'a, T: Copy> Consumer<'a, T> {
     #[inline]
     pub fn pop_slice(&mut self, out: &mut [T]) -> usize {
         let n = out.len().min(self.ready(out.len()));
-        let mut done = 0;
-        for dst in out.iter_mut().take(n) {
-            let Some(item) = self.read(self.head.wrapping_add(done)) else { break };
-            *dst = item;
-            done += 1;
+        let (a, b) = self.ring.runs(self.head, n);
+        let Some((oa, ob)) = out.split_at_mut_checked(a.len()) else { return 0 };
+        for (dst, slot) in oa.iter_mut().zip(a) {
+            *dst = Self::read(slot);
         }
+        for (dst, slot) in ob.iter_mut().zip(b) {
+            *dst = Self::read(slot);
+        }
+        let done = n.min(a.len().saturating_add(b.len()));
         if done != 0 {
             self.release(self.head.wrapping_add(done));
         }

@@ -1,0 +1,237 @@
+//! Loom models of the per-VC rundown word (`vc::Rundown`) racing senders against close.
+//!
+//! Run (seconds; `--nocapture` prints the executions explored per model):
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release --test loom_ring --test loom_rundown -- --nocapture`
+//!
+//! Every model yields after `thread::spawn` (loom 0.7.2 issue tokio-rs/loom#392, see
+//! tests/loom_ring.rs). The "drained edge" is the one `true` that `begin_close` or the last
+//! `release` returns: whoever gets it runs the close completion, which must see every write a
+//! sender made while inside the VC (modelled as a loom `UnsafeCell`, so loom flags a missing
+//! happens-before).
+#![cfg(loom)]
+
+use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
+
+use atmmcm::ring::sync::{AtomicBool, AtomicU32, Ordering, UnsafeCell};
+use atmmcm::vc::Rundown;
+use loom::sync::Arc;
+use loom::thread;
+
+/// `thread::spawn` followed by a yield of the caller (the loom#392 workaround).
+fn spawn<F, T>(f: F) -> thread::JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let h = thread::spawn(f);
+    thread::yield_now();
+    h
+}
+
+/// Runs the body under `loom::model` and prints how many executions loom explored.
+macro_rules! model {
+    ($name:expr, $body:expr) => {{
+        static RUNS: StdAtomicUsize = StdAtomicUsize::new(0);
+        loom::model(move || {
+            RUNS.fetch_add(1, StdOrdering::Relaxed);
+            ($body)();
+        });
+        println!("loom model {}: {} executions", $name, RUNS.load(StdOrdering::Relaxed));
+    }};
+}
+
+/// The rundown operations the models drive, so the same models run against a deliberately
+/// broken word (the negative control below).
+trait Word: Send + Sync + 'static {
+    fn try_acquire(&self) -> bool;
+    fn release(&self) -> bool;
+    fn begin_close(&self) -> bool;
+}
+
+impl Word for Rundown {
+    fn try_acquire(&self) -> bool {
+        Rundown::try_acquire(self)
+    }
+    fn release(&self) -> bool {
+        Rundown::release(self)
+    }
+    fn begin_close(&self) -> bool {
+        Rundown::begin_close(self)
+    }
+}
+
+/// A VC as the models see it: the rundown word plus per-sender state a sender writes while
+/// inside (its queued work) and the close completion reads.
+struct Vc<W> {
+    word: W,
+    sent: [UnsafeCell<u32>; 2],
+}
+
+// SAFETY: the cells are only touched under the rundown protocol the models check (that is the
+// point: loom reports any access the protocol leaves unordered).
+unsafe impl<W: Word> Sync for Vc<W> {}
+
+impl<W: Word> Vc<W> {
+    fn new(word: W) -> Self {
+        Vc { word, sent: [UnsafeCell::new(0), UnsafeCell::new(0)] }
+    }
+
+    /// One send: enter, write state, leave. Returns whether this sender got the drained edge
+    /// (then it runs the close completion itself).
+    fn send(&self, who: usize) -> bool {
+        if !self.word.try_acquire() {
+            return false;
+        }
+        // SAFETY: inside the VC; sender `who` is the only writer of its cell.
+        self.sent[who].with_mut(|p| unsafe { *p += 1 });
+        let edge = self.word.release();
+        if edge {
+            self.close_completion();
+        }
+        edge
+    }
+
+    /// What the holder of the drained edge does: read everything the senders left.
+    fn close_completion(&self) -> u32 {
+        // SAFETY: drained: no sender is inside; loom checks the writes happened-before.
+        self.sent.iter().map(|c| c.with(|p| unsafe { *p })).sum()
+    }
+}
+
+/// One sender against close: exactly one party sees the drained edge, and the close
+/// completion observes the sender's write.
+fn sender_vs_close<W: Word>(word: fn() -> W) {
+    let vc = Arc::new(Vc::new(word()));
+    let v = vc.clone();
+    let sender = spawn(move || v.send(0));
+    let closer_edge = vc.word.begin_close();
+    if closer_edge {
+        vc.close_completion();
+    }
+    let sender_edge = sender.join().unwrap();
+    assert!(closer_edge ^ sender_edge, "exactly one drained edge (closer {closer_edge}, sender {sender_edge})");
+}
+
+#[test]
+fn send_racing_close_exactly_one_drained_edge_and_close_sees_sends() {
+    model!("rundown_1sender_close", || sender_vs_close(Rundown::new));
+}
+
+#[test]
+fn two_senders_racing_close_exactly_one_drained_edge() {
+    model!("rundown_2senders_close", || {
+        let vc = Arc::new(Vc::new(Rundown::new()));
+        let senders: Vec<_> = (0..2)
+            .map(|i| {
+                let v = vc.clone();
+                spawn(move || v.send(i))
+            })
+            .collect();
+        let closer_edge = vc.word.begin_close();
+        if closer_edge {
+            vc.close_completion();
+        }
+        let edges = senders.into_iter().map(|t| t.join().unwrap()).filter(|&e| e).count()
+            + usize::from(closer_edge);
+        assert_eq!(edges, 1, "exactly one drained edge");
+    });
+}
+
+/// After `begin_close` (as far as a sender can tell) no `try_acquire` succeeds.
+fn no_acquire_after_close<W: Word>(word: fn() -> W) {
+    let r = Arc::new(word());
+    let closed = Arc::new(AtomicBool::new(false));
+    let (r2, c2) = (r.clone(), closed.clone());
+    let sender = spawn(move || {
+        // If the sender can tell close has begun, its acquire must fail.
+        let saw_close = c2.load(Ordering::Acquire);
+        let got = r2.try_acquire();
+        if saw_close {
+            assert!(!got, "sender admitted after begin_close");
+        }
+        got && r2.release()
+    });
+    let closer_edge = r.begin_close();
+    closed.store(true, Ordering::Release);
+    let sender_edge = sender.join().unwrap();
+    assert!(closer_edge ^ sender_edge, "exactly one drained edge");
+    assert!(!r.try_acquire(), "closer-side acquire admitted after begin_close");
+}
+
+#[test]
+fn after_begin_close_no_acquire_succeeds() {
+    model!("rundown_no_acquire_after_close", || no_acquire_after_close(Rundown::new));
+}
+
+/// A deliberately broken rundown: `release` is `Relaxed` and skips the acquire fence, so the
+/// closer that sees the count reach zero is not ordered after the sender's writes.
+struct RelaxedRelease(AtomicU32);
+
+impl Word for RelaxedRelease {
+    fn try_acquire(&self) -> bool {
+        let cur = self.0.load(Ordering::Relaxed);
+        cur & (1 << 31) == 0
+            && self.0.compare_exchange(cur, cur + 1, Ordering::Acquire, Ordering::Relaxed).is_ok()
+    }
+    fn release(&self) -> bool {
+        let prev = self.0.fetch_sub(1, Ordering::Relaxed);
+        prev == (1 << 31) | 1
+    }
+    fn begin_close(&self) -> bool {
+        self.0.fetch_or(1 << 31, Ordering::Relaxed) == 0
+    }
+}
+
+/// Negative control: the same model catches the broken word (loom reports the unordered read).
+#[test]
+#[should_panic(expected = "Causality violation")]
+fn relaxed_release_is_caught_by_loom() {
+    model!("rundown_relaxed_release (must fail)", || sender_vs_close(|| RelaxedRelease(AtomicU32::new(0))));
+}
+
+/// A broken rundown that ignores the closing bit in `try_acquire`.
+struct IgnoresClosing(AtomicU32);
+
+impl Word for IgnoresClosing {
+    fn try_acquire(&self) -> bool {
+        self.0.fetch_add(1, Ordering::Acquire);
+        true
+    }
+    fn release(&self) -> bool {
+        self.0.fetch_sub(1, Ordering::AcqRel) == (1 << 31) | 1
+    }
+    fn begin_close(&self) -> bool {
+        self.0.fetch_or(1 << 31, Ordering::AcqRel) == 0
+    }
+}
+
+/// Negative control for the no-acquire-after-close oracle.
+#[test]
+#[should_panic(expected = "admitted after begin_close")]
+fn acquire_ignoring_close_is_caught() {
+    model!("rundown_ignores_closing (must fail)", || no_acquire_after_close(|| IgnoresClosing(AtomicU32::new(0))));
+}
+
+/// A broken rundown whose `release` reports "drained" whenever the count reaches zero, closing
+/// or not: a sender that finishes before close and the closer both claim the edge.
+struct EdgeWithoutClosing(AtomicU32);
+
+impl Word for EdgeWithoutClosing {
+    fn try_acquire(&self) -> bool {
+        let cur = self.0.load(Ordering::Relaxed);
+        cur & (1 << 31) == 0 && self.0.compare_exchange(cur, cur + 1, Ordering::Acquire, Ordering::Relaxed).is_ok()
+    }
+    fn release(&self) -> bool {
+        self.0.fetch_sub(1, Ordering::AcqRel) & !(1 << 31) == 1
+    }
+    fn begin_close(&self) -> bool {
+        self.0.fetch_or(1 << 31, Ordering::AcqRel) & !(1 << 31) == 0
+    }
+}
+
+/// Negative control for the exactly-one-edge oracle.
+#[test]
+#[should_panic(expected = "exactly one drained edge")]
+fn edge_without_closing_is_caught() {
+    model!("rundown_edge_without_closing (must fail)", || sender_vs_close(|| EdgeWithoutClosing(AtomicU32::new(0))));
+}
