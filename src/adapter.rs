@@ -1,13 +1,29 @@
 //! The adapter: wires the pieces together (MiniportInitializeEx .. MiniportHaltEx) and carries
 //! every entry point NDIS calls. `windows/` wraps each method in an `extern "system"`
 //! trampoline; the lab's emulated NDIS calls them directly, from several threads where NDIS would.
+//!
+//! Concurrency in one paragraph: the control state sits behind one lock that is never held across
+//! an NDIS call. Decisions become ops that one drainer at a time performs with the lock released
+//! (`drain_ops`), so NDIS sees calls in exactly the order the state machine made them and a
+//! client re-entering the driver from inside a callback never deadlocks. The hot path (sends,
+//! receives, completions) takes no lock at all: see `datapath`.
 
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::time::Duration;
+
+use alloc::vec::Vec;
+
+use crate::cm::objects::UuBuf;
+use crate::cm::ops::{Work, adapter_op, af_op, next_op, party_op, vc_op};
+use crate::cm::{CloseOutcome, Control, Env, LiveCounts};
 use crate::config::Config;
+use crate::datapath::{ConnMap, DataStats, DpcState, InFlight, NONE, SlotSet, VcPath, flag};
 use crate::ndis::{
-    AfContext, CallParameters, CloseData, CoAddressFamily, Ndis, NdisStatus, PartyContext, Sap, SapContext,
-    VcContext,
+    AfContext, CallParameters, CloseData, CoAddressFamily, Handle, Ndis, NdisStatus, PartyContext, Sap, SapContext,
+    StatusIndication, Token, VcContext, VpiVci, receive_flags, send_complete_flags,
 };
-use crate::nic::Device;
+use crate::nic::{ConnId, ConnParams, Device, DeviceEvent, TxCookie};
+use crate::saal::SaalEvent;
 
 /// An OID request as the core sees it (`NDIS_OID_REQUEST`, the parts used).
 #[derive(Debug)]
@@ -22,11 +38,166 @@ pub struct OidRequest<'a> {
     pub bytes_needed: usize,
 }
 
+/// OIDs answered by MiniportCoOidRequest.
+pub mod oid {
+    pub const GEN_CO_LINK_SPEED: u32 = 0x0001_0107;
+    pub const GEN_CO_MEDIA_CONNECT_STATUS: u32 = 0x0001_0114;
+    pub const ATM_MAX_ACTIVE_VCS: u32 = 0x0808_0107;
+    pub const ATM_MAX_AAL5_PACKET_SIZE: u32 = 0x0808_010B;
+}
+
+/// The cookie marking a signalling frame (never an NBL word).
+const SIG_COOKIE: u64 = u64::MAX;
+/// Largest frame the adapter transmits (AAL5 CPCS-SDU).
+pub const MAX_FRAME: usize = 65_535;
+/// NBLs per VC the NIC may hold at once.
+const INFLIGHT_PER_VC: usize = 64;
+/// Events handled per `Device::poll` call.
+const POLL_BUDGET: usize = 256;
+
+/// Messages received on the signalling VC in one go, held until the SAAL borrow ends.
+struct SigInbox {
+    buf: [u8; 4096],
+    used: usize,
+    lens: [u16; 16],
+    count: usize,
+    established: bool,
+    released: bool,
+}
+
+impl SigInbox {
+    fn new() -> Self {
+        SigInbox { buf: [0; 4096], used: 0, lens: [0; 16], count: 0, established: false, released: false }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.count == 0 && !self.established && !self.released
+    }
+
+    fn collect(&mut self, ev: SaalEvent<'_>) {
+        match ev {
+            SaalEvent::Established => self.established = true,
+            SaalEvent::Released { .. } => self.released = true,
+            SaalEvent::Data(msg) => {
+                let end = self.used.saturating_add(msg.len());
+                if self.count < self.lens.len()
+                    && let Some(dst) = self.buf.get_mut(self.used..end)
+                    && let Some(l) = self.lens.get_mut(self.count)
+                {
+                    dst.copy_from_slice(msg);
+                    *l = msg.len() as u16;
+                    self.used = end;
+                    self.count += 1;
+                }
+            }
+        }
+    }
+}
+
 /// One adapter (one NIC).
 pub struct Adapter<N: Ndis, D: Device> {
     ndis: N,
     device: D,
     config: Config,
+    control: lock_api::Mutex<N::RawLock, Control<N>>,
+    dpc_state: lock_api::Mutex<N::RawLock, DpcState>,
+    paths: Vec<VcPath>,
+    conn_map: ConnMap,
+    tx_ready: SlotSet,
+    teardown: SlotSet,
+    sig_conn: AtomicU32,
+    draining: AtomicBool,
+    drain_again: AtomicBool,
+    dpc_again: AtomicBool,
+    armed: AtomicU64,
+    halted: AtomicBool,
+    pub stats: DataStats,
+}
+
+fn ticks(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+impl<N: Ndis, D: Device> Env<N> for Adapter<N, D> {
+    fn now(&self) -> Duration {
+        self.ndis.now()
+    }
+
+    fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn send_message(&self, saal: &mut crate::saal::Link, msg: &[u8]) {
+        let now = self.ndis.now();
+        saal.send(now, msg, &mut |pdu: &[u8]| self.sig_transmit(pdu));
+    }
+
+    fn open_connection(&self, params: &ConnParams) -> Result<ConnId, NdisStatus> {
+        self.device.open_connection(params)
+    }
+
+    fn datapath_open(&self, slot: usize, generation: u32, handle: N::VcHandle, conn: ConnId) {
+        let Some(p) = self.paths.get(slot) else { return };
+        p.generation.store(generation, Ordering::Release);
+        p.handle.store(handle.to_word(), Ordering::Release);
+        p.conn.store(u32::from(conn.0), Ordering::Release);
+        p.flags.store(flag::OPEN, Ordering::Release);
+        self.conn_map.set(conn, Some(slot));
+        p.rundown.reopen();
+    }
+
+    fn datapath_teardown(&self, slot: usize, conn: Option<ConnId>) {
+        let Some(p) = self.paths.get(slot) else { return };
+        let mut f = flag::TEARDOWN;
+        if conn.is_none() {
+            f |= flag::NIC_CLOSED;
+        }
+        p.flags.fetch_or(f, Ordering::AcqRel);
+        p.rundown.begin_close();
+        self.teardown.mark(slot);
+        self.ndis.request_dpc();
+    }
+
+    fn datapath_forget(&self, slot: usize) {
+        let Some(p) = self.paths.get(slot) else { return };
+        p.generation.store(0, Ordering::Release);
+        p.handle.store(0, Ordering::Release);
+        p.flags.store(0, Ordering::Release);
+        p.conn.store(NONE, Ordering::Release);
+    }
+}
+
+/// One NDIS call the drainer performs, with its arguments taken under the lock.
+enum Perform<N: Ndis> {
+    CreateVc { index: usize, af: N::AfHandle, ctx: VcContext },
+    Activate { index: usize, vc: N::VcHandle, params: CallParameters },
+    DispatchIncomingCall { index: usize, sap: N::SapHandle, vc: N::VcHandle, params: CallParameters },
+    MakeCallComplete {
+        index: usize,
+        status: NdisStatus,
+        vc: N::VcHandle,
+        party: Option<(N::PartyHandle, PartyContext)>,
+        client: N::ClientParams,
+        params: CallParameters,
+    },
+    CallConnected { vc: N::VcHandle },
+    IncomingClose { index: usize, status: NdisStatus, vc: N::VcHandle, data: UuBuf },
+    Deactivate { index: usize, vc: N::VcHandle },
+    CloseComplete { index: usize, status: NdisStatus, vc: N::VcHandle, party: Option<N::PartyHandle> },
+    Delete { index: usize, vc: N::VcHandle },
+    AddPartyComplete {
+        status: NdisStatus,
+        party: N::PartyHandle,
+        ctx: Option<PartyContext>,
+        client: N::ClientParams,
+        params: CallParameters,
+    },
+    IncomingDrop { status: NdisStatus, party: N::PartyHandle, data: UuBuf },
+    DropComplete { status: NdisStatus, party: N::PartyHandle },
+    CloseAfComplete { af: N::AfHandle },
+    IndicateLink,
+    /// The op could not be performed (its object vanished); nothing to call.
+    Nothing,
 }
 
 impl<N: Ndis, D: Device> Adapter<N, D> {
@@ -35,18 +206,87 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
     /// MiniportInitializeEx, up to (not including) the address-family registration. All of the
     /// adapter's memory is allocated here; nothing later allocates.
     pub fn initialize(ndis: N, device: D, config: Config) -> Result<Self, NdisStatus> {
-        Ok(Adapter { ndis, device, config })
+        let slots = config.max_vcs.clamp(1, Token::MAX_SLOTS);
+        let ring = config.ring_size.max(2).next_power_of_two();
+        let saal = crate::saal::Link::new(&config).map_err(|_| NdisStatus::RESOURCES)?;
+        let control = Control::new(&config, saal).map_err(|_| NdisStatus::RESOURCES)?;
+        let dpc = DpcState::new(slots, INFLIGHT_PER_VC, MAX_FRAME).map_err(|_| NdisStatus::RESOURCES)?;
+        let mut paths = Vec::new();
+        paths.try_reserve_exact(slots).map_err(|_| NdisStatus::RESOURCES)?;
+        for _ in 0..slots {
+            paths.push(VcPath::new(ring).map_err(|_| NdisStatus::RESOURCES)?);
+        }
+        Ok(Adapter {
+            ndis,
+            device,
+            config,
+            control: lock_api::Mutex::new(control),
+            dpc_state: lock_api::Mutex::new(dpc),
+            paths,
+            conn_map: ConnMap::new(usize::from(u16::MAX)).map_err(|_| NdisStatus::RESOURCES)?,
+            tx_ready: SlotSet::new(slots).map_err(|_| NdisStatus::RESOURCES)?,
+            teardown: SlotSet::new(slots).map_err(|_| NdisStatus::RESOURCES)?,
+            sig_conn: AtomicU32::new(NONE),
+            draining: AtomicBool::new(false),
+            drain_again: AtomicBool::new(false),
+            dpc_again: AtomicBool::new(false),
+            armed: AtomicU64::new(u64::MAX),
+            halted: AtomicBool::new(false),
+            stats: DataStats::default(),
+        })
     }
 
-    /// The end of MiniportInitializeEx (PASSIVE): NdisMCmRegisterAddressFamilyEx and signalling
-    /// link start.
+    /// The end of MiniportInitializeEx (PASSIVE): the signalling VC,
+    /// NdisMCmRegisterAddressFamilyEx, and the signalling link if the PHY is up.
     pub fn start(&self) -> NdisStatus {
-        NdisStatus::NOT_SUPPORTED
+        let sig = ConnParams { id: VpiVci { vpi: 0, vci: 5 }, aal: crate::ndis::AalType::Aal5, tx_pcr: 0, max_rx_sdu: 4096 };
+        match self.device.open_connection(&sig) {
+            Ok(c) => self.sig_conn.store(u32::from(c.0), Ordering::Release),
+            Err(s) => return s,
+        }
+        let st = self.ndis.cm_register_address_family_ex(&CoAddressFamily::Q2931_UNI31);
+        if st != NdisStatus::SUCCESS {
+            return st;
+        }
+        if self.device.link_up() {
+            self.phy_change(true);
+        }
+        self.after_control();
+        NdisStatus::SUCCESS
     }
 
-    /// MiniportHaltEx (PASSIVE): NdisMCmNotifyCloseAddressFamily first, then waits for the
-    /// client-driven teardown.
-    pub fn halt(&self) {}
+    /// MiniportHaltEx (PASSIVE): NdisMCmNotifyCloseAddressFamily for every open AF, then waits —
+    /// calling `idle` between checks (the lab pumps its world there; Windows sleeps) — until the
+    /// clients have torn everything down, and quiets the NIC. No NDIS call follows its return.
+    pub fn halt(&self, mut idle: impl FnMut()) {
+        let mut notify = Vec::new();
+        if notify.try_reserve_exact(8).is_err() {
+            return;
+        }
+        self.control.lock().begin_halt(&mut notify);
+        for (_, af) in notify {
+            let _ = self.ndis.cm_notify_close_address_family(af);
+        }
+        self.drain_ops();
+        // The clients close their calls, SAPs and AFs; each close may need the network.
+        let mut rounds: u32 = 0;
+        loop {
+            let done = {
+                let c = self.control.lock();
+                c.afs.is_empty() && c.work.is_empty()
+            };
+            if done || rounds > 1_000_000 {
+                break;
+            }
+            idle();
+            rounds += 1;
+        }
+        self.halted.store(true, Ordering::Release);
+        let sig = self.sig_conn.swap(NONE, Ordering::AcqRel);
+        if sig != NONE {
+            self.device.close_connection(ConnId(sig as u16));
+        }
+    }
 
     /// MiniportPause.
     pub fn pause(&self) -> NdisStatus {
@@ -59,78 +299,391 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
     }
 
     /// MiniportShutdownEx: quiet the NIC; no NDIS calls.
-    pub fn shutdown(&self) {}
-
-    /// MiniportDevicePnPEventNotify with NdisDevicePnPEventSurpriseRemoved.
-    pub fn surprise_removed(&self) {}
-
-    /// The interrupt DPC (and any DPC requested with `Ndis::request_dpc`).
-    pub fn dpc(&self) {}
-
-    /// The adapter timer fired.
-    pub fn timer(&self) {}
-
-    /// MiniportCoSendNetBufferLists.
-    pub fn miniport_co_send_net_buffer_lists(&self, vc: VcContext, nbls: N::Nbl, flags: u32) {
-        let _ = (vc, nbls, flags);
+    pub fn shutdown(&self) {
+        self.halted.store(true, Ordering::Release);
     }
 
-    /// MiniportReturnNetBufferLists.
-    pub fn miniport_return_net_buffer_lists(&self, nbls: N::Nbl, flags: u32) {
-        let _ = (nbls, flags);
+    /// MiniportDevicePnPEventNotify with NdisDevicePnPEventSurpriseRemoved: the NIC is gone, so
+    /// the link is down for good.
+    pub fn surprise_removed(&self) {
+        self.phy_change(false);
+        self.after_control();
     }
 
-    /// MiniportCoOidRequest.
-    pub fn miniport_co_oid_request(&self, vc: Option<VcContext>, req: &mut OidRequest<'_>) -> NdisStatus {
-        let _ = (vc, req);
-        NdisStatus::NOT_SUPPORTED
+    /// Live objects (AFs, SAPs, VCs, calls, parties) the driver still holds.
+    pub fn live_objects(&self) -> LiveCounts {
+        self.control.lock().live()
+    }
+
+    /// Control-path counters.
+    pub fn control_stats(&self) -> crate::cm::control::Stats {
+        self.control.lock().stats
+    }
+
+    /// Whether the signalling link is established.
+    pub fn signalling_up(&self) -> bool {
+        self.control.lock().saal_up()
+    }
+
+    /// The configuration the adapter runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    #[doc(hidden)]
+    pub fn parts(&self) -> (&N, &D) {
+        (&self.ndis, &self.device)
+    }
+
+    // ---- control plumbing -------------------------------------------------------------------------
+
+    fn with_control<R>(&self, f: impl FnOnce(&mut Control<N>) -> R) -> R {
+        let mut c = self.control.lock();
+        f(&mut c)
+    }
+
+    fn sig_transmit(&self, pdu: &[u8]) {
+        let conn = self.sig_conn.load(Ordering::Acquire);
+        if conn != NONE {
+            let _ = self.device.transmit(ConnId(conn as u16), pdu, TxCookie(SIG_COOKIE));
+        }
+    }
+
+    /// PHY up/down: indicate it, and start or lose the signalling link.
+    fn phy_change(&self, up: bool) {
+        let now = self.ndis.now();
+        let mut inbox = SigInbox::new();
+        self.with_control(|c| {
+            c.on_phy(self, up);
+            if up {
+                c.saal.establish(now, &mut |pdu: &[u8]| self.sig_transmit(pdu));
+            } else {
+                c.saal.link_lost(&mut |e| inbox.collect(e));
+            }
+            self.deliver(c, &inbox);
+        });
+    }
+
+    /// After any control activity: perform the ops it decided and re-arm the timer.
+    fn after_control(&self) {
+        self.drain_ops();
+        self.rearm();
+    }
+
+    fn rearm(&self) {
+        if self.halted.load(Ordering::Acquire) {
+            return;
+        }
+        let due = self.control.lock().next_deadline();
+        if let Some(due) = due {
+            let t = ticks(due);
+            if self.armed.swap(t, Ordering::AcqRel) != t {
+                self.ndis.set_timer(due);
+            }
+        }
+    }
+
+    /// Performs pending ops until none is left; one drainer at a time (see the module docs).
+    fn drain_ops(&self) {
+        // Announce the work first, then try to become the drainer: a drainer that is just
+        // leaving re-checks the flag after dropping its role, so no op is ever stranded.
+        self.drain_again.store(true, Ordering::SeqCst);
+        loop {
+            if self.draining.swap(true, Ordering::SeqCst) {
+                return;
+            }
+            self.drain_again.store(false, Ordering::SeqCst);
+            loop {
+                let next = self.control.lock().work.pop();
+                let Some(work) = next else { break };
+                let perform = {
+                    let mut c = self.control.lock();
+                    Self::take_op(&mut c, work)
+                };
+                self.perform(perform);
+            }
+            self.draining.store(false, Ordering::SeqCst);
+            if !self.drain_again.load(Ordering::SeqCst) {
+                return;
+            }
+        }
+    }
+
+    fn requeue(c: &mut Control<N>, work: Work, more: bool) {
+        if more {
+            if !c.work.push(work) {
+                c.stats.internal_errors += 1;
+            }
+            return;
+        }
+        match work {
+            Work::Vc(i) => {
+                if let Some(t) = c.vcs.token_at(usize::from(i))
+                    && let Some(v) = c.vcs.get_mut(t)
+                {
+                    v.queued = false;
+                }
+            }
+            Work::Party(i) => {
+                if let Some(t) = c.parties.token_at(usize::from(i))
+                    && let Some(p) = c.parties.get_mut(t)
+                {
+                    p.queued = false;
+                }
+            }
+            Work::Af(i) => {
+                if let Some(t) = c.afs.token_at(usize::from(i))
+                    && let Some(a) = c.afs.get_mut(t)
+                {
+                    a.queued = false;
+                }
+            }
+            Work::Adapter => c.adapter_dequeued(),
+        }
+    }
+
+    fn take_op(c: &mut Control<N>, work: Work) -> Perform<N> {
+        match work {
+            Work::Vc(i) => {
+                let index = usize::from(i);
+                let Some(vc) = c.vcs.token_at(index) else { return Perform::Nothing };
+                let Some(v) = c.vcs.get_mut(vc) else { return Perform::Nothing };
+                let Some(op) = next_op(v.ops) else {
+                    v.queued = false;
+                    return Perform::Nothing;
+                };
+                v.ops &= !op;
+                let more = v.ops != 0;
+                let (handle, params, af, sap, client) = (v.handle, v.params, v.af, v.sap, v.client);
+                let (make_status, close_status) = (v.make_status, v.close_status);
+                let (in_status, in_data, close_party) = (v.incoming_close_status, v.incoming_close_data, v.close_party);
+                Self::requeue(c, work, more);
+                let ctx = VcContext(vc);
+                let party_of = |c: &Control<N>| {
+                    c.parties.find(|p| p.vc == ctx).and_then(|t| c.parties.get(t).map(|p| (p.handle, PartyContext(t))))
+                };
+                let r = match (op, handle, params) {
+                    (vc_op::CREATE_VC, _, _) => c.afs.get(af.0).map(|a| Perform::CreateVc { index, af: a.handle, ctx }),
+                    (vc_op::ACTIVATE_VC, Some(h), Some(p)) => Some(Perform::Activate { index, vc: h, params: p }),
+                    (vc_op::DISPATCH_INCOMING_CALL, Some(h), Some(p)) => sap
+                        .and_then(|s| c.saps.get(s.0))
+                        .map(|s| Perform::DispatchIncomingCall { index, sap: s.handle, vc: h, params: p }),
+                    (vc_op::MAKE_CALL_COMPLETE, Some(h), Some(p)) => client.map(|cl| Perform::MakeCallComplete {
+                        index,
+                        status: make_status,
+                        vc: h,
+                        party: if p.is_multipoint() { party_of(c) } else { None },
+                        client: cl,
+                        params: p,
+                    }),
+                    (vc_op::DISPATCH_CALL_CONNECTED, Some(h), _) => Some(Perform::CallConnected { vc: h }),
+                    (vc_op::DISPATCH_INCOMING_CLOSE, Some(h), _) => {
+                        Some(Perform::IncomingClose { index, status: in_status, vc: h, data: in_data })
+                    }
+                    (vc_op::DEACTIVATE_VC, Some(h), _) => Some(Perform::Deactivate { index, vc: h }),
+                    (vc_op::CLOSE_CALL_COMPLETE, Some(h), _) => Some(Perform::CloseComplete {
+                        index,
+                        status: close_status,
+                        vc: h,
+                        party: close_party.and_then(|p| c.parties.get(p.0)).map(|p| p.handle),
+                    }),
+                    (vc_op::DELETE_VC, Some(h), _) => Some(Perform::Delete { index, vc: h }),
+                    _ => None,
+                };
+                r.unwrap_or_else(|| {
+                    c.stats.internal_errors += 1;
+                    Perform::Nothing
+                })
+            }
+            Work::Party(i) => {
+                let Some(t) = c.parties.token_at(usize::from(i)) else { return Perform::Nothing };
+                let Some(p) = c.parties.get_mut(t) else { return Perform::Nothing };
+                let Some(op) = next_op(p.ops) else {
+                    p.queued = false;
+                    return Perform::Nothing;
+                };
+                p.ops &= !op;
+                let more = p.ops != 0;
+                let (status, handle, client, params, data) = (p.op_status, p.handle, p.client, p.params, p.drop_data);
+                Self::requeue(c, work, more);
+                let r = match op {
+                    party_op::ADD_PARTY_COMPLETE => client.zip(params).map(|(cl, pa)| Perform::AddPartyComplete {
+                        status,
+                        party: handle,
+                        ctx: (status == NdisStatus::SUCCESS).then_some(PartyContext(t)),
+                        client: cl,
+                        params: pa,
+                    }),
+                    party_op::DISPATCH_INCOMING_DROP => Some(Perform::IncomingDrop { status, party: handle, data }),
+                    party_op::DROP_PARTY_COMPLETE => Some(Perform::DropComplete { status, party: handle }),
+                    _ => None,
+                };
+                r.unwrap_or(Perform::Nothing)
+            }
+            Work::Af(i) => {
+                let Some(t) = c.afs.token_at(usize::from(i)) else { return Perform::Nothing };
+                let Some(a) = c.afs.get_mut(t) else { return Perform::Nothing };
+                let Some(op) = next_op(a.ops) else {
+                    a.queued = false;
+                    return Perform::Nothing;
+                };
+                a.ops &= !op;
+                let h = a.handle;
+                if op == af_op::CLOSE_AF_COMPLETE {
+                    // The AF dies with its completion.
+                    c.afs.remove(t);
+                    Perform::CloseAfComplete { af: h }
+                } else {
+                    let more = a.ops != 0;
+                    Self::requeue(c, work, more);
+                    Perform::Nothing
+                }
+            }
+            Work::Adapter => {
+                let ops = c.adapter_ops;
+                c.adapter_ops = 0;
+                Self::requeue(c, work, false);
+                if ops & adapter_op::INDICATE_LINK != 0 { Perform::IndicateLink } else { Perform::Nothing }
+            }
+        }
+    }
+
+    fn perform(&self, p: Perform<N>) {
+        let n = &self.ndis;
+        match p {
+            Perform::Nothing => {}
+            Perform::CreateVc { index, af, ctx } => {
+                let r = n.cm_create_vc(af, ctx);
+                self.with_control(|c| c.on_create_vc(self, index, r));
+            }
+            Perform::Activate { index, vc, params } => {
+                let st = n.cm_activate_vc(vc, &params);
+                self.with_control(|c| c.on_activate(self, index, st));
+            }
+            Perform::DispatchIncomingCall { index, sap, vc, params } => {
+                let st = n.cm_dispatch_incoming_call(sap, vc, &params);
+                self.with_control(|c| c.on_dispatch_incoming_call(self, index, st));
+            }
+            Perform::MakeCallComplete { index, status, vc, party, client, params } => {
+                let (ph, pc) = match party {
+                    Some((h, c)) if status == NdisStatus::SUCCESS => (Some(h), Some(c)),
+                    Some((h, _)) => (Some(h), None),
+                    None => (None, None),
+                };
+                n.cm_make_call_complete(status, vc, ph, pc, client, &params);
+                self.with_control(|c| c.on_make_call_completed(self, index, status));
+            }
+            Perform::CallConnected { vc } => n.cm_dispatch_call_connected(vc),
+            Perform::IncomingClose { index, status, vc, data } => {
+                self.wait_rx_quiet(index);
+                n.cm_dispatch_incoming_close_call(status, vc, data.as_slice());
+            }
+            Perform::Deactivate { index, vc } => {
+                let _ = n.cm_deactivate_vc(vc);
+                self.with_control(|c| c.on_deactivated(index));
+            }
+            Perform::CloseComplete { index, status, vc, party } => {
+                n.cm_close_call_complete(status, vc, party);
+                self.with_control(|c| c.on_close_call_completed(self, index));
+            }
+            Perform::Delete { index, vc } => {
+                let _ = n.cm_delete_vc(vc);
+                self.with_control(|c| c.on_deleted(self, index));
+            }
+            Perform::AddPartyComplete { status, party, ctx, client, params } => {
+                n.cm_add_party_complete(status, party, ctx, client, &params);
+                self.free_done_parties();
+            }
+            Perform::IncomingDrop { status, party, data } => {
+                n.cm_dispatch_incoming_drop_party(status, party, data.as_slice());
+            }
+            Perform::DropComplete { status, party } => {
+                n.cm_drop_party_complete(status, party);
+                self.free_done_parties();
+            }
+            Perform::CloseAfComplete { af } => n.cm_close_address_family_complete(NdisStatus::SUCCESS, af),
+            Perform::IndicateLink => {
+                let link = self.control.lock().link_report;
+                n.co_indicate_status_ex(None, StatusIndication::LinkState(link));
+            }
+        }
+    }
+
+    fn free_done_parties(&self) {
+        let mut c = self.control.lock();
+        for i in 0..c.parties.capacity() {
+            if let Some(t) = c.parties.token_at(i) {
+                c.maybe_free_party(t);
+            }
+        }
+    }
+
+    /// Waits until no other CPU is inside a receive indication on `slot` (one on this CPU is the
+    /// caller itself, re-entered from the client's receive handler).
+    fn wait_rx_quiet(&self, slot: usize) {
+        let Some(p) = self.paths.get(slot) else { return };
+        let me = self.ndis.current_cpu();
+        loop {
+            let cpu = p.rx_cpu.load(Ordering::Acquire);
+            if cpu == NONE || cpu == me {
+                return;
+            }
+            core::hint::spin_loop();
+        }
     }
 
     // ---- call manager -------------------------------------------------------------------------------
 
-    /// ProtocolCmOpenAf.
+    /// ProtocolCmOpenAf (always completes synchronously).
     pub fn protocol_cm_open_af(&self, af: &CoAddressFamily, ndis_af: N::AfHandle) -> Result<AfContext, NdisStatus> {
-        let _ = (af, ndis_af);
-        Err(NdisStatus::NOT_SUPPORTED)
+        self.with_control(|c| c.open_af(af, ndis_af))
     }
 
-    /// ProtocolCmCloseAf.
+    /// ProtocolCmCloseAf: SUCCESS when nothing is left on the AF, else PENDING until the last SAP
+    /// and VC are gone (then NdisMCmCloseAddressFamilyComplete).
     pub fn protocol_cm_close_af(&self, af: AfContext) -> NdisStatus {
-        let _ = af;
-        NdisStatus::NOT_SUPPORTED
+        let st = self.with_control(|c| c.close_af(af));
+        self.after_control();
+        st
     }
 
-    /// ProtocolCmRegisterSap.
+    /// ProtocolCmRegisterSap (always completes synchronously).
     pub fn protocol_cm_register_sap(
         &self,
         af: AfContext,
         sap: &Sap,
         ndis_sap: N::SapHandle,
     ) -> Result<SapContext, NdisStatus> {
-        let _ = (af, sap, ndis_sap);
-        Err(NdisStatus::NOT_SUPPORTED)
+        self.with_control(|c| c.register_sap(af, sap, ndis_sap))
     }
 
-    /// ProtocolCmDeregisterSap.
+    /// ProtocolCmDeregisterSap (always completes synchronously).
     pub fn protocol_cm_deregister_sap(&self, sap: SapContext) -> NdisStatus {
-        let _ = sap;
-        NdisStatus::NOT_SUPPORTED
+        let st = self.with_control(|c| c.deregister_sap(sap));
+        self.after_control();
+        st
     }
 
     /// ProtocolCoCreateVc (never PENDING).
     pub fn protocol_co_create_vc(&self, af: AfContext, ndis_vc: N::VcHandle) -> Result<VcContext, NdisStatus> {
-        let _ = (af, ndis_vc);
-        Err(NdisStatus::NOT_SUPPORTED)
+        let r = self.with_control(|c| c.create_vc(af, ndis_vc));
+        if let Ok(vc) = r
+            && let Some(p) = self.paths.get(vc.0.index())
+        {
+            p.generation.store(vc.0.generation(), Ordering::Release);
+            p.handle.store(ndis_vc.to_word(), Ordering::Release);
+        }
+        r
     }
 
-    /// ProtocolCoDeleteVc (never PENDING).
+    /// ProtocolCoDeleteVc (never PENDING; NOT_ACCEPTED while a call is on the VC).
     pub fn protocol_co_delete_vc(&self, vc: VcContext) -> NdisStatus {
-        let _ = vc;
-        NdisStatus::NOT_SUPPORTED
+        let st = self.with_control(|c| c.delete_vc(self, vc));
+        self.after_control();
+        st
     }
 
-    /// ProtocolCmMakeCall. `params` may be updated in place (assigned VPI/VCI) for a synchronous
-    /// completion; a pended one completes through NdisMCmMakeCallComplete with `client`.
+    /// ProtocolCmMakeCall. A pended call completes through NdisMCmMakeCallComplete with `client`.
     pub fn protocol_cm_make_call(
         &self,
         vc: VcContext,
@@ -138,19 +691,35 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         client: N::ClientParams,
         ndis_party: Option<N::PartyHandle>,
     ) -> (NdisStatus, Option<PartyContext>) {
-        let _ = (vc, params, client, ndis_party);
-        (NdisStatus::NOT_SUPPORTED, None)
+        let r = self.with_control(|c| c.make_call(self, vc, params, client, ndis_party));
+        self.after_control();
+        r
     }
 
-    /// ProtocolCmCloseCall.
+    /// ProtocolCmCloseCall: SUCCESS when the close completes at once, PENDING when the network
+    /// release (or the data path) is outstanding — exactly one NdisMCmCloseCallComplete follows —
+    /// or an error (INVALID_DATA: UNI 3.1 cannot carry CloseData; INVALID_LENGTH: CloseData larger
+    /// than the UNI 4.0 user-user IE; FAILURE: more than one party remains).
     pub fn protocol_cm_close_call(&self, vc: VcContext, party: Option<PartyContext>, data: CloseData<'_>) -> NdisStatus {
-        let _ = (vc, party, data);
-        NdisStatus::NOT_SUPPORTED
+        let outcome = self.with_control(|c| c.close_call(self, vc, party, data));
+        // After the close started no indication may begin on this VC: wait out one in progress
+        // on another CPU.
+        self.wait_rx_quiet(vc.0.index());
+        let st = match outcome {
+            CloseOutcome::Status(s) => s,
+            CloseOutcome::DeactivateThenSuccess(h) => {
+                let _ = self.ndis.cm_deactivate_vc(h);
+                NdisStatus::SUCCESS
+            }
+        };
+        self.after_control();
+        st
     }
 
     /// ProtocolCmIncomingCallComplete.
     pub fn protocol_cm_incoming_call_complete(&self, status: NdisStatus, vc: VcContext, params: &CallParameters) {
-        let _ = (status, vc, params);
+        self.with_control(|c| c.incoming_call_complete(self, status, vc, params));
+        self.after_control();
     }
 
     /// ProtocolCmAddParty.
@@ -161,17 +730,19 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         client: N::ClientParams,
         ndis_party: N::PartyHandle,
     ) -> Result<(NdisStatus, PartyContext), NdisStatus> {
-        let _ = (vc, params, client, ndis_party);
-        Err(NdisStatus::NOT_SUPPORTED)
+        let r = self.with_control(|c| c.add_party(self, vc, params, client, ndis_party));
+        self.after_control();
+        r
     }
 
-    /// ProtocolCmDropParty.
+    /// ProtocolCmDropParty: FAILURE for the last party (it leaves through NdisClCloseCall).
     pub fn protocol_cm_drop_party(&self, party: PartyContext, data: CloseData<'_>) -> NdisStatus {
-        let _ = (party, data);
-        NdisStatus::NOT_SUPPORTED
+        let st = self.with_control(|c| c.drop_party(self, party, data));
+        self.after_control();
+        st
     }
 
-    /// ProtocolCmModifyCallQoS.
+    /// ProtocolCmModifyCallQoS: not supported (UNI 3.1 has no call modification).
     pub fn protocol_cm_modify_call_qos(
         &self,
         vc: VcContext,
@@ -182,7 +753,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         NdisStatus::NOT_SUPPORTED
     }
 
-    /// ProtocolCoOidRequest (requests that carry an AF handle).
+    /// ProtocolCoOidRequest (requests that carry an AF handle): answered like MiniportCoOidRequest.
     pub fn protocol_co_oid_request(
         &self,
         af: AfContext,
@@ -190,8 +761,8 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         party: Option<PartyContext>,
         req: &mut OidRequest<'_>,
     ) -> NdisStatus {
-        let _ = (af, vc, party, req);
-        NdisStatus::NOT_SUPPORTED
+        let _ = (af, party);
+        self.miniport_co_oid_request(vc, req)
     }
 
     /// ProtocolCoOidRequestComplete (the driver never sends OID requests to clients).
@@ -209,18 +780,397 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         let _ = (status, vc);
     }
 
-    /// ProtocolCmNotifyCloseAfComplete.
+    /// ProtocolCmNotifyCloseAfComplete: the client has closed the AF (its CloseAf already ran).
     pub fn protocol_cm_notify_close_af_complete(&self, status: NdisStatus, af: AfContext) {
         let _ = (status, af);
     }
 
-    /// The configuration the adapter runs with.
-    pub fn config(&self) -> &Config {
-        &self.config
+    /// MiniportCoOidRequest.
+    pub fn miniport_co_oid_request(&self, vc: Option<VcContext>, req: &mut OidRequest<'_>) -> NdisStatus {
+        let _ = vc;
+        let value: u64 = match req.oid {
+            oid::GEN_CO_LINK_SPEED => self.config.link_speed_bps / 100,
+            oid::GEN_CO_MEDIA_CONNECT_STATUS => u64::from(!self.control.lock().phy_up()),
+            oid::ATM_MAX_ACTIVE_VCS => self.config.max_vcs as u64,
+            oid::ATM_MAX_AAL5_PACKET_SIZE => MAX_FRAME as u64,
+            _ => return NdisStatus::NOT_SUPPORTED,
+        };
+        if !req.is_query {
+            return NdisStatus::NOT_SUPPORTED;
+        }
+        let bytes = u32::try_from(value).unwrap_or(u32::MAX).to_le_bytes();
+        match req.buffer.get_mut(..4) {
+            Some(dst) => {
+                dst.copy_from_slice(&bytes);
+                req.bytes_done = 4;
+                NdisStatus::SUCCESS
+            }
+            None => {
+                req.bytes_needed = 4;
+                NdisStatus::BUFFER_TOO_SHORT
+            }
+        }
     }
 
-    #[doc(hidden)]
-    pub fn parts(&self) -> (&N, &D) {
-        (&self.ndis, &self.device)
+    // ---- data path ------------------------------------------------------------------------------------
+
+    /// MiniportCoSendNetBufferLists: every NBL is accepted and completed exactly once — queued
+    /// for the NIC, or completed at once with CLOSING (the VC is closing), VC_NOT_ACTIVATED (no
+    /// call) or RESOURCES (ring full). No lock, no allocation.
+    pub fn miniport_co_send_net_buffer_lists(&self, vc: VcContext, nbls: N::Nbl, flags: u32) {
+        let _ = flags;
+        let n = &self.ndis;
+        let slot = vc.0.index();
+        let Some(path) = self.paths.get(slot).filter(|p| p.is(vc.0)) else {
+            // A VC context that is not (or no longer) ours names no VC to complete on.
+            DataStats::bump(&self.stats.stale_context, 1);
+            return;
+        };
+        let handle = N::VcHandle::from_word(path.handle.load(Ordering::Acquire));
+        let lane = n.current_cpu() as usize;
+        let mut rejected: Option<(N::Nbl, N::Nbl)> = None;
+        let mut reject = |nbl: N::Nbl, status: NdisStatus| {
+            n.nbl_set_status(nbl, status);
+            n.nbl_set_next(nbl, None);
+            rejected = match rejected {
+                None => Some((nbl, nbl)),
+                Some((head, tail)) => {
+                    n.nbl_set_next(tail, Some(nbl));
+                    Some((head, nbl))
+                }
+            };
+        };
+        let mut queued = 0u64;
+        let mut next = Some(nbls);
+        while let Some(nbl) = next {
+            next = n.nbl_next(nbl);
+            if !path.rundown.try_acquire() {
+                if path.flags.load(Ordering::Acquire) & flag::OPEN != 0 {
+                    DataStats::bump(&self.stats.tx_rejected_closing, 1);
+                    reject(nbl, NdisStatus::CLOSING);
+                } else {
+                    DataStats::bump(&self.stats.tx_rejected_inactive, 1);
+                    reject(nbl, NdisStatus::VC_NOT_ACTIVATED);
+                }
+                continue;
+            }
+            n.nbl_set_status(nbl, NdisStatus::SUCCESS);
+            path.tx_outstanding.fetch_add(1, Ordering::AcqRel);
+            match path.ring.push(lane, nbl.to_word()) {
+                Ok(()) => queued += 1,
+                Err(_) => {
+                    path.tx_outstanding.fetch_sub(1, Ordering::AcqRel);
+                    DataStats::bump(&self.stats.tx_rejected_full, 1);
+                    reject(nbl, NdisStatus::RESOURCES);
+                }
+            }
+            if path.rundown.release() {
+                // Last sender out of a closing VC: the teardown can go on.
+                self.teardown.mark(slot);
+                n.request_dpc();
+            }
+        }
+        if let Some((head, _)) = rejected {
+            n.co_send_net_buffer_lists_complete(handle, head, send_complete_flags::DISPATCH_LEVEL);
+        }
+        if queued > 0 {
+            DataStats::bump(&self.stats.tx_accepted, queued);
+            self.tx_ready.mark(slot);
+            n.request_dpc();
+        }
+    }
+
+    /// MiniportReturnNetBufferLists.
+    pub fn miniport_return_net_buffer_lists(&self, nbls: N::Nbl, flags: u32) {
+        let _ = flags;
+        let n = &self.ndis;
+        let mut next = Some(nbls);
+        let mut wake = false;
+        while let Some(nbl) = next {
+            next = n.nbl_next(nbl);
+            let tag = n.rx_nbl_tag(nbl);
+            n.rx_nbl_free(nbl);
+            if let Some(t) = Token::from_usize(tag)
+                && let Some(p) = self.paths.get(t.index())
+            {
+                let prev = p.rx_outstanding.fetch_sub(1, Ordering::AcqRel);
+                if prev == 1 && p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0 {
+                    self.teardown.mark(t.index());
+                    wake = true;
+                }
+            }
+        }
+        if wake {
+            n.request_dpc();
+        }
+    }
+
+    /// The interrupt DPC (and any DPC requested with `Ndis::request_dpc`).
+    pub fn dpc(&self) {
+        if self.halted.load(Ordering::Acquire) {
+            return;
+        }
+        self.dpc_again.store(true, Ordering::SeqCst);
+        loop {
+            let Some(mut st) = self.dpc_state.try_lock() else { return };
+            self.dpc_again.store(false, Ordering::SeqCst);
+            self.dpc_body(&mut st);
+            drop(st);
+            if !self.dpc_again.load(Ordering::SeqCst) {
+                break;
+            }
+        }
+        self.after_control();
+    }
+
+    /// The adapter timer fired.
+    pub fn timer(&self) {
+        if self.halted.load(Ordering::Acquire) {
+            return;
+        }
+        self.armed.store(u64::MAX, Ordering::Release);
+        let now = self.ndis.now();
+        let mut inbox = SigInbox::new();
+        self.with_control(|c| {
+            c.saal.on_timer(now, &mut |pdu: &[u8]| self.sig_transmit(pdu), &mut |e| inbox.collect(e));
+            self.deliver(c, &inbox);
+            c.on_timer(self);
+        });
+        self.after_control();
+    }
+
+    fn deliver(&self, c: &mut Control<N>, inbox: &SigInbox) {
+        if inbox.released {
+            c.on_saal_released(self);
+        }
+        if inbox.established {
+            c.on_saal_established(self);
+        }
+        let mut off = 0usize;
+        for &l in inbox.lens.iter().take(inbox.count) {
+            let end = off + usize::from(l);
+            if let Some(msg) = inbox.buf.get(off..end) {
+                c.on_message(self, msg);
+            }
+            off = end;
+        }
+    }
+
+    fn dpc_body(&self, st: &mut DpcState) {
+        let sig = self.sig_conn.load(Ordering::Acquire);
+        // 1. NIC events: receives, transmit completions, closes, link.
+        let mut phy: Option<bool> = None;
+        loop {
+            let mut inbox = SigInbox::new();
+            let mut sink = |ev: DeviceEvent<'_>| match ev {
+                DeviceEvent::Received { conn, frame } if u32::from(conn.0) == sig => {
+                    let now = self.ndis.now();
+                    let mut c = self.control.lock();
+                    c.saal.receive(now, frame, &mut |pdu: &[u8]| self.sig_transmit(pdu), &mut |e| inbox.collect(e));
+                }
+                DeviceEvent::Received { conn, frame } => self.receive(conn, frame),
+                DeviceEvent::Transmitted { cookie, .. } if cookie.0 == SIG_COOKIE => {}
+                DeviceEvent::Transmitted { conn, sent, .. } => self.transmitted(st, conn, sent),
+                DeviceEvent::ConnectionClosed { conn, .. } => {
+                    if let Some(slot) = self.conn_map.get(conn) {
+                        self.conn_map.set(conn, None);
+                        if let Some(p) = self.paths.get(slot) {
+                            p.flags.fetch_or(flag::NIC_CLOSED, Ordering::AcqRel);
+                            p.conn.store(NONE, Ordering::Release);
+                        }
+                        self.teardown.mark(slot);
+                    }
+                }
+                DeviceEvent::Link { up } => phy = Some(up),
+            };
+            let handled = self.device.poll(POLL_BUDGET, &mut sink);
+            if !inbox.is_empty() {
+                let mut c = self.control.lock();
+                self.deliver(&mut c, &inbox);
+            }
+            if handled < POLL_BUDGET {
+                break;
+            }
+        }
+        if let Some(up) = phy {
+            self.phy_change(up);
+        }
+        // 2. Transmit: move queued NBLs to the NIC.
+        self.tx_ready.take_all(|slot| self.pump_tx(st, slot));
+        // 3. Teardown: abort what is still queued, close the NIC connection, report drained VCs.
+        self.teardown.take_all(|slot| self.step_teardown(st, slot));
+    }
+
+    fn receive(&self, conn: ConnId, frame: &[u8]) {
+        let n = &self.ndis;
+        let Some(slot) = self.conn_map.get(conn) else {
+            DataStats::bump(&self.stats.rx_dropped, 1);
+            return;
+        };
+        let Some(p) = self.paths.get(slot) else { return };
+        if !p.rundown.try_acquire() {
+            DataStats::bump(&self.stats.rx_dropped, 1);
+            return;
+        }
+        let generation = p.generation.load(Ordering::Acquire);
+        let tag = Token::new(slot, generation).map_or(0, Token::as_usize);
+        match n.rx_nbl_alloc(tag, frame) {
+            Some(nbl) => {
+                p.rx_outstanding.fetch_add(1, Ordering::AcqRel);
+                p.rx_cpu.store(n.current_cpu(), Ordering::Release);
+                let handle = N::VcHandle::from_word(p.handle.load(Ordering::Acquire));
+                n.co_indicate_receive_net_buffer_lists(handle, nbl, 1, receive_flags::DISPATCH_LEVEL);
+                p.rx_cpu.store(NONE, Ordering::Release);
+                DataStats::bump(&self.stats.rx_indicated, 1);
+            }
+            None => DataStats::bump(&self.stats.rx_dropped, 1),
+        }
+        if p.rundown.release() {
+            self.teardown.mark(slot);
+        }
+    }
+
+    fn transmitted(&self, st: &mut DpcState, conn: ConnId, sent: bool) {
+        let Some(slot) = self.conn_map.get(conn) else { return };
+        let Some(q) = st.inflight.get_mut(slot) else { return };
+        let Some(front) = q.front_mut() else { return };
+        front.frames_left = front.frames_left.saturating_sub(1);
+        front.failed |= !sent;
+        if front.frames_left > 0 {
+            return;
+        }
+        let done = *front;
+        q.pop_front();
+        let status = if done.failed { NdisStatus::FAILURE } else { NdisStatus::SUCCESS };
+        self.complete_one(slot, done.nbl, status);
+        // Room on the NIC again: keep this VC moving.
+        self.tx_ready.mark(slot);
+    }
+
+    fn complete_one(&self, slot: usize, nbl_word: usize, status: NdisStatus) {
+        let n = &self.ndis;
+        let Some(p) = self.paths.get(slot) else { return };
+        let nbl = N::Nbl::from_word(nbl_word);
+        n.nbl_set_status(nbl, status);
+        n.nbl_set_next(nbl, None);
+        let handle = N::VcHandle::from_word(p.handle.load(Ordering::Acquire));
+        n.co_send_net_buffer_lists_complete(handle, nbl, send_complete_flags::DISPATCH_LEVEL);
+        match status {
+            NdisStatus::SUCCESS => DataStats::bump(&self.stats.tx_completed_ok, 1),
+            NdisStatus::SEND_ABORTED => DataStats::bump(&self.stats.tx_aborted, 1),
+            _ => DataStats::bump(&self.stats.tx_completed_failed, 1),
+        }
+        let prev = p.tx_outstanding.fetch_sub(1, Ordering::AcqRel);
+        if prev == 1 && p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0 {
+            self.teardown.mark(slot);
+        }
+    }
+
+    fn pump_tx(&self, st: &mut DpcState, slot: usize) {
+        let n = &self.ndis;
+        let Some(p) = self.paths.get(slot) else { return };
+        let tearing = p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0;
+        let conn = p.conn.load(Ordering::Acquire);
+        loop {
+            let room = st.inflight.get(slot).is_some_and(|q| q.len() < INFLIGHT_PER_VC);
+            if !room && !tearing {
+                return;
+            }
+            let parked = st.parked.get_mut(slot).and_then(Option::take);
+            let word = match parked {
+                Some(w) => w,
+                None => {
+                    let mut one = [0usize; 1];
+                    if p.ring.pop_batch(&mut one) == 0 {
+                        return;
+                    }
+                    one[0]
+                }
+            };
+            if tearing || conn == NONE {
+                // Queued but never on the wire: it completes with a failure status.
+                self.complete_one(slot, word, NdisStatus::SEND_ABORTED);
+                continue;
+            }
+            let nbl = N::Nbl::from_word(word);
+            let frames = n.nbl_frame_count(nbl);
+            let mut given = 0u32;
+            let mut full = false;
+            for i in 0..frames {
+                let len = n.nbl_frame_len(nbl, i).min(st.scratch.len());
+                let Some(buf) = st.scratch.get_mut(..len) else { break };
+                let copied = n.nbl_copy_frame(nbl, i, buf);
+                let frame = buf.get(..copied).unwrap_or(&[]);
+                match self.device.transmit(ConnId(conn as u16), frame, TxCookie(word as u64)) {
+                    Ok(()) => given += 1,
+                    Err(_) => {
+                        full = true;
+                        break;
+                    }
+                }
+            }
+            match (given, full) {
+                // The NIC had no room for its first frame: try again when it frees some.
+                (0, true) => {
+                    if let Some(slot_parked) = st.parked.get_mut(slot) {
+                        *slot_parked = Some(word);
+                    }
+                    return;
+                }
+                // No frames at all (an empty NBL): done at once.
+                (0, false) => self.complete_one(slot, word, NdisStatus::SUCCESS),
+                // Some or all frames are with the NIC; a partial one counts as failed.
+                (g, partial) => {
+                    if let Some(q) = st.inflight.get_mut(slot) {
+                        q.push_back(InFlight { nbl: word, frames_left: g, failed: partial });
+                    }
+                    if partial {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    fn step_teardown(&self, st: &mut DpcState, slot: usize) {
+        let Some(p) = self.paths.get(slot) else { return };
+        let f = p.flags.load(Ordering::Acquire);
+        if f & flag::TEARDOWN == 0 || f & flag::REPORTED != 0 {
+            return;
+        }
+        if !p.rundown.is_drained() {
+            // A sender is still inside; its release marks us again.
+            return;
+        }
+        // Everything still queued (never given to the NIC) aborts.
+        if let Some(w) = st.parked.get_mut(slot).and_then(Option::take) {
+            self.complete_one(slot, w, NdisStatus::SEND_ABORTED);
+        }
+        let mut buf = [0usize; 32];
+        loop {
+            let k = p.ring.pop_batch(&mut buf);
+            if k == 0 {
+                break;
+            }
+            for &w in buf.iter().take(k) {
+                self.complete_one(slot, w, NdisStatus::SEND_ABORTED);
+            }
+        }
+        // The NIC drains what it holds and reports the connection closed.
+        let conn = p.conn.load(Ordering::Acquire);
+        if f & flag::NIC_CLOSE_SENT == 0 && f & flag::NIC_CLOSED == 0 && conn != NONE {
+            p.flags.fetch_or(flag::NIC_CLOSE_SENT, Ordering::AcqRel);
+            self.device.close_connection(ConnId(conn as u16));
+            return;
+        }
+        let f = p.flags.load(Ordering::Acquire);
+        let quiet = f & flag::NIC_CLOSED != 0
+            && p.tx_outstanding.load(Ordering::Acquire) == 0
+            && p.rx_outstanding.load(Ordering::Acquire) == 0
+            && st.inflight.get(slot).is_none_or(|q| q.is_empty());
+        if quiet {
+            p.flags.fetch_or(flag::REPORTED, Ordering::AcqRel);
+            self.with_control(|c| c.on_drained(self, slot));
+        }
     }
 }

@@ -1,1 +1,8 @@
-//! The CoNDIS call-manager face: address family, SAP, call and party objects.
+//! The CoNDIS call-manager face: address family, SAP, call and party objects, the ProtocolCm*
+//! request logic, and the mapping between NDIS requests and UNI signalling.
+
+pub mod control;
+pub mod objects;
+pub mod ops;
+
+pub use control::{CloseOutcome, Control, Env, LiveCounts};

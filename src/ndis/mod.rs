@@ -21,9 +21,14 @@ pub use status::NdisStatus;
 use core::fmt::Debug;
 use core::time::Duration;
 
-/// An NDIS handle as the core carries it: opaque, copyable, comparable.
-pub trait Handle: Copy + Eq + Send + Sync + Debug + 'static {}
-impl<T: Copy + Eq + Send + Sync + Debug + 'static> Handle for T {}
+/// An NDIS handle as the core carries it: opaque, copyable, comparable, and storable in an atomic
+/// word (a pointer value on Windows, an id in the lab) so the hot path can read it without a lock.
+pub trait Handle: Copy + Eq + Send + Sync + Debug + 'static {
+    /// The handle as a machine word.
+    fn to_word(self) -> usize;
+    /// Back from [`Handle::to_word`]; only ever given words that came from `to_word`.
+    fn from_word(word: usize) -> Self;
+}
 
 /// `NDIS_LINK_STATE` (the part this driver reports).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -71,7 +76,7 @@ pub trait Ndis: Send + Sync + 'static {
     /// ModifyCallQoS), handed back in its completion.
     type ClientParams: Copy + Send + Sync + Debug + 'static;
     /// One `NET_BUFFER_LIST` (a chain is linked through [`Ndis::nbl_next`]).
-    type Nbl: Copy + Eq + Send + Sync + Debug + 'static;
+    type Nbl: Handle;
     /// The control-path lock (`NDIS_SPIN_LOCK` on Windows).
     type RawLock: lock_api::RawMutex + Send + Sync;
 

@@ -31,8 +31,9 @@ pub struct TxCookie(pub u64);
 pub enum DeviceEvent<'a> {
     /// A whole frame (CRC checked) arrived on `conn`.
     Received { conn: ConnId, frame: &'a [u8] },
-    /// The frame tagged `cookie` left the NIC (or was flushed: `sent == false`).
-    Transmitted { cookie: TxCookie, sent: bool },
+    /// The frame tagged `cookie` on `conn` left the NIC (or was flushed: `sent == false`).
+    /// Frames of one connection are reported in the order they were queued.
+    Transmitted { conn: ConnId, cookie: TxCookie, sent: bool },
     /// A close requested with [`Device::close_connection`] has finished: no cell of `conn` is in
     /// flight any more. `forced` when the NIC gave up waiting for the transmit side.
     ConnectionClosed { conn: ConnId, forced: bool },

@@ -1,0 +1,1827 @@
+//! The call manager's state machine: every client request (ProtocolCm*), every signalling
+//! message, timer and link event, and every NDIS call result meets the state here, under the
+//! control lock. Nothing here calls NDIS: decisions become ops (`cm::ops`) that the adapter
+//! performs with the lock released, in the order the contract demands.
+//!
+//! Transitions are `match (phase, event)`-shaped with a comment per arm; the phases are the CoNDIS
+//! call states of `condis-contract.md` §7 and the UNI user-side states of Q.2931.
+
+use core::time::Duration;
+
+use alloc::collections::TryReserveError;
+use alloc::vec::Vec;
+
+use crate::cm::objects::{AfObj, DataState, PartyObj, PartyPhase, Phase, SapObj, UU_MAX, UuBuf, VcObj};
+use crate::cm::ops::{Work, WorkQueue, adapter_op, af_op, party_op, vc_op};
+use crate::config::{Config, SignallingVariant};
+use crate::ndis::{
+    AalType, AfContext, AtmFlowParameters, AtmMediaParameters, CO_ADDRESS_FAMILY_Q2931, CallParameters, CloseData,
+    CoAddressFamily, LinkState, Ndis, NdisStatus, PartyContext, Sap, SapContext, ServiceCategory, Token, VcContext,
+    VpiVci, call_flags, media_flags,
+};
+use crate::nic::{ConnId, ConnParams};
+use crate::uni::msg::{In, InKind, MAX_MESSAGE, Out, cause};
+use crate::uni::state::{CallRef, CallTimer, TimerKind, UniState};
+use crate::vc::Table;
+
+/// What the control state needs from the rest of the adapter (implemented by `Adapter`).
+pub trait Env<N: Ndis> {
+    fn now(&self) -> Duration;
+    fn config(&self) -> &Config;
+    /// Hands one Q.2931 message to the signalling AAL (SSCOP) for transmission on 0/5.
+    fn send_message(&self, saal: &mut crate::saal::Link, msg: &[u8]);
+    /// Opens a NIC connection.
+    fn open_connection(&self, params: &ConnParams) -> Result<ConnId, NdisStatus>;
+    /// Publishes a VC's data-path identity so the hot path can find it: slot, generation,
+    /// NDIS handle, NIC connection. The rundown is reopened.
+    fn datapath_open(&self, slot: usize, generation: u32, handle: N::VcHandle, conn: ConnId);
+    /// Starts the data-path teardown of `slot` (sends stop at once; queued NBLs abort; the NIC
+    /// connection closes). `Control::on_drained` follows, possibly from inside this call.
+    fn datapath_teardown(&self, slot: usize, conn: Option<ConnId>);
+    /// Forgets a VC slot's data-path identity (the VC was deleted).
+    fn datapath_forget(&self, slot: usize);
+}
+
+/// What ProtocolCmCloseCall should do after the lock is dropped.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CloseOutcome<H> {
+    /// Return this status.
+    Status(NdisStatus),
+    /// The close completes synchronously: NdisMCmDeactivateVc(handle), then return SUCCESS.
+    DeactivateThenSuccess(H),
+}
+
+/// Live object counts (the verifier's HALT-NO-LEAK looks at these).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct LiveCounts {
+    pub afs: usize,
+    pub saps: usize,
+    pub vcs: usize,
+    pub calls: usize,
+    pub parties: usize,
+}
+
+/// Counters worth reporting.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub messages_in: u64,
+    pub messages_out: u64,
+    pub malformed_in: u64,
+    pub unknown_cref: u64,
+    /// Impossible states met and survived (should stay 0).
+    pub internal_errors: u64,
+}
+
+/// A release we sent for a call that no longer has a VC (its MakeCall already failed): kept only
+/// to retransmit the RELEASE once on T308.
+#[derive(Copy, Clone, Debug)]
+struct Orphan {
+    cref: CallRef,
+    cause: u8,
+    due: Duration,
+    retransmitted: bool,
+}
+
+/// The control state. See the module docs.
+pub struct Control<N: Ndis> {
+    pub afs: Table<AfObj<N>>,
+    pub saps: Table<SapObj<N>>,
+    pub vcs: Table<VcObj<N>>,
+    pub parties: Table<PartyObj<N>>,
+    pub work: WorkQueue,
+    pub adapter_ops: u16,
+    adapter_queued: bool,
+    /// The link state to indicate with the INDICATE_LINK op.
+    pub link_report: LinkState,
+    pub saal: crate::saal::Link,
+    /// Physical layer up.
+    phy_up: bool,
+    /// SAAL link established.
+    saal_up: bool,
+    t309: Option<Duration>,
+    next_cref: u32,
+    next_endpoint: u16,
+    orphans: Vec<Orphan>,
+    pub halting: bool,
+    pub stats: Stats,
+}
+
+fn status_for_cause(c: Option<u8>) -> NdisStatus {
+    match c {
+        Some(cause::UNALLOCATED_NUMBER) => NdisStatus::INVALID_ADDRESS,
+        Some(cause::NO_ROUTE_TO_DESTINATION) => NdisStatus::NO_ROUTE_TO_DESTINATION,
+        Some(cause::DESTINATION_OUT_OF_ORDER) => NdisStatus::DEST_OUT_OF_ORDER,
+        Some(cause::VPCI_VCI_UNAVAILABLE) | Some(cause::NO_VPCI_VCI_AVAILABLE) => NdisStatus::VC_NOT_AVAILABLE,
+        Some(37) => NdisStatus::CELLRATE_NOT_AVAILABLE,
+        Some(cause::RESOURCE_UNAVAILABLE) => NdisStatus::RESOURCES,
+        Some(cause::QOS_UNAVAILABLE) => NdisStatus::INCOMPATABLE_QOS,
+        Some(93) => NdisStatus::AAL_PARAMS_UNSUPPORTED,
+        _ => NdisStatus::FAILURE,
+    }
+}
+
+impl<N: Ndis> Control<N> {
+    /// All tables at their configured sizes; the only allocation the control path makes.
+    pub fn new(config: &Config, saal: crate::saal::Link) -> Result<Self, TryReserveError> {
+        let vcs = config.max_vcs.min(Token::MAX_SLOTS);
+        let parties = config.max_parties.min(Token::MAX_SLOTS);
+        let mut orphans = Vec::new();
+        orphans.try_reserve_exact(64)?;
+        Ok(Control {
+            afs: Table::with_capacity(8)?,
+            saps: Table::with_capacity(64)?,
+            vcs: Table::with_capacity(vcs)?,
+            parties: Table::with_capacity(parties)?,
+            work: WorkQueue::with_capacity(8 + vcs + parties + 1)?,
+            adapter_ops: 0,
+            adapter_queued: false,
+            link_report: LinkState { connected: false, speed_bps: config.link_speed_bps },
+            saal,
+            phy_up: false,
+            saal_up: false,
+            t309: None,
+            next_cref: 1,
+            next_endpoint: 1,
+            orphans,
+            halting: false,
+            stats: Stats::default(),
+        })
+    }
+
+    pub fn live(&self) -> LiveCounts {
+        LiveCounts {
+            afs: self.afs.len(),
+            saps: self.saps.len(),
+            vcs: self.vcs.len(),
+            calls: self.vcs.iter().filter(|(_, v)| v.phase != Phase::Idle).count(),
+            parties: self.parties.len(),
+        }
+    }
+
+    pub fn saal_up(&self) -> bool {
+        self.saal_up
+    }
+
+    // ---- op plumbing ----------------------------------------------------------------------------
+
+    fn vc_op(&mut self, vc: Token, op: u16) {
+        let Some(v) = self.vcs.get_mut(vc) else {
+            self.stats.internal_errors += 1;
+            return;
+        };
+        v.ops |= op;
+        if !v.queued {
+            v.queued = true;
+            if !self.work.push(Work::Vc(vc.index() as u16)) {
+                self.stats.internal_errors += 1;
+            }
+        }
+    }
+
+    fn party_op(&mut self, p: Token, op: u16) {
+        let Some(obj) = self.parties.get_mut(p) else {
+            self.stats.internal_errors += 1;
+            return;
+        };
+        obj.ops |= op;
+        if !obj.queued {
+            obj.queued = true;
+            if !self.work.push(Work::Party(p.index() as u16)) {
+                self.stats.internal_errors += 1;
+            }
+        }
+    }
+
+    fn af_op(&mut self, af: Token, op: u16) {
+        let Some(obj) = self.afs.get_mut(af) else {
+            self.stats.internal_errors += 1;
+            return;
+        };
+        obj.ops |= op;
+        if !obj.queued {
+            obj.queued = true;
+            if !self.work.push(Work::Af(af.index() as u16)) {
+                self.stats.internal_errors += 1;
+            }
+        }
+    }
+
+    fn adapter_op(&mut self, op: u16) {
+        self.adapter_ops |= op;
+        if !self.adapter_queued {
+            self.adapter_queued = true;
+            if !self.work.push(Work::Adapter) {
+                self.stats.internal_errors += 1;
+            }
+        }
+    }
+
+    /// The drainer is done with `Work::Adapter` for now.
+    pub fn adapter_dequeued(&mut self) {
+        self.adapter_queued = false;
+    }
+
+    // ---- signalling output ------------------------------------------------------------------------
+
+    fn emit(&mut self, env: &impl Env<N>, out: &Out<'_>) {
+        let mut buf = [0u8; MAX_MESSAGE];
+        match crate::uni::msg::encode(out, &mut buf) {
+            Some(n) => {
+                self.stats.messages_out += 1;
+                if let Some(msg) = buf.get(..n) {
+                    env.send_message(&mut self.saal, msg);
+                }
+            }
+            None => self.stats.internal_errors += 1,
+        }
+    }
+
+    fn alloc_cref(&mut self) -> CallRef {
+        let value = self.next_cref;
+        self.next_cref = if self.next_cref >= 0x7f_ffff { 1 } else { self.next_cref + 1 };
+        CallRef { value, ours: true }
+    }
+
+    fn start_timer(&mut self, env: &impl Env<N>, vc: Token, kind: TimerKind) {
+        let t = &env.config().timers;
+        let d = match kind {
+            TimerKind::T303 => t.t303,
+            TimerKind::T308 => t.t308,
+            TimerKind::T309 => t.t309,
+            TimerKind::T310 => t.t310,
+            TimerKind::T313 => t.t313,
+            TimerKind::T322 => t.t322,
+        };
+        let now = env.now();
+        if let Some(v) = self.vcs.get_mut(vc) {
+            let expiries = match v.timer {
+                Some(old) if old.kind == kind => old.expiries,
+                _ => 0,
+            };
+            v.timer = Some(CallTimer { kind, due: now.saturating_add(d), expiries });
+        }
+    }
+
+    fn stop_timer(&mut self, vc: Token) {
+        if let Some(v) = self.vcs.get_mut(vc) {
+            v.timer = None;
+        }
+    }
+
+    /// The earliest deadline of anything the control state runs.
+    pub fn next_deadline(&self) -> Option<Duration> {
+        let calls = self.vcs.iter().filter_map(|(_, v)| v.timer.map(|t| t.due));
+        let orphans = self.orphans.iter().map(|o| o.due);
+        let parties = self.parties.iter().filter_map(|(_, p)| p.timer_due);
+        calls.chain(orphans).chain(parties).chain(self.t309).chain(self.saal.next_deadline()).min()
+    }
+
+    // ---- address family and SAPs ------------------------------------------------------------------
+
+    /// ProtocolCmOpenAf.
+    pub fn open_af(&mut self, af: &CoAddressFamily, handle: N::AfHandle) -> Result<AfContext, NdisStatus> {
+        if af.address_family != CO_ADDRESS_FAMILY_Q2931 {
+            return Err(NdisStatus::NOT_SUPPORTED);
+        }
+        if self.halting {
+            return Err(NdisStatus::CLOSING);
+        }
+        let obj = AfObj { handle, notified: false, close_pending: false, ops: 0, queued: false };
+        self.afs.insert(obj).map(AfContext).map_err(|_| NdisStatus::RESOURCES)
+    }
+
+    /// ProtocolCmCloseAf: completes at once when the AF has no SAP and no VC left, else pends
+    /// until the last one is gone.
+    pub fn close_af(&mut self, af: AfContext) -> NdisStatus {
+        let busy = self.af_busy(af);
+        let Some(obj) = self.afs.get_mut(af.0) else {
+            return NdisStatus::INVALID_PARAMETER;
+        };
+        if obj.close_pending {
+            return NdisStatus::CLOSING;
+        }
+        if busy {
+            obj.close_pending = true;
+            return NdisStatus::PENDING;
+        }
+        if obj.ops != 0 || obj.queued {
+            // An op (the close completion of an earlier close) is still due; cannot happen once
+            // close_pending was checked, but never free an object with ops outstanding.
+            obj.close_pending = true;
+            return NdisStatus::PENDING;
+        }
+        self.afs.remove(af.0);
+        NdisStatus::SUCCESS
+    }
+
+    fn af_busy(&self, af: AfContext) -> bool {
+        self.saps.iter().any(|(_, s)| s.af == af) || self.vcs.iter().any(|(_, v)| v.af == af)
+    }
+
+    /// Re-checks a pending CloseAf after a SAP or VC of `af` went away.
+    fn af_child_gone(&mut self, af: AfContext) {
+        let busy = self.af_busy(af);
+        let due = matches!(self.afs.get(af.0), Some(obj) if obj.close_pending && obj.ops & af_op::CLOSE_AF_COMPLETE == 0);
+        if due && !busy {
+            self.af_op(af.0, af_op::CLOSE_AF_COMPLETE);
+        }
+    }
+
+    /// ProtocolCmRegisterSap.
+    pub fn register_sap(&mut self, af: AfContext, sap: &Sap, handle: N::SapHandle) -> Result<SapContext, NdisStatus> {
+        match self.afs.get(af.0) {
+            None => return Err(NdisStatus::INVALID_PARAMETER),
+            Some(a) if a.close_pending || a.notified => return Err(NdisStatus::CLOSING),
+            Some(_) => {}
+        }
+        if self.saps.iter().any(|(_, s)| s.sap.address == sap.address) {
+            return Err(NdisStatus::SAP_IN_USE);
+        }
+        self.saps.insert(SapObj { handle, af, sap: *sap }).map(SapContext).map_err(|_| NdisStatus::RESOURCES)
+    }
+
+    /// ProtocolCmDeregisterSap: calls already offered through it are unaffected.
+    pub fn deregister_sap(&mut self, sap: SapContext) -> NdisStatus {
+        let Some(obj) = self.saps.remove(sap.0) else {
+            return NdisStatus::INVALID_PARAMETER;
+        };
+        self.af_child_gone(obj.af);
+        NdisStatus::SUCCESS
+    }
+
+    // ---- VCs --------------------------------------------------------------------------------------
+
+    /// ProtocolCoCreateVc (client-created VC).
+    pub fn create_vc(&mut self, af: AfContext, handle: N::VcHandle) -> Result<VcContext, NdisStatus> {
+        match self.afs.get(af.0) {
+            None => return Err(NdisStatus::INVALID_PARAMETER),
+            Some(a) if a.close_pending => return Err(NdisStatus::CLOSING),
+            Some(_) => {}
+        }
+        self.vcs.insert(VcObj::new(af, Some(handle), false)).map(VcContext).map_err(|_| NdisStatus::RESOURCES)
+    }
+
+    /// ProtocolCoDeleteVc: only for a client VC with no call; NOT_ACCEPTED otherwise (never
+    /// PENDING).
+    pub fn delete_vc(&mut self, env: &impl Env<N>, vc: VcContext) -> NdisStatus {
+        let Some(v) = self.vcs.get(vc.0) else {
+            return NdisStatus::INVALID_PARAMETER;
+        };
+        if v.ours || v.active || v.phase != Phase::Idle || v.ops != 0 || v.queued {
+            return NdisStatus::NOT_ACCEPTED;
+        }
+        let af = v.af;
+        self.vcs.remove(vc.0);
+        env.datapath_forget(vc.0.index());
+        self.af_child_gone(af);
+        NdisStatus::SUCCESS
+    }
+
+    // ---- outgoing calls ---------------------------------------------------------------------------
+
+    fn check_params(env: &impl Env<N>, p: &CallParameters) -> Result<(), NdisStatus> {
+        if p.media.aal_type != AalType::Aal5 {
+            return Err(NdisStatus::AAL_PARAMS_UNSUPPORTED);
+        }
+        let line_cps = env.config().link_speed_bps / 424;
+        for f in [&p.media.transmit, &p.media.receive] {
+            if u64::from(f.pcr) > line_cps {
+                return Err(NdisStatus::CELLRATE_NOT_AVAILABLE);
+            }
+            if f.max_sdu_size > 65_535 {
+                return Err(NdisStatus::INCOMPATABLE_QOS);
+            }
+        }
+        Ok(())
+    }
+
+    /// ProtocolCmMakeCall.
+    pub fn make_call(
+        &mut self,
+        env: &impl Env<N>,
+        vc: VcContext,
+        params: &mut CallParameters,
+        client: N::ClientParams,
+        party: Option<N::PartyHandle>,
+    ) -> (NdisStatus, Option<PartyContext>) {
+        let Some(v) = self.vcs.get(vc.0) else {
+            return (NdisStatus::INVALID_PARAMETER, None);
+        };
+        if self.halting {
+            return (NdisStatus::CLOSING, None);
+        }
+        if v.ours || v.phase != Phase::Idle || v.ops != 0 || v.queued {
+            return (NdisStatus::INVALID_STATE, None);
+        }
+        let Some(handle) = v.handle else {
+            return (NdisStatus::INVALID_STATE, None);
+        };
+        if let Err(s) = Self::check_params(env, params) {
+            return (s, None);
+        }
+        let multipoint = params.is_multipoint();
+        if multipoint != party.is_some() {
+            return (NdisStatus::INVALID_PARAMETER, None);
+        }
+        if params.is_permanent() {
+            return self.make_pvc(env, vc, handle, params, client, party);
+        }
+        if params.called.is_none() {
+            return (NdisStatus::INVALID_ADDRESS, None);
+        }
+        let party_ctx = match party {
+            Some(ph) => {
+                let endpoint = 0;
+                let obj = PartyObj {
+                    handle: ph,
+                    vc,
+                    endpoint,
+                    phase: PartyPhase::Initial,
+                    client: None,
+                    params: Some(*params),
+                    timer_due: None,
+                    ops: 0,
+                    queued: false,
+                    op_status: NdisStatus::SUCCESS,
+                    drop_data: UuBuf::EMPTY,
+                    free_after_ops: false,
+                };
+                match self.parties.insert(obj) {
+                    Ok(t) => Some(PartyContext(t)),
+                    Err(_) => return (NdisStatus::RESOURCES, None),
+                }
+            }
+            None => None,
+        };
+        let cref = self.alloc_cref();
+        if let Some(v) = self.vcs.get_mut(vc.0) {
+            v.phase = Phase::MakePending;
+            v.params = Some(*params);
+            v.client = Some(client);
+            v.multipoint = multipoint;
+            v.parties = u16::from(multipoint);
+            v.uni = UniState::CallInitiated;
+            v.cref = Some(cref);
+            v.network_done = false;
+        }
+        self.emit(env, &Out::Setup { cref, params, multipoint });
+        self.start_timer(env, vc.0, TimerKind::T303);
+        (NdisStatus::PENDING, party_ctx)
+    }
+
+    /// A permanent VC: no signalling; open the connection, activate, complete.
+    fn make_pvc(
+        &mut self,
+        env: &impl Env<N>,
+        vc: VcContext,
+        handle: N::VcHandle,
+        params: &mut CallParameters,
+        client: N::ClientParams,
+        party: Option<N::PartyHandle>,
+    ) -> (NdisStatus, Option<PartyContext>) {
+        if party.is_some() {
+            return (NdisStatus::NOT_SUPPORTED, None);
+        }
+        let id = params.media.connection_id;
+        if id.vpi == 0 && id.vci < 32 {
+            return (NdisStatus::INVALID_DATA, None);
+        }
+        let conn = match env.open_connection(&conn_params(params)) {
+            Ok(c) => c,
+            Err(s) => return (s, None),
+        };
+        env.datapath_open(vc.0.index(), vc.0.generation(), handle, conn);
+        if let Some(v) = self.vcs.get_mut(vc.0) {
+            v.phase = Phase::MakePending;
+            v.params = Some(*params);
+            v.client = Some(client);
+            v.conn = Some(conn);
+            v.data = DataState::Open;
+            v.network_done = true;
+        }
+        self.vc_op(vc.0, vc_op::ACTIVATE_VC);
+        (NdisStatus::PENDING, None)
+    }
+
+    // ---- closing ----------------------------------------------------------------------------------
+
+    fn check_close_data(env: &impl Env<N>, data: CloseData<'_>) -> Result<UuBuf, NdisStatus> {
+        match (env.config().variant, data) {
+            // Nothing to carry: fine in every variant.
+            (_, CloseData::None) => Ok(UuBuf::EMPTY),
+            // UNI 3.1's RELEASE has no user-user IE: the medium cannot send close data.
+            (SignallingVariant::Uni31, _) => Err(NdisStatus::INVALID_DATA),
+            // UNI 4.0 carries up to 128 octets in the user-user IE; more never gets truncated.
+            (SignallingVariant::Uni40, CloseData::Oversized(_)) => Err(NdisStatus::INVALID_LENGTH),
+            (SignallingVariant::Uni40, CloseData::Bytes(b)) => UuBuf::new(b).ok_or(NdisStatus::INVALID_LENGTH),
+        }
+    }
+
+    /// ProtocolCmCloseCall.
+    pub fn close_call(
+        &mut self,
+        env: &impl Env<N>,
+        vc: VcContext,
+        party: Option<PartyContext>,
+        data: CloseData<'_>,
+    ) -> CloseOutcome<N::VcHandle> {
+        use CloseOutcome::Status;
+        let Some(v) = self.vcs.get(vc.0) else {
+            return Status(NdisStatus::INVALID_PARAMETER);
+        };
+        let phase = v.phase;
+        let multipoint = v.multipoint;
+        let parties = v.parties;
+        // Party rules: NULL for point-to-point, the last remaining party for multipoint.
+        match (multipoint, party) {
+            (false, Some(_)) => return Status(NdisStatus::INVALID_PARAMETER),
+            (true, None) => return Status(NdisStatus::INVALID_PARAMETER),
+            (true, Some(p)) => {
+                match self.parties.get(p.0) {
+                    Some(obj) if obj.vc == vc => {}
+                    _ => return Status(NdisStatus::INVALID_PARAMETER),
+                }
+                if parties > 1 {
+                    return Status(NdisStatus::FAILURE);
+                }
+            }
+            (false, None) => {}
+        }
+        let uu = match Self::check_close_data(env, data) {
+            Ok(uu) => uu,
+            Err(s) => return Status(s),
+        };
+        match phase {
+            // C1: the SETUP is outstanding. MakeCall completes with REQUEST_ABORTED, the network
+            // gets a RELEASE, and the close pends until the release is confirmed.
+            Phase::MakePending => {
+                let pvc = self.vcs.get(vc.0).is_some_and(|v| v.cref.is_none());
+                if let Some(v) = self.vcs.get_mut(vc.0) {
+                    v.make_status = NdisStatus::REQUEST_ABORTED;
+                    v.phase = Phase::Closing;
+                    v.close_party = party;
+                    v.close_pended = true;
+                    v.ops &= !vc_op::ACTIVATE_VC;
+                }
+                self.vc_op(vc.0, vc_op::MAKE_CALL_COMPLETE);
+                if !pvc {
+                    self.release_towards_network(env, vc.0, cause::NORMAL_CALL_CLEARING, uu);
+                }
+                self.start_teardown(env, vc.0);
+                self.advance_close(env, vc.0);
+                Status(NdisStatus::PENDING)
+            }
+            // C3/C4 (local close) and C5 (the client answering our incoming close): the close
+            // proper.
+            Phase::Accepted | Phase::Connected | Phase::RemoteClosing => {
+                let remote = phase == Phase::RemoteClosing;
+                if let Some(v) = self.vcs.get_mut(vc.0) {
+                    v.phase = Phase::Closing;
+                    v.close_party = party;
+                    // The client closed before our incoming-close dispatch was made: it is moot.
+                    if v.ops & vc_op::DISPATCH_INCOMING_CLOSE != 0 {
+                        v.ops &= !vc_op::DISPATCH_INCOMING_CLOSE;
+                    }
+                }
+                if !remote {
+                    self.release_towards_network(env, vc.0, cause::NORMAL_CALL_CLEARING, uu);
+                }
+                self.start_teardown(env, vc.0);
+                // Synchronous completion: nothing outstanding on the network or the data path,
+                // no NDIS call owed first, and a client VC (an MCM VC must be deleted after the
+                // completion, so it always completes through NdisMCmCloseCallComplete).
+                let sync = self.vcs.get(vc.0).and_then(|v| {
+                    let quiet = v.network_done
+                        && matches!(v.data, DataState::None | DataState::Drained)
+                        && v.ops == 0
+                        && !v.queued
+                        && !v.ours;
+                    quiet.then_some((v.active, v.handle))
+                });
+                match sync {
+                    Some((active, handle)) => {
+                        self.finish_client_close(env, vc.0);
+                        match (active, handle) {
+                            (true, Some(h)) => CloseOutcome::DeactivateThenSuccess(h),
+                            _ => Status(NdisStatus::SUCCESS),
+                        }
+                    }
+                    None => {
+                        if let Some(v) = self.vcs.get_mut(vc.0) {
+                            v.close_pended = true;
+                        }
+                        self.advance_close(env, vc.0);
+                        Status(NdisStatus::PENDING)
+                    }
+                }
+            }
+            // A second close while one is in progress.
+            Phase::Closing => Status(NdisStatus::CLOSING),
+            // No call to close.
+            Phase::Idle => Status(NdisStatus::INVALID_STATE),
+            // The client has not been given this call (or is still deciding on it).
+            Phase::Offering | Phase::OfferPending | Phase::Rejecting => Status(NdisStatus::INVALID_STATE),
+        }
+    }
+
+    /// Sends RELEASE (if the call is still up on the network) and starts T308.
+    fn release_towards_network(&mut self, env: &impl Env<N>, vc: Token, c: u8, uu: UuBuf) {
+        let Some(v) = self.vcs.get(vc) else { return };
+        let Some(cref) = v.cref else { return };
+        match v.uni {
+            // Already released or being released: nothing more to say.
+            UniState::Null | UniState::ReleaseRequest | UniState::ReleaseIndication => {}
+            _ if !self.saal_up => {
+                // No signalling link: the call is cleared locally.
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.uni = UniState::Null;
+                    v.network_done = true;
+                    v.timer = None;
+                }
+            }
+            _ => {
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.uni = UniState::ReleaseRequest;
+                    v.network_done = false;
+                    v.incoming_close_data = uu;
+                }
+                self.emit(env, &Out::Release { cref, cause: c, timer: None, user_user: uu.as_slice() });
+                self.start_timer(env, vc, TimerKind::T308);
+                if let Some(v) = self.vcs.get_mut(vc)
+                    && let Some(t) = v.timer.as_mut()
+                {
+                    t.expiries = 0;
+                }
+            }
+        }
+    }
+
+    /// Stops sends on the VC and starts its data-path teardown (idempotent).
+    fn start_teardown(&mut self, env: &impl Env<N>, vc: Token) {
+        let now = env.now();
+        let Some(v) = self.vcs.get_mut(vc) else { return };
+        match v.data {
+            DataState::Open => {
+                v.data = DataState::Draining;
+                v.drain_started = Some(now);
+                let conn = v.conn;
+                env.datapath_teardown(vc.index(), conn);
+            }
+            DataState::None => v.data = DataState::Drained,
+            DataState::Draining | DataState::Drained => {}
+        }
+    }
+
+    /// The data path of slot `index` is drained: nothing in flight, NIC connection closed.
+    pub fn on_drained(&mut self, env: &impl Env<N>, index: usize) {
+        let Some(vc) = self.vcs.token_at(index) else { return };
+        if let Some(v) = self.vcs.get_mut(vc) {
+            if v.data != DataState::Draining {
+                return;
+            }
+            v.data = DataState::Drained;
+            v.conn = None;
+        }
+        // The VC is really closed now: the RELEASE COMPLETE owed to the network can go.
+        self.pay_release_complete(env, vc);
+        self.advance_close(env, vc);
+    }
+
+    fn pay_release_complete(&mut self, env: &impl Env<N>, vc: Token) {
+        let Some(v) = self.vcs.get_mut(vc) else { return };
+        if !v.owe_release_complete || v.data != DataState::Drained {
+            return;
+        }
+        v.owe_release_complete = false;
+        v.uni = UniState::Null;
+        let cref = v.cref;
+        if let Some(cref) = cref
+            && self.saal_up
+        {
+            self.emit(env, &Out::ReleaseComplete { cref, cause: None });
+        }
+    }
+
+    /// Moves a closing/rejecting VC on once both the network and the data path are done.
+    fn advance_close(&mut self, env: &impl Env<N>, vc: Token) {
+        let _ = env;
+        let Some(v) = self.vcs.get(vc) else { return };
+        let settled = v.network_done && matches!(v.data, DataState::None | DataState::Drained);
+        if !settled {
+            return;
+        }
+        match v.phase {
+            // The pended close completes: deactivate → complete → delete (MCM VC).
+            Phase::Closing if v.close_pended && v.ops & vc_op::CLOSE_CALL_COMPLETE == 0 => {
+                let mut ops = vc_op::CLOSE_CALL_COMPLETE;
+                if v.active {
+                    ops |= vc_op::DEACTIVATE_VC;
+                }
+                if v.ours {
+                    ops |= vc_op::DELETE_VC;
+                }
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.close_status = NdisStatus::SUCCESS;
+                }
+                self.vc_op(vc, ops);
+            }
+            // A refused or failed incoming call: deactivate (if active) → delete; or just free
+            // the slot if NDIS never knew the VC.
+            Phase::Rejecting if v.ops & vc_op::DELETE_VC == 0 => match v.handle {
+                Some(_) => {
+                    let mut ops = vc_op::DELETE_VC;
+                    if v.active {
+                        ops |= vc_op::DEACTIVATE_VC;
+                    }
+                    self.vc_op(vc, ops);
+                }
+                None if v.ops == 0 && !v.queued => {
+                    let af = v.af;
+                    self.vcs.remove(vc);
+                    env.datapath_forget(vc.index());
+                    self.af_child_gone(af);
+                }
+                None => {}
+            },
+            _ => {}
+        }
+    }
+
+    /// A client VC whose close just completed: back to idle, reusable.
+    fn finish_client_close(&mut self, env: &impl Env<N>, vc: Token) {
+        self.free_parties_of(vc);
+        if let Some(v) = self.vcs.get_mut(vc) {
+            v.active = false;
+            v.reset_call();
+        }
+        let _ = env;
+    }
+
+    fn free_parties_of(&mut self, vc: Token) {
+        // Visit by index to avoid allocating: parties of this VC without ops are freed now; those
+        // with ops outstanding are freed after them.
+        for i in 0..self.parties.capacity() {
+            let Some(t) = self.parties.token_at(i) else { continue };
+            let Some(p) = self.parties.get_mut(t) else { continue };
+            if p.vc.0 != vc {
+                continue;
+            }
+            if p.ops == 0 && !p.queued {
+                self.parties.remove(t);
+            } else {
+                p.free_after_ops = true;
+            }
+        }
+    }
+
+    // ---- incoming calls ---------------------------------------------------------------------------
+
+    /// ProtocolCmIncomingCallComplete.
+    pub fn incoming_call_complete(
+        &mut self,
+        env: &impl Env<N>,
+        status: NdisStatus,
+        vc: VcContext,
+        params: &CallParameters,
+    ) {
+        let Some(v) = self.vcs.get(vc.0) else {
+            self.stats.internal_errors += 1;
+            return;
+        };
+        if v.phase != Phase::OfferPending {
+            self.stats.internal_errors += 1;
+            return;
+        }
+        let network_gone = v.network_done;
+        match (status == NdisStatus::SUCCESS, network_gone) {
+            // The caller hung up while the client was deciding: refuse now (row 8).
+            (_, true) => self.reject_incoming(env, vc.0, None),
+            // Accepted: check what the client proposes, then CONNECT.
+            (true, false) => match Self::check_accept(env, v.params.as_ref(), params) {
+                Ok(()) => self.accept_incoming(env, vc.0),
+                Err(st) => {
+                    // Unsupportable parameters: refuse the call on the network and tell the client
+                    // with NdisMCmDispatchIncomingCloseCall(error).
+                    if let Some(cref) = self.vcs.get(vc.0).and_then(|v| v.cref) {
+                        self.emit(env, &Out::ReleaseComplete { cref, cause: Some(cause::QOS_UNAVAILABLE) });
+                    }
+                    self.remote_close(env, vc.0, st, UuBuf::EMPTY, false);
+                }
+            },
+            // Refused by the client.
+            (false, false) => self.reject_incoming(env, vc.0, Some(cause::CALL_REJECTED)),
+        }
+    }
+
+    fn check_accept(env: &impl Env<N>, offered: Option<&CallParameters>, p: &CallParameters) -> Result<(), NdisStatus> {
+        Self::check_params(env, p)?;
+        let Some(o) = offered else { return Err(NdisStatus::FAILURE) };
+        if p.media.connection_id != o.media.connection_id {
+            return Err(NdisStatus::VC_NOT_AVAILABLE);
+        }
+        if p.media.transmit.pcr > o.media.transmit.pcr && o.media.transmit.pcr != 0 {
+            return Err(NdisStatus::CELLRATE_NOT_AVAILABLE);
+        }
+        Ok(())
+    }
+
+    fn accept_incoming(&mut self, env: &impl Env<N>, vc: Token) {
+        let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref) else { return };
+        if let Some(v) = self.vcs.get_mut(vc) {
+            v.phase = Phase::Accepted;
+            v.uni = UniState::ConnectRequest;
+        }
+        self.emit(env, &Out::Connect { cref });
+        self.start_timer(env, vc, TimerKind::T313);
+    }
+
+    /// Refuses an incoming call: RELEASE COMPLETE (when `c` is given and the network still has
+    /// it), then the VC goes (deactivate, delete).
+    fn reject_incoming(&mut self, env: &impl Env<N>, vc: Token, c: Option<u8>) {
+        let Some(v) = self.vcs.get(vc) else { return };
+        let cref = v.cref;
+        let still_up = !v.network_done;
+        if let (Some(cref), Some(c), true) = (cref, c, still_up && self.saal_up) {
+            self.emit(env, &Out::ReleaseComplete { cref, cause: Some(c) });
+        }
+        if let Some(v) = self.vcs.get_mut(vc) {
+            v.phase = Phase::Rejecting;
+            v.uni = UniState::Null;
+            v.network_done = true;
+            v.timer = None;
+        }
+        self.start_teardown(env, vc);
+        self.advance_close(env, vc);
+    }
+
+    /// The remote side (or a failure) ends an accepted/connected call: tell the client with
+    /// NdisMCmDispatchIncomingCloseCall(status); its NdisClCloseCall then drives the close.
+    fn remote_close(&mut self, env: &impl Env<N>, vc: Token, status: NdisStatus, uu: UuBuf, owe_rc: bool) {
+        let Some(v) = self.vcs.get_mut(vc) else { return };
+        if v.dispatched_close || v.phase == Phase::Closing {
+            // At most one incoming close per call, none once the client's close began.
+            if v.phase == Phase::Closing {
+                v.network_done = true;
+                v.owe_release_complete |= owe_rc;
+            }
+            self.pay_release_complete(env, vc);
+            self.advance_close(env, vc);
+            return;
+        }
+        v.phase = Phase::RemoteClosing;
+        v.dispatched_close = true;
+        v.network_done = true;
+        v.owe_release_complete = owe_rc;
+        v.uni = if owe_rc { UniState::ReleaseIndication } else { UniState::Null };
+        v.timer = None;
+        v.incoming_close_status = status;
+        v.incoming_close_data = uu;
+        self.vc_op(vc, vc_op::DISPATCH_INCOMING_CLOSE);
+        self.start_teardown(env, vc);
+        self.pay_release_complete(env, vc);
+    }
+
+    // ---- parties ----------------------------------------------------------------------------------
+
+    /// ProtocolCmAddParty.
+    pub fn add_party(
+        &mut self,
+        env: &impl Env<N>,
+        vc: VcContext,
+        params: &CallParameters,
+        client: N::ClientParams,
+        handle: N::PartyHandle,
+    ) -> Result<(NdisStatus, PartyContext), NdisStatus> {
+        let Some(v) = self.vcs.get(vc.0) else {
+            return Err(NdisStatus::INVALID_PARAMETER);
+        };
+        if !v.multipoint {
+            return Err(NdisStatus::NOT_SUPPORTED);
+        }
+        if v.phase != Phase::Connected {
+            return Err(NdisStatus::INVALID_STATE);
+        }
+        if params.called.is_none() {
+            return Err(NdisStatus::INVALID_ADDRESS);
+        }
+        let Some(cref) = v.cref else { return Err(NdisStatus::INVALID_STATE) };
+        let endpoint = self.next_endpoint;
+        self.next_endpoint = if self.next_endpoint >= 0x7fff { 1 } else { self.next_endpoint + 1 };
+        let obj = PartyObj {
+            handle,
+            vc,
+            endpoint,
+            phase: PartyPhase::Adding,
+            client: Some(client),
+            params: Some(*params),
+            timer_due: Some(env.now().saturating_add(env.config().timers.t399)),
+            ops: 0,
+            queued: false,
+            op_status: NdisStatus::SUCCESS,
+            drop_data: UuBuf::EMPTY,
+            free_after_ops: false,
+        };
+        let p = self.parties.insert(obj).map_err(|_| NdisStatus::RESOURCES)?;
+        if let Some(v) = self.vcs.get_mut(vc.0) {
+            v.parties = v.parties.saturating_add(1);
+        }
+        self.emit(env, &Out::AddParty { cref, endpoint, params });
+        Ok((NdisStatus::PENDING, PartyContext(p)))
+    }
+
+    /// ProtocolCmDropParty: the last party never drops (it leaves through NdisClCloseCall).
+    pub fn drop_party(&mut self, env: &impl Env<N>, party: PartyContext, data: CloseData<'_>) -> NdisStatus {
+        let Some(p) = self.parties.get(party.0) else {
+            return NdisStatus::INVALID_PARAMETER;
+        };
+        let vc = p.vc;
+        let phase = p.phase;
+        let endpoint = p.endpoint;
+        let (parties, cref, vphase) = match self.vcs.get(vc.0) {
+            Some(v) => (v.parties, v.cref, v.phase),
+            None => return NdisStatus::INVALID_PARAMETER,
+        };
+        if parties <= 1 {
+            return NdisStatus::FAILURE;
+        }
+        let uu = match Self::check_close_data(env, data) {
+            Ok(uu) => uu,
+            Err(s) => return s,
+        };
+        let network_gone = matches!(vphase, Phase::RemoteClosing | Phase::Closing) || !self.saal_up;
+        match (phase, network_gone) {
+            // Already gone on the network (remote drop, or the whole call was released): the
+            // drop completes now and the party is freed.
+            (PartyPhase::RemoteDropped, _) | (_, true) => {
+                self.parties.remove(party.0);
+                if let Some(v) = self.vcs.get_mut(vc.0) {
+                    v.parties = v.parties.saturating_sub(1);
+                }
+                NdisStatus::SUCCESS
+            }
+            // DROP PARTY to the network; the drop pends until DROP PARTY ACKNOWLEDGE.
+            (PartyPhase::Active | PartyPhase::Initial, false) => {
+                let Some(cref) = cref else { return NdisStatus::INVALID_STATE };
+                if let Some(p) = self.parties.get_mut(party.0) {
+                    p.phase = PartyPhase::Dropping;
+                    p.drop_data = uu;
+                    p.timer_due = Some(env.now().saturating_add(env.config().timers.t398));
+                }
+                self.emit(env, &Out::DropParty { cref, endpoint, cause: cause::NORMAL_CALL_CLEARING });
+                NdisStatus::PENDING
+            }
+            // Still being added, or already dropping.
+            (PartyPhase::Adding | PartyPhase::Dropping, false) => NdisStatus::INVALID_STATE,
+        }
+    }
+
+    fn party_by_endpoint(&self, vc: VcContext, endpoint: u16) -> Option<Token> {
+        self.parties.find(|p| p.vc == vc && p.endpoint == endpoint)
+    }
+
+    fn party_done(&mut self, p: Token, status: NdisStatus, op: u16, free: bool) {
+        let vc = match self.parties.get_mut(p) {
+            Some(obj) => {
+                obj.op_status = status;
+                obj.timer_due = None;
+                obj.free_after_ops |= free;
+                obj.vc
+            }
+            None => return,
+        };
+        if free && let Some(v) = self.vcs.get_mut(vc.0) {
+            v.parties = v.parties.saturating_sub(1);
+        }
+        self.party_op(p, op);
+    }
+
+    // ---- signalling input -------------------------------------------------------------------------
+
+    fn find_call(&self, cref: CallRef) -> Option<Token> {
+        self.vcs.find(|v| v.cref == Some(cref) && v.uni != UniState::Null)
+            .or_else(|| self.vcs.find(|v| v.cref == Some(cref) && v.owe_release_complete))
+    }
+
+    /// One Q.2931 message from the network.
+    pub fn on_message(&mut self, env: &impl Env<N>, bytes: &[u8]) {
+        self.stats.messages_in += 1;
+        let Some(m) = crate::uni::msg::decode(bytes) else {
+            // Not a Q.2931 message we can even address (bad discriminator, call reference or
+            // header): ignored, as Q.2931 §5.6.1–5.6.3 say.
+            self.stats.malformed_in += 1;
+            return;
+        };
+        if m.global {
+            self.on_global(env, &m);
+            return;
+        }
+        match self.find_call(m.cref) {
+            Some(vc) => self.on_call_message(env, vc, &m),
+            None => self.on_unknown_cref(env, &m),
+        }
+    }
+
+    /// Messages on the global call reference (Q.2931 §5.5).
+    fn on_global(&mut self, env: &impl Env<N>, m: &In<'_>) {
+        match m.kind {
+            // RESTART: every call (class "all") or the indicated VC's call is cleared locally,
+            // then acknowledged.
+            InKind::Restart => {
+                let class = m.restart_class.unwrap_or(2);
+                for i in 0..self.vcs.capacity() {
+                    let Some(t) = self.vcs.token_at(i) else { continue };
+                    let Some(v) = self.vcs.get(t) else { continue };
+                    if v.cref.is_none() || v.uni == UniState::Null && !v.owe_release_complete {
+                        continue;
+                    }
+                    let hit = match (class, m.connection) {
+                        (2, _) => true,
+                        (0, Some(id)) => v.params.is_some_and(|p| p.media.connection_id == id),
+                        _ => false,
+                    };
+                    if hit {
+                        self.clear_call(env, t, NdisStatus::FAILURE, false);
+                    }
+                }
+                self.emit(env, &Out::RestartAck { class, vc: m.connection });
+            }
+            InKind::RestartAck | InKind::Status => {}
+            // Anything else on the global call reference: STATUS #81.
+            _ => {
+                let cref = CallRef { value: 0, ours: false };
+                self.emit(env, &Out::Status { cref, state: 0, cause: cause::INVALID_CALL_REFERENCE, endpoint: None });
+            }
+        }
+    }
+
+    /// A message for a call reference we do not know (Q.2931 §5.6.3.2).
+    fn on_unknown_cref(&mut self, env: &impl Env<N>, m: &In<'_>) {
+        match m.kind {
+            InKind::Setup if !m.cref.ours => self.on_setup(env, m),
+            // RELEASE COMPLETE for nothing: ignore (it may confirm an orphaned release).
+            InKind::ReleaseComplete => {
+                self.orphans.retain(|o| o.cref != m.cref);
+            }
+            InKind::StatusEnquiry => {
+                self.stats.unknown_cref += 1;
+                self.emit(env, &Out::Status { cref: m.cref, state: 0, cause: cause::RESPONSE_TO_STATUS_ENQUIRY, endpoint: None });
+            }
+            InKind::Status => {
+                self.stats.unknown_cref += 1;
+                if m.call_state.unwrap_or(0) != 0 {
+                    self.emit(env, &Out::ReleaseComplete { cref: m.cref, cause: Some(cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE) });
+                }
+            }
+            _ => {
+                self.stats.unknown_cref += 1;
+                self.emit(env, &Out::ReleaseComplete { cref: m.cref, cause: Some(cause::INVALID_CALL_REFERENCE) });
+            }
+        }
+    }
+
+    /// SETUP: an incoming call.
+    fn on_setup(&mut self, env: &impl Env<N>, m: &In<'_>) {
+        let cref = m.cref;
+        let refuse = |this: &mut Self, c: u8| this.emit(env, &Out::ReleaseComplete { cref, cause: Some(c) });
+        if let Some((c, _ie)) = m.error {
+            refuse(self, c);
+            return;
+        }
+        let Some(conn_id) = m.connection else {
+            refuse(self, cause::MANDATORY_IE_MISSING);
+            return;
+        };
+        if m.aal.is_some_and(|a| a != 5) {
+            refuse(self, 93);
+            return;
+        }
+        if self.halting {
+            refuse(self, cause::DESTINATION_OUT_OF_ORDER);
+            return;
+        }
+        // The SAP: exact called-address match first, then a wildcard SAP.
+        let sap = self
+            .saps
+            .find(|s| s.sap.address.is_some() && s.sap.address == m.called)
+            .or_else(|| self.saps.find(|s| s.sap.address.is_none()));
+        let Some(sap) = sap else {
+            refuse(self, cause::INCOMPATIBLE_DESTINATION);
+            return;
+        };
+        let Some(af) = self.saps.get(sap).map(|s| s.af) else { return };
+        let (fwd_sdu, bwd_sdu) = m.max_sdu.unwrap_or((9188, 9188));
+        let (fwd_pcr, bwd_pcr) = m.pcr.unwrap_or((0, 0));
+        // Forward = calling → called, i.e. our receive direction.
+        let params = CallParameters {
+            flags: 0,
+            media_flags: media_flags::TRANSMIT_VC | media_flags::RECEIVE_VC,
+            media: AtmMediaParameters {
+                connection_id: conn_id,
+                aal_type: AalType::Aal5,
+                transmit: AtmFlowParameters { service_category: ServiceCategory::Ubr, pcr: bwd_pcr, scr: 0, mbs: 0, max_sdu_size: bwd_sdu },
+                receive: AtmFlowParameters { service_category: ServiceCategory::Ubr, pcr: fwd_pcr, scr: 0, mbs: 0, max_sdu_size: fwd_sdu },
+            },
+            called: m.called,
+            calling: m.calling,
+        };
+        if Self::check_params(env, &params).is_err() {
+            refuse(self, cause::QOS_UNAVAILABLE);
+            return;
+        }
+        let mut obj = VcObj::new(af, None, true);
+        obj.phase = Phase::Offering;
+        obj.params = Some(params);
+        obj.sap = Some(SapContext(sap));
+        obj.uni = UniState::CallPresent;
+        obj.cref = Some(cref);
+        obj.network_done = false;
+        let Ok(vc) = self.vcs.insert(obj) else {
+            refuse(self, cause::RESOURCE_UNAVAILABLE);
+            return;
+        };
+        match env.open_connection(&conn_params(&params)) {
+            Ok(conn) => {
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.conn = Some(conn);
+                    v.data = DataState::Open;
+                }
+                self.vc_op(vc, vc_op::CREATE_VC);
+            }
+            Err(_) => {
+                self.vcs.remove(vc);
+                refuse(self, cause::VPCI_VCI_UNAVAILABLE);
+            }
+        }
+    }
+
+    /// A message for a known call.
+    fn on_call_message(&mut self, env: &impl Env<N>, vc: Token, m: &In<'_>) {
+        let Some(v) = self.vcs.get(vc) else { return };
+        let uni = v.uni;
+        let phase = v.phase;
+        let Some(cref) = v.cref else { return };
+        let uu = UuBuf::new(m.user_user.get(..m.user_user.len().min(UU_MAX)).unwrap_or(&[])).unwrap_or(UuBuf::EMPTY);
+        match (uni, m.kind) {
+            // ---- outgoing call progress (U1/U3/U4) ----
+            // CALL PROCEEDING: T303 → T310; remember an early connection identifier.
+            (UniState::CallInitiated, InKind::CallProceeding) => {
+                self.note_connection(vc, m.connection);
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.uni = UniState::OutgoingCallProceeding;
+                }
+                self.start_timer(env, vc, TimerKind::T310);
+            }
+            // ALERTING: the far end is being alerted; no timer (T301 is not run).
+            (UniState::CallInitiated | UniState::OutgoingCallProceeding, InKind::Alerting) => {
+                self.note_connection(vc, m.connection);
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.uni = UniState::CallDelivered;
+                }
+                self.stop_timer(vc);
+            }
+            // CONNECT: open the connection, acknowledge, activate; MakeCall completes after
+            // the activation.
+            (UniState::CallInitiated | UniState::OutgoingCallProceeding | UniState::CallDelivered, InKind::Connect) => {
+                self.stop_timer(vc);
+                self.note_connection(vc, m.connection);
+                self.on_connect(env, vc, cref);
+            }
+            // RELEASE / RELEASE COMPLETE before the answer: the call failed.
+            (UniState::CallInitiated | UniState::OutgoingCallProceeding | UniState::CallDelivered, InKind::Release | InKind::ReleaseComplete) => {
+                if m.kind == InKind::Release {
+                    self.emit(env, &Out::ReleaseComplete { cref, cause: None });
+                }
+                self.fail_make_call(env, vc, status_for_cause(m.cause));
+            }
+            // ---- incoming call (U6/U8) ----
+            // The caller gave up before we answered.
+            (UniState::CallPresent, InKind::Release | InKind::ReleaseComplete) => {
+                if m.kind == InKind::Release {
+                    self.emit(env, &Out::ReleaseComplete { cref, cause: None });
+                }
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.network_done = true;
+                    v.uni = UniState::Null;
+                }
+                match phase {
+                    // Not yet offered to the client: refuse right away.
+                    Phase::Offering if !self.vc_has_handle_pending(vc) => self.reject_incoming(env, vc, None),
+                    // Offered (or being offered): wait for the client's answer, then refuse.
+                    _ => {}
+                }
+            }
+            // CONNECT ACKNOWLEDGE: the call is active; tell the client.
+            (UniState::ConnectRequest, InKind::ConnectAck) => {
+                self.stop_timer(vc);
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.uni = UniState::Active;
+                    v.phase = Phase::Connected;
+                }
+                self.vc_op(vc, vc_op::DISPATCH_CALL_CONNECTED);
+            }
+            // ---- active call (U8/U10) ----
+            // RELEASE from the remote: incoming close (SUCCESS); RELEASE COMPLETE once the VC is
+            // really closed.
+            (UniState::Active | UniState::ConnectRequest, InKind::Release) => {
+                self.stop_timer(vc);
+                self.remote_close(env, vc, NdisStatus::SUCCESS, uu, true);
+            }
+            // RELEASE COMPLETE without RELEASE: the network cleared the call.
+            (UniState::Active | UniState::ConnectRequest, InKind::ReleaseComplete) => {
+                self.stop_timer(vc);
+                self.remote_close(env, vc, status_for_cause(m.cause).or_success_if(m.cause == Some(cause::NORMAL_CALL_CLEARING)), uu, false);
+            }
+            // ---- our release (U11) ----
+            // RELEASE COMPLETE: the network side is done.
+            (UniState::ReleaseRequest, InKind::ReleaseComplete) => {
+                self.stop_timer(vc);
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.uni = UniState::Null;
+                    v.network_done = true;
+                }
+                self.advance_close(env, vc);
+            }
+            // RELEASE while we release: a clear collision — done, and no RELEASE COMPLETE.
+            (UniState::ReleaseRequest, InKind::Release) => {
+                self.stop_timer(vc);
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.uni = UniState::Null;
+                    v.network_done = true;
+                }
+                self.advance_close(env, vc);
+            }
+            // ---- remote release pending (U12) ----
+            // A repeated RELEASE: we answer once the VC is closed.
+            (UniState::ReleaseIndication, InKind::Release) => {}
+            (UniState::ReleaseIndication, InKind::ReleaseComplete) => {
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.owe_release_complete = false;
+                    v.uni = UniState::Null;
+                }
+            }
+            // ---- status ----
+            (_, InKind::StatusEnquiry) => {
+                self.emit(env, &Out::Status { cref, state: uni.code(), cause: cause::RESPONSE_TO_STATUS_ENQUIRY, endpoint: None });
+            }
+            // STATUS saying the network has no call: clear locally (Q.2931 §5.6.11).
+            (_, InKind::Status) if m.call_state == Some(0) => {
+                self.clear_call(env, vc, NdisStatus::FAILURE, false);
+            }
+            (_, InKind::Status) => {}
+            // ---- point-to-multipoint ----
+            (UniState::Active, InKind::AddPartyAck | InKind::AddPartyReject | InKind::DropParty | InKind::DropPartyAck | InKind::PartyAlerting) => {
+                self.on_party_message(env, vc, cref, m, uu);
+            }
+            // Messages we do not implement: STATUS #97 (Q.2931 §5.6.4).
+            (_, InKind::Other(_)) => {
+                self.emit(env, &Out::Status { cref, state: uni.code(), cause: cause::MESSAGE_TYPE_NOT_IMPLEMENTED, endpoint: None });
+            }
+            // Anything else is not compatible with the call state: STATUS #101 (Q.2931 §5.6.4).
+            _ => {
+                self.emit(env, &Out::Status { cref, state: uni.code(), cause: cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE, endpoint: None });
+            }
+        }
+    }
+
+    fn vc_has_handle_pending(&self, vc: Token) -> bool {
+        self.vcs.get(vc).is_some_and(|v| v.ops & (vc_op::CREATE_VC | vc_op::ACTIVATE_VC | vc_op::DISPATCH_INCOMING_CALL) != 0 || v.handle.is_some())
+    }
+
+    fn note_connection(&mut self, vc: Token, id: Option<VpiVci>) {
+        let Some(id) = id else { return };
+        if let Some(v) = self.vcs.get_mut(vc)
+            && let Some(p) = v.params.as_mut()
+            && p.media.connection_id != id
+        {
+            p.media.connection_id = id;
+            p.flags |= call_flags::CALL_PARAMETERS_CHANGED;
+        }
+    }
+
+    fn on_connect(&mut self, env: &impl Env<N>, vc: Token, cref: CallRef) {
+        let Some(v) = self.vcs.get(vc) else { return };
+        let Some(params) = v.params else { return };
+        let Some(handle) = v.handle else { return };
+        let id = params.media.connection_id;
+        if id.vpi == 0 && id.vci == 0 {
+            // No connection identifier in CALL PROCEEDING or CONNECT.
+            self.emit(env, &Out::ConnectAck { cref });
+            self.orphan_release(env, cref, cause::MANDATORY_IE_MISSING);
+            self.fail_make_call(env, vc, NdisStatus::VC_NOT_AVAILABLE);
+            return;
+        }
+        match env.open_connection(&conn_params(&params)) {
+            Ok(conn) => {
+                env.datapath_open(vc.index(), vc.generation(), handle, conn);
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.conn = Some(conn);
+                    v.data = DataState::Open;
+                    v.uni = UniState::Active;
+                }
+                self.emit(env, &Out::ConnectAck { cref });
+                self.vc_op(vc, vc_op::ACTIVATE_VC);
+            }
+            Err(_) => {
+                self.emit(env, &Out::ConnectAck { cref });
+                self.orphan_release(env, cref, cause::VPCI_VCI_UNAVAILABLE);
+                self.fail_make_call(env, vc, NdisStatus::VC_NOT_AVAILABLE);
+            }
+        }
+    }
+
+    /// Sends RELEASE for a call whose VC is going away, keeping just enough to retransmit once.
+    fn orphan_release(&mut self, env: &impl Env<N>, cref: CallRef, c: u8) {
+        self.emit(env, &Out::Release { cref, cause: c, timer: None, user_user: &[] });
+        if self.orphans.len() < self.orphans.capacity() {
+            let due = env.now().saturating_add(env.config().timers.t308);
+            self.orphans.push(Orphan { cref, cause: c, due, retransmitted: false });
+        }
+    }
+
+    /// MakeCall fails with `status`: NdisMCmMakeCallComplete(status); the VC returns to idle
+    /// once it is performed (the client then deletes it).
+    fn fail_make_call(&mut self, env: &impl Env<N>, vc: Token, status: NdisStatus) {
+        let Some(v) = self.vcs.get_mut(vc) else { return };
+        if v.phase != Phase::MakePending {
+            // A close is already in progress (Closing): the close takes it from here.
+            v.network_done = true;
+            v.uni = UniState::Null;
+            v.timer = None;
+            self.advance_close(env, vc);
+            return;
+        }
+        v.make_status = status;
+        v.uni = UniState::Null;
+        v.timer = None;
+        v.network_done = true;
+        v.ops &= !vc_op::ACTIVATE_VC;
+        self.vc_op(vc, vc_op::MAKE_CALL_COMPLETE);
+        self.start_teardown(env, vc);
+    }
+
+    /// Clears a call locally (RESTART, STATUS U0, link failure): whatever the call's phase, it
+    /// ends with the client told and the VC torn down; nothing more is sent for it.
+    fn clear_call(&mut self, env: &impl Env<N>, vc: Token, status: NdisStatus, _link: bool) {
+        let Some(v) = self.vcs.get_mut(vc) else { return };
+        v.timer = None;
+        let phase = v.phase;
+        match phase {
+            // Outgoing call not answered yet: MakeCall fails.
+            Phase::MakePending => self.fail_make_call(env, vc, status),
+            // Being offered / offered: refuse when the client answers (row 8).
+            Phase::Offering | Phase::OfferPending => {
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.network_done = true;
+                    v.uni = UniState::Null;
+                }
+                if phase == Phase::Offering && !self.vc_has_handle_pending(vc) {
+                    self.reject_incoming(env, vc, None);
+                }
+            }
+            // Accepted/connected: incoming close with an error status.
+            Phase::Accepted | Phase::Connected => self.remote_close(env, vc, status, UuBuf::EMPTY, false),
+            // Already closing: the network side is settled now.
+            Phase::Closing | Phase::RemoteClosing | Phase::Rejecting => {
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.network_done = true;
+                    v.owe_release_complete = false;
+                    v.uni = UniState::Null;
+                }
+                self.advance_close(env, vc);
+            }
+            Phase::Idle => {}
+        }
+    }
+
+    fn on_party_message(&mut self, env: &impl Env<N>, vc: Token, cref: CallRef, m: &In<'_>, uu: UuBuf) {
+        let Some(ep) = m.endpoint else {
+            self.emit(env, &Out::Status { cref, state: UniState::Active.code(), cause: cause::MANDATORY_IE_MISSING, endpoint: None });
+            return;
+        };
+        let party = self.party_by_endpoint(VcContext(vc), ep);
+        let phase = party.and_then(|p| self.parties.get(p)).map(|p| p.phase);
+        match (m.kind, party, phase) {
+            // ADD PARTY ACKNOWLEDGE: the leaf joined.
+            (InKind::AddPartyAck, Some(p), Some(PartyPhase::Adding)) => {
+                if let Some(obj) = self.parties.get_mut(p) {
+                    obj.phase = PartyPhase::Active;
+                }
+                self.party_done(p, NdisStatus::SUCCESS, party_op::ADD_PARTY_COMPLETE, false);
+            }
+            // PARTY ALERTING: informational.
+            (InKind::PartyAlerting, Some(_), _) => {}
+            // ADD PARTY REJECT: the add fails and the party is freed.
+            (InKind::AddPartyReject, Some(p), Some(PartyPhase::Adding)) => {
+                self.party_done(p, status_for_cause(m.cause), party_op::ADD_PARTY_COMPLETE, true);
+            }
+            // DROP PARTY ACKNOWLEDGE for our drop: it completes and the party is freed.
+            (InKind::DropPartyAck, Some(p), Some(PartyPhase::Dropping)) => {
+                self.party_done(p, NdisStatus::SUCCESS, party_op::DROP_PARTY_COMPLETE, true);
+            }
+            // DROP PARTY for the last party is the end of the call: an incoming close.
+            (InKind::DropParty, Some(_), _) if self.vcs.get(vc).is_some_and(|v| v.parties <= 1) => {
+                self.emit(env, &Out::DropPartyAck { cref, endpoint: ep, cause: cause::NORMAL_CALL_CLEARING });
+                self.remote_close(env, vc, NdisStatus::SUCCESS, uu, false);
+            }
+            // DROP PARTY for an active leaf: acknowledge, tell the client.
+            (InKind::DropParty, Some(p), Some(PartyPhase::Active | PartyPhase::Initial)) => {
+                self.emit(env, &Out::DropPartyAck { cref, endpoint: ep, cause: cause::NORMAL_CALL_CLEARING });
+                if let Some(obj) = self.parties.get_mut(p) {
+                    obj.phase = PartyPhase::RemoteDropped;
+                    obj.drop_data = uu;
+                }
+                self.party_done(p, NdisStatus::SUCCESS, party_op::DISPATCH_INCOMING_DROP, false);
+            }
+            // DROP PARTY crossing our own DROP PARTY: our drop completes.
+            (InKind::DropParty, Some(p), Some(PartyPhase::Dropping)) => {
+                self.emit(env, &Out::DropPartyAck { cref, endpoint: ep, cause: cause::NORMAL_CALL_CLEARING });
+                self.party_done(p, NdisStatus::SUCCESS, party_op::DROP_PARTY_COMPLETE, true);
+            }
+            // Unknown endpoint: DROP PARTY ACKNOWLEDGE #89 (Q.2971 §9.5.3).
+            (InKind::DropParty, None, _) => {
+                self.emit(env, &Out::DropPartyAck { cref, endpoint: ep, cause: cause::INVALID_ENDPOINT_REFERENCE });
+            }
+            // Anything else about parties is out of place: ignored.
+            _ => {}
+        }
+    }
+
+    // ---- link and timers --------------------------------------------------------------------------
+
+    /// The SAAL reported the link established.
+    pub fn on_saal_established(&mut self, env: &impl Env<N>) {
+        self.saal_up = true;
+        // Calls that survived on T309: the link is back in time.
+        self.t309 = None;
+        let _ = env;
+    }
+
+    /// The SAAL link is gone (SSCOP released, or the PHY lost signal).
+    pub fn on_saal_released(&mut self, env: &impl Env<N>) {
+        let was_up = self.saal_up;
+        self.saal_up = false;
+        // Calls not yet active are cleared with #27 at once; active ones wait T309 (Q.2931
+        // §5.6.10).
+        let mut any_active = false;
+        for i in 0..self.vcs.capacity() {
+            let Some(t) = self.vcs.token_at(i) else { continue };
+            let Some(v) = self.vcs.get(t) else { continue };
+            if v.cref.is_none() {
+                continue;
+            }
+            match v.uni {
+                UniState::Active => any_active = true,
+                UniState::Null if !v.owe_release_complete => {}
+                _ => self.clear_call(env, t, NdisStatus::DEST_OUT_OF_ORDER, true),
+            }
+        }
+        self.orphans.clear();
+        if any_active && was_up && self.t309.is_none() {
+            self.t309 = Some(env.now().saturating_add(env.config().timers.t309));
+        }
+    }
+
+    /// The PHY changed state: indicate it to the bindings and hand it to the signalling.
+    pub fn on_phy(&mut self, env: &impl Env<N>, up: bool) {
+        if self.phy_up == up {
+            return;
+        }
+        self.phy_up = up;
+        self.link_report = LinkState { connected: up, speed_bps: env.config().link_speed_bps };
+        self.adapter_op(adapter_op::INDICATE_LINK);
+        if !up && self.saal_up {
+            self.on_saal_released(env);
+        }
+    }
+
+    pub fn phy_up(&self) -> bool {
+        self.phy_up
+    }
+
+    /// Timers due at `now`.
+    pub fn on_timer(&mut self, env: &impl Env<N>) {
+        let now = env.now();
+        // T309: the link did not come back; active calls are cleared with #27.
+        if self.t309.is_some_and(|d| d <= now) {
+            self.t309 = None;
+            for i in 0..self.vcs.capacity() {
+                let Some(t) = self.vcs.token_at(i) else { continue };
+                if self.vcs.get(t).is_some_and(|v| v.uni == UniState::Active && v.cref.is_some()) {
+                    self.clear_call(env, t, NdisStatus::DEST_OUT_OF_ORDER, true);
+                }
+            }
+        }
+        for i in 0..self.vcs.capacity() {
+            let Some(t) = self.vcs.token_at(i) else { continue };
+            let Some(timer) = self.vcs.get(t).and_then(|v| v.timer) else { continue };
+            if timer.due <= now {
+                self.on_call_timer(env, t, timer);
+            }
+        }
+        let mut k = 0;
+        while let Some(o) = self.orphans.get(k).copied() {
+            if o.due > now {
+                k += 1;
+                continue;
+            }
+            if o.retransmitted {
+                self.orphans.swap_remove(k);
+                continue;
+            }
+            self.emit(env, &Out::Release { cref: o.cref, cause: o.cause, timer: Some(*b"308"), user_user: &[] });
+            if let Some(slot) = self.orphans.get_mut(k) {
+                slot.retransmitted = true;
+                slot.due = now.saturating_add(env.config().timers.t308);
+            }
+            k += 1;
+        }
+        for i in 0..self.parties.capacity() {
+            let Some(p) = self.parties.token_at(i) else { continue };
+            let Some(obj) = self.parties.get(p) else { continue };
+            if obj.timer_due.is_none_or(|d| d > now) {
+                continue;
+            }
+            match obj.phase {
+                // T399: no answer to ADD PARTY.
+                PartyPhase::Adding => self.party_done(p, NdisStatus::FAILURE, party_op::ADD_PARTY_COMPLETE, true),
+                // T398: no DROP PARTY ACKNOWLEDGE; the party is gone all the same.
+                PartyPhase::Dropping => self.party_done(p, NdisStatus::SUCCESS, party_op::DROP_PARTY_COMPLETE, true),
+                _ => {
+                    if let Some(obj) = self.parties.get_mut(p) {
+                        obj.timer_due = None;
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_call_timer(&mut self, env: &impl Env<N>, vc: Token, timer: CallTimer) {
+        let Some(v) = self.vcs.get(vc) else { return };
+        let Some(cref) = v.cref else { return };
+        let params = v.params;
+        let multipoint = v.multipoint;
+        let uu = v.incoming_close_data;
+        match (timer.kind, timer.expiries) {
+            // T303 first expiry: SETUP once more.
+            (TimerKind::T303, 0) => {
+                if let Some(p) = params {
+                    self.emit(env, &Out::Setup { cref, params: &p, multipoint });
+                }
+                self.bump_timer(env, vc, TimerKind::T303);
+            }
+            // T303 again: give up (RELEASE COMPLETE #102, MakeCall fails).
+            (TimerKind::T303, _) => {
+                self.emit(env, &Out::ReleaseComplete { cref, cause: Some(cause::RECOVERY_ON_TIMER_EXPIRY) });
+                self.fail_make_call(env, vc, NdisStatus::FAILURE);
+            }
+            // T310: no CONNECT after CALL PROCEEDING.
+            (TimerKind::T310, _) => {
+                self.stop_timer(vc);
+                self.orphan_release(env, cref, cause::RECOVERY_ON_TIMER_EXPIRY);
+                self.fail_make_call(env, vc, NdisStatus::FAILURE);
+            }
+            // T313: no CONNECT ACKNOWLEDGE; clear the call, tell the client.
+            (TimerKind::T313, _) => {
+                self.stop_timer(vc);
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.uni = UniState::ReleaseRequest;
+                }
+                self.emit(env, &Out::Release { cref, cause: cause::RECOVERY_ON_TIMER_EXPIRY, timer: Some(*b"313"), user_user: &[] });
+                self.start_timer(env, vc, TimerKind::T308);
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.phase = Phase::RemoteClosing;
+                    v.dispatched_close = true;
+                    v.network_done = false;
+                    v.incoming_close_status = NdisStatus::FAILURE;
+                    v.incoming_close_data = UuBuf::EMPTY;
+                }
+                self.vc_op(vc, vc_op::DISPATCH_INCOMING_CLOSE);
+                self.start_teardown(env, vc);
+            }
+            // T308 first expiry: RELEASE again with #102 "308" as second cause.
+            (TimerKind::T308, 0) => {
+                self.emit(env, &Out::Release { cref, cause: cause::NORMAL_CALL_CLEARING, timer: Some(*b"308"), user_user: uu.as_slice() });
+                self.bump_timer(env, vc, TimerKind::T308);
+            }
+            // T308 again: the release is confirmed locally; the call reference is free.
+            (TimerKind::T308, _) => {
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.timer = None;
+                    v.uni = UniState::Null;
+                    v.network_done = true;
+                }
+                self.advance_close(env, vc);
+            }
+            // Timers this side does not run per call.
+            (TimerKind::T309 | TimerKind::T322, _) => self.stop_timer(vc),
+        }
+    }
+
+    fn bump_timer(&mut self, env: &impl Env<N>, vc: Token, kind: TimerKind) {
+        self.start_timer(env, vc, kind);
+        if let Some(v) = self.vcs.get_mut(vc)
+            && let Some(t) = v.timer.as_mut()
+        {
+            t.expiries = t.expiries.saturating_add(1);
+        }
+    }
+
+    // ---- NDIS call results (from the drainer) -----------------------------------------------------
+
+    /// NdisMCmCreateVc returned.
+    pub fn on_create_vc(&mut self, env: &impl Env<N>, index: usize, result: Result<N::VcHandle, NdisStatus>) {
+        let Some(vc) = self.vcs.token_at(index) else { return };
+        match result {
+            Ok(h) => {
+                let conn = self.vcs.get(vc).and_then(|v| v.conn);
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.handle = Some(h);
+                }
+                if let Some(conn) = conn {
+                    env.datapath_open(index, vc.generation(), h, conn);
+                }
+                if self.vcs.get(vc).is_some_and(|v| v.network_done) {
+                    // The caller hung up meanwhile.
+                    self.reject_incoming(env, vc, None);
+                } else {
+                    self.vc_op(vc, vc_op::ACTIVATE_VC);
+                }
+            }
+            Err(_) => self.reject_incoming(env, vc, Some(cause::RESOURCE_UNAVAILABLE)),
+        }
+    }
+
+    /// NdisMCmActivateVc returned.
+    pub fn on_activate(&mut self, env: &impl Env<N>, index: usize, status: NdisStatus) {
+        let Some(vc) = self.vcs.token_at(index) else { return };
+        let Some(v) = self.vcs.get_mut(vc) else { return };
+        let ok = status == NdisStatus::SUCCESS;
+        if ok {
+            v.active = true;
+        }
+        match (v.phase, ok) {
+            // Incoming call: offer it to the client, unless the caller already left.
+            (Phase::Offering, true) if !v.network_done => self.vc_op(vc, vc_op::DISPATCH_INCOMING_CALL),
+            (Phase::Offering, _) => self.reject_incoming(env, vc, Some(cause::RESOURCE_UNAVAILABLE)),
+            // Outgoing call answered (or a PVC): MakeCall succeeds.
+            (Phase::MakePending, true) => {
+                v.make_status = NdisStatus::SUCCESS;
+                self.vc_op(vc, vc_op::MAKE_CALL_COMPLETE);
+            }
+            // Activation refused: MakeCall fails; the network gets a RELEASE.
+            (Phase::MakePending, false) => {
+                let cref = v.cref;
+                if let Some(cref) = cref {
+                    self.orphan_release(env, cref, cause::RESOURCE_UNAVAILABLE);
+                }
+                self.fail_make_call(env, vc, status);
+            }
+            // The call was closed meanwhile: the close path deals with the VC.
+            _ => self.advance_close(env, vc),
+        }
+    }
+
+    /// NdisMCmDispatchIncomingCall returned.
+    pub fn on_dispatch_incoming_call(&mut self, env: &impl Env<N>, index: usize, status: NdisStatus) {
+        let Some(vc) = self.vcs.token_at(index) else { return };
+        let network_gone = self.vcs.get(vc).is_some_and(|v| v.network_done);
+        match status {
+            // Accepted on the spot.
+            NdisStatus::SUCCESS if !network_gone => self.accept_incoming(env, vc),
+            // Pending: ProtocolCmIncomingCallComplete follows.
+            NdisStatus::PENDING => {
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.phase = Phase::OfferPending;
+                }
+            }
+            // Refused, or accepted after the caller left.
+            _ => self.reject_incoming(env, vc, Some(cause::CALL_REJECTED)),
+        }
+    }
+
+    /// NdisMCmMakeCallComplete was made.
+    pub fn on_make_call_completed(&mut self, env: &impl Env<N>, index: usize, status: NdisStatus) {
+        let Some(vc) = self.vcs.token_at(index) else { return };
+        let Some(v) = self.vcs.get_mut(vc) else { return };
+        match (v.phase, status == NdisStatus::SUCCESS) {
+            // Connected.
+            (Phase::MakePending, true) => {
+                v.phase = Phase::Connected;
+                // Multipoint: the first party is active now.
+                let vcc = VcContext(vc);
+                if let Some(p) = self.parties.find(|p| p.vc == vcc && p.phase == PartyPhase::Initial)
+                    && let Some(obj) = self.parties.get_mut(p)
+                {
+                    obj.phase = PartyPhase::Active;
+                }
+            }
+            // Failed: the VC is idle again (the client deletes or reuses it); parties die.
+            (Phase::MakePending, false) => {
+                if v.data == DataState::Draining {
+                    // Wait for the drain before reuse; the close state keeps nothing pending.
+                    v.phase = Phase::Idle;
+                } else {
+                    v.reset_call();
+                }
+                self.free_parties_of(vc);
+            }
+            // The make-call was aborted by a close: the close continues.
+            _ => self.advance_close(env, vc),
+        }
+    }
+
+    /// NdisMCmCloseCallComplete was made.
+    pub fn on_close_call_completed(&mut self, env: &impl Env<N>, index: usize) {
+        let Some(vc) = self.vcs.token_at(index) else { return };
+        let ours = self.vcs.get(vc).is_some_and(|v| v.ours);
+        self.free_parties_of(vc);
+        if let Some(v) = self.vcs.get_mut(vc) {
+            v.close_pended = false;
+            if !ours {
+                v.reset_call();
+            }
+        }
+        let _ = env;
+    }
+
+    /// NdisMCmDeactivateVc returned.
+    pub fn on_deactivated(&mut self, index: usize) {
+        if let Some(vc) = self.vcs.token_at(index)
+            && let Some(v) = self.vcs.get_mut(vc)
+        {
+            v.active = false;
+        }
+    }
+
+    /// NdisMCmDeleteVc returned: the VC is gone.
+    pub fn on_deleted(&mut self, env: &impl Env<N>, index: usize) {
+        let Some(vc) = self.vcs.token_at(index) else { return };
+        self.free_parties_of(vc);
+        if let Some(v) = self.vcs.get_mut(vc) {
+            v.handle = None;
+        }
+        self.maybe_free_vc(env, vc);
+    }
+
+    /// Frees an MCM VC whose delete was performed and whose ops are all done.
+    pub fn maybe_free_vc(&mut self, env: &impl Env<N>, vc: Token) {
+        let Some(v) = self.vcs.get(vc) else { return };
+        if v.ours && v.handle.is_none() && v.ops == 0 && !v.queued && matches!(v.data, DataState::None | DataState::Drained) {
+            let af = v.af;
+            self.vcs.remove(vc);
+            env.datapath_forget(vc.index());
+            self.af_child_gone(af);
+        }
+    }
+
+    /// A party's ops are all done.
+    pub fn maybe_free_party(&mut self, p: Token) {
+        if self.parties.get(p).is_some_and(|o| o.free_after_ops && o.ops == 0 && !o.queued) {
+            self.parties.remove(p);
+        }
+    }
+
+    /// An AF's ops are all done.
+    pub fn maybe_free_af(&mut self, af: Token) {
+        if self.afs.get(af).is_some_and(|o| o.close_pending && o.ops == 0 && !o.queued) {
+            // Only after its CloseAfComplete was performed (the drainer calls this then).
+            self.afs.remove(af);
+        }
+    }
+
+    // ---- halt ---------------------------------------------------------------------------------------
+
+    /// MiniportHaltEx starts: no new AFs, SAPs, calls. Returns the AFs to notify.
+    pub fn begin_halt(&mut self, out: &mut Vec<(Token, N::AfHandle)>) {
+        self.halting = true;
+        for (t, a) in self.afs.iter() {
+            if !a.notified && out.len() < out.capacity() {
+                out.push((t, a.handle));
+            }
+        }
+        for (t, _) in out.iter() {
+            if let Some(a) = self.afs.get_mut(*t) {
+                a.notified = true;
+            }
+        }
+    }
+}
+
+trait OrSuccess {
+    fn or_success_if(self, c: bool) -> NdisStatus;
+}
+impl OrSuccess for NdisStatus {
+    fn or_success_if(self, c: bool) -> NdisStatus {
+        if c { NdisStatus::SUCCESS } else { self }
+    }
+}
+
+/// What the NIC needs for a call's connection.
+pub fn conn_params(p: &CallParameters) -> ConnParams {
+    ConnParams {
+        id: p.media.connection_id,
+        aal: p.media.aal_type,
+        tx_pcr: p.media.transmit.pcr,
+        max_rx_sdu: p.media.receive.max_sdu_size.max(1),
+    }
+}

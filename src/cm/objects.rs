@@ -1,0 +1,222 @@
+//! The call manager's objects: address family, SAP, VC (with its call), party.
+
+use core::time::Duration;
+
+use crate::ndis::{AfContext, CallParameters, Ndis, NdisStatus, PartyContext, Sap, SapContext, VcContext};
+use crate::nic::ConnId;
+use crate::uni::state::{CallRef, CallTimer, UniState};
+
+/// Largest user-user information carried (UNI 4.0, Q.2957: 128 octets of user information).
+pub const UU_MAX: usize = 128;
+
+/// A small fixed buffer for CloseData / user-user information.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct UuBuf {
+    len: u8,
+    buf: [u8; UU_MAX],
+}
+
+impl UuBuf {
+    pub const EMPTY: UuBuf = UuBuf { len: 0, buf: [0; UU_MAX] };
+
+    /// A copy of `data`; `None` if longer than [`UU_MAX`].
+    pub fn new(data: &[u8]) -> Option<UuBuf> {
+        let mut b = UuBuf::EMPTY;
+        b.buf.get_mut(..data.len())?.copy_from_slice(data);
+        b.len = data.len() as u8;
+        Some(b)
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        self.buf.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+}
+
+/// An address family opened by a client.
+#[derive(Debug)]
+pub struct AfObj<N: Ndis> {
+    pub handle: N::AfHandle,
+    /// NdisMCmNotifyCloseAddressFamily made (halt).
+    pub notified: bool,
+    /// ProtocolCmCloseAf returned PENDING; completes when the last SAP and VC are gone.
+    pub close_pending: bool,
+    pub ops: u16,
+    pub queued: bool,
+}
+
+/// A registered SAP.
+#[derive(Debug)]
+pub struct SapObj<N: Ndis> {
+    pub handle: N::SapHandle,
+    pub af: AfContext,
+    pub sap: Sap,
+}
+
+/// The CoNDIS view of the call on a VC (`condis-contract.md` §7, C0..C7).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// C0: no call.
+    Idle,
+    /// C1: ProtocolCmMakeCall pended.
+    MakePending,
+    /// Incoming call: VC being created/activated by us, not yet offered.
+    Offering,
+    /// C2: NdisMCmDispatchIncomingCall returned PENDING; awaiting ProtocolCmIncomingCallComplete.
+    OfferPending,
+    /// C3: accepted, awaiting CONNECT ACKNOWLEDGE.
+    Accepted,
+    /// C4: connected.
+    Connected,
+    /// C5: NdisMCmDispatchIncomingCloseCall decided; awaiting the client's NdisClCloseCall.
+    RemoteClosing,
+    /// C6: ProtocolCmCloseCall accepted; the close is in progress.
+    Closing,
+    /// Incoming call refused or failed: tearing the VC down (deactivate, delete) without a client
+    /// close.
+    Rejecting,
+}
+
+/// How a VC's data path is doing.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum DataState {
+    /// No NIC connection and nothing to drain.
+    None,
+    /// NIC connection open (sends/receives allowed once active).
+    Open,
+    /// Teardown requested; waiting for the data path to report drained.
+    Draining,
+    /// Drained: nothing in flight, the NIC connection (if any) closed.
+    Drained,
+}
+
+/// A VC and the call on it.
+#[derive(Debug)]
+pub struct VcObj<N: Ndis> {
+    pub handle: Option<N::VcHandle>,
+    pub af: AfContext,
+    /// Created by NdisMCmCreateVc (incoming call) rather than by the client.
+    pub ours: bool,
+    /// NdisMCmActivateVc succeeded and NdisMCmDeactivateVc not yet made.
+    pub active: bool,
+    pub phase: Phase,
+    pub data: DataState,
+    pub conn: Option<ConnId>,
+    pub params: Option<CallParameters>,
+    pub client: Option<N::ClientParams>,
+    pub sap: Option<SapContext>,
+    pub multipoint: bool,
+    /// Parties on a multipoint call (live in the party table).
+    pub parties: u16,
+    /// The signalling call on this VC.
+    pub uni: UniState,
+    pub cref: Option<CallRef>,
+    pub timer: Option<CallTimer>,
+    /// The network side of the release is settled (RELEASE COMPLETE received, T308 gave up, the
+    /// link died, or the remote released and we answer when the VC is closed).
+    pub network_done: bool,
+    /// RELEASE COMPLETE owed to the network once the data path is drained.
+    pub owe_release_complete: bool,
+    /// The party named in ProtocolCmCloseCall (multipoint).
+    pub close_party: Option<PartyContext>,
+    /// ProtocolCmCloseCall returned PENDING: exactly one NdisMCmCloseCallComplete follows.
+    pub close_pended: bool,
+    /// NdisMCmDispatchIncomingCloseCall decided for this call.
+    pub dispatched_close: bool,
+    // op bookkeeping
+    pub ops: u16,
+    pub queued: bool,
+    pub make_status: NdisStatus,
+    pub close_status: NdisStatus,
+    pub incoming_close_status: NdisStatus,
+    pub incoming_close_data: UuBuf,
+    /// When the data path drain began (for diagnostics).
+    pub drain_started: Option<Duration>,
+}
+
+impl<N: Ndis> VcObj<N> {
+    pub fn new(af: AfContext, handle: Option<N::VcHandle>, ours: bool) -> Self {
+        VcObj {
+            handle,
+            af,
+            ours,
+            active: false,
+            phase: Phase::Idle,
+            data: DataState::None,
+            conn: None,
+            params: None,
+            client: None,
+            sap: None,
+            multipoint: false,
+            parties: 0,
+            uni: UniState::Null,
+            cref: None,
+            timer: None,
+            network_done: true,
+            owe_release_complete: false,
+            close_party: None,
+            close_pended: false,
+            dispatched_close: false,
+            ops: 0,
+            queued: false,
+            make_status: NdisStatus::SUCCESS,
+            close_status: NdisStatus::SUCCESS,
+            incoming_close_status: NdisStatus::SUCCESS,
+            incoming_close_data: UuBuf::EMPTY,
+            drain_started: None,
+        }
+    }
+
+    /// Resets the call part for the VC's next call (client VCs are reusable).
+    pub fn reset_call(&mut self) {
+        self.phase = Phase::Idle;
+        self.params = None;
+        self.client = None;
+        self.sap = None;
+        self.multipoint = false;
+        self.parties = 0;
+        self.uni = UniState::Null;
+        self.cref = None;
+        self.timer = None;
+        self.network_done = true;
+        self.owe_release_complete = false;
+        self.close_party = None;
+        self.close_pended = false;
+        self.dispatched_close = false;
+        self.data = DataState::None;
+        self.conn = None;
+        self.drain_started = None;
+    }
+}
+
+/// A party's life.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum PartyPhase {
+    /// The first party of a MakeCall (completes with the call).
+    Initial,
+    /// ADD PARTY sent.
+    Adding,
+    Active,
+    /// DROP PARTY sent (ProtocolCmDropParty pended).
+    Dropping,
+    /// The network dropped it; NdisMCmDispatchIncomingDropParty decided, awaiting the client's
+    /// NdisClDropParty.
+    RemoteDropped,
+}
+
+/// A party on a point-to-multipoint call.
+#[derive(Debug)]
+pub struct PartyObj<N: Ndis> {
+    pub handle: N::PartyHandle,
+    pub vc: VcContext,
+    pub endpoint: u16,
+    pub phase: PartyPhase,
+    pub client: Option<N::ClientParams>,
+    pub params: Option<CallParameters>,
+    pub timer_due: Option<Duration>,
+    pub ops: u16,
+    pub queued: bool,
+    pub op_status: NdisStatus,
+    pub drop_data: UuBuf,
+    /// Freed once its last op has been performed.
+    pub free_after_ops: bool,
+}

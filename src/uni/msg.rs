@@ -1,0 +1,376 @@
+//! The signalling messages the call manager sends ([`Out`]) and understands ([`In`]), and their
+//! translation to and from `wire::q2931` — the only file that touches the wire format.
+
+use crate::ndis::{AtmAddress, AtmAddressType, CallParameters, VpiVci};
+use crate::wire::q2931::{
+    AalParams, BearerCapability, Cause, CauseValue, ConnectionId, EndpointRef, Location, Message, MessageType,
+    PartyNumber, QosParams, RestartClass, RestartIndicator, TrafficDescriptor, UserUser,
+};
+use crate::wire::q2931::CallRef as WireCallRef;
+use crate::uni::state::CallRef;
+
+/// Largest Q.2931 message this side builds.
+pub const MAX_MESSAGE: usize = 512;
+
+/// Q.2931 cause values used by the call manager (Q.2610 / UNI 3.1 Annex).
+pub mod cause {
+    pub const UNALLOCATED_NUMBER: u8 = 1;
+    pub const NO_ROUTE_TO_DESTINATION: u8 = 3;
+    pub const NORMAL_CALL_CLEARING: u8 = 16;
+    pub const USER_BUSY: u8 = 17;
+    pub const NO_USER_RESPONDING: u8 = 18;
+    pub const CALL_REJECTED: u8 = 21;
+    pub const DESTINATION_OUT_OF_ORDER: u8 = 27;
+    pub const RESPONSE_TO_STATUS_ENQUIRY: u8 = 30;
+    pub const NORMAL_UNSPECIFIED: u8 = 31;
+    pub const VPCI_VCI_UNAVAILABLE: u8 = 35;
+    pub const NO_VPCI_VCI_AVAILABLE: u8 = 45;
+    pub const RESOURCE_UNAVAILABLE: u8 = 47;
+    pub const QOS_UNAVAILABLE: u8 = 49;
+    pub const INVALID_CALL_REFERENCE: u8 = 81;
+    pub const INCOMPATIBLE_DESTINATION: u8 = 88;
+    pub const INVALID_ENDPOINT_REFERENCE: u8 = 89;
+    pub const MANDATORY_IE_MISSING: u8 = 96;
+    pub const MESSAGE_TYPE_NOT_IMPLEMENTED: u8 = 97;
+    pub const IE_NOT_IMPLEMENTED: u8 = 99;
+    pub const INVALID_IE_CONTENTS: u8 = 100;
+    pub const MESSAGE_NOT_COMPATIBLE_WITH_STATE: u8 = 101;
+    pub const RECOVERY_ON_TIMER_EXPIRY: u8 = 102;
+    pub const INCORRECT_MESSAGE_LENGTH: u8 = 104;
+    pub const PROTOCOL_ERROR: u8 = 111;
+}
+
+/// A message the call manager sends.
+#[derive(Copy, Clone, Debug)]
+pub enum Out<'a> {
+    /// SETUP for an outgoing call (endpoint reference 0 when point-to-multipoint).
+    Setup { cref: CallRef, params: &'a CallParameters, multipoint: bool },
+    /// CONNECT answering an incoming call.
+    Connect { cref: CallRef },
+    /// CONNECT ACKNOWLEDGE after the network's CONNECT.
+    ConnectAck { cref: CallRef },
+    /// RELEASE with a cause, an optional second cause #102 naming an expired timer ("308"), and
+    /// user-user information (UNI 4.0 only; empty = no IE).
+    Release { cref: CallRef, cause: u8, timer: Option<[u8; 3]>, user_user: &'a [u8] },
+    /// RELEASE COMPLETE, with a cause when clearing in error.
+    ReleaseComplete { cref: CallRef, cause: Option<u8> },
+    /// STATUS answering STATUS ENQUIRY (cause #30) or reporting an error.
+    Status { cref: CallRef, state: u8, cause: u8, endpoint: Option<(u16, u8)> },
+    /// ADD PARTY for a new leaf.
+    AddParty { cref: CallRef, endpoint: u16, params: &'a CallParameters },
+    /// DROP PARTY.
+    DropParty { cref: CallRef, endpoint: u16, cause: u8 },
+    /// DROP PARTY ACKNOWLEDGE.
+    DropPartyAck { cref: CallRef, endpoint: u16, cause: u8 },
+    /// RESTART ACKNOWLEDGE echoing the indicator (and the VC for class "indicated VC").
+    RestartAck { class: u8, vc: Option<VpiVci> },
+}
+
+/// The kind of a received message, as far as the call manager cares.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum InKind {
+    Setup,
+    CallProceeding,
+    Alerting,
+    Connect,
+    ConnectAck,
+    Release,
+    ReleaseComplete,
+    Status,
+    StatusEnquiry,
+    Restart,
+    RestartAck,
+    AddPartyAck,
+    AddPartyReject,
+    DropParty,
+    DropPartyAck,
+    PartyAlerting,
+    Notify,
+    /// A type this side does not implement (answered with STATUS #97).
+    Other(u8),
+}
+
+/// A received message, reduced to what the call manager uses.
+#[derive(Copy, Clone, Debug)]
+pub struct In<'a> {
+    pub cref: CallRef,
+    /// True for the global call reference (value 0).
+    pub global: bool,
+    pub kind: InKind,
+    pub cause: Option<u8>,
+    pub connection: Option<VpiVci>,
+    pub endpoint: Option<u16>,
+    pub call_state: Option<u8>,
+    pub called: Option<AtmAddress>,
+    pub calling: Option<AtmAddress>,
+    /// Forward/backward maximum CPCS-SDU sizes from the AAL parameters IE.
+    pub max_sdu: Option<(u32, u32)>,
+    /// Forward/backward peak cell rate (CLP 0+1) from the traffic descriptor.
+    pub pcr: Option<(u32, u32)>,
+    /// AAL type octet from the AAL parameters IE (5 = AAL5).
+    pub aal: Option<u8>,
+    /// Restart indicator class.
+    pub restart_class: Option<u8>,
+    pub user_user: &'a [u8],
+    /// A content error found while parsing (Q.2931 cause to answer with, IE identifier).
+    pub error: Option<(u8, u8)>,
+}
+
+
+/// Peak cell rate announced when the client leaves it 0 ("line rate"): OC-3 payload rate.
+const LINE_RATE_CELLS: u32 = 353_207;
+/// Protocol discriminator of the user-user information we send: user-specific (Q.2957).
+const UU_PROTOCOL: u8 = 0x00;
+
+fn wire_cref(c: CallRef) -> WireCallRef {
+    WireCallRef { value: c.value, flag: c.flag_to_send() }
+}
+
+fn party_number(a: &AtmAddress) -> Option<PartyNumber> {
+    match a.kind {
+        AtmAddressType::E164 => PartyNumber::e164(a.as_bytes()).ok(),
+        AtmAddressType::Nsap => <[u8; 20]>::try_from(a.as_bytes()).ok().map(PartyNumber::nsap),
+    }
+}
+
+fn atm_address(p: &PartyNumber) -> Option<AtmAddress> {
+    let kind = if p.plan == crate::wire::q2931::party_number::PLAN_E164 { AtmAddressType::E164 } else { AtmAddressType::Nsap };
+    AtmAddress::new(kind, p.address())
+}
+
+fn cause(c: u8) -> Cause {
+    Cause::new(Location::USER, CauseValue(c))
+}
+
+fn rate(pcr: u32) -> u32 {
+    if pcr == 0 { LINE_RATE_CELLS } else { pcr.min(crate::wire::q2931::traffic::MAX_RATE) }
+}
+
+fn sdu(n: u32) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
+}
+
+/// Encodes `out` into `buf`; the length, or `None` if it cannot be built (too long, or an
+/// address the wire format cannot carry).
+pub fn encode(out: &Out<'_>, buf: &mut [u8]) -> Option<usize> {
+    let m = match *out {
+        Out::Setup { cref, params, multipoint } => {
+            let mut m = Message::new(MessageType::Setup, wire_cref(cref));
+            let tx = &params.media.transmit;
+            let rx = &params.media.receive;
+            // Forward = calling (us) → called.
+            m.aal = Some(AalParams::aal5(sdu(tx.max_sdu_size), sdu(rx.max_sdu_size)));
+            m.traffic = Some(TrafficDescriptor::ubr(rate(tx.pcr), rate(rx.pcr)));
+            let mut bearer = BearerCapability::bcob_x();
+            bearer.point_to_multipoint = multipoint;
+            m.bearer = Some(bearer);
+            m.called = Some(party_number(params.called.as_ref()?)?);
+            m.calling = match params.calling.as_ref() {
+                Some(a) => Some(party_number(a)?),
+                None => None,
+            };
+            m.qos = Some(QosParams { forward: 0, backward: 0 });
+            if multipoint {
+                m.endpoint_ref = Some(EndpointRef::new(0, false));
+            }
+            m
+        }
+        Out::Connect { cref } => Message::new(MessageType::Connect, wire_cref(cref)),
+        Out::ConnectAck { cref } => Message::new(MessageType::ConnectAck, wire_cref(cref)),
+        Out::Release { cref, cause: c, timer, user_user } => {
+            let mut m = Message::new(MessageType::Release, wire_cref(cref));
+            m.cause[0] = Some(cause(c));
+            m.cause[1] = timer.map(|t| Cause::timer_expiry(Location::USER, t));
+            if !user_user.is_empty() {
+                m.user_user = Some(UserUser { protocol: UU_PROTOCOL, info: user_user });
+            }
+            m
+        }
+        Out::ReleaseComplete { cref, cause: c } => {
+            let mut m = Message::new(MessageType::ReleaseComplete, wire_cref(cref));
+            m.cause[0] = c.map(cause);
+            m
+        }
+        Out::Status { cref, state, cause: c, endpoint } => {
+            let mut m = Message::new(MessageType::Status, wire_cref(cref));
+            m.call_state = Some(state);
+            m.cause[0] = Some(cause(c));
+            if let Some((ep, st)) = endpoint {
+                m.endpoint_ref = Some(EndpointRef::new(ep, cref.ours));
+                m.endpoint_state = Some(st);
+            }
+            m
+        }
+        Out::AddParty { cref, endpoint, params } => {
+            let mut m = Message::new(MessageType::AddParty, wire_cref(cref));
+            m.called = Some(party_number(params.called.as_ref()?)?);
+            m.endpoint_ref = Some(EndpointRef::new(endpoint, false));
+            m
+        }
+        Out::DropParty { cref, endpoint, cause: c } => {
+            let mut m = Message::new(MessageType::DropParty, wire_cref(cref));
+            m.cause[0] = Some(cause(c));
+            m.endpoint_ref = Some(EndpointRef::new(endpoint, false));
+            m
+        }
+        Out::DropPartyAck { cref, endpoint, cause: c } => {
+            let mut m = Message::new(MessageType::DropPartyAck, wire_cref(cref));
+            m.cause[0] = Some(cause(c));
+            m.endpoint_ref = Some(EndpointRef::new(endpoint, false));
+            m
+        }
+        Out::RestartAck { class, vc } => {
+            let mut m = Message::new(MessageType::RestartAck, WireCallRef { value: 0, flag: true });
+            let class = match class {
+                0 => RestartClass::IndicatedVc,
+                1 => RestartClass::IndicatedVp,
+                _ => RestartClass::All,
+            };
+            m.restart = Some(RestartIndicator { class });
+            m.connection_id = vc.map(|v| ConnectionId::exclusive(v.vpi, v.vci));
+            m
+        }
+    };
+    m.emit(buf).ok()
+}
+
+fn kind(t: MessageType) -> InKind {
+    match t {
+        MessageType::Setup => InKind::Setup,
+        MessageType::CallProceeding => InKind::CallProceeding,
+        MessageType::Alerting => InKind::Alerting,
+        MessageType::Connect => InKind::Connect,
+        MessageType::ConnectAck => InKind::ConnectAck,
+        MessageType::Release => InKind::Release,
+        MessageType::ReleaseComplete => InKind::ReleaseComplete,
+        MessageType::Status => InKind::Status,
+        MessageType::StatusEnquiry => InKind::StatusEnquiry,
+        MessageType::Restart => InKind::Restart,
+        MessageType::RestartAck => InKind::RestartAck,
+        MessageType::AddPartyAck => InKind::AddPartyAck,
+        MessageType::AddPartyReject => InKind::AddPartyReject,
+        MessageType::DropParty => InKind::DropParty,
+        MessageType::DropPartyAck => InKind::DropPartyAck,
+        MessageType::PartyAlerting => InKind::PartyAlerting,
+        MessageType::Notify => InKind::Notify,
+        other => InKind::Other(u8::from(other)),
+    }
+}
+
+fn empty_in(cref: WireCallRef, k: InKind) -> In<'static> {
+    In {
+        cref: CallRef { value: cref.value, ours: cref.flag },
+        global: cref.value == 0,
+        kind: k,
+        cause: None,
+        connection: None,
+        endpoint: None,
+        call_state: None,
+        called: None,
+        calling: None,
+        max_sdu: None,
+        pcr: None,
+        aal: None,
+        restart_class: None,
+        user_user: &[],
+        error: None,
+    }
+}
+
+/// Decodes a received message; `None` when Q.2931 says to ignore it (it cannot be addressed:
+/// bad protocol discriminator, call reference or header).
+pub fn decode(bytes: &[u8]) -> Option<In<'_>> {
+    let m = match Message::parse(bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            if e.ignore() {
+                return None;
+            }
+            let cref = e.call_ref?;
+            let k = kind(e.message.unwrap_or(MessageType::Unknown(0)));
+            let mut i = empty_in(cref, k);
+            i.error = e.cause_value().map(|c| (c.0, e.ie().unwrap_or(0)));
+            return Some(i);
+        }
+    };
+    let mut i = empty_in(m.call_ref, kind(m.kind));
+    if let Err(e) = m.check_mandatory() {
+        i.error = e.cause_value().map(|c| (c.0, e.ie().unwrap_or(0)));
+    }
+    i.cause = m.cause[0].map(|c| c.value.0);
+    i.connection = m.connection_id.map(|c| VpiVci { vpi: c.vpci, vci: c.vci });
+    i.endpoint = m.endpoint_ref.map(|e| e.value);
+    i.call_state = m.call_state;
+    i.called = m.called.as_ref().and_then(atm_address);
+    i.calling = m.calling.as_ref().and_then(atm_address);
+    i.aal = m.aal.map(|a| a.aal_type);
+    i.max_sdu = m.aal.map(|a| (u32::from(a.fwd_max_sdu.unwrap_or(9188)), u32::from(a.bwd_max_sdu.unwrap_or(9188))));
+    i.pcr = m.traffic.map(|t| (t.fwd_pcr_01.or(t.fwd_pcr_0).unwrap_or(0), t.bwd_pcr_01.or(t.bwd_pcr_0).unwrap_or(0)));
+    i.restart_class = m.restart.map(|r| match r.class {
+        RestartClass::IndicatedVc => 0,
+        RestartClass::IndicatedVp => 1,
+        RestartClass::All => 2,
+    });
+    i.user_user = m.user_user.map_or(&[][..], |u| u.info);
+    Some(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ndis::{AalType, AtmFlowParameters, AtmMediaParameters};
+
+    fn params() -> CallParameters {
+        CallParameters {
+            flags: 0,
+            media_flags: 0,
+            media: AtmMediaParameters {
+                connection_id: VpiVci::default(),
+                aal_type: AalType::Aal5,
+                transmit: AtmFlowParameters::ubr(1000),
+                receive: AtmFlowParameters::ubr(2000),
+            },
+            called: AtmAddress::new(AtmAddressType::E164, b"2002"),
+            calling: None,
+        }
+    }
+
+    #[test]
+    fn release_with_close_data_encodes_the_signalling_md_vector_plus_user_user() {
+        let cref = CallRef { value: 1, ours: true };
+        let mut buf = [0u8; MAX_MESSAGE];
+        let n = encode(&Out::Release { cref, cause: cause::NORMAL_CALL_CLEARING, timer: None, user_user: &[] }, &mut buf).unwrap();
+        assert_eq!(&buf[..n], &[0x09, 0x03, 0x00, 0x00, 0x01, 0x4d, 0x80, 0x00, 0x06, 0x08, 0x80, 0x00, 0x02, 0x80, 0x90]);
+        let n = encode(&Out::Release { cref, cause: 16, timer: None, user_user: b"bye" }, &mut buf).unwrap();
+        let back = decode(&buf[..n]).unwrap();
+        assert_eq!(back.kind, InKind::Release);
+        assert_eq!(back.user_user, b"bye");
+        assert_eq!(back.cause, Some(16));
+        // Seen from the other side, a call reference we allocated arrives with flag 0.
+        assert!(!back.cref.ours);
+    }
+
+    #[test]
+    fn setup_round_trips_addresses_rates_and_sdu_sizes() {
+        let p = params();
+        let mut buf = [0u8; MAX_MESSAGE];
+        let n = encode(&Out::Setup { cref: CallRef { value: 7, ours: true }, params: &p, multipoint: false }, &mut buf).unwrap();
+        let m = decode(&buf[..n]).unwrap();
+        assert_eq!(m.kind, InKind::Setup);
+        assert_eq!(m.called, p.called);
+        assert_eq!(m.pcr, Some((1000, 2000)));
+        assert_eq!(m.max_sdu, Some((9188, 9188)));
+        assert_eq!(m.error, None);
+    }
+
+    #[test]
+    fn garbage_is_ignored_and_a_setup_missing_its_called_number_reports_96() {
+        assert!(decode(&[0x08, 0x03, 0, 0, 1, 0x05, 0x80, 0, 0]).is_none());
+        let mut p = params();
+        p.called = None;
+        let mut buf = [0u8; MAX_MESSAGE];
+        assert!(encode(&Out::Setup { cref: CallRef { value: 7, ours: true }, params: &p, multipoint: false }, &mut buf).is_none());
+        let m = decode(&[0x09, 0x03, 0, 0, 7, 0x05, 0x80, 0, 0]).unwrap();
+        assert_eq!(m.error.map(|e| e.0), Some(cause::MANDATORY_IE_MISSING));
+    }
+}

@@ -1,0 +1,151 @@
+//! A generational slot table: fixed capacity, allocated once, hands out [`Token`]s.
+//!
+//! `get` checks the token's generation against the slot's, so a stale or forged token finds
+//! nothing. Removing an entry bumps the slot's generation; a token is never valid twice.
+
+use alloc::collections::TryReserveError;
+use alloc::vec::Vec;
+
+use crate::ndis::Token;
+
+#[derive(Debug)]
+struct Slot<T> {
+    generation: u32,
+    value: Option<T>,
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct Table<T> {
+    slots: Vec<Slot<T>>,
+    /// Free slot indices (a stack).
+    free: Vec<u16>,
+    live: usize,
+}
+
+/// The table is full.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Full;
+
+impl<T> Table<T> {
+    /// A table of `capacity` slots (at most [`Token::MAX_SLOTS`]); the only allocation it ever makes.
+    pub fn with_capacity(capacity: usize) -> Result<Self, TryReserveError> {
+        let capacity = capacity.min(Token::MAX_SLOTS);
+        let mut slots = Vec::new();
+        slots.try_reserve_exact(capacity)?;
+        let mut free = Vec::new();
+        free.try_reserve_exact(capacity)?;
+        for i in 0..capacity {
+            slots.push(Slot { generation: 1, value: None });
+            // Lowest index on top of the stack, so slots are used in order (readable traces).
+            free.push((capacity - 1 - i) as u16);
+        }
+        Ok(Table { slots, free, live: 0 })
+    }
+
+    /// Stores `value`, returning its token; [`Full`] when every slot is taken.
+    pub fn insert(&mut self, value: T) -> Result<Token, Full> {
+        let index = self.free.pop().ok_or(Full)?;
+        let Some(slot) = self.slots.get_mut(usize::from(index)) else {
+            return Err(Full);
+        };
+        slot.value = Some(value);
+        self.live += 1;
+        Token::new(usize::from(index), slot.generation).ok_or(Full)
+    }
+
+    pub fn get(&self, token: Token) -> Option<&T> {
+        let slot = self.slots.get(token.index())?;
+        if slot.generation != token.generation() {
+            return None;
+        }
+        slot.value.as_ref()
+    }
+
+    pub fn get_mut(&mut self, token: Token) -> Option<&mut T> {
+        let slot = self.slots.get_mut(token.index())?;
+        if slot.generation != token.generation() {
+            return None;
+        }
+        slot.value.as_mut()
+    }
+
+    /// Removes the entry; the token (and every copy of it) is dead from now on.
+    pub fn remove(&mut self, token: Token) -> Option<T> {
+        let slot = self.slots.get_mut(token.index())?;
+        if slot.generation != token.generation() {
+            return None;
+        }
+        let value = slot.value.take()?;
+        // Skip 0 on wrap: a token is never zero (NULL).
+        slot.generation = slot.generation.wrapping_add(1).max(1);
+        self.free.push(token.index() as u16);
+        self.live -= 1;
+        Some(value)
+    }
+
+    /// The token currently valid for slot `index`, if occupied.
+    pub fn token_at(&self, index: usize) -> Option<Token> {
+        let slot = self.slots.get(index)?;
+        slot.value.as_ref()?;
+        Token::new(index, slot.generation)
+    }
+
+    /// Live entries.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Every live entry with its token.
+    pub fn iter(&self) -> impl Iterator<Item = (Token, &T)> {
+        self.slots.iter().enumerate().filter_map(|(i, s)| {
+            let v = s.value.as_ref()?;
+            Some((Token::new(i, s.generation)?, v))
+        })
+    }
+
+    /// Every live entry's token (a snapshot, for visiting while mutating).
+    pub fn tokens(&self) -> impl Iterator<Item = Token> + '_ {
+        self.iter().map(|(t, _)| t)
+    }
+
+    /// The first live entry matching `f`.
+    pub fn find(&self, mut f: impl FnMut(&T) -> bool) -> Option<Token> {
+        self.iter().find(|(_, v)| f(v)).map(|(t, _)| t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_token_finds_nothing_after_remove_and_reuse() {
+        let mut t = Table::with_capacity(2).unwrap();
+        let a = t.insert("a").unwrap();
+        assert_eq!(t.remove(a), Some("a"));
+        let b = t.insert("b").unwrap();
+        assert_eq!(a.index(), b.index(), "slot reused");
+        assert_ne!(a, b, "with a new generation");
+        assert_eq!(t.get(a), None);
+        assert_eq!(t.remove(a), None, "double free is refused");
+        assert_eq!(t.get(b), Some(&"b"));
+    }
+
+    #[test]
+    fn full_table_refuses_and_forged_index_is_ignored() {
+        let mut t = Table::with_capacity(1).unwrap();
+        t.insert(1).unwrap();
+        assert_eq!(t.insert(2), Err(Full));
+        assert_eq!(t.get(Token::new(5, 1).unwrap()), None);
+        assert_eq!(t.len(), 1);
+    }
+}
