@@ -59,6 +59,7 @@ ndis_imports! {
             ParameterType: NDIS_PARAMETER_TYPE,
         );
         fn NdisCloseConfiguration(ConfigurationHandle: NDIS_HANDLE);
+        fn NdisMSleep(MicrosecondsToSleep: ULONG);
         fn ExAllocatePoolWithTag(PoolType: POOL_TYPE, NumberOfBytes: SIZE_T, Tag: ULONG) -> PVOID;
         fn ExFreePoolWithTag(P: PVOID, Tag: ULONG);
         fn KeInitializeDpc(Dpc: PKDPC, DeferredRoutine: PKDEFERRED_ROUTINE, DeferredContext: PVOID);

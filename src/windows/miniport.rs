@@ -428,7 +428,11 @@ fn teardown(slot: &'static Slot) {
 unsafe extern "system" fn halt(ctx: NDIS_HANDLE, _action: NDIS_HALT_ACTION) {
     let Some(slot) = slot_of(ctx) else { return };
     if let Some(h) = slot.adapter() {
-        h.adapter.halt();
+        // Between checks for the clients' teardown, sleep 1 ms (PASSIVE).
+        h.adapter.halt(|| {
+            // SAFETY: MiniportHaltEx runs at PASSIVE_LEVEL.
+            unsafe { NdisMSleep(1000) }
+        });
     }
     teardown(slot);
 }

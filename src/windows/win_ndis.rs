@@ -3,7 +3,6 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
-use core::num::NonZeroUsize;
 use core::time::Duration;
 
 use super::cparams::{self, CallParamsBlock};
@@ -18,6 +17,15 @@ use crate::ndis::{
 /// An NDIS handle (`NDIS_HANDLE`) as a plain word: copyable, comparable, never dereferenced here.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
 pub struct Handle(pub usize);
+
+impl crate::ndis::Handle for Handle {
+    fn to_word(self) -> usize {
+        self.0
+    }
+    fn from_word(word: usize) -> Self {
+        Handle(word)
+    }
+}
 
 impl Handle {
     pub fn ptr(self) -> NDIS_HANDLE {
@@ -38,16 +46,26 @@ impl ClientParams {
     }
 }
 
-/// One `NET_BUFFER_LIST` (never NULL). Values come only from NDIS (sends, our own pool).
+/// One `NET_BUFFER_LIST` (never NULL: [`Nbl::from_ptr`] refuses NULL, and the core only hands
+/// back words it got from `to_word`). Values come only from NDIS (sends, our own pool).
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
-pub struct Nbl(NonZeroUsize);
+pub struct Nbl(usize);
 
 impl Nbl {
     pub fn from_ptr(p: PNET_BUFFER_LIST) -> Option<Nbl> {
-        NonZeroUsize::new(p as usize).map(Nbl)
+        if p.is_null() { None } else { Some(Nbl(p as usize)) }
     }
     pub fn ptr(self) -> PNET_BUFFER_LIST {
-        self.0.get() as PNET_BUFFER_LIST
+        self.0 as PNET_BUFFER_LIST
+    }
+}
+
+impl crate::ndis::Handle for Nbl {
+    fn to_word(self) -> usize {
+        self.0
+    }
+    fn from_word(word: usize) -> Self {
+        Nbl(word)
     }
 }
 
