@@ -989,8 +989,19 @@ macro_rules! ndis_imports {
                 pub fn $name($($arg: $ty),*) $(-> $ret)?;
             )*)*
         }
+
+        /// Every import, by address. DriverEntry keeps this table alive so the image imports the
+        /// whole bound surface whatever the optimiser can prove unreachable today (for example the
+        /// receive path while [`WinDevice`](super::WinDevice) has no register map): a name NDIS.SYS
+        /// lacks then fails at link time here and at load time on Windows, never later.
+        pub static IMPORT_TABLE: ImportTable = ImportTable(&[$($($name as *const (),)*)*]);
     };
 }
+
+/// See [`IMPORT_TABLE`].
+pub struct ImportTable(pub &'static [*const ()]);
+// SAFETY: the table holds function addresses only; nothing is ever called or written through it.
+unsafe impl Sync for ImportTable {}
 
 include!("imports.rs");
 

@@ -136,6 +136,7 @@ pub unsafe extern "system" fn driver_entry(driver: PDRIVER_OBJECT, registry_path
         DirectOidRequestHandler: None,
         CancelDirectOidRequestHandler: None,
     };
+    core::hint::black_box(&IMPORT_TABLE);
     let mut handle: NDIS_HANDLE = core::ptr::null_mut();
     // SAFETY: PASSIVE; NDIS copies the characteristics.
     let st = unsafe { NdisMRegisterMiniportDriver(driver, registry_path, core::ptr::null_mut(), &mut ch, &mut handle) };
