@@ -173,7 +173,8 @@ pub const NDIS_STATUS_LINK_STATE: NDIS_STATUS = 0x4001_0017;
 pub const NdisMediumAtm: NDIS_MEDIUM = 8;
 /// `NDIS_INTERFACE_TYPE`: NdisInterfacePci (= PCIBus).
 pub const NdisInterfacePci: NDIS_INTERFACE_TYPE = 5;
-/// `NDIS_DEVICE_PNP_EVENT`.
+/// `NDIS_DEVICE_PNP_EVENT` (QueryRemoved 0, Removed 1, SurpriseRemoved 2, … in the DDK/WDK ndis.h).
+// header-differs: mingw's netpnp.h (marked FIXME) lists only SurpriseRemoved, PowerProfileChanged, so it says 0.
 pub const NdisDevicePnPEventSurpriseRemoved: NDIS_DEVICE_PNP_EVENT = 2;
 /// `NDIS_PARAMETER_TYPE`.
 pub const NdisParameterInteger: NDIS_PARAMETER_TYPE = 0;
@@ -552,7 +553,6 @@ pub const NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1: usize = 16;
 
 // ---- OID requests, status indications, link state -----------------------------------------------------------
 
-// layout: header
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _QUERY {
@@ -562,7 +562,6 @@ pub struct _QUERY {
     pub BytesWritten: UINT,
     pub BytesNeeded: UINT,
 }
-// layout: header
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _SET {
@@ -572,7 +571,6 @@ pub struct _SET {
     pub BytesRead: UINT,
     pub BytesNeeded: UINT,
 }
-// layout: header
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct _METHOD {
@@ -595,7 +593,7 @@ pub union _REQUEST_DATA {
 
 pub const NDIS_OID_REQUEST_NDIS_RESERVED_SIZE: usize = 16;
 
-// layout: header
+/// `NDIS_OID_REQUEST` (NDIS 6; mingw's ntddndis.h only forward-declares it).
 #[repr(C)]
 pub struct NDIS_OID_REQUEST {
     pub Header: NDIS_OBJECT_HEADER,
@@ -1081,7 +1079,19 @@ const _: () = {
     // Header-backed ones too (so a plain cross `cargo check` already catches a slip).
     assert!(size_of::<CM_PARTIAL_RESOURCE_DESCRIPTOR>() == 20);
     assert!(offset_of!(NDIS_CONFIGURATION_PARAMETER, ParameterData) == 8);
+    // NDIS_OID_REQUEST: NDIS_SIZEOF_OID_REQUEST_REVISION_1 = through Reserved2 = 236.
+    assert!(offset_of!(NDIS_OID_REQUEST, RequestId) == 16);
     assert!(offset_of!(NDIS_OID_REQUEST, DATA) == 32);
+    assert!(offset_of!(_QUERY, InformationBuffer) == 8);
+    assert!(offset_of!(_QUERY, InformationBufferLength) == 16);
+    assert!(offset_of!(_QUERY, BytesWritten) == 20);
+    assert!(offset_of!(_QUERY, BytesNeeded) == 24);
+    assert!(offset_of!(_SET, BytesRead) == 20);
+    assert!(offset_of!(_SET, BytesNeeded) == 24);
+    assert!(size_of::<_REQUEST_DATA>() == 40);
+    assert!(offset_of!(NDIS_OID_REQUEST, NdisReserved) == 72);
+    assert!(offset_of!(NDIS_OID_REQUEST, SupportedRevision) == 232);
+    assert!(offset_of!(NDIS_OID_REQUEST, Reserved2) + 2 == 236);
     assert!(size_of::<NDIS_LINK_STATE>() == 40);
     assert!(size_of::<ATM_FLOW_PARAMETERS>() == 56);
     assert!(size_of::<ATM_MEDIA_PARAMETERS>() == 40 + 2 * 56);
