@@ -81,10 +81,12 @@ impl Inf {
     /// A `%token%` resolved through [Strings].
     fn string(&self, s: &str) -> String {
         let t = s.trim();
-        if t.len() > 2 && t.starts_with('%') && t.ends_with('%') {
-            if let Some(v) = self.value("Strings", &t[1..t.len() - 1]) {
-                return unquote(&v);
-            }
+        if t.len() > 2
+            && t.starts_with('%')
+            && t.ends_with('%')
+            && let Some(v) = self.value("Strings", &t[1..t.len() - 1])
+        {
+            return unquote(&v);
         }
         unquote(t)
     }
