@@ -12,6 +12,7 @@
 //! - [`cparams`] / [`ctx`] / [`registry`]: C parameter conversions, context words, configuration.
 //! - [`rt`]: global allocator (alignment-honouring), panic handler, `_fltused`, `__chkstk`.
 
+pub mod align;
 pub mod cm;
 pub mod cparams;
 pub mod ctx;
