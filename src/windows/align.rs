@@ -57,4 +57,3 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Aligned<A> {
         unsafe { self.0.dealloc(raw, inner) };
     }
 }
-

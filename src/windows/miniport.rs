@@ -29,7 +29,8 @@ pub struct Slot {
 
 pub struct Holder {
     pub adapter: WinAdapter,
-    interrupt: usize,
+    /// NdisInterruptHandle, set once just after the holder is published.
+    interrupt: AtomicUsize,
     dma: usize,
 }
 
@@ -325,7 +326,7 @@ unsafe fn initialize_slot(
     let adapter = Adapter::initialize(ndis, device, config)?;
     let holder = Box::into_raw(Box::new(Holder {
         adapter,
-        interrupt: 0,
+        interrupt: AtomicUsize::new(0),
         dma: dma_guard.take(),
     }));
     slot.adapter.store(holder, Ordering::Release);
@@ -359,9 +360,8 @@ unsafe fn initialize_slot(
             teardown(slot);
             return Err(NdisStatus(st));
         }
-        // SAFETY: the holder was published above and nothing else writes `interrupt`; the ISR
-        // only reads `adapter`.
-        unsafe { (*holder).interrupt = ih as usize };
+        // SAFETY: published above and freed only by teardown, which runs after this.
+        unsafe { &(*holder).interrupt }.store(ih as usize, Ordering::Release);
     }
 
     // 9. NdisMCmRegisterAddressFamilyEx and signalling start.
@@ -409,9 +409,10 @@ fn teardown(slot: &'static Slot) {
     }
     // SAFETY: the pointer came from Box::into_raw in initialize and is no longer published.
     let holder = unsafe { &*p };
-    if holder.interrupt != 0 {
+    let interrupt = holder.interrupt.load(Ordering::Acquire);
+    if interrupt != 0 {
         // SAFETY: registered in initialize; after this no ISR or interrupt DPC runs.
-        unsafe { NdisMDeregisterInterruptEx(holder.interrupt as NDIS_HANDLE) };
+        unsafe { NdisMDeregisterInterruptEx(interrupt as NDIS_HANDLE) };
     }
     // Routines that loaded the pointer before the swap finish before the adapter is freed.
     holder.adapter.parts().0.quiesce();
