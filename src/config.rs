@@ -84,3 +84,171 @@ impl Default for Config {
         Config::DEFAULT
     }
 }
+
+/// How a registry value is checked.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    /// A `dword` in `min..=max` (INF `Type = "dword"`, `Min`, `Max`).
+    Int { min: u32, max: u32 },
+    /// One of the listed values (INF `Type = "enum"`, one `\enum` entry per value).
+    Enum(&'static [(u32, &'static str)]),
+}
+
+/// One adapter setting as the INF's `Ndi\params\<name>` declares it. [`REGISTRY_KEYS`] is the one
+/// source of truth: the Windows configuration reader walks it, and `tests/inf.rs` checks
+/// `inf/atmmcm.inx` against it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct RegistryKey {
+    pub name: &'static str,
+    /// The INF's `ParamDesc` (what the adapter's Advanced tab shows).
+    pub description: &'static str,
+    /// Equals the matching field of [`Config::DEFAULT`] (checked by a test).
+    pub default: u32,
+    pub kind: KeyKind,
+}
+
+/// `SignallingVariant` values.
+pub const VARIANT_UNI31: u32 = 31;
+pub const VARIANT_UNI40: u32 = 40;
+
+const fn ms(d: Duration) -> u32 {
+    d.as_millis() as u32
+}
+
+const fn timer_key(name: &'static str, description: &'static str, default: Duration, max: u32) -> RegistryKey {
+    RegistryKey { name, description, default: ms(default), kind: KeyKind::Int { min: 100, max } }
+}
+
+/// Every registry key the adapter reads (timers in milliseconds).
+pub const REGISTRY_KEYS: &[RegistryKey] = &[
+    RegistryKey {
+        name: "SignallingVariant",
+        description: "UNI signalling version",
+        default: VARIANT_UNI40,
+        kind: KeyKind::Enum(&[(VARIANT_UNI31, "UNI 3.1"), (VARIANT_UNI40, "UNI 4.0")]),
+    },
+    timer_key("T303", "T303 SETUP timer (ms)", Timers::DEFAULT.t303, 60_000),
+    timer_key("T308", "T308 RELEASE timer (ms)", Timers::DEFAULT.t308, 120_000),
+    timer_key("T309", "T309 SAAL recovery timer (ms)", Timers::DEFAULT.t309, 120_000),
+    timer_key("T310", "T310 CALL PROCEEDING timer (ms)", Timers::DEFAULT.t310, 180_000),
+    timer_key("T313", "T313 CONNECT timer (ms)", Timers::DEFAULT.t313, 60_000),
+    timer_key("T316", "T316 RESTART timer (ms)", Timers::DEFAULT.t316, 600_000),
+    timer_key("T322", "T322 STATUS ENQUIRY timer (ms)", Timers::DEFAULT.t322, 60_000),
+    RegistryKey {
+        name: "MaxVcs",
+        description: "Maximum client VCs",
+        default: Config::DEFAULT.max_vcs as u32,
+        kind: KeyKind::Int { min: 1, max: 65_534 },
+    },
+    RegistryKey {
+        name: "RingSize",
+        description: "Per-VC send ring size (power of two)",
+        default: Config::DEFAULT.ring_size as u32,
+        kind: KeyKind::Int { min: 16, max: 4096 },
+    },
+];
+
+/// Why [`Config::set`] refused a value.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    UnknownKey,
+    OutOfRange,
+    /// `RingSize` must be a power of two.
+    NotPowerOfTwo,
+}
+
+impl Config {
+    /// Sets the setting named `key` (a [`REGISTRY_KEYS`] name) from its registry value, after
+    /// checking it against the key's range.
+    pub fn set(&mut self, key: &str, value: u32) -> Result<(), ConfigError> {
+        let k = REGISTRY_KEYS.iter().find(|k| k.name == key).ok_or(ConfigError::UnknownKey)?;
+        match k.kind {
+            KeyKind::Int { min, max } if !(min..=max).contains(&value) => return Err(ConfigError::OutOfRange),
+            KeyKind::Enum(values) if !values.iter().any(|&(v, _)| v == value) => return Err(ConfigError::OutOfRange),
+            _ => {}
+        }
+        let ms = Duration::from_millis(u64::from(value));
+        let t = &mut self.timers;
+        match key {
+            "SignallingVariant" => {
+                self.variant = if value == VARIANT_UNI31 { SignallingVariant::Uni31 } else { SignallingVariant::Uni40 }
+            }
+            "T303" => t.t303 = ms,
+            "T308" => t.t308 = ms,
+            "T309" => t.t309 = ms,
+            "T310" => t.t310 = ms,
+            "T313" => t.t313 = ms,
+            "T316" => t.t316 = ms,
+            "T322" => t.t322 = ms,
+            "MaxVcs" => self.max_vcs = value as usize,
+            "RingSize" if !value.is_power_of_two() => return Err(ConfigError::NotPowerOfTwo),
+            "RingSize" => self.ring_size = value as usize,
+            _ => return Err(ConfigError::UnknownKey),
+        }
+        Ok(())
+    }
+
+    /// The current value of `key` in registry units (the inverse of [`Config::set`]).
+    pub fn get(&self, key: &str) -> Option<u32> {
+        let t = &self.timers;
+        Some(match key {
+            "SignallingVariant" => match self.variant {
+                SignallingVariant::Uni31 => VARIANT_UNI31,
+                SignallingVariant::Uni40 => VARIANT_UNI40,
+            },
+            "T303" => ms(t.t303),
+            "T308" => ms(t.t308),
+            "T309" => ms(t.t309),
+            "T310" => ms(t.t310),
+            "T313" => ms(t.t313),
+            "T316" => ms(t.t316),
+            "T322" => ms(t.t322),
+            "MaxVcs" => u32::try_from(self.max_vcs).ok()?,
+            "RingSize" => u32::try_from(self.ring_size).ok()?,
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_defaults_equal_config_default() {
+        for k in REGISTRY_KEYS {
+            assert_eq!(Config::DEFAULT.get(k.name), Some(k.default), "{}", k.name);
+            let mut c = Config::DEFAULT;
+            assert_eq!(c.set(k.name, k.default), Ok(()), "{}", k.name);
+            assert_eq!(c, Config::DEFAULT, "{}", k.name);
+        }
+    }
+
+    #[test]
+    fn set_round_trips_through_get_for_every_key() {
+        for k in REGISTRY_KEYS {
+            let v = match k.kind {
+                KeyKind::Int { max, .. } if k.name == "RingSize" => max,
+                KeyKind::Int { min, .. } => min,
+                KeyKind::Enum(values) => values.first().map(|&(v, _)| v).unwrap(),
+            };
+            let mut c = Config::DEFAULT;
+            c.set(k.name, v).unwrap();
+            assert_eq!(c.get(k.name), Some(v), "{}", k.name);
+        }
+    }
+
+    #[test]
+    fn set_refuses_out_of_range_unknown_and_non_power_of_two() {
+        let mut c = Config::DEFAULT;
+        assert_eq!(c.set("T303", 99), Err(ConfigError::OutOfRange));
+        assert_eq!(c.set("T303", 60_001), Err(ConfigError::OutOfRange));
+        assert_eq!(c.set("SignallingVariant", 35), Err(ConfigError::OutOfRange));
+        assert_eq!(c.set("RingSize", 100), Err(ConfigError::NotPowerOfTwo));
+        assert_eq!(c.set("MaxVcs", 0), Err(ConfigError::OutOfRange));
+        assert_eq!(c.set("Nope", 1), Err(ConfigError::UnknownKey));
+        assert_eq!(c, Config::DEFAULT);
+        c.set("SignallingVariant", VARIANT_UNI31).unwrap();
+        assert_eq!(c.variant, SignallingVariant::Uni31);
+    }
+}
