@@ -101,6 +101,8 @@ pub struct Adapter<N: Ndis, D: Device> {
     drain_again: AtomicBool,
     dpc_again: AtomicBool,
     armed: AtomicU64,
+    /// The earliest NIC-close deadline of any VC (µs), `u64::MAX` when none.
+    drain_deadline: AtomicU64,
     halted: AtomicBool,
     pub stats: DataStats,
 }
@@ -225,6 +227,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             drain_again: AtomicBool::new(false),
             dpc_again: AtomicBool::new(false),
             armed: AtomicU64::new(u64::MAX),
+            drain_deadline: AtomicU64::new(u64::MAX),
             halted: AtomicBool::new(false),
             stats: DataStats::default(),
         })
@@ -385,7 +388,12 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         if self.halted.load(Ordering::Acquire) {
             return;
         }
-        let due = self.control.lock().next_deadline();
+        let control = self.control.lock().next_deadline();
+        let drain = match self.drain_deadline.load(Ordering::Acquire) {
+            u64::MAX => None,
+            us => Some(Duration::from_micros(us)),
+        };
+        let due = control.into_iter().chain(drain).min();
         if let Some(due) = due {
             let t = ticks(due);
             if self.armed.swap(t, Ordering::AcqRel) != t {
@@ -941,6 +949,16 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         }
         self.armed.store(u64::MAX, Ordering::Release);
         let now = self.ndis.now();
+        // NIC closes past their deadline: the DPC forces them.
+        if self.drain_deadline.load(Ordering::Acquire) <= ticks(now) {
+            self.drain_deadline.store(u64::MAX, Ordering::Release);
+            for (slot, p) in self.paths.iter().enumerate() {
+                if p.close_deadline.load(Ordering::Acquire) != 0 {
+                    self.teardown.mark(slot);
+                }
+            }
+            self.ndis.request_dpc();
+        }
         let mut inbox = SigInbox::new();
         self.with_control(|c| {
             c.saal.on_timer(now, &mut |pdu: &[u8]| self.sig_transmit(pdu), &mut |e| inbox.collect(e));
@@ -978,6 +996,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                         if let Some(p) = self.paths.get(slot) {
                             p.flags.fetch_or(flag::NIC_CLOSED, Ordering::AcqRel);
                             p.conn.store(NONE, Ordering::Release);
+                            p.close_deadline.store(0, Ordering::Release);
                         }
                         self.teardown.mark(slot);
                     }
@@ -1190,8 +1209,32 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         let conn = p.conn.load(Ordering::Acquire);
         if f & flag::NIC_CLOSE_SENT == 0 && f & flag::NIC_CLOSED == 0 && conn != NONE {
             p.flags.fetch_or(flag::NIC_CLOSE_SENT, Ordering::AcqRel);
+            let deadline = ticks(self.ndis.now().saturating_add(self.config.timers.tx_drain)).max(1);
+            p.close_deadline.store(deadline, Ordering::Release);
+            self.drain_deadline.fetch_min(deadline, Ordering::AcqRel);
             self.device.close_connection(ConnId(conn as u16));
             return;
+        }
+        // A NIC that never says "closed" is forced closed once the deadline passes: what it
+        // still holds is completed as not sent, and its events for the connection are ignored.
+        let deadline = p.close_deadline.load(Ordering::Acquire);
+        if f & flag::NIC_CLOSE_SENT != 0 && f & flag::NIC_CLOSED == 0 && deadline != 0 {
+            if ticks(self.ndis.now()) < deadline {
+                self.drain_deadline.fetch_min(deadline, Ordering::AcqRel);
+                return;
+            }
+            if conn != NONE {
+                self.conn_map.set(ConnId(conn as u16), None);
+            }
+            p.conn.store(NONE, Ordering::Release);
+            p.flags.fetch_or(flag::NIC_CLOSED, Ordering::AcqRel);
+            DataStats::bump(&self.stats.forced_closes, 1);
+            while let Some(w) = st.inflight.get_mut(slot).and_then(|q| q.pop_front()) {
+                self.complete_one(slot, w.nbl, NdisStatus::FAILURE);
+            }
+        }
+        if f & flag::NIC_CLOSED != 0 || p.flags.load(Ordering::Acquire) & flag::NIC_CLOSED != 0 {
+            p.close_deadline.store(0, Ordering::Release);
         }
         let f = p.flags.load(Ordering::Acquire);
         let quiet = f & flag::NIC_CLOSED != 0

@@ -53,6 +53,8 @@ pub struct VcPath {
     pub rx_outstanding: AtomicU32,
     /// The CPU inside an indication on this VC, or [`NONE`].
     pub rx_cpu: AtomicU32,
+    /// When the NIC close was requested plus the drain allowance (µs of `Ndis::now`); 0 = none.
+    pub close_deadline: AtomicU64,
 }
 
 impl VcPath {
@@ -70,6 +72,7 @@ impl VcPath {
             tx_outstanding: AtomicU32::new(0),
             rx_outstanding: AtomicU32::new(0),
             rx_cpu: AtomicU32::new(NONE),
+            close_deadline: AtomicU64::new(0),
         })
     }
 
@@ -205,6 +208,8 @@ pub struct DataStats {
     pub rx_indicated: AtomicU64,
     pub rx_dropped: AtomicU64,
     pub stale_context: AtomicU64,
+    /// NIC connections that never reported "closed" within the drain deadline and were forced.
+    pub forced_closes: AtomicU64,
 }
 
 impl DataStats {
