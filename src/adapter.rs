@@ -256,23 +256,24 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
     /// calling `idle` between checks (the lab pumps its world there; Windows sleeps) — until the
     /// clients have torn everything down, and quiets the NIC. No NDIS call follows its return.
     pub fn halt(&self, mut idle: impl FnMut()) {
-        let mut notify = Vec::new();
-        if notify.try_reserve_exact(8).is_err() {
-            return;
-        }
+        let mut notify = [None; 8];
         self.control.lock().begin_halt(&mut notify);
-        for (_, af) in notify {
+        for af in notify.into_iter().flatten() {
             let _ = self.ndis.cm_notify_close_address_family(af);
         }
         self.drain_ops();
-        // The clients close their calls, SAPs and AFs; each close may need the network.
+        // The clients close their calls, SAPs and AFs; each close may need the network, at
+        // worst a RELEASE sent twice (2 × T308) and a forced NIC close. Past that (plus slack)
+        // the halt stops waiting; the verifier's HALT rules then report what was left.
+        let t = &self.config.timers;
+        let give_up = self.ndis.now().saturating_add(t.t308 * 2 + t.tx_drain + Duration::from_secs(10));
         let mut rounds: u32 = 0;
         loop {
             let done = {
                 let c = self.control.lock();
                 c.afs.is_empty() && c.work.is_empty()
             };
-            if done || rounds > 1_000_000 {
+            if done || self.ndis.now() > give_up || rounds > 10_000_000 {
                 break;
             }
             idle();

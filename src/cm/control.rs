@@ -1836,19 +1836,24 @@ impl<N: Ndis> Control<N> {
 
     // ---- halt ---------------------------------------------------------------------------------------
 
-    /// MiniportHaltEx starts: no new AFs, SAPs, calls. Returns the AFs to notify.
-    pub fn begin_halt(&mut self, out: &mut Vec<(Token, N::AfHandle)>) {
+    /// MiniportHaltEx starts: no new AFs, SAPs, calls. Fills `out` with the AFs to notify (the
+    /// AF table holds at most 8) and returns how many.
+    pub fn begin_halt(&mut self, out: &mut [Option<N::AfHandle>; 8]) -> usize {
         self.halting = true;
-        for (t, a) in self.afs.iter() {
-            if !a.notified && out.len() < out.capacity() {
-                out.push((t, a.handle));
+        let mut n = 0;
+        for i in 0..self.afs.capacity() {
+            let Some(t) = self.afs.token_at(i) else { continue };
+            let Some(a) = self.afs.get_mut(t) else { continue };
+            if a.notified {
+                continue;
             }
-        }
-        for (t, _) in out.iter() {
-            if let Some(a) = self.afs.get_mut(*t) {
+            if let Some(slot) = out.get_mut(n) {
                 a.notified = true;
+                *slot = Some(a.handle);
+                n += 1;
             }
         }
+        n
     }
 }
 
