@@ -12,4 +12,6 @@ pub mod pcap;
 pub mod regnic_model;
 pub mod switch;
 #[cfg(test)]
+mod regnic_adapter_tests;
+#[cfg(test)]
 mod regnic_tests;
