@@ -536,7 +536,14 @@ impl Model {
             .filter(|&i| self.table[i].cfg.state() == conn_state::CLOSING && self.table[i].close_left == 0)
             .collect();
         let forced = !self.link_up();
+        let mut finished = false;
         for &i in &done {
+            // A close completes only when its event has an entry: it waits in CLOSING otherwise.
+            let ev = self.rings[R_EV];
+            if ev.size == 0 || !self.read_desc(R_EV, ev.prod).own() {
+                break;
+            }
+            finished = true;
             let e = &mut self.table[i];
             e.cfg.set_state(conn_state::IDLE);
             let key = (e.vc.vpi(), e.vc.vci());
@@ -546,7 +553,7 @@ impl Model {
             info.set_forced(forced);
             self.event(ev_type::CONN_CLOSED, info);
         }
-        !done.is_empty()
+        finished
     }
 
     // ---- RX engine -----------------------------------------------------------------------------

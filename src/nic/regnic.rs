@@ -72,7 +72,7 @@ impl Default for RegNicConfig {
             rx_ring: 256,
             rx_buf: 2048,
             rxc_ring: 512,
-            ev_ring: 64,
+            ev_ring: 256,
             coalesce: Coalesce(0),
         }
     }
