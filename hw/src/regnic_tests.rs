@@ -598,3 +598,22 @@ fn a_pdu_finding_no_posted_buffer_is_dropped_and_counted_not_delivered_late() {
     assert_eq!(r.events(1), vec![Ev::Rx(b.0, b"third".to_vec())]);
     r.no_violations();
 }
+
+#[test]
+fn the_isr_masks_the_line_until_the_dpc_polls() {
+    let (mut r, a, _) = Rig::pair(RegNicConfig::default());
+    assert!(!r.nics[0].interrupt(), "nothing pending: not ours");
+    r.nics[0].transmit(a, b"x", TxCookie(1)).unwrap();
+    r.settle();
+    assert!(r.models[0].interrupt_line());
+    assert!(r.nics[0].interrupt(), "ours");
+    assert!(!r.models[0].interrupt_line(), "masked until the DPC");
+    r.nics[0].transmit(a, b"y", TxCookie(2)).unwrap();
+    r.settle();
+    assert!(!r.models[0].interrupt_line(), "still masked");
+    assert_eq!(r.events(0), vec![Ev::Tx(a.0, 1, true), Ev::Tx(a.0, 2, true)]);
+    assert!(!r.models[0].interrupt_line(), "acknowledged and unmasked");
+    r.nics[0].transmit(a, b"z", TxCookie(3)).unwrap();
+    r.settle();
+    assert!(r.models[0].interrupt_line(), "the line works again after the poll");
+}

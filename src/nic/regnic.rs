@@ -171,6 +171,8 @@ pub struct RegNic<B: Bus, R: RawMutex + Send + Sync> {
     regions: Regions,
     conns: Vec<AtomicU8>,
     close_local: AtomicBool,
+    /// `interrupt` masked the line; the next `poll` unmasks it.
+    irq_masked: AtomicBool,
     ctl: Mutex<R, ()>,
     dp: Mutex<R, DataPath>,
     pub stats: RegNicStats,
@@ -246,6 +248,7 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
             regions,
             conns,
             close_local: AtomicBool::new(false),
+            irq_masked: AtomicBool::new(false),
             ctl: Mutex::new(()),
             dp: Mutex::new(dp),
             stats: RegNicStats::default(),
@@ -340,6 +343,19 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
         c.set_enable(true);
         c.set_irq_enable(true);
         b.write32(regs::CTRL, c.0);
+    }
+
+    /// MiniportInterrupt: whether the (shared, level-triggered) line is ours. If so the line is
+    /// masked until the DPC's next [`Device::poll`], which acknowledges and unmasks; the caller
+    /// then queues the DPC. (The lab calls `poll` straight from its DPC and never needs this.)
+    pub fn interrupt(&self) -> bool {
+        let pending = self.bus.read32(regs::INT_STATUS) & self.bus.read32(regs::INT_MASK);
+        if pending == 0 {
+            return false;
+        }
+        self.bus.write32(regs::INT_MASK, 0);
+        self.irq_masked.store(true, Ordering::Release);
+        true
     }
 
     /// The configuration in use.
@@ -781,6 +797,10 @@ impl<B: Bus, R: RawMutex + Send + Sync + 'static> Device for RegNic<B, R> {
         n += self.reap_rx(&mut dp, budget.saturating_sub(n), sink);
         n += self.reap_events(&mut dp, budget.saturating_sub(n), sink);
         n += self.reap_local_closes(budget.saturating_sub(n), sink);
+        if self.irq_masked.swap(false, Ordering::AcqRel) {
+            // Anything still pending raises the line again at once.
+            self.bus.write32(regs::INT_MASK, IntBits::ALL.0);
+        }
         n
     }
 
