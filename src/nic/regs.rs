@@ -343,7 +343,7 @@ mod tests {
         co.set_timeout(0x1234);
         assert_eq!(co.0, 0x0012_3408);
         assert!(CmdStatus(1 << 31).busy());
-        assert_eq!(PhyStatus(0b100).link_up(), true);
+        assert!(PhyStatus(0b100).link_up() && !PhyStatus(0b011).link_up());
         assert_eq!(ConnMaxSdu(0x1_FFFF).max_sdu(), 0x1_FFFF);
     }
 
