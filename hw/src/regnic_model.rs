@@ -789,9 +789,23 @@ impl RegNicModel {
         self.m().put_cell(c);
     }
 
+    /// A whole SDU arriving on VPI/VCI: segmented into cells (as a peer would) and received.
+    pub fn put_sdu(&self, vpi: u16, vci: u16, sdu: &[u8]) {
+        let cells = crate::switch::segment(vpi, vci, sdu).unwrap_or_default();
+        let mut m = self.m();
+        for c in &cells {
+            m.put_cell(c);
+        }
+    }
+
     /// The interrupt line.
     pub fn interrupt_line(&self) -> bool {
         self.m().line()
+    }
+
+    /// Same as [`RegNicModel::interrupt_line`] (the frame-level model's name).
+    pub fn interrupt_pending(&self) -> bool {
+        self.interrupt_line()
     }
 
     /// Loss of signal on/off.

@@ -390,6 +390,7 @@ fn a_full_transmit_ring_answers_resources_until_completions_are_reaped() {
         r.nics[0].transmit(a, &pattern(64), TxCookie(i)).unwrap();
     }
     assert_eq!(r.nics[0].transmit(a, b"x", TxCookie(3)), Err(NdisStatus::RESOURCES));
+    assert_eq!(r.nics[0].stats.tx_ring_full.load(std::sync::atomic::Ordering::Relaxed), 1);
     r.settle();
     assert_eq!(r.nics[0].transmit(a, b"x", TxCookie(3)), Err(NdisStatus::RESOURCES), "not reaped yet");
     assert_eq!(r.events(0).len(), 3);
@@ -616,4 +617,27 @@ fn the_isr_masks_the_line_until_the_dpc_polls() {
     r.nics[0].transmit(a, b"z", TxCookie(3)).unwrap();
     r.settle();
     assert!(r.models[0].interrupt_line(), "the line works again after the poll");
+}
+
+#[test]
+fn the_tx_limit_knob_answers_resources_below_the_ring_size() {
+    let (mut r, a, _) = Rig::pair(RegNicConfig::default());
+    r.nics[0].set_tx_limit(2);
+    r.nics[0].transmit(a, b"1", TxCookie(1)).unwrap();
+    r.nics[0].transmit(a, b"2", TxCookie(2)).unwrap();
+    assert_eq!(r.nics[0].transmit(a, b"3", TxCookie(3)), Err(NdisStatus::RESOURCES));
+    r.nics[0].set_tx_limit(0);
+    r.nics[0].transmit(a, b"3", TxCookie(3)).unwrap();
+    r.settle();
+    assert_eq!(r.events(0).len(), 3);
+}
+
+#[test]
+fn put_sdu_delivers_a_whole_frame_on_an_open_vc_and_counts_an_unknown_one() {
+    let r = Rig::new(1, RegNicConfig::default());
+    let c = r.nics[0].open_connection(&params(40, 9188)).unwrap();
+    r.models[0].put_sdu(0, 40, &pattern(300));
+    r.models[0].put_sdu(0, 41, &pattern(10));
+    assert_eq!(r.events(0), vec![Ev::Rx(c.0, pattern(300))]);
+    assert_eq!(r.models[0].counters().rx_unknown, 1);
 }

@@ -14,7 +14,7 @@
 //! `ctl`. Connection states are atomics both sides read.
 
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 
 use lock_api::{Mutex, RawMutex};
 
@@ -173,6 +173,8 @@ pub struct RegNic<B: Bus, R: RawMutex + Send + Sync> {
     close_local: AtomicBool,
     /// `interrupt` masked the line; the next `poll` unmasks it.
     irq_masked: AtomicBool,
+    /// Extra cap on TX descriptors in flight (0: the ring's `tx_ring - 1`).
+    tx_limit: AtomicU32,
     ctl: Mutex<R, ()>,
     dp: Mutex<R, DataPath>,
     pub stats: RegNicStats,
@@ -249,6 +251,7 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
             conns,
             close_local: AtomicBool::new(false),
             irq_masked: AtomicBool::new(false),
+            tx_limit: AtomicU32::new(0),
             ctl: Mutex::new(()),
             dp: Mutex::new(dp),
             stats: RegNicStats::default(),
@@ -392,7 +395,17 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
 
     fn tx_room(&self, dp: &DataPath) -> u32 {
         let used = dp.tx_prod.wrapping_sub(dp.tx_clean);
-        (self.cfg.tx_ring - 1).saturating_sub(used)
+        let cap = match self.tx_limit.load(Ordering::Relaxed) {
+            0 => self.cfg.tx_ring - 1,
+            n => n.min(self.cfg.tx_ring - 1),
+        };
+        cap.saturating_sub(used)
+    }
+
+    /// Caps the TX descriptors in flight below the ring size (0: no cap) — a test knob for
+    /// back-pressure (`transmit` answers RESOURCES sooner).
+    pub fn set_tx_limit(&self, descriptors: u32) {
+        self.tx_limit.store(descriptors, Ordering::Relaxed);
     }
 
     fn conn_state(&self, conn: u16) -> u8 {
