@@ -9,3 +9,9 @@ pub mod lab;
 pub mod network;
 pub mod nic;
 pub mod pcap;
+pub mod regnic_model;
+pub mod switch;
+#[cfg(test)]
+mod regnic_adapter_tests;
+#[cfg(test)]
+mod regnic_tests;

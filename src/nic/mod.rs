@@ -1,9 +1,14 @@
 //! The NIC as the driver core sees it: the [`Device`] seam.
 //!
-//! Today the seam is frame-level: the device opens and closes connections (VPI/VCI → AAL5), moves
-//! whole CPCS-SDUs, and reports events from the interrupt DPC. The register-level NIC (register
-//! map and descriptor rings declared with `bitfield`, DMA) slots in underneath this module in its
-//! own issue; the rest of the core does not change.
+//! The seam is frame-level: the device opens and closes connections (VPI/VCI → AAL5), moves
+//! whole CPCS-SDUs, and reports events from the interrupt DPC. Underneath, [`regnic::RegNic`]
+//! implements it on the ATM1 registers ([`regs`]) and descriptor rings ([`desc`]) through the
+//! register/DMA seam [`bus::Bus`]; the datasheet is `hw/REGISTERS.md`.
+
+pub mod bus;
+pub mod desc;
+pub mod regnic;
+pub mod regs;
 
 use crate::ndis::{AalType, NdisStatus, VpiVci};
 

@@ -331,6 +331,12 @@ impl Network {
         }
     }
 
+    /// Where data arriving from the user at (port, VPI, VCI) goes: the routed calls' and PVCs'
+    /// cross-connects (empty if none). Read-only, for a cell switch that forwards cell by cell.
+    pub fn cross_connects(&self, port: PortId, vpi: u16, vci: u16) -> &[PortVc] {
+        self.xconnect.get(&(port, vpi, vci)).map_or(&[], Vec::as_slice)
+    }
+
     /// Every signalling message both ways, in order.
     pub fn log(&self) -> &[NetEvent] {
         &self.log

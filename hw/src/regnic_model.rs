@@ -1,0 +1,955 @@
+//! The ATM1 NIC at register level (`hw/REGISTERS.md`): a register file, host DMA memory shared
+//! with the driver through [`ModelBus`] (the lab's [`Bus`]), a TX engine (descriptors it owns →
+//! AAL5 CPCS-PDU with CRC-32 → 53-octet cells with HEC out of the PHY), an RX engine (cells →
+//! per-connection reassembly → CRC check → posted buffers and completions), the event ring, the
+//! PHY (LOS/LOF), interrupt coalescing, and ownership enforcement: every driver write that
+//! touches a descriptor the NIC owns is recorded ([`RegNicModel::violations`]).
+//!
+//! The model uses the driver crate's register and descriptor declarations (`atmmcm::nic::regs`,
+//! `atmmcm::nic::desc`) and its AAL5/cell codecs: it is the hardware, not an independent peer.
+//! Time is the caller's: `step` is one NIC tick (the TX engine runs, closes finish, the coalescing
+//! timer ticks); `put_cell` receives at once.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use atmmcm::nic::bus::{Bus, DmaRegion, OutOfRange};
+use atmmcm::nic::desc::{
+    self, DESC_LEN, Desc, EvInfo, EvType, NO_BUFFER, RxBufInfo, RxcBuf, RxcInfo, RxcTrailer, TxCtl, TxLenConn,
+    ev_type, rx_status, tx_status,
+};
+use atmmcm::nic::regnic::HwCounters;
+use atmmcm::nic::regs::{
+    self, Cmd, CmdStatus, Coalesce, ConnCfg, ConnMaxSdu, ConnVc, Ctrl, IntBits, PhyStatus, Status, cmd_result,
+    conn_state, op,
+};
+use atmmcm::wire::{aal5, cell};
+
+/// One cell on the wire.
+pub type Cell = [u8; cell::CELL_LEN];
+
+/// A driver write that touched a descriptor the NIC owned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// "tx", "rxb", "rxc" or "ev".
+    pub ring: &'static str,
+    pub index: u32,
+    /// Octet offset of the write inside the descriptor.
+    pub offset: usize,
+}
+
+const RING_NAMES: [&str; 4] = ["tx", "rxb", "rxc", "ev"];
+const R_TX: usize = 0;
+const R_RXB: usize = 1;
+const R_RXC: usize = 2;
+const R_EV: usize = 3;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Ring {
+    base: u64,
+    size: u32,
+    prod: u32,
+    cons: u32,
+}
+
+impl Ring {
+    fn next(&self, i: u32) -> u32 {
+        if self.size == 0 { 0 } else { (i + 1) % self.size }
+    }
+    fn desc_addr(&self, i: u32) -> u64 {
+        self.base + u64::from(i) * DESC_LEN as u64
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Entry {
+    vc: ConnVc,
+    cfg: ConnCfg,
+    pcr: u32,
+    max_sdu: ConnMaxSdu,
+    /// While CLOSING: descriptors still to be consumed before the close completes.
+    close_left: u32,
+    reasm: Vec<u8>,
+    too_long: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Counters {
+    tx_cells: u32,
+    rx_cells: u32,
+    hec_errors: u32,
+    crc_errors: u32,
+    rx_dropped: u32,
+    tx_pdus: u32,
+    rx_pdus: u32,
+    rx_unknown: u32,
+    tx_flushed: u32,
+}
+
+struct Model {
+    ctrl: Ctrl,
+    int_status: u32,
+    int_mask: u32,
+    coalesce: Coalesce,
+    cmd_status: CmdStatus,
+    rings: [Ring; 4],
+    table: Vec<Entry>,
+    by_vc: HashMap<(u8, u16), u16>,
+    cnt: Counters,
+    /// Host memory: regions by bus address.
+    mem: BTreeMap<u64, Vec<u8>>,
+    next_bus: u64,
+    dma_used: usize,
+    dma_limit: Option<usize>,
+    phy_out: VecDeque<Cell>,
+    los: bool,
+    lof: bool,
+    violations: Vec<Violation>,
+    events_lost: u64,
+    stall_close: bool,
+    tx_frames_per_step: usize,
+    /// Status-setting occurrences / ticks with a pending status since the last acknowledge.
+    occurrences: u32,
+    pending_ticks: u32,
+}
+
+impl Model {
+    fn new() -> Model {
+        Model {
+            ctrl: Ctrl(0),
+            int_status: 0,
+            int_mask: 0,
+            coalesce: Coalesce(0),
+            cmd_status: CmdStatus(0),
+            rings: [Ring::default(); 4],
+            table: vec![Entry::default(); regs::CONNECTIONS as usize],
+            by_vc: HashMap::new(),
+            cnt: Counters::default(),
+            mem: BTreeMap::new(),
+            next_bus: 0x1_0000_0000,
+            dma_used: 0,
+            dma_limit: None,
+            phy_out: VecDeque::new(),
+            los: false,
+            lof: false,
+            violations: Vec::new(),
+            events_lost: 0,
+            stall_close: false,
+            tx_frames_per_step: 0,
+            occurrences: 0,
+            pending_ticks: 0,
+        }
+    }
+
+    fn link_up(&self) -> bool {
+        !self.los && !self.lof
+    }
+
+    fn reset(&mut self) {
+        self.ctrl = Ctrl(0);
+        self.int_status = 0;
+        self.int_mask = 0;
+        self.coalesce = Coalesce(0);
+        self.cmd_status = CmdStatus(0);
+        self.rings = [Ring::default(); 4];
+        self.table = vec![Entry::default(); regs::CONNECTIONS as usize];
+        self.by_vc.clear();
+        self.cnt = Counters::default();
+        self.phy_out.clear();
+        self.occurrences = 0;
+        self.pending_ticks = 0;
+    }
+
+    // ---- host memory ---------------------------------------------------------------------------
+
+    fn region(&self, addr: u64, len: usize) -> Option<(u64, usize)> {
+        let (&base, v) = self.mem.range(..=addr).next_back()?;
+        let off = usize::try_from(addr - base).ok()?;
+        (off.checked_add(len)? <= v.len()).then_some((base, off))
+    }
+
+    fn mem_read(&self, addr: u64, dst: &mut [u8]) -> bool {
+        let Some((base, off)) = self.region(addr, dst.len()) else { return false };
+        let Some(src) = self.mem.get(&base).and_then(|v| v.get(off..off + dst.len())) else { return false };
+        dst.copy_from_slice(src);
+        true
+    }
+
+    fn mem_write(&mut self, addr: u64, src: &[u8]) -> bool {
+        let Some((base, off)) = self.region(addr, src.len()) else { return false };
+        let Some(dst) = self.mem.get_mut(&base).and_then(|v| v.get_mut(off..off + src.len())) else { return false };
+        dst.copy_from_slice(src);
+        true
+    }
+
+    fn write_word(&mut self, addr: u64, v: u32) -> bool {
+        self.mem_write(addr, &v.to_le_bytes())
+    }
+
+    fn read_desc(&self, ring: usize, i: u32) -> Desc {
+        let mut b = [0u8; DESC_LEN];
+        self.mem_read(self.rings[ring].desc_addr(i), &mut b);
+        Desc::from_bytes(&b)
+    }
+
+    fn write_desc(&mut self, ring: usize, i: u32, d: &Desc) {
+        // Words 0-2 first, word 3 (OWN) last.
+        let a = self.rings[ring].desc_addr(i);
+        let b = d.to_bytes();
+        self.mem_write(a, &b[..desc::word::W3]);
+        self.mem_write(a + desc::word::W3 as u64, &b[desc::word::W3..]);
+    }
+
+    /// A driver write of `len` octets at `addr`: records every NIC-owned descriptor it touches.
+    fn check_ownership(&mut self, addr: u64, len: usize) {
+        let end = addr + len as u64;
+        for (r, name) in RING_NAMES.iter().enumerate() {
+            let ring = self.rings[r];
+            if ring.size == 0 {
+                continue;
+            }
+            let lo = ring.base;
+            let hi = ring.base + u64::from(ring.size) * DESC_LEN as u64;
+            if end <= lo || addr >= hi {
+                continue;
+            }
+            let first = (addr.max(lo) - lo) / DESC_LEN as u64;
+            let last = (end.min(hi) - 1 - lo) / DESC_LEN as u64;
+            for i in first..=last {
+                let i = i as u32;
+                if self.read_desc(r, i).own() {
+                    let offset = addr.saturating_sub(ring.desc_addr(i)) as usize;
+                    self.violations.push(Violation { ring: name, index: i, offset });
+                }
+            }
+        }
+    }
+
+    // ---- interrupts and events -----------------------------------------------------------------
+
+    fn raise(&mut self, bits: IntBits) {
+        self.int_status |= bits.0;
+        self.occurrences = self.occurrences.saturating_add(1);
+    }
+
+    fn line(&self) -> bool {
+        if !self.ctrl.irq_enable() || self.int_status & self.int_mask == 0 {
+            return false;
+        }
+        let count = u32::from(self.coalesce.count());
+        let timeout = u32::from(self.coalesce.timeout());
+        count <= 1 || self.occurrences >= count || (timeout != 0 && self.pending_ticks >= timeout)
+    }
+
+    fn event(&mut self, kind: u8, info: EvInfo) {
+        let ring = self.rings[R_EV];
+        if ring.size == 0 {
+            return;
+        }
+        let i = ring.prod;
+        if !self.read_desc(R_EV, i).own() {
+            self.events_lost += 1;
+            let mut e = IntBits(0);
+            e.set_error(true);
+            self.raise(e);
+            return;
+        }
+        let mut t = EvType(0);
+        t.set_kind(kind);
+        self.write_desc(R_EV, i, &Desc([t.0, info.0, 0, 0]));
+        self.rings[R_EV].prod = ring.next(i);
+        let mut e = IntBits(0);
+        e.set_event(true);
+        self.raise(e);
+    }
+
+    // ---- registers -----------------------------------------------------------------------------
+
+    fn ring_reg(off: u32) -> Option<(usize, u32)> {
+        [regs::TX, regs::RXB, regs::RXC, regs::EV]
+            .iter()
+            .enumerate()
+            .find_map(|(i, r)| (r.base_lo..=r.cons).contains(&off).then(|| (i, off - r.base_lo)))
+    }
+
+    fn conn_of(off: u32) -> Option<(usize, u32)> {
+        let end = regs::CONN_TABLE + regs::CONNECTIONS * regs::CONN_ENTRY_LEN;
+        (regs::CONN_TABLE..end).contains(&off).then(|| {
+            let rel = off - regs::CONN_TABLE;
+            ((rel / regs::CONN_ENTRY_LEN) as usize, rel % regs::CONN_ENTRY_LEN)
+        })
+    }
+
+    fn read32(&self, off: u32) -> u32 {
+        let c = &self.cnt;
+        match off {
+            regs::ID => regs::ID_VALUE,
+            regs::CTRL => self.ctrl.0 & !1,
+            regs::STATUS => {
+                let mut s = Status(0);
+                s.set_enabled(self.ctrl.enable());
+                s.set_link_up(self.link_up());
+                s.0
+            }
+            regs::INT_STATUS => self.int_status,
+            regs::INT_MASK => self.int_mask,
+            regs::INT_COALESCE => self.coalesce.0,
+            regs::PHY_STATUS => {
+                let mut p = PhyStatus(0);
+                p.set_los(self.los);
+                p.set_lof(self.lof);
+                p.set_link_up(self.link_up());
+                p.0
+            }
+            regs::CONN_COUNT => regs::CONNECTIONS,
+            regs::CMD_STATUS => self.cmd_status.0,
+            regs::CNT_TX_CELLS => c.tx_cells,
+            regs::CNT_RX_CELLS => c.rx_cells,
+            regs::CNT_HEC_ERRORS => c.hec_errors,
+            regs::CNT_CRC_ERRORS => c.crc_errors,
+            regs::CNT_RX_DROPPED => c.rx_dropped,
+            regs::CNT_TX_PDUS => c.tx_pdus,
+            regs::CNT_RX_PDUS => c.rx_pdus,
+            regs::CNT_RX_UNKNOWN => c.rx_unknown,
+            regs::CNT_TX_FLUSHED => c.tx_flushed,
+            _ => {
+                if let Some((r, w)) = Self::ring_reg(off) {
+                    let ring = self.rings[r];
+                    return match w {
+                        0x0 => ring.base as u32,
+                        0x4 => (ring.base >> 32) as u32,
+                        0x8 => ring.size,
+                        0xC => ring.prod,
+                        0x10 => ring.cons,
+                        _ => 0,
+                    };
+                }
+                if let Some((n, w)) = Self::conn_of(off) {
+                    let e = &self.table[n];
+                    return match w {
+                        regs::conn_word::VC => e.vc.0,
+                        regs::conn_word::CFG => e.cfg.0,
+                        regs::conn_word::PCR => e.pcr,
+                        regs::conn_word::MAX_SDU => e.max_sdu.0,
+                        _ => 0,
+                    };
+                }
+                0
+            }
+        }
+    }
+
+    fn write32(&mut self, off: u32, v: u32) {
+        match off {
+            regs::CTRL => {
+                let c = Ctrl(v);
+                if c.reset() {
+                    self.reset();
+                } else {
+                    self.ctrl = c;
+                }
+            }
+            regs::INT_STATUS => {
+                self.int_status &= !v;
+                self.occurrences = 0;
+                self.pending_ticks = 0;
+            }
+            regs::INT_MASK => self.int_mask = v & IntBits::ALL.0,
+            regs::INT_COALESCE => self.coalesce = Coalesce(v & 0x00FF_FFFF),
+            regs::CMD => self.command(Cmd(v)),
+            _ => {
+                if let Some((r, w)) = Self::ring_reg(off) {
+                    let ring = &mut self.rings[r];
+                    let mask = ring.size.saturating_sub(1);
+                    match (w, r) {
+                        (0x0, _) => ring.base = (ring.base & !0xFFFF_FFFF) | u64::from(v),
+                        (0x4, _) => ring.base = (ring.base & 0xFFFF_FFFF) | (u64::from(v) << 32),
+                        (0x8, _) if v.is_power_of_two() && v <= regs::MAX_RING => {
+                            ring.size = v;
+                            ring.prod = 0;
+                            ring.cons = 0;
+                        }
+                        // The driver's side of each ring.
+                        (0xC, R_TX | R_RXB) => ring.prod = v & mask,
+                        (0x10, R_RXC | R_EV) => ring.cons = v & mask,
+                        _ => {}
+                    }
+                    return;
+                }
+                if let Some((n, w)) = Self::conn_of(off) {
+                    let e = &mut self.table[n];
+                    if e.cfg.state() != conn_state::IDLE {
+                        return;
+                    }
+                    match w {
+                        regs::conn_word::VC => e.vc = ConnVc(v & 0x00FF_FFFF),
+                        regs::conn_word::CFG => e.cfg = ConnCfg(v & 0x1F),
+                        regs::conn_word::PCR => e.pcr = v,
+                        regs::conn_word::MAX_SDU => e.max_sdu = ConnMaxSdu(v & 0x1_FFFF),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    fn command(&mut self, c: Cmd) {
+        let n = usize::from(c.conn());
+        let result = match (c.op(), self.table.get(n).map(|e| e.cfg.state())) {
+            // No such entry.
+            (_, None) => cmd_result::BAD_CONN,
+            // OPEN an idle entry: parameters, then the VPI/VCI must be free.
+            (op::OPEN, Some(conn_state::IDLE)) => {
+                let e = &self.table[n];
+                let key = (e.vc.vpi(), e.vc.vci());
+                let sdu = e.max_sdu.max_sdu();
+                if e.cfg.aal() != regs::AAL5 || sdu == 0 || sdu > 65_535 {
+                    cmd_result::BAD_PARAM
+                } else if let std::collections::hash_map::Entry::Vacant(v) = self.by_vc.entry(key) {
+                    v.insert(c.conn());
+                    let e = &mut self.table[n];
+                    e.cfg.set_state(conn_state::OPEN);
+                    e.reasm.clear();
+                    e.too_long = false;
+                    cmd_result::OK
+                } else {
+                    cmd_result::VC_IN_USE
+                }
+            }
+            // CLOSE an open entry: receive stops now, transmit drains what is posted.
+            (op::CLOSE, Some(conn_state::OPEN)) => {
+                let tx = self.rings[R_TX];
+                let posted = if tx.size == 0 { 0 } else { (tx.prod + tx.size - tx.cons) % tx.size };
+                let e = &mut self.table[n];
+                e.cfg.set_state(conn_state::CLOSING);
+                e.close_left = posted;
+                if !e.reasm.is_empty() || e.too_long {
+                    self.cnt.rx_dropped = self.cnt.rx_dropped.wrapping_add(1);
+                }
+                e.reasm.clear();
+                e.too_long = false;
+                cmd_result::OK
+            }
+            // Anything else: wrong state or unknown opcode.
+            _ => cmd_result::BAD_CONN,
+        };
+        let mut s = CmdStatus(0);
+        s.set_result(result);
+        self.cmd_status = s;
+    }
+
+    // ---- TX engine -----------------------------------------------------------------------------
+
+    /// Processes complete owned chains; `limit` frames (0 = all). Whether anything moved.
+    fn tx_engine(&mut self, limit: usize) -> bool {
+        let mut frames = 0usize;
+        while self.ctrl.enable() && (limit == 0 || frames < limit) {
+            let ring = self.rings[R_TX];
+            if ring.size == 0 || ring.cons == ring.prod {
+                break;
+            }
+            let mut chain = Vec::new();
+            let mut j = ring.cons;
+            let mut complete = false;
+            while j != ring.prod && chain.len() < ring.size as usize {
+                let d = self.read_desc(R_TX, j);
+                if !d.own() {
+                    break;
+                }
+                chain.push((j, d));
+                j = ring.next(j);
+                if TxCtl(d.0[3]).eop() {
+                    complete = true;
+                    break;
+                }
+            }
+            if !complete {
+                break;
+            }
+            let conn = chain.first().map_or(0, |(_, d)| TxLenConn(d.0[2]).conn());
+            let mut sdu = Vec::new();
+            let mut dma_ok = true;
+            for (_, d) in &chain {
+                let len = usize::from(TxLenConn(d.0[2]).len());
+                let start = sdu.len();
+                sdu.resize(start + len, 0);
+                dma_ok &= self.mem_read(d.addr(), &mut sdu[start..]);
+            }
+            let entry = self.table.get(usize::from(conn));
+            let sendable = entry.is_some_and(|e| match e.cfg.state() {
+                conn_state::OPEN => true,
+                conn_state::CLOSING => e.close_left > 0,
+                _ => false,
+            });
+            let status = if !self.link_up() {
+                tx_status::FLUSHED
+            } else if !sendable {
+                tx_status::BAD_CONN
+            } else if !dma_ok {
+                tx_status::DMA_ERROR
+            } else if sdu.is_empty() || sdu.len() > aal5::MAX_SDU_LEN {
+                tx_status::BAD_LEN
+            } else {
+                tx_status::SENT
+            };
+            if status == tx_status::SENT
+                && let Some(e) = entry
+            {
+                let (vpi, vci) = (e.vc.vpi(), e.vc.vci());
+                self.segment(vpi, vci, &sdu);
+                self.cnt.tx_pdus = self.cnt.tx_pdus.wrapping_add(1);
+            }
+            for (i, d) in &chain {
+                let mut ctl = TxCtl(d.0[3]);
+                ctl.set_own(false);
+                ctl.set_status(status);
+                self.write_word(self.rings[R_TX].desc_addr(*i) + desc::word::W3 as u64, ctl.0);
+                if status != tx_status::SENT {
+                    self.cnt.tx_flushed = self.cnt.tx_flushed.wrapping_add(1);
+                }
+                for e in self.table.iter_mut().filter(|e| e.cfg.state() == conn_state::CLOSING) {
+                    e.close_left = e.close_left.saturating_sub(1);
+                }
+            }
+            self.rings[R_TX].cons = j;
+            let mut b = IntBits(0);
+            b.set_tx_done(true);
+            self.raise(b);
+            frames += 1;
+        }
+        frames > 0
+    }
+
+    /// AAL5-encapsulates `sdu` and queues its cells on the PHY (PTI 1 on the last).
+    fn segment(&mut self, vpi: u8, vci: u16, sdu: &[u8]) {
+        let cells = crate::switch::segment(u16::from(vpi), vci, sdu).unwrap_or_default();
+        self.cnt.tx_cells = self.cnt.tx_cells.wrapping_add(cells.len() as u32);
+        self.phy_out.extend(cells);
+    }
+
+    /// Closes whose transmit side drained: the entry goes idle, CONN_CLOSED is written.
+    fn finish_closes(&mut self) -> bool {
+        if self.stall_close {
+            return false;
+        }
+        let done: Vec<usize> = (0..self.table.len())
+            .filter(|&i| self.table[i].cfg.state() == conn_state::CLOSING && self.table[i].close_left == 0)
+            .collect();
+        let forced = !self.link_up();
+        let mut finished = false;
+        for &i in &done {
+            // A close completes only when its event has an entry: it waits in CLOSING otherwise.
+            let ev = self.rings[R_EV];
+            if ev.size == 0 || !self.read_desc(R_EV, ev.prod).own() {
+                break;
+            }
+            finished = true;
+            let e = &mut self.table[i];
+            e.cfg.set_state(conn_state::IDLE);
+            let key = (e.vc.vpi(), e.vc.vci());
+            self.by_vc.remove(&key);
+            let mut info = EvInfo(0);
+            info.set_conn(i as u16);
+            info.set_forced(forced);
+            self.event(ev_type::CONN_CLOSED, info);
+        }
+        finished
+    }
+
+    // ---- RX engine -----------------------------------------------------------------------------
+
+    fn put_cell(&mut self, c: &Cell) {
+        if !self.ctrl.enable() || !self.link_up() {
+            return;
+        }
+        let Ok(p) = cell::Packet::new_checked(&c[..]) else {
+            self.cnt.hec_errors = self.cnt.hec_errors.wrapping_add(1);
+            return;
+        };
+        self.cnt.rx_cells = self.cnt.rx_cells.wrapping_add(1);
+        let h = cell::Header::parse(&p);
+        let conn = self.by_vc.get(&(h.vpi, h.vci)).copied();
+        let open = conn.is_some_and(|n| self.table[usize::from(n)].cfg.state() == conn_state::OPEN);
+        let (Some(conn), true, false) = (conn, open, h.pti & cell::PTI_NON_USER != 0) else {
+            self.cnt.rx_unknown = self.cnt.rx_unknown.wrapping_add(1);
+            return;
+        };
+        let e = &mut self.table[usize::from(conn)];
+        let max_sdu = e.max_sdu.max_sdu() as usize;
+        if !e.too_long {
+            e.reasm.extend_from_slice(p.payload());
+            if e.reasm.len() > aal5::pdu_len(max_sdu) {
+                e.too_long = true;
+                e.reasm.clear();
+            }
+        }
+        if !h.is_end_of_frame() {
+            return;
+        }
+        let pdu = std::mem::take(&mut e.reasm);
+        let too_long = std::mem::replace(&mut e.too_long, false);
+        let t = aal5::Trailer::new_unchecked(&pdu[..]);
+        let (uu, cpi) = (t.uu(), t.cpi());
+        let result = match (too_long, aal5::decapsulate(&pdu)) {
+            (true, _) => Err(rx_status::TOO_LONG),
+            (false, Ok(sdu)) if sdu.len() > max_sdu => Err(rx_status::TOO_LONG),
+            (false, Ok(sdu)) => Ok(sdu),
+            (false, Err(aal5::Aal5Error::BadCrc)) => Err(rx_status::CRC_ERROR),
+            (false, Err(_)) => Err(rx_status::ABORTED),
+        };
+        match result {
+            Ok(sdu) => {
+                let sdu = sdu.to_vec();
+                self.deliver(conn, &sdu, uu, cpi);
+            }
+            Err(status) => self.report_bad(conn, status),
+        }
+    }
+
+    /// A good SDU into posted buffers (all or nothing), one completion per buffer.
+    fn deliver(&mut self, conn: u16, sdu: &[u8], uu: u8, cpi: u8) {
+        let rxb = self.rings[R_RXB];
+        let rxc = self.rings[R_RXC];
+        // Buffers needed, walking the posted ones.
+        let mut bufs = Vec::new();
+        let mut room = 0usize;
+        let mut i = rxb.cons;
+        while room < sdu.len() && i != rxb.prod && rxb.size != 0 && bufs.len() < rxb.size as usize {
+            let d = self.read_desc(R_RXB, i);
+            if !d.own() {
+                break;
+            }
+            let info = RxBufInfo(d.0[2]);
+            if info.len() == 0 {
+                break;
+            }
+            room += usize::from(info.len());
+            bufs.push((i, d));
+            i = rxb.next(i);
+        }
+        // Completion entries free (NIC-owned) for every buffer.
+        let mut entries_ok = rxc.size as usize >= bufs.len() && rxc.size != 0;
+        let mut k = rxc.prod;
+        for _ in 0..bufs.len() {
+            entries_ok &= self.read_desc(R_RXC, k).own();
+            k = rxc.next(k);
+        }
+        if room < sdu.len() || !entries_ok {
+            self.cnt.rx_dropped = self.cnt.rx_dropped.wrapping_add(1);
+            let mut b = IntBits(0);
+            b.set_rx_no_buffer(true);
+            self.raise(b);
+            return;
+        }
+        let mut off = 0usize;
+        let n = bufs.len();
+        for (k, (slot, d)) in bufs.into_iter().enumerate() {
+            let info = RxBufInfo(d.0[2]);
+            let take = usize::from(info.len()).min(sdu.len() - off);
+            self.mem_write(d.addr(), &sdu[off..off + take]);
+            off += take;
+            // The free-ring entry goes back to the driver.
+            self.write_word(self.rings[R_RXB].desc_addr(slot) + desc::word::W3 as u64, 0);
+            let mut w0 = RxcBuf(0);
+            w0.set_buf_id(info.buf_id());
+            w0.set_conn(conn);
+            let mut w1 = RxcInfo(0);
+            w1.set_len(take as u16);
+            w1.set_status(rx_status::OK);
+            w1.set_sop(k == 0);
+            w1.set_eop(k + 1 == n);
+            let mut w2 = RxcTrailer(0);
+            w2.set_uu(uu);
+            w2.set_cpi(cpi);
+            let at = self.rings[R_RXC].prod;
+            self.write_desc(R_RXC, at, &Desc([w0.0, w1.0, w2.0, 0]));
+            self.rings[R_RXC].prod = rxc.next(at);
+        }
+        self.rings[R_RXB].cons = i;
+        self.cnt.rx_pdus = self.cnt.rx_pdus.wrapping_add(1);
+        let mut b = IntBits(0);
+        b.set_rx_done(true);
+        self.raise(b);
+    }
+
+    /// A bad PDU: counted, and one buffer-less completion with the error status.
+    fn report_bad(&mut self, conn: u16, status: u8) {
+        self.cnt.rx_dropped = self.cnt.rx_dropped.wrapping_add(1);
+        if status == rx_status::CRC_ERROR {
+            self.cnt.crc_errors = self.cnt.crc_errors.wrapping_add(1);
+        }
+        let rxc = self.rings[R_RXC];
+        if rxc.size == 0 || !self.read_desc(R_RXC, rxc.prod).own() {
+            return;
+        }
+        let mut w0 = RxcBuf(0);
+        w0.set_buf_id(NO_BUFFER);
+        w0.set_conn(conn);
+        let mut w1 = RxcInfo(0);
+        w1.set_status(status);
+        w1.set_sop(true);
+        w1.set_eop(true);
+        self.write_desc(R_RXC, rxc.prod, &Desc([w0.0, w1.0, 0, 0]));
+        self.rings[R_RXC].prod = rxc.next(rxc.prod);
+        let mut b = IntBits(0);
+        b.set_rx_done(true);
+        self.raise(b);
+    }
+
+    // ---- PHY -----------------------------------------------------------------------------------
+
+    fn set_phy(&mut self, los: bool, lof: bool) {
+        let was = self.link_up();
+        self.los = los;
+        self.lof = lof;
+        let up = self.link_up();
+        if was == up {
+            return;
+        }
+        if !up {
+            // Everything owned is flushed; partial reassemblies and unsent cells are lost.
+            self.tx_engine(0);
+            let mut dropped = 0u32;
+            for e in &mut self.table {
+                if !e.reasm.is_empty() || e.too_long {
+                    dropped += 1;
+                }
+                e.reasm.clear();
+                e.too_long = false;
+            }
+            self.cnt.rx_dropped = self.cnt.rx_dropped.wrapping_add(dropped);
+            self.phy_out.clear();
+        }
+        let mut info = EvInfo(0);
+        info.set_link_up(up);
+        self.event(ev_type::LINK_CHANGE, info);
+        let mut b = IntBits(0);
+        b.set_link(true);
+        self.raise(b);
+    }
+}
+
+/// The NIC model. Cheap to clone (`Arc` inside).
+#[derive(Clone)]
+pub struct RegNicModel {
+    inner: Arc<Mutex<Model>>,
+}
+
+/// The driver's view of the model: registers and DMA memory ([`Bus`]).
+#[derive(Clone)]
+pub struct ModelBus {
+    inner: Arc<Mutex<Model>>,
+}
+
+fn lock(m: &Mutex<Model>) -> MutexGuard<'_, Model> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Default for RegNicModel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RegNicModel {
+    /// A NIC fresh from power-up: link up, engines off until the driver enables them.
+    pub fn new() -> RegNicModel {
+        RegNicModel { inner: Arc::new(Mutex::new(Model::new())) }
+    }
+
+    fn m(&self) -> MutexGuard<'_, Model> {
+        lock(&self.inner)
+    }
+
+    /// The [`Bus`] the driver uses.
+    pub fn bus(&self) -> ModelBus {
+        ModelBus { inner: self.inner.clone() }
+    }
+
+    /// One NIC tick: the TX engine sends (up to the per-step knob), drained closes report, the
+    /// coalescing timer ticks. Whether anything moved.
+    pub fn step(&self) -> bool {
+        let mut m = self.m();
+        let limit = m.tx_frames_per_step;
+        let mut moved = m.tx_engine(limit);
+        moved |= m.finish_closes();
+        if m.int_status & m.int_mask != 0 {
+            m.pending_ticks = m.pending_ticks.saturating_add(1);
+        }
+        moved
+    }
+
+    /// Cells that left the PHY since the last call.
+    pub fn take_cells(&self) -> Vec<Cell> {
+        self.m().phy_out.drain(..).collect()
+    }
+
+    /// A cell arriving at the PHY (processed at once).
+    pub fn put_cell(&self, c: &Cell) {
+        self.m().put_cell(c);
+    }
+
+    /// A whole SDU arriving on VPI/VCI: segmented into cells (as a peer would) and received.
+    pub fn put_sdu(&self, vpi: u16, vci: u16, sdu: &[u8]) {
+        let cells = crate::switch::segment(vpi, vci, sdu).unwrap_or_default();
+        let mut m = self.m();
+        for c in &cells {
+            m.put_cell(c);
+        }
+    }
+
+    /// The interrupt line.
+    pub fn interrupt_line(&self) -> bool {
+        self.m().line()
+    }
+
+    /// Same as [`RegNicModel::interrupt_line`] (the frame-level model's name).
+    pub fn interrupt_pending(&self) -> bool {
+        self.interrupt_line()
+    }
+
+    /// Loss of signal on/off.
+    pub fn set_los(&self, los: bool) {
+        let mut m = self.m();
+        let lof = m.lof;
+        m.set_phy(los, lof);
+    }
+
+    /// Loss of frame on/off.
+    pub fn set_lof(&self, lof: bool) {
+        let mut m = self.m();
+        let los = m.los;
+        m.set_phy(los, lof);
+    }
+
+    /// Link up (no LOS, no LOF).
+    pub fn link_up(&self) -> bool {
+        self.m().link_up()
+    }
+
+    /// Driver writes that touched NIC-owned descriptors, in order.
+    pub fn violations(&self) -> Vec<Violation> {
+        self.m().violations.clone()
+    }
+
+    /// Events lost because the event ring was full.
+    pub fn events_lost(&self) -> u64 {
+        self.m().events_lost
+    }
+
+    /// The counter registers.
+    pub fn counters(&self) -> HwCounters {
+        let m = self.m();
+        let c = m.cnt;
+        HwCounters {
+            tx_cells: c.tx_cells,
+            rx_cells: c.rx_cells,
+            hec_errors: c.hec_errors,
+            crc_errors: c.crc_errors,
+            rx_dropped: c.rx_dropped,
+            tx_pdus: c.tx_pdus,
+            rx_pdus: c.rx_pdus,
+            rx_unknown: c.rx_unknown,
+            tx_flushed: c.tx_flushed,
+        }
+    }
+
+    /// TX descriptors posted and not yet consumed.
+    pub fn tx_pending(&self) -> u32 {
+        let m = self.m();
+        let r = m.rings[R_TX];
+        if r.size == 0 { 0 } else { (r.prod + r.size - r.cons) % r.size }
+    }
+
+    /// Test knob: closes never finish (the driver's deadline must cope).
+    pub fn set_stall_close(&self, stall: bool) {
+        self.m().stall_close = stall;
+    }
+
+    /// Test knob: SDUs sent per `step` (0 = all owned).
+    pub fn set_tx_frames_per_step(&self, n: usize) {
+        self.m().tx_frames_per_step = n;
+    }
+
+    /// Test knob: host DMA memory available in total (None = unlimited).
+    pub fn set_dma_limit(&self, bytes: Option<usize>) {
+        self.m().dma_limit = bytes;
+    }
+
+    /// Test knob: overrides `INT_COALESCE` (as if the driver wrote it).
+    pub fn set_coalesce(&self, count: u8, timeout_ticks: u16) {
+        let mut c = Coalesce(0);
+        c.set_count(count);
+        c.set_timeout(timeout_ticks);
+        self.m().coalesce = c;
+    }
+
+    /// Regions of host DMA memory allocated.
+    pub fn dma_regions(&self) -> usize {
+        self.m().mem.len()
+    }
+}
+
+impl Bus for ModelBus {
+    fn read32(&self, off: u32) -> u32 {
+        lock(&self.inner).read32(off)
+    }
+
+    fn write32(&self, off: u32, v: u32) {
+        lock(&self.inner).write32(off, v);
+    }
+
+    fn dma_alloc(&self, len: usize) -> Option<DmaRegion> {
+        let mut m = lock(&self.inner);
+        let len = len.max(1).div_ceil(64) * 64;
+        if m.dma_limit.is_some_and(|lim| m.dma_used + len > lim) {
+            return None;
+        }
+        let base = m.next_bus;
+        m.next_bus += (len as u64).div_ceil(4096) * 4096 + 4096;
+        m.dma_used += len;
+        m.mem.insert(base, vec![0; len]);
+        Some(DmaRegion { bus_addr: base, len, host: 0 })
+    }
+
+    fn dma_free(&self, r: DmaRegion) {
+        let mut m = lock(&self.inner);
+        if let Some(v) = m.mem.remove(&r.bus_addr) {
+            m.dma_used = m.dma_used.saturating_sub(v.len());
+        }
+    }
+
+    fn dma_read(&self, r: &DmaRegion, off: usize, dst: &mut [u8]) -> Result<(), OutOfRange> {
+        let m = lock(&self.inner);
+        if off.checked_add(dst.len()).is_none_or(|e| e > r.len) || !m.mem_read(r.bus_addr + off as u64, dst) {
+            return Err(OutOfRange);
+        }
+        Ok(())
+    }
+
+    fn dma_write(&self, r: &DmaRegion, off: usize, src: &[u8]) -> Result<(), OutOfRange> {
+        let mut m = lock(&self.inner);
+        if off.checked_add(src.len()).is_none_or(|e| e > r.len) {
+            return Err(OutOfRange);
+        }
+        let addr = r.bus_addr + off as u64;
+        m.check_ownership(addr, src.len());
+        if !m.mem_write(addr, src) {
+            return Err(OutOfRange);
+        }
+        Ok(())
+    }
+
+    fn dma_read32_acquire(&self, r: &DmaRegion, off: usize) -> u32 {
+        let mut b = [0u8; 4];
+        match self.dma_read(r, off, &mut b) {
+            Ok(()) => u32::from_le_bytes(b),
+            Err(_) => 0,
+        }
+    }
+
+    fn dma_write32_release(&self, r: &DmaRegion, off: usize, v: u32) -> Result<(), OutOfRange> {
+        // The model's lock orders every access: release is a plain locked store.
+        self.dma_write(r, off, &v.to_le_bytes())
+    }
+}
