@@ -479,8 +479,8 @@ fn close_while_sends_are_in_flight_completes_every_nbl_exactly_once() {
     let lab = lab();
     let c = client(&lab);
     let vc = outgoing_call(&lab, &c);
-    lab.node(0).nic.set_tx_per_step(3);
-    lab.node(0).nic.set_tx_queue_limit(4);
+    lab.node(0).model.set_tx_frames_per_step(3);
+    lab.node(0).nic().set_tx_limit(4);
     let first = c.send(vc, (0..50).map(|i| vec![i as u8; 200]).collect());
     // Some frames reach the NIC, the rest wait in the ring when the close starts.
     lab.pump_once();

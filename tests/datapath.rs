@@ -128,7 +128,7 @@ fn a_nic_that_never_reports_closed_is_forced_closed_at_the_drain_deadline_and_co
     let lab = lab();
     let c = client(&lab);
     let vc = outgoing_call(&lab, &c);
-    lab.node(0).nic.set_stall_close(true);
+    lab.node(0).model.set_stall_close(true);
     assert_eq!(c.close_call(vc, None, None), NdisStatus::PENDING);
     lab.advance(Duration::from_millis(100));
     assert!(!lab.node(0).ndis.ndis_calls_on(vc).iter().any(|s| s.starts_with("NdisMCmCloseCallComplete")), "still draining");

@@ -1,5 +1,7 @@
-//! The lab: nodes (emulated NDIS + NIC model + the real driver) on ports of an emulated ATM
-//! network, in virtual time.
+//! The lab: nodes (emulated NDIS + the driver's `RegNic` over the ATM1 NIC model + the real
+//! driver) on ports of a cell switch in front of an emulated ATM network, in virtual time.
+//! Cells leave each NIC's PHY into the switch; data cells are switched cell by cell along the
+//! network's cross-connects, signalling cells on 0/5 are reassembled for the network-side peer.
 //!
 //! Deterministic by default: nothing moves until the test pumps. [`Lab::settle`] runs NICs,
 //! network, DPCs, timers and deferred client actions until the world is quiet;
@@ -11,21 +13,30 @@ use std::time::Duration;
 use atmmcm::ndis::{AalType, AtmAddress, AtmAddressType, AtmFlowParameters, AtmMediaParameters, CallParameters, VpiVci};
 use atmmcm::{Adapter, Config, NdisStatus, SignallingVariant};
 
+use atmmcm::nic::regnic::{RegNic, RegNicConfig};
+
 use crate::clock::Clock;
-use crate::host::{Client, EmuNdis};
+use crate::host::{Client, EmuNdis, LabSpinLock};
 use crate::network::{Network, PortId};
-use crate::nic::NicModel;
 use crate::pcap::Pcap;
+use crate::regnic_model::{ModelBus, RegNicModel};
+use crate::switch::CellSwitch;
+
+/// The driver's NIC layer as the lab runs it: `RegNic` over the model's registers and DMA.
+pub type LabNic = RegNic<ModelBus, LabSpinLock>;
+/// Frames each NIC model transmits per lab step.
+pub const LAB_TX_FRAMES_PER_STEP: usize = 8;
 
 /// The driver as the lab runs it.
-pub type LabAdapter = Adapter<EmuNdis, NicModel>;
+pub type LabAdapter = Adapter<EmuNdis, LabNic>;
 
 /// One machine: its NDIS, NIC, driver and the CoNDIS client bound to it.
 pub struct Node {
     pub name: String,
     pub address: Vec<u8>,
     pub ndis: EmuNdis,
-    pub nic: NicModel,
+    /// The NIC hardware (registers, DMA, SAR, PHY).
+    pub model: RegNicModel,
     pub adapter: Arc<LabAdapter>,
     pub port: PortId,
     /// MiniportHaltEx returned: the node is quiet (its NIC is not serviced any more).
@@ -37,12 +48,18 @@ impl Node {
     pub fn client(&self) -> Client {
         self.ndis.client()
     }
+
+    /// The driver's NIC layer.
+    pub fn nic(&self) -> &LabNic {
+        self.adapter.parts().1
+    }
 }
 
 /// The lab.
 pub struct Lab {
     pub clock: Arc<Clock>,
     network: Arc<Mutex<Network>>,
+    switch: Mutex<CellSwitch>,
     pub nodes: Vec<Node>,
     /// Pump rounds after which `settle` gives up (a livelock is a bug worth a clear panic).
     pub max_rounds: usize,
@@ -96,12 +113,22 @@ impl Lab {
                 Err(e) => eprintln!("lab: cannot write pcap {}: {e}", path.display()),
             }
         }
+        let mut switch = CellSwitch::default();
         let mut nodes = Vec::new();
         for (i, address) in cfg.addresses.iter().enumerate() {
             let port = net.add_port(address.clone());
+            assert_eq!(switch.add_port(), port, "switch and network ports line up");
             let ndis = EmuNdis::new(clock.clone());
-            let nic = NicModel::new();
-            let adapter = match Adapter::initialize(ndis.clone(), nic.clone(), cfg.config) {
+            let model = RegNicModel::new();
+            // Paced like a line: a few frames per lab step, so the receiving DPC runs between
+            // bursts (a 64 KiB frame fills 32 RX buffers; 1023 are posted).
+            model.set_tx_frames_per_step(LAB_TX_FRAMES_PER_STEP);
+            let nic_cfg = RegNicConfig { rx_ring: 1024, rxc_ring: 1024, ..RegNicConfig::default() };
+            let nic = match RegNic::new(model.bus(), nic_cfg) {
+                Ok(n) => n,
+                Err(s) => panic!("lab: RegNic::new failed: {s}"),
+            };
+            let adapter = match Adapter::initialize(ndis.clone(), nic, cfg.config) {
                 Ok(a) => Arc::new(a),
                 Err(s) => panic!("lab: Adapter::initialize failed: {s}"),
             };
@@ -115,9 +142,15 @@ impl Lab {
             });
             ndis.phy_link_changed(true);
             let name = format!("node{i}");
-            nodes.push(Node { name, address: address.clone(), ndis, nic, adapter, port, halted: Default::default() });
+            nodes.push(Node { name, address: address.clone(), ndis, model, adapter, port, halted: Default::default() });
         }
-        let lab = Lab { clock, network: Arc::new(Mutex::new(net)), nodes, max_rounds: 100_000 };
+        let lab = Lab {
+            clock,
+            network: Arc::new(Mutex::new(net)),
+            switch: Mutex::new(switch),
+            nodes,
+            max_rounds: 100_000,
+        };
         for n in &lab.nodes {
             let st = n.ndis.start();
             assert_eq!(st, NdisStatus::SUCCESS, "lab: driver start failed");
@@ -138,34 +171,42 @@ impl Lab {
         self.clock.now()
     }
 
-    /// One round: NIC transmit → network → NIC receive, network timers, then each node's
-    /// interrupt, requested DPC, due timer and deferred client actions. Whether anything moved.
+    /// One round: NIC engines, PHY → switch → network (and back), network timers, then each
+    /// node's interrupt line, requested DPC, due timer and deferred client actions. Whether
+    /// anything moved.
     pub fn pump_once(&self) -> bool {
         let now = self.clock.now();
         let mut busy = false;
         for n in &self.nodes {
-            busy |= n.nic.step();
-            let out = n.nic.take_wire();
-            if !out.is_empty() {
+            busy |= n.model.step();
+            let cells = n.model.take_cells();
+            if !cells.is_empty() {
                 busy = true;
-                let mut net = self.network();
-                for (id, frame) in out {
-                    net.from_user(now, n.port, id.vpi, id.vci, &frame);
+                let mut sw = self.switch.lock().unwrap_or_else(|e| e.into_inner());
+                for c in cells {
+                    sw.input(n.port, c);
                 }
             }
         }
-        self.network().advance(now);
+        {
+            let mut net = self.network();
+            let mut sw = self.switch.lock().unwrap_or_else(|e| e.into_inner());
+            busy |= sw.step(now, &mut net);
+            net.advance(now);
+            busy |= sw.step(now, &mut net);
+        }
         for n in &self.nodes {
-            loop {
-                let next = self.network().to_user(n.port);
-                let Some((vpi, vci, frame)) = next else { break };
-                n.nic.deliver(VpiVci { vpi, vci }, frame);
+            let cells = self.switch.lock().unwrap_or_else(|e| e.into_inner()).output(n.port);
+            if !cells.is_empty() {
                 busy = true;
+                for c in cells {
+                    n.model.put_cell(&c);
+                }
             }
             if n.halted.load(std::sync::atomic::Ordering::Acquire) {
                 continue;
             }
-            if n.nic.interrupt_pending() {
+            if n.model.interrupt_line() {
                 n.ndis.run_dpc();
                 busy = true;
             }
@@ -245,7 +286,7 @@ impl Lab {
     /// PHY of node `i` up or down (NIC, network port, and the verifier's expectation).
     pub fn set_link(&self, i: usize, up: bool) {
         let n = &self.nodes[i];
-        n.nic.set_link(up);
+        n.model.set_los(!up);
         n.ndis.phy_link_changed(up);
         let now = self.clock.now();
         self.network().set_link(now, n.port, up);

@@ -1,5 +1,6 @@
 //! The lab: the world the atmmcm driver core lives in when no NIC is present — an emulated NDIS
-//! with a CoNDIS verifier (`host`), a NIC model (`nic`), an ATM network with network-side UNI
+//! with a CoNDIS verifier (`host`), the ATM1 NIC model (`regnic_model`, registers + DMA + SAR),
+//! a cell switch (`switch`), an ATM network with network-side UNI
 //! signalling (`network`), virtual time (`clock`), SunATM captures (`pcap`), and the `Lab` that
 //! wires them (`lab`).
 
@@ -7,7 +8,6 @@ pub mod clock;
 pub mod host;
 pub mod lab;
 pub mod network;
-pub mod nic;
 pub mod pcap;
 pub mod regnic_model;
 pub mod switch;

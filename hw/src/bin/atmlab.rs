@@ -165,7 +165,8 @@ fn tour(pcap: Option<std::path::PathBuf>) -> Run {
     verdict(&lab, &mut run);
     let s = &lab.node(0).adapter.stats;
     println!("\n  node0 data path: {s:?}");
-    println!("  node0 NIC: {:?}", lab.node(0).nic.counters());
+    println!("  node0 NIC (driver side): {:?}", lab.node(0).nic().stats);
+    println!("  node0 NIC (hardware counters): {:?}", lab.node(0).model.counters());
     println!("  virtual time elapsed: {:?}", lab.now());
     run
 }
