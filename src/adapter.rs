@@ -17,7 +17,7 @@ use crate::cm::objects::UuBuf;
 use crate::cm::ops::{Work, adapter_op, af_op, next_op, party_op, vc_op};
 use crate::cm::{CloseOutcome, Control, Env, LiveCounts};
 use crate::config::Config;
-use crate::datapath::{ConnMap, DataStats, DpcState, InFlight, NONE, SlotSet, VcPath, flag};
+use crate::datapath::{Chain, ConnMap, DataStats, DpcState, InFlight, NONE, SlotSet, VcPath, flag};
 use crate::msgq::MsgQueue;
 use crate::ndis::{
     AfContext, CallParameters, CloseData, CoAddressFamily, Handle, Ndis, NdisStatus, PartyContext, Sap, SapContext,
@@ -988,7 +988,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         loop {
             let mut sink = |ev: DeviceEvent<'_>| match ev {
                 DeviceEvent::Received { conn, frame } if u32::from(conn.0) == sig => self.signalling_pdu(st, frame),
-                DeviceEvent::Received { conn, frame } => self.receive(conn, frame),
+                DeviceEvent::Received { conn, frame } => self.receive(st, conn, frame),
                 DeviceEvent::Transmitted { cookie, .. } if cookie.0 == SIG_COOKIE => {}
                 DeviceEvent::Transmitted { conn, sent, .. } => self.transmitted(st, conn, sent),
                 DeviceEvent::ConnectionClosed { conn, .. } => {
@@ -1005,6 +1005,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 DeviceEvent::Link { up } => phy = Some(up),
             };
             let handled = self.device.poll(POLL_BUDGET, &mut sink);
+            self.flush_rx(st);
             if handled < POLL_BUDGET {
                 break;
             }
@@ -1015,8 +1016,11 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         // 2. Transmit: signalling first, then queued NBLs.
         self.flush_sig(st);
         self.tx_ready.take_all(|slot| self.pump_tx(st, slot));
+        self.flush_tx(st);
         // 3. Teardown: abort what is still queued, close the NIC connection, report drained VCs.
         self.teardown.take_all(|slot| self.step_teardown(st, slot));
+        self.flush_tx(st);
+        self.flush_rx(st);
     }
 
     /// One SSCOP PDU from 0/5: through the SAAL, then every message it releases to Q.2931, in
@@ -1051,32 +1055,92 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         c.pump_backlog(self);
     }
 
-    fn receive(&self, conn: ConnId, frame: &[u8]) {
+    /// A received frame: copied into a receive NBL and gathered for its VC's indication.
+    fn receive(&self, st: &mut DpcState, conn: ConnId, frame: &[u8]) {
         let n = &self.ndis;
         let Some(slot) = self.conn_map.get(conn) else {
             DataStats::bump(&self.stats.rx_dropped, 1);
             return;
         };
         let Some(p) = self.paths.get(slot) else { return };
-        if !p.rundown.try_acquire() {
+        if p.rundown.is_closing() {
             DataStats::bump(&self.stats.rx_dropped, 1);
             return;
         }
         let generation = p.generation.load(Ordering::Acquire);
         let tag = Token::new(slot, generation).map_or(0, Token::as_usize);
-        match n.rx_nbl_alloc(tag, frame) {
-            Some(nbl) => {
-                p.rx_outstanding.fetch_add(1, Ordering::AcqRel);
-                p.rx_cpu.store(n.current_cpu(), Ordering::Release);
-                let handle = N::VcHandle::from_word(p.handle.load(Ordering::Acquire));
-                n.co_indicate_receive_net_buffer_lists(handle, nbl, 1, receive_flags::DISPATCH_LEVEL);
-                p.rx_cpu.store(NONE, Ordering::Release);
-                DataStats::bump(&self.stats.rx_indicated, 1);
+        let Some(nbl) = n.rx_nbl_alloc(tag, frame) else {
+            DataStats::bump(&self.stats.rx_dropped, 1);
+            return;
+        };
+        n.nbl_set_next(nbl, None);
+        Self::chain_push(n, &mut st.rx_ready, &mut st.rx_touched, slot, nbl);
+    }
+
+    /// Appends `nbl` to slot's chain; remembers the slot when its chain was empty.
+    fn chain_push(n: &N, chains: &mut [Chain], touched: &mut alloc::vec::Vec<u16>, slot: usize, nbl: N::Nbl) {
+        let Some(c) = chains.get_mut(slot) else { return };
+        let w = nbl.to_word();
+        if c.count == 0 {
+            *c = Chain { head: w, tail: w, count: 1 };
+            if touched.len() < touched.capacity() {
+                touched.push(slot as u16);
             }
-            None => DataStats::bump(&self.stats.rx_dropped, 1),
+        } else {
+            n.nbl_set_next(N::Nbl::from_word(c.tail), Some(nbl));
+            c.tail = w;
+            c.count += 1;
         }
-        if p.rundown.release() {
-            self.teardown.mark(slot);
+    }
+
+    /// One NdisMCoIndicateReceiveNetBufferLists per VC for what this poll gathered — unless the
+    /// VC's close began meanwhile: then the NBLs go back to the pool unindicated.
+    fn flush_rx(&self, st: &mut DpcState) {
+        let n = &self.ndis;
+        for slot in st.rx_touched.drain(..) {
+            let slot = usize::from(slot);
+            let Some(c) = st.rx_ready.get_mut(slot).map(core::mem::take) else { continue };
+            if c.count == 0 {
+                continue;
+            }
+            let Some(p) = self.paths.get(slot) else { continue };
+            if !p.rundown.try_acquire() {
+                let mut next = Some(N::Nbl::from_word(c.head));
+                while let Some(nbl) = next {
+                    next = n.nbl_next(nbl);
+                    n.rx_nbl_free(nbl);
+                }
+                DataStats::bump(&self.stats.rx_dropped, u64::from(c.count));
+                continue;
+            }
+            p.rx_outstanding.fetch_add(c.count, Ordering::AcqRel);
+            p.rx_cpu.store(n.current_cpu(), Ordering::Release);
+            let handle = N::VcHandle::from_word(p.handle.load(Ordering::Acquire));
+            n.co_indicate_receive_net_buffer_lists(handle, N::Nbl::from_word(c.head), c.count, receive_flags::DISPATCH_LEVEL);
+            p.rx_cpu.store(NONE, Ordering::Release);
+            DataStats::bump(&self.stats.rx_indicated, u64::from(c.count));
+            if p.rundown.release() {
+                self.teardown.mark(slot);
+            }
+        }
+    }
+
+    /// One NdisMCoSendNetBufferListsComplete per VC for what this run completed.
+    fn flush_tx(&self, st: &mut DpcState) {
+        let n = &self.ndis;
+        for slot in st.tx_touched.drain(..) {
+            let slot = usize::from(slot);
+            let Some(c) = st.tx_done.get_mut(slot).map(core::mem::take) else { continue };
+            if c.count == 0 {
+                continue;
+            }
+            let Some(p) = self.paths.get(slot) else { continue };
+            let handle = N::VcHandle::from_word(p.handle.load(Ordering::Acquire));
+            n.co_send_net_buffer_lists_complete(handle, N::Nbl::from_word(c.head), send_complete_flags::DISPATCH_LEVEL);
+            let prev = p.tx_outstanding.fetch_sub(c.count, Ordering::AcqRel);
+            if prev == c.count && p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0 {
+                self.teardown.mark(slot);
+            }
         }
     }
 
@@ -1092,28 +1156,23 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         let done = *front;
         q.pop_front();
         let status = if done.failed { NdisStatus::FAILURE } else { NdisStatus::SUCCESS };
-        self.complete_one(slot, done.nbl, status);
+        self.complete_one(st, slot, done.nbl, status);
         // Room on the NIC again: keep this VC moving.
         self.tx_ready.mark(slot);
     }
 
-    fn complete_one(&self, slot: usize, nbl_word: usize, status: NdisStatus) {
+    /// Sets the NBL's final status and gathers it for its VC's completion (`flush_tx`).
+    fn complete_one(&self, st: &mut DpcState, slot: usize, nbl_word: usize, status: NdisStatus) {
         let n = &self.ndis;
-        let Some(p) = self.paths.get(slot) else { return };
         let nbl = N::Nbl::from_word(nbl_word);
         n.nbl_set_status(nbl, status);
         n.nbl_set_next(nbl, None);
-        let handle = N::VcHandle::from_word(p.handle.load(Ordering::Acquire));
-        n.co_send_net_buffer_lists_complete(handle, nbl, send_complete_flags::DISPATCH_LEVEL);
         match status {
             NdisStatus::SUCCESS => DataStats::bump(&self.stats.tx_completed_ok, 1),
             NdisStatus::SEND_ABORTED => DataStats::bump(&self.stats.tx_aborted, 1),
             _ => DataStats::bump(&self.stats.tx_completed_failed, 1),
         }
-        let prev = p.tx_outstanding.fetch_sub(1, Ordering::AcqRel);
-        if prev == 1 && p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0 {
-            self.teardown.mark(slot);
-        }
+        Self::chain_push(n, &mut st.tx_done, &mut st.tx_touched, slot, nbl);
     }
 
     fn pump_tx(&self, st: &mut DpcState, slot: usize) {
@@ -1139,7 +1198,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             };
             if tearing || conn == NONE {
                 // Queued but never on the wire: it completes with a failure status.
-                self.complete_one(slot, word, NdisStatus::SEND_ABORTED);
+                self.complete_one(st, slot, word, NdisStatus::SEND_ABORTED);
                 continue;
             }
             let nbl = N::Nbl::from_word(word);
@@ -1168,7 +1227,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                     return;
                 }
                 // No frames at all (an empty NBL): done at once.
-                (0, false) => self.complete_one(slot, word, NdisStatus::SUCCESS),
+                (0, false) => self.complete_one(st, slot, word, NdisStatus::SUCCESS),
                 // Some or all frames are with the NIC; a partial one counts as failed.
                 (g, partial) => {
                     if let Some(q) = st.inflight.get_mut(slot) {
@@ -1194,7 +1253,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         }
         // Everything still queued (never given to the NIC) aborts.
         if let Some(w) = st.parked.get_mut(slot).and_then(Option::take) {
-            self.complete_one(slot, w, NdisStatus::SEND_ABORTED);
+            self.complete_one(st, slot, w, NdisStatus::SEND_ABORTED);
         }
         let mut buf = [0usize; 32];
         loop {
@@ -1203,7 +1262,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 break;
             }
             for &w in buf.iter().take(k) {
-                self.complete_one(slot, w, NdisStatus::SEND_ABORTED);
+                self.complete_one(st, slot, w, NdisStatus::SEND_ABORTED);
             }
         }
         // The NIC drains what it holds and reports the connection closed.
@@ -1231,12 +1290,14 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             p.flags.fetch_or(flag::NIC_CLOSED, Ordering::AcqRel);
             DataStats::bump(&self.stats.forced_closes, 1);
             while let Some(w) = st.inflight.get_mut(slot).and_then(|q| q.pop_front()) {
-                self.complete_one(slot, w.nbl, NdisStatus::FAILURE);
+                self.complete_one(st, slot, w.nbl, NdisStatus::FAILURE);
             }
         }
         if f & flag::NIC_CLOSED != 0 || p.flags.load(Ordering::Acquire) & flag::NIC_CLOSED != 0 {
             p.close_deadline.store(0, Ordering::Release);
         }
+        // Completions gathered above reach NDIS before the VC can be called quiet.
+        self.flush_tx(st);
         let f = p.flags.load(Ordering::Acquire);
         let quiet = f & flag::NIC_CLOSED != 0
             && p.tx_outstanding.load(Ordering::Acquire) == 0

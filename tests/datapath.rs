@@ -148,3 +148,21 @@ fn a_nic_that_reports_closed_is_never_forced() {
     assert_eq!(lab.node(0).adapter.stats.forced_closes.load(std::sync::atomic::Ordering::Relaxed), 0);
     halt_clean(&lab);
 }
+
+#[test]
+fn send_completions_and_receive_indications_are_batched_per_vc() {
+    let (lab, a, avc, b, bvc) = two_nodes_with_pvc();
+    a.send(avc, (0..8).map(|i| pattern(100 + i)).collect());
+    lab.settle();
+    assert_eq!(b.received_frames(bvc).len(), 8);
+    let count = |node: usize, vc, name: &str| lab.node(node).ndis.ndis_calls_on(vc).iter().filter(|s| *s == name).count();
+    let indications = count(1, bvc, "NdisMCoIndicateReceiveNetBufferLists");
+    let completions = count(0, avc, "NdisMCoSendNetBufferListsComplete");
+    assert!(indications < 8, "8 frames in {indications} indications");
+    assert!(completions < 8, "8 NBLs in {completions} completions");
+    assert_eq!(a.send_completions().len(), 8, "yet every NBL completed");
+    assert_eq!(a.close_call(avc, None, None), NdisStatus::PENDING);
+    assert_eq!(b.close_call(bvc, None, None), NdisStatus::PENDING);
+    lab.settle();
+    halt_clean(&lab);
+}

@@ -91,9 +91,25 @@ pub struct InFlight {
     pub failed: bool,
 }
 
+/// NBLs gathered for one call to NDIS: a chain linked through NET_BUFFER_LIST_NEXT_NBL, as
+/// handle words.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct Chain {
+    pub head: usize,
+    pub tail: usize,
+    pub count: u32,
+}
+
 /// State only the DPC touches.
 #[derive(Debug)]
 pub struct DpcState {
+    /// Per slot: send completions gathered this run (one NdisMCoSendNetBufferListsComplete each).
+    pub tx_done: Vec<Chain>,
+    /// Per slot: received frames gathered this poll (one indication each).
+    pub rx_ready: Vec<Chain>,
+    /// Slots with a non-empty `tx_done` / `rx_ready`.
+    pub tx_touched: Vec<u16>,
+    pub rx_touched: Vec<u16>,
     /// Copy buffer for one outgoing frame.
     pub scratch: Vec<u8>,
     /// Per slot: NBLs handed to the NIC, oldest first.
@@ -121,7 +137,26 @@ impl DpcState {
         }
         // One received SD can release a whole window (64) of buffered messages.
         let sig_inbox = crate::msgq::MsgQueue::new(64 * (crate::saal::MAX_MESSAGE + 2))?;
-        Ok(DpcState { scratch, inflight, parked, sig_inbox })
+        let chains = |n: usize| -> Result<Vec<Chain>, TryReserveError> {
+            let mut v = Vec::new();
+            v.try_reserve_exact(n)?;
+            v.resize(n, Chain::default());
+            Ok(v)
+        };
+        let mut tx_touched = Vec::new();
+        tx_touched.try_reserve_exact(slots)?;
+        let mut rx_touched = Vec::new();
+        rx_touched.try_reserve_exact(slots)?;
+        Ok(DpcState {
+            tx_done: chains(slots)?,
+            rx_ready: chains(slots)?,
+            tx_touched,
+            rx_touched,
+            scratch,
+            inflight,
+            parked,
+            sig_inbox,
+        })
     }
 }
 
