@@ -1313,6 +1313,16 @@ impl<N: Ndis> Control<N> {
             (UniState::Active, InKind::AddPartyAck | InKind::AddPartyReject | InKind::DropParty | InKind::DropPartyAck | InKind::PartyAlerting) => {
                 self.on_party_message(env, vc, cref, m, uu);
             }
+            // A SETUP for a call reference already in use is ignored (Q.2931 §5.6.3.1 b).
+            (_, InKind::Setup) => {}
+            // RELEASE COMPLETE in any other state clears the call; nothing is sent back (Q.2931
+            // §5.4.4: never answered, so no message loop can start).
+            (_, InKind::ReleaseComplete) => self.clear_call(env, vc, status_for_cause(m.cause), false),
+            // RELEASE in any other state: RELEASE COMPLETE, and the call is cleared.
+            (_, InKind::Release) => {
+                self.emit(env, &Out::ReleaseComplete { cref, cause: None });
+                self.clear_call(env, vc, status_for_cause(m.cause), false);
+            }
             // Messages we do not implement: STATUS #97 (Q.2931 §5.6.4).
             (_, InKind::Other(_)) => {
                 self.emit(env, &Out::Status { cref, state: uni.code(), cause: cause::MESSAGE_TYPE_NOT_IMPLEMENTED, endpoint: None });
