@@ -90,12 +90,7 @@ fn close_completes_synchronously_when_the_remote_released_and_the_vc_is_drained(
 
 #[test]
 fn close_data_travels_in_the_release_user_user_ie_on_uni40() {
-    let lab = lab_with(LabConfig::default().nodes(&[b"1001", b"1002"]));
-    let a = lab.node(0).client();
-    let b = lab.node(1).client();
-    a.open_af().unwrap();
-    b.open_af().unwrap();
-    b.register_sap(None).unwrap();
+    let (lab, a, b) = two_nodes(LabConfig::default());
     b.close_on_incoming_close(When::Never);
     let vc = a.create_vc().unwrap();
     assert_eq!(a.make_call(vc, call_to(b"1002")).0, NdisStatus::PENDING);

@@ -103,12 +103,7 @@ fn every_frame_size_1_to_65535_crosses_a_pvc_byte_exact() {
 
 #[test]
 fn frames_cross_two_adapters_on_a_signalled_call() {
-    let lab = lab_with(LabConfig::default().nodes(&[b"1001", b"1002"]));
-    let a = lab.node(0).client();
-    let b = lab.node(1).client();
-    a.open_af().unwrap();
-    b.open_af().unwrap();
-    b.register_sap(None).unwrap();
+    let (lab, a, b) = two_nodes(LabConfig::default());
     let avc = a.create_vc().unwrap();
     let mut p = call_to(b"1002");
     p.media.transmit.max_sdu_size = MAX as u32;

@@ -16,12 +16,7 @@ fn connected(lab: &Lab, vcs: &[atmmcm_hw::host::VcHandle]) -> usize {
 
 #[test]
 fn a_burst_of_300_setups_beyond_the_sscop_window_loses_no_message() {
-    let lab = lab_with(LabConfig::default().nodes(&[b"1001", b"1002"]));
-    let a = lab.node(0).client();
-    let b = lab.node(1).client();
-    a.open_af().unwrap();
-    b.open_af().unwrap();
-    b.register_sap(None).unwrap();
+    let (lab, a, _b) = two_nodes(LabConfig::default());
     let vcs: Vec<_> = (0..300)
         .map(|_| {
             let vc = a.create_vc().unwrap();

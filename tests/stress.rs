@@ -41,12 +41,7 @@ fn frame(vc: usize, sender: usize, seq: u32, len: usize) -> Vec<u8> {
 }
 
 fn run(vcs_n: usize, senders: usize, frames_per_sender: usize, seed: u64) {
-    let lab = lab_with(LabConfig::default().nodes(&[b"1001", b"1002"]).with_config(|c| c.max_vcs = vcs_n + 16));
-    let a = lab.node(0).client();
-    let b = lab.node(1).client();
-    a.open_af().unwrap();
-    b.open_af().unwrap();
-    b.register_sap(None).unwrap();
+    let (lab, a, b) = two_nodes(LabConfig::default().with_config(|c| c.max_vcs = vcs_n + 16));
     let vcs: Vec<_> = (0..vcs_n)
         .map(|_| {
             let vc = a.create_vc().unwrap();

@@ -97,3 +97,14 @@ pub fn halt_clean(lab: &Lab) {
         assert_eq!((l.afs, l.saps, l.vcs, l.calls, l.parties), (0, 0, 0, 0, 0), "live objects after halt");
     }
 }
+
+/// Two nodes, 1001 and 1002, each client's AF open; 1002 listens on a wildcard SAP.
+pub fn two_nodes(cfg: LabConfig) -> (Lab, Client, Client) {
+    let lab = lab_with(cfg.nodes(&[b"1001", b"1002"]));
+    let a = lab.node(0).client();
+    let b = lab.node(1).client();
+    a.open_af().expect("open AF on 1001");
+    b.open_af().expect("open AF on 1002");
+    b.register_sap(None).expect("wildcard SAP on 1002");
+    (lab, a, b)
+}
