@@ -17,7 +17,8 @@ use crate::cm::objects::UuBuf;
 use crate::cm::ops::{Work, adapter_op, af_op, next_op, party_op, vc_op};
 use crate::cm::{CloseOutcome, Control, Env, LiveCounts};
 use crate::config::Config;
-use crate::datapath::{ConnMap, DataStats, DpcState, InFlight, NONE, SigQueue, SlotSet, VcPath, flag};
+use crate::datapath::{ConnMap, DataStats, DpcState, InFlight, NONE, SlotSet, VcPath, flag};
+use crate::msgq::MsgQueue;
 use crate::ndis::{
     AfContext, CallParameters, CloseData, CoAddressFamily, Handle, Ndis, NdisStatus, PartyContext, Sap, SapContext,
     StatusIndication, Token, VcContext, VpiVci, receive_flags, send_complete_flags,
@@ -52,44 +53,30 @@ const SIG_COOKIE: u64 = u64::MAX;
 pub const MAX_FRAME: usize = 65_535;
 /// NBLs per VC the NIC may hold at once.
 const INFLIGHT_PER_VC: usize = 64;
+/// Octets of signalling PDUs the DPC queue holds (a full SSCOP window of SETUPs several times).
+const SIG_QUEUE_BYTES: usize = 128 * 1024;
 /// Events handled per `Device::poll` call.
 const POLL_BUDGET: usize = 256;
 
-/// Messages received on the signalling VC in one go, held until the SAAL borrow ends.
+/// Link events the SAAL reports outside a received PDU (timers, PHY changes), held until the
+/// SAAL borrow ends. Messages only ever come with a received PDU (`signalling_pdu`).
 struct SigInbox {
-    buf: [u8; 4096],
-    used: usize,
-    lens: [u16; 16],
-    count: usize,
     established: bool,
     released: bool,
+    /// Messages reported here (none expected) are counted as lost.
+    stray: u64,
 }
 
 impl SigInbox {
     fn new() -> Self {
-        SigInbox { buf: [0; 4096], used: 0, lens: [0; 16], count: 0, established: false, released: false }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.count == 0 && !self.established && !self.released
+        SigInbox { established: false, released: false, stray: 0 }
     }
 
     fn collect(&mut self, ev: SaalEvent<'_>) {
         match ev {
             SaalEvent::Established => self.established = true,
             SaalEvent::Released { .. } => self.released = true,
-            SaalEvent::Data(msg) => {
-                let end = self.used.saturating_add(msg.len());
-                if self.count < self.lens.len()
-                    && let Some(dst) = self.buf.get_mut(self.used..end)
-                    && let Some(l) = self.lens.get_mut(self.count)
-                {
-                    dst.copy_from_slice(msg);
-                    *l = msg.len() as u16;
-                    self.used = end;
-                    self.count += 1;
-                }
-            }
+            SaalEvent::Data(_) => self.stray += 1,
         }
     }
 }
@@ -101,7 +88,10 @@ pub struct Adapter<N: Ndis, D: Device> {
     config: Config,
     control: lock_api::Mutex<N::RawLock, Control<N>>,
     dpc_state: lock_api::Mutex<N::RawLock, DpcState>,
-    sig_out: lock_api::Mutex<N::RawLock, SigQueue>,
+    /// Signalling PDUs for the DPC to hand to the NIC (its one transmit producer).
+    sig_out: lock_api::Mutex<N::RawLock, MsgQueue>,
+    /// PDUs lost because `sig_out` was full (SSCOP retransmits them).
+    pub sig_overflow: AtomicU64,
     paths: Vec<VcPath>,
     conn_map: ConnMap,
     tx_ready: SlotSet,
@@ -111,6 +101,8 @@ pub struct Adapter<N: Ndis, D: Device> {
     drain_again: AtomicBool,
     dpc_again: AtomicBool,
     armed: AtomicU64,
+    /// The earliest NIC-close deadline of any VC (µs), `u64::MAX` when none.
+    drain_deadline: AtomicU64,
     halted: AtomicBool,
     pub stats: DataStats,
 }
@@ -128,10 +120,9 @@ impl<N: Ndis, D: Device> Env<N> for Adapter<N, D> {
         &self.config
     }
 
-    fn send_message(&self, saal: &mut crate::saal::Link, msg: &[u8]) {
+    fn send_message(&self, saal: &mut crate::saal::Link, msg: &[u8]) -> Result<(), crate::saal::SendError> {
         let now = self.ndis.now();
-        // A full queue or a link being released loses the message; Q.2931 timers recover.
-        let _ = saal.send(now, msg, &mut |pdu: &[u8]| self.sig_transmit(pdu));
+        saal.send(now, msg, &mut |pdu: &[u8]| self.sig_transmit(pdu))
     }
 
     fn open_connection(&self, params: &ConnParams) -> Result<ConnId, NdisStatus> {
@@ -209,7 +200,9 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
     pub fn initialize(ndis: N, device: D, config: Config) -> Result<Self, NdisStatus> {
         let slots = config.max_vcs.clamp(1, Token::MAX_SLOTS);
         let ring = config.ring_size.max(2).next_power_of_two();
-        let saal = crate::saal::Link::new(crate::saal::SaalConfig::default()).map_err(|_| NdisStatus::RESOURCES)?;
+        // The largest SSCOP window (128): call storms are limited by credit, not by the queue.
+        let saal_cfg = crate::saal::SaalConfig { window: 128, ..crate::saal::SaalConfig::default() };
+        let saal = crate::saal::Link::new(saal_cfg).map_err(|_| NdisStatus::RESOURCES)?;
         let control = Control::new(&config, saal).map_err(|_| NdisStatus::RESOURCES)?;
         let dpc = DpcState::new(slots, INFLIGHT_PER_VC, MAX_FRAME).map_err(|_| NdisStatus::RESOURCES)?;
         let mut paths = Vec::new();
@@ -223,7 +216,8 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             config,
             control: lock_api::Mutex::new(control),
             dpc_state: lock_api::Mutex::new(dpc),
-            sig_out: lock_api::Mutex::new(SigQueue::new(64).map_err(|_| NdisStatus::RESOURCES)?),
+            sig_out: lock_api::Mutex::new(MsgQueue::new(SIG_QUEUE_BYTES).map_err(|_| NdisStatus::RESOURCES)?),
+            sig_overflow: AtomicU64::new(0),
             paths,
             conn_map: ConnMap::new(usize::from(u16::MAX)).map_err(|_| NdisStatus::RESOURCES)?,
             tx_ready: SlotSet::new(slots).map_err(|_| NdisStatus::RESOURCES)?,
@@ -233,6 +227,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             drain_again: AtomicBool::new(false),
             dpc_again: AtomicBool::new(false),
             armed: AtomicU64::new(u64::MAX),
+            drain_deadline: AtomicU64::new(u64::MAX),
             halted: AtomicBool::new(false),
             stats: DataStats::default(),
         })
@@ -346,18 +341,21 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
 
     /// Queues a signalling PDU for the DPC, the NIC's one transmit producer.
     fn sig_transmit(&self, pdu: &[u8]) {
-        self.sig_out.lock().push(pdu);
+        if self.sig_out.lock().push(pdu).is_err() {
+            self.sig_overflow.fetch_add(1, Ordering::Relaxed);
+        }
         self.ndis.request_dpc();
     }
 
     /// Hands queued signalling PDUs to the NIC (DPC only); what does not fit waits.
-    fn flush_sig(&self) {
+    fn flush_sig(&self, st: &mut DpcState) {
         let conn = self.sig_conn.load(Ordering::Acquire);
         if conn == NONE {
             return;
         }
         let mut q = self.sig_out.lock();
-        while let Some(pdu) = q.front() {
+        while let Some(len) = q.peek(&mut st.scratch) {
+            let pdu = st.scratch.get(..len).unwrap_or(&[]);
             if self.device.transmit(ConnId(conn as u16), pdu, TxCookie(SIG_COOKIE)).is_err() {
                 return;
             }
@@ -390,7 +388,12 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         if self.halted.load(Ordering::Acquire) {
             return;
         }
-        let due = self.control.lock().next_deadline();
+        let control = self.control.lock().next_deadline();
+        let drain = match self.drain_deadline.load(Ordering::Acquire) {
+            u64::MAX => None,
+            us => Some(Duration::from_micros(us)),
+        };
+        let due = control.into_iter().chain(drain).min();
         if let Some(due) = due {
             let t = ticks(due);
             if self.armed.swap(t, Ordering::AcqRel) != t {
@@ -946,6 +949,16 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         }
         self.armed.store(u64::MAX, Ordering::Release);
         let now = self.ndis.now();
+        // NIC closes past their deadline: the DPC forces them.
+        if self.drain_deadline.load(Ordering::Acquire) <= ticks(now) {
+            self.drain_deadline.store(u64::MAX, Ordering::Release);
+            for (slot, p) in self.paths.iter().enumerate() {
+                if p.close_deadline.load(Ordering::Acquire) != 0 {
+                    self.teardown.mark(slot);
+                }
+            }
+            self.ndis.request_dpc();
+        }
         let mut inbox = SigInbox::new();
         self.with_control(|c| {
             c.saal.on_timer(now, &mut |pdu: &[u8]| self.sig_transmit(pdu), &mut |e| inbox.collect(e));
@@ -956,20 +969,15 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
     }
 
     fn deliver(&self, c: &mut Control<N>, inbox: &SigInbox) {
+        c.stats.messages_lost += inbox.stray;
         if inbox.released {
             c.on_saal_released(self);
         }
         if inbox.established {
             c.on_saal_established(self);
         }
-        let mut off = 0usize;
-        for &l in inbox.lens.iter().take(inbox.count) {
-            let end = off + usize::from(l);
-            if let Some(msg) = inbox.buf.get(off..end) {
-                c.on_message(self, msg);
-            }
-            off = end;
-        }
+        // Credit may have come back (or the link up): messages waiting in the backlog go.
+        c.pump_backlog(self);
     }
 
     fn dpc_body(&self, st: &mut DpcState) {
@@ -977,13 +985,8 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         // 1. NIC events: receives, transmit completions, closes, link.
         let mut phy: Option<bool> = None;
         loop {
-            let mut inbox = SigInbox::new();
             let mut sink = |ev: DeviceEvent<'_>| match ev {
-                DeviceEvent::Received { conn, frame } if u32::from(conn.0) == sig => {
-                    let now = self.ndis.now();
-                    let mut c = self.control.lock();
-                    c.saal.receive(now, frame, &mut |pdu: &[u8]| self.sig_transmit(pdu), &mut |e| inbox.collect(e));
-                }
+                DeviceEvent::Received { conn, frame } if u32::from(conn.0) == sig => self.signalling_pdu(st, frame),
                 DeviceEvent::Received { conn, frame } => self.receive(conn, frame),
                 DeviceEvent::Transmitted { cookie, .. } if cookie.0 == SIG_COOKIE => {}
                 DeviceEvent::Transmitted { conn, sent, .. } => self.transmitted(st, conn, sent),
@@ -993,6 +996,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                         if let Some(p) = self.paths.get(slot) {
                             p.flags.fetch_or(flag::NIC_CLOSED, Ordering::AcqRel);
                             p.conn.store(NONE, Ordering::Release);
+                            p.close_deadline.store(0, Ordering::Release);
                         }
                         self.teardown.mark(slot);
                     }
@@ -1000,10 +1004,6 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 DeviceEvent::Link { up } => phy = Some(up),
             };
             let handled = self.device.poll(POLL_BUDGET, &mut sink);
-            if !inbox.is_empty() {
-                let mut c = self.control.lock();
-                self.deliver(&mut c, &inbox);
-            }
             if handled < POLL_BUDGET {
                 break;
             }
@@ -1012,10 +1012,42 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             self.phy_change(up);
         }
         // 2. Transmit: signalling first, then queued NBLs.
-        self.flush_sig();
+        self.flush_sig(st);
         self.tx_ready.take_all(|slot| self.pump_tx(st, slot));
         // 3. Teardown: abort what is still queued, close the NIC connection, report drained VCs.
         self.teardown.take_all(|slot| self.step_teardown(st, slot));
+    }
+
+    /// One SSCOP PDU from 0/5: through the SAAL, then every message it releases to Q.2931, in
+    /// order, before the next PDU.
+    fn signalling_pdu(&self, st: &mut DpcState, pdu: &[u8]) {
+        let now = self.ndis.now();
+        let DpcState { scratch, sig_inbox, .. } = st;
+        let (mut established, mut released, mut lost) = (false, false, 0u64);
+        let mut c = self.control.lock();
+        c.saal.receive(now, pdu, &mut |p: &[u8]| self.sig_transmit(p), &mut |e| match e {
+            SaalEvent::Established => established = true,
+            SaalEvent::Released { .. } => released = true,
+            SaalEvent::Data(m) => {
+                if sig_inbox.push(m).is_err() {
+                    lost += 1;
+                }
+            }
+        });
+        c.stats.messages_lost += lost;
+        if released {
+            c.on_saal_released(self);
+        }
+        if established {
+            c.on_saal_established(self);
+        }
+        while let Some(n) = sig_inbox.peek(scratch) {
+            if let Some(m) = scratch.get(..n) {
+                c.on_message(self, m);
+            }
+            sig_inbox.pop();
+        }
+        c.pump_backlog(self);
     }
 
     fn receive(&self, conn: ConnId, frame: &[u8]) {
@@ -1177,8 +1209,32 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         let conn = p.conn.load(Ordering::Acquire);
         if f & flag::NIC_CLOSE_SENT == 0 && f & flag::NIC_CLOSED == 0 && conn != NONE {
             p.flags.fetch_or(flag::NIC_CLOSE_SENT, Ordering::AcqRel);
+            let deadline = ticks(self.ndis.now().saturating_add(self.config.timers.tx_drain)).max(1);
+            p.close_deadline.store(deadline, Ordering::Release);
+            self.drain_deadline.fetch_min(deadline, Ordering::AcqRel);
             self.device.close_connection(ConnId(conn as u16));
             return;
+        }
+        // A NIC that never says "closed" is forced closed once the deadline passes: what it
+        // still holds is completed as not sent, and its events for the connection are ignored.
+        let deadline = p.close_deadline.load(Ordering::Acquire);
+        if f & flag::NIC_CLOSE_SENT != 0 && f & flag::NIC_CLOSED == 0 && deadline != 0 {
+            if ticks(self.ndis.now()) < deadline {
+                self.drain_deadline.fetch_min(deadline, Ordering::AcqRel);
+                return;
+            }
+            if conn != NONE {
+                self.conn_map.set(ConnId(conn as u16), None);
+            }
+            p.conn.store(NONE, Ordering::Release);
+            p.flags.fetch_or(flag::NIC_CLOSED, Ordering::AcqRel);
+            DataStats::bump(&self.stats.forced_closes, 1);
+            while let Some(w) = st.inflight.get_mut(slot).and_then(|q| q.pop_front()) {
+                self.complete_one(slot, w.nbl, NdisStatus::FAILURE);
+            }
+        }
+        if f & flag::NIC_CLOSED != 0 || p.flags.load(Ordering::Acquire) & flag::NIC_CLOSED != 0 {
+            p.close_deadline.store(0, Ordering::Release);
         }
         let f = p.flags.load(Ordering::Acquire);
         let quiet = f & flag::NIC_CLOSED != 0

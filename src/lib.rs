@@ -33,6 +33,7 @@ pub mod adapter;
 pub mod cm;
 pub mod config;
 pub mod datapath;
+pub mod msgq;
 pub mod ndis;
 pub mod nic;
 pub mod ring;

@@ -215,6 +215,33 @@ impl Lab {
         self.settle();
     }
 
+    /// Runs `body` while a background thread keeps the world moving — NICs, network, every
+    /// node's DPC and timer — so the driver's DPC runs concurrently with whatever threads `body`
+    /// starts (clients sending and closing), as on a real machine. When the world is quiet the
+    /// pump thread jumps the virtual clock to the next deadline. The lab is settled afterwards.
+    pub fn threaded<R>(&self, body: impl FnOnce(&Lab) -> R) -> R {
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let r = std::thread::scope(|s| {
+            s.spawn(|| {
+                while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                    if !self.pump_once() {
+                        match self.next_deadline() {
+                            Some(t) if t > self.clock.now() => {
+                                self.clock.advance_to(t);
+                            }
+                            _ => std::thread::yield_now(),
+                        }
+                    }
+                }
+            });
+            let r = body(self);
+            stop.store(true, std::sync::atomic::Ordering::Release);
+            r
+        });
+        self.settle();
+        r
+    }
+
     /// PHY of node `i` up or down (NIC, network port, and the verifier's expectation).
     pub fn set_link(&self, i: usize, up: bool) {
         let n = &self.nodes[i];

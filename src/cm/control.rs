@@ -29,7 +29,7 @@ pub trait Env<N: Ndis> {
     fn now(&self) -> Duration;
     fn config(&self) -> &Config;
     /// Hands one Q.2931 message to the signalling AAL (SSCOP) for transmission on 0/5.
-    fn send_message(&self, saal: &mut crate::saal::Link, msg: &[u8]);
+    fn send_message(&self, saal: &mut crate::saal::Link, msg: &[u8]) -> Result<(), crate::saal::SendError>;
     /// Opens a NIC connection.
     fn open_connection(&self, params: &ConnParams) -> Result<ConnId, NdisStatus>;
     /// Publishes a VC's data-path identity so the hot path can find it: slot, generation,
@@ -68,6 +68,10 @@ pub struct Stats {
     pub messages_out: u64,
     pub malformed_in: u64,
     pub unknown_cref: u64,
+    /// Messages that waited in the backlog because the SSCOP queue was full.
+    pub backlogged: u64,
+    /// Messages lost: the backlog was full too, or the link was being released.
+    pub messages_lost: u64,
     /// Impossible states met and survived (should stay 0).
     pub internal_errors: u64,
 }
@@ -102,9 +106,14 @@ pub struct Control<N: Ndis> {
     next_cref: u32,
     next_endpoint: u16,
     orphans: Vec<Orphan>,
+    /// Encoded messages waiting for room in the SSCOP transmit queue, in order.
+    backlog: crate::msgq::MsgQueue,
     pub halting: bool,
     pub stats: Stats,
 }
+
+/// Octets of encoded messages that may wait for the SSCOP window (thousands of SETUPs).
+const BACKLOG_BYTES: usize = 256 * 1024;
 
 fn status_for_cause(c: Option<u8>) -> NdisStatus {
     match c {
@@ -143,6 +152,7 @@ impl<N: Ndis> Control<N> {
             next_cref: 1,
             next_endpoint: 1,
             orphans,
+            backlog: crate::msgq::MsgQueue::new(BACKLOG_BYTES)?,
             halting: false,
             stats: Stats::default(),
         })
@@ -228,11 +238,34 @@ impl<N: Ndis> Control<N> {
         match crate::uni::msg::encode(out, &mut buf) {
             Some(n) => {
                 self.stats.messages_out += 1;
-                if let Some(msg) = buf.get(..n) {
-                    env.send_message(&mut self.saal, msg);
+                let Some(msg) = buf.get(..n) else { return };
+                // Order is kept: once anything waits, everything after it waits too.
+                let sent = self.backlog.is_empty() && env.send_message(&mut self.saal, msg).is_ok();
+                if !sent {
+                    self.stats.backlogged += 1;
+                    if self.backlog.push(msg).is_err() {
+                        self.stats.messages_lost += 1;
+                    }
                 }
             }
             None => self.stats.internal_errors += 1,
+        }
+    }
+
+    /// Moves backlogged messages into the SSCOP queue while it has room.
+    pub fn pump_backlog(&mut self, env: &impl Env<N>) {
+        let mut buf = [0u8; MAX_MESSAGE];
+        while let Some(n) = self.backlog.peek(&mut buf) {
+            let msg = buf.get(..n).unwrap_or(&[]);
+            match env.send_message(&mut self.saal, msg) {
+                Ok(()) => self.backlog.pop(),
+                Err(crate::saal::SendError::QueueFull) => return,
+                // The link is going away (or the message cannot ever be sent): Q.2931 recovers.
+                Err(_) => {
+                    self.stats.messages_lost += 1;
+                    self.backlog.pop();
+                }
+            }
         }
     }
 
@@ -1471,6 +1504,10 @@ impl<N: Ndis> Control<N> {
     pub fn on_saal_released(&mut self, env: &impl Env<N>) {
         let was_up = self.saal_up;
         self.saal_up = false;
+        // Nothing queued for the old link means anything to the next one.
+        while !self.backlog.is_empty() {
+            self.backlog.pop();
+        }
         // Calls not yet active are cleared with #27 at once; active ones wait T309 (Q.2931
         // §5.6.10).
         let mut any_active = false;

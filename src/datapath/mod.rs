@@ -53,6 +53,8 @@ pub struct VcPath {
     pub rx_outstanding: AtomicU32,
     /// The CPU inside an indication on this VC, or [`NONE`].
     pub rx_cpu: AtomicU32,
+    /// When the NIC close was requested plus the drain allowance (µs of `Ndis::now`); 0 = none.
+    pub close_deadline: AtomicU64,
 }
 
 impl VcPath {
@@ -70,6 +72,7 @@ impl VcPath {
             tx_outstanding: AtomicU32::new(0),
             rx_outstanding: AtomicU32::new(0),
             rx_cpu: AtomicU32::new(NONE),
+            close_deadline: AtomicU64::new(0),
         })
     }
 
@@ -97,6 +100,8 @@ pub struct DpcState {
     pub inflight: Vec<VecDeque<InFlight>>,
     /// Per slot: an NBL popped from the ring that the NIC had no room for yet.
     pub parked: Vec<Option<usize>>,
+    /// Q.2931 messages SSCOP delivered from one PDU (up to a whole window of them at once).
+    pub sig_inbox: crate::msgq::MsgQueue,
 }
 
 impl DpcState {
@@ -114,7 +119,9 @@ impl DpcState {
             inflight.push(q);
             parked.push(None);
         }
-        Ok(DpcState { scratch, inflight, parked })
+        // One received SD can release a whole window (64) of buffered messages.
+        let sig_inbox = crate::msgq::MsgQueue::new(64 * (crate::saal::MAX_MESSAGE + 2))?;
+        Ok(DpcState { scratch, inflight, parked, sig_inbox })
     }
 }
 
@@ -201,76 +208,12 @@ pub struct DataStats {
     pub rx_indicated: AtomicU64,
     pub rx_dropped: AtomicU64,
     pub stale_context: AtomicU64,
+    /// NIC connections that never reported "closed" within the drain deadline and were forced.
+    pub forced_closes: AtomicU64,
 }
 
 impl DataStats {
     pub fn bump(c: &AtomicU64, n: u64) {
         c.fetch_add(n, Ordering::Relaxed);
-    }
-}
-
-/// Largest SSCOP PDU the signalling link sends (a 4096-octet message + pad + trailer).
-pub const SIG_PDU_MAX: usize = 4096 + 12;
-
-/// Signalling PDUs waiting for the DPC to hand them to the NIC, so the NIC's transmit side has
-/// exactly one producer (the DPC). Fixed slots, allocated once.
-#[derive(Debug)]
-pub struct SigQueue {
-    slots: Vec<[u8; SIG_PDU_MAX]>,
-    lens: Vec<usize>,
-    head: usize,
-    len: usize,
-    /// PDUs lost to a full queue (SSCOP retransmits them).
-    pub overflow: u64,
-}
-
-impl SigQueue {
-    pub fn new(n: usize) -> Result<Self, TryReserveError> {
-        let mut slots = Vec::new();
-        slots.try_reserve_exact(n)?;
-        let mut lens = Vec::new();
-        lens.try_reserve_exact(n)?;
-        for _ in 0..n {
-            slots.push([0u8; SIG_PDU_MAX]);
-            lens.push(0);
-        }
-        Ok(SigQueue { slots, lens, head: 0, len: 0, overflow: 0 })
-    }
-
-    /// Queues a copy of `pdu`; counts it as lost when full or too long.
-    pub fn push(&mut self, pdu: &[u8]) {
-        let cap = self.slots.len();
-        if self.len >= cap || pdu.len() > SIG_PDU_MAX || cap == 0 {
-            self.overflow += 1;
-            return;
-        }
-        let i = (self.head + self.len) % cap;
-        if let (Some(slot), Some(l)) = (self.slots.get_mut(i), self.lens.get_mut(i))
-            && let Some(dst) = slot.get_mut(..pdu.len())
-        {
-            dst.copy_from_slice(pdu);
-            *l = pdu.len();
-            self.len += 1;
-        }
-    }
-
-    /// The oldest PDU, without removing it.
-    pub fn front(&self) -> Option<&[u8]> {
-        if self.len == 0 {
-            return None;
-        }
-        let l = *self.lens.get(self.head)?;
-        self.slots.get(self.head)?.get(..l)
-    }
-
-    pub fn pop(&mut self) {
-        if self.len > 0 {
-            self.head = (self.head + 1) % self.slots.len().max(1);
-            self.len -= 1;
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 }

@@ -1,3 +1,289 @@
-fn main() {
-    println!("atmlab: nothing yet");
+//! atmlab — the vendor signalling lab runner.
+//!
+//! Runs scenarios against the real atmmcm driver core inside the lab (emulated NDIS with its
+//! CoNDIS verifier, NIC model, ATM network with a network-side UNI peer) and prints what happened:
+//! the NDIS calls per VC, the signalling on the wire, counters, and the verifier's verdict.
+//!
+//! ```text
+//! atmlab                      # the default scenario ("tour")
+//! atmlab --scenario storm     # a release storm (RFC 3116 §3.4.2 style teardown timing)
+//! atmlab --list               # the scenarios
+//! atmlab --pcap out.pcap      # also write every frame as SunATM pcap (tshark/Wireshark)
+//! ```
+//! Exit status: 0 when every verdict is PASS, 1 on a failed verdict, 2 on bad arguments.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use atmmcm::{NdisStatus, SignallingVariant};
+use atmmcm_hw::host::{VcHandle, When};
+use atmmcm_hw::lab::{Lab, LabConfig, call_to, e164};
+use atmmcm_hw::network::{Direction, OfferParams};
+
+struct Run {
+    failures: Vec<String>,
+}
+
+impl Run {
+    fn check(&mut self, what: &str, ok: bool) {
+        println!("  [{}] {what}", if ok { "PASS" } else { "FAIL" });
+        if !ok {
+            self.failures.push(what.to_string());
+        }
+    }
+}
+
+fn wire_since(lab: &Lab, from: usize) -> Vec<String> {
+    let net = lab.network();
+    net.log()
+        .iter()
+        .skip(from)
+        .map(|e| {
+            let dir = if e.direction == Direction::FromUser { "->" } else { "<-" };
+            let causes = if e.causes.is_empty() { String::new() } else { format!(" cause {:?}", e.causes) };
+            format!("port{} {dir} {}{causes}", e.port, e.name)
+        })
+        .collect()
+}
+
+fn log_len(lab: &Lab) -> usize {
+    lab.network().log().len()
+}
+
+fn show_calls(lab: &Lab, node: usize, vc: VcHandle) {
+    println!("  NDIS on {} {vc:?}:", lab.node(node).name);
+    for c in lab.node(node).ndis.ndis_calls_on(vc) {
+        println!("    {c}");
+    }
+}
+
+fn verdict(lab: &Lab, run: &mut Run) {
+    for n in &lab.nodes {
+        let v = n.ndis.violations();
+        for x in &v {
+            println!("  violation on {}: {x:?}", n.name);
+        }
+        run.check(&format!("verifier on {}: {} violations", n.name, v.len()), v.is_empty());
+    }
+}
+
+fn tour(pcap: Option<std::path::PathBuf>) -> Run {
+    let mut run = Run { failures: Vec::new() };
+    println!("== tour: two adapters (1001, 1002) on one ATM network, UNI 4.0");
+    let lab = Lab::with(LabConfig { pcap, ..LabConfig::default() }.nodes(&[b"1001", b"1002"]));
+    for n in &lab.nodes {
+        run.check(&format!("{}: AF registered, SSCOP link up on 0/5", n.name), n.adapter.signalling_up());
+    }
+    let a = lab.node(0).client();
+    let b = lab.node(1).client();
+    a.open_af().ok();
+    b.open_af().ok();
+    b.register_sap(e164(b"1002")).ok();
+    b.close_on_incoming_close(When::Never);
+
+    println!("\n-- 1. 1001 calls 1002 (routed by the network), frames both ways");
+    let mark = log_len(&lab);
+    let vc = a.create_vc().unwrap_or(VcHandle(0));
+    let (st, _) = a.make_call(vc, call_to(b"1002"));
+    lab.advance(Duration::from_secs(1));
+    for l in wire_since(&lab, mark) {
+        println!("  {l}");
+    }
+    show_calls(&lab, 0, vc);
+    run.check("MakeCall pended, then completed with SUCCESS", st == NdisStatus::PENDING
+        && lab.node(0).ndis.ndis_calls_on(vc).last().map(String::as_str) == Some("NdisMCmMakeCallComplete(SUCCESS)"));
+    let bvc = b.incoming_calls().last().map(|c| c.vc).unwrap_or(VcHandle(0));
+    let sizes = [1usize, 48, 1500, 9188];
+    a.send(vc, sizes.iter().map(|&n| (0..n).map(|i| i as u8).collect()).collect());
+    b.send(bvc, vec![b"pong".to_vec()]);
+    lab.advance(Duration::from_millis(10));
+    let got = b.received_frames(bvc);
+    run.check(&format!("1002 received {} frames of {sizes:?} octets, byte-exact", got.len()),
+        got.len() == sizes.len() && got.iter().zip(sizes).all(|(f, n)| f.len() == n && f.iter().enumerate().all(|(i, &x)| x == i as u8)));
+    run.check("1001 received \"pong\"", a.received_frames(vc) == [b"pong".to_vec()]);
+
+    println!("\n-- 2. 1001 closes with CloseData \"goodbye\" (UNI 4.0 user-user IE)");
+    let mark = log_len(&lab);
+    let st = a.close_call(vc, None, Some(b"goodbye"));
+    lab.advance(Duration::from_secs(1));
+    for l in wire_since(&lab, mark) {
+        println!("  {l}");
+    }
+    show_calls(&lab, 0, vc);
+    let closes = b.incoming_closes();
+    run.check("ProtocolCmCloseCall returned PENDING", st == NdisStatus::PENDING);
+    run.check("1002's client got ProtocolClIncomingCloseCall(SUCCESS) carrying \"goodbye\"",
+        closes.last().is_some_and(|c| c.1 == NdisStatus::SUCCESS && c.2 == b"goodbye"));
+    let st = b.close_call(bvc, None, None);
+    lab.advance(Duration::from_secs(1));
+    show_calls(&lab, 1, bvc);
+    // The VC was already drained, so the completion comes inline, before the handler returns
+    // PENDING (as COISDN does): deactivate, complete, delete in that order.
+    let tail: Vec<String> = lab.node(1).ndis.ndis_calls_on(bvc).into_iter().skip_while(|s| !s.starts_with("NdisMCmDispatchIncomingCloseCall")).skip(1).collect();
+    run.check("1002 closes its side: deactivate, complete, delete (driver-created VC), PENDING",
+        st == NdisStatus::PENDING && tail == ["NdisMCmDeactivateVc", "NdisMCmCloseCallComplete(SUCCESS)", "NdisMCmDeleteVc", "ProtocolCmCloseCall->PENDING"]);
+
+    println!("\n-- 3. the network offers 1001 a call, then the caller hangs up");
+    a.register_sap(None).ok();
+    let mark = log_len(&lab);
+    let now = lab.now();
+    let port = lab.node(0).port;
+    let cref = lab.network().offer_call(now, port, b"7777", OfferParams::default());
+    lab.advance(Duration::from_secs(1));
+    let ivc = a.incoming_calls().last().map(|c| c.vc).unwrap_or(VcHandle(0));
+    let now = lab.now();
+    lab.network().release(now, port, cref, 16, None);
+    lab.advance(Duration::from_secs(1));
+    for l in wire_since(&lab, mark) {
+        println!("  {l}");
+    }
+    show_calls(&lab, 0, ivc);
+    run.check("incoming close dispatched with SUCCESS; the client's close completed",
+        lab.node(0).ndis.ndis_calls_on(ivc).iter().any(|s| s == "NdisMCmDispatchIncomingCloseCall(SUCCESS)")
+            && lab.node(0).ndis.ndis_calls_on(ivc).last().map(String::as_str) == Some("NdisMCmDeleteVc"));
+
+    println!("\n-- 4. link loss with a call up: T309 (10 s), then DEST_OUT_OF_ORDER");
+    let vc = a.create_vc().unwrap_or(VcHandle(0));
+    a.make_call(vc, call_to(b"9999"));
+    lab.advance(Duration::from_secs(1));
+    lab.set_link(0, false);
+    lab.advance(Duration::from_secs(11));
+    show_calls(&lab, 0, vc);
+    run.check("incoming close with DEST_OUT_OF_ORDER after T309",
+        lab.node(0).ndis.ndis_calls_on(vc).iter().any(|s| s == "NdisMCmDispatchIncomingCloseCall(DEST_OUT_OF_ORDER)"));
+    lab.set_link(0, true);
+    lab.advance(Duration::from_secs(2));
+    run.check("link back: SSCOP re-established", lab.node(0).adapter.signalling_up());
+
+    println!("\n-- 5. halt both adapters (NdisMCmNotifyCloseAddressFamily, client teardown)");
+    lab.halt_all();
+    for n in &lab.nodes {
+        let l = n.adapter.live_objects();
+        run.check(&format!("{}: zero live objects after halt ({l:?})", n.name),
+            (l.afs, l.saps, l.vcs, l.calls, l.parties) == (0, 0, 0, 0, 0));
+    }
+    verdict(&lab, &mut run);
+    let s = &lab.node(0).adapter.stats;
+    println!("\n  node0 data path: {s:?}");
+    println!("  node0 NIC: {:?}", lab.node(0).nic.counters());
+    println!("  virtual time elapsed: {:?}", lab.now());
+    run
+}
+
+fn storm(pcap: Option<std::path::PathBuf>) -> Run {
+    let mut run = Run { failures: Vec::new() };
+    let calls = 500;
+    println!("== storm: {calls} calls 1001 -> 1002, then all released at once (RFC 3116 §3.4.2 teardown)");
+    let lab = Lab::with(LabConfig { pcap, ..LabConfig::default() }.nodes(&[b"1001", b"1002"]));
+    let a = lab.node(0).client();
+    let b = lab.node(1).client();
+    a.open_af().ok();
+    b.open_af().ok();
+    b.register_sap(None).ok();
+    let wall = Instant::now();
+    let mut vcs = Vec::new();
+    for i in 0..calls {
+        let vc = a.create_vc().unwrap_or(VcHandle(0));
+        a.make_call(vc, call_to(b"1002"));
+        vcs.push(vc);
+        if (i + 1) % 100 == 0 {
+            lab.settle();
+            println!("  progress: {}/{calls} calls placed", i + 1);
+        }
+    }
+    let t0 = lab.now();
+    let connected = |lab: &Lab| vcs.iter().filter(|v| lab.node(0).ndis.ndis_calls_on(**v).last().map(String::as_str) == Some("NdisMCmMakeCallComplete(SUCCESS)")).count();
+    let mut up = 0;
+    for _ in 0..120 {
+        lab.advance(Duration::from_millis(250));
+        up = connected(&lab);
+        if up == calls {
+            break;
+        }
+    }
+    let setup_virtual = lab.now() - t0;
+    run.check(&format!("{up}/{calls} calls connected"), up == calls);
+    let setup_wall = wall.elapsed();
+    let wall = Instant::now();
+    let t1 = lab.now();
+    for &vc in &vcs {
+        a.close_call(vc, None, None);
+    }
+    let closed_n = |lab: &Lab| vcs.iter().filter(|v| lab.node(0).ndis.ndis_calls_on(**v).iter().any(|s| s == "NdisMCmCloseCallComplete(SUCCESS)")).count();
+    let mut closed = 0;
+    for _ in 0..120 {
+        lab.advance(Duration::from_millis(250));
+        closed = closed_n(&lab);
+        if closed == calls {
+            break;
+        }
+    }
+    let teardown_virtual = lab.now() - t1;
+    run.check(&format!("{closed}/{calls} closes completed"), closed == calls);
+    let teardown_wall = wall.elapsed();
+    println!("  set-up:   {calls} calls within {setup_virtual:?} of virtual time (250 ms steps; SSCOP credit paces it), {setup_wall:?} wall");
+    println!("  teardown: {calls} calls within {teardown_virtual:?} of virtual time, {teardown_wall:?} wall");
+    println!("  signalling: node0 {:?}", lab.node(0).adapter.control_stats());
+    lab.halt_all();
+    verdict(&lab, &mut run);
+    run
+}
+
+fn main() -> ExitCode {
+    let mut scenario = "tour".to_string();
+    let mut pcap = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--scenario" | "-s" => match args.next() {
+                Some(s) => scenario = s,
+                None => {
+                    eprintln!("atmlab: --scenario needs a name (see --list)");
+                    return ExitCode::from(2);
+                }
+            },
+            "--pcap" => match args.next() {
+                Some(p) => pcap = Some(std::path::PathBuf::from(p)),
+                None => {
+                    eprintln!("atmlab: --pcap needs a file name");
+                    return ExitCode::from(2);
+                }
+            },
+            "--list" => {
+                println!("tour   (default) two adapters: routed call with data, close with CloseData, incoming call + remote release, link loss + T309, halt");
+                println!("storm  500 calls set up and released at once; set-up/teardown rates");
+                return ExitCode::SUCCESS;
+            }
+            "--help" | "-h" => {
+                println!("usage: atmlab [--scenario NAME] [--pcap FILE] [--list]");
+                return ExitCode::SUCCESS;
+            }
+            other => {
+                eprintln!("atmlab: unknown argument {other:?} (try --help)");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let _ = SignallingVariant::Uni40;
+    let run = match scenario.as_str() {
+        "tour" => tour(pcap.clone()),
+        "storm" => storm(pcap.clone()),
+        other => {
+            eprintln!("atmlab: unknown scenario {other:?} (try --list)");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(p) = pcap {
+        println!("\npcap written to {} (tshark -r {} -Y q2931)", p.display(), p.display());
+    }
+    if run.failures.is_empty() {
+        println!("\nRESULT: PASS ({scenario})");
+        ExitCode::SUCCESS
+    } else {
+        println!("\nRESULT: FAIL ({scenario}): {} check(s) failed", run.failures.len());
+        for f in &run.failures {
+            println!("  - {f}");
+        }
+        ExitCode::from(1)
+    }
 }

@@ -1,0 +1,150 @@
+//! The data path end to end: frames between two adapters through the network, byte-exact, on a
+//! PVC and on a signalled call; teardown against a NIC that never reports "closed".
+
+mod common;
+
+use std::time::Duration;
+
+use atmmcm::NdisStatus;
+use atmmcm::ndis::{VpiVci, call_flags};
+use atmmcm_hw::host::{Client, VcHandle};
+use atmmcm_hw::lab::{Lab, LabConfig, call_to};
+use common::*;
+
+const MAX: usize = 65_535;
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_be_bytes()[0] ^ (len as u8)).collect()
+}
+
+fn pvc(lab: &Lab, c: &Client, vci: u16) -> VcHandle {
+    let vc = c.create_vc().unwrap();
+    let mut p = call_to(b"0");
+    p.called = None;
+    p.flags |= call_flags::PERMANENT_VC;
+    p.media.connection_id = VpiVci { vpi: 0, vci };
+    p.media.transmit.max_sdu_size = MAX as u32;
+    p.media.receive.max_sdu_size = MAX as u32;
+    assert_eq!(c.make_call(vc, p).0, NdisStatus::PENDING);
+    lab.settle();
+    // A PVC needs no network: activation and completion happen inside ProtocolCmMakeCall.
+    let node = lab.nodes.iter().find(|n| n.client().vcs().iter().any(|v| v.vc == vc)).unwrap();
+    assert_eq!(
+        node.ndis.ndis_calls_on(vc),
+        ["ProtocolCoCreateVc->SUCCESS", "NdisMCmActivateVc", "NdisMCmMakeCallComplete(SUCCESS)", "ProtocolCmMakeCall->PENDING"]
+    );
+    vc
+}
+
+/// Sends `sizes` from `a` on `avc` and checks `b` got exactly those frames on `bvc`, in order.
+fn cross(lab: &Lab, a: &Client, avc: VcHandle, b: &Client, bvc: VcHandle, sizes: &[usize]) {
+    let before = b.received_frames(bvc).len();
+    for chunk in sizes.chunks(64) {
+        a.send(avc, chunk.iter().map(|&n| pattern(n)).collect());
+        lab.settle();
+    }
+    let got = b.received_frames(bvc);
+    assert_eq!(got.len() - before, sizes.len(), "every frame delivered");
+    for (f, &n) in got[before..].iter().zip(sizes) {
+        assert!(f.len() == n && *f == pattern(n), "frame of {n} octets arrived as {} octets, or altered", f.len());
+    }
+}
+
+fn two_nodes_with_pvc() -> (Lab, Client, VcHandle, Client, VcHandle) {
+    let lab = lab_with(LabConfig::default().nodes(&[b"1001", b"1002"]));
+    let (pa, pb) = (lab.node(0).port, lab.node(1).port);
+    lab.network().add_pvc((pa, 0, 100), (pb, 0, 200));
+    let a = lab.node(0).client();
+    let b = lab.node(1).client();
+    a.open_af().unwrap();
+    b.open_af().unwrap();
+    let avc = pvc(&lab, &a, 100);
+    let bvc = pvc(&lab, &b, 200);
+    (lab, a, avc, b, bvc)
+}
+
+/// 1..=1024 every size, then every 61st size to 65535, and the AAL5 cell boundaries.
+fn sweep() -> Vec<usize> {
+    let mut v: Vec<usize> = (1..=1024).collect();
+    v.extend((1025..=MAX).step_by(61));
+    for k in [1usize, 2, 3, 40, 100, 1000, 1365] {
+        for d in [-9i64, -8, -1, 0, 1] {
+            let n = (k * 48) as i64 + d;
+            if (1..=MAX as i64).contains(&n) {
+                v.push(n as usize);
+            }
+        }
+    }
+    v.push(MAX);
+    v
+}
+
+#[test]
+fn frames_of_sizes_1_to_65535_cross_two_adapters_on_a_pvc_byte_exact_both_ways() {
+    let (lab, a, avc, b, bvc) = two_nodes_with_pvc();
+    let sizes = sweep();
+    cross(&lab, &a, avc, &b, bvc, &sizes);
+    cross(&lab, &b, bvc, &a, avc, &[1, 9188, MAX]);
+    assert_eq!(a.close_call(avc, None, None), NdisStatus::PENDING);
+    assert_eq!(b.close_call(bvc, None, None), NdisStatus::PENDING);
+    lab.settle();
+    halt_clean(&lab);
+}
+
+/// Every size from 1 to 65535 (by hand: `cargo test --release --test datapath -- --ignored`).
+#[test]
+#[ignore]
+fn every_frame_size_1_to_65535_crosses_a_pvc_byte_exact() {
+    let (lab, a, avc, b, bvc) = two_nodes_with_pvc();
+    let sizes: Vec<usize> = (1..=MAX).collect();
+    cross(&lab, &a, avc, &b, bvc, &sizes);
+    halt_clean(&lab);
+}
+
+#[test]
+fn frames_cross_two_adapters_on_a_signalled_call() {
+    let lab = lab_with(LabConfig::default().nodes(&[b"1001", b"1002"]));
+    let a = lab.node(0).client();
+    let b = lab.node(1).client();
+    a.open_af().unwrap();
+    b.open_af().unwrap();
+    b.register_sap(None).unwrap();
+    let avc = a.create_vc().unwrap();
+    let mut p = call_to(b"1002");
+    p.media.transmit.max_sdu_size = MAX as u32;
+    p.media.receive.max_sdu_size = MAX as u32;
+    assert_eq!(a.make_call(avc, p).0, NdisStatus::PENDING);
+    lab.advance(A_MOMENT);
+    let bvc = b.incoming_calls()[0].vc;
+    cross(&lab, &a, avc, &b, bvc, &[1, 47, 48, 49, 1500, 9188, 40_000, MAX]);
+    cross(&lab, &b, bvc, &a, avc, &[2, 96, MAX]);
+    assert_eq!(a.close_call(avc, None, None), NdisStatus::PENDING);
+    lab.advance(A_MOMENT);
+    halt_clean(&lab);
+}
+
+#[test]
+fn a_nic_that_never_reports_closed_is_forced_closed_at_the_drain_deadline_and_counted() {
+    let lab = lab();
+    let c = client(&lab);
+    let vc = outgoing_call(&lab, &c);
+    lab.node(0).nic.set_stall_close(true);
+    assert_eq!(c.close_call(vc, None, None), NdisStatus::PENDING);
+    lab.advance(Duration::from_millis(100));
+    assert!(!lab.node(0).ndis.ndis_calls_on(vc).iter().any(|s| s.starts_with("NdisMCmCloseCallComplete")), "still draining");
+    lab.advance(A_MOMENT);
+    assert!(lab.node(0).ndis.ndis_calls_on(vc).contains(&"NdisMCmCloseCallComplete(SUCCESS)".to_string()));
+    assert_eq!(lab.node(0).adapter.stats.forced_closes.load(std::sync::atomic::Ordering::Relaxed), 1);
+    halt_clean(&lab);
+}
+
+#[test]
+fn a_nic_that_reports_closed_is_never_forced() {
+    let lab = lab();
+    let c = client(&lab);
+    let vc = outgoing_call(&lab, &c);
+    assert_eq!(c.close_call(vc, None, None), NdisStatus::PENDING);
+    lab.advance(A_MOMENT);
+    assert_eq!(lab.node(0).adapter.stats.forced_closes.load(std::sync::atomic::Ordering::Relaxed), 0);
+    halt_clean(&lab);
+}
