@@ -1,8 +1,10 @@
-//! The kernel-independent half of [`WinBus`](super::bus::WinBus): the BAR window ([`Mmio`]), the
-//! table of shared-memory blocks ([`DmaTable`]) and the address arithmetic both check with.
+//! The kernel-independent body of [`WinBus`](super::bus::WinBus): [`MemBus`], the [`Bus`] over a
+//! BAR window ([`Mmio`]) and a table of shared-memory blocks ([`DmaTable`]), with the address
+//! arithmetic both check with. Where the memory comes from is a [`Platform`].
 //!
-//! Nothing here calls NDIS: the pointers come from `NdisMMapIoSpace` / `NdisMAllocateSharedMemory`
-//! in `bus.rs`, and `tests/winbus_host.rs` drives the same code over heap memory on the host.
+//! Nothing here calls NDIS: `bus.rs` supplies the NDIS platform (`NdisMMapIoSpace`,
+//! `NdisMAllocateSharedMemory`, ...), and `tests/winbus_host.rs` runs the same code — `RegNic`
+//! included — over heap memory on the host.
 //!
 //! Every access is checked before a pointer is formed: a register offset must be 4-aligned and
 //! inside the BAR; a DMA access must name a live block of the table (a forged or freed
@@ -12,7 +14,7 @@
 
 use core::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering, compiler_fence, fence};
 
-use crate::nic::bus::{DmaRegion, OutOfRange};
+use crate::nic::bus::{Bus, DmaRegion, OutOfRange};
 
 /// Alignment of every DMA block handed out ([`crate::nic::bus::Bus::dma_alloc`]'s contract).
 pub const DMA_ALIGN: usize = 64;
@@ -335,5 +337,123 @@ impl DmaTable {
         // SAFETY: as in `read32_acquire`.
         unsafe { p.write_volatile(v.to_le()) };
         Ok(())
+    }
+}
+
+/// Where a [`MemBus`]'s memory comes from and goes back to.
+pub trait Platform: Send + Sync + 'static {
+    /// A block of `len` octets shared with the NIC: its virtual and bus addresses. PASSIVE.
+    fn alloc_shared(&self, len: u32) -> Option<(*mut u8, u64)>;
+    /// Gives a block back. PASSIVE.
+    ///
+    /// # Safety
+    /// `raw` came from [`Platform::alloc_shared`] on this platform (`raw.got` its length), once,
+    /// and nothing refers to it any more.
+    unsafe fn free_shared(&self, raw: Raw);
+    /// Unmaps the BAR window (`base` as the [`Mmio`] was built with). PASSIVE.
+    ///
+    /// # Safety
+    /// Called once, after the last access through the window.
+    unsafe fn unmap_bar(&self, base: *mut u8);
+}
+
+/// [`Bus`] over a mapped BAR and shared memory from a [`Platform`]. Dropping it gives every block
+/// back (the driver has reset the NIC before), then unmaps the BAR.
+pub struct MemBus<P: Platform> {
+    mmio: Mmio,
+    dma: DmaTable,
+    platform: P,
+}
+
+impl<P: Platform> MemBus<P> {
+    pub fn new(mmio: Mmio, platform: P) -> MemBus<P> {
+        MemBus {
+            mmio,
+            dma: DmaTable::new(),
+            platform,
+        }
+    }
+
+    /// The BAR window.
+    pub fn mmio(&self) -> &Mmio {
+        &self.mmio
+    }
+
+    /// The platform.
+    pub fn platform(&self) -> &P {
+        &self.platform
+    }
+
+    /// Blocks handed out and not freed.
+    pub fn live_blocks(&self) -> usize {
+        self.dma.live()
+    }
+}
+
+impl<P: Platform> Bus for MemBus<P> {
+    fn read32(&self, off: u32) -> u32 {
+        self.mmio.read32(off)
+    }
+
+    fn write32(&self, off: u32, v: u32) {
+        self.mmio.write32(off, v);
+    }
+
+    fn dma_alloc(&self, len: usize) -> Option<DmaRegion> {
+        let ask = alloc_request(len)?;
+        let (va, pa) = self.platform.alloc_shared(ask)?;
+        if va.is_null() {
+            return None;
+        }
+        let got = usize::try_from(ask).ok()?;
+        // SAFETY: the platform just handed out `got` octets at `va`, used by nothing else.
+        let region = unsafe { self.dma.insert(va, pa, got, len) };
+        if region.is_none() {
+            // SAFETY: from alloc_shared above, never recorded, so nothing refers to it.
+            unsafe { self.platform.free_shared(Raw { va, pa, got }) };
+        }
+        region
+    }
+
+    fn dma_free(&self, r: DmaRegion) {
+        // Given back with the bus (Drop): a `&self` free cannot race a copy into the block.
+        self.dma.retire(&r);
+    }
+
+    fn dma_read(&self, r: &DmaRegion, off: usize, dst: &mut [u8]) -> Result<(), OutOfRange> {
+        self.dma.read(r, off, dst)
+    }
+
+    fn dma_write(&self, r: &DmaRegion, off: usize, src: &[u8]) -> Result<(), OutOfRange> {
+        self.dma.write(r, off, src)
+    }
+
+    fn dma_read32_acquire(&self, r: &DmaRegion, off: usize) -> u32 {
+        self.dma.read32_acquire(r, off)
+    }
+
+    fn dma_write32_release(&self, r: &DmaRegion, off: usize, v: u32) -> Result<(), OutOfRange> {
+        self.dma.write32_release(r, off, v)
+    }
+
+    fn dma_write32(&self, r: &DmaRegion, off: usize, v: u32) -> Result<(), OutOfRange> {
+        self.dma.write32(r, off, v)
+    }
+}
+
+impl<P: Platform> Drop for MemBus<P> {
+    fn drop(&mut self) {
+        let platform = &self.platform;
+        self.dma.drain(|raw| {
+            // SAFETY: drained from the table (`&mut self`: no access can be running), so each
+            // block comes back once and nothing refers to it.
+            unsafe { platform.free_shared(raw) }
+        });
+        let base = self.mmio.base();
+        self.mmio = Mmio::none();
+        if !base.is_null() {
+            // SAFETY: the window is gone from `mmio`, so no access follows; once.
+            unsafe { platform.unmap_bar(base) };
+        }
     }
 }

@@ -22,11 +22,11 @@ pub type WinDevice = RegNic<WinBus, NdisSpinLock>;
 /// Maps BAR 0 and brings the NIC up with `cfg`.
 ///
 /// # Safety
-/// As [`WinBus::map`]: NDIS's resource list and adapter handle, scatter-gather DMA registered,
+/// As [`super::bus::map`]: NDIS's resource list and adapter handle, scatter-gather DMA registered,
 /// PASSIVE.
 pub unsafe fn open(adapter: NDIS_HANDLE, resources: PNDIS_RESOURCE_LIST, cfg: RegNicConfig) -> Result<WinDevice, NdisStatus> {
     // SAFETY: caller's contract.
-    let bus = unsafe { WinBus::map(adapter, resources) }?;
+    let bus = unsafe { super::bus::map(adapter, resources) }?;
     RegNic::new(bus, cfg)
 }
 
