@@ -63,6 +63,7 @@ pub struct LARGE_INTEGER {
 }
 pub type PHYSICAL_ADDRESS = LARGE_INTEGER;
 pub type NDIS_PHYSICAL_ADDRESS = LARGE_INTEGER;
+pub type PNDIS_PHYSICAL_ADDRESS = *mut NDIS_PHYSICAL_ADDRESS;
 
 /// Opaque kernel objects we only pass by pointer.
 #[repr(C)]
@@ -167,6 +168,8 @@ pub const NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT: u8 = 0xa9;
 
 pub const NDIS_STATUS_SUCCESS: NDIS_STATUS = 0;
 pub const NDIS_STATUS_FAILURE: NDIS_STATUS = 0xC000_0001_u32 as i32;
+pub const NDIS_STATUS_RESOURCES: NDIS_STATUS = 0xC000_009A_u32 as i32;
+pub const NDIS_STATUS_ADAPTER_NOT_FOUND: NDIS_STATUS = 0xC001_0006_u32 as i32;
 pub const NDIS_STATUS_LINK_STATE: NDIS_STATUS = 0x4001_0017;
 
 /// `NDIS_MEDIUM`: NdisMediumAtm.
@@ -989,9 +992,8 @@ macro_rules! ndis_imports {
         }
 
         /// Every import, by address. DriverEntry keeps this table alive so the image imports the
-        /// whole bound surface whatever the optimiser can prove unreachable today (for example the
-        /// receive path while [`WinDevice`](super::WinDevice) has no register map): a name NDIS.SYS
-        /// lacks then fails at link time here and at load time on Windows, never later.
+        /// whole bound surface whatever the optimiser can prove unreachable: a name NDIS.SYS lacks
+        /// then fails at link time here and at load time on Windows, never later.
         pub static IMPORT_TABLE: ImportTable = ImportTable(&[$($($name as *const (),)*)*]);
     };
 }

@@ -51,6 +51,20 @@ ndis_imports! {
             Length: UINT,
         ) -> NDIS_STATUS;
         fn NdisMUnmapIoSpace(MiniportAdapterHandle: NDIS_HANDLE, VirtualAddress: PVOID, Length: UINT);
+        fn NdisMAllocateSharedMemory(
+            MiniportAdapterHandle: NDIS_HANDLE,
+            Length: ULONG,
+            Cached: BOOLEAN,
+            VirtualAddress: *mut PVOID,
+            PhysicalAddress: PNDIS_PHYSICAL_ADDRESS,
+        );
+        fn NdisMFreeSharedMemory(
+            MiniportAdapterHandle: NDIS_HANDLE,
+            Length: ULONG,
+            Cached: BOOLEAN,
+            VirtualAddress: PVOID,
+            PhysicalAddress: NDIS_PHYSICAL_ADDRESS,
+        );
         fn NdisReadConfiguration(
             Status: PNDIS_STATUS,
             ParameterValue: *mut PNDIS_CONFIGURATION_PARAMETER,

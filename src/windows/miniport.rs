@@ -15,9 +15,11 @@ use super::ffi::*;
 use super::win_ndis::{Nbl, WinNdis};
 use super::{cm, registry};
 use crate::adapter::{Adapter, OidRequest};
+use crate::nic::regnic::RegNicConfig;
 use crate::ndis::{Ndis, NdisStatus, VcContext};
 
-/// The adapter type the Windows build runs.
+/// The adapter type the Windows build runs: the core over NDIS and the register-level NIC
+/// ([`WinDevice`] = `RegNic<WinBus, NdisSpinLock>`).
 pub type WinAdapter = Adapter<WinNdis, WinDevice>;
 
 /// One adapter's anchor: static, so its address can be MiniportAdapterContext before the adapter
@@ -241,13 +243,7 @@ unsafe fn initialize_slot(
     // SAFETY: our adapter handle, PASSIVE.
     let config = unsafe { registry::read_config(handle) };
 
-    // 3. The NIC: BAR 0.
-    // SAFETY: NDIS's init parameters.
-    let resources = unsafe { params.as_ref() }.map_or(core::ptr::null_mut(), |p| p.AllocatedResources);
-    // SAFETY: NDIS's resource list.
-    let device = unsafe { WinDevice::map(handle, resources) }?;
-
-    // 4. Scatter-gather DMA.
+    // 3. Scatter-gather DMA: NdisMAllocateSharedMemory (the NIC's rings) needs it registered.
     let mut sg = NDIS_SG_DMA_DESCRIPTION {
         Header: NDIS_OBJECT_HEADER::new(
             NDIS_OBJECT_TYPE_SG_DMA_DESCRIPTION,
@@ -264,6 +260,14 @@ unsafe fn initialize_slot(
     // SAFETY: PASSIVE; bus-master adapter.
     ok(unsafe { NdisMRegisterScatterGatherDma(handle, &mut sg, &mut dma) })?;
     let dma_guard = DmaGuard(dma);
+
+    // 4. The NIC: BAR 0 mapped, ID checked, reset, rings allocated and programmed, enabled.
+    //    Declared after `dma_guard`, so on every error below it is dropped (NIC reset, shared
+    //    memory freed, BAR unmapped) before the DMA registration goes.
+    // SAFETY: NDIS's init parameters.
+    let resources = unsafe { params.as_ref() }.map_or(core::ptr::null_mut(), |p| p.AllocatedResources);
+    // SAFETY: NDIS's resource list and our handle; DMA registered above; PASSIVE.
+    let device = unsafe { device::open(handle, resources, RegNicConfig::default()) }?;
 
     // 5. General attributes: an ATM medium.
     let mut general = NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES {
@@ -287,7 +291,7 @@ unsafe fn initialize_slot(
         MacOptions: NDIS_MAC_OPTION_NDISWAN,
         SupportedPacketFilters: 0,
         MaxMulticastListSize: 0,
-        MacAddressLength: 0, // TODO(register map): the ESI (6 octets) from the NIC's EEPROM.
+        MacAddressLength: 0, // ATM1 has no ESI register (hw/REGISTERS.md): no MAC address.
         PermanentMacAddress: [0; 32],
         CurrentMacAddress: [0; 32],
         RecvScaleCapabilities: core::ptr::null_mut(),
@@ -400,8 +404,9 @@ impl Drop for DmaGuard {
     }
 }
 
-/// Unpublishes and frees the slot's adapter: interrupt off, routines flushed, then the adapter's
-/// own resources (WinNdis and WinDevice release theirs on drop), then DMA. PASSIVE.
+/// Unpublishes and frees the slot's adapter: NIC interrupts masked, interrupt deregistered,
+/// routines flushed, then the adapter's own resources (WinNdis releases its own; WinDevice resets
+/// the NIC, frees the shared memory and unmaps the BAR), then the DMA registration. PASSIVE.
 fn teardown(slot: &'static Slot) {
     let p = slot.adapter.swap(core::ptr::null_mut(), Ordering::AcqRel);
     if p.is_null() {
@@ -409,6 +414,9 @@ fn teardown(slot: &'static Slot) {
     }
     // SAFETY: the pointer came from Box::into_raw in initialize and is no longer published.
     let holder = unsafe { &*p };
+    // Silence the NIC first: a level-triggered, possibly shared line must not stay asserted once
+    // our ISR is gone (the reset in the device's drop stops it for good).
+    device::mask_interrupts(holder.adapter.parts().1);
     let interrupt = holder.interrupt.load(Ordering::Acquire);
     if interrupt != 0 {
         // SAFETY: registered in initialize; after this no ISR or interrupt DPC runs.
@@ -489,9 +497,11 @@ unsafe extern "system" fn dpc_routine(_dpc: PKDPC, ctx: PVOID, _a1: PVOID, _a2: 
     }
 }
 
+/// MiniportInterrupt (DIRQL): claims the line when the NIC has an unmasked cause pending and masks
+/// it until the DPC's poll acknowledges and unmasks; NDIS then queues the DPC.
 unsafe extern "system" fn isr(ctx: NDIS_HANDLE, queue_dpc: PBOOLEAN, _target: PULONG) -> BOOLEAN {
     let Some(h) = holder_of(ctx) else { return 0 };
-    let ours = h.adapter.parts().1.isr();
+    let ours = h.adapter.parts().1.interrupt();
     // SAFETY: NDIS's out-parameter.
     if let Some(q) = unsafe { queue_dpc.as_mut() } {
         *q = u8::from(ours);
@@ -499,17 +509,29 @@ unsafe extern "system" fn isr(ctx: NDIS_HANDLE, queue_dpc: PBOOLEAN, _target: PU
     u8::from(ours)
 }
 
+/// MiniportInterruptDPC: the adapter's DPC (polls the NIC, which unmasks its interrupt).
 unsafe extern "system" fn interrupt_dpc(ctx: NDIS_HANDLE, _dpc_ctx: PVOID, _r1: PVOID, _r2: PVOID) {
     if let Some(h) = holder_of(ctx) {
         h.adapter.dpc();
     }
 }
 
-/// TODO(register map): mask / unmask the NIC's interrupt.
-unsafe extern "system" fn disable_interrupt(_ctx: NDIS_HANDLE) {}
-unsafe extern "system" fn enable_interrupt(_ctx: NDIS_HANDLE) {}
+/// MiniportDisableInterruptEx: masks every NIC interrupt source.
+unsafe extern "system" fn disable_interrupt(ctx: NDIS_HANDLE) {
+    if let Some(h) = holder_of(ctx) {
+        device::mask_interrupts(h.adapter.parts().1);
+    }
+}
 
-/// TODO(register map): scatter-gather lists are requested only once TX descriptors exist.
+/// MiniportEnableInterruptEx: unmasks them.
+unsafe extern "system" fn enable_interrupt(ctx: NDIS_HANDLE) {
+    if let Some(h) = holder_of(ctx) {
+        device::unmask_interrupts(h.adapter.parts().1);
+    }
+}
+
+/// Never called: RegNic copies every frame into its own shared-memory TX buffers, so no
+/// scatter-gather list is ever requested (the registration exists for NdisMAllocateSharedMemory).
 unsafe extern "system" fn process_sg_list(_d: PDEVICE_OBJECT, _r: PVOID, _sg: PSCATTER_GATHER_LIST, _c: PVOID) {}
 
 // ---- data path ------------------------------------------------------------------------------------------

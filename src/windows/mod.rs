@@ -7,12 +7,16 @@
 //! - [`cm`]: the call-manager trampolines (one per PROTOCOL_CM_* / PROTOCOL_CO_* role type).
 //! - [`win_ndis`]: [`WinNdis`], the core's [`Ndis`](crate::Ndis) seam over NDIS (NBL walking, the
 //!   RX NBL pool, timer, DPC, contexts).
-//! - [`device`]: [`WinDevice`], the NIC (BAR mapping; the register map is a TODO).
+//! - [`device`]: [`WinDevice`], the NIC: `RegNic` (the ATM1 register map) over [`WinBus`].
+//! - [`bus`] / [`busmem`]: [`WinBus`], the register/DMA seam over `NdisMMapIoSpace` and
+//!   `NdisMAllocateSharedMemory`; its checked MMIO window and shared-memory table.
 //! - [`lock`]: the spin lock behind `Ndis::RawLock`.
 //! - [`cparams`] / [`ctx`] / [`registry`]: C parameter conversions, context words, configuration.
 //! - [`rt`]: global allocator (alignment-honouring), panic handler, `_fltused`, `__chkstk`.
 
 pub mod align;
+pub mod bus;
+pub mod busmem;
 pub mod cm;
 pub mod cparams;
 pub mod ctx;
@@ -24,6 +28,7 @@ pub mod registry;
 pub mod rt;
 pub mod win_ndis;
 
+pub use bus::WinBus;
 pub use device::WinDevice;
 pub use miniport::WinAdapter;
 pub use win_ndis::WinNdis;
