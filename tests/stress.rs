@@ -40,6 +40,78 @@ fn frame(vc: usize, sender: usize, seq: u32, len: usize) -> Vec<u8> {
     f
 }
 
+/// Every sent NBL has exactly one completion, a status the close path may give, CLOSING when it
+/// was sent after its VC's close returned; no completion for an NBL never sent. Counts per status.
+fn check_completions(sent: &[(Nbl, usize, bool)], done: &[(Nbl, NdisStatus)]) -> Result<HashMap<String, usize>, String> {
+    let mut per_nbl: HashMap<Nbl, Vec<NdisStatus>> = HashMap::new();
+    for (nbl, st) in done {
+        per_nbl.entry(*nbl).or_default().push(*st);
+    }
+    let mut by_status: HashMap<String, usize> = HashMap::new();
+    for (nbl, v, after_close) in sent {
+        let st = per_nbl.get(nbl).cloned().unwrap_or_default();
+        if st.len() != 1 {
+            return Err(format!("NBL {nbl:?} on VC #{v} completed {} times", st.len()));
+        }
+        if *after_close && st[0] != NdisStatus::CLOSING {
+            return Err(format!("NBL {nbl:?} sent after its VC's close returned completed with {:?}", st[0]));
+        }
+        if ![NdisStatus::SUCCESS, NdisStatus::SEND_ABORTED, NdisStatus::CLOSING].contains(&st[0]) {
+            return Err(format!("unexpected status {:?}", st[0]));
+        }
+        *by_status.entry(format!("{:?}", st[0])).or_default() += 1;
+    }
+    if done.len() != sent.len() {
+        return Err(format!("{} completions for {} NBLs sent", done.len(), sent.len()));
+    }
+    Ok(by_status)
+}
+
+/// Frames (far VC, bytes) arrive at most once, in order per (VC, sender), all of one VC's frames on
+/// one far VC. Returns how many.
+fn check_delivery(frames: &[(atmmcm_hw::host::VcHandle, Vec<u8>)]) -> Result<usize, String> {
+    let mut seen: HashSet<(u16, u8, u32)> = HashSet::new();
+    let mut last: HashMap<(u16, u8), u32> = HashMap::new();
+    let mut far_vc_of: HashMap<u16, atmmcm_hw::host::VcHandle> = HashMap::new();
+    for (vc, f) in frames {
+        let v = u16::from_be_bytes([f[0], f[1]]);
+        let (t, seq) = (f[2], u32::from_be_bytes([f[3], f[4], f[5], f[6]]));
+        if !seen.insert((v, t, seq)) {
+            return Err(format!("VC #{v} sender {t}: frame {seq} delivered twice"));
+        }
+        if let Some(prev) = last.insert((v, t), seq)
+            && seq < prev
+        {
+            return Err(format!("VC #{v} sender {t}: {seq} after {prev}"));
+        }
+        if *far_vc_of.entry(v).or_insert(*vc) != *vc {
+            return Err(format!("VC #{v}'s frames arrived on two far VCs"));
+        }
+    }
+    Ok(frames.len())
+}
+
+#[test]
+fn the_completion_oracle_rejects_a_double_a_missing_and_a_wrong_status_completion() {
+    let (n1, n2) = (Nbl(1), Nbl(2));
+    let sent = [(n1, 0, false), (n2, 0, true)];
+    assert!(check_completions(&sent, &[(n1, NdisStatus::SUCCESS), (n2, NdisStatus::CLOSING)]).is_ok());
+    assert!(check_completions(&sent, &[(n1, NdisStatus::SUCCESS), (n1, NdisStatus::SUCCESS), (n2, NdisStatus::CLOSING)]).is_err());
+    assert!(check_completions(&sent, &[(n2, NdisStatus::CLOSING)]).is_err());
+    assert!(check_completions(&sent, &[(n1, NdisStatus::SUCCESS), (n2, NdisStatus::SUCCESS)]).is_err());
+    assert!(check_completions(&sent, &[(n1, NdisStatus::FAILURE), (n2, NdisStatus::CLOSING)]).is_err());
+}
+
+#[test]
+fn the_delivery_oracle_rejects_reordered_duplicated_and_split_frames() {
+    let (x, y) = (atmmcm_hw::host::VcHandle(1), atmmcm_hw::host::VcHandle(2));
+    let f = |seq| frame(3, 1, seq, 20);
+    assert_eq!(check_delivery(&[(x, f(0)), (x, f(1)), (x, f(5))]), Ok(3));
+    assert!(check_delivery(&[(x, f(1)), (x, f(0))]).is_err());
+    assert!(check_delivery(&[(x, f(1)), (x, f(1))]).is_err());
+    assert!(check_delivery(&[(x, f(0)), (y, f(1))]).is_err());
+}
+
 fn run(vcs_n: usize, senders: usize, frames_per_sender: usize, seed: u64) {
     let (lab, a, b) = two_nodes(LabConfig::default().with_config(|c| c.max_vcs = vcs_n + 16));
     let vcs: Vec<_> = (0..vcs_n)
@@ -122,44 +194,18 @@ fn run(vcs_n: usize, senders: usize, frames_per_sender: usize, seed: u64) {
 
     // Every NBL completed exactly once, with the right status.
     let sent = sent.into_inner().unwrap();
-    let done = a.send_completions();
-    let mut per_nbl: HashMap<Nbl, Vec<NdisStatus>> = HashMap::new();
-    for c in &done {
-        per_nbl.entry(c.nbl).or_default().push(c.status);
-    }
-    let mut by_status: HashMap<String, usize> = HashMap::new();
-    for (nbl, v, after_close) in &sent {
-        let st = per_nbl.get(nbl).cloned().unwrap_or_default();
-        assert_eq!(st.len(), 1, "NBL {nbl:?} on VC #{v} completed {} times", st.len());
-        if *after_close {
-            assert_eq!(st[0], NdisStatus::CLOSING, "sent after its VC's close returned");
-        }
-        assert!(
-            [NdisStatus::SUCCESS, NdisStatus::SEND_ABORTED, NdisStatus::CLOSING].contains(&st[0]),
-            "unexpected status {:?}",
-            st[0]
-        );
-        *by_status.entry(format!("{:?}", st[0])).or_default() += 1;
-    }
-    assert_eq!(done.len(), sent.len(), "no completion for an NBL never sent");
-
+    let done: Vec<(Nbl, NdisStatus)> = a.send_completions().iter().map(|c| (c.nbl, c.status)).collect();
+    let by_status = match check_completions(&sent, &done) {
+        Ok(m) => m,
+        Err(e) => panic!("{e}"),
+    };
     // Frames arrive in order per (VC, sender), each at most once, on one VC at the far end.
-    let mut delivered = 0usize;
-    let mut seen: HashSet<(u16, u8, u32)> = HashSet::new();
-    let mut last: HashMap<(u16, u8), u32> = HashMap::new();
-    let mut far_vc_of: HashMap<u16, atmmcm_hw::host::VcHandle> = HashMap::new();
-    for call in b.incoming_calls() {
-        for f in b.received_frames(call.vc) {
-            let v = u16::from_be_bytes([f[0], f[1]]);
-            let (t, seq) = (f[2], u32::from_be_bytes([f[3], f[4], f[5], f[6]]));
-            assert!(seen.insert((v, t, seq)), "duplicate frame");
-            if let Some(prev) = last.insert((v, t), seq) {
-                assert!(seq > prev, "VC #{v} sender {t}: {seq} after {prev}");
-            }
-            assert_eq!(*far_vc_of.entry(v).or_insert(call.vc), call.vc, "one far VC per VC");
-            delivered += 1;
-        }
-    }
+    let far: Vec<(atmmcm_hw::host::VcHandle, Vec<u8>)> =
+        b.incoming_calls().iter().flat_map(|call| b.received_frames(call.vc).into_iter().map(move |f| (call.vc, f))).collect();
+    let delivered = match check_delivery(&far) {
+        Ok(n) => n,
+        Err(e) => panic!("{e}"),
+    };
     let ok = by_status.get("NDIS_STATUS_SUCCESS").copied().unwrap_or(0);
     assert!(delivered <= ok, "delivered {delivered} > sent on the wire {ok}");
     assert!(delivered > 0);
