@@ -225,6 +225,85 @@ fn crossbeam_mpsc_b1() -> Duration {
     })
 }
 
+/// One thread, no cross-core traffic: push a batch, pop it, 1 M items. Isolates the code's own
+/// cost (instructions, bounds checks, copies) from the cache-line ping-pong the 2-thread cases
+/// measure, and is far less noisy on a shared box.
+fn atmmcm_spsc_b32_1t() -> Duration {
+    let r = Spsc::<u64>::new(CAP).unwrap();
+    let (mut p, mut c) = (r.producer().unwrap(), r.consumer().unwrap());
+    let start = Instant::now();
+    let (mut next, mut sum) = (0u64, 0u64);
+    let mut buf = [0u64; BATCH];
+    while next < ITEMS {
+        next += p.push_iter(next..(next + BATCH as u64).min(ITEMS)) as u64;
+        let n = c.pop_slice(&mut buf);
+        sum += buf[..n].iter().sum::<u64>();
+    }
+    let t = start.elapsed();
+    assert_eq!(sum, SUM);
+    t
+}
+
+fn rtrb_b32_1t() -> Duration {
+    let (mut p, mut c) = rtrb::RingBuffer::<u64>::new(CAP);
+    let start = Instant::now();
+    let (mut next, mut sum) = (0u64, 0u64);
+    while next < ITEMS {
+        let want = (ITEMS - next).min(BATCH as u64) as usize;
+        next += p.write_chunk_uninit(want).unwrap().fill_from_iter(next..ITEMS) as u64;
+        let chunk = c.read_chunk(c.slots()).unwrap();
+        let (a, z) = chunk.as_slices();
+        sum += a.iter().sum::<u64>() + z.iter().sum::<u64>();
+        chunk.commit_all();
+    }
+    let t = start.elapsed();
+    assert_eq!(sum, SUM);
+    t
+}
+
+fn atmmcm_spsc_b1_1t() -> Duration {
+    let r = Spsc::<u64>::new(CAP).unwrap();
+    let (mut p, mut c) = (r.producer().unwrap(), r.consumer().unwrap());
+    let start = Instant::now();
+    let mut sum = 0u64;
+    for v in 0..ITEMS {
+        let _ = p.push(black_box(v));
+        sum += c.pop().unwrap();
+    }
+    let t = start.elapsed();
+    assert_eq!(sum, SUM);
+    t
+}
+
+fn rtrb_b1_1t() -> Duration {
+    let (mut p, mut c) = rtrb::RingBuffer::<u64>::new(CAP);
+    let start = Instant::now();
+    let mut sum = 0u64;
+    for v in 0..ITEMS {
+        let _ = p.push(black_box(v));
+        sum += c.pop().unwrap();
+    }
+    let t = start.elapsed();
+    assert_eq!(sum, SUM);
+    t
+}
+
+fn rings_1thread(c: &mut Criterion) {
+    let mut g = c.benchmark_group("ring_1thread");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(ITEMS));
+    let cases: [Case; 4] = [
+        ("atmmcm_spsc_b1", atmmcm_spsc_b1_1t),
+        ("rtrb_b1", rtrb_b1_1t),
+        ("atmmcm_spsc_b32", atmmcm_spsc_b32_1t),
+        ("rtrb_b32", rtrb_b32_1t),
+    ];
+    for (id, case) in cases {
+        g.bench_function(id, |b| b.iter_custom(|iters| (0..iters).map(|_| black_box(case())).sum()));
+    }
+    g.finish();
+}
+
 /// A bench id and the function that moves the 1 M items once.
 type Case = (&'static str, fn() -> Duration);
 
@@ -248,5 +327,5 @@ fn rings(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, rings);
+criterion_group!(benches, rings, rings_1thread);
 criterion_main!(benches);

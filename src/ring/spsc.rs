@@ -184,14 +184,29 @@ impl<T: Copy> Spsc<T> {
     }
 
     #[inline(always)]
-    fn slot(&self, index: usize) -> Option<&Slot<T>> {
+    fn view(&self) -> View<'_, T> {
+        View { slots: &self.slots, mask: self.mask }
+    }
+}
+
+/// The slot array and mask, copied into each handle so the hot loops keep them in registers
+/// instead of re-reading the shared ring after every atomic store.
+#[derive(Clone, Copy)]
+struct View<'a, T> {
+    slots: &'a [Slot<T>],
+    mask: usize,
+}
+
+impl<'a, T> View<'a, T> {
+    #[inline(always)]
+    fn slot(self, index: usize) -> Option<&'a Slot<T>> {
         self.slots.get(index & self.mask)
     }
 
     /// The slots of positions `[start, start + n)` as two contiguous runs (the second one
     /// starts after the wrap). `n` must not exceed the capacity.
     #[inline(always)]
-    fn runs(&self, start: usize, n: usize) -> (&[Slot<T>], &[Slot<T>]) {
+    fn runs(self, start: usize, n: usize) -> (&'a [Slot<T>], &'a [Slot<T>]) {
         let at = start & self.mask;
         let first = n.min(self.slots.len().saturating_sub(at));
         let a = self.slots.get(at..at.saturating_add(first)).unwrap_or(&[]);
@@ -203,6 +218,7 @@ impl<T: Copy> Spsc<T> {
 /// The single producer of an [`Spsc`]. Gives the claim back on drop.
 pub struct Producer<'a, T: Copy> {
     ring: &'a Spsc<T>,
+    view: View<'a, T>,
     tail: usize,
     cached_head: usize,
     owns_claim: bool,
@@ -214,13 +230,13 @@ impl<'a, T: Copy> Producer<'a, T> {
         // Relaxed: only producers store `tail`, and the claim's Acquire ordered us after the last.
         let tail = ring.prod.index.load(Ordering::Relaxed);
         let cached_head = ring.prod.load_cached();
-        Producer { ring, tail, cached_head, owns_claim }
+        Producer { ring, view: ring.view(), tail, cached_head, owns_claim }
     }
 
     /// Free slots, re-reading the consumer's `head` only if fewer than `want` look free.
     #[inline]
     fn free(&mut self, want: usize) -> usize {
-        let cap = self.ring.capacity();
+        let cap = self.view.mask.wrapping_add(1);
         let free = cap.saturating_sub(self.tail.wrapping_sub(self.cached_head));
         if free >= want {
             return free;
@@ -257,7 +273,7 @@ impl<'a, T: Copy> Producer<'a, T> {
         if self.free(1) == 0 {
             return Err(item);
         }
-        let Some(slot) = self.ring.slot(self.tail) else { return Err(item) };
+        let Some(slot) = self.view.slot(self.tail) else { return Err(item) };
         Self::write(slot, item);
         self.commit(self.tail.wrapping_add(1));
         Ok(())
@@ -268,7 +284,7 @@ impl<'a, T: Copy> Producer<'a, T> {
     #[inline]
     pub fn push_slice(&mut self, items: &[T]) -> usize {
         let n = items.len().min(self.free(items.len()));
-        let (a, b) = self.ring.runs(self.tail, n);
+        let (a, b) = self.view.runs(self.tail, n);
         let Some((ia, ib)) = items.split_at_checked(a.len()) else { return 0 };
         for (slot, &item) in a.iter().zip(ia) {
             Self::write(slot, item);
@@ -290,7 +306,7 @@ impl<'a, T: Copy> Producer<'a, T> {
     pub fn push_iter<I: IntoIterator<Item = T>>(&mut self, iter: I) -> usize {
         let mut it = iter.into_iter();
         let room = self.free(it.size_hint().0.max(1));
-        let (a, b) = self.ring.runs(self.tail, room);
+        let (a, b) = self.view.runs(self.tail, room);
         let mut done = 0usize;
         'fill: for run in [a, b] {
             for slot in run {
@@ -319,6 +335,7 @@ impl<T: Copy> Drop for Producer<'_, T> {
 /// The single consumer of an [`Spsc`]. Gives the claim back on drop.
 pub struct Consumer<'a, T: Copy> {
     ring: &'a Spsc<T>,
+    view: View<'a, T>,
     head: usize,
     cached_tail: usize,
     owns_claim: bool,
@@ -330,7 +347,7 @@ impl<'a, T: Copy> Consumer<'a, T> {
         // Relaxed: only consumers store `head`, and the claim's Acquire ordered us after the last.
         let head = ring.cons.index.load(Ordering::Relaxed);
         let cached_tail = ring.cons.load_cached();
-        Consumer { ring, head, cached_tail, owns_claim }
+        Consumer { ring, view: ring.view(), head, cached_tail, owns_claim }
     }
 
     /// Items ready, re-reading the producer's `tail` only if fewer than `want` look ready.
@@ -372,7 +389,7 @@ impl<'a, T: Copy> Consumer<'a, T> {
         if self.ready(1) == 0 {
             return None;
         }
-        let item = Self::read(self.ring.slot(self.head)?);
+        let item = Self::read(self.view.slot(self.head)?);
         self.release(self.head.wrapping_add(1));
         Some(item)
     }
@@ -382,7 +399,7 @@ impl<'a, T: Copy> Consumer<'a, T> {
     #[inline]
     pub fn pop_slice(&mut self, out: &mut [T]) -> usize {
         let n = out.len().min(self.ready(out.len()));
-        let (a, b) = self.ring.runs(self.head, n);
+        let (a, b) = self.view.runs(self.head, n);
         let Some((oa, ob)) = out.split_at_mut_checked(a.len()) else { return 0 };
         for (dst, slot) in oa.iter_mut().zip(a) {
             *dst = Self::read(slot);
