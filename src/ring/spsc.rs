@@ -224,6 +224,10 @@ pub struct Producer<'a, T: Copy> {
     owns_claim: bool,
 }
 
+// SAFETY: the handle is the ring's one producer right; moving it to another thread moves that
+// right (its slice view is of cells only this right may write).
+unsafe impl<T: Copy + Send> Send for Producer<'_, T> {}
+
 impl<'a, T: Copy> Producer<'a, T> {
     #[inline]
     fn start(ring: &'a Spsc<T>, owns_claim: bool) -> Self {
@@ -340,6 +344,9 @@ pub struct Consumer<'a, T: Copy> {
     cached_tail: usize,
     owns_claim: bool,
 }
+
+// SAFETY: as for `Producer`: the handle carries the one consumer right with it.
+unsafe impl<T: Copy + Send> Send for Consumer<'_, T> {}
 
 impl<'a, T: Copy> Consumer<'a, T> {
     #[inline]
