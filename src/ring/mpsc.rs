@@ -240,6 +240,18 @@ impl<T: Copy> MpscConsumer<'_, T> {
         Some(item)
     }
 
+    /// Hands up to `max` published items, oldest first, to `f`. Returns how many.
+    #[inline]
+    pub fn pop_each(&mut self, max: usize, mut f: impl FnMut(T)) -> usize {
+        let mut done = 0;
+        while done < max {
+            let Some(item) = self.pop() else { break };
+            f(item);
+            done += 1;
+        }
+        done
+    }
+
     /// Copies up to `out.len()` published items, oldest first, into `out`. Returns how many.
     #[inline]
     pub fn pop_slice(&mut self, out: &mut [T]) -> usize {
