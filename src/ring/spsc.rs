@@ -207,11 +207,13 @@ impl<'a, T> View<'a, T> {
     /// starts after the wrap). `n` must not exceed the capacity.
     #[inline(always)]
     fn runs(self, start: usize, n: usize) -> (&'a [Slot<T>], &'a [Slot<T>]) {
-        let at = start & self.mask;
-        let first = n.min(self.slots.len().saturating_sub(at));
-        let a = self.slots.get(at..at.saturating_add(first)).unwrap_or(&[]);
-        let b = self.slots.get(..n.saturating_sub(first)).unwrap_or(&[]);
-        (a, b)
+        let Some((before, after)) = self.slots.split_at_checked(start & self.mask) else {
+            return (&[], &[]);
+        };
+        match after.get(..n) {
+            Some(a) => (a, &[]),
+            None => (after, before.get(..n.wrapping_sub(after.len())).unwrap_or(before)),
+        }
     }
 }
 
@@ -311,10 +313,10 @@ impl<'a, T: Copy> Producer<'a, T> {
         let mut it = iter.into_iter();
         let room = self.free(it.size_hint().0.max(1));
         let (a, b) = self.view.runs(self.tail, room);
+        // `zip` asks the slot iterator first, so no item is pulled that has no slot.
         let mut fill = |run: &[Slot<T>]| {
             let mut k = 0usize;
-            for slot in run {
-                let Some(item) = it.next() else { break };
+            for (slot, item) in run.iter().zip(it.by_ref()) {
                 Self::write(slot, item);
                 k += 1;
             }
