@@ -75,6 +75,7 @@ impl<T: Copy> Mpsc<T> {
             tail: CachePadded(AtomicUsize::new(0)),
             cons: CachePadded(ConsumerSide { claimed: AtomicBool::new(false), head: UnsafeCell::new(0) }),
             mask: capacity.wrapping_sub(1),
+            // len == capacity == the exact reservation: no shrinking reallocation here.
             slots: slots.into_boxed_slice(),
             #[cfg(loom)]
             publish: Ordering::Release,

@@ -6,7 +6,8 @@
 //! - Each side keeps the other side's index as last read and re-reads it (`Acquire`) only when
 //!   the ring looks full (producer) or empty (consumer).
 //! - Batches: the producer writes n slots and publishes them with ONE `Release` store of `tail`;
-//!   the consumer copies a chunk out and frees it with ONE `Release` store of `head`.
+//!   the consumer reads a chunk (copied out, or in place with `pop_each`) and frees it with ONE
+//!   `Release` store of `head`.
 //!
 //! The ring sits in a VC slot shared by `&`, so the two roles are handles claimed at run time:
 //! [`Spsc::producer`] / [`Spsc::consumer`] hand out at most one [`Producer`] and one
@@ -105,6 +106,7 @@ impl<T: Copy> Spsc<T> {
             prod: CachePadded(Side::new()),
             cons: CachePadded(Side::new()),
             mask: capacity.wrapping_sub(1),
+            // len == capacity == the exact reservation: no shrinking reallocation here.
             slots: slots.into_boxed_slice(),
             #[cfg(loom)]
             commit: Ordering::Release,
