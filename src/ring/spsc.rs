@@ -25,6 +25,9 @@ use super::sync::{AtomicBool, AtomicUsize, CachePadded, Ordering, UnsafeCell};
 
 type Slot<T> = UnsafeCell<MaybeUninit<T>>;
 
+/// Slot-array alignment goal (bytes): two 64-byte lines, as for [`CachePadded`].
+const LINE: usize = 128;
+
 /// One side of the ring: its published index, its claim flag and its private cache of the other
 /// side's index. Everything here is written only by that side (and the index read by the other).
 struct Side {
@@ -73,7 +76,9 @@ pub struct Spsc<T> {
     prod: CachePadded<Side>,
     cons: CachePadded<Side>,
     mask: usize,
+    /// `capacity` slots starting at `first` (a few extra before it, see [`Spsc::new`]).
     slots: Box<[Slot<T>]>,
+    first: usize,
     /// Loom-only: the ordering of the commit stores, so a model can show a too-weak one failing.
     #[cfg(loom)]
     commit: Ordering,
@@ -98,16 +103,25 @@ impl<T: Copy> Spsc<T> {
         if !capacity.is_power_of_two() {
             return Err(AllocError::Capacity);
         }
+        // A few spare slots in front, so the ring can start on a 128-byte boundary: full batches
+        // then fill whole cache lines, and the producer writing batch k+1 does not share a line
+        // with the consumer still reading batch k.
+        let size = core::mem::size_of::<Slot<T>>();
+        let spare = if size != 0 && size <= LINE && LINE % size == 0 { LINE / size } else { 0 };
+        let total = capacity.checked_add(spare).ok_or(AllocError::OutOfMemory)?;
         let mut slots: Vec<Slot<T>> = Vec::new();
-        slots.try_reserve_exact(capacity).map_err(|_| AllocError::OutOfMemory)?;
+        slots.try_reserve_exact(total).map_err(|_| AllocError::OutOfMemory)?;
         // Within the reservation: no further allocation.
-        slots.extend((0..capacity).map(|_| UnsafeCell::new(MaybeUninit::uninit())));
+        slots.extend((0..total).map(|_| UnsafeCell::new(MaybeUninit::uninit())));
+        let misalign = (slots.as_ptr() as usize) % LINE;
+        let first = if spare == 0 || misalign % size != 0 { 0 } else { ((LINE - misalign) % LINE) / size };
         Ok(Spsc {
             prod: CachePadded(Side::new()),
             cons: CachePadded(Side::new()),
             mask: capacity.wrapping_sub(1),
-            // len == capacity == the exact reservation: no shrinking reallocation here.
+            // len == total == the exact reservation: no shrinking reallocation here.
             slots: slots.into_boxed_slice(),
+            first,
             #[cfg(loom)]
             commit: Ordering::Release,
         })
@@ -187,7 +201,8 @@ impl<T: Copy> Spsc<T> {
 
     #[inline(always)]
     fn view(&self) -> View<'_, T> {
-        View { slots: &self.slots, mask: self.mask }
+        let end = self.first.wrapping_add(self.capacity());
+        View { slots: self.slots.get(self.first..end).unwrap_or(&[]), mask: self.mask }
     }
 }
 
@@ -468,6 +483,19 @@ mod tests {
         assert_eq!(Spsc::<u64>::new(0).err(), Some(AllocError::Capacity));
         assert_eq!(Spsc::<u64>::new(3).err(), Some(AllocError::Capacity));
         assert_eq!(Spsc::<u64>::new(4).map(|r| r.capacity()).ok(), Some(4));
+    }
+
+    #[test]
+    fn slot_array_starts_on_a_128_byte_boundary() {
+        for _ in 0..8 {
+            let r = Spsc::<u64>::new(64).unwrap();
+            let v = r.view();
+            assert_eq!(v.slots.len(), 64);
+            assert_eq!(v.slots.as_ptr() as usize % LINE, 0);
+        }
+        // A size that does not divide 128 just starts at the front.
+        let r = Spsc::<[u8; 24]>::new(8).unwrap();
+        assert_eq!(r.view().slots.len(), 8);
     }
 
     #[test]
