@@ -107,14 +107,14 @@ impl<T: Copy> Spsc<T> {
         // then fill whole cache lines, and the producer writing batch k+1 does not share a line
         // with the consumer still reading batch k.
         let size = core::mem::size_of::<Slot<T>>();
-        let spare = if size != 0 && size <= LINE && LINE % size == 0 { LINE / size } else { 0 };
+        let spare = if size != 0 && size <= LINE && LINE.is_multiple_of(size) { LINE / size } else { 0 };
         let total = capacity.checked_add(spare).ok_or(AllocError::OutOfMemory)?;
         let mut slots: Vec<Slot<T>> = Vec::new();
         slots.try_reserve_exact(total).map_err(|_| AllocError::OutOfMemory)?;
         // Within the reservation: no further allocation.
         slots.extend((0..total).map(|_| UnsafeCell::new(MaybeUninit::uninit())));
         let misalign = (slots.as_ptr() as usize) % LINE;
-        let first = if spare == 0 || misalign % size != 0 { 0 } else { ((LINE - misalign) % LINE) / size };
+        let first = if spare == 0 || !misalign.is_multiple_of(size) { 0 } else { ((LINE - misalign) % LINE) / size };
         Ok(Spsc {
             prod: CachePadded(Side::new()),
             cons: CachePadded(Side::new()),
