@@ -162,7 +162,7 @@ fn spsc_two_batches_against_two_chunk_reads_see_whole_batches_in_order() {
         let mut seen = Vec::new();
         for _ in 0..2 {
             let n = c.pop_each(4, |v| seen.push(v));
-            assert!(n % 2 == 0, "a chunk read sees whole batches only, saw {n}");
+            assert!(n.is_multiple_of(2), "a chunk read sees whole batches only, saw {n}");
         }
         t.join().unwrap();
         c.pop_each(4, |v| seen.push(v));
