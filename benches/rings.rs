@@ -1,7 +1,9 @@
 //! Ring throughput: threads moving 1 M `u64` items through a 1024-slot ring, against rtrb and
 //! crossbeam's ArrayQueue. Indicative only (wall clock on a shared 2-core box); see BENCHMARKS.md.
 //!
-//! `cargo bench --bench rings -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench --bench rings -- --warm-up-time 1 --measurement-time 3 --noplot`
+//! Paired A/B ratios (more robust on a shared box): `RING_AB=31 cargo bench --bench rings`
+//! (`RING_AB_ONLY=b32` keeps the pairs whose ids contain `b32`).
 
 use std::hint::black_box;
 use std::thread;
@@ -10,7 +12,7 @@ use std::time::{Duration, Instant};
 use atmmcm::ring::SendRing;
 use atmmcm::ring::lanes::Lanes;
 use atmmcm::ring::spsc::Spsc;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use crossbeam_queue::ArrayQueue;
 use rtrb::chunks::ChunkError;
 
@@ -20,6 +22,9 @@ const BATCH: usize = 32;
 
 /// Sum of 0..ITEMS, the consumer's check that every item arrived once.
 const SUM: u64 = ITEMS * (ITEMS - 1) / 2;
+
+/// Spins before a waiting side yields its core (`RING_SPINS` overrides; read once per wait).
+const SPINS: u32 = 64;
 
 /// The same wait policy for every contender: spin a little, then give the core away (the box
 /// has 2 cores and the two-producer cases run 3 threads).
@@ -32,7 +37,7 @@ impl Backoff {
         self.0 = 0;
     }
     fn snooze(&mut self) {
-        if self.0 < 64 {
+        if self.0 < SPINS {
             std::hint::spin_loop();
             self.0 += 1;
         } else {
@@ -121,15 +126,13 @@ fn atmmcm_spsc_b32() -> Duration {
         || {
             let mut c = r.consumer().unwrap();
             let (mut sum, mut got, mut b) = (0u64, 0u64, Backoff::new());
-            let mut buf = [0u64; BATCH];
             while got < ITEMS {
-                let n = c.pop_slice(&mut buf);
+                let n = c.pop_each(BATCH, |v| sum += v);
                 if n == 0 {
                     b.snooze();
                     continue;
                 }
                 b.reset();
-                sum += buf[..n].iter().sum::<u64>();
                 got += n as u64;
             }
             sum
@@ -225,6 +228,83 @@ fn crossbeam_mpsc_b1() -> Duration {
     })
 }
 
+/// One thread, no cross-core traffic: push a batch, pop it, 1 M items. Isolates the code's own
+/// cost (instructions, bounds checks, copies) from the cache-line ping-pong the 2-thread cases
+/// measure, and is far less noisy on a shared box.
+fn atmmcm_spsc_b32_1t() -> Duration {
+    let r = Spsc::<u64>::new(CAP).unwrap();
+    let (mut p, mut c) = (r.producer().unwrap(), r.consumer().unwrap());
+    let start = Instant::now();
+    let (mut next, mut sum) = (0u64, 0u64);
+    while next < ITEMS {
+        next += p.push_iter(next..(next + BATCH as u64).min(ITEMS)) as u64;
+        c.pop_each(BATCH, |v| sum += v);
+    }
+    let t = start.elapsed();
+    assert_eq!(sum, SUM);
+    t
+}
+
+fn rtrb_b32_1t() -> Duration {
+    let (mut p, mut c) = rtrb::RingBuffer::<u64>::new(CAP);
+    let start = Instant::now();
+    let (mut next, mut sum) = (0u64, 0u64);
+    while next < ITEMS {
+        let want = (ITEMS - next).min(BATCH as u64) as usize;
+        next += p.write_chunk_uninit(want).unwrap().fill_from_iter(next..ITEMS) as u64;
+        let chunk = c.read_chunk(c.slots()).unwrap();
+        let (a, z) = chunk.as_slices();
+        sum += a.iter().sum::<u64>() + z.iter().sum::<u64>();
+        chunk.commit_all();
+    }
+    let t = start.elapsed();
+    assert_eq!(sum, SUM);
+    t
+}
+
+fn atmmcm_spsc_b1_1t() -> Duration {
+    let r = Spsc::<u64>::new(CAP).unwrap();
+    let (mut p, mut c) = (r.producer().unwrap(), r.consumer().unwrap());
+    let start = Instant::now();
+    let mut sum = 0u64;
+    for v in 0..ITEMS {
+        let _ = p.push(black_box(v));
+        sum += c.pop().unwrap();
+    }
+    let t = start.elapsed();
+    assert_eq!(sum, SUM);
+    t
+}
+
+fn rtrb_b1_1t() -> Duration {
+    let (mut p, mut c) = rtrb::RingBuffer::<u64>::new(CAP);
+    let start = Instant::now();
+    let mut sum = 0u64;
+    for v in 0..ITEMS {
+        let _ = p.push(black_box(v));
+        sum += c.pop().unwrap();
+    }
+    let t = start.elapsed();
+    assert_eq!(sum, SUM);
+    t
+}
+
+fn rings_1thread(c: &mut Criterion) {
+    let mut g = c.benchmark_group("ring_1thread");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(ITEMS));
+    let cases: [Case; 4] = [
+        ("atmmcm_spsc_b1", atmmcm_spsc_b1_1t),
+        ("rtrb_b1", rtrb_b1_1t),
+        ("atmmcm_spsc_b32", atmmcm_spsc_b32_1t),
+        ("rtrb_b32", rtrb_b32_1t),
+    ];
+    for (id, case) in cases {
+        g.bench_function(id, |b| b.iter_custom(|iters| (0..iters).map(|_| black_box(case())).sum()));
+    }
+    g.finish();
+}
+
 /// A bench id and the function that moves the 1 M items once.
 type Case = (&'static str, fn() -> Duration);
 
@@ -248,5 +328,58 @@ fn rings(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, rings);
-criterion_main!(benches);
+/// Paired A/B mode (`RING_AB=<rounds>`): runs each contender pair alternately, once each per
+/// round (order flipped every round), and prints per-pair medians and the median of the
+/// per-round ratios. On a shared 2-core box the load changes from second to second; a ratio
+/// taken within one round sees (nearly) the same load on both sides, which criterion's
+/// one-id-after-another blocks do not.
+fn ab(rounds: usize) {
+    let pairs: [(Case, Case); 5] = [
+        (("atmmcm_spsc_b32", atmmcm_spsc_b32), ("rtrb_b32", rtrb_b32)),
+        (("atmmcm_spsc_b1", atmmcm_spsc_b1), ("rtrb_b1", rtrb_b1)),
+        (("atmmcm_spsc_b1", atmmcm_spsc_b1), ("crossbeam_b1", crossbeam_b1)),
+        (("atmmcm_mpsc_b1", atmmcm_mpsc_b1), ("crossbeam_mpsc_b1", crossbeam_mpsc_b1)),
+        (("atmmcm_mpsc_b1", atmmcm_mpsc_b1), ("atmmcm_lanes_b1", atmmcm_lanes_b1)),
+    ];
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    let only = std::env::var("RING_AB_ONLY").unwrap_or_default();
+    for ((an, af), (bn, bf)) in pairs {
+        if !an.contains(only.as_str()) && !bn.contains(only.as_str()) {
+            continue;
+        }
+        let (mut ta, mut tb, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 0..rounds {
+            let (a, b) = if round % 2 == 0 {
+                let a = af();
+                (a, bf())
+            } else {
+                let b = bf();
+                (af(), b)
+            };
+            let (a, b) = (a.as_secs_f64() * 1e3, b.as_secs_f64() * 1e3);
+            ta.push(a);
+            tb.push(b);
+            // Speed ratio A over B: > 1 means A is faster.
+            ratio.push(b / a);
+        }
+        let (ma, mb, mr) = (median(&mut ta), median(&mut tb), median(&mut ratio));
+        println!(
+            "ab {an} vs {bn}: median {ma:.2} ms vs {mb:.2} ms, min {:.2} vs {:.2} ms, median speed ratio {mr:.2} (rounds {rounds})",
+            ta[0], tb[0]
+        );
+    }
+}
+
+criterion_group!(benches, rings, rings_1thread);
+
+fn main() {
+    if let Some(rounds) = std::env::var("RING_AB").ok().and_then(|v| v.parse().ok()) {
+        ab(rounds);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -146,6 +146,31 @@ fn spsc_batch_commit_is_seen_whole_or_not_at_all() {
 }
 
 #[test]
+fn spsc_two_batches_against_two_chunk_reads_see_whole_batches_in_order() {
+    model!("spsc_two_batches", || {
+        let r = Arc::new(Spsc::<u32>::new(4).unwrap());
+        // Indices at 3: the first batch wraps (slots 3, 0), the second reuses freed slots.
+        assert_eq!(r.producer().unwrap().push_slice(&[7, 7, 7]), 3);
+        assert_eq!(r.consumer().unwrap().pop_slice(&mut [0; 3]), 3);
+        let rp = r.clone();
+        let t = spawn(move || {
+            let mut p = rp.producer().unwrap();
+            assert_eq!(p.push_slice(&[1, 2]), 2);
+            assert_eq!(p.push_iter([3, 4]), 2);
+        });
+        let mut c = r.consumer().unwrap();
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let n = c.pop_each(4, |v| seen.push(v));
+            assert!(n.is_multiple_of(2), "a chunk read sees whole batches only, saw {n}");
+        }
+        t.join().unwrap();
+        c.pop_each(4, |v| seen.push(v));
+        assert_eq!(seen, [1, 2, 3, 4]);
+    });
+}
+
+#[test]
 fn spsc_full_ring_refuses_and_empty_ring_yields_nothing() {
     model!("spsc_full_empty", || {
         let r = Arc::new(Spsc::<u32>::new(2).unwrap());

@@ -111,6 +111,12 @@ impl<T: Copy> SendConsumer<'_, T> {
     pub fn pop_batch(&mut self, out: &mut [T]) -> usize {
         self.inner.pop_slice(out)
     }
+
+    /// Hands up to `max` items, oldest first, to `f`. Returns how many.
+    #[inline]
+    pub fn pop_each(&mut self, max: usize, f: impl FnMut(T)) -> usize {
+        self.inner.pop_each(max, f)
+    }
 }
 
 #[cfg(all(test, not(loom)))]

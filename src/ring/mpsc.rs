@@ -75,6 +75,7 @@ impl<T: Copy> Mpsc<T> {
             tail: CachePadded(AtomicUsize::new(0)),
             cons: CachePadded(ConsumerSide { claimed: AtomicBool::new(false), head: UnsafeCell::new(0) }),
             mask: capacity.wrapping_sub(1),
+            // len == capacity == the exact reservation: no shrinking reallocation here.
             slots: slots.into_boxed_slice(),
             #[cfg(loom)]
             publish: Ordering::Release,
@@ -238,6 +239,18 @@ impl<T: Copy> MpscConsumer<'_, T> {
         slot.seq.store(self.head.wrapping_add(ring.capacity()), ring.publish_ordering());
         self.head = self.head.wrapping_add(1);
         Some(item)
+    }
+
+    /// Hands up to `max` published items, oldest first, to `f`. Returns how many.
+    #[inline]
+    pub fn pop_each(&mut self, max: usize, mut f: impl FnMut(T)) -> usize {
+        let mut done = 0;
+        while done < max {
+            let Some(item) = self.pop() else { break };
+            f(item);
+            done += 1;
+        }
+        done
     }
 
     /// Copies up to `out.len()` published items, oldest first, into `out`. Returns how many.

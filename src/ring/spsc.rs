@@ -6,7 +6,8 @@
 //! - Each side keeps the other side's index as last read and re-reads it (`Acquire`) only when
 //!   the ring looks full (producer) or empty (consumer).
 //! - Batches: the producer writes n slots and publishes them with ONE `Release` store of `tail`;
-//!   the consumer copies a chunk out and frees it with ONE `Release` store of `head`.
+//!   the consumer reads a chunk (copied out, or in place with `pop_each`) and frees it with ONE
+//!   `Release` store of `head`.
 //!
 //! The ring sits in a VC slot shared by `&`, so the two roles are handles claimed at run time:
 //! [`Spsc::producer`] / [`Spsc::consumer`] hand out at most one [`Producer`] and one
@@ -23,6 +24,9 @@ use super::AllocError;
 use super::sync::{AtomicBool, AtomicUsize, CachePadded, Ordering, UnsafeCell};
 
 type Slot<T> = UnsafeCell<MaybeUninit<T>>;
+
+/// Slot-array alignment goal (bytes): two 64-byte lines, as for [`CachePadded`].
+const LINE: usize = 128;
 
 /// One side of the ring: its published index, its claim flag and its private cache of the other
 /// side's index. Everything here is written only by that side (and the index read by the other).
@@ -72,7 +76,9 @@ pub struct Spsc<T> {
     prod: CachePadded<Side>,
     cons: CachePadded<Side>,
     mask: usize,
+    /// `capacity` slots starting at `first` (a few extra before it, see [`Spsc::new`]).
     slots: Box<[Slot<T>]>,
+    first: usize,
     /// Loom-only: the ordering of the commit stores, so a model can show a too-weak one failing.
     #[cfg(loom)]
     commit: Ordering,
@@ -97,15 +103,25 @@ impl<T: Copy> Spsc<T> {
         if !capacity.is_power_of_two() {
             return Err(AllocError::Capacity);
         }
+        // A few spare slots in front, so the ring can start on a 128-byte boundary: full batches
+        // then fill whole cache lines, and the producer writing batch k+1 does not share a line
+        // with the consumer still reading batch k.
+        let size = core::mem::size_of::<Slot<T>>();
+        let spare = if size != 0 && size <= LINE && LINE.is_multiple_of(size) { LINE / size } else { 0 };
+        let total = capacity.checked_add(spare).ok_or(AllocError::OutOfMemory)?;
         let mut slots: Vec<Slot<T>> = Vec::new();
-        slots.try_reserve_exact(capacity).map_err(|_| AllocError::OutOfMemory)?;
+        slots.try_reserve_exact(total).map_err(|_| AllocError::OutOfMemory)?;
         // Within the reservation: no further allocation.
-        slots.extend((0..capacity).map(|_| UnsafeCell::new(MaybeUninit::uninit())));
+        slots.extend((0..total).map(|_| UnsafeCell::new(MaybeUninit::uninit())));
+        let misalign = (slots.as_ptr() as usize) % LINE;
+        let first = if spare == 0 || !misalign.is_multiple_of(size) { 0 } else { ((LINE - misalign) % LINE) / size };
         Ok(Spsc {
             prod: CachePadded(Side::new()),
             cons: CachePadded(Side::new()),
             mask: capacity.wrapping_sub(1),
+            // len == total == the exact reservation: no shrinking reallocation here.
             slots: slots.into_boxed_slice(),
+            first,
             #[cfg(loom)]
             commit: Ordering::Release,
         })
@@ -184,29 +200,52 @@ impl<T: Copy> Spsc<T> {
     }
 
     #[inline(always)]
-    fn slot(&self, index: usize) -> Option<&Slot<T>> {
+    fn view(&self) -> View<'_, T> {
+        let end = self.first.wrapping_add(self.capacity());
+        View { slots: self.slots.get(self.first..end).unwrap_or(&[]), mask: self.mask }
+    }
+}
+
+/// The slot array and mask, copied into each handle so the hot loops keep them in registers
+/// instead of re-reading the shared ring after every atomic store.
+#[derive(Clone, Copy)]
+struct View<'a, T> {
+    slots: &'a [Slot<T>],
+    mask: usize,
+}
+
+impl<'a, T> View<'a, T> {
+    #[inline(always)]
+    fn slot(self, index: usize) -> Option<&'a Slot<T>> {
         self.slots.get(index & self.mask)
     }
 
     /// The slots of positions `[start, start + n)` as two contiguous runs (the second one
     /// starts after the wrap). `n` must not exceed the capacity.
     #[inline(always)]
-    fn runs(&self, start: usize, n: usize) -> (&[Slot<T>], &[Slot<T>]) {
-        let at = start & self.mask;
-        let first = n.min(self.slots.len().saturating_sub(at));
-        let a = self.slots.get(at..at.saturating_add(first)).unwrap_or(&[]);
-        let b = self.slots.get(..n.saturating_sub(first)).unwrap_or(&[]);
-        (a, b)
+    fn runs(self, start: usize, n: usize) -> (&'a [Slot<T>], &'a [Slot<T>]) {
+        let Some((before, after)) = self.slots.split_at_checked(start & self.mask) else {
+            return (&[], &[]);
+        };
+        match after.get(..n) {
+            Some(a) => (a, &[]),
+            None => (after, before.get(..n.wrapping_sub(after.len())).unwrap_or(before)),
+        }
     }
 }
 
 /// The single producer of an [`Spsc`]. Gives the claim back on drop.
 pub struct Producer<'a, T: Copy> {
     ring: &'a Spsc<T>,
+    view: View<'a, T>,
     tail: usize,
     cached_head: usize,
     owns_claim: bool,
 }
+
+// SAFETY: the handle is the ring's one producer right; moving it to another thread moves that
+// right (its slice view is of cells only this right may write).
+unsafe impl<T: Copy + Send> Send for Producer<'_, T> {}
 
 impl<'a, T: Copy> Producer<'a, T> {
     #[inline]
@@ -214,13 +253,13 @@ impl<'a, T: Copy> Producer<'a, T> {
         // Relaxed: only producers store `tail`, and the claim's Acquire ordered us after the last.
         let tail = ring.prod.index.load(Ordering::Relaxed);
         let cached_head = ring.prod.load_cached();
-        Producer { ring, tail, cached_head, owns_claim }
+        Producer { ring, view: ring.view(), tail, cached_head, owns_claim }
     }
 
     /// Free slots, re-reading the consumer's `head` only if fewer than `want` look free.
     #[inline]
     fn free(&mut self, want: usize) -> usize {
-        let cap = self.ring.capacity();
+        let cap = self.view.mask.wrapping_add(1);
         let free = cap.saturating_sub(self.tail.wrapping_sub(self.cached_head));
         if free >= want {
             return free;
@@ -257,7 +296,7 @@ impl<'a, T: Copy> Producer<'a, T> {
         if self.free(1) == 0 {
             return Err(item);
         }
-        let Some(slot) = self.ring.slot(self.tail) else { return Err(item) };
+        let Some(slot) = self.view.slot(self.tail) else { return Err(item) };
         Self::write(slot, item);
         self.commit(self.tail.wrapping_add(1));
         Ok(())
@@ -268,7 +307,7 @@ impl<'a, T: Copy> Producer<'a, T> {
     #[inline]
     pub fn push_slice(&mut self, items: &[T]) -> usize {
         let n = items.len().min(self.free(items.len()));
-        let (a, b) = self.ring.runs(self.tail, n);
+        let (a, b) = self.view.runs(self.tail, n);
         let Some((ia, ib)) = items.split_at_checked(a.len()) else { return 0 };
         for (slot, &item) in a.iter().zip(ia) {
             Self::write(slot, item);
@@ -290,15 +329,18 @@ impl<'a, T: Copy> Producer<'a, T> {
     pub fn push_iter<I: IntoIterator<Item = T>>(&mut self, iter: I) -> usize {
         let mut it = iter.into_iter();
         let room = self.free(it.size_hint().0.max(1));
-        let (a, b) = self.ring.runs(self.tail, room);
-        let mut done = 0usize;
-        'fill: for run in [a, b] {
-            for slot in run {
-                let Some(item) = it.next() else { break 'fill };
+        let (a, b) = self.view.runs(self.tail, room);
+        // `zip` asks the slot iterator first, so no item is pulled that has no slot.
+        let mut fill = |run: &[Slot<T>]| {
+            let mut k = 0usize;
+            for (slot, item) in run.iter().zip(it.by_ref()) {
                 Self::write(slot, item);
-                done += 1;
+                k += 1;
             }
-        }
+            k
+        };
+        let first = fill(a);
+        let done = if first == a.len() { first.saturating_add(fill(b)) } else { first };
         if done != 0 {
             self.commit(self.tail.wrapping_add(done));
         }
@@ -319,10 +361,14 @@ impl<T: Copy> Drop for Producer<'_, T> {
 /// The single consumer of an [`Spsc`]. Gives the claim back on drop.
 pub struct Consumer<'a, T: Copy> {
     ring: &'a Spsc<T>,
+    view: View<'a, T>,
     head: usize,
     cached_tail: usize,
     owns_claim: bool,
 }
+
+// SAFETY: as for `Producer`: the handle carries the one consumer right with it.
+unsafe impl<T: Copy + Send> Send for Consumer<'_, T> {}
 
 impl<'a, T: Copy> Consumer<'a, T> {
     #[inline]
@@ -330,7 +376,7 @@ impl<'a, T: Copy> Consumer<'a, T> {
         // Relaxed: only consumers store `head`, and the claim's Acquire ordered us after the last.
         let head = ring.cons.index.load(Ordering::Relaxed);
         let cached_tail = ring.cons.load_cached();
-        Consumer { ring, head, cached_tail, owns_claim }
+        Consumer { ring, view: ring.view(), head, cached_tail, owns_claim }
     }
 
     /// Items ready, re-reading the producer's `tail` only if fewer than `want` look ready.
@@ -372,9 +418,29 @@ impl<'a, T: Copy> Consumer<'a, T> {
         if self.ready(1) == 0 {
             return None;
         }
-        let item = Self::read(self.ring.slot(self.head)?);
+        let item = Self::read(self.view.slot(self.head)?);
         self.release(self.head.wrapping_add(1));
         Some(item)
+    }
+
+    /// Hands up to `max` items, oldest first, to `f` straight from their slots (no staging copy)
+    /// and frees them with one store afterwards. Returns how many.
+    #[inline]
+    pub fn pop_each(&mut self, max: usize, mut f: impl FnMut(T)) -> usize {
+        let n = max.min(self.ready(max));
+        let (a, b) = self.view.runs(self.head, n);
+        // Two plain loops (not `chain`), so each compiles to a straight, vectorisable run.
+        for slot in a {
+            f(Self::read(slot));
+        }
+        for slot in b {
+            f(Self::read(slot));
+        }
+        let done = n.min(a.len().saturating_add(b.len()));
+        if done != 0 {
+            self.release(self.head.wrapping_add(done));
+        }
+        done
     }
 
     /// Copies up to `out.len()` items, oldest first, into `out` and frees their slots with one
@@ -382,7 +448,7 @@ impl<'a, T: Copy> Consumer<'a, T> {
     #[inline]
     pub fn pop_slice(&mut self, out: &mut [T]) -> usize {
         let n = out.len().min(self.ready(out.len()));
-        let (a, b) = self.ring.runs(self.head, n);
+        let (a, b) = self.view.runs(self.head, n);
         let Some((oa, ob)) = out.split_at_mut_checked(a.len()) else { return 0 };
         for (dst, slot) in oa.iter_mut().zip(a) {
             *dst = Self::read(slot);
@@ -417,6 +483,19 @@ mod tests {
         assert_eq!(Spsc::<u64>::new(0).err(), Some(AllocError::Capacity));
         assert_eq!(Spsc::<u64>::new(3).err(), Some(AllocError::Capacity));
         assert_eq!(Spsc::<u64>::new(4).map(|r| r.capacity()).ok(), Some(4));
+    }
+
+    #[test]
+    fn slot_array_starts_on_a_128_byte_boundary() {
+        for _ in 0..8 {
+            let r = Spsc::<u64>::new(64).unwrap();
+            let v = r.view();
+            assert_eq!(v.slots.len(), 64);
+            assert_eq!(v.slots.as_ptr() as usize % LINE, 0);
+        }
+        // A size that does not divide 128 just starts at the front.
+        let r = Spsc::<[u8; 24]>::new(8).unwrap();
+        assert_eq!(r.view().slots.len(), 8);
     }
 
     #[test]
@@ -469,6 +548,12 @@ mod tests {
         let mut out = [0u32; 16];
         assert_eq!(c.pop_slice(&mut out), 8);
         assert_eq!(&out[..8], &[7, 8, 20, 21, 22, 23, 24, 25]);
+        assert_eq!(p.push_slice(&[1, 2, 3, 4, 5, 6, 7]), 7);
+        let mut seen = std::vec::Vec::new();
+        assert_eq!(c.pop_each(5, |v| seen.push(v)), 5, "wraps: slots 2..8 then 0");
+        assert_eq!(c.pop_each(5, |v| seen.push(v)), 2);
+        assert_eq!(seen, [1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(c.pop_each(5, |_| {}), 0);
     }
 
     #[test]
