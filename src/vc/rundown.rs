@@ -55,7 +55,8 @@ impl Rundown {
     pub fn release(&self) -> bool {
         let prev = self.word.fetch_sub(1, Ordering::Release);
         if prev & COUNT == 1 && prev & CLOSING != 0 {
-            // Pair with the acquirers' Release so the close path sees all their writes.
+            // Pairs with the other senders' Release decrements (the release sequence on the
+            // word), so the close path that runs next sees every write they made inside the VC.
             crate::ring::sync::fence(Ordering::Acquire);
             return true;
         }
