@@ -8,6 +8,7 @@ pub mod clock;
 pub mod host;
 pub mod lab;
 pub mod network;
+pub mod conformance;
 pub mod pcap;
 pub mod regnic_model;
 pub mod switch;

@@ -7,6 +7,7 @@
 //! ```text
 //! atmlab                      # the default scenario ("tour")
 //! atmlab --scenario storm     # a release storm (RFC 3116 §3.4.2 style teardown timing)
+//! atmlab --scenario clearing  # clearing conformance cases with verdicts
 //! atmlab --list               # the scenarios
 //! atmlab --pcap out.pcap      # also write every frame as SunATM pcap (tshark/Wireshark)
 //! ```
@@ -230,6 +231,16 @@ fn storm(pcap: Option<std::path::PathBuf>) -> Run {
     run
 }
 
+fn clearing() -> Run {
+    let mut run = Run { failures: Vec::new() };
+    println!("== clearing: user-side clearing conformance (signalling.md §3 groups), IUT = atmmcm");
+    for v in atmmcm_hw::conformance::run_all() {
+        run.check(&format!("{:<9} {}", v.id, v.title), v.pass);
+        println!("            seen: {}", v.detail);
+    }
+    run
+}
+
 fn main() -> ExitCode {
     let mut scenario = "tour".to_string();
     let mut pcap = None;
@@ -251,8 +262,9 @@ fn main() -> ExitCode {
                 }
             },
             "--list" => {
-                println!("tour   (default) two adapters: routed call with data, close with CloseData, incoming call + remote release, link loss + T309, halt");
-                println!("storm  500 calls set up and released at once; set-up/teardown rates");
+                println!("tour      (default) two adapters: routed call with data, close with CloseData, incoming call + remote release, link loss + T309, halt");
+                println!("storm     500 calls set up and released at once; set-up/teardown rates");
+                println!("clearing  13 clearing conformance cases (U10/U11 valid, timer, inopportune; unknown call ref; STATUS; RESTART; link loss; P2MP)");
                 return ExitCode::SUCCESS;
             }
             "--help" | "-h" => {
@@ -269,6 +281,7 @@ fn main() -> ExitCode {
     let run = match scenario.as_str() {
         "tour" => tour(pcap.clone()),
         "storm" => storm(pcap.clone()),
+        "clearing" => clearing(),
         other => {
             eprintln!("atmlab: unknown scenario {other:?} (try --list)");
             return ExitCode::from(2);
