@@ -57,7 +57,7 @@ impl Case {
         self.lab.network().log().iter().skip(self.mark).filter(|e| e.port == 0).cloned().collect()
     }
 
-    fn from_user(&self) -> Vec<NetEvent> {
+    fn sent_by_iut(&self) -> Vec<NetEvent> {
         self.since().into_iter().filter(|e| e.direction == Direction::FromUser).collect()
     }
 
@@ -124,12 +124,12 @@ fn u11_tmr_1_and_2(t: &dyn Fn(&Lab)) -> [Verdict; 2] {
     k.lab.network().behaviour(0).release_complete = false;
     let _ = k.c.close_call(vc, None, None);
     k.lab.advance(Duration::from_secs(31));
-    let ev = k.from_user();
+    let ev = k.sent_by_iut();
     let releases: Vec<&NetEvent> = ev.iter().filter(|e| e.msg_type == Some(mt::RELEASE)).collect();
     let one = releases.len() == 2 && releases.get(1).is_some_and(|e| e.causes.contains(&102));
     let first = verdict("U11-TMR-1", "No RELEASE COMPLETE: one retransmission after T308 with #102", one, format!("{:?}", names(&ev)));
     k.lab.advance(Duration::from_secs(60));
-    let ev = k.from_user();
+    let ev = k.sent_by_iut();
     let ok = one
         && ev.iter().filter(|e| e.msg_type == Some(mt::RELEASE)).count() == 2
         && k.calls(vc).contains(&"NdisMCmCloseCallComplete(SUCCESS)".to_string())
@@ -160,7 +160,7 @@ fn unknown_cref(t: &dyn Fn(&Lab)) -> [Verdict; 3] {
     let cref = CallRef { flag: false, value: 0x3333 };
     k.mark = k.lab.network().log().len();
     k.send_raw(&Message::new(cref, mt::RELEASE).with(Ie::cause(0, 16, &[])));
-    let a = k.from_user();
+    let a = k.sent_by_iut();
     let r1 = verdict(
         "UNK-1",
         "RELEASE on an unknown call reference: RELEASE COMPLETE #81",
@@ -169,11 +169,11 @@ fn unknown_cref(t: &dyn Fn(&Lab)) -> [Verdict; 3] {
     );
     k.mark = k.lab.network().log().len();
     k.send_raw(&Message::new(cref, mt::RELEASE_COMPLETE));
-    let b = k.from_user();
+    let b = k.sent_by_iut();
     let r2 = verdict("UNK-2", "RELEASE COMPLETE on an unknown call reference: silence", b.is_empty(), format!("{:?}", names(&b)));
     k.mark = k.lab.network().log().len();
     k.send_raw(&Message::new(cref, mt::STATUS_ENQUIRY));
-    let c = k.from_user();
+    let c = k.sent_by_iut();
     let ok = c.len() == 1
         && c[0].msg_type == Some(mt::STATUS)
         && c[0].causes == [30]
@@ -188,7 +188,7 @@ fn status(t: &dyn Fn(&Lab)) -> [Verdict; 2] {
     let now = k.lab.now();
     k.lab.network().status_enquiry(now, 0, cref);
     k.lab.advance(MOMENT);
-    let ev = k.from_user();
+    let ev = k.sent_by_iut();
     let ok = ev.len() == 1
         && ev[0].msg_type == Some(mt::STATUS)
         && ev[0].causes == [30]
@@ -218,7 +218,7 @@ fn restart(t: &dyn Fn(&Lab)) -> Verdict {
     let now = k.lab.now();
     k.lab.network().restart(now, 0, true, None);
     k.lab.advance(MOMENT);
-    let ev = k.from_user();
+    let ev = k.sent_by_iut();
     let cleared = |vc| k.calls(vc).iter().any(|s| s.starts_with("NdisMCmDispatchIncomingCloseCall"));
     let ok = ev.iter().any(|e| e.msg_type == Some(mt::RESTART_ACK)) && cleared(vc1) && cleared(vc2) && k.clean();
     verdict("RST-1", "RESTART (all VCs): every call cleared, RESTART ACKNOWLEDGE", ok, format!("{:?}", names(&ev)))
@@ -246,7 +246,7 @@ fn p2mp_unknown_endpoint(t: &dyn Fn(&Lab)) -> Verdict {
         .with(Ie::cause(0, 16, &[]))
         .with(Ie::new(id::ENDPOINT_REF, crate::network::codec::ie::Body::EndpointRef(EndpointRef { flag: true, value: 0x1234 })));
     k.send_raw(&m);
-    let ev = k.from_user();
+    let ev = k.sent_by_iut();
     let ok = names(&ev) == ["->DROP PARTY ACK[89]"] && k.clean();
     verdict("P2MP-1", "DROP PARTY for an unknown endpoint: DROP PARTY ACK #89", ok, format!("{:?}", names(&ev)))
 }
