@@ -198,34 +198,26 @@ fn crossbeam_b1() -> Duration {
 fn atmmcm_mpsc_b1() -> Duration {
     let r = SendRing::<u64>::new(CAP, 2).unwrap();
     let r = &r;
-    run(
-        (0..2).map(|i| move || produce_b1(share(i, 2), |v| r.push(i, v).is_ok())).collect(),
-        || {
-            let mut c = r.consumer().unwrap();
-            consume_b1(|| c.pop())
-        },
-    )
+    run((0..2).map(|i| move || produce_b1(share(i, 2), |v| r.push(i, v).is_ok())).collect(), || {
+        let mut c = r.consumer().unwrap();
+        consume_b1(|| c.pop())
+    })
 }
 
 fn atmmcm_lanes_b1() -> Duration {
     // Same total capacity as the others: two lanes of CAP / 2.
     let r = Lanes::<u64>::new(CAP / 2, 2).unwrap();
     let r = &r;
-    run(
-        (0..2).map(|i| move || produce_b1(share(i, 2), |v| r.push(i, v).is_ok())).collect(),
-        || {
-            let mut c = r.consumer().unwrap();
-            consume_b1(|| c.pop())
-        },
-    )
+    run((0..2).map(|i| move || produce_b1(share(i, 2), |v| r.push(i, v).is_ok())).collect(), || {
+        let mut c = r.consumer().unwrap();
+        consume_b1(|| c.pop())
+    })
 }
 
 fn crossbeam_mpsc_b1() -> Duration {
     let q = ArrayQueue::<u64>::new(CAP);
     let q = &q;
-    run((0..2).map(|i| move || produce_b1(share(i, 2), |v| q.push(v).is_ok())).collect(), || {
-        consume_b1(|| q.pop())
-    })
+    run((0..2).map(|i| move || produce_b1(share(i, 2), |v| q.push(v).is_ok())).collect(), || consume_b1(|| q.pop()))
 }
 
 /// One thread, no cross-core traffic: push a batch, pop it, 1 M items. Isolates the code's own

@@ -162,9 +162,22 @@ impl<N: Ndis, D: Device> Env<N> for Adapter<N, D> {
 
 /// One NDIS call the drainer performs, with its arguments taken under the lock.
 enum Perform<N: Ndis> {
-    CreateVc { index: usize, af: N::AfHandle, ctx: VcContext },
-    Activate { index: usize, vc: N::VcHandle, params: CallParameters },
-    DispatchIncomingCall { index: usize, sap: N::SapHandle, vc: N::VcHandle, params: CallParameters },
+    CreateVc {
+        index: usize,
+        af: N::AfHandle,
+        ctx: VcContext,
+    },
+    Activate {
+        index: usize,
+        vc: N::VcHandle,
+        params: CallParameters,
+    },
+    DispatchIncomingCall {
+        index: usize,
+        sap: N::SapHandle,
+        vc: N::VcHandle,
+        params: CallParameters,
+    },
     MakeCallComplete {
         status: NdisStatus,
         vc: N::VcHandle,
@@ -172,11 +185,27 @@ enum Perform<N: Ndis> {
         client: N::ClientParams,
         params: CallParameters,
     },
-    CallConnected { vc: N::VcHandle },
-    IncomingClose { index: usize, status: NdisStatus, vc: N::VcHandle, data: UuBuf },
-    Deactivate { vc: N::VcHandle },
-    CloseComplete { status: NdisStatus, vc: N::VcHandle, party: Option<N::PartyHandle> },
-    Delete { index: usize, vc: N::VcHandle },
+    CallConnected {
+        vc: N::VcHandle,
+    },
+    IncomingClose {
+        index: usize,
+        status: NdisStatus,
+        vc: N::VcHandle,
+        data: UuBuf,
+    },
+    Deactivate {
+        vc: N::VcHandle,
+    },
+    CloseComplete {
+        status: NdisStatus,
+        vc: N::VcHandle,
+        party: Option<N::PartyHandle>,
+    },
+    Delete {
+        index: usize,
+        vc: N::VcHandle,
+    },
     AddPartyComplete {
         status: NdisStatus,
         party: N::PartyHandle,
@@ -184,9 +213,18 @@ enum Perform<N: Ndis> {
         client: N::ClientParams,
         params: CallParameters,
     },
-    IncomingDrop { status: NdisStatus, party: N::PartyHandle, data: UuBuf },
-    DropComplete { status: NdisStatus, party: N::PartyHandle },
-    CloseAfComplete { af: N::AfHandle },
+    IncomingDrop {
+        status: NdisStatus,
+        party: N::PartyHandle,
+        data: UuBuf,
+    },
+    DropComplete {
+        status: NdisStatus,
+        party: N::PartyHandle,
+    },
+    CloseAfComplete {
+        af: N::AfHandle,
+    },
     IndicateLink,
     /// The op could not be performed (its object vanished); nothing to call.
     Nothing,
@@ -236,7 +274,8 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
     /// The end of MiniportInitializeEx (PASSIVE): the signalling VC,
     /// NdisMCmRegisterAddressFamilyEx, and the signalling link if the PHY is up.
     pub fn start(&self) -> NdisStatus {
-        let sig = ConnParams { id: VpiVci { vpi: 0, vci: 5 }, aal: crate::ndis::AalType::Aal5, tx_pcr: 0, max_rx_sdu: 4096 };
+        let sig =
+            ConnParams { id: VpiVci { vpi: 0, vci: 5 }, aal: crate::ndis::AalType::Aal5, tx_pcr: 0, max_rx_sdu: 4096 };
         match self.device.open_connection(&sig) {
             Ok(c) => self.sig_conn.store(u32::from(c.0), Ordering::Release),
             Err(s) => return s,
@@ -720,7 +759,12 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
     /// release (or the data path) is outstanding — exactly one NdisMCmCloseCallComplete follows —
     /// or an error (INVALID_DATA: UNI 3.1 cannot carry CloseData; INVALID_LENGTH: CloseData larger
     /// than the UNI 4.0 user-user IE; FAILURE: more than one party remains).
-    pub fn protocol_cm_close_call(&self, vc: VcContext, party: Option<PartyContext>, data: CloseData<'_>) -> NdisStatus {
+    pub fn protocol_cm_close_call(
+        &self,
+        vc: VcContext,
+        party: Option<PartyContext>,
+        data: CloseData<'_>,
+    ) -> NdisStatus {
         let outcome = self.with_control(|c| c.close_call(self, vc, party, data));
         // After the close started no indication may begin on this VC: wait out one in progress
         // on another CPU.
@@ -1116,7 +1160,12 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             p.rx_outstanding.fetch_add(c.count, Ordering::AcqRel);
             p.rx_cpu.store(n.current_cpu(), Ordering::Release);
             let handle = N::VcHandle::from_word(p.handle.load(Ordering::Acquire));
-            n.co_indicate_receive_net_buffer_lists(handle, N::Nbl::from_word(c.head), c.count, receive_flags::DISPATCH_LEVEL);
+            n.co_indicate_receive_net_buffer_lists(
+                handle,
+                N::Nbl::from_word(c.head),
+                c.count,
+                receive_flags::DISPATCH_LEVEL,
+            );
             p.rx_cpu.store(NONE, Ordering::Release);
             DataStats::bump(&self.stats.rx_indicated, u64::from(c.count));
             if p.rundown.release() {

@@ -313,7 +313,12 @@ fn incoming_call_close_deactivates_completes_then_deletes_the_vc_the_driver_crea
         lab.node(0).ndis.ndis_calls_on(vc),
         with(
             INCOMING,
-            &["ProtocolCmCloseCall->PENDING", "NdisMCmDeactivateVc", "NdisMCmCloseCallComplete(SUCCESS)", "NdisMCmDeleteVc"]
+            &[
+                "ProtocolCmCloseCall->PENDING",
+                "NdisMCmDeactivateVc",
+                "NdisMCmCloseCallComplete(SUCCESS)",
+                "NdisMCmDeleteVc"
+            ]
         )
     );
     halt_clean(&lab);
@@ -370,7 +375,9 @@ fn halt_with_calls_open_notifies_close_af_and_ends_with_zero_live_objects() {
     let calls = lab.node(0).ndis.ndis_calls();
     assert_eq!(calls.iter().filter(|s| *s == "NdisMCmNotifyCloseAddressFamily").count(), 1);
     assert!(lab.node(0).ndis.ndis_calls_on(out).contains(&"NdisMCmCloseCallComplete(SUCCESS)".to_string()));
-    assert!(lab.node(0).ndis.ndis_calls_on(inc).ends_with(&seq(&["NdisMCmCloseCallComplete(SUCCESS)", "NdisMCmDeleteVc"])));
+    assert!(
+        lab.node(0).ndis.ndis_calls_on(inc).ends_with(&seq(&["NdisMCmCloseCallComplete(SUCCESS)", "NdisMCmDeleteVc"]))
+    );
     clean(&lab);
     let l = lab.node(0).adapter.live_objects();
     assert_eq!((l.afs, l.saps, l.vcs, l.calls, l.parties), (0, 0, 0, 0, 0));
@@ -465,7 +472,10 @@ fn unanswered_release_is_sent_again_with_cause_102_after_t308_then_the_close_com
     assert_eq!(second, [16, 102]);
     assert!(!lab.node(0).ndis.ndis_calls_on(vc).iter().any(|s| s.starts_with("NdisMCmCloseCallComplete")));
     lab.advance(Duration::from_secs(30));
-    assert_eq!(lab.node(0).ndis.ndis_calls_on(vc).iter().filter(|s| *s == "NdisMCmCloseCallComplete(SUCCESS)").count(), 1);
+    assert_eq!(
+        lab.node(0).ndis.ndis_calls_on(vc).iter().filter(|s| *s == "NdisMCmCloseCallComplete(SUCCESS)").count(),
+        1
+    );
     halt_clean(&lab);
 }
 

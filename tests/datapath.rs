@@ -31,7 +31,12 @@ fn pvc(lab: &Lab, c: &Client, vci: u16) -> VcHandle {
     let node = lab.nodes.iter().find(|n| n.client().vcs().iter().any(|v| v.vc == vc)).unwrap();
     assert_eq!(
         node.ndis.ndis_calls_on(vc),
-        ["ProtocolCoCreateVc->SUCCESS", "NdisMCmActivateVc", "NdisMCmMakeCallComplete(SUCCESS)", "ProtocolCmMakeCall->PENDING"]
+        [
+            "ProtocolCoCreateVc->SUCCESS",
+            "NdisMCmActivateVc",
+            "NdisMCmMakeCallComplete(SUCCESS)",
+            "ProtocolCmMakeCall->PENDING"
+        ]
     );
     vc
 }
@@ -126,7 +131,10 @@ fn a_nic_that_never_reports_closed_is_forced_closed_at_the_drain_deadline_and_co
     lab.node(0).model.set_stall_close(true);
     assert_eq!(c.close_call(vc, None, None), NdisStatus::PENDING);
     lab.advance(Duration::from_millis(100));
-    assert!(!lab.node(0).ndis.ndis_calls_on(vc).iter().any(|s| s.starts_with("NdisMCmCloseCallComplete")), "still draining");
+    assert!(
+        !lab.node(0).ndis.ndis_calls_on(vc).iter().any(|s| s.starts_with("NdisMCmCloseCallComplete")),
+        "still draining"
+    );
     lab.advance(A_MOMENT);
     assert!(lab.node(0).ndis.ndis_calls_on(vc).contains(&"NdisMCmCloseCallComplete(SUCCESS)".to_string()));
     assert_eq!(lab.node(0).adapter.stats.forced_closes.load(std::sync::atomic::Ordering::Relaxed), 1);
@@ -150,7 +158,8 @@ fn send_completions_and_receive_indications_are_batched_per_vc() {
     a.send(avc, (0..8).map(|i| pattern(100 + i)).collect());
     lab.settle();
     assert_eq!(b.received_frames(bvc).len(), 8);
-    let count = |node: usize, vc, name: &str| lab.node(node).ndis.ndis_calls_on(vc).iter().filter(|s| *s == name).count();
+    let count =
+        |node: usize, vc, name: &str| lab.node(node).ndis.ndis_calls_on(vc).iter().filter(|s| *s == name).count();
     let indications = count(1, bvc, "NdisMCoIndicateReceiveNetBufferLists");
     let completions = count(0, avc, "NdisMCoSendNetBufferListsComplete");
     assert!(indications < 8, "8 frames in {indications} indications");

@@ -193,8 +193,18 @@ fn check_inf(text: &str) -> Vec<String> {
     expect(&mut errs, "*MediaType (NdisMediumAtm)", inf.value(&ddi, "*MediaType"), "8");
     expect(&mut errs, "*PhysicalMediaType", inf.value(&ddi, "*PhysicalMediaType"), "0");
     expect(&mut errs, "Ndi Service", inf.hkr_value("Ndi", "Service").map(|v| unquote(&v)), "atmmcm");
-    expect(&mut errs, "Ndi\\Interfaces UpperRange", inf.hkr_value("Ndi\\Interfaces", "UpperRange").map(|v| unquote(&v)), "ndisatm");
-    expect(&mut errs, "Ndi\\Interfaces LowerRange", inf.hkr_value("Ndi\\Interfaces", "LowerRange").map(|v| unquote(&v)), "atm");
+    expect(
+        &mut errs,
+        "Ndi\\Interfaces UpperRange",
+        inf.hkr_value("Ndi\\Interfaces", "UpperRange").map(|v| unquote(&v)),
+        "ndisatm",
+    );
+    expect(
+        &mut errs,
+        "Ndi\\Interfaces LowerRange",
+        inf.hkr_value("Ndi\\Interfaces", "LowerRange").map(|v| unquote(&v)),
+        "atm",
+    );
 
     // Service: atmmcm.sys, kernel driver, demand start.
     let add = inf.value(&format!("{ddi}.Services"), "AddService").map(|v| fields(&v));
@@ -233,7 +243,9 @@ fn check_inf(text: &str) -> Vec<String> {
                 if p.ty.as_deref() != Some("dword") {
                     errs.push(format!("{name}: Type {:?}, want \"dword\"", p.ty));
                 }
-                if p.min.as_deref() != Some(min.to_string().as_str()) || p.max.as_deref() != Some(max.to_string().as_str()) {
+                if p.min.as_deref() != Some(min.to_string().as_str())
+                    || p.max.as_deref() != Some(max.to_string().as_str())
+                {
                     errs.push(format!("{name}: range {:?}..={:?}, REGISTRY_KEYS says {min}..={max}", p.min, p.max));
                 }
             }
@@ -241,7 +253,8 @@ fn check_inf(text: &str) -> Vec<String> {
                 if p.ty.as_deref() != Some("enum") {
                     errs.push(format!("{name}: Type {:?}, want \"enum\"", p.ty));
                 }
-                let want: BTreeMap<String, String> = values.iter().map(|&(v, l)| (v.to_string(), l.to_string())).collect();
+                let want: BTreeMap<String, String> =
+                    values.iter().map(|&(v, l)| (v.to_string(), l.to_string())).collect();
                 if p.enums != want {
                     errs.push(format!("{name}: enum {:?}, REGISTRY_KEYS says {want:?}", p.enums));
                 }
@@ -289,22 +302,26 @@ fn checker_rejects_a_missing_registry_key() {
 
 #[test]
 fn checker_rejects_a_wrong_default() {
-    let errs = check_inf(&patched("HKR, Ndi\\params\\T303, Default,   0, \"4000\"", "HKR, Ndi\\params\\T303, Default,   0, \"5000\""));
+    let errs = check_inf(&patched(
+        "HKR, Ndi\\params\\T303, Default,   0, \"4000\"",
+        "HKR, Ndi\\params\\T303, Default,   0, \"5000\"",
+    ));
     assert!(errs.iter().any(|e| e.starts_with("T303: Default")), "{errs:?}");
 }
 
 #[test]
 fn checker_rejects_a_wrong_range() {
-    let errs = check_inf(&patched("HKR, Ndi\\params\\RingSize, Max,       0, \"4096\"", "HKR, Ndi\\params\\RingSize, Max,       0, \"8192\""));
+    let errs = check_inf(&patched(
+        "HKR, Ndi\\params\\RingSize, Max,       0, \"4096\"",
+        "HKR, Ndi\\params\\RingSize, Max,       0, \"8192\"",
+    ));
     assert!(errs.iter().any(|e| e.starts_with("RingSize: range")), "{errs:?}");
 }
 
 #[test]
 fn checker_rejects_a_param_unknown_to_the_driver() {
-    let errs = check_inf(&patched(
-        "[AtmMcm.Params]\n",
-        "[AtmMcm.Params]\nHKR, Ndi\\params\\Bogus, Type, 0, \"dword\"\n",
-    ));
+    let errs =
+        check_inf(&patched("[AtmMcm.Params]\n", "[AtmMcm.Params]\nHKR, Ndi\\params\\Bogus, Type, 0, \"dword\"\n"));
     assert!(errs.iter().any(|e| e.contains("bogus is not in REGISTRY_KEYS")), "{errs:?}");
 }
 

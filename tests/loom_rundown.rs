@@ -131,8 +131,7 @@ fn two_senders_racing_close_exactly_one_drained_edge() {
         if closer_edge {
             vc.close_completion();
         }
-        let edges = senders.into_iter().map(|t| t.join().unwrap()).filter(|&e| e).count()
-            + usize::from(closer_edge);
+        let edges = senders.into_iter().map(|t| t.join().unwrap()).filter(|&e| e).count() + usize::from(closer_edge);
         assert_eq!(edges, 1, "exactly one drained edge");
     });
 }
@@ -170,8 +169,7 @@ struct RelaxedRelease(AtomicU32);
 impl Word for RelaxedRelease {
     fn try_acquire(&self) -> bool {
         let cur = self.0.load(Ordering::Relaxed);
-        cur & (1 << 31) == 0
-            && self.0.compare_exchange(cur, cur + 1, Ordering::Acquire, Ordering::Relaxed).is_ok()
+        cur & (1 << 31) == 0 && self.0.compare_exchange(cur, cur + 1, Ordering::Acquire, Ordering::Relaxed).is_ok()
     }
     fn release(&self) -> bool {
         let prev = self.0.fetch_sub(1, Ordering::Relaxed);

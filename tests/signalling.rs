@@ -10,7 +10,9 @@ use common::*;
 
 fn connected(lab: &Lab, vcs: &[atmmcm_hw::host::VcHandle]) -> usize {
     vcs.iter()
-        .filter(|v| lab.node(0).ndis.ndis_calls_on(**v).last().map(String::as_str) == Some("NdisMCmMakeCallComplete(SUCCESS)"))
+        .filter(|v| {
+            lab.node(0).ndis.ndis_calls_on(**v).last().map(String::as_str) == Some("NdisMCmMakeCallComplete(SUCCESS)")
+        })
         .count()
 }
 
@@ -52,7 +54,18 @@ fn tshark_decodes_the_drivers_release_with_cause_16_and_the_release_complete() {
     halt_clean(&lab);
     drop(lab);
     let out = std::process::Command::new("tshark")
-        .args(["-r", path.to_str().unwrap(), "-Y", "q2931", "-T", "fields", "-e", "q2931.message_type", "-e", "q2931.cause.value"])
+        .args([
+            "-r",
+            path.to_str().unwrap(),
+            "-Y",
+            "q2931",
+            "-T",
+            "fields",
+            "-e",
+            "q2931.message_type",
+            "-e",
+            "q2931.cause.value",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -67,7 +80,10 @@ fn tshark_decodes_the_drivers_release_with_cause_16_and_the_release_complete() {
 
 /// A SETUP from the network (call reference 0x12, flag 0) with every IE the driver needs.
 fn setup_bytes() -> Vec<u8> {
-    use atmmcm::wire::q2931::{AalParams, BearerCapability, CallRef, ConnectionId, Message, MessageType, PartyNumber, QosParams, TrafficDescriptor};
+    use atmmcm::wire::q2931::{
+        AalParams, BearerCapability, CallRef, ConnectionId, Message, MessageType, PartyNumber, QosParams,
+        TrafficDescriptor,
+    };
     let mut m = Message::new(MessageType::Setup, CallRef { value: 0x12, flag: false });
     m.aal = Some(AalParams::aal5(9188, 9188));
     m.traffic = Some(TrafficDescriptor::ubr(1000, 1000));
@@ -109,7 +125,10 @@ fn every_truncation_and_corruption_of_a_setup_is_answered_or_ignored_never_a_cra
         .filter(|e| e.direction == atmmcm_hw::network::Direction::FromUser && e.name == "RELEASE COMPLETE")
         .flat_map(|e| e.causes.clone())
         .collect();
-    assert!(causes.contains(&96) && causes.contains(&100), "mandatory-IE-missing and invalid-contents answers: {causes:?}");
+    assert!(
+        causes.contains(&96) && causes.contains(&100),
+        "mandatory-IE-missing and invalid-contents answers: {causes:?}"
+    );
     assert_eq!(lab.node(0).adapter.control_stats().internal_errors, 0);
     lab.advance(Duration::from_secs(30));
     // The driver still works: a call goes up and down.

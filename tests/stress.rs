@@ -6,8 +6,8 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use atmmcm::NdisStatus;
@@ -42,7 +42,10 @@ fn frame(vc: usize, sender: usize, seq: u32, len: usize) -> Vec<u8> {
 
 /// Every sent NBL has exactly one completion, a status the close path may give, CLOSING when it
 /// was sent after its VC's close returned; no completion for an NBL never sent. Counts per status.
-fn check_completions(sent: &[(Nbl, usize, bool)], done: &[(Nbl, NdisStatus)]) -> Result<HashMap<String, usize>, String> {
+fn check_completions(
+    sent: &[(Nbl, usize, bool)],
+    done: &[(Nbl, NdisStatus)],
+) -> Result<HashMap<String, usize>, String> {
     let mut per_nbl: HashMap<Nbl, Vec<NdisStatus>> = HashMap::new();
     for (nbl, st) in done {
         per_nbl.entry(*nbl).or_default().push(*st);
@@ -96,7 +99,10 @@ fn the_completion_oracle_rejects_a_double_a_missing_and_a_wrong_status_completio
     let (n1, n2) = (Nbl(1), Nbl(2));
     let sent = [(n1, 0, false), (n2, 0, true)];
     assert!(check_completions(&sent, &[(n1, NdisStatus::SUCCESS), (n2, NdisStatus::CLOSING)]).is_ok());
-    assert!(check_completions(&sent, &[(n1, NdisStatus::SUCCESS), (n1, NdisStatus::SUCCESS), (n2, NdisStatus::CLOSING)]).is_err());
+    assert!(
+        check_completions(&sent, &[(n1, NdisStatus::SUCCESS), (n1, NdisStatus::SUCCESS), (n2, NdisStatus::CLOSING)])
+            .is_err()
+    );
     assert!(check_completions(&sent, &[(n2, NdisStatus::CLOSING)]).is_err());
     assert!(check_completions(&sent, &[(n1, NdisStatus::SUCCESS), (n2, NdisStatus::SUCCESS)]).is_err());
     assert!(check_completions(&sent, &[(n1, NdisStatus::FAILURE), (n2, NdisStatus::CLOSING)]).is_err());
@@ -200,8 +206,11 @@ fn run(vcs_n: usize, senders: usize, frames_per_sender: usize, seed: u64) {
         Err(e) => panic!("{e}"),
     };
     // Frames arrive in order per (VC, sender), each at most once, on one VC at the far end.
-    let far: Vec<(atmmcm_hw::host::VcHandle, Vec<u8>)> =
-        b.incoming_calls().iter().flat_map(|call| b.received_frames(call.vc).into_iter().map(move |f| (call.vc, f))).collect();
+    let far: Vec<(atmmcm_hw::host::VcHandle, Vec<u8>)> = b
+        .incoming_calls()
+        .iter()
+        .flat_map(|call| b.received_frames(call.vc).into_iter().map(move |f| (call.vc, f)))
+        .collect();
     let delivered = match check_delivery(&far) {
         Ok(n) => n,
         Err(e) => panic!("{e}"),

@@ -275,10 +275,7 @@ fn retired_regions_are_refused_and_drain_returns_the_original_allocations() {
     back.sort_by_key(|raw| raw.pa);
     assert_eq!(
         back,
-        vec![
-            Raw { va: c.p, pa: 0x9000, got: 4096 },
-            Raw { va: va1, pa: pa1, got: got1 },
-        ],
+        vec![Raw { va: c.p, pa: 0x9000, got: 4096 }, Raw { va: va1, pa: pa1, got: got1 },],
         "both blocks (live and retired) come back with the allocator's own addresses and length"
     );
     assert_eq!(t.live(), 0);

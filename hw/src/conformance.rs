@@ -127,14 +127,27 @@ fn u11_tmr_1_and_2(t: &dyn Fn(&Lab)) -> [Verdict; 2] {
     let ev = k.sent_by_iut();
     let releases: Vec<&NetEvent> = ev.iter().filter(|e| e.msg_type == Some(mt::RELEASE)).collect();
     let one = releases.len() == 2 && releases.get(1).is_some_and(|e| e.causes.contains(&102));
-    let first = verdict("U11-TMR-1", "No RELEASE COMPLETE: one retransmission after T308 with #102", one, format!("{:?}", names(&ev)));
+    let first = verdict(
+        "U11-TMR-1",
+        "No RELEASE COMPLETE: one retransmission after T308 with #102",
+        one,
+        format!("{:?}", names(&ev)),
+    );
     k.lab.advance(Duration::from_secs(60));
     let ev = k.sent_by_iut();
     let ok = one
         && ev.iter().filter(|e| e.msg_type == Some(mt::RELEASE)).count() == 2
         && k.calls(vc).contains(&"NdisMCmCloseCallComplete(SUCCESS)".to_string())
         && k.clean();
-    [first, verdict("U11-TMR-2", "After 2 x T308 the IUT clears locally and sends nothing more", ok, format!("{:?}", names(&ev)))]
+    [
+        first,
+        verdict(
+            "U11-TMR-2",
+            "After 2 x T308 the IUT clears locally and sends nothing more",
+            ok,
+            format!("{:?}", names(&ev)),
+        ),
+    ]
 }
 
 fn u11_ino_1(t: &dyn Fn(&Lab)) -> Verdict {
@@ -151,7 +164,12 @@ fn u11_ino_1(t: &dyn Fn(&Lab)) -> Verdict {
         && k.calls(vc).contains(&"NdisMCmCloseCallComplete(SUCCESS)".to_string())
         && !k.calls(vc).iter().any(|s| s.starts_with("NdisMCmDispatchIncomingCloseCall"))
         && k.clean();
-    verdict("U11-INO-1", "Clear collision: RELEASE in U11 ends the call, no RELEASE COMPLETE", ok, format!("{:?}", names(&ev)))
+    verdict(
+        "U11-INO-1",
+        "Clear collision: RELEASE in U11 ends the call, no RELEASE COMPLETE",
+        ok,
+        format!("{:?}", names(&ev)),
+    )
 }
 
 fn unknown_cref(t: &dyn Fn(&Lab)) -> [Verdict; 3] {
@@ -170,7 +188,12 @@ fn unknown_cref(t: &dyn Fn(&Lab)) -> [Verdict; 3] {
     k.mark = k.lab.network().log().len();
     k.send_raw(&Message::new(cref, mt::RELEASE_COMPLETE));
     let b = k.sent_by_iut();
-    let r2 = verdict("UNK-2", "RELEASE COMPLETE on an unknown call reference: silence", b.is_empty(), format!("{:?}", names(&b)));
+    let r2 = verdict(
+        "UNK-2",
+        "RELEASE COMPLETE on an unknown call reference: silence",
+        b.is_empty(),
+        format!("{:?}", names(&b)),
+    );
     k.mark = k.lab.network().log().len();
     k.send_raw(&Message::new(cref, mt::STATUS_ENQUIRY));
     let c = k.sent_by_iut();
@@ -179,7 +202,16 @@ fn unknown_cref(t: &dyn Fn(&Lab)) -> [Verdict; 3] {
         && c[0].causes == [30]
         && c[0].message.as_ref().and_then(Message::call_state) == Some(0)
         && k.clean();
-    [r1, r2, verdict("UNK-3", "STATUS ENQUIRY on an unknown call reference: STATUS(U0, #30)", ok, format!("{:?}", names(&c)))]
+    [
+        r1,
+        r2,
+        verdict(
+            "UNK-3",
+            "STATUS ENQUIRY on an unknown call reference: STATUS(U0, #30)",
+            ok,
+            format!("{:?}", names(&c)),
+        ),
+    ]
 }
 
 fn status(t: &dyn Fn(&Lab)) -> [Verdict; 2] {
@@ -207,7 +239,10 @@ fn status(t: &dyn Fn(&Lab)) -> [Verdict; 2] {
     let ok = k.calls(vc).iter().any(|s| s.starts_with("NdisMCmDispatchIncomingCloseCall")) && k.clean();
     let _ = k.c.close_call(vc, None, None);
     k.lab.advance(MOMENT);
-    [r1, verdict("STAT-2", "STATUS(U0) in U10: local clear, client told", ok && k.clean(), format!("{:?}", k.calls(vc)))]
+    [
+        r1,
+        verdict("STAT-2", "STATUS(U0) in U10: local clear, client told", ok && k.clean(), format!("{:?}", k.calls(vc))),
+    ]
 }
 
 fn restart(t: &dyn Fn(&Lab)) -> Verdict {
@@ -231,8 +266,15 @@ fn link_loss(t: &dyn Fn(&Lab)) -> Verdict {
     k.lab.advance(Duration::from_secs(9));
     let survived = !k.calls(vc).iter().any(|s| s.starts_with("NdisMCmDispatchIncomingCloseCall"));
     k.lab.advance(Duration::from_secs(2));
-    let ok = survived && k.calls(vc).contains(&"NdisMCmDispatchIncomingCloseCall(DEST_OUT_OF_ORDER)".to_string()) && k.clean();
-    verdict("LINK-1", "Link loss in U10: the call survives T309, then is cleared with #27", ok, format!("{:?}", k.calls(vc)))
+    let ok = survived
+        && k.calls(vc).contains(&"NdisMCmDispatchIncomingCloseCall(DEST_OUT_OF_ORDER)".to_string())
+        && k.clean();
+    verdict(
+        "LINK-1",
+        "Link loss in U10: the call survives T309, then is cleared with #27",
+        ok,
+        format!("{:?}", k.calls(vc)),
+    )
 }
 
 fn p2mp_unknown_endpoint(t: &dyn Fn(&Lab)) -> Verdict {
@@ -242,9 +284,11 @@ fn p2mp_unknown_endpoint(t: &dyn Fn(&Lab)) -> Verdict {
     k.lab.advance(MOMENT);
     let cref = k.lab.network().calls(0).first().map_or(0, |c| c.call_ref);
     k.mark = k.lab.network().log().len();
-    let m = Message::new(CallRef { flag: true, value: cref }, mt::DROP_PARTY)
-        .with(Ie::cause(0, 16, &[]))
-        .with(Ie::new(id::ENDPOINT_REF, crate::network::codec::ie::Body::EndpointRef(EndpointRef { flag: true, value: 0x1234 })));
+    let m =
+        Message::new(CallRef { flag: true, value: cref }, mt::DROP_PARTY).with(Ie::cause(0, 16, &[])).with(Ie::new(
+            id::ENDPOINT_REF,
+            crate::network::codec::ie::Body::EndpointRef(EndpointRef { flag: true, value: 0x1234 }),
+        ));
     k.send_raw(&m);
     let ev = k.sent_by_iut();
     let ok = names(&ev) == ["->DROP PARTY ACK[89]"] && k.clean();

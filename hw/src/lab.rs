@@ -10,7 +10,9 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use atmmcm::ndis::{AalType, AtmAddress, AtmAddressType, AtmFlowParameters, AtmMediaParameters, CallParameters, VpiVci};
+use atmmcm::ndis::{
+    AalType, AtmAddress, AtmAddressType, AtmFlowParameters, AtmMediaParameters, CallParameters, VpiVci,
+};
 use atmmcm::{Adapter, Config, NdisStatus, SignallingVariant};
 
 use atmmcm::nic::regnic::{RegNic, RegNicConfig};
@@ -144,13 +146,8 @@ impl Lab {
             let name = format!("node{i}");
             nodes.push(Node { name, address: address.clone(), ndis, model, adapter, port, halted: Default::default() });
         }
-        let lab = Lab {
-            clock,
-            network: Arc::new(Mutex::new(net)),
-            switch: Mutex::new(switch),
-            nodes,
-            max_rounds: 100_000,
-        };
+        let lab =
+            Lab { clock, network: Arc::new(Mutex::new(net)), switch: Mutex::new(switch), nodes, max_rounds: 100_000 };
         for n in &lab.nodes {
             let st = n.ndis.start();
             assert_eq!(st, NdisStatus::SUCCESS, "lab: driver start failed");

@@ -5,14 +5,14 @@
 //! wires them (`lab`).
 
 pub mod clock;
+pub mod conformance;
 pub mod host;
 pub mod lab;
 pub mod network;
-pub mod conformance;
 pub mod pcap;
-pub mod regnic_model;
-pub mod switch;
 #[cfg(test)]
 mod regnic_adapter_tests;
+pub mod regnic_model;
 #[cfg(test)]
 mod regnic_tests;
+pub mod switch;

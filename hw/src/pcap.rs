@@ -53,11 +53,7 @@ impl Pcap {
 
     /// The 4-octet SunATM pseudo-header for one frame.
     pub fn pseudo_header(direction_to_user: bool, vpi: u16, vci: u16) -> [u8; 4] {
-        let ty = if vpi == 0 && vci == 5 {
-            TYPE_Q2931
-        } else {
-            TYPE_RAW
-        };
+        let ty = if vpi == 0 && vci == 5 { TYPE_Q2931 } else { TYPE_RAW };
         let dir = if direction_to_user { 0 } else { DIR_FROM_USER };
         let v = vci.to_be_bytes();
         [dir | ty, (vpi & 0xff) as u8, v[0], v[1]]
@@ -74,11 +70,7 @@ impl Pcap {
     ) -> io::Result<()> {
         let len = u32::try_from(payload.len() + 4).unwrap_or(u32::MAX);
         let mut rec = Vec::with_capacity(16 + 4 + payload.len());
-        rec.extend_from_slice(
-            &u32::try_from(ts.as_secs())
-                .unwrap_or(u32::MAX)
-                .to_le_bytes(),
-        );
+        rec.extend_from_slice(&u32::try_from(ts.as_secs()).unwrap_or(u32::MAX).to_le_bytes());
         rec.extend_from_slice(&ts.subsec_micros().to_le_bytes());
         rec.extend_from_slice(&len.to_le_bytes());
         rec.extend_from_slice(&len.to_le_bytes());
@@ -119,8 +111,7 @@ mod tests {
     fn header_and_record_layout() {
         let sink = Shared::default();
         let mut p = Pcap::new(Box::new(sink.clone())).unwrap();
-        p.write(Duration::from_micros(1_500_002), false, 0, 5, &[1, 2, 3, 4])
-            .unwrap();
+        p.write(Duration::from_micros(1_500_002), false, 0, 5, &[1, 2, 3, 4]).unwrap();
         p.write(Duration::ZERO, true, 1, 0x1234, &[9]).unwrap();
         let b = sink.0.lock().unwrap().clone();
         assert_eq!(&b[..4], &[0xd4, 0xc3, 0xb2, 0xa1]);

@@ -164,7 +164,10 @@ fn the_adapter_over_regnic_brings_up_signalling_places_a_call_and_moves_data_as_
     assert_eq!(a.make_call(vc, call_to(b"1002")).0, NdisStatus::PENDING);
     lab.advance(Duration::from_secs(1));
     let bvc = b.incoming_calls().last().expect("the call reached node 1").vc;
-    let frames: Vec<Vec<u8>> = [1usize, 47, 48, 49, 95, 96, 9188, 65_535].iter().map(|&l| (0..l).map(|i| (i * 3 + l) as u8).collect()).collect();
+    let frames: Vec<Vec<u8>> = [1usize, 47, 48, 49, 95, 96, 9188, 65_535]
+        .iter()
+        .map(|&l| (0..l).map(|i| (i * 3 + l) as u8).collect())
+        .collect();
     a.send(vc, frames.clone());
     lab.advance(Duration::from_millis(10));
     let got = b.received_frames(bvc);

@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use atmmcm::nic::bus::{Bus, DmaRegion, OutOfRange};
 use atmmcm::nic::desc::{
-    self, DESC_LEN, Desc, EvInfo, EvType, NO_BUFFER, RxBufInfo, RxcBuf, RxcInfo, RxcTrailer, TxCtl, TxLenConn,
-    ev_type, rx_status, tx_status,
+    self, DESC_LEN, Desc, EvInfo, EvType, NO_BUFFER, RxBufInfo, RxcBuf, RxcInfo, RxcTrailer, TxCtl, TxLenConn, ev_type,
+    rx_status, tx_status,
 };
 use atmmcm::nic::regnic::HwCounters;
 use atmmcm::nic::regs::{

@@ -442,7 +442,10 @@ fn open_refuses_a_vc_in_use_and_bad_parameters() {
 fn init_fails_cleanly_when_dma_memory_is_short_and_drop_frees_it() {
     let m = RegNicModel::new();
     m.set_dma_limit(Some(600 * 1024));
-    assert_eq!(RegNic::<ModelBus, LabSpinLock>::new(m.bus(), RegNicConfig::default()).err(), Some(NdisStatus::RESOURCES));
+    assert_eq!(
+        RegNic::<ModelBus, LabSpinLock>::new(m.bus(), RegNicConfig::default()).err(),
+        Some(NdisStatus::RESOURCES)
+    );
     assert_eq!(m.dma_regions(), 0, "partial allocations were returned");
     m.set_dma_limit(None);
     let nic = RegNic::<ModelBus, LabSpinLock>::new(m.bus(), RegNicConfig::default()).unwrap();
@@ -546,7 +549,15 @@ fn closes_wait_for_event_ring_room_and_none_is_lost() {
 
 #[test]
 fn small_rings_wrap_many_times_without_loss_reorder_or_ownership_violations() {
-    let cfg = RegNicConfig { tx_ring: 8, tx_buf: 64, rx_ring: 4, rx_buf: 64, rxc_ring: 4, ev_ring: 2, ..RegNicConfig::default() };
+    let cfg = RegNicConfig {
+        tx_ring: 8,
+        tx_buf: 64,
+        rx_ring: 4,
+        rx_buf: 64,
+        rxc_ring: 4,
+        ev_ring: 2,
+        ..RegNicConfig::default()
+    };
     let (mut r, a, b) = Rig::pair(cfg);
     // One SDU per tick, and the receiver polls every tick: its three buffers always suffice.
     r.models[0].set_tx_frames_per_step(1);

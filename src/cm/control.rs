@@ -354,7 +354,8 @@ impl<N: Ndis> Control<N> {
     /// Re-checks a pending CloseAf after a SAP or VC of `af` went away.
     fn af_child_gone(&mut self, af: AfContext) {
         let busy = self.af_busy(af);
-        let due = matches!(self.afs.get(af.0), Some(obj) if obj.close_pending && obj.ops & af_op::CLOSE_AF_COMPLETE == 0);
+        let due =
+            matches!(self.afs.get(af.0), Some(obj) if obj.close_pending && obj.ops & af_op::CLOSE_AF_COMPLETE == 0);
         if due && !busy {
             self.af_op(af.0, af_op::CLOSE_AF_COMPLETE);
         }
@@ -1039,7 +1040,8 @@ impl<N: Ndis> Control<N> {
     // ---- signalling input -------------------------------------------------------------------------
 
     fn find_call(&self, cref: CallRef) -> Option<Token> {
-        self.vcs.find(|v| v.cref == Some(cref) && v.uni != UniState::Null)
+        self.vcs
+            .find(|v| v.cref == Some(cref) && v.uni != UniState::Null)
             .or_else(|| self.vcs.find(|v| v.cref == Some(cref) && v.owe_release_complete))
     }
 
@@ -1105,12 +1107,18 @@ impl<N: Ndis> Control<N> {
             }
             InKind::StatusEnquiry => {
                 self.stats.unknown_cref += 1;
-                self.emit(env, &Out::Status { cref: m.cref, state: 0, cause: cause::RESPONSE_TO_STATUS_ENQUIRY, endpoint: None });
+                self.emit(
+                    env,
+                    &Out::Status { cref: m.cref, state: 0, cause: cause::RESPONSE_TO_STATUS_ENQUIRY, endpoint: None },
+                );
             }
             InKind::Status => {
                 self.stats.unknown_cref += 1;
                 if m.call_state.unwrap_or(0) != 0 {
-                    self.emit(env, &Out::ReleaseComplete { cref: m.cref, cause: Some(cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE) });
+                    self.emit(
+                        env,
+                        &Out::ReleaseComplete { cref: m.cref, cause: Some(cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE) },
+                    );
                 }
             }
             _ => {
@@ -1159,8 +1167,20 @@ impl<N: Ndis> Control<N> {
             media: AtmMediaParameters {
                 connection_id: conn_id,
                 aal_type: AalType::Aal5,
-                transmit: AtmFlowParameters { service_category: ServiceCategory::Ubr, pcr: bwd_pcr, scr: 0, mbs: 0, max_sdu_size: bwd_sdu },
-                receive: AtmFlowParameters { service_category: ServiceCategory::Ubr, pcr: fwd_pcr, scr: 0, mbs: 0, max_sdu_size: fwd_sdu },
+                transmit: AtmFlowParameters {
+                    service_category: ServiceCategory::Ubr,
+                    pcr: bwd_pcr,
+                    scr: 0,
+                    mbs: 0,
+                    max_sdu_size: bwd_sdu,
+                },
+                receive: AtmFlowParameters {
+                    service_category: ServiceCategory::Ubr,
+                    pcr: fwd_pcr,
+                    scr: 0,
+                    mbs: 0,
+                    max_sdu_size: fwd_sdu,
+                },
             },
             called: m.called,
             calling: m.calling,
@@ -1228,7 +1248,10 @@ impl<N: Ndis> Control<N> {
                 self.on_connect(env, vc, cref);
             }
             // RELEASE / RELEASE COMPLETE before the answer: the call failed.
-            (UniState::CallInitiated | UniState::OutgoingCallProceeding | UniState::CallDelivered, InKind::Release | InKind::ReleaseComplete) => {
+            (
+                UniState::CallInitiated | UniState::OutgoingCallProceeding | UniState::CallDelivered,
+                InKind::Release | InKind::ReleaseComplete,
+            ) => {
                 if m.kind == InKind::Release {
                     self.emit(env, &Out::ReleaseComplete { cref, cause: None });
                 }
@@ -1270,7 +1293,13 @@ impl<N: Ndis> Control<N> {
             // RELEASE COMPLETE without RELEASE: the network cleared the call.
             (UniState::Active | UniState::ConnectRequest, InKind::ReleaseComplete) => {
                 self.stop_timer(vc);
-                self.remote_close(env, vc, status_for_cause(m.cause).or_success_if(m.cause == Some(cause::NORMAL_CALL_CLEARING)), uu, false);
+                self.remote_close(
+                    env,
+                    vc,
+                    status_for_cause(m.cause).or_success_if(m.cause == Some(cause::NORMAL_CALL_CLEARING)),
+                    uu,
+                    false,
+                );
             }
             // ---- our release (U11) ----
             // RELEASE COMPLETE: the network side is done.
@@ -1302,7 +1331,10 @@ impl<N: Ndis> Control<N> {
             }
             // ---- status ----
             (_, InKind::StatusEnquiry) => {
-                self.emit(env, &Out::Status { cref, state: uni.code(), cause: cause::RESPONSE_TO_STATUS_ENQUIRY, endpoint: None });
+                self.emit(
+                    env,
+                    &Out::Status { cref, state: uni.code(), cause: cause::RESPONSE_TO_STATUS_ENQUIRY, endpoint: None },
+                );
             }
             // STATUS saying the network has no call: clear locally (Q.2931 §5.6.11).
             (_, InKind::Status) if m.call_state == Some(0) => {
@@ -1310,7 +1342,14 @@ impl<N: Ndis> Control<N> {
             }
             (_, InKind::Status) => {}
             // ---- point-to-multipoint ----
-            (UniState::Active, InKind::AddPartyAck | InKind::AddPartyReject | InKind::DropParty | InKind::DropPartyAck | InKind::PartyAlerting) => {
+            (
+                UniState::Active,
+                InKind::AddPartyAck
+                | InKind::AddPartyReject
+                | InKind::DropParty
+                | InKind::DropPartyAck
+                | InKind::PartyAlerting,
+            ) => {
                 self.on_party_message(env, vc, cref, m, uu);
             }
             // A SETUP for a call reference already in use is ignored (Q.2931 §5.6.3.1 b).
@@ -1325,17 +1364,35 @@ impl<N: Ndis> Control<N> {
             }
             // Messages we do not implement: STATUS #97 (Q.2931 §5.6.4).
             (_, InKind::Other(_)) => {
-                self.emit(env, &Out::Status { cref, state: uni.code(), cause: cause::MESSAGE_TYPE_NOT_IMPLEMENTED, endpoint: None });
+                self.emit(
+                    env,
+                    &Out::Status {
+                        cref,
+                        state: uni.code(),
+                        cause: cause::MESSAGE_TYPE_NOT_IMPLEMENTED,
+                        endpoint: None,
+                    },
+                );
             }
             // Anything else is not compatible with the call state: STATUS #101 (Q.2931 §5.6.4).
             _ => {
-                self.emit(env, &Out::Status { cref, state: uni.code(), cause: cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE, endpoint: None });
+                self.emit(
+                    env,
+                    &Out::Status {
+                        cref,
+                        state: uni.code(),
+                        cause: cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE,
+                        endpoint: None,
+                    },
+                );
             }
         }
     }
 
     fn vc_has_handle_pending(&self, vc: Token) -> bool {
-        self.vcs.get(vc).is_some_and(|v| v.ops & (vc_op::CREATE_VC | vc_op::ACTIVATE_VC | vc_op::DISPATCH_INCOMING_CALL) != 0 || v.handle.is_some())
+        self.vcs.get(vc).is_some_and(|v| {
+            v.ops & (vc_op::CREATE_VC | vc_op::ACTIVATE_VC | vc_op::DISPATCH_INCOMING_CALL) != 0 || v.handle.is_some()
+        })
     }
 
     fn note_connection(&mut self, vc: Token, id: Option<VpiVci>) {
@@ -1449,7 +1506,15 @@ impl<N: Ndis> Control<N> {
 
     fn on_party_message(&mut self, env: &impl Env<N>, vc: Token, cref: CallRef, m: &In<'_>, uu: UuBuf) {
         let Some(ep) = m.endpoint else {
-            self.emit(env, &Out::Status { cref, state: UniState::Active.code(), cause: cause::MANDATORY_IE_MISSING, endpoint: None });
+            self.emit(
+                env,
+                &Out::Status {
+                    cref,
+                    state: UniState::Active.code(),
+                    cause: cause::MANDATORY_IE_MISSING,
+                    endpoint: None,
+                },
+            );
             return;
         };
         let party = self.party_by_endpoint(VcContext(vc), ep);
@@ -1644,7 +1709,15 @@ impl<N: Ndis> Control<N> {
                 if let Some(v) = self.vcs.get_mut(vc) {
                     v.uni = UniState::ReleaseRequest;
                 }
-                self.emit(env, &Out::Release { cref, cause: cause::RECOVERY_ON_TIMER_EXPIRY, timer: Some(*b"313"), user_user: &[] });
+                self.emit(
+                    env,
+                    &Out::Release {
+                        cref,
+                        cause: cause::RECOVERY_ON_TIMER_EXPIRY,
+                        timer: Some(*b"313"),
+                        user_user: &[],
+                    },
+                );
                 self.start_timer(env, vc, TimerKind::T308);
                 if let Some(v) = self.vcs.get_mut(vc) {
                     v.phase = Phase::RemoteClosing;
@@ -1658,7 +1731,15 @@ impl<N: Ndis> Control<N> {
             }
             // T308 first expiry: RELEASE again with #102 "308" as second cause.
             (TimerKind::T308, 0) => {
-                self.emit(env, &Out::Release { cref, cause: cause::NORMAL_CALL_CLEARING, timer: Some(*b"308"), user_user: uu.as_slice() });
+                self.emit(
+                    env,
+                    &Out::Release {
+                        cref,
+                        cause: cause::NORMAL_CALL_CLEARING,
+                        timer: Some(*b"308"),
+                        user_user: uu.as_slice(),
+                    },
+                );
                 self.bump_timer(env, vc, TimerKind::T308);
             }
             // T308 again: the release is confirmed locally; the call reference is free.
@@ -1821,7 +1902,12 @@ impl<N: Ndis> Control<N> {
     /// Frees an MCM VC whose delete was performed and whose ops are all done.
     pub fn maybe_free_vc(&mut self, env: &impl Env<N>, vc: Token) {
         let Some(v) = self.vcs.get(vc) else { return };
-        if v.ours && v.handle.is_none() && v.ops == 0 && !v.queued && matches!(v.data, DataState::None | DataState::Drained) {
+        if v.ours
+            && v.handle.is_none()
+            && v.ops == 0
+            && !v.queued
+            && matches!(v.data, DataState::None | DataState::Drained)
+        {
             let af = v.af;
             self.vcs.remove(vc);
             env.datapath_forget(vc.index());

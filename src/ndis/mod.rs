@@ -12,8 +12,8 @@ mod status;
 
 pub use context::{AfContext, PartyContext, SapContext, Token, VcContext};
 pub use params::{
-    AalType, AtmAddress, AtmAddressType, AtmFlowParameters, AtmMediaParameters, CallParameters, CloseData,
-    CoAddressFamily, CO_ADDRESS_FAMILY_PROXY, CO_ADDRESS_FAMILY_Q2931, Sap, ServiceCategory, VpiVci, call_flags,
+    AalType, AtmAddress, AtmAddressType, AtmFlowParameters, AtmMediaParameters, CO_ADDRESS_FAMILY_PROXY,
+    CO_ADDRESS_FAMILY_Q2931, CallParameters, CloseData, CoAddressFamily, Sap, ServiceCategory, VpiVci, call_flags,
     media_flags,
 };
 pub use status::NdisStatus;
@@ -121,8 +121,12 @@ pub trait Ndis: Send + Sync + 'static {
     );
     /// NdisMCmDispatchIncomingCall: SUCCESS (accepted now), PENDING (ProtocolCmIncomingCallComplete
     /// follows) or a rejection.
-    fn cm_dispatch_incoming_call(&self, sap: Self::SapHandle, vc: Self::VcHandle, params: &CallParameters)
-    -> NdisStatus;
+    fn cm_dispatch_incoming_call(
+        &self,
+        sap: Self::SapHandle,
+        vc: Self::VcHandle,
+        params: &CallParameters,
+    ) -> NdisStatus;
     /// NdisMCmDispatchCallConnected.
     fn cm_dispatch_call_connected(&self, vc: Self::VcHandle);
     /// NdisMCmCloseCallComplete (NdisCmCloseCallComplete). Never PENDING.

@@ -20,12 +20,12 @@ use lock_api::{Mutex, RawMutex};
 
 use super::bus::{Bus, DmaRegion};
 use super::desc::{
-    self, DESC_LEN, EvInfo, EvType, NO_BUFFER, OWN, RxBufInfo, RxcBuf, RxcInfo, TxCtl, TxLenConn,
-    ev_type, rx_status, tx_status,
+    self, DESC_LEN, EvInfo, EvType, NO_BUFFER, OWN, RxBufInfo, RxcBuf, RxcInfo, TxCtl, TxLenConn, ev_type, rx_status,
+    tx_status,
 };
 use super::regs::{
-    self, Cmd, CmdStatus, Coalesce, ConnCfg, ConnMaxSdu, ConnVc, Ctrl, IntBits, PhyStatus,
-    RingRegs, Status, cmd_result, conn_word, op, service,
+    self, Cmd, CmdStatus, Coalesce, ConnCfg, ConnMaxSdu, ConnVc, Ctrl, IntBits, PhyStatus, RingRegs, Status,
+    cmd_result, conn_word, op, service,
 };
 use super::{ConnId, ConnParams, Device, DeviceEvent, TxCookie};
 use crate::ndis::{AalType, NdisStatus};
@@ -299,21 +299,9 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
             }
         }
         match got {
-            [
-                Some(txd),
-                Some(txb),
-                Some(rxbd),
-                Some(rxb),
-                Some(rxc),
-                Some(ev),
-            ] => Ok(Regions {
-                txd,
-                txb,
-                rxbd,
-                rxb,
-                rxc,
-                ev,
-            }),
+            [Some(txd), Some(txb), Some(rxbd), Some(rxb), Some(rxc), Some(ev)] => {
+                Ok(Regions { txd, txb, rxbd, rxb, rxc, ev })
+            }
             _ => Err(NdisStatus::RESOURCES),
         }
     }
@@ -409,9 +397,7 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
     }
 
     fn conn_state(&self, conn: u16) -> u8 {
-        self.conns
-            .get(usize::from(conn))
-            .map_or(cs::FREE, |c| c.load(Ordering::Acquire))
+        self.conns.get(usize::from(conn)).map_or(cs::FREE, |c| c.load(Ordering::Acquire))
     }
 
     /// Issues a command and waits for its result.
@@ -448,19 +434,11 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
     }
 
     /// Reaps written-back TX descriptors; one `Transmitted` per frame, at most `limit`.
-    fn reap_tx(
-        &self,
-        dp: &mut DataPath,
-        limit: usize,
-        sink: &mut dyn FnMut(DeviceEvent<'_>),
-    ) -> usize {
+    fn reap_tx(&self, dp: &mut DataPath, limit: usize, sink: &mut dyn FnMut(DeviceEvent<'_>)) -> usize {
         let mut n = 0;
         while dp.tx_clean != dp.tx_prod && n < limit {
             let idx = (dp.tx_clean & (self.cfg.tx_ring - 1)) as usize;
-            let ctl = TxCtl(
-                self.bus
-                    .dma_read32_acquire(&self.regions.txd, idx * DESC_LEN + desc::word::W3),
-            );
+            let ctl = TxCtl(self.bus.dma_read32_acquire(&self.regions.txd, idx * DESC_LEN + desc::word::W3));
             if ctl.own() {
                 break;
             }
@@ -472,16 +450,8 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
             if sh.eop {
                 let sent = !dp.tx_frame_failed;
                 dp.tx_frame_failed = false;
-                bump(if sent {
-                    &self.stats.tx_frames
-                } else {
-                    &self.stats.tx_failed
-                });
-                sink(DeviceEvent::Transmitted {
-                    conn: ConnId(sh.conn),
-                    cookie: TxCookie(sh.cookie),
-                    sent,
-                });
+                bump(if sent { &self.stats.tx_frames } else { &self.stats.tx_failed });
+                sink(DeviceEvent::Transmitted { conn: ConnId(sh.conn), cookie: TxCookie(sh.cookie), sent });
                 n += 1;
             }
         }
@@ -489,12 +459,7 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
     }
 
     /// Reaps RX completions; one `Received` per good SDU, at most `limit`.
-    fn reap_rx(
-        &self,
-        dp: &mut DataPath,
-        limit: usize,
-        sink: &mut dyn FnMut(DeviceEvent<'_>),
-    ) -> usize {
+    fn reap_rx(&self, dp: &mut DataPath, limit: usize, sink: &mut dyn FnMut(DeviceEvent<'_>)) -> usize {
         let rg = self.regions;
         let b = &self.bus;
         let nbufs = self.cfg.rx_ring - 1;
@@ -548,10 +513,7 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
             {
                 {
                     bump(&self.stats.rx_frames);
-                    sink(DeviceEvent::Received {
-                        conn: ConnId(dp.rx_conn),
-                        frame,
-                    });
+                    sink(DeviceEvent::Received { conn: ConnId(dp.rx_conn), frame });
                     n += 1;
                 }
             }
@@ -570,12 +532,7 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
     }
 
     /// Reads the event ring; `ConnectionClosed` only after that connection's TX completions.
-    fn reap_events(
-        &self,
-        dp: &mut DataPath,
-        limit: usize,
-        sink: &mut dyn FnMut(DeviceEvent<'_>),
-    ) -> usize {
+    fn reap_events(&self, dp: &mut DataPath, limit: usize, sink: &mut dyn FnMut(DeviceEvent<'_>)) -> usize {
         let rg = self.regions;
         let b = &self.bus;
         let start = dp.ev_next;
@@ -596,10 +553,7 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
                         break;
                     }
                     bump(&self.stats.events);
-                    sink(DeviceEvent::ConnectionClosed {
-                        conn: ConnId(info.conn()),
-                        forced: info.forced(),
-                    });
+                    sink(DeviceEvent::ConnectionClosed { conn: ConnId(info.conn()), forced: info.forced() });
                     n += 1;
                     if let Some(c) = self.conns.get(usize::from(info.conn())) {
                         c.store(cs::FREE, Ordering::Release);
@@ -636,10 +590,7 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
                 break;
             }
             c.store(cs::FREE, Ordering::Release);
-            sink(DeviceEvent::ConnectionClosed {
-                conn: ConnId(i as u16),
-                forced: true,
-            });
+            sink(DeviceEvent::ConnectionClosed { conn: ConnId(i as u16), forced: true });
             n += 1;
         }
         n
@@ -656,9 +607,7 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
             return false;
         }
         let idx = (dp.tx_clean & (self.cfg.tx_ring - 1)) as usize;
-        self.bus
-            .dma_write32(&self.regions.txd, idx * DESC_LEN + desc::word::W2, 0)
-            .is_ok()
+        self.bus.dma_write32(&self.regions.txd, idx * DESC_LEN + desc::word::W2, 0).is_ok()
     }
 }
 
@@ -670,10 +619,11 @@ impl<B: Bus, R: RawMutex + Send + Sync + 'static> Device for RegNic<B, R> {
         let vpi = u8::try_from(params.id.vpi).map_err(|_| NdisStatus::INVALID_DATA)?;
         let max_sdu = params.max_rx_sdu.clamp(1, MAX_SDU_LEN as u32);
         let _g = self.ctl.lock();
-        let Some(idx) = self.conns.iter().position(|c| {
-            c.compare_exchange(cs::FREE, cs::OPENING, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-        }) else {
+        let Some(idx) = self
+            .conns
+            .iter()
+            .position(|c| c.compare_exchange(cs::FREE, cs::OPENING, Ordering::AcqRel, Ordering::Acquire).is_ok())
+        else {
             return Err(NdisStatus::RESOURCES);
         };
         let conn = idx as u16;
@@ -682,11 +632,7 @@ impl<B: Bus, R: RawMutex + Send + Sync + 'static> Device for RegNic<B, R> {
         vc.set_vci(params.id.vci);
         let mut cfg = ConnCfg(0);
         cfg.set_aal(regs::AAL5);
-        cfg.set_service(if params.tx_pcr == 0 {
-            service::UBR
-        } else {
-            service::CBR
-        });
+        cfg.set_service(if params.tx_pcr == 0 { service::UBR } else { service::CBR });
         let mut ms = ConnMaxSdu(0);
         ms.set_max_sdu(max_sdu);
         let b = &self.bus;
@@ -721,10 +667,7 @@ impl<B: Bus, R: RawMutex + Send + Sync + 'static> Device for RegNic<B, R> {
         let Some(state) = self.conns.get(usize::from(conn.0)) else {
             return;
         };
-        if state
-            .compare_exchange(cs::OPEN, cs::CLOSING, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
+        if state.compare_exchange(cs::OPEN, cs::CLOSING, Ordering::AcqRel, Ordering::Acquire).is_err() {
             return;
         }
         if self.command(op::CLOSE, conn.0) != Some(cmd_result::OK) {
@@ -774,11 +717,7 @@ impl<B: Bus, R: RawMutex + Send + Sync + 'static> Device for RegNic<B, R> {
             let _ = b.dma_write32(&rg.txd, base + desc::word::W1, (addr >> 32) as u32);
             let _ = b.dma_write32(&rg.txd, base + desc::word::W2, lc.0);
             if let Some(sh) = dp.tx_shadow.get_mut(idx) {
-                *sh = TxShadow {
-                    cookie: cookie.0,
-                    conn: conn.0,
-                    eop: i == last,
-                };
+                *sh = TxShadow { cookie: cookie.0, conn: conn.0, eop: i == last };
             }
         }
         // OWN on the tail descriptors, then the head last: the NIC never sees half a chain.

@@ -41,13 +41,7 @@ pub struct RingRegs {
 
 impl RingRegs {
     const fn at(base: u32) -> RingRegs {
-        RingRegs {
-            base_lo: base,
-            base_hi: base + 4,
-            size: base + 8,
-            prod: base + 0xC,
-            cons: base + 0x10,
-        }
+        RingRegs { base_lo: base, base_hi: base + 4, size: base + 8, prod: base + 0xC, cons: base + 0x10 }
     }
 }
 
@@ -258,58 +252,13 @@ mod tests {
 
     #[test]
     fn register_offsets_match_the_datasheet() {
-        assert_eq!(
-            (ID, CTRL, STATUS, INT_STATUS, INT_MASK),
-            (0x000, 0x004, 0x008, 0x00C, 0x010)
-        );
-        assert_eq!(
-            (INT_COALESCE, PHY_STATUS, CONN_COUNT, CMD, CMD_STATUS),
-            (0x014, 0x018, 0x01C, 0x020, 0x024)
-        );
-        assert_eq!(
-            TX,
-            RingRegs {
-                base_lo: 0x40,
-                base_hi: 0x44,
-                size: 0x48,
-                prod: 0x4C,
-                cons: 0x50
-            }
-        );
-        assert_eq!(
-            RXB,
-            RingRegs {
-                base_lo: 0x60,
-                base_hi: 0x64,
-                size: 0x68,
-                prod: 0x6C,
-                cons: 0x70
-            }
-        );
-        assert_eq!(
-            RXC,
-            RingRegs {
-                base_lo: 0x80,
-                base_hi: 0x84,
-                size: 0x88,
-                prod: 0x8C,
-                cons: 0x90
-            }
-        );
-        assert_eq!(
-            EV,
-            RingRegs {
-                base_lo: 0xA0,
-                base_hi: 0xA4,
-                size: 0xA8,
-                prod: 0xAC,
-                cons: 0xB0
-            }
-        );
-        assert_eq!(
-            (CNT_TX_CELLS, CNT_HEC_ERRORS, CNT_TX_FLUSHED),
-            (0x100, 0x108, 0x120)
-        );
+        assert_eq!((ID, CTRL, STATUS, INT_STATUS, INT_MASK), (0x000, 0x004, 0x008, 0x00C, 0x010));
+        assert_eq!((INT_COALESCE, PHY_STATUS, CONN_COUNT, CMD, CMD_STATUS), (0x014, 0x018, 0x01C, 0x020, 0x024));
+        assert_eq!(TX, RingRegs { base_lo: 0x40, base_hi: 0x44, size: 0x48, prod: 0x4C, cons: 0x50 });
+        assert_eq!(RXB, RingRegs { base_lo: 0x60, base_hi: 0x64, size: 0x68, prod: 0x6C, cons: 0x70 });
+        assert_eq!(RXC, RingRegs { base_lo: 0x80, base_hi: 0x84, size: 0x88, prod: 0x8C, cons: 0x90 });
+        assert_eq!(EV, RingRegs { base_lo: 0xA0, base_hi: 0xA4, size: 0xA8, prod: 0xAC, cons: 0xB0 });
+        assert_eq!((CNT_TX_CELLS, CNT_HEC_ERRORS, CNT_TX_FLUSHED), (0x100, 0x108, 0x120));
         assert_eq!(conn_reg(0, conn_word::VC), 0x4000);
         assert_eq!(conn_reg(2, conn_word::MAX_SDU), 0x402C);
         assert_eq!(conn_reg(1023, conn_word::MAX_SDU), 0x7FFC);

@@ -177,8 +177,7 @@ impl<T: Copy> Mpsc<T> {
                 pos = self.tail.load(Ordering::Relaxed);
                 continue;
             }
-            match self.tail.compare_exchange_weak(pos, pos.wrapping_add(n), Ordering::Relaxed, Ordering::Relaxed)
-            {
+            match self.tail.compare_exchange_weak(pos, pos.wrapping_add(n), Ordering::Relaxed, Ordering::Relaxed) {
                 Ok(_) => {
                     for (i, &item) in items.iter().take(n).enumerate() {
                         let at = pos.wrapping_add(i);

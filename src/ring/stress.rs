@@ -125,7 +125,13 @@ fn send_ring_2_producers_batch_pushes_1m_items_once_each_in_producer_order() {
 #[test]
 fn lanes_3_producers_1m_items_once_each_in_producer_order() {
     let r = Lanes::<u64>::new(256, 3).unwrap();
-    run(&r, 3, |r, lane, items| r.push_slice(lane, items), |r, out| r.consumer().map_or(0, |mut c| c.pop_slice(out)), 8);
+    run(
+        &r,
+        3,
+        |r, lane, items| r.push_slice(lane, items),
+        |r, out| r.consumer().map_or(0, |mut c| c.pop_slice(out)),
+        8,
+    );
     assert!(r.is_empty());
 }
 

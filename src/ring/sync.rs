@@ -1,10 +1,10 @@
 //! The one place atomics (and the cells and spin hints the rings use) come from: `core` normally,
 //! `loom` under `--cfg loom`, so a loom model explores every interleaving of the real code.
 
-#[cfg(loom)]
-pub use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
 #[cfg(not(loom))]
 pub use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
+#[cfg(loom)]
+pub use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
 
 /// Interior-mutable cell with loom's closure API (`with`/`with_mut` instead of `get`), so slot
 /// and side-local accesses are race-checked by loom and compile to plain pointer use otherwise.

@@ -38,12 +38,7 @@ pub(crate) struct TxQueue {
 impl TxQueue {
     pub(crate) fn new(capacity: usize) -> Result<Self, AllocError> {
         let bytes = capacity.checked_mul(MAX_MESSAGE).ok_or(AllocError)?;
-        Ok(TxQueue {
-            data: alloc_vec(bytes)?,
-            meta: alloc_vec(capacity)?,
-            head: 0,
-            len: 0,
-        })
+        Ok(TxQueue { data: alloc_vec(bytes)?, meta: alloc_vec(capacity)?, head: 0, len: 0 })
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -78,10 +73,7 @@ impl TxQueue {
         };
         dst.copy_from_slice(msg);
         if let Some(m) = self.meta.get_mut(i) {
-            *m = TxSlot {
-                len: msg.len(),
-                ..TxSlot::default()
-            };
+            *m = TxSlot { len: msg.len(), ..TxSlot::default() };
         }
         true
     }
@@ -142,11 +134,7 @@ pub(crate) struct RxWindow {
 impl RxWindow {
     pub(crate) fn new(capacity: usize) -> Result<Self, AllocError> {
         let bytes = capacity.checked_mul(MAX_MESSAGE).ok_or(AllocError)?;
-        Ok(RxWindow {
-            data: alloc_vec(bytes)?,
-            lens: alloc_vec(capacity)?,
-            head: 0,
-        })
+        Ok(RxWindow { data: alloc_vec(bytes)?, lens: alloc_vec(capacity)?, head: 0 })
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -161,9 +149,7 @@ impl RxWindow {
     }
 
     pub(crate) fn is_present(&self, k: usize) -> bool {
-        self.slot(k)
-            .and_then(|i| self.lens.get(i))
-            .is_some_and(Option::is_some)
+        self.slot(k).and_then(|i| self.lens.get(i)).is_some_and(Option::is_some)
     }
 
     /// Stores the SD at offset `k`; false if outside the window, too long, or already held.

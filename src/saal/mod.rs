@@ -130,9 +130,7 @@ fn to_event(ind: Indication<'_>) -> SaalEvent<'_> {
         // AA-RELEASE.ind: AAL-RELEASE.ind.
         Indication::ReleaseIndication(cause) => SaalEvent::Released { cause },
         // AA-RELEASE.conf: AAL-RELEASE.conf.
-        Indication::ReleaseConfirm => SaalEvent::Released {
-            cause: ReleaseCause::Requested,
-        },
+        Indication::ReleaseConfirm => SaalEvent::Released { cause: ReleaseCause::Requested },
         // AA-DATA.ind: AAL-DATA.ind.
         Indication::Data(d) => SaalEvent::Data(d),
     }
@@ -141,9 +139,7 @@ fn to_event(ind: Indication<'_>) -> SaalEvent<'_> {
 impl Saal {
     /// Builds the entity, allocating its buffers (about `2 × window × 4 KiB`).
     pub fn new(cfg: SaalConfig) -> Result<Self, AllocError> {
-        Ok(Saal {
-            sscop: Sscop::new(cfg)?,
-        })
+        Ok(Saal { sscop: Sscop::new(cfg)? })
     }
 
     /// AAL-ESTABLISH.request: sends BGN (no-op when already up or connecting).
@@ -158,23 +154,14 @@ impl Saal {
 
     /// AAL-DATA.request: queues one message, sent as an SD when established and the window is
     /// open. Queued messages are dropped if the link is released first.
-    pub fn send(
-        &mut self,
-        now: Duration,
-        msg: &[u8],
-        tx: &mut impl FnMut(&[u8]),
-    ) -> Result<(), SendError> {
+    pub fn send(&mut self, now: Duration, msg: &[u8], tx: &mut impl FnMut(&[u8])) -> Result<(), SendError> {
         if msg.len() > MAX_MESSAGE {
             return Err(SendError::TooLong);
         }
         if self.sscop.state() == State::OutgoingDisconnectionPending {
             return Err(SendError::Releasing);
         }
-        if self.sscop.send_data(now, msg, tx) {
-            Ok(())
-        } else {
-            Err(SendError::QueueFull)
-        }
+        if self.sscop.send_data(now, msg, tx) { Ok(()) } else { Err(SendError::QueueFull) }
     }
 
     /// A received SSCOP PDU (one AAL5 SDU from VC 0/5). Never panics on any input.
@@ -185,17 +172,11 @@ impl Saal {
         tx: &mut impl FnMut(&[u8]),
         up: &mut impl FnMut(SaalEvent<'_>),
     ) {
-        self.sscop
-            .receive(now, pdu, tx, &mut |ind| up(to_event(ind)));
+        self.sscop.receive(now, pdu, tx, &mut |ind| up(to_event(ind)));
     }
 
     /// Runs the timers due by `now`.
-    pub fn on_timer(
-        &mut self,
-        now: Duration,
-        tx: &mut impl FnMut(&[u8]),
-        up: &mut impl FnMut(SaalEvent<'_>),
-    ) {
+    pub fn on_timer(&mut self, now: Duration, tx: &mut impl FnMut(&[u8]), up: &mut impl FnMut(SaalEvent<'_>)) {
         self.sscop.on_timer(now, tx, &mut |ind| up(to_event(ind)));
     }
 

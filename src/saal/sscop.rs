@@ -169,9 +169,7 @@ impl Sscop {
         let cap = to_usize(window);
         let scratch_len = MAX_MESSAGE + 8;
         let mut scratch = Vec::new();
-        scratch
-            .try_reserve_exact(scratch_len)
-            .map_err(|_| AllocError)?;
+        scratch.try_reserve_exact(scratch_len).map_err(|_| AllocError)?;
         scratch.resize(scratch_len, 0);
         let list_len = MAX_STAT * 4 + 12;
         let mut list = Vec::new();
@@ -222,10 +220,7 @@ impl Sscop {
 
     /// The earliest running timer's deadline.
     pub fn next_deadline(&self) -> Option<Duration> {
-        [self.cc_at, self.nr_at, self.poll_at.map(|(_, at)| at)]
-            .into_iter()
-            .flatten()
-            .min()
+        [self.cc_at, self.nr_at, self.poll_at.map(|(_, at)| at)].into_iter().flatten().min()
     }
 
     // ----- sending -----
@@ -243,22 +238,12 @@ impl Sscop {
     }
 
     fn send_bgn<T: FnMut(&[u8])>(&mut self, tx: &mut T) {
-        let pdu = PduRepr::Bgn {
-            n_sq: self.vt_sq,
-            n_mr: self.vr_mr,
-            uu: &[],
-        };
+        let pdu = PduRepr::Bgn { n_sq: self.vt_sq, n_mr: self.vr_mr, uu: &[] };
         self.send(pdu, tx);
     }
 
     fn send_bgak<T: FnMut(&[u8])>(&mut self, tx: &mut T) {
-        self.send(
-            PduRepr::Bgak {
-                n_mr: self.vr_mr,
-                uu: &[],
-            },
-            tx,
-        );
+        self.send(PduRepr::Bgak { n_mr: self.vr_mr, uu: &[] }, tx);
     }
 
     fn send_end<T: FnMut(&[u8])>(&mut self, source: bool, tx: &mut T) {
@@ -267,33 +252,17 @@ impl Sscop {
     }
 
     fn send_er<T: FnMut(&[u8])>(&mut self, tx: &mut T) {
-        self.send(
-            PduRepr::Er {
-                n_sq: self.vt_sq,
-                n_mr: self.vr_mr,
-            },
-            tx,
-        );
+        self.send(PduRepr::Er { n_sq: self.vt_sq, n_mr: self.vr_mr }, tx);
     }
 
     fn send_poll<T: FnMut(&[u8])>(&mut self, tx: &mut T) {
         self.vt_ps = seq_add(self.vt_ps, 1);
-        self.send(
-            PduRepr::Poll {
-                n_ps: self.vt_ps,
-                n_s: self.vt_s,
-            },
-            tx,
-        );
+        self.send(PduRepr::Poll { n_ps: self.vt_ps, n_s: self.vt_s }, tx);
         self.vt_pd = 0;
     }
 
     fn send_ustat<T: FnMut(&[u8])>(&mut self, from: u32, to: u32, tx: &mut T) {
-        let pdu = PduRepr::Ustat {
-            n_mr: self.vr_mr,
-            n_r: self.vr_r,
-            list2: [from, to],
-        };
+        let pdu = PduRepr::Ustat { n_mr: self.vr_mr, n_r: self.vr_r, list2: [from, to] };
         self.send(pdu, tx);
     }
 
@@ -441,9 +410,7 @@ impl Sscop {
                 self.state = State::OutgoingConnectionPending;
             }
             // 2, 7, 10: already connecting or connected; nothing to do.
-            State::OutgoingConnectionPending
-            | State::OutgoingRecoveryPending
-            | State::DataTransferReady => {}
+            State::OutgoingConnectionPending | State::OutgoingRecoveryPending | State::DataTransferReady => {}
         }
     }
 
@@ -451,9 +418,7 @@ impl Sscop {
     pub fn release<T: FnMut(&[u8])>(&mut self, now: Duration, tx: &mut T) {
         match self.state {
             // 2, 7, 10, AA-RELEASE.request: END (S=0), Timer_CC → 4.
-            State::OutgoingConnectionPending
-            | State::OutgoingRecoveryPending
-            | State::DataTransferReady => {
+            State::OutgoingConnectionPending | State::OutgoingRecoveryPending | State::DataTransferReady => {
                 self.stop_all_timers();
                 self.release_buffers();
                 self.vt_cc = 1;
@@ -614,12 +579,7 @@ impl Sscop {
             }
         }
         let list = self.list.get(..count * 4).unwrap_or(&[]);
-        let pdu = PduRepr::Stat {
-            n_ps,
-            n_mr: self.vr_mr,
-            n_r: self.vr_r,
-            list,
-        };
+        let pdu = PduRepr::Stat { n_ps, n_mr: self.vr_mr, n_r: self.vr_r, list };
         Self::emit(&mut self.scratch, pdu, tx);
     }
 
@@ -631,15 +591,7 @@ impl Sscop {
     }
 
     /// STAT: validate, acknowledge, queue the listed gaps for retransmission.
-    fn ready_stat<T: FnMut(&[u8])>(
-        &mut self,
-        now: Duration,
-        n_ps: u32,
-        n_mr: u32,
-        n_r: u32,
-        list: &[u8],
-        tx: &mut T,
-    ) {
+    fn ready_stat<T: FnMut(&[u8])>(&mut self, now: Duration, n_ps: u32, n_mr: u32, n_r: u32, list: &[u8], tx: &mut T) {
         let sent = seq_off(self.vt_s, self.vt_a);
         let r = seq_off(n_r, self.vt_a);
         let mut ok = seq_off(n_ps, self.vt_pa) <= seq_off(self.vt_ps, self.vt_pa) && r <= sent;
@@ -697,14 +649,7 @@ impl Sscop {
 
     /// USTAT: validate (VT(A) ≤ N(R) ≤ L1 < L2 < VT(S)), acknowledge, queue [L1, L2) for
     /// retransmission.
-    fn ready_ustat<T: FnMut(&[u8])>(
-        &mut self,
-        now: Duration,
-        n_mr: u32,
-        n_r: u32,
-        list2: [u32; 2],
-        tx: &mut T,
-    ) {
+    fn ready_ustat<T: FnMut(&[u8])>(&mut self, now: Duration, n_mr: u32, n_r: u32, list2: [u32; 2], tx: &mut T) {
         let sent = seq_off(self.vt_s, self.vt_a);
         let r = seq_off(n_r, self.vt_a);
         let l1 = seq_off(list2[0], self.vt_a);
@@ -714,10 +659,7 @@ impl Sscop {
             return;
         }
         self.ack_up_to(n_r);
-        let (a, b) = (
-            to_usize(l1.saturating_sub(r)),
-            to_usize(l2.saturating_sub(r)),
-        );
+        let (a, b) = (to_usize(l1.saturating_sub(r)), to_usize(l2.saturating_sub(r)));
         for k in a..b {
             if let Some(m) = self.txq.meta_mut(k)
                 && !m.acked
@@ -867,15 +809,7 @@ impl Sscop {
             // 10 Data Transfer Ready, SD / POLL / STAT / USTAT: data transfer proper.
             (S::DataTransferReady, P::Sd { n_s, data }) => self.ready_sd(n_s, data, tx, up),
             (S::DataTransferReady, P::Poll { n_ps, n_s }) => self.ready_poll(n_ps, n_s, tx),
-            (
-                S::DataTransferReady,
-                P::Stat {
-                    n_ps,
-                    n_mr,
-                    n_r,
-                    list,
-                },
-            ) => {
+            (S::DataTransferReady, P::Stat { n_ps, n_mr, n_r, list }) => {
                 self.ready_stat(now, n_ps, n_mr, n_r, list, tx);
             }
             (S::DataTransferReady, P::Ustat { n_mr, n_r, list2 }) => {
@@ -1047,9 +981,5 @@ impl Sscop {
 
 /// The release cause an END's S bit stands for.
 fn end_cause(source: bool) -> ReleaseCause {
-    if source {
-        ReleaseCause::PeerSscop
-    } else {
-        ReleaseCause::PeerUser
-    }
+    if source { ReleaseCause::PeerSscop } else { ReleaseCause::PeerUser }
 }

@@ -84,13 +84,7 @@ macro_rules! tx_of {
 
 fn deliver(now: Duration, from: &mut Side, to: &mut Side, pdu: &[u8]) {
     let _ = from;
-    let Side {
-        saal,
-        out,
-        sent,
-        events,
-        data,
-    } = to;
+    let Side { saal, out, sent, events, data } = to;
     saal.receive(
         now,
         pdu,
@@ -162,22 +156,13 @@ impl Net {
     fn run_until(&mut self, until: Duration) {
         loop {
             self.flush();
-            let next = [self.a.saal.next_deadline(), self.b.saal.next_deadline()]
-                .into_iter()
-                .flatten()
-                .min();
+            let next = [self.a.saal.next_deadline(), self.b.saal.next_deadline()].into_iter().flatten().min();
             match next {
                 Some(t) if t <= until => {
                     self.now = self.now.max(t);
                     let now = self.now;
                     {
-                        let Side {
-                            saal,
-                            out,
-                            sent,
-                            events,
-                            data,
-                        } = &mut self.a;
+                        let Side { saal, out, sent, events, data } = &mut self.a;
                         saal.on_timer(
                             now,
                             &mut |p: &[u8]| {
@@ -187,13 +172,7 @@ impl Net {
                             &mut |e| record(events, data, e),
                         );
                     }
-                    let Side {
-                        saal,
-                        out,
-                        sent,
-                        events,
-                        data,
-                    } = &mut self.b;
+                    let Side { saal, out, sent, events, data } = &mut self.b;
                     saal.on_timer(
                         now,
                         &mut |p: &[u8]| {
@@ -239,13 +218,7 @@ impl Net {
 
     fn inject_raw(&mut self, to_a: bool, bytes: &[u8]) {
         let now = self.now;
-        let Side {
-            saal,
-            out,
-            sent,
-            events,
-            data,
-        } = if to_a { &mut self.a } else { &mut self.b };
+        let Side { saal, out, sent, events, data } = if to_a { &mut self.a } else { &mut self.b };
         saal.receive(
             now,
             bytes,
@@ -312,11 +285,7 @@ fn establish_then_1000_messages_each_way_arrive_in_order() {
     assert_eq!(n.a.data, expected(b'b', 1000));
     assert_eq!(n.a.saal.queued(), 0, "everything acknowledged");
     assert_eq!(n.b.saal.queued(), 0);
-    assert_eq!(
-        n.a.saal.counters().retransmissions,
-        0,
-        "a clean wire needs no retransmission"
-    );
+    assert_eq!(n.a.saal.counters().retransmissions, 0, "a clean wire needs no retransmission");
 }
 
 #[test]
@@ -337,10 +306,7 @@ fn lost_sd_pdus_are_retransmitted_and_delivered_in_order() {
     assert_eq!(n.a.saal.counters().retransmissions, 4);
     assert_eq!(n.b.saal.counters().retransmissions, 1);
     assert_eq!(n.b.saal.counters().duplicates, 0);
-    assert!(
-        n.b.sent_of(pdu_type::USTAT) >= 1,
-        "the gap is reported by USTAT"
-    );
+    assert!(n.b.sent_of(pdu_type::USTAT) >= 1, "the gap is reported by USTAT");
 }
 
 #[test]
@@ -405,10 +371,7 @@ fn lost_stat_and_poll_pdus_do_not_lose_data() {
         Fate::Deliver
     });
     n.exchange(300);
-    assert!(
-        dropped.get() > 10,
-        "the harness must actually lose POLLs and STATs"
-    );
+    assert!(dropped.get() > 10, "the harness must actually lose POLLs and STATs");
     assert_eq!(n.a.events, [Ev::Established], "{:?}", n.a.saal.counters());
     assert_eq!(n.b.events, [Ev::Established], "{:?}", n.b.saal.counters());
     assert_eq!(n.b.data, expected(b'a', 300));
@@ -419,35 +382,18 @@ fn lost_stat_and_poll_pdus_do_not_lose_data() {
 #[test]
 fn silent_peer_releases_on_no_response() {
     let mut n = Net::established();
-    n.fate = Box::new(|dir, _| {
-        if dir == Dir::BtoA {
-            Fate::Drop
-        } else {
-            Fate::Deliver
-        }
-    });
+    n.fate = Box::new(|dir, _| if dir == Dir::BtoA { Fate::Drop } else { Fate::Deliver });
     n.send(Dir::AtoB, b"x").unwrap();
     // Timer_NO-RESPONSE (7 s) started with data transfer at t = 0; no STAT ever restarts it.
     n.run_until(Duration::from_millis(6990));
     assert!(n.a.saal.is_established(), "not before Timer_NO-RESPONSE");
     n.run_until(Duration::from_millis(7010));
-    assert_eq!(
-        n.a.events.last(),
-        Some(&Ev::Released(ReleaseCause::NoResponse))
-    );
+    assert_eq!(n.a.events.last(), Some(&Ev::Released(ReleaseCause::NoResponse)));
     assert!(!n.a.saal.is_established());
-    assert!(
-        n.a.sent_of(pdu_type::POLL) >= 8,
-        "POLLs went out every 750 ms meanwhile"
-    );
+    assert!(n.a.sent_of(pdu_type::POLL) >= 8, "POLLs went out every 750 ms meanwhile");
     n.run_for(Duration::from_secs(1));
     // B (whose POLLs go unanswered too) is down as well, by its own timer or by A's END (S=1).
-    assert!(matches!(
-        n.b.events.last(),
-        Some(Ev::Released(
-            ReleaseCause::NoResponse | ReleaseCause::PeerSscop
-        ))
-    ));
+    assert!(matches!(n.b.events.last(), Some(Ev::Released(ReleaseCause::NoResponse | ReleaseCause::PeerSscop))));
     assert_eq!(n.a.saal.next_deadline(), None, "no timer left running");
 }
 
@@ -470,14 +416,8 @@ fn release_by_initiator_is_confirmed_and_indicated() {
     let now = n.now;
     n.a.saal.release(now, tx_of!(n.a));
     n.run_for(Duration::from_secs(1));
-    assert_eq!(
-        n.a.events.last(),
-        Some(&Ev::Released(ReleaseCause::Requested))
-    );
-    assert_eq!(
-        n.b.events.last(),
-        Some(&Ev::Released(ReleaseCause::PeerUser))
-    );
+    assert_eq!(n.a.events.last(), Some(&Ev::Released(ReleaseCause::Requested)));
+    assert_eq!(n.b.events.last(), Some(&Ev::Released(ReleaseCause::PeerUser)));
     assert_eq!(n.a.saal.state(), State::Idle);
     assert_eq!(n.b.saal.state(), State::Idle);
     assert_eq!(n.b.sent_of(pdu_type::ENDAK), 1);
@@ -490,35 +430,20 @@ fn release_by_responder_is_confirmed_and_indicated() {
     let now = n.now;
     n.b.saal.release(now, tx_of!(n.b));
     n.run_for(Duration::from_secs(1));
-    assert_eq!(
-        n.b.events.last(),
-        Some(&Ev::Released(ReleaseCause::Requested))
-    );
-    assert_eq!(
-        n.a.events.last(),
-        Some(&Ev::Released(ReleaseCause::PeerUser))
-    );
+    assert_eq!(n.b.events.last(), Some(&Ev::Released(ReleaseCause::Requested)));
+    assert_eq!(n.a.events.last(), Some(&Ev::Released(ReleaseCause::PeerUser)));
     assert_eq!(n.a.sent_of(pdu_type::ENDAK), 1);
 }
 
 #[test]
 fn release_with_lost_endak_completes_after_max_cc() {
     let mut n = Net::established();
-    n.fate = Box::new(|dir, _| {
-        if dir == Dir::BtoA {
-            Fate::Drop
-        } else {
-            Fate::Deliver
-        }
-    });
+    n.fate = Box::new(|dir, _| if dir == Dir::BtoA { Fate::Drop } else { Fate::Deliver });
     let now = n.now;
     n.a.saal.release(now, tx_of!(n.a));
     n.run_for(Duration::from_secs(10));
     assert_eq!(n.a.sent_of(pdu_type::END), 4, "END repeated up to MaxCC");
-    assert_eq!(
-        n.a.events.last(),
-        Some(&Ev::Released(ReleaseCause::Requested))
-    );
+    assert_eq!(n.a.events.last(), Some(&Ev::Released(ReleaseCause::Requested)));
 }
 
 #[test]
@@ -544,22 +469,11 @@ fn released_link_restarts_with_fresh_numbering() {
     n.run_for(Duration::from_secs(1));
     n.establish_a();
     n.run_for(Duration::from_secs(1));
-    assert_eq!(
-        n.a.events,
-        [
-            Ev::Established,
-            Ev::Released(ReleaseCause::PeerUser),
-            Ev::Established
-        ]
-    );
+    assert_eq!(n.a.events, [Ev::Established, Ev::Released(ReleaseCause::PeerUser), Ev::Established]);
     assert!(n.b.saal.is_established());
     let before = n.a.sent.len();
     n.send(Dir::AtoB, b"again").unwrap();
-    assert_eq!(
-        n.a.sent[before..].iter().find_map(|p| sd_ns(p)),
-        Some(0),
-        "N(S) restarts at 0"
-    );
+    assert_eq!(n.a.sent[before..].iter().find_map(|p| sd_ns(p)), Some(0), "N(S) restarts at 0");
     n.run_for(Duration::from_secs(1));
     assert_eq!(n.b.data.last(), Some(&b"again".to_vec()));
 }
@@ -590,11 +504,7 @@ fn lost_bgak_is_answered_again_on_bgn_repeat() {
     n.establish_a();
     n.run_for(Duration::from_secs(3));
     assert_eq!(n.a.events, [Ev::Established]);
-    assert_eq!(
-        n.b.events,
-        [Ev::Established],
-        "a repeated BGN is not a new connection"
-    );
+    assert_eq!(n.b.events, [Ev::Established], "a repeated BGN is not a new connection");
     assert_eq!(n.b.sent_of(pdu_type::BGAK), 2);
 }
 
@@ -620,10 +530,7 @@ fn messages_sent_before_establishment_go_out_once_up() {
 #[test]
 fn send_refuses_too_long_and_full_queue() {
     let mut n = Net::new();
-    assert_eq!(
-        n.send(Dir::AtoB, &[0; MAX_MESSAGE + 1]),
-        Err(SendError::TooLong)
-    );
+    assert_eq!(n.send(Dir::AtoB, &[0; MAX_MESSAGE + 1]), Err(SendError::TooLong));
     for _ in 0..64 {
         n.send(Dir::AtoB, b"m").unwrap();
     }
@@ -634,30 +541,12 @@ fn send_refuses_too_long_and_full_queue() {
 fn sd_outside_the_window_is_not_delivered() {
     let mut n = Net::established();
     n.fate = Box::new(|_, _| Fate::Drop);
-    n.inject(
-        false,
-        PduRepr::Sd {
-            n_s: 64,
-            data: b"far",
-        },
-    );
-    n.inject(
-        false,
-        PduRepr::Sd {
-            n_s: 0xff_fff0,
-            data: b"behind",
-        },
-    );
+    n.inject(false, PduRepr::Sd { n_s: 64, data: b"far" });
+    n.inject(false, PduRepr::Sd { n_s: 0xff_fff0, data: b"behind" });
     assert!(n.b.data.is_empty());
     assert_eq!(n.b.saal.counters().out_of_window, 2);
     // The contrast: the in-window, in-sequence SD is delivered.
-    n.inject(
-        false,
-        PduRepr::Sd {
-            n_s: 0,
-            data: b"next",
-        },
-    );
+    n.inject(false, PduRepr::Sd { n_s: 0, data: b"next" });
     assert_eq!(n.b.data, [b"next".to_vec()]);
 }
 
@@ -665,35 +554,11 @@ fn sd_outside_the_window_is_not_delivered() {
 fn duplicate_sd_is_delivered_once() {
     let mut n = Net::established();
     n.fate = Box::new(|_, _| Fate::Drop);
-    n.inject(
-        false,
-        PduRepr::Sd {
-            n_s: 1,
-            data: b"one",
-        },
-    );
-    n.inject(
-        false,
-        PduRepr::Sd {
-            n_s: 1,
-            data: b"one",
-        },
-    );
+    n.inject(false, PduRepr::Sd { n_s: 1, data: b"one" });
+    n.inject(false, PduRepr::Sd { n_s: 1, data: b"one" });
     assert_eq!(n.b.saal.counters().duplicates, 1);
-    n.inject(
-        false,
-        PduRepr::Sd {
-            n_s: 0,
-            data: b"zero",
-        },
-    );
-    n.inject(
-        false,
-        PduRepr::Sd {
-            n_s: 0,
-            data: b"zero",
-        },
-    );
+    n.inject(false, PduRepr::Sd { n_s: 0, data: b"zero" });
+    n.inject(false, PduRepr::Sd { n_s: 0, data: b"zero" });
     assert_eq!(n.b.data, [b"zero".to_vec(), b"one".to_vec()]);
 }
 
@@ -701,13 +566,7 @@ fn duplicate_sd_is_delivered_once() {
 fn gap_in_sd_sequence_triggers_ustat() {
     let mut n = Net::established();
     n.fate = Box::new(|_, _| Fate::Drop);
-    n.inject(
-        false,
-        PduRepr::Sd {
-            n_s: 2,
-            data: b"two",
-        },
-    );
+    n.inject(false, PduRepr::Sd { n_s: 2, data: b"two" });
     let ustat = n.b.sent.iter().rev().find_map(|p| match PduRepr::parse(p) {
         Ok(PduRepr::Ustat { n_r, list2, .. }) => Some((n_r, list2)),
         _ => None,
@@ -719,25 +578,11 @@ fn gap_in_sd_sequence_triggers_ustat() {
 fn resync_from_peer_is_answered_and_reported() {
     let mut n = Net::established();
     n.fate = Box::new(|_, _| Fate::Drop);
-    n.inject(
-        false,
-        PduRepr::Rs {
-            n_sq: 9,
-            n_mr: 64,
-            uu: &[],
-        },
-    );
+    n.inject(false, PduRepr::Rs { n_sq: 9, n_mr: 64, uu: &[] });
     assert_eq!(n.b.sent_of(pdu_type::RSAK), 1);
     assert_eq!(n.b.events, [Ev::Established, Ev::Established]);
     // A repeat of the same RS is answered again, not reported again.
-    n.inject(
-        false,
-        PduRepr::Rs {
-            n_sq: 9,
-            n_mr: 64,
-            uu: &[],
-        },
-    );
+    n.inject(false, PduRepr::Rs { n_sq: 9, n_mr: 64, uu: &[] });
     assert_eq!(n.b.sent_of(pdu_type::RSAK), 2);
     assert_eq!(n.b.events.len(), 2);
 }
@@ -757,15 +602,7 @@ fn bogus_stat_starts_recovery_and_link_carries_on() {
     let mut n = Net::established();
     n.exchange(5);
     // N(R) beyond VT(S): impossible, so A starts recovery (ER) and B answers ERAK.
-    n.inject(
-        true,
-        PduRepr::Stat {
-            n_ps: 0,
-            n_mr: 64,
-            n_r: 1000,
-            list: &[],
-        },
-    );
+    n.inject(true, PduRepr::Stat { n_ps: 0, n_mr: 64, n_r: 1000, list: &[] });
     assert_eq!(n.a.saal.state(), State::OutgoingRecoveryPending);
     n.run_for(Duration::from_secs(1));
     assert_eq!(n.a.saal.counters().recoveries, 1);
@@ -781,15 +618,7 @@ fn bogus_stat_starts_recovery_and_link_carries_on() {
 fn valid_stat_does_not_start_recovery() {
     // The contrast to the test above: a STAT that fits the state is accepted.
     let mut n = Net::established();
-    n.inject(
-        true,
-        PduRepr::Stat {
-            n_ps: 0,
-            n_mr: 64,
-            n_r: 0,
-            list: &[],
-        },
-    );
+    n.inject(true, PduRepr::Stat { n_ps: 0, n_mr: 64, n_r: 0, list: &[] });
     assert_eq!(n.a.saal.state(), State::DataTransferReady);
     assert_eq!(n.a.saal.counters().recoveries, 0);
 }
@@ -798,22 +627,8 @@ fn valid_stat_does_not_start_recovery() {
 fn peer_bgn_during_data_transfer_restarts_the_link() {
     let mut n = Net::established();
     n.fate = Box::new(|_, _| Fate::Drop);
-    n.inject(
-        true,
-        PduRepr::Bgn {
-            n_sq: 77,
-            n_mr: 64,
-            uu: &[],
-        },
-    );
-    assert_eq!(
-        n.a.events,
-        [
-            Ev::Established,
-            Ev::Released(ReleaseCause::PeerRestart),
-            Ev::Established
-        ]
-    );
+    n.inject(true, PduRepr::Bgn { n_sq: 77, n_mr: 64, uu: &[] });
+    assert_eq!(n.a.events, [Ev::Established, Ev::Released(ReleaseCause::PeerRestart), Ev::Established]);
     assert!(n.a.saal.is_established());
 }
 
@@ -821,14 +636,9 @@ fn peer_bgn_during_data_transfer_restarts_the_link() {
 fn link_lost_releases_without_sending() {
     let mut n = Net::established();
     let before = n.a.sent.len();
-    let Side {
-        saal, events, data, ..
-    } = &mut n.a;
+    let Side { saal, events, data, .. } = &mut n.a;
     saal.link_lost(&mut |e| record(events, data, e));
-    assert_eq!(
-        n.a.events.last(),
-        Some(&Ev::Released(ReleaseCause::LinkLost))
-    );
+    assert_eq!(n.a.events.last(), Some(&Ev::Released(ReleaseCause::LinkLost)));
     assert_eq!(n.a.sent.len(), before);
     assert_eq!(n.a.saal.next_deadline(), None);
 }
@@ -837,13 +647,7 @@ fn link_lost_releases_without_sending() {
 fn idle_entity_answers_stray_pdus_per_q2110() {
     let mut n = Net::new();
     n.fate = Box::new(|_, _| Fate::Drop);
-    n.inject(
-        false,
-        PduRepr::End {
-            source: false,
-            uu: &[],
-        },
-    );
+    n.inject(false, PduRepr::End { source: false, uu: &[] });
     assert_eq!(n.b.sent_of(pdu_type::ENDAK), 1);
     n.inject(false, PduRepr::Sd { n_s: 0, data: b"x" });
     assert_eq!(n.b.sent_of(pdu_type::END), 1, "SD in Idle: END (S=1)");
@@ -866,52 +670,21 @@ fn hostile_pdus_in_every_state_never_panic() {
     };
     for &s in &seqs {
         let q = (s & 0xff) as u8;
-        push(PduRepr::Bgn {
-            n_sq: q,
-            n_mr: s,
-            uu: b"uu",
-        });
+        push(PduRepr::Bgn { n_sq: q, n_mr: s, uu: b"uu" });
         push(PduRepr::Bgak { n_mr: s, uu: &[] });
         push(PduRepr::Bgrej { uu: &[] });
-        push(PduRepr::End {
-            source: s & 1 == 1,
-            uu: &[],
-        });
+        push(PduRepr::End { source: s & 1 == 1, uu: &[] });
         push(PduRepr::Endak);
-        push(PduRepr::Rs {
-            n_sq: q,
-            n_mr: s,
-            uu: &[],
-        });
+        push(PduRepr::Rs { n_sq: q, n_mr: s, uu: &[] });
         push(PduRepr::Rsak { n_mr: s });
         push(PduRepr::Er { n_sq: q, n_mr: s });
         push(PduRepr::Erak { n_mr: s });
-        push(PduRepr::Sd {
-            n_s: s,
-            data: b"hostile",
-        });
-        push(PduRepr::Sd {
-            n_s: s,
-            data: &[7; MAX_MESSAGE + 4],
-        });
+        push(PduRepr::Sd { n_s: s, data: b"hostile" });
+        push(PduRepr::Sd { n_s: s, data: &[7; MAX_MESSAGE + 4] });
         push(PduRepr::Poll { n_ps: s, n_s: s });
-        push(PduRepr::Stat {
-            n_ps: s,
-            n_mr: s,
-            n_r: s,
-            list: &list,
-        });
-        push(PduRepr::Stat {
-            n_ps: s,
-            n_mr: s,
-            n_r: 0,
-            list: &list[..8],
-        });
-        push(PduRepr::Ustat {
-            n_mr: s,
-            n_r: 0,
-            list2: [s, s.wrapping_add(1) & 0xff_ffff],
-        });
+        push(PduRepr::Stat { n_ps: s, n_mr: s, n_r: s, list: &list });
+        push(PduRepr::Stat { n_ps: s, n_mr: s, n_r: 0, list: &list[..8] });
+        push(PduRepr::Ustat { n_mr: s, n_r: 0, list2: [s, s.wrapping_add(1) & 0xff_ffff] });
         push(PduRepr::Ud { data: b"u" });
         push(PduRepr::Md { data: b"m" });
     }
@@ -947,15 +720,7 @@ fn hostile_pdus_in_every_state_never_panic() {
         || {
             let mut n = Net::established();
             n.fate = Box::new(|_, _| Fate::Drop);
-            n.inject(
-                true,
-                PduRepr::Stat {
-                    n_ps: 0,
-                    n_mr: 64,
-                    n_r: 999,
-                    list: &[],
-                },
-            );
+            n.inject(true, PduRepr::Stat { n_ps: 0, n_mr: 64, n_r: 999, list: &[] });
             assert_eq!(n.a.saal.state(), State::OutgoingRecoveryPending);
             n
         },
@@ -972,21 +737,14 @@ fn hostile_pdus_in_every_state_never_panic() {
                 n.establish_a();
             }
             n.run_for(Duration::from_secs(3));
-            assert!(
-                n.a.saal.is_established(),
-                "after {p:02x?}: {:?}",
-                n.a.saal.state()
-            );
+            assert!(n.a.saal.is_established(), "after {p:02x?}: {:?}", n.a.saal.state());
         }
     }
 }
 
 #[test]
 fn new_reports_allocation_sizes_by_window() {
-    let cfg = SaalConfig {
-        window: 0,
-        ..SaalConfig::default()
-    };
+    let cfg = SaalConfig { window: 0, ..SaalConfig::default() };
     let mut n = Net::with(cfg);
     // Window 0 is clamped to 1: one message fits, the second waits.
     n.send(Dir::AtoB, b"1").unwrap();
@@ -995,21 +753,12 @@ fn new_reports_allocation_sizes_by_window() {
 
 #[test]
 fn sender_never_exceeds_the_peers_window() {
-    let cfg = SaalConfig {
-        window: 4,
-        ..SaalConfig::default()
-    };
+    let cfg = SaalConfig { window: 4, ..SaalConfig::default() };
     let mut n = Net::with(cfg);
     n.establish_a();
     n.run_for(10 * MS);
     // B's acknowledgements are lost, so N(MR) stays at 4: only N(S) 0..=3 may go out.
-    n.fate = Box::new(|dir, _| {
-        if dir == Dir::BtoA {
-            Fate::Drop
-        } else {
-            Fate::Deliver
-        }
-    });
+    n.fate = Box::new(|dir, _| if dir == Dir::BtoA { Fate::Drop } else { Fate::Deliver });
     for i in 0..4 {
         n.send(Dir::AtoB, &msg(b'a', i)).unwrap();
     }
@@ -1048,9 +797,7 @@ fn a_burst_of_max_pd_sds_carries_a_poll() {
 #[test]
 fn link_lost_in_idle_reports_nothing() {
     let mut n = Net::new();
-    let Side {
-        saal, events, data, ..
-    } = &mut n.a;
+    let Side { saal, events, data, .. } = &mut n.a;
     saal.link_lost(&mut |e| record(events, data, e));
     assert!(n.a.events.is_empty());
 }

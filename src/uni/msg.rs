@@ -2,12 +2,12 @@
 //! translation to and from `wire::q2931` — the only file that touches the wire format.
 
 use crate::ndis::{AtmAddress, AtmAddressType, CallParameters, VpiVci};
+use crate::uni::state::CallRef;
+use crate::wire::q2931::CallRef as WireCallRef;
 use crate::wire::q2931::{
     AalParams, BearerCapability, Cause, CauseValue, ConnectionId, EndpointRef, Location, Message, MessageType,
     PartyNumber, QosParams, RestartClass, RestartIndicator, TrafficDescriptor, UserUser,
 };
-use crate::wire::q2931::CallRef as WireCallRef;
-use crate::uni::state::CallRef;
 
 /// Largest Q.2931 message this side builds.
 pub const MAX_MESSAGE: usize = 512;
@@ -116,7 +116,6 @@ pub struct In<'a> {
     pub error: Option<(u8, u8)>,
 }
 
-
 /// Peak cell rate announced when the client leaves it 0 ("line rate"): OC-3 payload rate.
 const LINE_RATE_CELLS: u32 = 353_207;
 /// Protocol discriminator of the user-user information we send: user-specific (Q.2957).
@@ -134,7 +133,8 @@ fn party_number(a: &AtmAddress) -> Option<PartyNumber> {
 }
 
 fn atm_address(p: &PartyNumber) -> Option<AtmAddress> {
-    let kind = if p.plan == crate::wire::q2931::party_number::PLAN_E164 { AtmAddressType::E164 } else { AtmAddressType::Nsap };
+    let kind =
+        if p.plan == crate::wire::q2931::party_number::PLAN_E164 { AtmAddressType::E164 } else { AtmAddressType::Nsap };
     AtmAddress::new(kind, p.address())
 }
 
@@ -339,8 +339,13 @@ mod tests {
     fn release_with_close_data_encodes_the_signalling_md_vector_plus_user_user() {
         let cref = CallRef { value: 1, ours: true };
         let mut buf = [0u8; MAX_MESSAGE];
-        let n = encode(&Out::Release { cref, cause: cause::NORMAL_CALL_CLEARING, timer: None, user_user: &[] }, &mut buf).unwrap();
-        assert_eq!(&buf[..n], &[0x09, 0x03, 0x00, 0x00, 0x01, 0x4d, 0x80, 0x00, 0x06, 0x08, 0x80, 0x00, 0x02, 0x80, 0x90]);
+        let n =
+            encode(&Out::Release { cref, cause: cause::NORMAL_CALL_CLEARING, timer: None, user_user: &[] }, &mut buf)
+                .unwrap();
+        assert_eq!(
+            &buf[..n],
+            &[0x09, 0x03, 0x00, 0x00, 0x01, 0x4d, 0x80, 0x00, 0x06, 0x08, 0x80, 0x00, 0x02, 0x80, 0x90]
+        );
         let n = encode(&Out::Release { cref, cause: 16, timer: None, user_user: b"bye" }, &mut buf).unwrap();
         let back = decode(&buf[..n]).unwrap();
         assert_eq!(back.kind, InKind::Release);
@@ -354,7 +359,8 @@ mod tests {
     fn setup_round_trips_addresses_rates_and_sdu_sizes() {
         let p = params();
         let mut buf = [0u8; MAX_MESSAGE];
-        let n = encode(&Out::Setup { cref: CallRef { value: 7, ours: true }, params: &p, multipoint: false }, &mut buf).unwrap();
+        let n = encode(&Out::Setup { cref: CallRef { value: 7, ours: true }, params: &p, multipoint: false }, &mut buf)
+            .unwrap();
         let m = decode(&buf[..n]).unwrap();
         assert_eq!(m.kind, InKind::Setup);
         assert_eq!(m.called, p.called);
@@ -369,7 +375,10 @@ mod tests {
         let mut p = params();
         p.called = None;
         let mut buf = [0u8; MAX_MESSAGE];
-        assert!(encode(&Out::Setup { cref: CallRef { value: 7, ours: true }, params: &p, multipoint: false }, &mut buf).is_none());
+        assert!(
+            encode(&Out::Setup { cref: CallRef { value: 7, ours: true }, params: &p, multipoint: false }, &mut buf)
+                .is_none()
+        );
         let m = decode(&[0x09, 0x03, 0, 0, 7, 0x05, 0x80, 0, 0]).unwrap();
         assert_eq!(m.error.map(|e| e.0), Some(cause::MANDATORY_IE_MISSING));
     }

@@ -48,10 +48,7 @@ pub unsafe fn map(adapter: NDIS_HANDLE, resources: PNDIS_RESOURCE_LIST) -> Resul
     if st != NDIS_STATUS_SUCCESS {
         return Err(NdisStatus(st));
     }
-    let platform = NdisPlatform {
-        adapter: adapter as usize,
-        bar_len: len,
-    };
+    let platform = NdisPlatform { adapter: adapter as usize, bar_len: len };
     if va.is_null() {
         return Err(NdisStatus(NDIS_STATUS_RESOURCES));
     }

@@ -77,10 +77,7 @@ unsafe impl Sync for Mmio {}
 impl Mmio {
     /// No BAR: every read returns `!0`, every write is dropped.
     pub const fn none() -> Mmio {
-        Mmio {
-            base: core::ptr::null_mut(),
-            len: 0,
-        }
+        Mmio { base: core::ptr::null_mut(), len: 0 }
     }
 
     /// A window of `len` octets at `base`.
@@ -209,9 +206,7 @@ impl Default for DmaTable {
 
 impl DmaTable {
     pub const fn new() -> DmaTable {
-        DmaTable {
-            slots: [const { Slot::new() }; DMA_SLOTS],
-        }
+        DmaTable { slots: [const { Slot::new() }; DMA_SLOTS] }
     }
 
     /// Records a fresh allocation of `got` octets at `va` / `pa` and zeroes the aligned `want`
@@ -226,11 +221,10 @@ impl DmaTable {
             return None;
         }
         let adj = align_adjust(va.addr(), pa, got, want)?;
-        let slot = self.slots.iter().find(|s| {
-            s.state
-                .compare_exchange(st::FREE, st::CLAIMED, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-        })?;
+        let slot = self
+            .slots
+            .iter()
+            .find(|s| s.state.compare_exchange(st::FREE, st::CLAIMED, Ordering::Acquire, Ordering::Relaxed).is_ok())?;
         let base = va.wrapping_add(adj);
         // SAFETY: `adj + want <= got` (align_adjust), inside the block the caller vouches for.
         unsafe { base.write_bytes(0, want) };
@@ -240,11 +234,7 @@ impl DmaTable {
         slot.adj.store(adj, Ordering::Relaxed);
         slot.want.store(want, Ordering::Relaxed);
         slot.state.store(st::LIVE, Ordering::Release);
-        Some(DmaRegion {
-            bus_addr: pa.checked_add(adj as u64)?,
-            len: want,
-            host: base.addr(),
-        })
+        Some(DmaRegion { bus_addr: pa.checked_add(adj as u64)?, len: want, host: base.addr() })
     }
 
     /// Retires `r`: later accesses through it are refused. Its memory is released by
@@ -252,18 +242,13 @@ impl DmaTable {
     pub fn retire(&self, r: &DmaRegion) -> bool {
         self.slots.iter().any(|s| {
             s.base_for(r).is_some()
-                && s.state
-                    .compare_exchange(st::LIVE, st::RETIRED, Ordering::AcqRel, Ordering::Relaxed)
-                    .is_ok()
+                && s.state.compare_exchange(st::LIVE, st::RETIRED, Ordering::AcqRel, Ordering::Relaxed).is_ok()
         })
     }
 
     /// Live (not retired) blocks.
     pub fn live(&self) -> usize {
-        self.slots
-            .iter()
-            .filter(|s| s.state.load(Ordering::Acquire) == st::LIVE)
-            .count()
+        self.slots.iter().filter(|s| s.state.load(Ordering::Acquire) == st::LIVE).count()
     }
 
     /// Empties the table, handing every block (live or retired) to `free`.
@@ -271,11 +256,7 @@ impl DmaTable {
         for s in &mut self.slots {
             let state = s.state.get_mut();
             if *state == st::LIVE || *state == st::RETIRED {
-                free(Raw {
-                    va: *s.va.get_mut(),
-                    pa: *s.pa.get_mut(),
-                    got: *s.got.get_mut(),
-                });
+                free(Raw { va: *s.va.get_mut(), pa: *s.pa.get_mut(), got: *s.got.get_mut() });
             }
             *state = st::FREE;
         }
@@ -367,11 +348,7 @@ pub struct MemBus<P: Platform> {
 
 impl<P: Platform> MemBus<P> {
     pub fn new(mmio: Mmio, platform: P) -> MemBus<P> {
-        MemBus {
-            mmio,
-            dma: DmaTable::new(),
-            platform,
-        }
+        MemBus { mmio, dma: DmaTable::new(), platform }
     }
 
     /// The BAR window.

@@ -74,10 +74,7 @@ fn opt<T>(word: NDIS_HANDLE, f: impl FnOnce(usize) -> Option<T>) -> Result<Optio
     if word.is_null() {
         return Ok(None);
     }
-    ctx::decode(word as usize)
-        .and_then(|(_, t)| f(t))
-        .map(Some)
-        .ok_or(NdisStatus::INVALID_PARAMETER)
+    ctx::decode(word as usize).and_then(|(_, t)| f(t)).map(Some).ok_or(NdisStatus::INVALID_PARAMETER)
 }
 
 /// Close data as the core sees it.
@@ -119,11 +116,7 @@ unsafe extern "system" fn protocol_cm_open_af(
         Ok(c) => {
             let i = h.adapter.parts().0.slot();
             // SAFETY: NDIS's out-parameter.
-            if unsafe { put(out, i, c.as_usize()) } {
-                NDIS_STATUS_SUCCESS
-            } else {
-                NdisStatus::RESOURCES.0
-            }
+            if unsafe { put(out, i, c.as_usize()) } { NDIS_STATUS_SUCCESS } else { NdisStatus::RESOURCES.0 }
         }
         Err(e) => e.0,
     }
@@ -291,14 +284,7 @@ unsafe extern "system" fn protocol_cm_incoming_call_complete(
     // SAFETY: the block we passed to NdisCmDispatchIncomingCall (possibly modified by the client).
     let (status, cp) = match unsafe { cparams::read_call_params(params) } {
         Ok(p) => (NdisStatus(status), p),
-        Err(e) => (
-            if status == NDIS_STATUS_SUCCESS {
-                e
-            } else {
-                NdisStatus(status)
-            },
-            unreadable_params(),
-        ),
+        Err(e) => (if status == NDIS_STATUS_SUCCESS { e } else { NdisStatus(status) }, unreadable_params()),
     };
     h.adapter.parts().0.return_call_block(params);
     h.adapter.protocol_cm_incoming_call_complete(status, vc, &cp);

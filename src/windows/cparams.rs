@@ -44,17 +44,11 @@ fn read_address(a: &ATM_ADDRESS) -> Result<Option<AtmAddress>, NdisStatus> {
         return Ok(None);
     }
     let digits = a.Address.get(..n).ok_or(NdisStatus::INVALID_ADDRESS)?;
-    AtmAddress::new(kind, digits)
-        .map(Some)
-        .ok_or(NdisStatus::INVALID_ADDRESS)
+    AtmAddress::new(kind, digits).map(Some).ok_or(NdisStatus::INVALID_ADDRESS)
 }
 
 fn to_c_address(a: Option<&AtmAddress>) -> ATM_ADDRESS {
-    let mut c = ATM_ADDRESS {
-        AddressType: ATM_NSAP,
-        NumberOfDigits: 0,
-        Address: [0; ATM_ADDRESS_LENGTH],
-    };
+    let mut c = ATM_ADDRESS { AddressType: ATM_NSAP, NumberOfDigits: 0, Address: [0; ATM_ADDRESS_LENGTH] };
     if let Some(a) = a {
         c.AddressType = match a.kind {
             AtmAddressType::Nsap => ATM_NSAP,
@@ -99,10 +93,7 @@ fn read_media(m: &ATM_MEDIA_PARAMETERS) -> Result<AtmMediaParameters, NdisStatus
 }
 
 fn write_media(m: &mut ATM_MEDIA_PARAMETERS, p: &AtmMediaParameters) {
-    m.ConnectionId = ATM_VPIVCI {
-        Vpi: u32::from(p.connection_id.vpi),
-        Vci: u32::from(p.connection_id.vci),
-    };
+    m.ConnectionId = ATM_VPIVCI { Vpi: u32::from(p.connection_id.vpi), Vci: u32::from(p.connection_id.vci) };
     m.AALType = p.aal_type as u32;
     write_flow(&mut m.Transmit, &p.transmit);
     write_flow(&mut m.Receive, &p.receive);
@@ -159,13 +150,7 @@ pub unsafe fn read_call_params(p: *const CO_CALL_PARAMETERS) -> Result<CallParam
             calling = read_address(&unsafe { q.wrapping_add(1).read_unaligned() })?;
         }
     }
-    Ok(CallParameters {
-        flags: p.Flags,
-        media_flags,
-        media,
-        called,
-        calling,
-    })
+    Ok(CallParameters { flags: p.Flags, media_flags, media, called, calling })
 }
 
 /// Writes the parts of `params` the call manager may change (flags, connection id, AAL, flow
@@ -241,11 +226,7 @@ const _: () = {
 
 impl CallParamsBlock {
     pub const fn zeroed() -> Self {
-        const ADDR: ATM_ADDRESS = ATM_ADDRESS {
-            AddressType: 0,
-            NumberOfDigits: 0,
-            Address: [0; ATM_ADDRESS_LENGTH],
-        };
+        const ADDR: ATM_ADDRESS = ATM_ADDRESS { AddressType: 0, NumberOfDigits: 0, Address: [0; ATM_ADDRESS_LENGTH] };
         const FS: FLOWSPEC = FLOWSPEC {
             TokenRate: 0,
             TokenBucketSize: 0,

@@ -12,8 +12,8 @@ use super::bus::WinBus;
 use super::ffi::*;
 use super::lock::NdisSpinLock;
 use crate::ndis::NdisStatus;
-use crate::nic::regnic::{RegNic, RegNicConfig};
 use crate::nic::bus::Bus;
+use crate::nic::regnic::{RegNic, RegNicConfig};
 use crate::nic::regs;
 
 /// The Windows NIC.
@@ -24,7 +24,11 @@ pub type WinDevice = RegNic<WinBus, NdisSpinLock>;
 /// # Safety
 /// As [`super::bus::map`]: NDIS's resource list and adapter handle, scatter-gather DMA registered,
 /// PASSIVE.
-pub unsafe fn open(adapter: NDIS_HANDLE, resources: PNDIS_RESOURCE_LIST, cfg: RegNicConfig) -> Result<WinDevice, NdisStatus> {
+pub unsafe fn open(
+    adapter: NDIS_HANDLE,
+    resources: PNDIS_RESOURCE_LIST,
+    cfg: RegNicConfig,
+) -> Result<WinDevice, NdisStatus> {
     // SAFETY: caller's contract.
     let bus = unsafe { super::bus::map(adapter, resources) }?;
     RegNic::new(bus, cfg)

@@ -11,13 +11,7 @@
 //!
 //! The `NdisMCm*` completion/dispatch names are macros over `NdisCm*` in the WDK's ndis.h, so the
 //! `NdisCm*` symbols are bound (`condis-contract.md` §1.2).
-#![allow(
-    non_camel_case_types,
-    non_snake_case,
-    non_upper_case_globals,
-    dead_code,
-    clippy::upper_case_acronyms
-)]
+#![allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::upper_case_acronyms)]
 
 use core::ffi::c_void;
 
@@ -144,11 +138,7 @@ pub struct NDIS_OBJECT_HEADER {
 
 impl NDIS_OBJECT_HEADER {
     pub const fn new(ty: u8, revision: u8, size: usize) -> Self {
-        NDIS_OBJECT_HEADER {
-            Type: ty,
-            Revision: revision,
-            Size: size as u16,
-        }
+        NDIS_OBJECT_HEADER { Type: ty, Revision: revision, Size: size as u16 }
     }
 }
 
@@ -1046,12 +1036,7 @@ const _: () = {
     );
     assert!(size_of::<NDIS_MINIPORT_CO_CHARACTERISTICS>() == 56);
     assert!(offset_of!(NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS, CmCreateVcHandler) == 8);
-    assert!(
-        offset_of!(
-            NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS,
-            CmNotifyCloseAddressFamilyCompleteHandler
-        ) == 136
-    );
+    assert!(offset_of!(NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS, CmNotifyCloseAddressFamilyCompleteHandler) == 136);
     assert!(size_of::<NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS>() == 144);
     assert!(
         offset_of!(NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES, InterfaceType) + 4

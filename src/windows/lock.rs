@@ -45,9 +45,7 @@ fn set_irql(irql: u8) {
 // a guard is produced only by a successful acquisition and consumed by exactly one release.
 unsafe impl lock_api::RawMutex for NdisSpinLock {
     #[allow(clippy::declare_interior_mutable_const)]
-    const INIT: Self = NdisSpinLock {
-        lock: UnsafeCell::new(0),
-    };
+    const INIT: Self = NdisSpinLock { lock: UnsafeCell::new(0) };
     type Guard = OldIrql;
 
     fn lock(&self) -> OldIrql {

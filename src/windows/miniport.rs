@@ -15,8 +15,8 @@ use super::ffi::*;
 use super::win_ndis::{Nbl, WinNdis};
 use super::{cm, registry};
 use crate::adapter::{Adapter, OidRequest};
-use crate::nic::regnic::RegNicConfig;
 use crate::ndis::{Ndis, NdisStatus, VcContext};
+use crate::nic::regnic::RegNicConfig;
 
 /// The adapter type the Windows build runs: the core over NDIS and the register-level NIC
 /// ([`WinDevice`] = `RegNic<WinBus, NdisSpinLock>`).
@@ -37,10 +37,7 @@ pub struct Holder {
 }
 
 #[allow(clippy::declare_interior_mutable_const)]
-const EMPTY_SLOT: Slot = Slot {
-    claimed: AtomicBool::new(false),
-    adapter: AtomicPtr::new(core::ptr::null_mut()),
-};
+const EMPTY_SLOT: Slot = Slot { claimed: AtomicBool::new(false), adapter: AtomicPtr::new(core::ptr::null_mut()) };
 static SLOTS: [Slot; MAX_ADAPTERS] = [EMPTY_SLOT; MAX_ADAPTERS];
 static DRIVER_HANDLE: AtomicUsize = AtomicUsize::new(0);
 
@@ -82,9 +79,7 @@ impl Slot {
 
 /// The slot for a MiniportAdapterContext / timer / DPC / interrupt context pointer.
 pub fn slot_of(ctx: PVOID) -> Option<&'static Slot> {
-    SLOTS
-        .iter()
-        .find(|s| core::ptr::eq(core::ptr::from_ref(*s).cast::<core::ffi::c_void>(), ctx.cast_const()))
+    SLOTS.iter().find(|s| core::ptr::eq(core::ptr::from_ref(*s).cast::<core::ffi::c_void>(), ctx.cast_const()))
 }
 
 /// The adapter in slot `i`.
@@ -187,11 +182,7 @@ unsafe extern "system" fn set_options(driver_handle: NDIS_HANDLE, _driver_contex
 // ---- initialise / halt ----------------------------------------------------------------------------
 
 fn claim_slot() -> Option<usize> {
-    SLOTS.iter().position(|s| {
-        s.claimed
-            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-    })
+    SLOTS.iter().position(|s| s.claimed.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_ok())
 }
 
 /// MiniportInitializeEx.
@@ -314,25 +305,11 @@ unsafe fn initialize_slot(
     // 6. NDIS resources for the core: timer, DPC, RX pool, call-parameter blocks.
     let rx = config.ring_size.saturating_mul(RX_NBLS_PER_RING_SLOT);
     // SAFETY: our adapter handle; the slot is static.
-    let ndis = unsafe {
-        WinNdis::new(
-            i,
-            slot.context(),
-            handle,
-            rx,
-            config.max_vcs,
-            timer_routine,
-            dpc_routine,
-        )
-    }?;
+    let ndis = unsafe { WinNdis::new(i, slot.context(), handle, rx, config.max_vcs, timer_routine, dpc_routine) }?;
 
     // 7. The core.
     let adapter = Adapter::initialize(ndis, device, config)?;
-    let holder = Box::into_raw(Box::new(Holder {
-        adapter,
-        interrupt: AtomicUsize::new(0),
-        dma: dma_guard.take(),
-    }));
+    let holder = Box::into_raw(Box::new(Holder { adapter, interrupt: AtomicUsize::new(0), dma: dma_guard.take() }));
     slot.adapter.store(holder, Ordering::Release);
 
     // 8. The interrupt, once the routines can find the adapter.
@@ -379,11 +356,7 @@ unsafe fn initialize_slot(
 }
 
 fn ok(st: NDIS_STATUS) -> Result<(), NdisStatus> {
-    if st == NDIS_STATUS_SUCCESS {
-        Ok(())
-    } else {
-        Err(NdisStatus(st))
-    }
+    if st == NDIS_STATUS_SUCCESS { Ok(()) } else { Err(NdisStatus(st)) }
 }
 
 /// Deregisters the DMA handle unless taken.
@@ -619,13 +592,7 @@ pub unsafe fn with_oid_request(
         // for the duration of the request.
         unsafe { core::slice::from_raw_parts_mut(q.InformationBuffer.cast::<u8>(), len) }
     };
-    let mut o = OidRequest {
-        oid: q.Oid,
-        buffer,
-        is_query,
-        bytes_done: 0,
-        bytes_needed: 0,
-    };
+    let mut o = OidRequest { oid: q.Oid, buffer, is_query, bytes_done: 0, bytes_needed: 0 };
     let st = f(&mut o);
     let done = u32::try_from(o.bytes_done.min(len)).unwrap_or(0);
     let needed = u32::try_from(o.bytes_needed).unwrap_or(u32::MAX);

@@ -37,11 +37,7 @@ pub unsafe fn read_config(adapter: NDIS_HANDLE) -> Config {
             n += 1;
         }
         let bytes = (n * 2) as u16;
-        let mut name = UNICODE_STRING {
-            Length: bytes,
-            MaximumLength: bytes,
-            Buffer: wide.as_mut_ptr(),
-        };
+        let mut name = UNICODE_STRING { Length: bytes, MaximumLength: bytes, Buffer: wide.as_mut_ptr() };
         let mut status: NDIS_STATUS = NDIS_STATUS_FAILURE;
         let mut param: PNDIS_CONFIGURATION_PARAMETER = core::ptr::null_mut();
         // SAFETY: valid handle, keyword and out-pointers.

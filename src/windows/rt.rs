@@ -59,13 +59,7 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     // SAFETY: KeBugCheckEx never returns; the parameters are plain words (the file name's
     // address and length for the crash dump).
     unsafe {
-        super::ffi::KeBugCheckEx(
-            BUGCHECK_RUST_PANIC,
-            file.as_ptr() as usize,
-            file.len(),
-            line as usize,
-            col as usize,
-        )
+        super::ffi::KeBugCheckEx(BUGCHECK_RUST_PANIC, file.as_ptr() as usize, file.len(), line as usize, col as usize)
     }
 }
 

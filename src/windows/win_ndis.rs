@@ -246,11 +246,7 @@ impl RxPool {
         if pool.is_null() {
             return Err(NdisStatus::RESOURCES);
         }
-        let mut rx = RxPool {
-            pool: pool as usize,
-            entries: Box::new([]),
-            free: SpinMutex::new(Vec::new()),
-        };
+        let mut rx = RxPool { pool: pool as usize, entries: Box::new([]), free: SpinMutex::new(Vec::new()) };
         let mut entries = Vec::with_capacity(count);
         for _ in 0..count {
             match Self::entry(adapter, pool) {
@@ -552,11 +548,7 @@ impl Ndis for WinNdis {
                 NDIS_LINK_STATE_REVISION_1,
                 core::mem::size_of::<NDIS_LINK_STATE>(),
             ),
-            MediaConnectState: if ls.connected {
-                MediaConnectStateConnected
-            } else {
-                MediaConnectStateDisconnected
-            },
+            MediaConnectState: if ls.connected { MediaConnectStateConnected } else { MediaConnectStateDisconnected },
             MediaDuplexState: MediaDuplexStateFull,
             XmitLinkSpeed: ls.speed_bps,
             RcvLinkSpeed: ls.speed_bps,

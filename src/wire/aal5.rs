@@ -85,11 +85,7 @@ impl<T: AsRef<[u8]>> Trailer<T> {
     }
 
     fn octet(&self, off: usize) -> u8 {
-        self.at()
-            .checked_add(off)
-            .and_then(|i| self.buffer.as_ref().get(i))
-            .copied()
-            .unwrap_or(0)
+        self.at().checked_add(off).and_then(|i| self.buffer.as_ref().get(i)).copied().unwrap_or(0)
     }
 
     /// CPCS user-to-user indication.
@@ -102,17 +98,11 @@ impl<T: AsRef<[u8]>> Trailer<T> {
     }
     /// Length of the CPCS-SDU (0 = abort).
     pub fn length(&self) -> u16 {
-        self.at()
-            .checked_add(field::LENGTH)
-            .and_then(|i| get_u16(self.buffer.as_ref(), i))
-            .unwrap_or(0)
+        self.at().checked_add(field::LENGTH).and_then(|i| get_u16(self.buffer.as_ref(), i)).unwrap_or(0)
     }
     /// The received CRC-32.
     pub fn crc(&self) -> u32 {
-        self.at()
-            .checked_add(field::CRC)
-            .and_then(|i| get_u32(self.buffer.as_ref(), i))
-            .unwrap_or(0)
+        self.at().checked_add(field::CRC).and_then(|i| get_u32(self.buffer.as_ref(), i)).unwrap_or(0)
     }
 
     /// Checks the Length field against the PDU size and the pad bound, then the CRC.
@@ -131,9 +121,7 @@ impl<T: AsRef<[u8]>> Trailer<T> {
         if pad >= CELL_PAYLOAD {
             return Err(Aal5Error::BadLength);
         }
-        let covered = pdu
-            .get(..pdu.len().saturating_sub(4))
-            .ok_or(Aal5Error::BadPduLength)?;
+        let covered = pdu.get(..pdu.len().saturating_sub(4)).ok_or(Aal5Error::BadPduLength)?;
         if crc32(covered) != self.crc() {
             return Err(Aal5Error::BadCrc);
         }
@@ -155,14 +143,8 @@ pub fn encapsulate(sdu: &[u8], uu: u8, cpi: u8, out: &mut [u8]) -> Result<usize,
     body.copy_from_slice(sdu);
     pad.fill(0);
     let t = trailer.get_mut(..TRAILER_LEN).ok_or(Error)?;
-    t.get_mut(field::UU..field::LENGTH)
-        .ok_or(Error)?
-        .copy_from_slice(&[uu, cpi]);
-    put_u16(
-        t,
-        field::LENGTH,
-        u16::try_from(sdu.len()).map_err(|_| Error)?,
-    )?;
+    t.get_mut(field::UU..field::LENGTH).ok_or(Error)?.copy_from_slice(&[uu, cpi]);
+    put_u16(t, field::LENGTH, u16::try_from(sdu.len()).map_err(|_| Error)?)?;
     let crc = crc32(pdu.get(..total.saturating_sub(4)).ok_or(Error)?);
     put_u32(pdu, total.saturating_sub(4), crc)?;
     Ok(total)
@@ -180,8 +162,8 @@ mod tests {
 
     /// RELEASE (#16) + 1 pad octet + SSCOP SD trailer (PL = 1, type SD = 8, N(S) = 0).
     const SD_RELEASE: [u8; 20] = [
-        0x09, 0x03, 0x00, 0x00, 0x01, 0x4d, 0x80, 0x00, 0x06, 0x08, 0x80, 0x00, 0x02, 0x80, 0x90,
-        0x00, 0x48, 0x00, 0x00, 0x00,
+        0x09, 0x03, 0x00, 0x00, 0x01, 0x4d, 0x80, 0x00, 0x06, 0x08, 0x80, 0x00, 0x02, 0x80, 0x90, 0x00, 0x48, 0x00,
+        0x00, 0x00,
     ];
 
     fn mpeg2(data: &[u8]) -> u32 {
@@ -216,10 +198,7 @@ mod tests {
         assert_eq!(mpeg2(pdu), CRC_RESIDUE);
         assert_eq!(decapsulate(pdu), Ok(&SD_RELEASE[..]));
         let t = Trailer::new_checked(pdu).unwrap();
-        assert_eq!(
-            (t.uu(), t.cpi(), t.length(), t.crc()),
-            (0, 0, 20, 0xda75_f633)
-        );
+        assert_eq!((t.uu(), t.cpi(), t.length(), t.crc()), (0, 0, 20, 0xda75_f633));
     }
 
     #[test]
@@ -244,11 +223,7 @@ mod tests {
             bad[i] ^= 0x01;
             let r = decapsulate(&bad);
             // Octet 42 is the Length high octet: 0x0114 is out of range before the CRC runs.
-            let want = if i == 42 {
-                Aal5Error::BadLength
-            } else {
-                Aal5Error::BadCrc
-            };
+            let want = if i == 42 { Aal5Error::BadLength } else { Aal5Error::BadCrc };
             assert_eq!(r, Err(want), "octet {i}");
             assert_ne!(mpeg2(&bad), CRC_RESIDUE);
         }

@@ -135,13 +135,7 @@ pub struct Header {
 impl Header {
     /// Reads a header from a checked view.
     pub fn parse<T: AsRef<[u8]>>(p: &Packet<T>) -> Self {
-        Header {
-            gfc: p.gfc(),
-            vpi: p.vpi(),
-            vci: p.vci(),
-            pti: p.pti(),
-            clp: p.clp(),
-        }
+        Header { gfc: p.gfc(), vpi: p.vpi(), vci: p.vci(), pti: p.pti(), clp: p.clp() }
     }
 
     /// Octets `emit` writes.
@@ -195,13 +189,7 @@ mod tests {
 
     #[test]
     fn emit_signalling_last_cell_matches_vector() {
-        let h = Header {
-            gfc: 0,
-            vpi: 0,
-            vci: 5,
-            pti: PTI_SDU_TYPE_1,
-            clp: false,
-        };
+        let h = Header { gfc: 0, vpi: 0, vci: 5, pti: PTI_SDU_TYPE_1, clp: false };
         let mut out = [0u8; CELL_LEN];
         assert_eq!(h.emit(&mut out), Ok(HEADER_LEN));
         assert_eq!(&out[..5], &[0, 0, 0, 0x52, 0xec]);
@@ -214,13 +202,7 @@ mod tests {
 
     #[test]
     fn parse_round_trips_every_field() {
-        let h = Header {
-            gfc: 0xa,
-            vpi: 0xc3,
-            vci: 0xbeef,
-            pti: 5,
-            clp: true,
-        };
+        let h = Header { gfc: 0xa, vpi: 0xc3, vci: 0xbeef, pti: 5, clp: true };
         let mut out = [0u8; 5];
         h.emit(&mut out).unwrap();
         let p = Packet::new_checked(&out[..]).unwrap();
@@ -236,11 +218,7 @@ mod tests {
         for bit in 0..40 {
             let mut bad = good;
             bad[bit / 8] ^= 1 << (bit % 8);
-            assert_eq!(
-                Packet::new_checked(&bad[..]),
-                Err(CellError::BadHec),
-                "bit {bit}"
-            );
+            assert_eq!(Packet::new_checked(&bad[..]), Err(CellError::BadHec), "bit {bit}");
         }
     }
 
@@ -258,22 +236,8 @@ mod tests {
     #[test]
     fn emit_rejects_out_of_range_fields_and_short_buffer() {
         let mut out = [0u8; 5];
-        assert!(
-            Header {
-                gfc: 0x10,
-                ..Header::default()
-            }
-            .emit(&mut out)
-            .is_err()
-        );
-        assert!(
-            Header {
-                pti: 8,
-                ..Header::default()
-            }
-            .emit(&mut out)
-            .is_err()
-        );
+        assert!(Header { gfc: 0x10, ..Header::default() }.emit(&mut out).is_err());
+        assert!(Header { pti: 8, ..Header::default() }.emit(&mut out).is_err());
         assert!(Header::default().emit(&mut out[..4]).is_err());
     }
 }

@@ -50,9 +50,7 @@ pub(crate) fn get_u16(buf: &[u8], at: usize) -> Option<u16> {
 /// Writes a big-endian `u16` at `at`.
 pub(crate) fn put_u16(buf: &mut [u8], at: usize, v: u16) -> Result<()> {
     let end = at.checked_add(2).ok_or(Error)?;
-    buf.get_mut(at..end)
-        .ok_or(Error)?
-        .copy_from_slice(&v.to_be_bytes());
+    buf.get_mut(at..end).ok_or(Error)?.copy_from_slice(&v.to_be_bytes());
     Ok(())
 }
 
@@ -68,8 +66,6 @@ pub(crate) fn get_u32(buf: &[u8], at: usize) -> Option<u32> {
 /// Writes a big-endian `u32` at `at`.
 pub(crate) fn put_u32(buf: &mut [u8], at: usize, v: u32) -> Result<()> {
     let end = at.checked_add(4).ok_or(Error)?;
-    buf.get_mut(at..end)
-        .ok_or(Error)?
-        .copy_from_slice(&v.to_be_bytes());
+    buf.get_mut(at..end).ok_or(Error)?.copy_from_slice(&v.to_be_bytes());
     Ok(())
 }

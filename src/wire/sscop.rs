@@ -157,8 +157,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     fn control_octet(&self) -> u8 {
-        self.word_from_end(field::LAST_WORD)
-            .map_or(0, |w| w.to_be_bytes()[0])
+        self.word_from_end(field::LAST_WORD).map_or(0, |w| w.to_be_bytes()[0])
     }
 
     /// PDU type code (see [`pdu_type`]).
@@ -178,20 +177,17 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// The 24-bit field of the last word (N(MR), N(S) or N(R) by type).
     pub fn last_seq(&self) -> u32 {
-        self.word_from_end(field::LAST_WORD)
-            .map_or(0, |w| w & SEQ_MASK)
+        self.word_from_end(field::LAST_WORD).map_or(0, |w| w & SEQ_MASK)
     }
 
     /// The 24-bit field of the second-last word (N(PS) in POLL, N(MR) in STAT/USTAT).
     pub fn second_seq(&self) -> Option<u32> {
-        self.word_from_end(field::SECOND_LAST_WORD)
-            .map(|w| w & SEQ_MASK)
+        self.word_from_end(field::SECOND_LAST_WORD).map(|w| w & SEQ_MASK)
     }
 
     /// The 8-bit N(SQ) of BGN, RS and ER (low octet of the second-last word).
     pub fn n_sq(&self) -> Option<u8> {
-        self.word_from_end(field::SECOND_LAST_WORD)
-            .map(|w| w.to_be_bytes()[3])
+        self.word_from_end(field::SECOND_LAST_WORD).map(|w| w.to_be_bytes()[3])
     }
 
     /// The octets before a trailer of `trailer` octets, or `None` when shorter than that.
@@ -227,18 +223,9 @@ pub enum PduRepr<'a> {
     /// POLL: N(PS), N(S).
     Poll { n_ps: u32, n_s: u32 },
     /// STAT: N(PS), N(MR), N(R), list = raw 4-octet entries (see [`list_entries`]).
-    Stat {
-        n_ps: u32,
-        n_mr: u32,
-        n_r: u32,
-        list: &'a [u8],
-    },
+    Stat { n_ps: u32, n_mr: u32, n_r: u32, list: &'a [u8] },
     /// USTAT: N(MR), N(R), the two list elements.
-    Ustat {
-        n_mr: u32,
-        n_r: u32,
-        list2: [u32; 2],
-    },
+    Ustat { n_mr: u32, n_r: u32, list2: [u32; 2] },
     /// UD: data.
     Ud { data: &'a [u8] },
     /// MD: data.
@@ -266,9 +253,7 @@ impl<'a> PduRepr<'a> {
         let len = bytes.len();
         // Data / UU before a trailer of `trailer` octets, with PL pad octets removed.
         let padded = |trailer: usize| -> Result<&'a [u8], Error> {
-            let body = bytes
-                .get(..len.checked_sub(trailer).ok_or(Error::Truncated)?)
-                .ok_or(Error::Truncated)?;
+            let body = bytes.get(..len.checked_sub(trailer).ok_or(Error::Truncated)?).ok_or(Error::Truncated)?;
             let keep = body.len().checked_sub(p.pad_len()).ok_or(Error::BadPad)?;
             body.get(..keep).ok_or(Error::BadPad)
         };
@@ -282,86 +267,44 @@ impl<'a> PduRepr<'a> {
         let second = || p.second_seq().ok_or(Error::Truncated);
         let n_sq = || p.n_sq().ok_or(Error::Truncated);
         let repr = match ty {
-            pdu_type::BGN => PduRepr::Bgn {
-                uu: padded(8)?,
-                n_sq: n_sq()?,
-                n_mr: p.last_seq(),
-            },
-            pdu_type::BGAK => PduRepr::Bgak {
-                uu: padded(8)?,
-                n_mr: p.last_seq(),
-            },
+            pdu_type::BGN => PduRepr::Bgn { uu: padded(8)?, n_sq: n_sq()?, n_mr: p.last_seq() },
+            pdu_type::BGAK => PduRepr::Bgak { uu: padded(8)?, n_mr: p.last_seq() },
             pdu_type::BGREJ => PduRepr::Bgrej { uu: padded(8)? },
-            pdu_type::END => PduRepr::End {
-                uu: padded(8)?,
-                source: p.source(),
-            },
+            pdu_type::END => PduRepr::End { uu: padded(8)?, source: p.source() },
             pdu_type::ENDAK => {
                 exact(8)?;
                 PduRepr::Endak
             }
-            pdu_type::RS => PduRepr::Rs {
-                uu: padded(8)?,
-                n_sq: n_sq()?,
-                n_mr: p.last_seq(),
-            },
+            pdu_type::RS => PduRepr::Rs { uu: padded(8)?, n_sq: n_sq()?, n_mr: p.last_seq() },
             pdu_type::RSAK => {
                 exact(8)?;
                 PduRepr::Rsak { n_mr: p.last_seq() }
             }
             pdu_type::ER => {
                 exact(8)?;
-                PduRepr::Er {
-                    n_sq: n_sq()?,
-                    n_mr: p.last_seq(),
-                }
+                PduRepr::Er { n_sq: n_sq()?, n_mr: p.last_seq() }
             }
             pdu_type::ERAK => {
                 exact(8)?;
                 PduRepr::Erak { n_mr: p.last_seq() }
             }
-            pdu_type::SD => PduRepr::Sd {
-                data: padded(4)?,
-                n_s: p.last_seq(),
-            },
+            pdu_type::SD => PduRepr::Sd { data: padded(4)?, n_s: p.last_seq() },
             pdu_type::POLL => {
                 exact(8)?;
-                PduRepr::Poll {
-                    n_ps: second()?,
-                    n_s: p.last_seq(),
-                }
+                PduRepr::Poll { n_ps: second()?, n_s: p.last_seq() }
             }
             pdu_type::STAT => {
                 let list = bytes
-                    .get(
-                        ..len
-                            .checked_sub(field::THIRD_LAST_WORD)
-                            .ok_or(Error::Truncated)?,
-                    )
+                    .get(..len.checked_sub(field::THIRD_LAST_WORD).ok_or(Error::Truncated)?)
                     .ok_or(Error::Truncated)?;
-                let n_ps = p
-                    .word_from_end(field::THIRD_LAST_WORD)
-                    .ok_or(Error::Truncated)?
-                    & SEQ_MASK;
-                PduRepr::Stat {
-                    n_ps,
-                    n_mr: second()?,
-                    n_r: p.last_seq(),
-                    list,
-                }
+                let n_ps = p.word_from_end(field::THIRD_LAST_WORD).ok_or(Error::Truncated)? & SEQ_MASK;
+                PduRepr::Stat { n_ps, n_mr: second()?, n_r: p.last_seq(), list }
             }
             pdu_type::USTAT => {
                 exact(field::USTAT_LEN)?;
                 let l1 = p.word_from_end(field::USTAT_LEN).ok_or(Error::Truncated)? & SEQ_MASK;
-                let l2 = p
-                    .word_from_end(field::THIRD_LAST_WORD)
-                    .ok_or(Error::Truncated)?
-                    & SEQ_MASK;
-                PduRepr::Ustat {
-                    n_mr: second()?,
-                    n_r: p.last_seq(),
-                    list2: [l1, l2],
-                }
+                let l2 = p.word_from_end(field::THIRD_LAST_WORD).ok_or(Error::Truncated)? & SEQ_MASK;
+                PduRepr::Ustat { n_mr: second()?, n_r: p.last_seq(), list2: [l1, l2] }
             }
             pdu_type::UD => PduRepr::Ud { data: padded(4)? },
             pdu_type::MD => PduRepr::Md { data: padded(4)? },
@@ -418,22 +361,14 @@ impl<'a> PduRepr<'a> {
     /// Octets [`emit`](Self::emit) writes.
     pub fn buffer_len(&self) -> usize {
         let (var, trailer) = self.parts();
-        let pad = if self.is_padded() {
-            pad_for(var.len())
-        } else {
-            0
-        };
+        let pad = if self.is_padded() { pad_for(var.len()) } else { 0 };
         var.len().saturating_add(pad).saturating_add(trailer)
     }
 
     /// Writes the PDU at the start of `buf`; returns the number of octets written.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
         let (var, trailer) = self.parts();
-        let pad = if self.is_padded() {
-            pad_for(var.len())
-        } else {
-            0
-        };
+        let pad = if self.is_padded() { pad_for(var.len()) } else { 0 };
         if !self.is_padded() && var.len() % 4 != 0 {
             return Err(Error::BadList);
         }
@@ -446,9 +381,7 @@ impl<'a> PduRepr<'a> {
             | PduRepr::Erak { n_mr } => n_mr <= SEQ_MASK,
             PduRepr::Sd { n_s, .. } => n_s <= SEQ_MASK,
             PduRepr::Poll { n_ps, n_s } => (n_ps | n_s) <= SEQ_MASK,
-            PduRepr::Stat {
-                n_ps, n_mr, n_r, ..
-            } => (n_ps | n_mr | n_r) <= SEQ_MASK,
+            PduRepr::Stat { n_ps, n_mr, n_r, .. } => (n_ps | n_mr | n_r) <= SEQ_MASK,
             PduRepr::Ustat { n_mr, n_r, list2 } => (n_mr | n_r | list2[0] | list2[1]) <= SEQ_MASK,
             _ => true,
         };
@@ -459,12 +392,8 @@ impl<'a> PduRepr<'a> {
         let out = buf.get_mut(..total).ok_or(Error::BufferTooSmall)?;
         let var_end = var.len();
         let trailer_start = total.checked_sub(trailer).ok_or(Error::BufferTooSmall)?;
-        out.get_mut(..var_end)
-            .ok_or(Error::BufferTooSmall)?
-            .copy_from_slice(var);
-        out.get_mut(var_end..trailer_start)
-            .ok_or(Error::BufferTooSmall)?
-            .fill(0);
+        out.get_mut(..var_end).ok_or(Error::BufferTooSmall)?.copy_from_slice(var);
+        out.get_mut(var_end..trailer_start).ok_or(Error::BufferTooSmall)?.fill(0);
         let tr = out.get_mut(trailer_start..).ok_or(Error::BufferTooSmall)?;
         tr.fill(0);
         // Words of the trailer, last one carrying the control octet.
@@ -482,9 +411,7 @@ impl<'a> PduRepr<'a> {
                 words[0] = u32::from(n_sq);
                 last = n_mr;
             }
-            PduRepr::Bgak { n_mr, .. } | PduRepr::Rsak { n_mr } | PduRepr::Erak { n_mr } => {
-                last = n_mr
-            }
+            PduRepr::Bgak { n_mr, .. } | PduRepr::Rsak { n_mr } | PduRepr::Erak { n_mr } => last = n_mr,
             PduRepr::End { source, .. } => {
                 if source {
                     control |= field::S_BIT;
@@ -495,9 +422,7 @@ impl<'a> PduRepr<'a> {
                 words[0] = n_ps;
                 last = n_s;
             }
-            PduRepr::Stat {
-                n_ps, n_mr, n_r, ..
-            } => {
+            PduRepr::Stat { n_ps, n_mr, n_r, .. } => {
                 words[0] = n_ps;
                 words[1] = n_mr;
                 last = n_r;
@@ -541,20 +466,12 @@ mod tests {
     fn every_pdu_type_round_trips() {
         let list = [0, 0, 0, 5, 0, 0, 0, 9];
         for uu in [&b""[..], b"a", b"ab", b"abc", b"abcd", b"abcde"] {
-            round_trip(PduRepr::Bgn {
-                n_sq: 7,
-                n_mr: 0x123456,
-                uu,
-            });
+            round_trip(PduRepr::Bgn { n_sq: 7, n_mr: 0x123456, uu });
             round_trip(PduRepr::Bgak { n_mr: 64, uu });
             round_trip(PduRepr::Bgrej { uu });
             round_trip(PduRepr::End { source: true, uu });
             round_trip(PduRepr::End { source: false, uu });
-            round_trip(PduRepr::Rs {
-                n_sq: 255,
-                n_mr: SEQ_MASK,
-                uu,
-            });
+            round_trip(PduRepr::Rs { n_sq: 255, n_mr: SEQ_MASK, uu });
             round_trip(PduRepr::Sd { n_s: 3, data: uu });
             round_trip(PduRepr::Ud { data: uu });
             round_trip(PduRepr::Md { data: uu });
@@ -564,89 +481,43 @@ mod tests {
         round_trip(PduRepr::Er { n_sq: 2, n_mr: 3 });
         round_trip(PduRepr::Erak { n_mr: 4 });
         round_trip(PduRepr::Poll { n_ps: 10, n_s: 11 });
-        round_trip(PduRepr::Stat {
-            n_ps: 1,
-            n_mr: 2,
-            n_r: 3,
-            list: &[],
-        });
-        round_trip(PduRepr::Stat {
-            n_ps: 1,
-            n_mr: 2,
-            n_r: 3,
-            list: &list,
-        });
-        round_trip(PduRepr::Ustat {
-            n_mr: 80,
-            n_r: 5,
-            list2: [6, 9],
-        });
+        round_trip(PduRepr::Stat { n_ps: 1, n_mr: 2, n_r: 3, list: &[] });
+        round_trip(PduRepr::Stat { n_ps: 1, n_mr: 2, n_r: 3, list: &list });
+        round_trip(PduRepr::Ustat { n_mr: 80, n_r: 5, list2: [6, 9] });
     }
 
     #[test]
     fn sd_layout_matches_q2110_trailer() {
         // 5 octets of data: 3 pad octets, PL=3 in the top bits, type SD, N(S)=0x010203.
-        let buf = round_trip(PduRepr::Sd {
-            n_s: 0x010203,
-            data: b"hello",
-        });
-        assert_eq!(
-            buf,
-            [
-                b'h', b'e', b'l', b'l', b'o', 0, 0, 0, 0xc8, 0x01, 0x02, 0x03
-            ]
-        );
+        let buf = round_trip(PduRepr::Sd { n_s: 0x010203, data: b"hello" });
+        assert_eq!(buf, [b'h', b'e', b'l', b'l', b'o', 0, 0, 0, 0xc8, 0x01, 0x02, 0x03]);
     }
 
     #[test]
     fn bgn_layout_puts_n_sq_in_low_octet_and_n_mr_last() {
-        let buf = round_trip(PduRepr::Bgn {
-            n_sq: 0x42,
-            n_mr: 0x000040,
-            uu: &[],
-        });
+        let buf = round_trip(PduRepr::Bgn { n_sq: 0x42, n_mr: 0x000040, uu: &[] });
         assert_eq!(buf, [0, 0, 0, 0x42, 0x01, 0x00, 0x00, 0x40]);
     }
 
     #[test]
     fn end_source_bit_is_0x10() {
-        let buf = round_trip(PduRepr::End {
-            source: true,
-            uu: &[],
-        });
+        let buf = round_trip(PduRepr::End { source: true, uu: &[] });
         assert_eq!(buf, [0, 0, 0, 0, 0x13, 0, 0, 0]);
     }
 
     #[test]
     fn stat_layout_is_list_then_nps_nmr_nr() {
         let list = [0, 0, 0, 1, 0, 0, 0, 2];
-        let buf = round_trip(PduRepr::Stat {
-            n_ps: 3,
-            n_mr: 4,
-            n_r: 5,
-            list: &list,
-        });
-        assert_eq!(
-            buf,
-            [
-                0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0x0b, 0, 0, 5
-            ]
-        );
+        let buf = round_trip(PduRepr::Stat { n_ps: 3, n_mr: 4, n_r: 5, list: &list });
+        assert_eq!(buf, [0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0x0b, 0, 0, 5]);
         assert_eq!(list_entries(&list).collect::<Vec<_>>(), [1, 2]);
     }
 
     #[test]
     fn poll_and_ustat_layouts() {
-        let buf = round_trip(PduRepr::Poll {
-            n_ps: 0x0a0b0c,
-            n_s: 0x010203,
-        });
+        let buf = round_trip(PduRepr::Poll { n_ps: 0x0a0b0c, n_s: 0x010203 });
         assert_eq!(buf, [0, 0x0a, 0x0b, 0x0c, 0x0a, 0x01, 0x02, 0x03]);
-        let buf = round_trip(PduRepr::Ustat {
-            n_mr: 9,
-            n_r: 1,
-            list2: [2, 4],
-        });
+        let buf = round_trip(PduRepr::Ustat { n_mr: 9, n_r: 1, list2: [2, 4] });
         assert_eq!(buf, [0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 9, 0x0c, 0, 0, 1]);
     }
 
@@ -668,66 +539,26 @@ mod tests {
         // SD of one word claiming 3 pad octets.
         assert_eq!(PduRepr::parse(&[0xc8, 0, 0, 0]), Err(Error::BadPad));
         // BGN of two words claiming pad (no UU at all).
-        assert_eq!(
-            PduRepr::parse(&[0, 0, 0, 0, 0x41, 0, 0, 0]),
-            Err(Error::BadPad)
-        );
+        assert_eq!(PduRepr::parse(&[0, 0, 0, 0, 0x41, 0, 0, 0]), Err(Error::BadPad));
         // Fixed-size PDUs one word too long / short.
-        for ty in [
-            pdu_type::ENDAK,
-            pdu_type::RSAK,
-            pdu_type::ER,
-            pdu_type::ERAK,
-            pdu_type::POLL,
-        ] {
-            assert_eq!(
-                PduRepr::parse(&[0, 0, 0, 0, 0, 0, 0, 0, ty, 0, 0, 0]),
-                Err(Error::BadLength)
-            );
+        for ty in [pdu_type::ENDAK, pdu_type::RSAK, pdu_type::ER, pdu_type::ERAK, pdu_type::POLL] {
+            assert_eq!(PduRepr::parse(&[0, 0, 0, 0, 0, 0, 0, 0, ty, 0, 0, 0]), Err(Error::BadLength));
             assert_eq!(PduRepr::parse(&[ty, 0, 0, 0]), Err(Error::Truncated));
         }
+        assert_eq!(PduRepr::parse(&[0, 0, 0, 0, 0x0c, 0, 0, 0]), Err(Error::Truncated));
         assert_eq!(
-            PduRepr::parse(&[0, 0, 0, 0, 0x0c, 0, 0, 0]),
-            Err(Error::Truncated)
-        );
-        assert_eq!(
-            PduRepr::parse(
-                &[0; 16]
-                    .iter()
-                    .copied()
-                    .chain([0x0c, 0, 0, 0])
-                    .collect::<Vec<_>>()
-            ),
+            PduRepr::parse(&[0; 16].iter().copied().chain([0x0c, 0, 0, 0]).collect::<Vec<_>>()),
             Err(Error::BadLength)
         );
         // STAT shorter than its 12-octet trailer.
-        assert_eq!(
-            PduRepr::parse(&[0, 0, 0, 0, 0x0b, 0, 0, 0]),
-            Err(Error::Truncated)
-        );
+        assert_eq!(PduRepr::parse(&[0, 0, 0, 0, 0x0b, 0, 0, 0]), Err(Error::Truncated));
     }
 
     #[test]
     fn emit_rejects_bad_input() {
         let mut buf = [0u8; 64];
-        assert_eq!(
-            PduRepr::Sd {
-                n_s: SEQ_MASK + 1,
-                data: &[]
-            }
-            .emit(&mut buf),
-            Err(Error::FieldOverflow)
-        );
-        assert_eq!(
-            PduRepr::Stat {
-                n_ps: 0,
-                n_mr: 0,
-                n_r: 0,
-                list: &[1, 2, 3]
-            }
-            .emit(&mut buf),
-            Err(Error::BadList)
-        );
+        assert_eq!(PduRepr::Sd { n_s: SEQ_MASK + 1, data: &[] }.emit(&mut buf), Err(Error::FieldOverflow));
+        assert_eq!(PduRepr::Stat { n_ps: 0, n_mr: 0, n_r: 0, list: &[1, 2, 3] }.emit(&mut buf), Err(Error::BadList));
         let mut small = [0u8; 7];
         assert_eq!(PduRepr::Endak.emit(&mut small), Err(Error::BufferTooSmall));
     }
@@ -738,42 +569,19 @@ mod tests {
     fn truncation_and_corruption_sweep_never_panics() {
         let list = [0, 0, 0, 5, 0, 0, 0, 9, 0, 0, 0, 11];
         let samples = [
-            PduRepr::Bgn {
-                n_sq: 7,
-                n_mr: 0x123456,
-                uu: b"xyz",
-            },
+            PduRepr::Bgn { n_sq: 7, n_mr: 0x123456, uu: b"xyz" },
             PduRepr::Bgak { n_mr: 64, uu: b"q" },
             PduRepr::Bgrej { uu: b"" },
-            PduRepr::End {
-                source: true,
-                uu: b"abcde",
-            },
+            PduRepr::End { source: true, uu: b"abcde" },
             PduRepr::Endak,
-            PduRepr::Rs {
-                n_sq: 1,
-                n_mr: 2,
-                uu: b"rs",
-            },
+            PduRepr::Rs { n_sq: 1, n_mr: 2, uu: b"rs" },
             PduRepr::Rsak { n_mr: 1 },
             PduRepr::Er { n_sq: 2, n_mr: 3 },
             PduRepr::Erak { n_mr: 4 },
-            PduRepr::Sd {
-                n_s: 3,
-                data: b"some signalling message",
-            },
+            PduRepr::Sd { n_s: 3, data: b"some signalling message" },
             PduRepr::Poll { n_ps: 10, n_s: 11 },
-            PduRepr::Stat {
-                n_ps: 1,
-                n_mr: 2,
-                n_r: 3,
-                list: &list,
-            },
-            PduRepr::Ustat {
-                n_mr: 80,
-                n_r: 5,
-                list2: [6, 9],
-            },
+            PduRepr::Stat { n_ps: 1, n_mr: 2, n_r: 3, list: &list },
+            PduRepr::Ustat { n_mr: 80, n_r: 5, list2: [6, 9] },
             PduRepr::Ud { data: b"ud" },
             PduRepr::Md { data: b"mdmdm" },
         ];
@@ -835,38 +643,16 @@ mod tshark {
     #[ignore = "needs tshark"]
     fn tshark_decodes_emitted_pdus() {
         // A Q.2931 RELEASE (signalling.md §1, checked there with tshark) as SD payload.
-        let release = [
-            0x09, 0x03, 0x00, 0x00, 0x01, 0x4d, 0x80, 0x00, 0x06, 0x08, 0x80, 0x00, 0x02, 0x80,
-            0x90,
-        ];
+        let release = [0x09, 0x03, 0x00, 0x00, 0x01, 0x4d, 0x80, 0x00, 0x06, 0x08, 0x80, 0x00, 0x02, 0x80, 0x90];
         let list = [0, 0, 0, 4, 0, 0, 0, 6];
         let reprs = [
-            PduRepr::Bgn {
-                n_sq: 1,
-                n_mr: 64,
-                uu: &[],
-            },
+            PduRepr::Bgn { n_sq: 1, n_mr: 64, uu: &[] },
             PduRepr::Bgak { n_mr: 65, uu: &[] },
-            PduRepr::Sd {
-                n_s: 7,
-                data: &release,
-            },
+            PduRepr::Sd { n_s: 7, data: &release },
             PduRepr::Poll { n_ps: 3, n_s: 8 },
-            PduRepr::Stat {
-                n_ps: 3,
-                n_mr: 70,
-                n_r: 4,
-                list: &list,
-            },
-            PduRepr::Ustat {
-                n_mr: 71,
-                n_r: 4,
-                list2: [4, 6],
-            },
-            PduRepr::End {
-                source: true,
-                uu: &[],
-            },
+            PduRepr::Stat { n_ps: 3, n_mr: 70, n_r: 4, list: &list },
+            PduRepr::Ustat { n_mr: 71, n_r: 4, list2: [4, 6] },
+            PduRepr::End { source: true, uu: &[] },
             PduRepr::Endak,
         ];
         let pdus: Vec<Vec<u8>> = reprs
@@ -883,35 +669,14 @@ mod tshark {
             .arg("-r")
             .arg(&path)
             .args(["-T", "fields", "-E", "separator=;"])
-            .args([
-                "-e",
-                "sscop.type",
-                "-e",
-                "sscop.s",
-                "-e",
-                "sscop.mr",
-                "-e",
-                "sscop.ps",
-            ])
-            .args([
-                "-e",
-                "sscop.r",
-                "-e",
-                "sscop.pad_length",
-                "-e",
-                "q2931.message_type",
-            ])
+            .args(["-e", "sscop.type", "-e", "sscop.s", "-e", "sscop.mr", "-e", "sscop.ps"])
+            .args(["-e", "sscop.r", "-e", "sscop.pad_length", "-e", "q2931.message_type"])
             .output()
             .expect("run tshark");
         let _ = fs::remove_file(&path);
         let text = String::from_utf8_lossy(&out.stdout);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(
-            lines.len(),
-            reprs.len(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_eq!(lines.len(), reprs.len(), "{}", String::from_utf8_lossy(&out.stderr));
         // type; N(S); N(MR); N(PS); N(R); PL; Q.2931 message type inside the SD.
         let want = [
             "0x01;;64;;;0;",

@@ -35,10 +35,7 @@ pub fn outgoing_call(lab: &Lab, c: &Client) -> VcHandle {
     let (st, _) = c.make_call(vc, call_to(REMOTE));
     assert_eq!(st, NdisStatus::PENDING);
     lab.advance(A_MOMENT);
-    assert_eq!(
-        lab.node(0).ndis.ndis_calls_on(vc).last().map(String::as_str),
-        Some("NdisMCmMakeCallComplete(SUCCESS)")
-    );
+    assert_eq!(lab.node(0).ndis.ndis_calls_on(vc).last().map(String::as_str), Some("NdisMCmMakeCallComplete(SUCCESS)"));
     vc
 }
 

@@ -91,16 +91,23 @@ fn tour(pcap: Option<std::path::PathBuf>) -> Run {
         println!("  {l}");
     }
     show_calls(&lab, 0, vc);
-    run.check("MakeCall pended, then completed with SUCCESS", st == NdisStatus::PENDING
-        && lab.node(0).ndis.ndis_calls_on(vc).last().map(String::as_str) == Some("NdisMCmMakeCallComplete(SUCCESS)"));
+    run.check(
+        "MakeCall pended, then completed with SUCCESS",
+        st == NdisStatus::PENDING
+            && lab.node(0).ndis.ndis_calls_on(vc).last().map(String::as_str)
+                == Some("NdisMCmMakeCallComplete(SUCCESS)"),
+    );
     let bvc = b.incoming_calls().last().map(|c| c.vc).unwrap_or(VcHandle(0));
     let sizes = [1usize, 48, 1500, 9188];
     a.send(vc, sizes.iter().map(|&n| (0..n).map(|i| i as u8).collect()).collect());
     b.send(bvc, vec![b"pong".to_vec()]);
     lab.advance(Duration::from_millis(10));
     let got = b.received_frames(bvc);
-    run.check(&format!("1002 received {} frames of {sizes:?} octets, byte-exact", got.len()),
-        got.len() == sizes.len() && got.iter().zip(sizes).all(|(f, n)| f.len() == n && f.iter().enumerate().all(|(i, &x)| x == i as u8)));
+    run.check(
+        &format!("1002 received {} frames of {sizes:?} octets, byte-exact", got.len()),
+        got.len() == sizes.len()
+            && got.iter().zip(sizes).all(|(f, n)| f.len() == n && f.iter().enumerate().all(|(i, &x)| x == i as u8)),
+    );
     run.check("1001 received \"pong\"", a.received_frames(vc) == [b"pong".to_vec()]);
 
     println!("\n-- 2. 1001 closes with CloseData \"goodbye\" (UNI 4.0 user-user IE)");
@@ -113,16 +120,34 @@ fn tour(pcap: Option<std::path::PathBuf>) -> Run {
     show_calls(&lab, 0, vc);
     let closes = b.incoming_closes();
     run.check("ProtocolCmCloseCall returned PENDING", st == NdisStatus::PENDING);
-    run.check("1002's client got ProtocolClIncomingCloseCall(SUCCESS) carrying \"goodbye\"",
-        closes.last().is_some_and(|c| c.1 == NdisStatus::SUCCESS && c.2 == b"goodbye"));
+    run.check(
+        "1002's client got ProtocolClIncomingCloseCall(SUCCESS) carrying \"goodbye\"",
+        closes.last().is_some_and(|c| c.1 == NdisStatus::SUCCESS && c.2 == b"goodbye"),
+    );
     let st = b.close_call(bvc, None, None);
     lab.advance(Duration::from_secs(1));
     show_calls(&lab, 1, bvc);
     // The VC was already drained, so the completion comes inline, before the handler returns
     // PENDING (as COISDN does): deactivate, complete, delete in that order.
-    let tail: Vec<String> = lab.node(1).ndis.ndis_calls_on(bvc).into_iter().skip_while(|s| !s.starts_with("NdisMCmDispatchIncomingCloseCall")).skip(1).collect();
-    run.check("1002 closes its side: deactivate, complete, delete (driver-created VC), PENDING",
-        st == NdisStatus::PENDING && tail == ["NdisMCmDeactivateVc", "NdisMCmCloseCallComplete(SUCCESS)", "NdisMCmDeleteVc", "ProtocolCmCloseCall->PENDING"]);
+    let tail: Vec<String> = lab
+        .node(1)
+        .ndis
+        .ndis_calls_on(bvc)
+        .into_iter()
+        .skip_while(|s| !s.starts_with("NdisMCmDispatchIncomingCloseCall"))
+        .skip(1)
+        .collect();
+    run.check(
+        "1002 closes its side: deactivate, complete, delete (driver-created VC), PENDING",
+        st == NdisStatus::PENDING
+            && tail
+                == [
+                    "NdisMCmDeactivateVc",
+                    "NdisMCmCloseCallComplete(SUCCESS)",
+                    "NdisMCmDeleteVc",
+                    "ProtocolCmCloseCall->PENDING",
+                ],
+    );
 
     println!("\n-- 3. the network offers 1001 a call, then the caller hangs up");
     a.register_sap(None).ok();
@@ -139,9 +164,11 @@ fn tour(pcap: Option<std::path::PathBuf>) -> Run {
         println!("  {l}");
     }
     show_calls(&lab, 0, ivc);
-    run.check("incoming close dispatched with SUCCESS; the client's close completed",
+    run.check(
+        "incoming close dispatched with SUCCESS; the client's close completed",
         lab.node(0).ndis.ndis_calls_on(ivc).iter().any(|s| s == "NdisMCmDispatchIncomingCloseCall(SUCCESS)")
-            && lab.node(0).ndis.ndis_calls_on(ivc).last().map(String::as_str) == Some("NdisMCmDeleteVc"));
+            && lab.node(0).ndis.ndis_calls_on(ivc).last().map(String::as_str) == Some("NdisMCmDeleteVc"),
+    );
 
     println!("\n-- 4. link loss with a call up: T309 (10 s), then DEST_OUT_OF_ORDER");
     let vc = a.create_vc().unwrap_or(VcHandle(0));
@@ -150,8 +177,10 @@ fn tour(pcap: Option<std::path::PathBuf>) -> Run {
     lab.set_link(0, false);
     lab.advance(Duration::from_secs(11));
     show_calls(&lab, 0, vc);
-    run.check("incoming close with DEST_OUT_OF_ORDER after T309",
-        lab.node(0).ndis.ndis_calls_on(vc).iter().any(|s| s == "NdisMCmDispatchIncomingCloseCall(DEST_OUT_OF_ORDER)"));
+    run.check(
+        "incoming close with DEST_OUT_OF_ORDER after T309",
+        lab.node(0).ndis.ndis_calls_on(vc).iter().any(|s| s == "NdisMCmDispatchIncomingCloseCall(DEST_OUT_OF_ORDER)"),
+    );
     lab.set_link(0, true);
     lab.advance(Duration::from_secs(2));
     run.check("link back: SSCOP re-established", lab.node(0).adapter.signalling_up());
@@ -160,8 +189,10 @@ fn tour(pcap: Option<std::path::PathBuf>) -> Run {
     lab.halt_all();
     for n in &lab.nodes {
         let l = n.adapter.live_objects();
-        run.check(&format!("{}: zero live objects after halt ({l:?})", n.name),
-            (l.afs, l.saps, l.vcs, l.calls, l.parties) == (0, 0, 0, 0, 0));
+        run.check(
+            &format!("{}: zero live objects after halt ({l:?})", n.name),
+            (l.afs, l.saps, l.vcs, l.calls, l.parties) == (0, 0, 0, 0, 0),
+        );
     }
     verdict(&lab, &mut run);
     let s = &lab.node(0).adapter.stats;
@@ -194,7 +225,14 @@ fn storm(pcap: Option<std::path::PathBuf>) -> Run {
         }
     }
     let t0 = lab.now();
-    let connected = |lab: &Lab| vcs.iter().filter(|v| lab.node(0).ndis.ndis_calls_on(**v).last().map(String::as_str) == Some("NdisMCmMakeCallComplete(SUCCESS)")).count();
+    let connected = |lab: &Lab| {
+        vcs.iter()
+            .filter(|v| {
+                lab.node(0).ndis.ndis_calls_on(**v).last().map(String::as_str)
+                    == Some("NdisMCmMakeCallComplete(SUCCESS)")
+            })
+            .count()
+    };
     let mut up = 0;
     for _ in 0..120 {
         lab.advance(Duration::from_millis(250));
@@ -211,7 +249,11 @@ fn storm(pcap: Option<std::path::PathBuf>) -> Run {
     for &vc in &vcs {
         a.close_call(vc, None, None);
     }
-    let closed_n = |lab: &Lab| vcs.iter().filter(|v| lab.node(0).ndis.ndis_calls_on(**v).iter().any(|s| s == "NdisMCmCloseCallComplete(SUCCESS)")).count();
+    let closed_n = |lab: &Lab| {
+        vcs.iter()
+            .filter(|v| lab.node(0).ndis.ndis_calls_on(**v).iter().any(|s| s == "NdisMCmCloseCallComplete(SUCCESS)"))
+            .count()
+    };
     let mut closed = 0;
     for _ in 0..120 {
         lab.advance(Duration::from_millis(250));
@@ -223,7 +265,9 @@ fn storm(pcap: Option<std::path::PathBuf>) -> Run {
     let teardown_virtual = lab.now() - t1;
     run.check(&format!("{closed}/{calls} closes completed"), closed == calls);
     let teardown_wall = wall.elapsed();
-    println!("  set-up:   {calls} calls within {setup_virtual:?} of virtual time (250 ms steps; SSCOP credit paces it), {setup_wall:?} wall");
+    println!(
+        "  set-up:   {calls} calls within {setup_virtual:?} of virtual time (250 ms steps; SSCOP credit paces it), {setup_wall:?} wall"
+    );
     println!("  teardown: {calls} calls within {teardown_virtual:?} of virtual time, {teardown_wall:?} wall");
     println!("  signalling: node0 {:?}", lab.node(0).adapter.control_stats());
     lab.halt_all();
@@ -262,9 +306,13 @@ fn main() -> ExitCode {
                 }
             },
             "--list" => {
-                println!("tour      (default) two adapters: routed call with data, close with CloseData, incoming call + remote release, link loss + T309, halt");
+                println!(
+                    "tour      (default) two adapters: routed call with data, close with CloseData, incoming call + remote release, link loss + T309, halt"
+                );
                 println!("storm     500 calls set up and released at once; set-up/teardown rates");
-                println!("clearing  13 clearing conformance cases (U10/U11 valid, timer, inopportune; unknown call ref; STATUS; RESTART; link loss; P2MP)");
+                println!(
+                    "clearing  13 clearing conformance cases (U10/U11 valid, timer, inopportune; unknown call ref; STATUS; RESTART; link loss; P2MP)"
+                );
                 return ExitCode::SUCCESS;
             }
             "--help" | "-h" => {

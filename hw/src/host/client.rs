@@ -201,13 +201,18 @@ impl Client {
             let mut st = self.emu.st();
             let Some(family) = st.family else { return Err(NdisStatus::FAILURE) };
             let af = AfHandle(st.alloc_id());
-            st.afs.insert(af, super::AfRec { ctx: None, state: AfState::Opening, teardown: false, notify: Notify::None });
+            st.afs
+                .insert(af, super::AfRec { ctx: None, state: AfState::Opening, teardown: false, notify: Notify::None });
             (af, family)
         };
         self.emu.log_client(LogKind::Client, "NdisClOpenAddressFamilyEx", None, None);
         let r = self
             .emu
-            .handler(Handler::OpenAf { af }, |d| d.protocol_cm_open_af(&family, af), |r| Some(r.err().unwrap_or(NdisStatus::SUCCESS)))
+            .handler(
+                Handler::OpenAf { af },
+                |d| d.protocol_cm_open_af(&family, af),
+                |r| Some(r.err().unwrap_or(NdisStatus::SUCCESS)),
+            )
             .unwrap_or(Err(NdisStatus::FAILURE));
         let mut st = self.emu.st();
         match r {
@@ -409,7 +414,10 @@ impl Client {
     pub fn delete_vc(&self, vc: VcHandle) -> NdisStatus {
         let Some((af, ctx)) = ({
             let st = self.emu.st();
-            st.vcs.get(&vc).filter(|v| v.client_created && v.state != VcState::Deleted).and_then(|v| Some((v.af, v.ctx?)))
+            st.vcs
+                .get(&vc)
+                .filter(|v| v.client_created && v.state != VcState::Deleted)
+                .and_then(|v| Some((v.af, v.ctx?)))
         }) else {
             return NdisStatus::NOT_ACCEPTED;
         };
@@ -464,9 +472,10 @@ impl Client {
             .unwrap_or((NdisStatus::FAILURE, None));
         if s == NdisStatus::PENDING {
             if let (Some(ph), Some(pc)) = (party, pctx)
-                && let Some(pr) = self.emu.st().parties.get_mut(&ph) {
-                    pr.ctx = pr.ctx.or(Some(pc));
-                }
+                && let Some(pr) = self.emu.st().parties.get_mut(&ph)
+            {
+                pr.ctx = pr.ctx.or(Some(pc));
+            }
         } else {
             self.make_call_finished(vc, party, pctx, s, Some(p), false);
         }
@@ -494,7 +503,9 @@ impl Client {
             }
             let delete = !ok && v.client_created;
             let af = v.af;
-            let party = party.or_else(|| st.parties.iter().find(|(_, p)| p.vc == vc && p.state == PartyState::Adding).map(|(h, _)| *h));
+            let party = party.or_else(|| {
+                st.parties.iter().find(|(_, p)| p.vc == vc && p.state == PartyState::Adding).map(|(h, _)| *h)
+            });
             if let Some(pr) = party.and_then(|p| st.parties.get_mut(&p)) {
                 pr.state = if ok { PartyState::Active } else { PartyState::Gone };
                 pr.ctx = pctx.or(pr.ctx);
@@ -502,7 +513,12 @@ impl Client {
             (delete.then_some(policy), af)
         };
         if callback {
-            self.emu.log_client(LogKind::ClientCallback, format!("ProtocolClMakeCallComplete({})", status_name(status)), Some(vc), party);
+            self.emu.log_client(
+                LogKind::ClientCallback,
+                format!("ProtocolClMakeCallComplete({})", status_name(status)),
+                Some(vc),
+                party,
+            );
         }
         if let Some(w) = delete {
             self.after(w, Action::DeleteVc(vc));
@@ -588,10 +604,12 @@ impl Client {
             .handler(
                 Handler::AddParty { vc, party },
                 |d| d.protocol_cm_add_party(ctx, &mut p, cp, party),
-                |r| Some(match r {
-                    Ok((s, _)) => *s,
-                    Err(e) => *e,
-                }),
+                |r| {
+                    Some(match r {
+                        Ok((s, _)) => *s,
+                        Err(e) => *e,
+                    })
+                },
             )
             .unwrap_or(Err(NdisStatus::FAILURE));
         let mut st = self.emu.st();
@@ -685,9 +703,10 @@ impl Client {
             .handler(Handler::ModifyQos { vc }, |d| d.protocol_cm_modify_call_qos(ctx, &params, cp), |s| Some(*s))
             .unwrap_or(NdisStatus::FAILURE);
         if s == NdisStatus::SUCCESS
-            && let Some(v) = self.emu.st().vcs.get_mut(&vc) {
-                v.params = Some(params);
-            }
+            && let Some(v) = self.emu.st().vcs.get_mut(&vc)
+        {
+            v.params = Some(params);
+        }
         s
     }
 
@@ -715,7 +734,12 @@ impl Client {
             st.incoming.push(IncomingCall { sap, vc, params: *params, answer });
             answer
         };
-        self.emu.log_client(LogKind::ClientCallback, format!("ProtocolClIncomingCall->{}", status_name(answer)), Some(vc), None);
+        self.emu.log_client(
+            LogKind::ClientCallback,
+            format!("ProtocolClIncomingCall->{}", status_name(answer)),
+            Some(vc),
+            None,
+        );
         answer
     }
 
@@ -743,7 +767,12 @@ impl Client {
         }) else {
             return;
         };
-        self.emu.log_client(LogKind::Client, format!("NdisClIncomingCallComplete({})", status_name(status)), Some(vc), None);
+        self.emu.log_client(
+            LogKind::Client,
+            format!("NdisClIncomingCallComplete({})", status_name(status)),
+            Some(vc),
+            None,
+        );
         let _ = self.emu.handler(
             Handler::IncomingCallComplete { vc, status },
             |d| d.protocol_cm_incoming_call_complete(status, ctx, &params),
@@ -764,7 +793,12 @@ impl Client {
             }
             w
         };
-        self.emu.log_client(LogKind::ClientCallback, format!("ProtocolClIncomingCloseCall({})", status_name(status)), Some(vc), None);
+        self.emu.log_client(
+            LogKind::ClientCallback,
+            format!("ProtocolClIncomingCloseCall({})", status_name(status)),
+            Some(vc),
+            None,
+        );
         self.after(w, Action::CloseCall(vc));
     }
 
@@ -784,7 +818,10 @@ impl Client {
                     .map(|(h, _)| *h)
                     .collect();
                 active.sort();
-                let busy = st.parties.values().any(|p| p.vc == vc && matches!(p.state, PartyState::Adding | PartyState::Dropping));
+                let busy = st
+                    .parties
+                    .values()
+                    .any(|p| p.vc == vc && matches!(p.state, PartyState::Adding | PartyState::Dropping));
                 if busy {
                     return;
                 }
@@ -897,14 +934,19 @@ impl Client {
                         _ => None,
                     };
                     if let Some(s) = s
-                        && !tried.contains(&format!("{s:?}")) {
-                            step = Some(s);
-                            break;
-                        }
+                        && !tried.contains(&format!("{s:?}"))
+                    {
+                        step = Some(s);
+                        break;
+                    }
                 }
                 if step.is_none() {
-                    let mut saps: Vec<SapHandle> =
-                        st.saps.iter().filter(|(_, s)| s.af == af && s.state == SapState::Registered).map(|(h, _)| *h).collect();
+                    let mut saps: Vec<SapHandle> = st
+                        .saps
+                        .iter()
+                        .filter(|(_, s)| s.af == af && s.state == SapState::Registered)
+                        .map(|(h, _)| *h)
+                        .collect();
                     saps.sort();
                     step = saps.into_iter().map(Step::Deregister).find(|s| !tried.contains(&format!("{s:?}")));
                 }
@@ -957,7 +999,13 @@ impl Client {
                     if let Some(&id) = ids.get(i) {
                         st.nbls.insert(
                             id,
-                            NblRec { frames: vec![f], next, status: NdisStatus::SUCCESS, owner: Some(vc), kind: NblKind::Send },
+                            NblRec {
+                                frames: vec![f],
+                                next,
+                                status: NdisStatus::SUCCESS,
+                                owner: Some(vc),
+                                kind: NblKind::Send,
+                            },
                         );
                     }
                 }
@@ -968,13 +1016,15 @@ impl Client {
         };
         let Some(&head) = nbls.first() else { return Vec::new() };
         self.emu.log_client(LogKind::Client, "NdisCoSendNetBufferLists", Some(vc), None);
-        self.data_irql(|| irql::in_path(Path::Send, || {
-            let _ = self.emu.handler(
-                Handler::Send { vc, nbls: nbls.clone() },
-                |d| d.miniport_co_send_net_buffer_lists(ctx, head, 0),
-                |_| None,
-            );
-        }));
+        self.data_irql(|| {
+            irql::in_path(Path::Send, || {
+                let _ = self.emu.handler(
+                    Handler::Send { vc, nbls: nbls.clone() },
+                    |d| d.miniport_co_send_net_buffer_lists(ctx, head, 0),
+                    |_| None,
+                );
+            })
+        });
         nbls
     }
 
@@ -987,13 +1037,15 @@ impl Client {
             (chain, vc)
         };
         self.emu.log_client(LogKind::Client, "NdisReturnNetBufferLists", vc, None);
-        self.data_irql(|| irql::in_path(Path::Return, || {
-            let _ = self.emu.handler(
-                Handler::Return { vc, nbls: chain },
-                |d| d.miniport_return_net_buffer_lists(head, 0),
-                |_| None,
-            );
-        }));
+        self.data_irql(|| {
+            irql::in_path(Path::Return, || {
+                let _ = self.emu.handler(
+                    Handler::Return { vc, nbls: chain },
+                    |d| d.miniport_return_net_buffer_lists(head, 0),
+                    |_| None,
+                );
+            })
+        });
     }
 
     /// Returns every held receive chain; returns how many chains.
@@ -1010,19 +1062,35 @@ impl Client {
 
     /// An OID request without an AF handle (NDIS routes it to MiniportCoOidRequest). Returns the
     /// status, octets written/read and octets needed.
-    pub fn oid_request(&self, vc: Option<VcHandle>, oid: u32, is_query: bool, buffer: &mut [u8]) -> (NdisStatus, usize, usize) {
+    pub fn oid_request(
+        &self,
+        vc: Option<VcHandle>,
+        oid: u32,
+        is_query: bool,
+        buffer: &mut [u8],
+    ) -> (NdisStatus, usize, usize) {
         let vctx = vc.and_then(|h| self.emu.st().vcs.get(&h).and_then(|v| v.ctx));
         self.emu.log_client(LogKind::Client, format!("NdisCoOidRequest(0x{oid:08X})"), vc, None);
         let mut req = atmmcm::adapter::OidRequest { oid, buffer, is_query, bytes_done: 0, bytes_needed: 0 };
         let s = self
             .emu
-            .handler(Handler::Other("MiniportCoOidRequest"), |d| d.miniport_co_oid_request(vctx, &mut req), |s| Some(*s))
+            .handler(
+                Handler::Other("MiniportCoOidRequest"),
+                |d| d.miniport_co_oid_request(vctx, &mut req),
+                |s| Some(*s),
+            )
             .unwrap_or(NdisStatus::FAILURE);
         (s, req.bytes_done, req.bytes_needed)
     }
 
     /// An OID request on the client's AF (NDIS routes it to ProtocolCoOidRequest).
-    pub fn af_oid_request(&self, vc: Option<VcHandle>, oid: u32, is_query: bool, buffer: &mut [u8]) -> (NdisStatus, usize, usize) {
+    pub fn af_oid_request(
+        &self,
+        vc: Option<VcHandle>,
+        oid: u32,
+        is_query: bool,
+        buffer: &mut [u8],
+    ) -> (NdisStatus, usize, usize) {
         let (actx, vctx) = {
             let st = self.emu.st();
             let actx = st.client_af.and_then(|af| st.afs.get(&af)).and_then(|a| a.ctx);
@@ -1033,7 +1101,11 @@ impl Client {
         let mut req = atmmcm::adapter::OidRequest { oid, buffer, is_query, bytes_done: 0, bytes_needed: 0 };
         let s = self
             .emu
-            .handler(Handler::Other("ProtocolCoOidRequest"), |d| d.protocol_co_oid_request(actx, vctx, None, &mut req), |s| Some(*s))
+            .handler(
+                Handler::Other("ProtocolCoOidRequest"),
+                |d| d.protocol_co_oid_request(actx, vctx, None, &mut req),
+                |s| Some(*s),
+            )
             .unwrap_or(NdisStatus::FAILURE);
         (s, req.bytes_done, req.bytes_needed)
     }

@@ -26,7 +26,8 @@ pub trait Driver: Send + Sync {
     fn miniport_co_oid_request(&self, vc: Option<VcContext>, req: &mut OidRequest<'_>) -> NdisStatus;
     fn protocol_cm_open_af(&self, af: &CoAddressFamily, ndis_af: AfHandle) -> Result<AfContext, NdisStatus>;
     fn protocol_cm_close_af(&self, af: AfContext) -> NdisStatus;
-    fn protocol_cm_register_sap(&self, af: AfContext, sap: &Sap, ndis_sap: SapHandle) -> Result<SapContext, NdisStatus>;
+    fn protocol_cm_register_sap(&self, af: AfContext, sap: &Sap, ndis_sap: SapHandle)
+    -> Result<SapContext, NdisStatus>;
     fn protocol_cm_deregister_sap(&self, sap: SapContext) -> NdisStatus;
     fn protocol_co_create_vc(&self, af: AfContext, ndis_vc: VcHandle) -> Result<VcContext, NdisStatus>;
     fn protocol_co_delete_vc(&self, vc: VcContext) -> NdisStatus;
@@ -98,7 +99,12 @@ impl<D: atmmcm::nic::Device> Driver for Adapter<EmuNdis, D> {
     fn protocol_cm_close_af(&self, af: AfContext) -> NdisStatus {
         Adapter::protocol_cm_close_af(self, af)
     }
-    fn protocol_cm_register_sap(&self, af: AfContext, sap: &Sap, ndis_sap: SapHandle) -> Result<SapContext, NdisStatus> {
+    fn protocol_cm_register_sap(
+        &self,
+        af: AfContext,
+        sap: &Sap,
+        ndis_sap: SapHandle,
+    ) -> Result<SapContext, NdisStatus> {
         Adapter::protocol_cm_register_sap(self, af, sap, ndis_sap)
     }
     fn protocol_cm_deregister_sap(&self, sap: SapContext) -> NdisStatus {

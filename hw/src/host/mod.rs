@@ -316,7 +316,13 @@ impl EmuNdis {
         st
     }
 
-    pub(crate) fn log_client(&self, kind: LogKind, name: impl Into<String>, vc: Option<VcHandle>, party: Option<PartyHandle>) {
+    pub(crate) fn log_client(
+        &self,
+        kind: LogKind,
+        name: impl Into<String>,
+        vc: Option<VcHandle>,
+        party: Option<PartyHandle>,
+    ) {
         let cx = self.cx();
         self.st().entry(kind, name.into(), vc, party, &cx);
     }
@@ -604,13 +610,23 @@ impl Ndis for EmuNdis {
             st.client_af = Some(af);
         }
         drop(st);
-        self.log_client(LogKind::ClientCallback, format!("ProtocolClOpenAfCompleteEx({})", verifier::status_name(status)), None, None);
+        self.log_client(
+            LogKind::ClientCallback,
+            format!("ProtocolClOpenAfCompleteEx({})", verifier::status_name(status)),
+            None,
+            None,
+        );
     }
 
     fn cm_close_address_family_complete(&self, status: NdisStatus, af: AfHandle) {
         let st = self.ndis_call(&Call::CloseAfComplete { status, af });
         drop(st);
-        self.log_client(LogKind::ClientCallback, format!("ProtocolClCloseAfComplete({})", verifier::status_name(status)), None, None);
+        self.log_client(
+            LogKind::ClientCallback,
+            format!("ProtocolClCloseAfComplete({})", verifier::status_name(status)),
+            None,
+            None,
+        );
         self.client().af_close_finished(af, status);
     }
 
@@ -650,7 +666,12 @@ impl Ndis for EmuNdis {
             }
         }
         drop(st);
-        self.log_client(LogKind::ClientCallback, format!("ProtocolClRegisterSapComplete({})", verifier::status_name(status)), None, None);
+        self.log_client(
+            LogKind::ClientCallback,
+            format!("ProtocolClRegisterSapComplete({})", verifier::status_name(status)),
+            None,
+            None,
+        );
     }
 
     fn cm_deregister_sap_complete(&self, status: NdisStatus, sap: SapHandle) {
@@ -660,7 +681,12 @@ impl Ndis for EmuNdis {
             s.state = if status == NdisStatus::SUCCESS { SapState::Gone } else { SapState::Registered };
         }
         drop(st);
-        self.log_client(LogKind::ClientCallback, format!("ProtocolClDeregisterSapComplete({})", verifier::status_name(status)), None, None);
+        self.log_client(
+            LogKind::ClientCallback,
+            format!("ProtocolClDeregisterSapComplete({})", verifier::status_name(status)),
+            None,
+            None,
+        );
         if let Some(af) = af {
             self.client().continue_teardown(af);
         }
@@ -707,9 +733,10 @@ impl Ndis for EmuNdis {
         };
         let af = st.vcs.get(&vc).map(|r| r.af);
         if ret == NdisStatus::SUCCESS
-            && let Some(r) = st.vcs.get_mut(&vc) {
-                r.state = VcState::Deleted;
-            }
+            && let Some(r) = st.vcs.get_mut(&vc)
+        {
+            r.state = VcState::Deleted;
+        }
         st.verifier.call_returned(&c, ret);
         drop(st);
         if ret == NdisStatus::SUCCESS {
@@ -815,14 +842,24 @@ impl Ndis for EmuNdis {
             }
         }
         drop(st);
-        self.log_client(LogKind::ClientCallback, format!("ProtocolClAddPartyComplete({})", verifier::status_name(status)), vc, Some(party));
+        self.log_client(
+            LogKind::ClientCallback,
+            format!("ProtocolClAddPartyComplete({})", verifier::status_name(status)),
+            vc,
+            Some(party),
+        );
     }
 
     fn cm_drop_party_complete(&self, status: NdisStatus, party: PartyHandle) {
         let st = self.ndis_call(&Call::DropPartyComplete { status, party });
         let vc = st.parties.get(&party).map(|p| p.vc);
         drop(st);
-        self.log_client(LogKind::ClientCallback, format!("ProtocolClDropPartyComplete({})", verifier::status_name(status)), vc, Some(party));
+        self.log_client(
+            LogKind::ClientCallback,
+            format!("ProtocolClDropPartyComplete({})", verifier::status_name(status)),
+            vc,
+            Some(party),
+        );
         self.client().drop_finished(party, status);
     }
 
@@ -831,19 +868,36 @@ impl Ndis for EmuNdis {
         let st = self.ndis_call(&Call::DispatchIncomingDropParty { status, party });
         let vc = st.parties.get(&party).map(|p| p.vc);
         drop(st);
-        self.log_client(LogKind::ClientCallback, format!("ProtocolClIncomingDropParty({})", verifier::status_name(status)), vc, Some(party));
+        self.log_client(
+            LogKind::ClientCallback,
+            format!("ProtocolClIncomingDropParty({})", verifier::status_name(status)),
+            vc,
+            Some(party),
+        );
         self.client().incoming_drop(party);
     }
 
-    fn cm_modify_call_qos_complete(&self, status: NdisStatus, vc: VcHandle, client: ClientParams, params: &CallParameters) {
+    fn cm_modify_call_qos_complete(
+        &self,
+        status: NdisStatus,
+        vc: VcHandle,
+        client: ClientParams,
+        params: &CallParameters,
+    ) {
         let _ = client;
         let mut st = self.ndis_call(&Call::ModifyQosComplete { status, vc });
         if status == NdisStatus::SUCCESS
-            && let Some(r) = st.vcs.get_mut(&vc) {
-                r.params = Some(*params);
-            }
+            && let Some(r) = st.vcs.get_mut(&vc)
+        {
+            r.params = Some(*params);
+        }
         drop(st);
-        self.log_client(LogKind::ClientCallback, format!("ProtocolClModifyCallQoSComplete({})", verifier::status_name(status)), Some(vc), None);
+        self.log_client(
+            LogKind::ClientCallback,
+            format!("ProtocolClModifyCallQoSComplete({})", verifier::status_name(status)),
+            Some(vc),
+            None,
+        );
     }
 
     fn co_send_net_buffer_lists_complete(&self, vc: VcHandle, nbls: Nbl, flags: u32) {
@@ -939,7 +993,13 @@ impl Ndis for EmuNdis {
         st.rx_live += 1;
         st.nbls.insert(
             n,
-            NblRec { frames: vec![data.to_vec()], next: None, status: NdisStatus::SUCCESS, owner: None, kind: NblKind::Rx { tag } },
+            NblRec {
+                frames: vec![data.to_vec()],
+                next: None,
+                status: NdisStatus::SUCCESS,
+                owner: None,
+                kind: NblKind::Rx { tag },
+            },
         );
         Some(n)
     }

@@ -168,30 +168,92 @@ pub struct Cx {
 #[derive(Clone, Debug)]
 pub enum Call {
     RegisterAf,
-    OpenAfComplete { status: NdisStatus, af: AfHandle },
-    CloseAfComplete { status: NdisStatus, af: AfHandle },
-    NotifyCloseAf { af: AfHandle },
-    RegisterSapComplete { status: NdisStatus, sap: SapHandle },
-    DeregisterSapComplete { status: NdisStatus, sap: SapHandle },
+    OpenAfComplete {
+        status: NdisStatus,
+        af: AfHandle,
+    },
+    CloseAfComplete {
+        status: NdisStatus,
+        af: AfHandle,
+    },
+    NotifyCloseAf {
+        af: AfHandle,
+    },
+    RegisterSapComplete {
+        status: NdisStatus,
+        sap: SapHandle,
+    },
+    DeregisterSapComplete {
+        status: NdisStatus,
+        sap: SapHandle,
+    },
     /// `vc`: the handle NDIS is about to return.
-    CreateVc { af: AfHandle, vc: VcHandle },
-    DeleteVc { vc: VcHandle },
-    ActivateVc { vc: VcHandle },
-    DeactivateVc { vc: VcHandle },
-    MakeCallComplete { status: NdisStatus, vc: VcHandle, party: Option<PartyHandle> },
-    DispatchIncomingCall { sap: SapHandle, vc: VcHandle },
-    DispatchCallConnected { vc: VcHandle },
-    CloseCallComplete { status: NdisStatus, vc: VcHandle, party: Option<PartyHandle> },
-    DispatchIncomingCloseCall { status: NdisStatus, vc: VcHandle },
-    AddPartyComplete { status: NdisStatus, party: PartyHandle },
-    DropPartyComplete { status: NdisStatus, party: PartyHandle },
-    DispatchIncomingDropParty { status: NdisStatus, party: PartyHandle },
-    ModifyQosComplete { status: NdisStatus, vc: VcHandle },
+    CreateVc {
+        af: AfHandle,
+        vc: VcHandle,
+    },
+    DeleteVc {
+        vc: VcHandle,
+    },
+    ActivateVc {
+        vc: VcHandle,
+    },
+    DeactivateVc {
+        vc: VcHandle,
+    },
+    MakeCallComplete {
+        status: NdisStatus,
+        vc: VcHandle,
+        party: Option<PartyHandle>,
+    },
+    DispatchIncomingCall {
+        sap: SapHandle,
+        vc: VcHandle,
+    },
+    DispatchCallConnected {
+        vc: VcHandle,
+    },
+    CloseCallComplete {
+        status: NdisStatus,
+        vc: VcHandle,
+        party: Option<PartyHandle>,
+    },
+    DispatchIncomingCloseCall {
+        status: NdisStatus,
+        vc: VcHandle,
+    },
+    AddPartyComplete {
+        status: NdisStatus,
+        party: PartyHandle,
+    },
+    DropPartyComplete {
+        status: NdisStatus,
+        party: PartyHandle,
+    },
+    DispatchIncomingDropParty {
+        status: NdisStatus,
+        party: PartyHandle,
+    },
+    ModifyQosComplete {
+        status: NdisStatus,
+        vc: VcHandle,
+    },
     /// Each NBL of the chain with the status the driver set on it.
-    SendComplete { vc: VcHandle, nbls: Vec<(Nbl, NdisStatus)> },
-    IndicateReceive { vc: VcHandle, nbls: Vec<Nbl>, flags: u32 },
+    SendComplete {
+        vc: VcHandle,
+        nbls: Vec<(Nbl, NdisStatus)>,
+    },
+    IndicateReceive {
+        vc: VcHandle,
+        nbls: Vec<Nbl>,
+        flags: u32,
+    },
     /// `link`: the link state carried, when the indication is a link change.
-    IndicateStatus { vc: Option<VcHandle>, code: NdisStatus, link: Option<bool> },
+    IndicateStatus {
+        vc: Option<VcHandle>,
+        code: NdisStatus,
+        link: Option<bool>,
+    },
 }
 
 impl Call {
@@ -265,22 +327,65 @@ pub enum Handler {
     Halt,
     Dpc,
     Timer,
-    OpenAf { af: AfHandle },
-    CloseAf { af: AfHandle },
-    RegisterSap { af: AfHandle, sap: SapHandle },
-    DeregisterSap { sap: SapHandle },
-    CoCreateVc { af: AfHandle, vc: VcHandle },
-    CoDeleteVc { vc: VcHandle },
-    MakeCall { vc: VcHandle, party: Option<PartyHandle>, multipoint: bool },
-    CloseCall { vc: VcHandle, party: Option<PartyHandle>, data_given: bool },
-    IncomingCallComplete { vc: VcHandle, status: NdisStatus },
-    AddParty { vc: VcHandle, party: PartyHandle },
-    DropParty { vc: VcHandle, party: PartyHandle, data_given: bool },
-    ModifyQos { vc: VcHandle },
-    NotifyCloseAfComplete { af: AfHandle, status: NdisStatus },
-    Send { vc: VcHandle, nbls: Vec<Nbl> },
+    OpenAf {
+        af: AfHandle,
+    },
+    CloseAf {
+        af: AfHandle,
+    },
+    RegisterSap {
+        af: AfHandle,
+        sap: SapHandle,
+    },
+    DeregisterSap {
+        sap: SapHandle,
+    },
+    CoCreateVc {
+        af: AfHandle,
+        vc: VcHandle,
+    },
+    CoDeleteVc {
+        vc: VcHandle,
+    },
+    MakeCall {
+        vc: VcHandle,
+        party: Option<PartyHandle>,
+        multipoint: bool,
+    },
+    CloseCall {
+        vc: VcHandle,
+        party: Option<PartyHandle>,
+        data_given: bool,
+    },
+    IncomingCallComplete {
+        vc: VcHandle,
+        status: NdisStatus,
+    },
+    AddParty {
+        vc: VcHandle,
+        party: PartyHandle,
+    },
+    DropParty {
+        vc: VcHandle,
+        party: PartyHandle,
+        data_given: bool,
+    },
+    ModifyQos {
+        vc: VcHandle,
+    },
+    NotifyCloseAfComplete {
+        af: AfHandle,
+        status: NdisStatus,
+    },
+    Send {
+        vc: VcHandle,
+        nbls: Vec<Nbl>,
+    },
     /// MiniportReturnNetBufferLists; `vc` = the VC the first NBL was indicated on.
-    Return { vc: Option<VcHandle>, nbls: Vec<Nbl> },
+    Return {
+        vc: Option<VcHandle>,
+        nbls: Vec<Nbl>,
+    },
     Other(&'static str),
 }
 
@@ -665,7 +770,12 @@ impl Verifier {
     /// HDL-DEAD for a VC; true when it fired.
     fn check_vc(&mut self, vc: VcHandle, what: &str) -> bool {
         if self.vc_dead(vc) {
-            self.fire(rule::HDL_DEAD, format!("{what} names {vc}, which is deleted or was never issued"), Some(vc), None);
+            self.fire(
+                rule::HDL_DEAD,
+                format!("{what} names {vc}, which is deleted or was never issued"),
+                Some(vc),
+                None,
+            );
             return true;
         }
         false
@@ -674,7 +784,12 @@ impl Verifier {
     fn check_party(&mut self, p: PartyHandle, what: &str) -> bool {
         if self.party_dead(p) {
             let vc = self.parties.get(&p).map(|x| x.vc);
-            self.fire(rule::HDL_DEAD, format!("{what} names {p}, which is dropped/closed or was never issued"), vc, Some(p));
+            self.fire(
+                rule::HDL_DEAD,
+                format!("{what} names {p}, which is dropped/closed or was never issued"),
+                vc,
+                Some(p),
+            );
             return true;
         }
         false
@@ -727,7 +842,12 @@ impl Verifier {
                 if cx.irql != Irql::Passive || cx.deferred {
                     self.fire(
                         rule::IRQL_PASSIVE,
-                        format!("{} at {:?}{}", c.name(), cx.irql, if cx.deferred { " from a DPC/timer/data path" } else { "" }),
+                        format!(
+                            "{} at {:?}{}",
+                            c.name(),
+                            cx.irql,
+                            if cx.deferred { " from a DPC/timer/data path" } else { "" }
+                        ),
                         vc,
                         party,
                     );
@@ -748,20 +868,23 @@ impl Verifier {
                     return self.fire_af(rule::HDL_DEAD, format!("{} on a dead {af}", c.name()), af);
                 }
                 if self.pend_complete(Req::OpenAf(af), &c.name(), None, None)
-                    && let Some(a) = self.afs.get_mut(&af) {
-                        a.open = status == NdisStatus::SUCCESS;
-                        a.dead = status != NdisStatus::SUCCESS;
-                    }
+                    && let Some(a) = self.afs.get_mut(&af)
+                {
+                    a.open = status == NdisStatus::SUCCESS;
+                    a.dead = status != NdisStatus::SUCCESS;
+                }
             }
             Call::CloseAfComplete { status, af } => {
                 if self.af_dead(af) {
                     return self.fire_af(rule::HDL_DEAD, format!("{} on a dead {af}", c.name()), af);
                 }
-                if self.pend_complete(Req::CloseAf(af), &c.name(), None, None) && status == NdisStatus::SUCCESS
-                    && let Some(a) = self.afs.get_mut(&af) {
-                        a.open = false;
-                        a.dead = true;
-                    }
+                if self.pend_complete(Req::CloseAf(af), &c.name(), None, None)
+                    && status == NdisStatus::SUCCESS
+                    && let Some(a) = self.afs.get_mut(&af)
+                {
+                    a.open = false;
+                    a.dead = true;
+                }
             }
             Call::NotifyCloseAf { af } => {
                 if self.af_dead(af) {
@@ -780,19 +903,22 @@ impl Verifier {
                     return self.fire_sap(rule::HDL_DEAD, format!("{} on a dead {sap}", c.name()), sap);
                 }
                 if self.pend_complete(Req::RegisterSap(sap), &c.name(), None, None)
-                    && let Some(s) = self.saps.get_mut(&sap) {
-                        s.registered = status == NdisStatus::SUCCESS;
-                        s.dead = status != NdisStatus::SUCCESS;
-                    }
+                    && let Some(s) = self.saps.get_mut(&sap)
+                {
+                    s.registered = status == NdisStatus::SUCCESS;
+                    s.dead = status != NdisStatus::SUCCESS;
+                }
             }
             Call::DeregisterSapComplete { status, sap } => {
                 if self.sap_dead(sap) {
                     return self.fire_sap(rule::HDL_DEAD, format!("{} on a dead {sap}", c.name()), sap);
                 }
-                if self.pend_complete(Req::DeregisterSap(sap), &c.name(), None, None) && status == NdisStatus::SUCCESS
-                    && let Some(s) = self.saps.get_mut(&sap) {
-                        s.dead = true;
-                    }
+                if self.pend_complete(Req::DeregisterSap(sap), &c.name(), None, None)
+                    && status == NdisStatus::SUCCESS
+                    && let Some(s) = self.saps.get_mut(&sap)
+                {
+                    s.dead = true;
+                }
             }
             Call::CreateVc { af, vc } => {
                 if self.af_dead(af) {
@@ -816,7 +942,11 @@ impl Verifier {
                     );
                 }
                 if v.active || matches!(v.phase, Phase::Setup | Phase::Connected | Phase::Closing) {
-                    let why = format!("NdisMCmDeleteVc on a VC that is {} with call phase {:?}", if v.active { "active" } else { "inactive" }, v.phase);
+                    let why = format!(
+                        "NdisMCmDeleteVc on a VC that is {} with call phase {:?}",
+                        if v.active { "active" } else { "inactive" },
+                        v.phase
+                    );
                     self.fire(rule::VC_DELETE_INACTIVE, why, Some(vc), None)
                 }
                 // Marked deleted when the call returns (see call_returned).
@@ -886,7 +1016,12 @@ impl Verifier {
                 }
                 let Some(v) = self.vcs.get_mut(&vc) else { return };
                 if !v.connect_expected {
-                    return self.fire(rule::CMP_ONCE, "NdisMCmDispatchCallConnected without an accepted incoming call waiting for it", Some(vc), None);
+                    return self.fire(
+                        rule::CMP_ONCE,
+                        "NdisMCmDispatchCallConnected without an accepted incoming call waiting for it",
+                        Some(vc),
+                        None,
+                    );
                 }
                 v.connect_expected = false;
                 v.phase = Phase::Connected;
@@ -899,9 +1034,19 @@ impl Verifier {
                 let Some(v) = self.vcs.get(&vc) else { return };
                 let close_started = v.close.is_some() && v.close_ret(&self.pending, vc).is_none_or(|s| !s.is_error());
                 if v.incoming_close {
-                    self.fire(rule::HDL_DISPATCH_ONCE, "second NdisMCmDispatchIncomingCloseCall for this call", Some(vc), None);
+                    self.fire(
+                        rule::HDL_DISPATCH_ONCE,
+                        "second NdisMCmDispatchIncomingCloseCall for this call",
+                        Some(vc),
+                        None,
+                    );
                 } else if close_started {
-                    self.fire(rule::HDL_DISPATCH_ONCE, "NdisMCmDispatchIncomingCloseCall after the close started (ProtocolCmCloseCall)", Some(vc), None);
+                    self.fire(
+                        rule::HDL_DISPATCH_ONCE,
+                        "NdisMCmDispatchIncomingCloseCall after the close started (ProtocolCmCloseCall)",
+                        Some(vc),
+                        None,
+                    );
                 }
                 if let Some(v) = self.vcs.get_mut(&vc) {
                     v.incoming_close = true;
@@ -914,20 +1059,23 @@ impl Verifier {
                 }
                 let vc = self.parties.get(&party).map(|p| p.vc);
                 if self.pend_complete(Req::AddParty(party), &c.name(), vc, Some(party))
-                    && let Some(p) = self.parties.get_mut(&party) {
-                        p.added = status == NdisStatus::SUCCESS;
-                        p.dead = status != NdisStatus::SUCCESS;
-                    }
+                    && let Some(p) = self.parties.get_mut(&party)
+                {
+                    p.added = status == NdisStatus::SUCCESS;
+                    p.dead = status != NdisStatus::SUCCESS;
+                }
             }
             Call::DropPartyComplete { status, party } => {
                 if self.check_party(party, &c.name()) {
                     return;
                 }
                 let vc = self.parties.get(&party).map(|p| p.vc);
-                if self.pend_complete(Req::DropParty(party), &c.name(), vc, Some(party)) && status == NdisStatus::SUCCESS
-                    && let Some(p) = self.parties.get_mut(&party) {
-                        p.dead = true;
-                    }
+                if self.pend_complete(Req::DropParty(party), &c.name(), vc, Some(party))
+                    && status == NdisStatus::SUCCESS
+                    && let Some(p) = self.parties.get_mut(&party)
+                {
+                    p.dead = true;
+                }
             }
             Call::DispatchIncomingDropParty { party, .. } => {
                 if self.check_party(party, &c.name()) {
@@ -935,23 +1083,25 @@ impl Verifier {
                 }
                 let vc = self.parties.get(&party).map(|p| p.vc);
                 if let Some(vc) = vc
-                    && self.live_parties(vc) <= 1 {
-                        self.fire(
-                            rule::HDL_DROP_DISPATCH,
-                            "NdisMCmDispatchIncomingDropParty for the last party (use NdisMCmDispatchIncomingCloseCall)",
-                            Some(vc),
-                            Some(party),
-                        );
-                    }
+                    && self.live_parties(vc) <= 1
+                {
+                    self.fire(
+                        rule::HDL_DROP_DISPATCH,
+                        "NdisMCmDispatchIncomingDropParty for the last party (use NdisMCmDispatchIncomingCloseCall)",
+                        Some(vc),
+                        Some(party),
+                    );
+                }
             }
             Call::ModifyQosComplete { vc, .. } => {
                 if self.check_vc(vc, "NdisMCmModifyCallQoSComplete") {
                     return;
                 }
                 if self.pend_complete(Req::ModifyQos(vc), &c.name(), Some(vc), None)
-                    && let Some(v) = self.vcs.get_mut(&vc) {
-                        v.modifying = false;
-                    }
+                    && let Some(v) = self.vcs.get_mut(&vc)
+                {
+                    v.modifying = false;
+                }
             }
             Call::SendComplete { vc, ref nbls } => {
                 if self.check_vc(vc, "NdisMCoSendNetBufferListsComplete") {
@@ -992,7 +1142,12 @@ impl Verifier {
                 if !v.active {
                     self.fire(rule::DATA_NO_IND_INACTIVE, "receive indication on an inactive VC", Some(vc), None);
                 } else if v.close_started(&self.pending, vc, cx.cpu) {
-                    self.fire(rule::DATA_NO_IND_CLOSING, "receive indication after the close of the VC started", Some(vc), None);
+                    self.fire(
+                        rule::DATA_NO_IND_CLOSING,
+                        "receive indication after the close of the VC started",
+                        Some(vc),
+                        None,
+                    );
                 }
                 if flags & atmmcm::ndis::receive_flags::RESOURCES == 0 {
                     for &n in nbls {
@@ -1002,9 +1157,10 @@ impl Verifier {
             }
             Call::IndicateStatus { vc, code, link } => {
                 if let Some(h) = vc
-                    && self.check_vc(h, "NdisMCoIndicateStatusEx") {
-                        return;
-                    }
+                    && self.check_vc(h, "NdisMCoIndicateStatusEx")
+                {
+                    return;
+                }
                 if let Some(up) = link {
                     let ok = code == NdisStatus::LINK_STATE
                         || (code == NdisStatus::MEDIA_CONNECT && up)
@@ -1012,7 +1168,10 @@ impl Verifier {
                     if !ok {
                         self.fire(
                             rule::STS_LINK,
-                            format!("link change indicated with {} (want LINK_STATE, or MEDIA_CONNECT/DISCONNECT)", status_name(code)),
+                            format!(
+                                "link change indicated with {} (want LINK_STATE, or MEDIA_CONNECT/DISCONNECT)",
+                                status_name(code)
+                            ),
                             vc,
                             None,
                         );
@@ -1026,7 +1185,12 @@ impl Verifier {
     fn check_party_exists(&mut self, party: PartyHandle, what: &str) -> bool {
         if !self.parties.contains_key(&party) || self.parties.get(&party).is_some_and(|p| p.dead) {
             let vc = self.parties.get(&party).map(|p| p.vc);
-            self.fire(rule::HDL_DEAD, format!("{what} names {party}, which is dead or was never issued"), vc, Some(party));
+            self.fire(
+                rule::HDL_DEAD,
+                format!("{what} names {party}, which is dead or was never issued"),
+                vc,
+                Some(party),
+            );
             return true;
         }
         false
@@ -1056,10 +1220,20 @@ impl Verifier {
             return;
         }
         if status == NdisStatus::PENDING {
-            return self.fire(rule::CMP_CLOSE_NOTPENDING, "NdisMCmCloseCallComplete with NDIS_STATUS_PENDING", Some(vc), party);
+            return self.fire(
+                rule::CMP_CLOSE_NOTPENDING,
+                "NdisMCmCloseCallComplete with NDIS_STATUS_PENDING",
+                Some(vc),
+                party,
+            );
         }
         let Some(close) = self.vcs.get(&vc).and_then(|v| v.close.clone()) else {
-            return self.fire(rule::CMP_CLOSE_INPROGRESS, "NdisMCmCloseCallComplete without ProtocolCmCloseCall on this call", Some(vc), party);
+            return self.fire(
+                rule::CMP_CLOSE_INPROGRESS,
+                "NdisMCmCloseCallComplete without ProtocolCmCloseCall on this call",
+                Some(vc),
+                party,
+            );
         };
         if !self.pend_complete(Req::CloseCall(vc), what, Some(vc), party) {
             return;
@@ -1079,7 +1253,12 @@ impl Verifier {
             return;
         }
         if self.vcs.get(&vc).is_some_and(|v| v.active) {
-            self.fire(rule::VC_DEACT_BEFORE_COMPLETE, format!("{what}: the VC is still active (NdisMCmDeactivateVc first)"), Some(vc), party);
+            self.fire(
+                rule::VC_DEACT_BEFORE_COMPLETE,
+                format!("{what}: the VC is still active (NdisMCmDeactivateVc first)"),
+                Some(vc),
+                party,
+            );
         }
         if let Some(v) = self.vcs.get_mut(&vc) {
             v.phase = Phase::Closed;
@@ -1095,15 +1274,17 @@ impl Verifier {
         match *c {
             Call::DeleteVc { vc } => {
                 if ret == NdisStatus::SUCCESS
-                    && let Some(v) = self.vcs.get_mut(&vc) {
-                        v.deleted = true;
-                    }
+                    && let Some(v) = self.vcs.get_mut(&vc)
+                {
+                    v.deleted = true;
+                }
             }
             Call::CreateVc { vc, .. } => {
                 if ret != NdisStatus::SUCCESS
-                    && let Some(v) = self.vcs.get_mut(&vc) {
-                        v.deleted = true;
-                    }
+                    && let Some(v) = self.vcs.get_mut(&vc)
+                {
+                    v.deleted = true;
+                }
             }
             Call::DispatchIncomingCall { vc, .. } => {
                 if let Some(v) = self.vcs.get_mut(&vc) {
@@ -1246,10 +1427,11 @@ impl Verifier {
             Handler::CloseAf { af } => {
                 self.pend_return(Req::CloseAf(af), s, &name, None, None);
                 if s == NdisStatus::SUCCESS
-                    && let Some(a) = self.afs.get_mut(&af) {
-                        a.open = false;
-                        a.dead = true;
-                    }
+                    && let Some(a) = self.afs.get_mut(&af)
+                {
+                    a.open = false;
+                    a.dead = true;
+                }
             }
             Handler::RegisterSap { sap, .. } => {
                 self.pend_return(Req::RegisterSap(sap), s, &name, None, None);
@@ -1264,9 +1446,10 @@ impl Verifier {
             Handler::DeregisterSap { sap } => {
                 self.pend_return(Req::DeregisterSap(sap), s, &name, None, None);
                 if s == NdisStatus::SUCCESS
-                    && let Some(x) = self.saps.get_mut(&sap) {
-                        x.dead = true;
-                    }
+                    && let Some(x) = self.saps.get_mut(&sap)
+                {
+                    x.dead = true;
+                }
             }
             Handler::CoCreateVc { vc, .. } => {
                 if s == NdisStatus::PENDING {
@@ -1282,12 +1465,18 @@ impl Verifier {
                 if s == NdisStatus::PENDING {
                     self.fire(rule::RET_CODELETEVC, "ProtocolCoDeleteVc returned PENDING", Some(vc), None);
                 } else if active && s == NdisStatus::SUCCESS {
-                    self.fire(rule::RET_CODELETEVC, "ProtocolCoDeleteVc returned SUCCESS for an active VC (want NOT_ACCEPTED)", Some(vc), None);
+                    self.fire(
+                        rule::RET_CODELETEVC,
+                        "ProtocolCoDeleteVc returned SUCCESS for an active VC (want NOT_ACCEPTED)",
+                        Some(vc),
+                        None,
+                    );
                 }
                 if s == NdisStatus::SUCCESS
-                    && let Some(v) = self.vcs.get_mut(&vc) {
-                        v.deleted = true;
-                    }
+                    && let Some(v) = self.vcs.get_mut(&vc)
+                {
+                    v.deleted = true;
+                }
             }
             Handler::MakeCall { vc, party, .. } => {
                 self.pend_return(Req::MakeCall(vc), s, &name, Some(vc), party);
@@ -1302,16 +1491,22 @@ impl Verifier {
                     || (s == NdisStatus::INVALID_DATA && data_given)
                     || (s.is_error() && s != NdisStatus::INVALID_DATA);
                 if !allowed {
-                    self.fire(rule::RET_CLOSECALL, format!("ProtocolCmCloseCall returned {}", status_name(s)), Some(vc), party);
+                    self.fire(
+                        rule::RET_CLOSECALL,
+                        format!("ProtocolCmCloseCall returned {}", status_name(s)),
+                        Some(vc),
+                        party,
+                    );
                 }
                 let completed = self.pending.get(&Req::CloseCall(vc)).is_some_and(|p| p.completions > 0);
                 self.pend_return(Req::CloseCall(vc), s, &name, Some(vc), party);
                 if s.is_error() {
                     if let Some(v) = self.vcs.get_mut(&vc)
                         && let Some(c) = &v.close
-                            && !completed {
-                                v.phase = c.prev_phase;
-                            }
+                        && !completed
+                    {
+                        v.phase = c.prev_phase;
+                    }
                 } else if s != NdisStatus::PENDING && !completed {
                     self.close_done(vc, s, party, &name);
                 }
@@ -1319,11 +1514,13 @@ impl Verifier {
             Handler::AddParty { party, vc } => {
                 self.pend_return(Req::AddParty(party), s, &name, Some(vc), Some(party));
                 let completed = self.pending.get(&Req::AddParty(party)).is_some_and(|p| p.completions > 0);
-                if s != NdisStatus::PENDING && !completed
-                    && let Some(p) = self.parties.get_mut(&party) {
-                        p.added = s == NdisStatus::SUCCESS;
-                        p.dead = s != NdisStatus::SUCCESS;
-                    }
+                if s != NdisStatus::PENDING
+                    && !completed
+                    && let Some(p) = self.parties.get_mut(&party)
+                {
+                    p.added = s == NdisStatus::SUCCESS;
+                    p.dead = s != NdisStatus::SUCCESS;
+                }
             }
             Handler::DropParty { vc, party, .. } => {
                 if self.parties.get(&party).is_some_and(|p| p.drop_was_last) && s != NdisStatus::FAILURE {
@@ -1336,16 +1533,18 @@ impl Verifier {
                 }
                 self.pend_return(Req::DropParty(party), s, &name, Some(vc), Some(party));
                 if s == NdisStatus::SUCCESS
-                    && let Some(p) = self.parties.get_mut(&party) {
-                        p.dead = true;
-                    }
+                    && let Some(p) = self.parties.get_mut(&party)
+                {
+                    p.dead = true;
+                }
             }
             Handler::ModifyQos { vc } => {
                 self.pend_return(Req::ModifyQos(vc), s, &name, Some(vc), None);
                 if s != NdisStatus::PENDING
-                    && let Some(v) = self.vcs.get_mut(&vc) {
-                        v.modifying = false;
-                    }
+                    && let Some(v) = self.vcs.get_mut(&vc)
+                {
+                    v.modifying = false;
+                }
             }
             _ => {}
         }
@@ -1416,15 +1615,16 @@ impl Verifier {
     /// STS-LINK: the last link state the driver indicated matches the PHY.
     pub fn check_link_indicated(&mut self) {
         if let Some(up) = self.link_expected
-            && self.link_indicated != Some(up) {
-                self.fire(
-                    rule::STS_LINK,
-                    format!("the link went {} and the driver did not indicate it", if up { "up" } else { "down" }),
-                    None,
-                    None,
-                );
-                self.link_indicated = Some(up);
-            }
+            && self.link_indicated != Some(up)
+        {
+            self.fire(
+                rule::STS_LINK,
+                format!("the link went {} and the driver did not indicate it", if up { "up" } else { "down" }),
+                None,
+                None,
+            );
+            self.link_indicated = Some(up);
+        }
     }
 
     /// Whether MiniportHaltEx has returned.

@@ -121,7 +121,12 @@ impl Driver for Fake {
     fn protocol_cm_close_af(&self, _af: AfContext) -> NdisStatus {
         self.s.lock().unwrap().close_af
     }
-    fn protocol_cm_register_sap(&self, _af: AfContext, _sap: &Sap, ndis_sap: SapHandle) -> Result<SapContext, NdisStatus> {
+    fn protocol_cm_register_sap(
+        &self,
+        _af: AfContext,
+        _sap: &Sap,
+        ndis_sap: SapHandle,
+    ) -> Result<SapContext, NdisStatus> {
         res(self.s.lock().unwrap().register_sap, SapContext(tok(ndis_sap.0)))
     }
     fn protocol_cm_deregister_sap(&self, _sap: SapContext) -> NdisStatus {
@@ -161,12 +166,21 @@ impl Driver for Fake {
         ndis_party: PartyHandle,
     ) -> Result<(NdisStatus, PartyContext), NdisStatus> {
         let s = self.s.lock().unwrap().add_party;
-        if s == NdisStatus::SUCCESS || s == NdisStatus::PENDING { Ok((s, PartyContext(tok(ndis_party.0)))) } else { Err(s) }
+        if s == NdisStatus::SUCCESS || s == NdisStatus::PENDING {
+            Ok((s, PartyContext(tok(ndis_party.0))))
+        } else {
+            Err(s)
+        }
     }
     fn protocol_cm_drop_party(&self, _party: PartyContext, _data: CloseData<'_>) -> NdisStatus {
         self.s.lock().unwrap().drop_party
     }
-    fn protocol_cm_modify_call_qos(&self, _vc: VcContext, _params: &CallParameters, _client: ClientParams) -> NdisStatus {
+    fn protocol_cm_modify_call_qos(
+        &self,
+        _vc: VcContext,
+        _params: &CallParameters,
+        _client: ClientParams,
+    ) -> NdisStatus {
         self.s.lock().unwrap().modify_qos
     }
     fn protocol_co_oid_request(
@@ -263,7 +277,13 @@ impl Lab {
         let (s, p) = self.client.add_party(vc, params(true));
         assert_eq!(s, NdisStatus::PENDING);
         let p = p.unwrap();
-        self.ndis().cm_add_party_complete(NdisStatus::SUCCESS, p, Some(PartyContext(tok(p.0))), ClientParams(0), &params(true));
+        self.ndis().cm_add_party_complete(
+            NdisStatus::SUCCESS,
+            p,
+            Some(PartyContext(tok(p.0))),
+            ClientParams(0),
+            &params(true),
+        );
         p
     }
 
@@ -392,7 +412,10 @@ fn notify_close_af_tears_down_calls_saps_and_the_af() {
         }))
     });
     let af = l.af;
-    l.script(|s| s.on_halt = Some(Arc::new(move |n: &EmuNdis| assert_eq!(n.cm_notify_close_address_family(af), NdisStatus::SUCCESS))));
+    l.script(|s| {
+        s.on_halt =
+            Some(Arc::new(move |n: &EmuNdis| assert_eq!(n.cm_notify_close_address_family(af), NdisStatus::SUCCESS)))
+    });
     e.halt();
     assert_eq!(l.client.state(vc), Some(VcState::Deleted));
     assert_eq!(l.emu.live(), LiveCounts::default());
@@ -444,9 +467,11 @@ fn rule_irql_passive_fires_on_register_af_at_dispatch() {
 fn rule_irql_passive_fires_on_notify_close_af_from_dpc() {
     let l = lab();
     let af = l.af;
-    l.script(|s| s.on_dpc = Some(Arc::new(move |n: &EmuNdis| {
-        n.cm_notify_close_address_family(af);
-    })));
+    l.script(|s| {
+        s.on_dpc = Some(Arc::new(move |n: &EmuNdis| {
+            n.cm_notify_close_address_family(af);
+        }))
+    });
     l.emu.run_dpc();
     l.only(rule::IRQL_PASSIVE);
 }
@@ -1087,9 +1112,11 @@ fn rule_halt_notify_af_fires_on_halt_returning_before_the_af_closed() {
     let _vc = l.client_call();
     let af = l.af;
     // The close pends and the driver never completes it: the AF cannot close.
-    l.script(|s| s.on_halt = Some(Arc::new(move |n: &EmuNdis| {
-        n.cm_notify_close_address_family(af);
-    })));
+    l.script(|s| {
+        s.on_halt = Some(Arc::new(move |n: &EmuNdis| {
+            n.cm_notify_close_address_family(af);
+        }))
+    });
     l.emu.halt();
     assert_eq!(l.emu.fired().first(), Some(&rule::HALT_NOTIFY_AF));
 }
@@ -1098,9 +1125,11 @@ fn rule_halt_notify_af_fires_on_halt_returning_before_the_af_closed() {
 fn rule_halt_quiet_fires_on_an_indication_after_halt() {
     let l = lab();
     let af = l.af;
-    l.script(|s| s.on_halt = Some(Arc::new(move |n: &EmuNdis| {
-        n.cm_notify_close_address_family(af);
-    })));
+    l.script(|s| {
+        s.on_halt = Some(Arc::new(move |n: &EmuNdis| {
+            n.cm_notify_close_address_family(af);
+        }))
+    });
     l.emu.halt();
     l.clean();
     l.ndis().co_indicate_status_ex(None, StatusIndication::LinkState(LinkState { connected: false, speed_bps: 0 }));
@@ -1114,9 +1143,11 @@ fn rule_halt_no_leak_fires_on_allocation_counter_not_zero() {
     let count = Arc::new(Mutex::new(1usize));
     let c2 = count.clone();
     l.emu.register_alloc_counter("party contexts", move || *c2.lock().unwrap());
-    l.script(|s| s.on_halt = Some(Arc::new(move |n: &EmuNdis| {
-        n.cm_notify_close_address_family(af);
-    })));
+    l.script(|s| {
+        s.on_halt = Some(Arc::new(move |n: &EmuNdis| {
+            n.cm_notify_close_address_family(af);
+        }))
+    });
     l.emu.halt();
     l.only(rule::HALT_NO_LEAK);
     assert!(l.emu.violations()[0].message.contains("party contexts=1"));
@@ -1127,9 +1158,11 @@ fn rule_halt_no_leak_fires_on_an_rx_nbl_never_freed() {
     let l = lab();
     let af = l.af;
     l.ndis().rx_nbl_alloc(1, b"lost").unwrap();
-    l.script(|s| s.on_halt = Some(Arc::new(move |n: &EmuNdis| {
-        n.cm_notify_close_address_family(af);
-    })));
+    l.script(|s| {
+        s.on_halt = Some(Arc::new(move |n: &EmuNdis| {
+            n.cm_notify_close_address_family(af);
+        }))
+    });
     l.emu.halt();
     l.only(rule::HALT_NO_LEAK);
 }
@@ -1281,7 +1314,10 @@ fn incoming_close_on_a_multipoint_call_drops_other_parties_first() {
     l.ndis().cm_dispatch_incoming_close_call(NdisStatus::SUCCESS, vc, &[]);
     let seq = l.emu.ndis_calls_on(vc);
     let tail: Vec<&str> = seq.iter().rev().take(3).rev().map(|s| s.as_str()).collect();
-    assert_eq!(tail, ["NdisMCmDispatchIncomingCloseCall(SUCCESS)", "ProtocolCmDropParty->SUCCESS", "ProtocolCmCloseCall->PENDING"]);
+    assert_eq!(
+        tail,
+        ["NdisMCmDispatchIncomingCloseCall(SUCCESS)", "ProtocolCmDropParty->SUCCESS", "ProtocolCmCloseCall->PENDING"]
+    );
     l.ndis().cm_deactivate_vc(vc);
     l.ndis().cm_close_call_complete(NdisStatus::SUCCESS, vc, Some(p1));
     l.clean();

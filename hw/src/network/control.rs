@@ -3,9 +3,7 @@
 use std::time::Duration;
 
 use super::call::{Answer, Call, CallState, Key, Leg, Party, PartyState, Timer};
-use super::codec::ie::{
-    self, Aal5, Bearer, Body, ConnectionId, EndpointRef, Ie, PartyNumber, Traffic, id,
-};
+use super::codec::ie::{self, Aal5, Bearer, Body, ConnectionId, EndpointRef, Ie, PartyNumber, Traffic, id};
 use super::codec::q2931::{CallRef, Message, cause, location, mt};
 use super::{CallRef as CallRefValue, Network, OfferParams, PendingRestart, PortId, SIG_VPI};
 
@@ -48,10 +46,7 @@ enum Verdict {
 
 /// The message call reference the network uses for a call `key`.
 fn out_ref(key: Key) -> CallRef {
-    CallRef {
-        flag: !key.0,
-        value: key.1,
-    }
+    CallRef { flag: !key.0, value: key.1 }
 }
 
 fn net_cause(value: u8, diag: &[u8]) -> Ie {
@@ -103,11 +98,7 @@ fn check_ies(msg: &Message) -> Verdict {
             _ => note(&mut report),
         }
     }
-    if discard {
-        Verdict::Discard(report)
-    } else {
-        Verdict::Proceed(report)
-    }
+    if discard { Verdict::Discard(report) } else { Verdict::Proceed(report) }
 }
 
 impl Network {
@@ -125,11 +116,7 @@ impl Network {
         let p = self.ports.get_mut(port)?;
         for _ in 0..=u16::MAX {
             let v = p.next_vci;
-            p.next_vci = if v == u16::MAX {
-                super::FIRST_SVC_VCI
-            } else {
-                v + 1
-            };
+            p.next_vci = if v == u16::MAX { super::FIRST_SVC_VCI } else { v + 1 };
             if v >= super::FIRST_SVC_VCI && p.used_vcs.insert((SIG_VPI, v)) {
                 return Some(v);
             }
@@ -143,11 +130,7 @@ impl Network {
         };
         loop {
             let v = p.next_cref;
-            p.next_cref = if v >= 0x7f_ffff {
-                super::NETWORK_CREF_BASE
-            } else {
-                v + 1
-            };
+            p.next_cref = if v >= 0x7f_ffff { super::NETWORK_CREF_BASE } else { v + 1 };
             if !p.calls.contains_key(&(true, v)) {
                 return v;
             }
@@ -156,9 +139,7 @@ impl Network {
 
     fn find_key(&self, port: PortId, value: u32) -> Option<Key> {
         let p = self.ports.get(port)?;
-        [(true, value), (false, value)]
-            .into_iter()
-            .find(|k| p.calls.contains_key(k))
+        [(true, value), (false, value)].into_iter().find(|k| p.calls.contains_key(k))
     }
 
     fn connect_vc(&mut self, a: (PortId, u16, u16), b: (PortId, u16, u16)) {
@@ -198,33 +179,15 @@ impl Network {
     }
 
     fn conn_id_ie(call: &Call) -> Ie {
-        Ie::new(
-            id::CONNECTION_ID,
-            Body::ConnectionId(ConnectionId::exclusive(call.vpi, call.vci)),
-        )
+        Ie::new(id::CONNECTION_ID, Body::ConnectionId(ConnectionId::exclusive(call.vpi, call.vci)))
     }
 
     fn endpoint_ie(value: u16, flag: bool) -> Ie {
-        Ie::new(
-            id::ENDPOINT_REF,
-            Body::EndpointRef(EndpointRef { flag, value }),
-        )
+        Ie::new(id::ENDPOINT_REF, Body::EndpointRef(EndpointRef { flag, value }))
     }
 
-    fn send_status(
-        &mut self,
-        now: Duration,
-        port: PortId,
-        key: Key,
-        value: u8,
-        diag: &[u8],
-        endpoint: Option<u16>,
-    ) {
-        let state = self
-            .ports
-            .get(port)
-            .and_then(|p| p.calls.get(&key))
-            .map_or(0, |c| c.state.code());
+    fn send_status(&mut self, now: Duration, port: PortId, key: Key, value: u8, diag: &[u8], endpoint: Option<u16>) {
+        let state = self.ports.get(port).and_then(|p| p.calls.get(&key)).map_or(0, |c| c.state.code());
         let mut m = Message::new(out_ref(key), mt::STATUS)
             .with(Ie::new(id::CALL_STATE, Body::CallState(state)))
             .with(net_cause(value, diag));
@@ -235,20 +198,12 @@ impl Network {
                 .and_then(|p| p.calls.get(&key))
                 .and_then(|c| c.parties.get(&e))
                 .map_or(0, |p| p.state.code());
-            m = m
-                .with(Self::endpoint_ie(e, true))
-                .with(Ie::new(id::ENDPOINT_STATE, Body::EndpointState(pstate)));
+            m = m.with(Self::endpoint_ie(e, true)).with(Ie::new(id::ENDPOINT_STATE, Body::EndpointState(pstate)));
         }
         self.send(now, port, &m);
     }
 
-    fn release_complete(
-        &mut self,
-        now: Duration,
-        port: PortId,
-        cref: CallRef,
-        c: Option<(u8, &[u8])>,
-    ) {
+    fn release_complete(&mut self, now: Duration, port: PortId, cref: CallRef, c: Option<(u8, &[u8])>) {
         let mut m = Message::new(cref, mt::RELEASE_COMPLETE);
         if let Some((v, d)) = c {
             m = m.with(net_cause(v, d));
@@ -265,14 +220,7 @@ impl Network {
 
     /// Clears one routed leg at `leg`: a RELEASE to its user, or — for a multipoint root that
     /// keeps other parties — a DROP PARTY for `from_endpoint`.
-    fn clear_leg(
-        &mut self,
-        now: Duration,
-        leg: Leg,
-        from_endpoint: Option<u16>,
-        causes: &[Ie],
-        uu: Option<&Ie>,
-    ) {
+    fn clear_leg(&mut self, now: Duration, leg: Leg, from_endpoint: Option<u16>, causes: &[Ie], uu: Option<&Ie>) {
         let t398 = now + self.timers.t398;
         let Some(call) = self.call_mut(leg.port, leg.key) else {
             return;
@@ -282,10 +230,7 @@ impl Network {
         }
         if let Some(e) = from_endpoint.filter(|e| call.parties.contains_key(e)) {
             call.legs.remove(&e);
-            let others = call
-                .parties
-                .iter()
-                .any(|(k, p)| *k != e && p.state != PartyState::DropPartyInitiated);
+            let others = call.parties.iter().any(|(k, p)| *k != e && p.state != PartyState::DropPartyInitiated);
             if others {
                 // Drop one party of a multipoint call.
                 if let Some(p) = call.parties.get_mut(&e) {
@@ -293,22 +238,14 @@ impl Network {
                     p.t398 = Some(t398);
                     p.answer_at = None;
                 }
-                let mut m =
-                    Message::new(out_ref(leg.key), mt::DROP_PARTY).with(Self::endpoint_ie(e, true));
+                let mut m = Message::new(out_ref(leg.key), mt::DROP_PARTY).with(Self::endpoint_ie(e, true));
                 m.ies.extend(causes.iter().take(1).cloned());
                 self.send(now, leg.port, &m);
                 return;
             }
         }
         call.legs.clear();
-        self.release_call(
-            now,
-            leg.port,
-            leg.key,
-            causes.to_vec(),
-            Vec::new(),
-            uu.cloned(),
-        );
+        self.release_call(now, leg.port, leg.key, causes.to_vec(), Vec::new(), uu.cloned());
     }
 
     /// Sends RELEASE to the user of `key` (→ N12, T308) and clears the other legs.
@@ -335,18 +272,11 @@ impl Network {
         call.t322 = None;
         call.last_sent = Some(m.clone());
         let legs = std::mem::take(&mut call.legs);
-        let snapshot = Call {
-            legs,
-            ..call.clone()
-        };
+        let snapshot = Call { legs, ..call.clone() };
         let vc = (port, call.vpi, call.vci);
         self.disconnect_vc(vc);
         self.send(now, port, &m);
-        let leg_causes = if leg_causes.is_empty() {
-            causes
-        } else {
-            leg_causes
-        };
+        let leg_causes = if leg_causes.is_empty() { causes } else { leg_causes };
         self.clear_legs(now, &snapshot, &leg_causes, uu.as_ref());
     }
 
@@ -361,14 +291,7 @@ impl Network {
                 self.clear_legs(now, &call, &[net_cause(value, diag)], None);
             }
         } else {
-            self.release_call(
-                now,
-                port,
-                key,
-                vec![net_cause(value, diag)],
-                Vec::new(),
-                None,
-            );
+            self.release_call(now, port, key, vec![net_cause(value, diag)], Vec::new(), None);
         }
     }
 
@@ -383,11 +306,7 @@ impl Network {
             return;
         }
         let key: Key = (msg.call_ref.flag, msg.call_ref.value);
-        let existing = self
-            .ports
-            .get(port)
-            .and_then(|p| p.calls.get(&key))
-            .map(|c| (c.state, c.ignoring_release));
+        let existing = self.ports.get(port).and_then(|p| p.calls.get(&key)).map(|c| (c.state, c.ignoring_release));
         // A new SETUP replaces a call the network pretended not to hear being released.
         let existing = match existing {
             Some((CallState::N11, true)) if msg.msg_type == mt::SETUP => {
@@ -421,41 +340,16 @@ impl Network {
         self.on_call_message(now, port, key, &msg);
     }
 
-    fn on_unknown_type(
-        &mut self,
-        now: Duration,
-        port: PortId,
-        key: Key,
-        exists: bool,
-        msg: &Message,
-    ) {
+    fn on_unknown_type(&mut self, now: Duration, port: PortId, key: Key, exists: bool, msg: &Message) {
         match (exists, msg.action()) {
             // Explicit "discard and ignore".
             (_, Some(1)) => {}
             // Unknown call reference: as any other message there.
-            (false, _) => self.release_complete(
-                now,
-                port,
-                out_ref(key),
-                Some((cause::INVALID_CALL_REF, &[])),
-            ),
+            (false, _) => self.release_complete(now, port, out_ref(key), Some((cause::INVALID_CALL_REF, &[]))),
             // Explicit "clear call".
-            (true, Some(0)) => self.clear_call(
-                now,
-                port,
-                key,
-                cause::MESSAGE_TYPE_NOT_IMPLEMENTED,
-                &[msg.msg_type],
-            ),
+            (true, Some(0)) => self.clear_call(now, port, key, cause::MESSAGE_TYPE_NOT_IMPLEMENTED, &[msg.msg_type]),
             // "Discard and report", or no instruction: STATUS #97.
-            (true, _) => self.send_status(
-                now,
-                port,
-                key,
-                cause::MESSAGE_TYPE_NOT_IMPLEMENTED,
-                &[msg.msg_type],
-                None,
-            ),
+            (true, _) => self.send_status(now, port, key, cause::MESSAGE_TYPE_NOT_IMPLEMENTED, &[msg.msg_type], None),
         }
     }
 
@@ -465,22 +359,12 @@ impl Network {
             mt::SETUP if !key.0 => self.on_setup(now, port, key, msg),
             // Nothing to complete.
             mt::RELEASE_COMPLETE => {}
-            mt::STATUS_ENQUIRY => {
-                self.send_status(now, port, key, cause::RESPONSE_TO_STATUS_ENQUIRY, &[], None)
-            }
+            mt::STATUS_ENQUIRY => self.send_status(now, port, key, cause::RESPONSE_TO_STATUS_ENQUIRY, &[], None),
             mt::STATUS if msg.call_state() == Some(0) => {}
-            mt::STATUS => self.release_complete(
-                now,
-                port,
-                out_ref(key),
-                Some((cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE, &[])),
-            ),
-            _ => self.release_complete(
-                now,
-                port,
-                out_ref(key),
-                Some((cause::INVALID_CALL_REF, &[])),
-            ),
+            mt::STATUS => {
+                self.release_complete(now, port, out_ref(key), Some((cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE, &[])))
+            }
+            _ => self.release_complete(now, port, out_ref(key), Some((cause::INVALID_CALL_REF, &[]))),
         }
     }
 
@@ -498,32 +382,17 @@ impl Network {
             return self.release_complete(now, port, cref, Some((NO_VCI_AVAILABLE, &[])));
         };
         let called = digits(msg.called());
-        let own = self
-            .ports
-            .get(port)
-            .map(|p| p.address.clone())
-            .unwrap_or_default();
+        let own = self.ports.get(port).map(|p| p.address.clone()).unwrap_or_default();
         let calling = msg.calling().map_or(own.clone(), |n| n.digits.clone());
         let endpoint = msg.endpoint_ref().map(|e| e.value);
         let mut call = Call::new(CallState::N1, SIG_VPI, vci);
         call.calling = calling.clone();
         call.called = called.clone();
-        call.setup_ies = msg
-            .ies
-            .iter()
-            .filter(|i| [id::BEARER, id::TRAFFIC, id::AAL, id::QOS].contains(&i.id))
-            .cloned()
-            .collect();
+        call.setup_ies =
+            msg.ies.iter().filter(|i| [id::BEARER, id::TRAFFIC, id::AAL, id::QOS].contains(&i.id)).cloned().collect();
         if let Some(e) = endpoint {
-            call.parties.insert(
-                e,
-                Party {
-                    state: PartyState::AddPartyReceived,
-                    leg: None,
-                    t398: None,
-                    answer_at: None,
-                },
-            );
+            call.parties
+                .insert(e, Party { state: PartyState::AddPartyReceived, leg: None, t398: None, answer_at: None });
         }
         let target = self.ports.iter().position(|p| p.address == called);
         let proceeding = |call: &Call| {
@@ -539,12 +408,7 @@ impl Network {
                     if let Some(p) = self.ports.get_mut(port) {
                         p.used_vcs.remove(&(SIG_VPI, vci));
                     }
-                    return self.release_complete(
-                        now,
-                        port,
-                        cref,
-                        Some((cause::DESTINATION_OUT_OF_ORDER, &[])),
-                    );
+                    return self.release_complete(now, port, cref, Some((cause::DESTINATION_OUT_OF_ORDER, &[])));
                 }
                 let Some(b_vci) = self.alloc_vci(b) else {
                     if let Some(p) = self.ports.get_mut(port) {
@@ -562,18 +426,9 @@ impl Network {
                 leaf.last_sent = Some(setup.clone());
                 leaf.timer = Some((Timer::T303, now + self.timers.t303, 0));
                 leaf.conn_id_sent = true;
-                call.legs.insert(
-                    endpoint.unwrap_or(0),
-                    Leg {
-                        port: b,
-                        key: b_key,
-                    },
-                );
+                call.legs.insert(endpoint.unwrap_or(0), Leg { port: b, key: b_key });
                 if let Some(p) = endpoint.and_then(|e| call.parties.get_mut(&e)) {
-                    p.leg = Some(Leg {
-                        port: b,
-                        key: b_key,
-                    });
+                    p.leg = Some(Leg { port: b, key: b_key });
                 }
                 call.state = CallState::N3;
                 call.conn_id_sent = true;
@@ -589,14 +444,8 @@ impl Network {
             }
             None => {
                 call.terminated = true;
-                let answer = self
-                    .ports
-                    .get(port)
-                    .map_or(Answer::Connect, |p| p.behaviour.answer);
-                let delay = self
-                    .ports
-                    .get(port)
-                    .map_or(Duration::ZERO, |p| p.behaviour.connect_delay);
+                let answer = self.ports.get(port).map_or(Answer::Connect, |p| p.behaviour.answer);
+                let delay = self.ports.get(port).map_or(Duration::ZERO, |p| p.behaviour.connect_delay);
                 match answer {
                     Answer::Reject(c) => {
                         if let Some(p) = self.ports.get_mut(port) {
@@ -647,25 +496,11 @@ impl Network {
     }
 
     /// The SETUP the network offers the called user of a routed call.
-    fn routed_setup(
-        &self,
-        from: &Message,
-        key: Key,
-        leaf: &Call,
-        calling_default: &[u8],
-    ) -> Message {
+    fn routed_setup(&self, from: &Message, key: Key, leaf: &Call, calling_default: &[u8]) -> Message {
         let mut m = Message::new(out_ref(key), mt::SETUP);
-        m.ies.extend(
-            from.ies
-                .iter()
-                .filter(|i| FORWARDED_SETUP_IES.contains(&i.id))
-                .cloned(),
-        );
+        m.ies.extend(from.ies.iter().filter(|i| FORWARDED_SETUP_IES.contains(&i.id)).cloned());
         if from.ie(id::CALLING).is_none() {
-            m.ies.push(Ie::new(
-                id::CALLING,
-                Body::Calling(PartyNumber::e164(calling_default)),
-            ));
+            m.ies.push(Ie::new(id::CALLING, Body::Calling(PartyNumber::e164(calling_default))));
         }
         m.ies.push(Self::conn_id_ie(leaf));
         if leaf.root_endpoint.is_some() {
@@ -722,12 +557,7 @@ impl Network {
                 if msg.call_state() == Some(0)
                     && let Some(call) = self.destroy(port, key)
                 {
-                    self.clear_legs(
-                        now,
-                        &call,
-                        &[net_cause(cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE, &[])],
-                        None,
-                    );
+                    self.clear_legs(now, &call, &[net_cause(cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE, &[])], None);
                 }
             }
             // A retransmitted SETUP for a call we know.
@@ -752,30 +582,14 @@ impl Network {
             // Everything else is out of place here: STATUS #101.
             (t, _) => {
                 let e = msg.endpoint_ref().map(|e| e.value);
-                self.send_status(
-                    now,
-                    port,
-                    key,
-                    cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE,
-                    &[t],
-                    e,
-                );
+                self.send_status(now, port, key, cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE, &[t], e);
             }
         }
     }
 
     fn causes_or_default(&self, msg: &Message) -> Vec<Ie> {
-        let causes: Vec<Ie> = msg
-            .ies
-            .iter()
-            .filter(|i| matches!(i.body, Body::Cause(_)))
-            .cloned()
-            .collect();
-        if causes.is_empty() {
-            vec![net_cause(cause::NORMAL_CLEARING, &[])]
-        } else {
-            causes
-        }
+        let causes: Vec<Ie> = msg.ies.iter().filter(|i| matches!(i.body, Body::Cause(_))).cloned().collect();
+        if causes.is_empty() { vec![net_cause(cause::NORMAL_CLEARING, &[])] } else { causes }
     }
 
     fn on_alerting(&mut self, now: Duration, port: PortId, key: Key) {
@@ -806,8 +620,7 @@ impl Network {
                     if let Some(p) = root.parties.get_mut(&e) {
                         p.state = PartyState::PartyAlertDelivered;
                     }
-                    let m = Message::new(out_ref(leg.key), mt::PARTY_ALERTING)
-                        .with(Self::endpoint_ie(e, true));
+                    let m = Message::new(out_ref(leg.key), mt::PARTY_ALERTING).with(Self::endpoint_ie(e, true));
                     self.send(now, leg.port, &m);
                 }
                 _ => {}
@@ -821,12 +634,7 @@ impl Network {
         };
         c.state = CallState::N10;
         c.timer = None;
-        let (legs, root_ep, terminated, vc) = (
-            c.legs.clone(),
-            c.root_endpoint,
-            c.terminated,
-            (port, c.vpi, c.vci),
-        );
+        let (legs, root_ep, terminated, vc) = (c.legs.clone(), c.root_endpoint, c.terminated, (port, c.vpi, c.vci));
         self.send(now, port, &Message::new(out_ref(key), mt::CONNECT_ACK));
         if terminated {
             self.terminate_vc(vc);
@@ -842,8 +650,7 @@ impl Network {
                     if let Some(p) = root.parties.get_mut(&e) {
                         p.state = PartyState::Active;
                     }
-                    let m = Message::new(out_ref(leg.key), mt::ADD_PARTY_ACK)
-                        .with(Self::endpoint_ie(e, true));
+                    let m = Message::new(out_ref(leg.key), mt::ADD_PARTY_ACK).with(Self::endpoint_ie(e, true));
                     self.send(now, leg.port, &m);
                     self.connect_vc(root_vc, vc);
                 }
@@ -870,10 +677,7 @@ impl Network {
     }
 
     fn on_release(&mut self, now: Duration, port: PortId, key: Key, msg: &Message) {
-        let answer = self
-            .ports
-            .get(port)
-            .is_none_or(|p| p.behaviour.release_complete);
+        let answer = self.ports.get(port).is_none_or(|p| p.behaviour.release_complete);
         let causes = self.causes_or_default(msg);
         let uu = msg.ie(id::USER_USER).cloned();
         if !answer {
@@ -884,28 +688,18 @@ impl Network {
             c.ignoring_release = true;
             c.timer = None;
             c.t322 = None;
-            let snapshot = Call {
-                legs: std::mem::take(&mut c.legs),
-                ..c.clone()
-            };
+            let snapshot = Call { legs: std::mem::take(&mut c.legs), ..c.clone() };
             self.disconnect_vc((port, snapshot.vpi, snapshot.vci));
             self.clear_legs(now, &snapshot, &causes, uu.as_ref());
             return;
         }
         let problem = match msg.ie(id::CAUSE) {
             None => Some((cause::MANDATORY_IE_MISSING, vec![id::CAUSE])),
-            Some(i) if !matches!(i.body, Body::Cause(_)) => {
-                Some((cause::INVALID_IE_CONTENTS, vec![id::CAUSE]))
-            }
+            Some(i) if !matches!(i.body, Body::Cause(_)) => Some((cause::INVALID_IE_CONTENTS, vec![id::CAUSE])),
             Some(_) => None,
         };
         if let Some(call) = self.destroy(port, key) {
-            self.release_complete(
-                now,
-                port,
-                out_ref(key),
-                problem.as_ref().map(|(c, d)| (*c, d.as_slice())),
-            );
+            self.release_complete(now, port, out_ref(key), problem.as_ref().map(|(c, d)| (*c, d.as_slice())));
             self.clear_legs(now, &call, &causes, uu.as_ref());
         }
     }
@@ -913,19 +707,10 @@ impl Network {
     fn on_add_party(&mut self, now: Duration, port: PortId, key: Key, msg: &Message) {
         let cref = out_ref(key);
         let Some(e) = msg.endpoint_ref().map(|e| e.value) else {
-            return self.send_status(
-                now,
-                port,
-                key,
-                cause::MANDATORY_IE_MISSING,
-                &[id::ENDPOINT_REF],
-                None,
-            );
+            return self.send_status(now, port, key, cause::MANDATORY_IE_MISSING, &[id::ENDPOINT_REF], None);
         };
         let reject = |v: u8, d: &[u8]| {
-            Message::new(cref, mt::ADD_PARTY_REJECT)
-                .with(net_cause(v, d))
-                .with(Self::endpoint_ie(e, true))
+            Message::new(cref, mt::ADD_PARTY_REJECT).with(net_cause(v, d)).with(Self::endpoint_ie(e, true))
         };
         if let Some((c, d)) = mandatory(msg, &[id::CALLED]) {
             return self.send(now, port, &reject(c, &d));
@@ -939,12 +724,7 @@ impl Network {
         let (vpi, vci, calling) = (call.vpi, call.vci, call.calling.clone());
         let called = digits(msg.called());
         let target = self.ports.iter().position(|p| p.address == called);
-        let mut party = Party {
-            state: PartyState::AddPartyReceived,
-            leg: None,
-            t398: None,
-            answer_at: None,
-        };
+        let mut party = Party { state: PartyState::AddPartyReceived, leg: None, t398: None, answer_at: None };
         match target {
             Some(b) if self.ports.get(b).is_some_and(|p| p.phy_up) => {
                 let Some(b_vci) = self.alloc_vci(b) else {
@@ -967,19 +747,10 @@ impl Network {
                 }
                 leaf.last_sent = Some(setup.clone());
                 leaf.timer = Some((Timer::T303, now + self.timers.t303, 0));
-                party.leg = Some(Leg {
-                    port: b,
-                    key: b_key,
-                });
+                party.leg = Some(Leg { port: b, key: b_key });
                 if let Some(c) = self.call_mut(port, key) {
                     c.parties.insert(e, party);
-                    c.legs.insert(
-                        e,
-                        Leg {
-                            port: b,
-                            key: b_key,
-                        },
-                    );
+                    c.legs.insert(e, Leg { port: b, key: b_key });
                 }
                 if let Some(p) = self.ports.get_mut(b) {
                     p.calls.insert(b_key, leaf);
@@ -991,9 +762,7 @@ impl Network {
                 let (answer, delay) = self
                     .ports
                     .get(port)
-                    .map_or((Answer::Connect, Duration::ZERO), |p| {
-                        (p.behaviour.add_party, p.behaviour.connect_delay)
-                    });
+                    .map_or((Answer::Connect, Duration::ZERO), |p| (p.behaviour.add_party, p.behaviour.connect_delay));
                 let ack = Message::new(cref, mt::ADD_PARTY_ACK).with(Self::endpoint_ie(e, true));
                 let alert = Message::new(cref, mt::PARTY_ALERTING).with(Self::endpoint_ie(e, true));
                 let reply = match answer {
@@ -1034,24 +803,11 @@ impl Network {
     fn on_drop_party(&mut self, now: Duration, port: PortId, key: Key, msg: &Message) {
         let cref = out_ref(key);
         let Some(e) = msg.endpoint_ref().map(|e| e.value) else {
-            return self.send_status(
-                now,
-                port,
-                key,
-                cause::MANDATORY_IE_MISSING,
-                &[id::ENDPOINT_REF],
-                None,
-            );
+            return self.send_status(now, port, key, cause::MANDATORY_IE_MISSING, &[id::ENDPOINT_REF], None);
         };
-        let ack = |v: u8| {
-            Message::new(cref, mt::DROP_PARTY_ACK)
-                .with(Self::endpoint_ie(e, true))
-                .with(net_cause(v, &[]))
-        };
-        let knob = self
-            .ports
-            .get(port)
-            .is_none_or(|p| p.behaviour.drop_party_ack);
+        let ack =
+            |v: u8| Message::new(cref, mt::DROP_PARTY_ACK).with(Self::endpoint_ie(e, true)).with(net_cause(v, &[]));
+        let knob = self.ports.get(port).is_none_or(|p| p.behaviour.drop_party_ack);
         let Some(c) = self.call_mut(port, key) else {
             return;
         };
@@ -1076,14 +832,9 @@ impl Network {
     // ----- global call reference -------------------------------------------------------------
 
     fn on_global(&mut self, now: Duration, port: PortId, msg: &Message) {
-        let reply_ref = CallRef {
-            flag: !msg.call_ref.flag,
-            value: 0,
-        };
+        let reply_ref = CallRef { flag: !msg.call_ref.flag, value: 0 };
         let status = |v: u8, d: &[u8]| {
-            Message::new(reply_ref, mt::STATUS)
-                .with(Ie::new(id::CALL_STATE, Body::CallState(0)))
-                .with(net_cause(v, d))
+            Message::new(reply_ref, mt::STATUS).with(Ie::new(id::CALL_STATE, Body::CallState(0))).with(net_cause(v, d))
         };
         match (msg.msg_type, msg.call_ref.flag) {
             // RESTART from the user: clear the indicated calls, acknowledge.
@@ -1094,20 +845,11 @@ impl Network {
                 let class = msg.restart_class().unwrap_or(2);
                 let vc = msg.connection_id().map(|c| (c.vpci, c.vci));
                 if class != 2 && vc.is_none() {
-                    return self.send(
-                        now,
-                        port,
-                        &status(cause::MANDATORY_IE_MISSING, &[id::CONNECTION_ID]),
-                    );
+                    return self.send(now, port, &status(cause::MANDATORY_IE_MISSING, &[id::CONNECTION_ID]));
                 }
                 self.restart_calls(now, port, class, vc);
                 let mut ack = Message::new(reply_ref, mt::RESTART_ACK);
-                ack.ies.extend(
-                    msg.ies
-                        .iter()
-                        .filter(|i| i.id == id::CONNECTION_ID || i.id == id::RESTART)
-                        .cloned(),
-                );
+                ack.ies.extend(msg.ies.iter().filter(|i| i.id == id::CONNECTION_ID || i.id == id::RESTART).cloned());
                 self.send(now, port, &ack);
             }
             // RESTART ACK for our RESTART.
@@ -1164,24 +906,14 @@ impl Network {
         let Some(p) = self.ports.get_mut(port) else {
             return;
         };
-        let gone: Vec<Key> = p
-            .calls
-            .iter()
-            .filter(|(_, c)| c.state != CallState::N10)
-            .map(|(k, _)| *k)
-            .collect();
+        let gone: Vec<Key> = p.calls.iter().filter(|(_, c)| c.state != CallState::N10).map(|(k, _)| *k).collect();
         if p.calls.values().any(|c| c.state == CallState::N10) && p.t309.is_none() {
             p.t309 = Some(t309);
         }
         p.restart = None;
         for k in gone {
             if let Some(call) = self.destroy(port, k) {
-                self.clear_legs(
-                    now,
-                    &call,
-                    &[net_cause(cause::DESTINATION_OUT_OF_ORDER, &[])],
-                    None,
-                );
+                self.clear_legs(now, &call, &[net_cause(cause::DESTINATION_OUT_OF_ORDER, &[])], None);
             }
         }
     }
@@ -1199,12 +931,7 @@ impl Network {
                 let keys: Vec<Key> = p.calls.keys().copied().collect();
                 for k in keys {
                     if let Some(call) = self.destroy(port, k) {
-                        self.clear_legs(
-                            now,
-                            &call,
-                            &[net_cause(cause::DESTINATION_OUT_OF_ORDER, &[])],
-                            None,
-                        );
+                        self.clear_legs(now, &call, &[net_cause(cause::DESTINATION_OUT_OF_ORDER, &[])], None);
                     }
                 }
             }
@@ -1225,11 +952,7 @@ impl Network {
                 self.restart_calls(now, port, class, vc);
             }
         }
-        let keys: Vec<Key> = self
-            .ports
-            .get(port)
-            .map(|p| p.calls.keys().copied().collect())
-            .unwrap_or_default();
+        let keys: Vec<Key> = self.ports.get(port).map(|p| p.calls.keys().copied().collect()).unwrap_or_default();
         for key in keys {
             self.run_timers_of(now, port, key);
         }
@@ -1273,13 +996,8 @@ impl Network {
                     c.timer = Some((Timer::T308, now + timers.t308, 1));
                     if let Some(mut m) = c.last_sent.clone() {
                         if m.causes().len() < 2 {
-                            let at = m
-                                .ies
-                                .iter()
-                                .rposition(|i| i.id == id::CAUSE)
-                                .map_or(0, |p| p + 1);
-                            m.ies
-                                .insert(at, net_cause(cause::RECOVERY_ON_TIMER_EXPIRY, b"308"));
+                            let at = m.ies.iter().rposition(|i| i.id == id::CAUSE).map_or(0, |p| p + 1);
+                            m.ies.insert(at, net_cause(cause::RECOVERY_ON_TIMER_EXPIRY, b"308"));
                         }
                         self.send(now, port, &m);
                     }
@@ -1334,9 +1052,7 @@ impl Network {
         let due: Vec<u16> = c
             .parties
             .iter()
-            .filter(|(_, p)| {
-                p.t398.is_some_and(|d| d <= now) || p.answer_at.is_some_and(|d| d <= now)
-            })
+            .filter(|(_, p)| p.t398.is_some_and(|d| d <= now) || p.answer_at.is_some_and(|d| d <= now))
             .map(|(e, _)| *e)
             .collect();
         for e in due {
@@ -1354,8 +1070,7 @@ impl Network {
                 // Delayed ADD PARTY ACK.
                 p.answer_at = None;
                 p.state = PartyState::Active;
-                let m =
-                    Message::new(out_ref(key), mt::ADD_PARTY_ACK).with(Self::endpoint_ie(e, true));
+                let m = Message::new(out_ref(key), mt::ADD_PARTY_ACK).with(Self::endpoint_ie(e, true));
                 self.send(now, port, &m);
             }
         }
@@ -1364,13 +1079,7 @@ impl Network {
     // ----- tester actions --------------------------------------------------------------------
 
     /// SETUP towards the user from a remote caller the network terminates itself.
-    pub fn offer_call(
-        &mut self,
-        now: Duration,
-        port: PortId,
-        calling: &[u8],
-        params: OfferParams,
-    ) -> CallRefValue {
+    pub fn offer_call(&mut self, now: Duration, port: PortId, calling: &[u8], params: OfferParams) -> CallRefValue {
         self.now = now;
         let Some(address) = self.ports.get(port).map(|p| p.address.clone()) else {
             return 0;
@@ -1403,10 +1112,7 @@ impl Network {
             .with(Ie::new(
                 id::TRAFFIC,
                 Body::Traffic(Traffic {
-                    rates: vec![
-                        (ie::traffic::FWD_PCR_01, params.pcr),
-                        (ie::traffic::BWD_PCR_01, params.pcr),
-                    ],
+                    rates: vec![(ie::traffic::FWD_PCR_01, params.pcr), (ie::traffic::BWD_PCR_01, params.pcr)],
                     best_effort: params.best_effort,
                     options: None,
                 }),
@@ -1420,19 +1126,11 @@ impl Network {
                     upcc: u8::from(params.p2mp),
                 }),
             ))
-            .with(Ie::new(
-                id::CALLED,
-                Body::Called(PartyNumber::e164(&address)),
-            ));
+            .with(Ie::new(id::CALLED, Body::Called(PartyNumber::e164(&address))));
         if !calling.is_empty() {
-            m = m.with(Ie::new(
-                id::CALLING,
-                Body::Calling(PartyNumber::e164(calling)),
-            ));
+            m = m.with(Ie::new(id::CALLING, Body::Calling(PartyNumber::e164(calling))));
         }
-        m = m
-            .with(Ie::new(id::QOS, Body::Qos(params.qos.0, params.qos.1)))
-            .with(Self::conn_id_ie(&call));
+        m = m.with(Ie::new(id::QOS, Body::Qos(params.qos.0, params.qos.1))).with(Self::conn_id_ie(&call));
         if params.p2mp {
             m = m.with(Self::endpoint_ie(0, false));
         }
@@ -1451,35 +1149,15 @@ impl Network {
     }
 
     /// RELEASE towards the user (the other legs of a routed call are released too).
-    pub fn release(
-        &mut self,
-        now: Duration,
-        port: PortId,
-        call_ref: u32,
-        cause_value: u8,
-        user_user: Option<&[u8]>,
-    ) {
+    pub fn release(&mut self, now: Duration, port: PortId, call_ref: u32, cause_value: u8, user_user: Option<&[u8]>) {
         self.now = now;
         let uu = user_user.map(|d| Ie::new(id::USER_USER, Body::UserUser(4, d.to_vec())));
         match self.find_key(port, call_ref) {
-            Some(key) => self.release_call(
-                now,
-                port,
-                key,
-                vec![net_cause(cause_value, &[])],
-                Vec::new(),
-                uu,
-            ),
+            Some(key) => self.release_call(now, port, key, vec![net_cause(cause_value, &[])], Vec::new(), uu),
             None => {
                 // No such call: send it anyway (the tester wants to see the user's answer).
-                let mut m = Message::new(
-                    CallRef {
-                        flag: true,
-                        value: call_ref,
-                    },
-                    mt::RELEASE,
-                )
-                .with(net_cause(cause_value, &[]));
+                let mut m = Message::new(CallRef { flag: true, value: call_ref }, mt::RELEASE)
+                    .with(net_cause(cause_value, &[]));
                 if let Some(u) = uu {
                     m = m.with(u);
                 }
@@ -1490,21 +1168,11 @@ impl Network {
     }
 
     /// DROP PARTY towards the (root) user; T398 runs until DROP PARTY ACK.
-    pub fn drop_party(
-        &mut self,
-        now: Duration,
-        port: PortId,
-        call_ref: u32,
-        endpoint: u16,
-        cause_value: u8,
-    ) {
+    pub fn drop_party(&mut self, now: Duration, port: PortId, call_ref: u32, endpoint: u16, cause_value: u8) {
         self.now = now;
         let t398 = now + self.timers.t398;
         let key = self.find_key(port, call_ref).unwrap_or((false, call_ref));
-        if let Some(p) = self
-            .call_mut(port, key)
-            .and_then(|c| c.parties.get_mut(&endpoint))
-        {
+        if let Some(p) = self.call_mut(port, key).and_then(|c| c.parties.get_mut(&endpoint)) {
             p.state = PartyState::DropPartyInitiated;
             p.t398 = Some(t398);
         }
@@ -1516,31 +1184,15 @@ impl Network {
     }
 
     /// RESTART towards the user: all VCs, or the indicated one. T316 runs until RESTART ACK.
-    pub fn restart(
-        &mut self,
-        now: Duration,
-        port: PortId,
-        class_all: bool,
-        vc: Option<(u16, u16)>,
-    ) {
+    pub fn restart(&mut self, now: Duration, port: PortId, class_all: bool, vc: Option<(u16, u16)>) {
         self.now = now;
         let mut m = Message::new(CallRef::GLOBAL, mt::RESTART);
         if let Some((vpi, vci)) = vc {
-            m = m.with(Ie::new(
-                id::CONNECTION_ID,
-                Body::ConnectionId(ConnectionId::exclusive(vpi, vci)),
-            ));
+            m = m.with(Ie::new(id::CONNECTION_ID, Body::ConnectionId(ConnectionId::exclusive(vpi, vci))));
         }
-        m = m.with(Ie::new(
-            id::RESTART,
-            Body::Restart(if class_all { 2 } else { 0 }),
-        ));
+        m = m.with(Ie::new(id::RESTART, Body::Restart(if class_all { 2 } else { 0 })));
         if let Some(p) = self.ports.get_mut(port) {
-            p.restart = Some(PendingRestart {
-                msg: m.clone(),
-                deadline: now + self.timers.t316,
-                count: 0,
-            });
+            p.restart = Some(PendingRestart { msg: m.clone(), deadline: now + self.timers.t316, count: 0 });
         }
         self.send(now, port, &m);
         self.pump(now);

@@ -370,10 +370,7 @@ impl Network {
 
     /// Data frames that arrived from the user on a VC the network terminates.
     pub fn received_data(&self, port: PortId, vpi: u16, vci: u16) -> Vec<Vec<u8>> {
-        self.terminated
-            .get(&(port, vpi, vci))
-            .map(|t| t.1.clone())
-            .unwrap_or_default()
+        self.terminated.get(&(port, vpi, vci)).map(|t| t.1.clone()).unwrap_or_default()
     }
 
     /// A data frame towards the user on any VC (the network as the remote end).
@@ -440,10 +437,7 @@ impl Network {
             msg_type,
             name: msg_type.map_or("UNDECODABLE", q2931::mt::name),
             call_ref: message.as_ref().map(|m| m.call_ref),
-            causes: message
-                .as_ref()
-                .map(|m| m.cause_values())
-                .unwrap_or_default(),
+            causes: message.as_ref().map(|m| m.cause_values()).unwrap_or_default(),
             raw: raw.to_vec(),
             message,
         });

@@ -205,11 +205,7 @@ impl Sscop {
         self.cc_count = 1;
         self.cc_deadline = Some(now + self.cfg.timer_cc);
         self.reset_sequences(0);
-        self.tx.push_back(Pdu::Bgn {
-            nsq: self.vt_sq,
-            nmr: Self::wire(self.vr_mr()),
-            uu: Vec::new(),
-        });
+        self.tx.push_back(Pdu::Bgn { nsq: self.vt_sq, nmr: Self::wire(self.vr_mr()), uu: Vec::new() });
     }
 
     /// AA-RELEASE.request: send END.
@@ -222,10 +218,7 @@ impl Sscop {
         self.cc_deadline = Some(now + self.cfg.timer_cc);
         self.poll_deadline = None;
         self.no_response_deadline = None;
-        self.tx.push_back(Pdu::End {
-            source: false,
-            uu: Vec::new(),
-        });
+        self.tx.push_back(Pdu::End { source: false, uu: Vec::new() });
     }
 
     /// Physical link lost: all state is gone, nothing is sent.
@@ -248,10 +241,7 @@ impl Sscop {
             let Some(sdu) = self.pending.pop_front() else {
                 break;
             };
-            self.tx.push_back(Pdu::Sd {
-                ns: Self::wire(self.vt_s),
-                data: sdu.clone(),
-            });
+            self.tx.push_back(Pdu::Sd { ns: Self::wire(self.vt_s), data: sdu.clone() });
             self.unacked.insert(self.vt_s, sdu);
             self.vt_s += 1;
             self.stats.sd_sent += 1;
@@ -272,10 +262,7 @@ impl Sscop {
         match (self.state, pdu) {
             // Peer establishes (or re-establishes, or crosses our BGN): acknowledge, reset.
             (_, Pdu::Bgn { nmr, .. }) => {
-                self.tx.push_back(Pdu::Bgak {
-                    nmr: Self::wire(u64::from(self.cfg.window)),
-                    uu: Vec::new(),
-                });
+                self.tx.push_back(Pdu::Bgak { nmr: Self::wire(u64::from(self.cfg.window)), uu: Vec::new() });
                 self.enter_ready(now, nmr);
             }
             // Our BGN acknowledged.
@@ -301,10 +288,7 @@ impl Sscop {
                 | Pdu::Rs { .. }
                 | Pdu::Er { .. },
             ) => {
-                self.tx.push_back(Pdu::End {
-                    source: true,
-                    uu: Vec::new(),
-                });
+                self.tx.push_back(Pdu::End { source: true, uu: Vec::new() });
             }
             // Sequenced data.
             (DataTransferReady, Pdu::Sd { ns, data }) => self.on_sd(ns, data),
@@ -316,26 +300,18 @@ impl Sscop {
                 self.on_status(now, nmr, nr, &list);
             }
             // Unsolicited status: same, for one gap.
-            (DataTransferReady, Pdu::Ustat { nmr, nr, list }) => {
-                self.on_status(now, nmr, nr, &list)
-            }
+            (DataTransferReady, Pdu::Ustat { nmr, nr, list }) => self.on_status(now, nmr, nr, &list),
             // Resynchronisation: acknowledge and start the sequences afresh.
             (DataTransferReady, Pdu::Rs { nmr, .. }) => {
-                self.tx.push_back(Pdu::Rsak {
-                    nmr: Self::wire(u64::from(self.cfg.window)),
-                });
+                self.tx.push_back(Pdu::Rsak { nmr: Self::wire(u64::from(self.cfg.window)) });
                 self.reset_sequences(nmr);
                 self.events.push_back(LinkEvent::Established);
                 self.flush_pending(now);
             }
             // Error recovery: acknowledge; our unacknowledged SDs are resent.
             (DataTransferReady, Pdu::Er { nmr, .. }) => {
-                self.tx.push_back(Pdu::Erak {
-                    nmr: Self::wire(self.vr_mr()),
-                });
-                self.vt_ms = self
-                    .vt_a
-                    .max(Self::forward_of(self.vt_a, nmr).unwrap_or(self.vt_a));
+                self.tx.push_back(Pdu::Erak { nmr: Self::wire(self.vr_mr()) });
+                self.vt_ms = self.vt_a.max(Self::forward_of(self.vt_a, nmr).unwrap_or(self.vt_a));
                 self.retransmit(self.vt_a, self.vt_s);
             }
             // Unit data is delivered in any state.
@@ -393,12 +369,7 @@ impl Sscop {
         if missing {
             list.push(Self::wire(self.vr_h));
         }
-        self.tx.push_back(Pdu::Stat {
-            nps,
-            nmr: Self::wire(self.vr_mr()),
-            nr: Self::wire(self.vr_r),
-            list,
-        });
+        self.tx.push_back(Pdu::Stat { nps, nmr: Self::wire(self.vr_mr()), nr: Self::wire(self.vr_r), list });
         self.stats.stats_sent += 1;
     }
 
@@ -414,10 +385,7 @@ impl Sscop {
         for pair in list.chunks(2) {
             let Some(a) = pair.first() else { continue };
             let b = pair.get(1).copied().unwrap_or(Self::wire(self.vt_s));
-            let (Some(a), Some(b)) = (
-                Self::forward_of(self.vt_a, *a),
-                Self::forward_of(self.vt_a, b),
-            ) else {
+            let (Some(a), Some(b)) = (Self::forward_of(self.vt_a, *a), Self::forward_of(self.vt_a, b)) else {
                 continue;
             };
             self.retransmit(a, b.min(self.vt_s));
@@ -431,33 +399,20 @@ impl Sscop {
 
     fn retransmit(&mut self, from: u64, to: u64) {
         for (s, d) in self.unacked.range(from..to) {
-            self.tx.push_back(Pdu::Sd {
-                ns: Self::wire(*s),
-                data: d.clone(),
-            });
+            self.tx.push_back(Pdu::Sd { ns: Self::wire(*s), data: d.clone() });
             self.stats.sd_retransmitted += 1;
         }
     }
 
     pub fn next_deadline(&self) -> Option<Duration> {
-        [
-            self.cc_deadline,
-            self.poll_deadline,
-            self.no_response_deadline,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        [self.cc_deadline, self.poll_deadline, self.no_response_deadline].into_iter().flatten().min()
     }
 
     /// Runs the timers due at `now`.
     pub fn advance(&mut self, now: Duration) {
         if self.no_response_deadline.is_some_and(|d| d <= now) {
             // Timer_NO_RESPONSE: the peer stopped answering polls; release the link.
-            self.tx.push_back(Pdu::End {
-                source: true,
-                uu: Vec::new(),
-            });
+            self.tx.push_back(Pdu::End { source: true, uu: Vec::new() });
             self.enter_idle(false);
             return;
         }
@@ -465,10 +420,7 @@ impl Sscop {
             if self.cc_count >= self.cfg.max_cc {
                 // Timer_CC exhausted: give up.
                 if self.state == LinkState::OutgoingConnectionPending {
-                    self.tx.push_back(Pdu::End {
-                        source: true,
-                        uu: Vec::new(),
-                    });
+                    self.tx.push_back(Pdu::End { source: true, uu: Vec::new() });
                 }
                 self.enter_idle(false);
                 return;
@@ -476,15 +428,12 @@ impl Sscop {
             self.cc_count += 1;
             self.cc_deadline = Some(now + self.cfg.timer_cc);
             match self.state {
-                LinkState::OutgoingConnectionPending => self.tx.push_back(Pdu::Bgn {
-                    nsq: self.vt_sq,
-                    nmr: Self::wire(self.vr_mr()),
-                    uu: Vec::new(),
-                }),
-                LinkState::OutgoingDisconnectionPending => self.tx.push_back(Pdu::End {
-                    source: false,
-                    uu: Vec::new(),
-                }),
+                LinkState::OutgoingConnectionPending => {
+                    self.tx.push_back(Pdu::Bgn { nsq: self.vt_sq, nmr: Self::wire(self.vr_mr()), uu: Vec::new() })
+                }
+                LinkState::OutgoingDisconnectionPending => {
+                    self.tx.push_back(Pdu::End { source: false, uu: Vec::new() })
+                }
                 _ => self.cc_deadline = None,
             }
         }
@@ -494,10 +443,7 @@ impl Sscop {
             } else {
                 // Timer_POLL: ask for status while data is outstanding.
                 self.vt_ps = self.vt_ps.wrapping_add(1) & SEQ_MASK;
-                self.tx.push_back(Pdu::Poll {
-                    nps: self.vt_ps,
-                    ns: Self::wire(self.vt_s),
-                });
+                self.tx.push_back(Pdu::Poll { nps: self.vt_ps, ns: Self::wire(self.vt_s) });
                 self.stats.polls_sent += 1;
                 self.poll_deadline = Some(now + self.cfg.timer_poll);
                 if self.no_response_deadline.is_none() {
@@ -519,22 +465,8 @@ mod tests {
 
     fn up() -> Sscop {
         let mut s = Sscop::default();
-        s.receive(
-            T0,
-            &Pdu::Bgn {
-                nsq: 1,
-                nmr: 16,
-                uu: vec![],
-            }
-            .emit(),
-        );
-        assert_eq!(
-            s.take_tx(),
-            vec![Pdu::Bgak {
-                nmr: 128,
-                uu: vec![]
-            }]
-        );
+        s.receive(T0, &Pdu::Bgn { nsq: 1, nmr: 16, uu: vec![] }.emit());
+        assert_eq!(s.take_tx(), vec![Pdu::Bgak { nmr: 128, uu: vec![] }]);
         assert_eq!(s.take_events(), vec![LinkEvent::Established]);
         s
     }
@@ -559,10 +491,7 @@ mod tests {
         s.advance(s.next_deadline().unwrap());
         assert_eq!(s.state(), LinkState::Idle);
         assert!(t < ms(4000));
-        assert_eq!(
-            s.take_events(),
-            vec![LinkEvent::Released { by_peer: false }]
-        );
+        assert_eq!(s.take_events(), vec![LinkEvent::Released { by_peer: false }]);
         // Answered in time instead, it is established.
         let mut s = Sscop::default();
         s.establish(T0);
@@ -573,106 +502,35 @@ mod tests {
     #[test]
     fn end_both_ways() {
         let mut s = up();
-        s.receive(
-            T0,
-            &Pdu::End {
-                source: false,
-                uu: vec![],
-            }
-            .emit(),
-        );
+        s.receive(T0, &Pdu::End { source: false, uu: vec![] }.emit());
         assert_eq!(s.take_tx(), vec![Pdu::Endak]);
         assert_eq!(s.take_events(), vec![LinkEvent::Released { by_peer: true }]);
         let mut s = up();
         s.release(T0);
-        assert_eq!(
-            s.take_tx(),
-            vec![Pdu::End {
-                source: false,
-                uu: vec![]
-            }]
-        );
+        assert_eq!(s.take_tx(), vec![Pdu::End { source: false, uu: vec![] }]);
         s.receive(ms(1), &Pdu::Endak.emit());
         assert_eq!(s.state(), LinkState::Idle);
-        assert_eq!(
-            s.take_events(),
-            vec![LinkEvent::Released { by_peer: false }]
-        );
+        assert_eq!(s.take_events(), vec![LinkEvent::Released { by_peer: false }]);
     }
 
     #[test]
     fn sd_delivered_in_order_even_when_received_out_of_order() {
         let mut s = up();
-        s.receive(
-            T0,
-            &Pdu::Sd {
-                ns: 0,
-                data: b"a".to_vec(),
-            }
-            .emit(),
-        );
-        s.receive(
-            T0,
-            &Pdu::Sd {
-                ns: 2,
-                data: b"c".to_vec(),
-            }
-            .emit(),
-        );
+        s.receive(T0, &Pdu::Sd { ns: 0, data: b"a".to_vec() }.emit());
+        s.receive(T0, &Pdu::Sd { ns: 2, data: b"c".to_vec() }.emit());
         // Gap [1,2) reported at once.
-        assert_eq!(
-            s.take_tx(),
-            vec![Pdu::Ustat {
-                nmr: 129,
-                nr: 1,
-                list: [1, 2]
-            }]
-        );
+        assert_eq!(s.take_tx(), vec![Pdu::Ustat { nmr: 129, nr: 1, list: [1, 2] }]);
         s.receive(T0, &Pdu::Poll { nps: 1, ns: 3 }.emit());
-        assert_eq!(
-            s.take_tx(),
-            vec![Pdu::Stat {
-                nps: 1,
-                nmr: 129,
-                nr: 1,
-                list: vec![1, 2]
-            }]
-        );
-        s.receive(
-            T0,
-            &Pdu::Sd {
-                ns: 1,
-                data: b"b".to_vec(),
-            }
-            .emit(),
-        );
-        s.receive(
-            T0,
-            &Pdu::Sd {
-                ns: 1,
-                data: b"dup".to_vec(),
-            }
-            .emit(),
-        );
+        assert_eq!(s.take_tx(), vec![Pdu::Stat { nps: 1, nmr: 129, nr: 1, list: vec![1, 2] }]);
+        s.receive(T0, &Pdu::Sd { ns: 1, data: b"b".to_vec() }.emit());
+        s.receive(T0, &Pdu::Sd { ns: 1, data: b"dup".to_vec() }.emit());
         let got: Vec<_> = s.take_events();
         assert_eq!(
             got,
-            vec![
-                LinkEvent::Data(b"a".to_vec()),
-                LinkEvent::Data(b"b".to_vec()),
-                LinkEvent::Data(b"c".to_vec())
-            ]
+            vec![LinkEvent::Data(b"a".to_vec()), LinkEvent::Data(b"b".to_vec()), LinkEvent::Data(b"c".to_vec())]
         );
         s.receive(T0, &Pdu::Poll { nps: 2, ns: 3 }.emit());
-        assert_eq!(
-            s.take_tx(),
-            vec![Pdu::Stat {
-                nps: 2,
-                nmr: 131,
-                nr: 3,
-                list: vec![]
-            }]
-        );
+        assert_eq!(s.take_tx(), vec![Pdu::Stat { nps: 2, nmr: 131, nr: 3, list: vec![] }]);
     }
 
     #[test]
@@ -684,16 +542,7 @@ mod tests {
         assert_eq!(s.next_deadline(), Some(ms(750)));
         s.advance(ms(750));
         assert_eq!(s.take_tx(), vec![Pdu::Poll { nps: 1, ns: 2 }]);
-        s.receive(
-            ms(760),
-            &Pdu::Stat {
-                nps: 1,
-                nmr: 20,
-                nr: 2,
-                list: vec![],
-            }
-            .emit(),
-        );
+        s.receive(ms(760), &Pdu::Stat { nps: 1, nmr: 20, nr: 2, list: vec![] }.emit());
         assert_eq!(s.unacked(), 0);
         assert_eq!(s.next_deadline(), None);
     }
@@ -701,36 +550,13 @@ mod tests {
     #[test]
     fn window_limits_sending_until_stat_opens_it() {
         let mut s = Sscop::default();
-        s.receive(
-            T0,
-            &Pdu::Bgn {
-                nsq: 1,
-                nmr: 1,
-                uu: vec![],
-            }
-            .emit(),
-        );
+        s.receive(T0, &Pdu::Bgn { nsq: 1, nmr: 1, uu: vec![] }.emit());
         s.take_tx();
         s.send(T0, b"1".to_vec());
         s.send(T0, b"2".to_vec());
         assert_eq!(s.take_tx().len(), 1);
-        s.receive(
-            T0,
-            &Pdu::Stat {
-                nps: 0,
-                nmr: 2,
-                nr: 1,
-                list: vec![],
-            }
-            .emit(),
-        );
-        assert_eq!(
-            s.take_tx(),
-            vec![Pdu::Sd {
-                ns: 1,
-                data: b"2".to_vec()
-            }]
-        );
+        s.receive(T0, &Pdu::Stat { nps: 0, nmr: 2, nr: 1, list: vec![] }.emit());
+        assert_eq!(s.take_tx(), vec![Pdu::Sd { ns: 1, data: b"2".to_vec() }]);
     }
 
     #[test]
@@ -740,39 +566,10 @@ mod tests {
             s.send(T0, d.to_vec());
         }
         s.take_tx();
-        s.receive(
-            T0,
-            &Pdu::Stat {
-                nps: 0,
-                nmr: 100,
-                nr: 0,
-                list: vec![1, 2],
-            }
-            .emit(),
-        );
-        assert_eq!(
-            s.take_tx(),
-            vec![Pdu::Sd {
-                ns: 1,
-                data: b"y".to_vec()
-            }]
-        );
-        s.receive(
-            T0,
-            &Pdu::Ustat {
-                nmr: 100,
-                nr: 1,
-                list: [2, 3],
-            }
-            .emit(),
-        );
-        assert_eq!(
-            s.take_tx(),
-            vec![Pdu::Sd {
-                ns: 2,
-                data: b"z".to_vec()
-            }]
-        );
+        s.receive(T0, &Pdu::Stat { nps: 0, nmr: 100, nr: 0, list: vec![1, 2] }.emit());
+        assert_eq!(s.take_tx(), vec![Pdu::Sd { ns: 1, data: b"y".to_vec() }]);
+        s.receive(T0, &Pdu::Ustat { nmr: 100, nr: 1, list: [2, 3] }.emit());
+        assert_eq!(s.take_tx(), vec![Pdu::Sd { ns: 2, data: b"z".to_vec() }]);
         assert_eq!(s.unacked(), 2);
         assert_eq!(s.stats.sd_retransmitted, 2);
     }
@@ -787,30 +584,14 @@ mod tests {
             s.advance(t);
         }
         assert_eq!(t, ms(750 + 7000));
-        assert!(s.take_tx().contains(&Pdu::End {
-            source: true,
-            uu: vec![]
-        }));
+        assert!(s.take_tx().contains(&Pdu::End { source: true, uu: vec![] }));
     }
 
     #[test]
     fn data_while_idle_is_answered_with_end() {
         let mut s = Sscop::default();
-        s.receive(
-            T0,
-            &Pdu::Sd {
-                ns: 0,
-                data: vec![1],
-            }
-            .emit(),
-        );
-        assert_eq!(
-            s.take_tx(),
-            vec![Pdu::End {
-                source: true,
-                uu: vec![]
-            }]
-        );
+        s.receive(T0, &Pdu::Sd { ns: 0, data: vec![1] }.emit());
+        assert_eq!(s.take_tx(), vec![Pdu::End { source: true, uu: vec![] }]);
         assert!(s.take_events().is_empty());
     }
 }

@@ -54,13 +54,7 @@ impl AalParams {
 impl<'a> IeBody<'a> for AalParams {
     fn parse(c: &'a [u8]) -> Result<Self, InvalidIe> {
         let (&aal_type, mut rest) = c.split_first().ok_or(InvalidIe)?;
-        let mut p = AalParams {
-            aal_type,
-            fwd_max_sdu: None,
-            bwd_max_sdu: None,
-            mode: None,
-            sscs: None,
-        };
+        let mut p = AalParams { aal_type, fwd_max_sdu: None, bwd_max_sdu: None, mode: None, sscs: None };
         if aal_type != AAL5 {
             return Ok(p);
         }
@@ -129,18 +123,10 @@ mod tests {
 
     #[test]
     fn aal5_round_trip() {
-        let a = AalParams {
-            mode: Some(1),
-            ..AalParams::aal5(9188, 9188)
-        };
+        let a = AalParams { mode: Some(1), ..AalParams::aal5(9188, 9188) };
         let mut out = [0u8; 11];
         a.emit(&mut out).unwrap();
-        assert_eq!(
-            out,
-            [
-                0x05, 0x8c, 0x23, 0xe4, 0x81, 0x23, 0xe4, 0x83, 0x01, 0x84, 0x00
-            ]
-        );
+        assert_eq!(out, [0x05, 0x8c, 0x23, 0xe4, 0x81, 0x23, 0xe4, 0x83, 0x01, 0x84, 0x00]);
         assert_eq!(a.content_len(), 11);
         assert_eq!(AalParams::parse(&out), Ok(a));
     }
@@ -152,9 +138,6 @@ mod tests {
         assert!(AalParams::parse(&[0x05, 0x84]).is_err());
         assert!(AalParams::parse(&[0x05, 0x99, 0x00]).is_err());
         // Non-AAL5 types keep only the type octet.
-        assert_eq!(
-            AalParams::parse(&[0x01, 0x85, 0x01]).map(|a| a.aal_type),
-            Ok(1)
-        );
+        assert_eq!(AalParams::parse(&[0x01, 0x85, 0x01]).map(|a| a.aal_type), Ok(1));
     }
 }

@@ -36,12 +36,7 @@ pub struct BearerCapability {
 impl BearerCapability {
     /// BCOB-X, no octet 5a, not susceptible to clipping, point-to-point.
     pub const fn bcob_x() -> Self {
-        BearerCapability {
-            class: CLASS_X,
-            atc: None,
-            clipping: false,
-            point_to_multipoint: false,
-        }
+        BearerCapability { class: CLASS_X, atc: None, clipping: false, point_to_multipoint: false }
     }
     /// UNI 3.1 traffic type (bits 5-3 of octet 5a: 1 = CBR, 2 = VBR), if octet 5a is present.
     pub fn traffic_type(&self) -> Option<u8> {
@@ -68,12 +63,7 @@ impl<'a> IeBody<'a> for BearerCapability {
         if clip > 1 || cfg > 1 {
             return Err(InvalidIe);
         }
-        Ok(BearerCapability {
-            class: o5 & 0x1f,
-            atc,
-            clipping: clip == 1,
-            point_to_multipoint: cfg == 1,
-        })
+        Ok(BearerCapability { class: o5 & 0x1f, atc, clipping: clip == 1, point_to_multipoint: cfg == 1 })
     }
 
     fn content_len(&self) -> usize {
@@ -106,11 +96,7 @@ mod tests {
         assert_eq!(&o[..2], &[0x90, 0x80]);
         assert_eq!(BearerCapability::parse(&o[..2]), Ok(x));
         // UNI 3.1 BCOB-X, VBR (traffic type 2), end-to-end timing not required (2), p2mp.
-        let v = BearerCapability {
-            atc: Some(0x0a),
-            point_to_multipoint: true,
-            ..x
-        };
+        let v = BearerCapability { atc: Some(0x0a), point_to_multipoint: true, ..x };
         v.emit(&mut o).unwrap();
         assert_eq!(o, [0x10, 0x8a, 0x81]);
         assert_eq!(BearerCapability::parse(&o), Ok(v));

@@ -140,12 +140,7 @@ pub struct Cause {
 impl Cause {
     /// A cause without diagnostics.
     pub const fn new(location: Location, value: CauseValue) -> Self {
-        Cause {
-            location,
-            value,
-            diag: [0; MAX_DIAGNOSTICS],
-            diag_len: 0,
-        }
+        Cause { location, value, diag: [0; MAX_DIAGNOSTICS], diag_len: 0 }
     }
 
     /// The same cause with `diag` as diagnostics; errors above [`MAX_DIAGNOSTICS`] octets.
@@ -187,9 +182,7 @@ impl<'a> IeBody<'a> for Cause {
             [l, v] => (l, v),
             _ => return Err(InvalidIe),
         };
-        Cause::new(Location(loc & 0x0f), CauseValue(val & 0x7f))
-            .with_diagnostics(diag)
-            .map_err(|_| InvalidIe)
+        Cause::new(Location(loc & 0x0f), CauseValue(val & 0x7f)).with_diagnostics(diag).map_err(|_| InvalidIe)
     }
 
     fn content_len(&self) -> usize {
@@ -213,10 +206,7 @@ mod tests {
     #[test]
     fn parse_release_cause_and_timer_diagnostics() {
         let c = Cause::parse(&[0x80, 0x90]).unwrap();
-        assert_eq!(
-            (c.location, c.value, c.diagnostics()),
-            (Location::USER, CauseValue(16), &[][..])
-        );
+        assert_eq!((c.location, c.value, c.diagnostics()), (Location::USER, CauseValue(16), &[][..]));
         let t = Cause::parse(&[0x80, 0xe6, 0x33, 0x30, 0x38]).unwrap();
         assert_eq!(t, Cause::timer_expiry(Location::USER, *b"308"));
         let mut out = [0u8; 5];
@@ -238,17 +228,8 @@ mod tests {
         assert!(c.with_diagnostics(&[0u8; MAX_DIAGNOSTICS]).is_ok());
         assert_eq!(c.with_diagnostics(&[0u8; MAX_DIAGNOSTICS + 1]), Err(Error));
         let mut out = [0u8; 3];
-        assert_eq!(
-            c.with_diagnostics(&[1, 2]).unwrap().emit(&mut out),
-            Err(Error)
-        );
-        assert_eq!(
-            Cause::new(Location(16), CauseValue(1)).emit(&mut out),
-            Err(Error)
-        );
-        assert_eq!(
-            Cause::new(Location(0), CauseValue(128)).emit(&mut out),
-            Err(Error)
-        );
+        assert_eq!(c.with_diagnostics(&[1, 2]).unwrap().emit(&mut out), Err(Error));
+        assert_eq!(Cause::new(Location(16), CauseValue(1)).emit(&mut out), Err(Error));
+        assert_eq!(Cause::new(Location(0), CauseValue(128)).emit(&mut out), Err(Error));
     }
 }

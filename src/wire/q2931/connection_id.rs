@@ -37,12 +37,7 @@ pub struct ConnectionId {
 impl ConnectionId {
     /// Explicit VPCI, exclusive VPCI and VCI: what the network assigns in UNI 3.1.
     pub const fn exclusive(vpci: u16, vci: u16) -> Self {
-        ConnectionId {
-            vp_assoc: VP_EXPLICIT,
-            pref_excl: EXCLUSIVE_VPCI_VCI,
-            vpci,
-            vci,
-        }
+        ConnectionId { vp_assoc: VP_EXPLICIT, pref_excl: EXCLUSIVE_VPCI_VCI, vpci, vci }
     }
 }
 
@@ -56,10 +51,7 @@ impl<'a> IeBody<'a> for ConnectionId {
             return Err(InvalidIe);
         }
         let pref_excl = o & 0x07;
-        if !matches!(
-            pref_excl,
-            EXCLUSIVE_VPCI_VCI | EXCLUSIVE_VPCI_ANY_VCI | EXCLUSIVE_VPCI_NO_VCI
-        ) {
+        if !matches!(pref_excl, EXCLUSIVE_VPCI_VCI | EXCLUSIVE_VPCI_ANY_VCI | EXCLUSIVE_VPCI_NO_VCI) {
             return Err(InvalidIe);
         }
         Ok(ConnectionId {
@@ -80,10 +72,7 @@ impl<'a> IeBody<'a> for ConnectionId {
         }
         let [p0, p1] = self.vpci.to_be_bytes();
         let [c0, c1] = self.vci.to_be_bytes();
-        put(
-            out,
-            &[0x80 | (self.vp_assoc << 3) | self.pref_excl, p0, p1, c0, c1],
-        )?;
+        put(out, &[0x80 | (self.vp_assoc << 3) | self.pref_excl, p0, p1, c0, c1])?;
         Ok(())
     }
 }

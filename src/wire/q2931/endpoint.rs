@@ -27,22 +27,16 @@ impl EndpointRef {
 
     /// A locally defined integer reference.
     pub const fn new(value: u16, flag: bool) -> Self {
-        EndpointRef {
-            kind: 0,
-            value,
-            flag,
-        }
+        EndpointRef { kind: 0, value, flag }
     }
 }
 
 impl<'a> IeBody<'a> for EndpointRef {
     fn parse(c: &'a [u8]) -> Result<Self, InvalidIe> {
         match *c {
-            [0, hi, lo] => Ok(EndpointRef {
-                kind: 0,
-                value: u16::from_be_bytes([hi & 0x7f, lo]),
-                flag: hi & 0x80 != 0,
-            }),
+            [0, hi, lo] => {
+                Ok(EndpointRef { kind: 0, value: u16::from_be_bytes([hi & 0x7f, lo]), flag: hi & 0x80 != 0 })
+            }
             _ => Err(InvalidIe),
         }
     }

@@ -44,30 +44,23 @@ pub struct ParseError {
 
 impl ParseError {
     pub(crate) const fn new(kind: ParseErrorKind) -> Self {
-        ParseError {
-            kind,
-            call_ref: None,
-            message: None,
-            instruction: None,
-        }
+        ParseError { kind, call_ref: None, message: None, instruction: None }
     }
 
     /// True when Q.2931 says to ignore the message silently (no readable header).
     pub const fn ignore(&self) -> bool {
         matches!(
             self.kind,
-            ParseErrorKind::TooShort
-                | ParseErrorKind::ProtocolDiscriminator(_)
-                | ParseErrorKind::CallRefLength(_)
+            ParseErrorKind::TooShort | ParseErrorKind::ProtocolDiscriminator(_) | ParseErrorKind::CallRefLength(_)
         )
     }
 
     /// The offending IE identifier, for IE errors.
     pub const fn ie(&self) -> Option<u8> {
         match self.kind {
-            ParseErrorKind::IeTruncated(i)
-            | ParseErrorKind::InvalidIe(i)
-            | ParseErrorKind::MandatoryMissing(i) => Some(i),
+            ParseErrorKind::IeTruncated(i) | ParseErrorKind::InvalidIe(i) | ParseErrorKind::MandatoryMissing(i) => {
+                Some(i)
+            }
             _ => None,
         }
     }
@@ -75,13 +68,11 @@ impl ParseError {
     /// The cause value to answer with; `None` = ignore the message ([`ParseError::ignore`]).
     pub const fn cause_value(&self) -> Option<CauseValue> {
         match self.kind {
-            ParseErrorKind::TooShort
-            | ParseErrorKind::ProtocolDiscriminator(_)
-            | ParseErrorKind::CallRefLength(_) => None,
-            ParseErrorKind::MessageLength => Some(CauseValue::INCORRECT_MESSAGE_LENGTH),
-            ParseErrorKind::IeTruncated(_) | ParseErrorKind::InvalidIe(_) => {
-                Some(CauseValue::INVALID_IE_CONTENTS)
+            ParseErrorKind::TooShort | ParseErrorKind::ProtocolDiscriminator(_) | ParseErrorKind::CallRefLength(_) => {
+                None
             }
+            ParseErrorKind::MessageLength => Some(CauseValue::INCORRECT_MESSAGE_LENGTH),
+            ParseErrorKind::IeTruncated(_) | ParseErrorKind::InvalidIe(_) => Some(CauseValue::INVALID_IE_CONTENTS),
             ParseErrorKind::MandatoryMissing(_) => Some(CauseValue::MANDATORY_IE_MISSING),
         }
     }

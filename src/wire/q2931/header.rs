@@ -44,10 +44,7 @@ impl CallRef {
     /// Largest call reference value.
     pub const MAX_VALUE: u32 = 0x7f_ffff;
     /// The global call reference as sent by the side originating a RESTART.
-    pub const GLOBAL: CallRef = CallRef {
-        value: 0,
-        flag: false,
-    };
+    pub const GLOBAL: CallRef = CallRef { value: 0, flag: false };
 
     /// True for the global call reference (value 0, either flag).
     pub const fn is_global(&self) -> bool {
@@ -56,10 +53,7 @@ impl CallRef {
 
     /// The same value with the flag inverted: what the peer puts in its answers.
     pub const fn reply(self) -> CallRef {
-        CallRef {
-            value: self.value,
-            flag: !self.flag,
-        }
+        CallRef { value: self.value, flag: !self.flag }
     }
 }
 
@@ -270,10 +264,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
             dst.copy_from_slice(src);
         }
         let w = u32::from_be_bytes(v);
-        CallRef {
-            value: w & CallRef::MAX_VALUE,
-            flag: w & 0x80_0000 != 0,
-        }
+        CallRef { value: w & CallRef::MAX_VALUE, flag: w & 0x80_0000 != 0 }
     }
     /// Message type.
     pub fn message_type(&self) -> MessageType {
@@ -296,9 +287,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// buffer on an unchecked view).
     pub fn payload(&self) -> &[u8] {
         let b = self.buffer.as_ref();
-        let end = HEADER_LEN
-            .saturating_add(usize::from(self.message_len()))
-            .min(b.len());
+        let end = HEADER_LEN.saturating_add(usize::from(self.message_len())).min(b.len());
         b.get(HEADER_LEN..end).unwrap_or(&[])
     }
 }
@@ -307,9 +296,7 @@ impl<'a> Packet<&'a [u8]> {
     /// The information elements, borrowed for the buffer's lifetime.
     pub fn payload_ref(&self) -> &'a [u8] {
         let b: &'a [u8] = self.buffer;
-        let end = HEADER_LEN
-            .saturating_add(usize::from(self.message_len()))
-            .min(b.len());
+        let end = HEADER_LEN.saturating_add(usize::from(self.message_len())).min(b.len());
         b.get(HEADER_LEN..end).unwrap_or(&[])
     }
 }
@@ -332,14 +319,6 @@ pub(crate) fn emit_header(
         Some(a) => 0x80 | 0x10 | a.bits(),
     };
     let h = out.get_mut(..field::MSG_LEN).ok_or(Error)?;
-    h.copy_from_slice(&[
-        PROTOCOL_DISCRIMINATOR,
-        CALL_REF_LEN,
-        cr[1],
-        cr[2],
-        cr[3],
-        u8::from(kind),
-        ext,
-    ]);
+    h.copy_from_slice(&[PROTOCOL_DISCRIMINATOR, CALL_REF_LEN, cr[1], cr[2], cr[3], u8::from(kind), ext]);
     put_u16(out, field::MSG_LEN, len)
 }

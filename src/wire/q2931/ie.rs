@@ -186,21 +186,13 @@ pub struct IeInstruction {
 impl IeInstruction {
     /// ITU-T coding, no explicit instruction: octet `0x80`, what this codec emits for every
     /// standard IE.
-    pub const ITU_T: IeInstruction = IeInstruction {
-        coding: coding::ITU_T,
-        action: None,
-        pass_along: false,
-    };
+    pub const ITU_T: IeInstruction = IeInstruction { coding: coding::ITU_T, action: None, pass_along: false };
 
     /// From the octet.
     pub const fn from_octet(o: u8) -> Self {
         IeInstruction {
             coding: (o >> 5) & 0x03,
-            action: if o & 0x10 != 0 {
-                Some(IeAction::from_bits(o))
-            } else {
-                None
-            },
+            action: if o & 0x10 != 0 { Some(IeAction::from_bits(o)) } else { None },
             pass_along: o & 0x08 != 0,
         }
     }
@@ -338,9 +330,7 @@ pub(crate) fn emit_ie<'a, B: IeBody<'a> + ?Sized>(
     let total = n.checked_add(IE_HEADER_LEN).ok_or(Error)?;
     let dst = out.get_mut(..total).ok_or(Error)?;
     let (h, c) = dst.split_at_mut(IE_HEADER_LEN);
-    h.get_mut(..field::LEN)
-        .ok_or(Error)?
-        .copy_from_slice(&[ie_id, instruction.octet()]);
+    h.get_mut(..field::LEN).ok_or(Error)?.copy_from_slice(&[ie_id, instruction.octet()]);
     put_u16(h, field::LEN, u16::try_from(n).map_err(|_| Error)?)?;
     body.emit(c)?;
     Ok(total)
@@ -373,10 +363,7 @@ mod tests {
     #[test]
     fn instruction_octet_round_trips() {
         for o in 0x80..=0xffu8 {
-            assert_eq!(
-                IeInstruction::from_octet(o).octet(),
-                o & if o & 0x10 != 0 { 0xff } else { 0xf8 }
-            );
+            assert_eq!(IeInstruction::from_octet(o).octet(), o & if o & 0x10 != 0 { 0xff } else { 0xf8 });
         }
         assert_eq!(IeInstruction::ITU_T.octet(), 0x80);
         let i = IeInstruction::from_octet(0xf6);
@@ -389,9 +376,6 @@ mod tests {
         assert!(Ie::new_checked(&[0x08u8, 0x80, 0x00][..]).is_err());
         assert!(Ie::new_checked(&[0x08u8, 0x80, 0x00, 0x02, 0x80][..]).is_err());
         let ok = Ie::new_checked(&[0x08u8, 0x80, 0x00, 0x02, 0x80, 0x90, 0xff][..]).unwrap();
-        assert_eq!(
-            (ok.id(), ok.content(), ok.total_len()),
-            (0x08, &[0x80u8, 0x90][..], 6)
-        );
+        assert_eq!((ok.id(), ok.content(), ok.total_len()), (0x08, &[0x80u8, 0x90][..], 6));
     }
 }

@@ -159,12 +159,7 @@ impl<'a> Message<'a> {
     }
 
     /// Stores one IE.
-    fn take_ie(
-        &mut self,
-        ie_id: u8,
-        instruction: IeInstruction,
-        content: &'a [u8],
-    ) -> Result<(), InvalidIe> {
+    fn take_ie(&mut self, ie_id: u8, instruction: IeInstruction, content: &'a [u8]) -> Result<(), InvalidIe> {
         match ie_id {
             id::CAUSE => match self.cause {
                 [None, _] => self.cause[0] = Some(Cause::parse(content)?),
@@ -214,10 +209,7 @@ impl<'a> Message<'a> {
             other if id::SKIPPED.contains(&other) => {}
             other => {
                 if self.unrecognized.is_none() {
-                    self.unrecognized = Some(UnknownIe {
-                        id: other,
-                        instruction,
-                    });
+                    self.unrecognized = Some(UnknownIe { id: other, instruction });
                 }
             }
         }

@@ -53,16 +53,11 @@ impl PartyNumber {
 
     /// An international E.164 number from IA5 digits; errors unless 1..=15 ASCII digits.
     pub fn e164(digits: &[u8]) -> Result<Self, Error> {
-        if digits.is_empty()
-            || digits.len() > MAX_E164_DIGITS
-            || !digits.iter().all(u8::is_ascii_digit)
-        {
+        if digits.is_empty() || digits.len() > MAX_E164_DIGITS || !digits.iter().all(u8::is_ascii_digit) {
             return Err(Error);
         }
         let mut addr = [0u8; NSAP_LEN];
-        addr.get_mut(..digits.len())
-            .ok_or(Error)?
-            .copy_from_slice(digits);
+        addr.get_mut(..digits.len()).ok_or(Error)?.copy_from_slice(digits);
         Ok(PartyNumber {
             type_of_number: TON_INTERNATIONAL,
             plan: PLAN_E164,
@@ -79,9 +74,7 @@ impl PartyNumber {
 
     fn valid_address(plan: u8, a: &[u8]) -> bool {
         match plan {
-            PLAN_E164 => {
-                !a.is_empty() && a.len() <= MAX_E164_DIGITS && a.iter().all(|&d| d != 0 && d < 0x80)
-            }
+            PLAN_E164 => !a.is_empty() && a.len() <= MAX_E164_DIGITS && a.iter().all(|&d| d != 0 && d < 0x80),
             PLAN_ATM_ENDSYSTEM => a.len() == NSAP_LEN,
             _ => false,
         }
@@ -105,9 +98,7 @@ impl<'a> IeBody<'a> for PartyNumber {
             return Err(InvalidIe);
         }
         let mut buf = [0u8; NSAP_LEN];
-        buf.get_mut(..addr.len())
-            .ok_or(InvalidIe)?
-            .copy_from_slice(addr);
+        buf.get_mut(..addr.len()).ok_or(InvalidIe)?.copy_from_slice(addr);
         Ok(PartyNumber {
             type_of_number: (o5 >> 4) & 0x07,
             plan,
@@ -141,8 +132,8 @@ mod tests {
     use super::*;
 
     const NSAP: [u8; 20] = [
-        0x47, 0x00, 0x05, 0x80, 0xff, 0xe1, 0x00, 0x00, 0x00, 0xf2, 0x1a, 0x2b, 0x3c, 0x00, 0x20,
-        0x48, 0x1a, 0x2b, 0x3c, 0x00,
+        0x47, 0x00, 0x05, 0x80, 0xff, 0xe1, 0x00, 0x00, 0x00, 0xf2, 0x1a, 0x2b, 0x3c, 0x00, 0x20, 0x48, 0x1a, 0x2b,
+        0x3c, 0x00,
     ];
 
     #[test]

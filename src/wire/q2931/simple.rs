@@ -106,9 +106,7 @@ mod tests {
 
     #[test]
     fn restart_indicator_all_is_0x82() {
-        let r = RestartIndicator {
-            class: RestartClass::All,
-        };
+        let r = RestartIndicator { class: RestartClass::All };
         let mut o = [0u8; 1];
         r.emit(&mut o).unwrap();
         assert_eq!(o, [0x82]);
@@ -128,13 +126,7 @@ mod tests {
         assert!(CallState::parse(&[]).is_err());
         assert!(CallState::parse(&[1, 1]).is_err());
         assert!(CallState(0x40).emit(&mut [0u8]).is_err());
-        assert_eq!(
-            QosParams::parse(&[1, 0]),
-            Ok(QosParams {
-                forward: 1,
-                backward: 0
-            })
-        );
+        assert_eq!(QosParams::parse(&[1, 0]), Ok(QosParams { forward: 1, backward: 0 }));
         assert!(QosParams::parse(&[1]).is_err());
         assert!(QosParams::parse(&[1, 2, 3]).is_err());
     }

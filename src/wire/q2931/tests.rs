@@ -5,26 +5,22 @@ use super::*;
 use crate::wire::q2931::ie::coding;
 
 /// RELEASE, call reference 1 (flag 0), cause #16 from the user (signalling.md §1, tshark-checked).
-const RELEASE: &[u8] = &[
-    0x09, 0x03, 0x00, 0x00, 0x01, 0x4d, 0x80, 0x00, 0x06, 0x08, 0x80, 0x00, 0x02, 0x80, 0x90,
-];
+const RELEASE: &[u8] = &[0x09, 0x03, 0x00, 0x00, 0x01, 0x4d, 0x80, 0x00, 0x06, 0x08, 0x80, 0x00, 0x02, 0x80, 0x90];
 /// Retransmitted RELEASE: #16 plus #102 with diagnostic "308".
 const RELEASE_T308: &[u8] = &[
-    0x09, 0x03, 0x00, 0x00, 0x01, 0x4d, 0x80, 0x00, 0x0f, 0x08, 0x80, 0x00, 0x02, 0x80, 0x90, 0x08,
-    0x80, 0x00, 0x05, 0x80, 0xe6, 0x33, 0x30, 0x38,
+    0x09, 0x03, 0x00, 0x00, 0x01, 0x4d, 0x80, 0x00, 0x0f, 0x08, 0x80, 0x00, 0x02, 0x80, 0x90, 0x08, 0x80, 0x00, 0x05,
+    0x80, 0xe6, 0x33, 0x30, 0x38,
 ];
 /// RESTART, global call reference, class "all VCs".
-const RESTART_ALL: &[u8] = &[
-    0x09, 0x03, 0x00, 0x00, 0x00, 0x46, 0x80, 0x00, 0x05, 0x79, 0x80, 0x00, 0x01, 0x82,
-];
+const RESTART_ALL: &[u8] = &[0x09, 0x03, 0x00, 0x00, 0x00, 0x46, 0x80, 0x00, 0x05, 0x79, 0x80, 0x00, 0x01, 0x82];
 
 const NSAP_B: [u8; 20] = [
-    0x47, 0x00, 0x05, 0x80, 0xff, 0xe1, 0x00, 0x00, 0x00, 0xf2, 0x1a, 0x2b, 0x3c, 0x00, 0x20, 0x48,
-    0x1a, 0x2b, 0x3c, 0x00,
+    0x47, 0x00, 0x05, 0x80, 0xff, 0xe1, 0x00, 0x00, 0x00, 0xf2, 0x1a, 0x2b, 0x3c, 0x00, 0x20, 0x48, 0x1a, 0x2b, 0x3c,
+    0x00,
 ];
 const NSAP_A: [u8; 20] = [
-    0x47, 0x00, 0x05, 0x80, 0xff, 0xe1, 0x00, 0x00, 0x00, 0xf2, 0x1a, 0x2b, 0x3c, 0x00, 0x20, 0x48,
-    0x0a, 0x0b, 0x0c, 0x00,
+    0x47, 0x00, 0x05, 0x80, 0xff, 0xe1, 0x00, 0x00, 0x00, 0xf2, 0x1a, 0x2b, 0x3c, 0x00, 0x20, 0x48, 0x0a, 0x0b, 0x0c,
+    0x00,
 ];
 
 fn cr(value: u32, flag: bool) -> CallRef {
@@ -46,15 +42,9 @@ fn setup() -> Message<'static> {
     m.called = Some(PartyNumber::nsap(NSAP_B));
     m.calling = Some(PartyNumber::nsap(NSAP_A));
     m.connection_id = Some(ConnectionId::exclusive(0, 32));
-    m.qos = Some(QosParams {
-        forward: 0,
-        backward: 0,
-    });
+    m.qos = Some(QosParams { forward: 0, backward: 0 });
     m.endpoint_ref = Some(EndpointRef::new(0, false));
-    m.user_user = Some(UserUser {
-        protocol: 4,
-        info: b"hello",
-    });
+    m.user_user = Some(UserUser { protocol: 4, info: b"hello" });
     m
 }
 
@@ -74,10 +64,7 @@ fn call_proceeding() -> Message<'static> {
 fn status() -> Message<'static> {
     let mut m = Message::new(MessageType::Status, cr(7, true));
     m.call_state = Some(10);
-    m.cause[0] = Some(Cause::new(
-        Location::USER,
-        CauseValue::STATUS_ENQUIRY_RESPONSE,
-    ));
+    m.cause[0] = Some(Cause::new(Location::USER, CauseValue::STATUS_ENQUIRY_RESPONSE));
     m.endpoint_ref = Some(EndpointRef::new(3, true));
     m.endpoint_state = Some(10);
     m
@@ -120,12 +107,7 @@ fn restart_all_vcs_vector_round_trips_exactly() {
     let m = Message::parse(RESTART_ALL).unwrap();
     assert!(m.call_ref.is_global() && !m.call_ref.flag);
     assert_eq!(m.kind, MessageType::Restart);
-    assert_eq!(
-        m.restart,
-        Some(RestartIndicator {
-            class: RestartClass::All
-        })
-    );
+    assert_eq!(m.restart, Some(RestartIndicator { class: RestartClass::All }));
     assert_eq!(emit_vec(&m), RESTART_ALL);
 }
 
@@ -133,10 +115,7 @@ fn restart_all_vcs_vector_round_trips_exactly() {
 fn release_complete_setup_connect_call_proceeding_status_round_trip() {
     let mut rc = Message::new(MessageType::ReleaseComplete, cr(1, true));
     round_trip(&rc);
-    rc.cause[0] = Some(Cause::new(
-        Location::PUBLIC_LOCAL,
-        CauseValue::INVALID_CALL_REF,
-    ));
+    rc.cause[0] = Some(Cause::new(Location::PUBLIC_LOCAL, CauseValue::INVALID_CALL_REF));
     round_trip(&rc);
     round_trip(&setup());
     round_trip(&connect());
@@ -162,10 +141,7 @@ fn setup_emits_ies_in_q2931_order() {
         ids.push(ie.id());
         rest = &rest[ie.total_len()..];
     }
-    assert_eq!(
-        ids,
-        [0x58, 0x59, 0x5e, 0x5f, 0x70, 0x6c, 0x5a, 0x5c, 0x54, 0x7e]
-    );
+    assert_eq!(ids, [0x58, 0x59, 0x5e, 0x5f, 0x70, 0x6c, 0x5a, 0x5c, 0x54, 0x7e]);
 }
 
 #[test]
@@ -190,10 +166,7 @@ fn header_errors_are_ignored_or_answered_with_104() {
     assert_eq!(e.kind, ParseErrorKind::MessageLength);
     assert!(!e.ignore());
     assert_eq!(e.cause_value(), Some(CauseValue::INCORRECT_MESSAGE_LENGTH));
-    assert_eq!(
-        (e.call_ref, e.message),
-        (Some(cr(1, false)), Some(MessageType::Release))
-    );
+    assert_eq!((e.call_ref, e.message), (Some(cr(1, false)), Some(MessageType::Release)));
 
     // Octets beyond the declared length are not part of the message.
     let mut long = RELEASE.to_vec();
@@ -213,20 +186,14 @@ fn truncated_ie_is_invalid_contents_with_ie_diagnostic() {
     // IE header itself cut short.
     let mut h = RELEASE[..11].to_vec();
     h[8] = 2;
-    assert_eq!(
-        Message::parse(&h).unwrap_err().kind,
-        ParseErrorKind::IeTruncated(0x08)
-    );
+    assert_eq!(Message::parse(&h).unwrap_err().kind, ParseErrorKind::IeTruncated(0x08));
 }
 
 #[test]
 fn over_long_cause_is_invalid_ie_contents() {
     // Cause with 31 octets of contents (2 + 29 diagnostics) > the 30-octet limit.
     let mut m = Message::new(MessageType::Release, cr(1, false));
-    m.user_user = Some(UserUser {
-        protocol: 4,
-        info: &[0x41; 27],
-    });
+    m.user_user = Some(UserUser { protocol: 4, info: &[0x41; 27] });
     let mut bytes = emit_vec(&m);
     // Rewrite the User-user IE (id 0x7e, 28 octets) into a Cause IE of 28 + 3 octets.
     bytes[9] = 0x08;
@@ -253,10 +220,7 @@ fn invalid_ie_reports_its_explicit_action_indicator() {
     b[13] = 0x83;
     let e = Message::parse(&b).unwrap_err();
     assert_eq!(e.kind, ParseErrorKind::InvalidIe(id::RESTART));
-    assert_eq!(
-        e.instruction.and_then(|i| i.action),
-        Some(IeAction::DiscardMsgReport)
-    );
+    assert_eq!(e.instruction.and_then(|i| i.action), Some(IeAction::DiscardMsgReport));
 }
 
 #[test]
@@ -265,41 +229,20 @@ fn mandatory_ie_missing_answers_96_with_ie_diagnostic() {
     let e = empty_release.check_mandatory().unwrap_err();
     assert_eq!(e.kind, ParseErrorKind::MandatoryMissing(id::CAUSE));
     let c = e.cause().unwrap();
-    assert_eq!(
-        (c.value, c.diagnostics()),
-        (CauseValue::MANDATORY_IE_MISSING, &[0x08u8][..])
-    );
+    assert_eq!((c.value, c.diagnostics()), (CauseValue::MANDATORY_IE_MISSING, &[0x08u8][..]));
 
     let mut s = setup();
     s.qos = None;
-    assert_eq!(
-        s.check_mandatory().unwrap_err().kind,
-        ParseErrorKind::MandatoryMissing(id::QOS)
-    );
+    assert_eq!(s.check_mandatory().unwrap_err().kind, ParseErrorKind::MandatoryMissing(id::QOS));
     let mut st = status();
     st.call_state = None;
-    assert_eq!(
-        st.check_mandatory().unwrap_err().kind,
-        ParseErrorKind::MandatoryMissing(id::CALL_STATE)
-    );
+    assert_eq!(st.check_mandatory().unwrap_err().kind, ParseErrorKind::MandatoryMissing(id::CALL_STATE));
     let mut cp = call_proceeding();
     cp.connection_id = None;
     assert!(cp.check_mandatory().is_err());
-    assert!(
-        Message::new(MessageType::Connect, cr(1, true))
-            .check_mandatory()
-            .is_ok()
-    );
-    assert!(
-        Message::new(MessageType::ReleaseComplete, cr(1, true))
-            .check_mandatory()
-            .is_ok()
-    );
-    assert!(
-        Message::new(MessageType::RestartAck, CallRef::GLOBAL)
-            .check_mandatory()
-            .is_err()
-    );
+    assert!(Message::new(MessageType::Connect, cr(1, true)).check_mandatory().is_ok());
+    assert!(Message::new(MessageType::ReleaseComplete, cr(1, true)).check_mandatory().is_ok());
+    assert!(Message::new(MessageType::RestartAck, CallRef::GLOBAL).check_mandatory().is_err());
 }
 
 #[test]
@@ -353,10 +296,7 @@ fn called_party_number_with_octet_5a_is_invalid() {
     assert!(Message::parse(&emit_vec(&m)).is_ok());
     let mut b = emit_vec(&m);
     b[9] = id::CALLED;
-    assert_eq!(
-        Message::parse(&b).unwrap_err().kind,
-        ParseErrorKind::InvalidIe(id::CALLED)
-    );
+    assert_eq!(Message::parse(&b).unwrap_err().kind, ParseErrorKind::InvalidIe(id::CALLED));
     m.called = m.calling.take();
     assert!(m.emit(&mut [0u8; 64]).is_err());
 }
@@ -472,10 +412,7 @@ mod tshark {
     }
 
     fn tshark_fields(pcap: &[u8], name: &str, fields: &[&str]) -> Option<std::string::String> {
-        let path = std::env::temp_dir().join(std::format!(
-            "atmmcm-wire-{}-{name}.pcap",
-            std::process::id()
-        ));
+        let path = std::env::temp_dir().join(std::format!("atmmcm-wire-{}-{name}.pcap", std::process::id()));
         std::fs::write(&path, pcap).ok()?;
         let mut cmd = Command::new("tshark");
         cmd.arg("-r").arg(&path).args(["-T", "fields"]);
@@ -485,13 +422,8 @@ mod tshark {
         let out = cmd.output();
         let _ = std::fs::remove_file(&path);
         match out {
-            Ok(o) if o.status.success() => {
-                Some(std::string::String::from_utf8_lossy(&o.stdout).into_owned())
-            }
-            Ok(o) => panic!(
-                "tshark failed: {}",
-                std::string::String::from_utf8_lossy(&o.stderr)
-            ),
+            Ok(o) if o.status.success() => Some(std::string::String::from_utf8_lossy(&o.stdout).into_owned()),
+            Ok(o) => panic!("tshark failed: {}", std::string::String::from_utf8_lossy(&o.stderr)),
             Err(e) => {
                 std::eprintln!("skipping tshark cross-check: cannot run tshark ({e})");
                 None
@@ -510,20 +442,11 @@ mod tshark {
             emit_vec(&setup()),
             emit_vec(&status()),
         ];
-        let pdus: Vec<Vec<u8>> = msgs
-            .iter()
-            .enumerate()
-            .map(|(i, m)| sd_pdu(m, i as u32))
-            .collect();
+        let pdus: Vec<Vec<u8>> = msgs.iter().enumerate().map(|(i, m)| sd_pdu(m, i as u32)).collect();
         let Some(out) = tshark_fields(
             &sunatm_pcap(&pdus),
             "good",
-            &[
-                "q2931.message_type",
-                "q2931.cause.value",
-                "q2931.restart_indicator",
-                "q2931.call_state",
-            ],
+            &["q2931.message_type", "q2931.cause.value", "q2931.restart_indicator", "q2931.call_state"],
         ) else {
             return;
         };
@@ -547,11 +470,7 @@ mod tshark {
         let mut bad_cause = RELEASE.to_vec();
         bad_cause[14] = 0x91;
         let pdus = [ud, sd_pdu(&bad_cause, 1)];
-        let Some(out) = tshark_fields(
-            &sunatm_pcap(&pdus),
-            "bad",
-            &["q2931.message_type", "q2931.cause.value"],
-        ) else {
+        let Some(out) = tshark_fields(&sunatm_pcap(&pdus), "bad", &["q2931.message_type", "q2931.cause.value"]) else {
             return;
         };
         let lines: Vec<&str> = out.lines().collect();

@@ -224,10 +224,7 @@ mod tests {
         assert!(TrafficDescriptor::parse(&[0x84, 0, 1]).is_err());
         assert!(TrafficDescriptor::parse(&[0xbf]).is_err());
         assert!(TrafficDescriptor::parse(&[0x86, 0, 0, 1]).is_err());
-        let t = TrafficDescriptor {
-            fwd_pcr_01: Some(MAX_RATE + 1),
-            ..Default::default()
-        };
+        let t = TrafficDescriptor { fwd_pcr_01: Some(MAX_RATE + 1), ..Default::default() };
         assert!(t.emit(&mut [0u8; 8]).is_err());
     }
 }

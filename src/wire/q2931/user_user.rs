@@ -51,10 +51,7 @@ mod tests {
         assert_eq!((uu.protocol, uu.info.len()), (4, MAX_INFO));
         assert!(UserUser::parse(&c).is_err());
         assert!(UserUser::parse(&[]).is_err());
-        let big = UserUser {
-            protocol: 4,
-            info: &c[1..],
-        };
+        let big = UserUser { protocol: 4, info: &c[1..] };
         assert!(big.emit(&mut [0u8; 200]).is_err());
     }
 }

@@ -29,9 +29,9 @@ pub mod id {
 
     /// Identifiers a UNI 4.0 network recognises; anything else is "unrecognized" (Q.2931 5.6.8).
     pub const KNOWN: &[u8] = &[
-        0x08, 0x14, 0x1c, 0x27, 0x42, 0x4c, 0x4d, 0x54, 0x55, 0x58, 0x59, 0x5a, 0x5c, 0x5d, 0x5e,
-        0x5f, 0x60, 0x61, 0x62, 0x63, 0x6c, 0x6d, 0x70, 0x71, 0x78, 0x79, 0x7e, 0x7f, 0x80, 0x81,
-        0x82, 0x84, 0x89, 0xe4, 0xe8, 0xe9, 0xea, 0xeb, 0xec, 0xf0,
+        0x08, 0x14, 0x1c, 0x27, 0x42, 0x4c, 0x4d, 0x54, 0x55, 0x58, 0x59, 0x5a, 0x5c, 0x5d, 0x5e, 0x5f, 0x60, 0x61,
+        0x62, 0x63, 0x6c, 0x6d, 0x70, 0x71, 0x78, 0x79, 0x7e, 0x7f, 0x80, 0x81, 0x82, 0x84, 0x89, 0xe4, 0xe8, 0xe9,
+        0xea, 0xeb, 0xec, 0xf0,
     ];
 }
 
@@ -82,11 +82,7 @@ pub struct ConnectionId {
 impl ConnectionId {
     /// Explicit VPCI, exclusive VPCI and VCI: what the network assigns.
     pub fn exclusive(vpci: u16, vci: u16) -> Self {
-        ConnectionId {
-            flags: 0x08,
-            vpci,
-            vci,
-        }
+        ConnectionId { flags: 0x08, vpci, vci }
     }
 }
 
@@ -166,12 +162,7 @@ impl PartyNumber {
     pub const NSAP: u8 = 2;
     /// An E.164 number in IA5 digits, type "unknown".
     pub fn e164(digits: &[u8]) -> Self {
-        PartyNumber {
-            ton: 0,
-            plan: Self::E164,
-            presentation: None,
-            digits: digits.to_vec(),
-        }
+        PartyNumber { ton: 0, plan: Self::E164, presentation: None, digits: digits.to_vec() }
     }
 }
 
@@ -218,27 +209,11 @@ pub const CAUSE_MAX: usize = 30;
 
 impl Ie {
     pub fn new(id: u8, body: Body) -> Self {
-        let instruction = if id == id::QOS {
-            Instruction::NET
-        } else {
-            Instruction::ITU
-        };
-        Ie {
-            id,
-            instruction,
-            body,
-            invalid: false,
-        }
+        let instruction = if id == id::QOS { Instruction::NET } else { Instruction::ITU };
+        Ie { id, instruction, body, invalid: false }
     }
     pub fn cause(location: u8, value: u8, diagnostics: &[u8]) -> Self {
-        Ie::new(
-            id::CAUSE,
-            Body::Cause(Cause {
-                location,
-                value,
-                diagnostics: diagnostics.to_vec(),
-            }),
-        )
+        Ie::new(id::CAUSE, Body::Cause(Cause { location, value, diagnostics: diagnostics.to_vec() }))
     }
     pub fn is_known(&self) -> bool {
         id::KNOWN.contains(&self.id)
@@ -260,19 +235,10 @@ impl Ie {
             typed => {
                 let mut check = Vec::new();
                 emit_body(&typed, &mut check);
-                if check == content {
-                    typed
-                } else {
-                    Body::Raw(content.to_vec())
-                }
+                if check == content { typed } else { Body::Raw(content.to_vec()) }
             }
         };
-        Ok(Ie {
-            id: ident,
-            instruction,
-            body,
-            invalid,
-        })
+        Ok(Ie { id: ident, instruction, body, invalid })
     }
 
     pub fn emit(&self, out: &mut Vec<u8>) {
@@ -281,9 +247,7 @@ impl Ie {
         let at = out.len();
         out.extend_from_slice(&[0, 0]);
         emit_body(&self.body, out);
-        let len = u16::try_from(out.len() - at - 2)
-            .unwrap_or(u16::MAX)
-            .to_be_bytes();
+        let len = u16::try_from(out.len() - at - 2).unwrap_or(u16::MAX).to_be_bytes();
         out[at] = len[0];
         out[at + 1] = len[1];
     }
@@ -301,11 +265,7 @@ fn parse_body(ident: u8, content: &[u8]) -> Option<Body> {
             if loc & 0x80 == 0 || val & 0x80 == 0 {
                 return None;
             }
-            Body::Cause(Cause {
-                location: loc & 0x0f,
-                value: val & 0x7f,
-                diagnostics: r.rest().to_vec(),
-            })
+            Body::Cause(Cause { location: loc & 0x0f, value: val & 0x7f, diagnostics: r.rest().to_vec() })
         }
         id::CALL_STATE => one(content).map(|v| Body::CallState(v & 0x3f))?,
         id::ENDPOINT_STATE => one(content).map(|v| Body::EndpointState(v & 0x3f))?,
@@ -323,11 +283,7 @@ fn parse_body(ident: u8, content: &[u8]) -> Option<Body> {
             if !r.is_empty() || flags & 0x80 == 0 {
                 return None;
             }
-            Body::ConnectionId(ConnectionId {
-                flags: flags & 0x7f,
-                vpci,
-                vci,
-            })
+            Body::ConnectionId(ConnectionId { flags: flags & 0x7f, vpci, vci })
         }
         id::ENDPOINT_REF => {
             if r.u8().ok()? != 0 {
@@ -337,10 +293,7 @@ fn parse_body(ident: u8, content: &[u8]) -> Option<Body> {
             if !r.is_empty() {
                 return None;
             }
-            Body::EndpointRef(EndpointRef {
-                flag: v & 0x8000 != 0,
-                value: v & 0x7fff,
-            })
+            Body::EndpointRef(EndpointRef { flag: v & 0x8000 != 0, value: v & 0x7fff })
         }
         id::AAL => {
             if r.u8().ok()? != 0x05 {
@@ -374,21 +327,12 @@ fn parse_body(ident: u8, content: &[u8]) -> Option<Body> {
         }
         id::BEARER => {
             let o5 = r.u8().ok()?;
-            let transfer_cap = if o5 & 0x80 == 0 {
-                Some(r.u8().ok()? & 0x7f)
-            } else {
-                None
-            };
+            let transfer_cap = if o5 & 0x80 == 0 { Some(r.u8().ok()? & 0x7f) } else { None };
             let o6 = r.u8().ok()?;
             if !r.is_empty() || o6 & 0x80 == 0 {
                 return None;
             }
-            Body::Bearer(Bearer {
-                class: o5 & 0x1f,
-                transfer_cap,
-                clipping: (o6 >> 5) & 0x3,
-                upcc: o6 & 0x3,
-            })
+            Body::Bearer(Bearer { class: o5 & 0x1f, transfer_cap, clipping: (o6 >> 5) & 0x3, upcc: o6 & 0x3 })
         }
         id::CALLED | id::CALLING => {
             let o5 = r.u8().ok()?;
@@ -400,23 +344,14 @@ fn parse_body(ident: u8, content: &[u8]) -> Option<Body> {
             } else {
                 None
             };
-            let n = PartyNumber {
-                ton: (o5 >> 4) & 0x7,
-                plan: o5 & 0x0f,
-                presentation,
-                digits: r.rest().to_vec(),
-            };
+            let n = PartyNumber { ton: (o5 >> 4) & 0x7, plan: o5 & 0x0f, presentation, digits: r.rest().to_vec() };
             if n.digits.is_empty() || (n.plan == PartyNumber::NSAP && n.digits.len() != 20) {
                 return None;
             }
             if n.plan == PartyNumber::E164 && !n.digits.iter().all(u8::is_ascii_digit) {
                 return None;
             }
-            if ident == id::CALLED {
-                Body::Called(n)
-            } else {
-                Body::Calling(n)
-            }
+            if ident == id::CALLED { Body::Called(n) } else { Body::Calling(n) }
         }
         id::QOS => {
             let f = r.u8().ok()?;
@@ -461,9 +396,7 @@ fn emit_body(body: &Body, out: &mut Vec<u8>) {
         }
         Body::EndpointRef(e) => {
             out.push(0);
-            out.extend_from_slice(
-                &((e.value & 0x7fff) | if e.flag { 0x8000 } else { 0 }).to_be_bytes(),
-            );
+            out.extend_from_slice(&((e.value & 0x7fff) | if e.flag { 0x8000 } else { 0 }).to_be_bytes());
         }
         Body::Aal5(a) => {
             out.push(0x05);

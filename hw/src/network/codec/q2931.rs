@@ -94,10 +94,7 @@ pub struct CallRef {
 }
 
 impl CallRef {
-    pub const GLOBAL: CallRef = CallRef {
-        flag: false,
-        value: 0,
-    };
+    pub const GLOBAL: CallRef = CallRef { flag: false, value: 0 };
     pub fn is_global(self) -> bool {
         self.value == 0
     }
@@ -118,12 +115,7 @@ pub const HEADER_LEN: usize = 9;
 
 impl Message {
     pub fn new(call_ref: CallRef, msg_type: u8) -> Self {
-        Message {
-            call_ref,
-            msg_type,
-            ext: 0x80,
-            ies: Vec::new(),
-        }
+        Message { call_ref, msg_type, ext: 0x80, ies: Vec::new() }
     }
     pub fn with(mut self, ie: Ie) -> Self {
         self.ies.push(ie);
@@ -144,10 +136,7 @@ impl Message {
             return Err(Error::Malformed);
         }
         let cr = r.u24()?;
-        let call_ref = CallRef {
-            flag: cr & 0x80_0000 != 0,
-            value: cr & 0x7f_ffff,
-        };
+        let call_ref = CallRef { flag: cr & 0x80_0000 != 0, value: cr & 0x7f_ffff };
         let msg_type = r.u8()?;
         let ext = r.u8()?;
         if ext & 0x80 == 0 {
@@ -159,12 +148,7 @@ impl Message {
         while !body.is_empty() {
             ies.push(Ie::parse(&mut body)?);
         }
-        Ok(Message {
-            call_ref,
-            msg_type,
-            ext,
-            ies,
-        })
+        Ok(Message { call_ref, msg_type, ext, ies })
     }
 
     pub fn emit(&self) -> Vec<u8> {
@@ -177,9 +161,7 @@ impl Message {
         for ie in &self.ies {
             ie.emit(&mut out);
         }
-        let len = u16::try_from(out.len() - HEADER_LEN)
-            .unwrap_or(u16::MAX)
-            .to_be_bytes();
+        let len = u16::try_from(out.len() - HEADER_LEN).unwrap_or(u16::MAX).to_be_bytes();
         out[7] = len[0];
         out[8] = len[1];
         out
@@ -250,14 +232,11 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        s.split_whitespace()
-            .map(|b| u8::from_str_radix(b, 16).unwrap())
-            .collect()
+        s.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect()
     }
 
     const RELEASE: &str = "09 03 00 00 01 4d 80 00 06 08 80 00 02 80 90";
-    const RELEASE_308: &str =
-        "09 03 00 00 01 4d 80 00 0f 08 80 00 02 80 90 08 80 00 05 80 e6 33 30 38";
+    const RELEASE_308: &str = "09 03 00 00 01 4d 80 00 0f 08 80 00 02 80 90 08 80 00 05 80 e6 33 30 38";
     const RESTART_ALL: &str = "09 03 00 00 00 46 80 00 05 79 80 00 01 82";
 
     #[test]
@@ -265,24 +244,11 @@ mod tests {
         let raw = hex(RELEASE);
         let m = Message::parse(&raw).unwrap();
         assert_eq!(m.msg_type, mt::RELEASE);
-        assert_eq!(
-            m.call_ref,
-            CallRef {
-                flag: false,
-                value: 1
-            }
-        );
+        assert_eq!(m.call_ref, CallRef { flag: false, value: 1 });
         assert_eq!(m.cause_values(), vec![16]);
         assert_eq!(m.emit(), raw);
         // Built from scratch, the same octets come out.
-        let built = Message::new(
-            CallRef {
-                flag: false,
-                value: 1,
-            },
-            mt::RELEASE,
-        )
-        .with(Ie::cause(0, 16, &[]));
+        let built = Message::new(CallRef { flag: false, value: 1 }, mt::RELEASE).with(Ie::cause(0, 16, &[]));
         assert_eq!(built.emit(), raw);
     }
 
@@ -302,22 +268,14 @@ mod tests {
         assert!(m.call_ref.is_global());
         assert_eq!(m.restart_class(), Some(2));
         assert_eq!(m.emit(), raw);
-        let built = Message::new(CallRef::GLOBAL, mt::RESTART)
-            .with(Ie::new(ie::id::RESTART, Body::Restart(2)));
+        let built = Message::new(CallRef::GLOBAL, mt::RESTART).with(Ie::new(ie::id::RESTART, Body::Restart(2)));
         assert_eq!(built.emit(), raw);
     }
 
     #[test]
     fn wrong_vector_is_not_accepted_as_the_reference() {
         // Negative check of the oracle: a different cause gives different octets.
-        let built = Message::new(
-            CallRef {
-                flag: false,
-                value: 1,
-            },
-            mt::RELEASE,
-        )
-        .with(Ie::cause(0, 31, &[]));
+        let built = Message::new(CallRef { flag: false, value: 1 }, mt::RELEASE).with(Ie::cause(0, 31, &[]));
         assert_ne!(built.emit(), hex(RELEASE));
     }
 
@@ -327,17 +285,8 @@ mod tests {
         let ies = vec![
             Ie::cause(2, 102, b"303"),
             Ie::new(id::CALL_STATE, Body::CallState(10)),
-            Ie::new(
-                id::CONNECTION_ID,
-                Body::ConnectionId(ConnectionId::exclusive(0, 33)),
-            ),
-            Ie::new(
-                id::ENDPOINT_REF,
-                Body::EndpointRef(EndpointRef {
-                    flag: true,
-                    value: 7,
-                }),
-            ),
+            Ie::new(id::CONNECTION_ID, Body::ConnectionId(ConnectionId::exclusive(0, 33))),
+            Ie::new(id::ENDPOINT_REF, Body::EndpointRef(EndpointRef { flag: true, value: 7 })),
             Ie::new(id::ENDPOINT_STATE, Body::EndpointState(7)),
             Ie::new(
                 id::AAL,
@@ -356,33 +305,12 @@ mod tests {
                     options: None,
                 }),
             ),
-            Ie::new(
-                id::BEARER,
-                Body::Bearer(Bearer {
-                    class: 0x10,
-                    transfer_cap: Some(10),
-                    clipping: 0,
-                    upcc: 1,
-                }),
-            ),
-            Ie::new(
-                id::BEARER,
-                Body::Bearer(Bearer {
-                    class: 0x03,
-                    transfer_cap: None,
-                    clipping: 1,
-                    upcc: 0,
-                }),
-            ),
+            Ie::new(id::BEARER, Body::Bearer(Bearer { class: 0x10, transfer_cap: Some(10), clipping: 0, upcc: 1 })),
+            Ie::new(id::BEARER, Body::Bearer(Bearer { class: 0x03, transfer_cap: None, clipping: 1, upcc: 0 })),
             Ie::new(id::CALLED, Body::Called(PartyNumber::e164(b"1002"))),
             Ie::new(
                 id::CALLING,
-                Body::Calling(PartyNumber {
-                    ton: 1,
-                    plan: 1,
-                    presentation: Some(0x01),
-                    digits: b"1001".to_vec(),
-                }),
+                Body::Calling(PartyNumber { ton: 1, plan: 1, presentation: Some(0x01), digits: b"1001".to_vec() }),
             ),
             Ie::new(
                 id::CALLED,
@@ -396,20 +324,9 @@ mod tests {
             Ie::new(id::QOS, Body::Qos(0, 0)),
             Ie::new(id::RESTART, Body::Restart(0)),
             Ie::new(id::USER_USER, Body::UserUser(4, vec![0xaa; 128])),
-            Ie {
-                id: 0x33,
-                instruction: Instruction(0x91),
-                body: Body::Raw(vec![1, 2, 3]),
-                invalid: false,
-            },
+            Ie { id: 0x33, instruction: Instruction(0x91), body: Body::Raw(vec![1, 2, 3]), invalid: false },
         ];
-        let mut m = Message::new(
-            CallRef {
-                flag: true,
-                value: 0x7f_ffff,
-            },
-            mt::SETUP,
-        );
+        let mut m = Message::new(CallRef { flag: true, value: 0x7f_ffff }, mt::SETUP);
         m.ies = ies;
         let bytes = m.emit();
         let back = Message::parse(&bytes).unwrap();
@@ -422,13 +339,7 @@ mod tests {
     fn bad_ie_content_is_flagged_invalid_and_kept_raw() {
         use ie::*;
         // Cause with 31 octets of content: over the limit.
-        let mut m = Message::new(
-            CallRef {
-                flag: false,
-                value: 1,
-            },
-            mt::RELEASE,
-        );
+        let mut m = Message::new(CallRef { flag: false, value: 1 }, mt::RELEASE);
         m.ies.push(Ie {
             id: id::CAUSE,
             instruction: Instruction::ITU,
@@ -439,19 +350,8 @@ mod tests {
         assert!(back.ies[0].invalid);
         assert!(back.cause_values().is_empty());
         // User-user over 128 octets of information.
-        let uu = Ie {
-            id: id::USER_USER,
-            instruction: Instruction::ITU,
-            body: Body::Raw(vec![4; 130]),
-            invalid: false,
-        };
-        let mut m = Message::new(
-            CallRef {
-                flag: false,
-                value: 1,
-            },
-            mt::RELEASE,
-        );
+        let uu = Ie { id: id::USER_USER, instruction: Instruction::ITU, body: Body::Raw(vec![4; 130]), invalid: false };
+        let mut m = Message::new(CallRef { flag: false, value: 1 }, mt::RELEASE);
         m.ies.push(uu);
         assert!(Message::parse(&m.emit()).unwrap().ies[0].invalid);
     }

@@ -138,11 +138,7 @@ impl Pdu {
     pub fn parse(buf: &[u8]) -> Result<Pdu, Error> {
         let len = buf.len();
         if len < 4 || !len.is_multiple_of(4) {
-            return Err(if len < 4 {
-                Error::Truncated
-            } else {
-                Error::Malformed
-            });
+            return Err(if len < 4 { Error::Truncated } else { Error::Malformed });
         }
         let last = word(buf, len - 4);
         let code = ((last >> 24) & 0x0f) as u8;
@@ -163,40 +159,22 @@ impl Pdu {
         let data = |with_data: bool| -> Result<Vec<u8>, Error> {
             let body = len - trailer;
             if !with_data {
-                return if body == 0 && pl == 0 {
-                    Ok(Vec::new())
-                } else {
-                    Err(Error::Malformed)
-                };
+                return if body == 0 && pl == 0 { Ok(Vec::new()) } else { Err(Error::Malformed) };
             }
             let n = body.checked_sub(pl).ok_or(Error::Malformed)?;
             Ok(buf[..n].to_vec())
         };
         let nsq = (prev & 0xff) as u8;
         let pdu = match code {
-            ty::BGN => Pdu::Bgn {
-                nsq,
-                nmr: low,
-                uu: data(true)?,
-            },
-            ty::BGAK => Pdu::Bgak {
-                nmr: low,
-                uu: data(true)?,
-            },
+            ty::BGN => Pdu::Bgn { nsq, nmr: low, uu: data(true)? },
+            ty::BGAK => Pdu::Bgak { nmr: low, uu: data(true)? },
             ty::BGREJ => Pdu::Bgrej { uu: data(true)? },
-            ty::END => Pdu::End {
-                source: (last >> 24) & 0x10 != 0,
-                uu: data(true)?,
-            },
+            ty::END => Pdu::End { source: (last >> 24) & 0x10 != 0, uu: data(true)? },
             ty::ENDAK => {
                 data(false)?;
                 Pdu::Endak
             }
-            ty::RS => Pdu::Rs {
-                nsq,
-                nmr: low,
-                uu: data(true)?,
-            },
+            ty::RS => Pdu::Rs { nsq, nmr: low, uu: data(true)? },
             ty::RSAK => {
                 data(false)?;
                 Pdu::Rsak { nmr: low }
@@ -209,39 +187,21 @@ impl Pdu {
                 data(false)?;
                 Pdu::Erak { nmr: low }
             }
-            ty::SD => Pdu::Sd {
-                ns: low,
-                data: data(true)?,
-            },
+            ty::SD => Pdu::Sd { ns: low, data: data(true)? },
             ty::POLL => {
                 data(false)?;
-                Pdu::Poll {
-                    nps: prev & SEQ_MASK,
-                    ns: low,
-                }
+                Pdu::Poll { nps: prev & SEQ_MASK, ns: low }
             }
             ty::STAT => {
                 if pl != 0 {
                     return Err(Error::Malformed);
                 }
-                let list = buf[..len - 12]
-                    .chunks_exact(4)
-                    .map(|c| word(c, 0) & SEQ_MASK)
-                    .collect();
-                Pdu::Stat {
-                    nps: word(buf, len - 12) & SEQ_MASK,
-                    nmr: prev & SEQ_MASK,
-                    nr: low,
-                    list,
-                }
+                let list = buf[..len - 12].chunks_exact(4).map(|c| word(c, 0) & SEQ_MASK).collect();
+                Pdu::Stat { nps: word(buf, len - 12) & SEQ_MASK, nmr: prev & SEQ_MASK, nr: low, list }
             }
             ty::USTAT => {
                 data(false)?;
-                Pdu::Ustat {
-                    nmr: prev & SEQ_MASK,
-                    nr: low,
-                    list: [word(buf, 0) & SEQ_MASK, word(buf, 4) & SEQ_MASK],
-                }
+                Pdu::Ustat { nmr: prev & SEQ_MASK, nr: low, list: [word(buf, 0) & SEQ_MASK, word(buf, 4) & SEQ_MASK] }
             }
             ty::UD => Pdu::Ud { data: data(true)? },
             _ => Pdu::Md { data: data(true)? },
@@ -339,68 +299,25 @@ mod tests {
     #[test]
     fn every_pdu_type_round_trips() {
         let all = vec![
-            Pdu::Bgn {
-                nsq: 3,
-                nmr: 64,
-                uu: vec![],
-            },
-            Pdu::Bgn {
-                nsq: 255,
-                nmr: SEQ_MASK,
-                uu: vec![1, 2, 3, 4, 5],
-            },
-            Pdu::Bgak {
-                nmr: 100,
-                uu: vec![9],
-            },
+            Pdu::Bgn { nsq: 3, nmr: 64, uu: vec![] },
+            Pdu::Bgn { nsq: 255, nmr: SEQ_MASK, uu: vec![1, 2, 3, 4, 5] },
+            Pdu::Bgak { nmr: 100, uu: vec![9] },
             Pdu::Bgrej { uu: vec![1, 2] },
-            Pdu::End {
-                source: true,
-                uu: vec![],
-            },
-            Pdu::End {
-                source: false,
-                uu: vec![7, 7, 7],
-            },
+            Pdu::End { source: true, uu: vec![] },
+            Pdu::End { source: false, uu: vec![7, 7, 7] },
             Pdu::Endak,
-            Pdu::Rs {
-                nsq: 1,
-                nmr: 2,
-                uu: vec![],
-            },
+            Pdu::Rs { nsq: 1, nmr: 2, uu: vec![] },
             Pdu::Rsak { nmr: 5 },
             Pdu::Er { nsq: 9, nmr: 10 },
             Pdu::Erak { nmr: 11 },
-            Pdu::Sd {
-                ns: 0x123456,
-                data: b"hello".to_vec(),
-            },
-            Pdu::Sd {
-                ns: 0,
-                data: vec![],
-            },
+            Pdu::Sd { ns: 0x123456, data: b"hello".to_vec() },
+            Pdu::Sd { ns: 0, data: vec![] },
             Pdu::Poll { nps: 4, ns: 8 },
-            Pdu::Stat {
-                nps: 4,
-                nmr: 72,
-                nr: 3,
-                list: vec![3, 5, 6, 8],
-            },
-            Pdu::Stat {
-                nps: 1,
-                nmr: 2,
-                nr: 3,
-                list: vec![],
-            },
-            Pdu::Ustat {
-                nmr: 70,
-                nr: 2,
-                list: [2, 4],
-            },
+            Pdu::Stat { nps: 4, nmr: 72, nr: 3, list: vec![3, 5, 6, 8] },
+            Pdu::Stat { nps: 1, nmr: 2, nr: 3, list: vec![] },
+            Pdu::Ustat { nmr: 70, nr: 2, list: [2, 4] },
             Pdu::Ud { data: vec![1] },
-            Pdu::Md {
-                data: vec![1, 2, 3, 4],
-            },
+            Pdu::Md { data: vec![1, 2, 3, 4] },
         ];
         for p in all {
             let b = p.emit();
@@ -412,14 +329,8 @@ mod tests {
     #[test]
     fn sd_carrying_the_release_vector_has_the_documented_20_octet_layout() {
         // signalling.md §4: RELEASE (15 octets) in an SD with N(S)=0 is 20 octets: 1 octet pad, PL=1.
-        let release = [
-            0x09, 0x03, 0, 0, 1, 0x4d, 0x80, 0, 6, 0x08, 0x80, 0, 2, 0x80, 0x90,
-        ];
-        let b = Pdu::Sd {
-            ns: 0,
-            data: release.to_vec(),
-        }
-        .emit();
+        let release = [0x09, 0x03, 0, 0, 1, 0x4d, 0x80, 0, 6, 0x08, 0x80, 0, 2, 0x80, 0x90];
+        let b = Pdu::Sd { ns: 0, data: release.to_vec() }.emit();
         assert_eq!(b.len(), 20);
         assert_eq!(&b[16..], &[0x48, 0, 0, 0]);
         // The AAL5 CRC over SDU + pad + trailer matches the documented value.
@@ -428,10 +339,7 @@ mod tests {
         cpcs.extend_from_slice(&[0, 0, 0, 20]);
         let crc = crc::Crc::<u32>::new(&crc::CRC_32_BZIP2).checksum(&cpcs);
         assert_eq!(crc, 0xda75_f633);
-        assert_ne!(
-            crc::Crc::<u32>::new(&crc::CRC_32_BZIP2).checksum(&cpcs[1..]),
-            0xda75_f633
-        );
+        assert_ne!(crc::Crc::<u32>::new(&crc::CRC_32_BZIP2).checksum(&cpcs[1..]), 0xda75_f633);
     }
 
     #[test]
