@@ -55,6 +55,8 @@ pub const MAX_FRAME: usize = 65_535;
 const INFLIGHT_PER_VC: usize = 64;
 /// Octets of signalling PDUs the DPC queue holds (a full SSCOP window of SETUPs several times).
 const SIG_QUEUE_BYTES: usize = 128 * 1024;
+/// NBLs pushed into a VC's ring per claim on the send path.
+const SEND_BATCH: usize = 32;
 /// Events handled per `Device::poll` call.
 const POLL_BUDGET: usize = 256;
 
@@ -906,27 +908,47 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         };
         let mut queued = 0u64;
         let mut next = Some(nbls);
-        while let Some(nbl) = next {
-            next = n.nbl_next(nbl);
-            if !path.rundown.try_acquire() {
-                if path.flags.load(Ordering::Acquire) & flag::OPEN != 0 {
-                    DataStats::bump(&self.stats.tx_rejected_closing, 1);
-                    reject(nbl, NdisStatus::CLOSING);
-                } else {
-                    DataStats::bump(&self.stats.tx_rejected_inactive, 1);
-                    reject(nbl, NdisStatus::VC_NOT_ACTIVATED);
-                }
-                continue;
+        // One trip through the rundown word per call: the whole chain is in, or none of it.
+        if !path.rundown.try_acquire() {
+            let (status, counter) = if path.flags.load(Ordering::Acquire) & flag::OPEN != 0 {
+                (NdisStatus::CLOSING, &self.stats.tx_rejected_closing)
+            } else {
+                (NdisStatus::VC_NOT_ACTIVATED, &self.stats.tx_rejected_inactive)
+            };
+            while let Some(nbl) = next {
+                next = n.nbl_next(nbl);
+                DataStats::bump(counter, 1);
+                reject(nbl, status);
             }
-            n.nbl_set_status(nbl, NdisStatus::SUCCESS);
-            path.tx_outstanding.fetch_add(1, Ordering::AcqRel);
-            match path.ring.push(lane, nbl.to_word()) {
-                Ok(()) => queued += 1,
-                Err(_) => {
-                    path.tx_outstanding.fetch_sub(1, Ordering::AcqRel);
-                    DataStats::bump(&self.stats.tx_rejected_full, 1);
-                    reject(nbl, NdisStatus::RESOURCES);
+        } else {
+            // The chain goes into the ring in batches: one claim (one CAS) per batch.
+            let mut batch = [0usize; SEND_BATCH];
+            loop {
+                let mut k = 0;
+                while k < SEND_BATCH {
+                    let Some(nbl) = next else { break };
+                    next = n.nbl_next(nbl);
+                    n.nbl_set_status(nbl, NdisStatus::SUCCESS);
+                    if let Some(w) = batch.get_mut(k) {
+                        *w = nbl.to_word();
+                    }
+                    k += 1;
                 }
+                if k == 0 {
+                    break;
+                }
+                let words = batch.get(..k).unwrap_or(&[]);
+                path.tx_outstanding.fetch_add(k as u32, Ordering::AcqRel);
+                let pushed = path.ring.push_batch(lane, words);
+                if pushed < k {
+                    // Ring full: what did not fit completes with RESOURCES.
+                    path.tx_outstanding.fetch_sub((k - pushed) as u32, Ordering::AcqRel);
+                    for &w in words.get(pushed..).unwrap_or(&[]) {
+                        DataStats::bump(&self.stats.tx_rejected_full, 1);
+                        reject(N::Nbl::from_word(w), NdisStatus::RESOURCES);
+                    }
+                }
+                queued += pushed as u64;
             }
             if path.rundown.release() {
                 // Last sender out of a closing VC: the teardown can go on.
@@ -1229,6 +1251,8 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         let Some(p) = self.paths.get(slot) else { return };
         let tearing = p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0;
         let conn = p.conn.load(Ordering::Acquire);
+        // The DPC is the ring's one consumer: one claim for this whole run on the VC.
+        let mut consumer = p.ring.consumer();
         loop {
             let room = st.inflight.get(slot).is_some_and(|q| q.len() < INFLIGHT_PER_VC);
             if !room && !tearing {
@@ -1237,13 +1261,10 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             let parked = st.parked.get_mut(slot).and_then(Option::take);
             let word = match parked {
                 Some(w) => w,
-                None => {
-                    let mut one = [0usize; 1];
-                    if p.ring.pop_batch(&mut one) == 0 {
-                        return;
-                    }
-                    one[0]
-                }
+                None => match consumer.as_mut().and_then(|c| c.pop()) {
+                    Some(w) => w,
+                    None => return,
+                },
             };
             if tearing || conn == NONE {
                 // Queued but never on the wire: it completes with a failure status.

@@ -170,3 +170,22 @@ fn send_completions_and_receive_indications_are_batched_per_vc() {
     lab.settle();
     halt_clean(&lab);
 }
+
+#[test]
+fn a_chain_larger_than_the_send_ring_completes_the_overflow_with_resources_exactly_once() {
+    let lab = lab_with(LabConfig::default().with_config(|c| c.ring_size = 8));
+    let c = client(&lab);
+    let vc = outgoing_call(&lab, &c);
+    let nbls = c.send(vc, (0..20).map(|i| pattern(64 + i)).collect());
+    lab.settle();
+    let done = c.send_completions();
+    for n in &nbls {
+        assert_eq!(done.iter().filter(|d| d.nbl == *n).count(), 1, "{n:?} completed exactly once");
+    }
+    let full = done.iter().filter(|d| d.status == NdisStatus::RESOURCES).count();
+    let ok = done.iter().filter(|d| d.status == NdisStatus::SUCCESS).count();
+    assert_eq!((ok, full), (8, 12), "the ring holds 8; the other 12 are refused at once");
+    assert_eq!(c.close_call(vc, None, None), NdisStatus::PENDING);
+    lab.advance(A_MOMENT);
+    halt_clean(&lab);
+}
