@@ -14,6 +14,9 @@ use std::time::Duration;
 
 use super::codec::sscop::{Pdu, SEQ_MASK};
 
+/// Q.2110 MaxPD: SDs between POLLs.
+const MAX_PD: u32 = 25;
+
 /// Q.2110 default timer values and the receive window this peer offers.
 #[derive(Debug, Clone, Copy)]
 pub struct SscopConfig {
@@ -85,6 +88,8 @@ pub struct Sscop {
     vt_ms: u64,
     /// VT(PS): poll sequence.
     vt_ps: u32,
+    /// VT(PD): SDs sent since the last POLL (a POLL goes every MaxPD of them).
+    vt_pd: u32,
     /// VT(SQ): connection sequence for BGN/RS/ER.
     vt_sq: u8,
     /// VR(R): next in-sequence N(S) expected.
@@ -119,6 +124,7 @@ impl Sscop {
             vt_a: 0,
             vt_ms: 0,
             vt_ps: 0,
+            vt_pd: 0,
             vt_sq: 0,
             vr_r: 0,
             vr_h: 0,
@@ -171,6 +177,7 @@ impl Sscop {
         self.vt_a = 0;
         self.vt_ms = u64::from(peer_window);
         self.vt_ps = 0;
+        self.vt_pd = 0;
         self.vr_r = 0;
         self.vr_h = 0;
         self.unacked.clear();
@@ -248,6 +255,22 @@ impl Sscop {
             if self.poll_deadline.is_none() {
                 self.poll_deadline = Some(now + self.cfg.timer_poll);
             }
+            // Q.2110: a POLL after every MaxPD SDs, so credit comes back while data flows.
+            self.vt_pd += 1;
+            if self.vt_pd >= MAX_PD {
+                self.send_poll(now);
+            }
+        }
+    }
+
+    fn send_poll(&mut self, now: Duration) {
+        self.vt_pd = 0;
+        self.vt_ps = self.vt_ps.wrapping_add(1) & SEQ_MASK;
+        self.tx.push_back(Pdu::Poll { nps: self.vt_ps, ns: Self::wire(self.vt_s) });
+        self.stats.polls_sent += 1;
+        self.poll_deadline = Some(now + self.cfg.timer_poll);
+        if self.no_response_deadline.is_none() {
+            self.no_response_deadline = Some(now + self.cfg.timer_no_response);
         }
     }
 
@@ -442,13 +465,7 @@ impl Sscop {
                 self.poll_deadline = None;
             } else {
                 // Timer_POLL: ask for status while data is outstanding.
-                self.vt_ps = self.vt_ps.wrapping_add(1) & SEQ_MASK;
-                self.tx.push_back(Pdu::Poll { nps: self.vt_ps, ns: Self::wire(self.vt_s) });
-                self.stats.polls_sent += 1;
-                self.poll_deadline = Some(now + self.cfg.timer_poll);
-                if self.no_response_deadline.is_none() {
-                    self.no_response_deadline = Some(now + self.cfg.timer_no_response);
-                }
+                self.send_poll(now);
             }
         }
     }
