@@ -137,10 +137,7 @@ impl Lab {
             ndis.attach_arc(&adapter);
             let live = Arc::downgrade(&adapter);
             ndis.register_alloc_counter("driver live objects", move || {
-                live.upgrade().map_or(0, |a| {
-                    let l = a.live_objects();
-                    l.afs + l.saps + l.vcs + l.parties
-                })
+                live.upgrade().map_or(0, |a| a.live_objects().total())
             });
             ndis.phy_link_changed(true);
             let name = format!("node{i}");

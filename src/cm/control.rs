@@ -61,6 +61,13 @@ pub struct LiveCounts {
     pub parties: usize,
 }
 
+impl LiveCounts {
+    /// Everything still alive.
+    pub fn total(&self) -> usize {
+        self.afs + self.saps + self.vcs + self.calls + self.parties
+    }
+}
+
 /// Counters worth reporting.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {

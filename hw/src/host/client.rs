@@ -366,21 +366,7 @@ impl Client {
                 return Err(NdisStatus::FAILURE);
             };
             let vc = VcHandle(st.alloc_id());
-            st.vcs.insert(
-                vc,
-                VcRec {
-                    af,
-                    ctx: None,
-                    client_created: true,
-                    state: VcState::Idle,
-                    before_close: VcState::Idle,
-                    active: false,
-                    multipoint: false,
-                    params: None,
-                    received: Vec::new(),
-                    want_close: false,
-                },
-            );
+            st.vcs.insert(vc, VcRec::new(af, None, true));
             (af, actx, vc)
         };
         self.emu.log_client(LogKind::Client, "NdisCoCreateVc", Some(vc), None);

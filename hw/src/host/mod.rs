@@ -155,6 +155,25 @@ pub(crate) struct VcRec {
     pub want_close: bool,
 }
 
+impl VcRec {
+    /// A VC with no call yet: created by the client (`ctx` comes with ProtocolCoCreateVc's
+    /// answer) or by the driver through NdisMCmCreateVc (`ctx` known).
+    pub fn new(af: AfHandle, ctx: Option<VcContext>, client_created: bool) -> VcRec {
+        VcRec {
+            af,
+            ctx,
+            client_created,
+            state: VcState::Idle,
+            before_close: VcState::Idle,
+            active: false,
+            multipoint: false,
+            params: None,
+            received: Vec::new(),
+            want_close: false,
+        }
+    }
+}
+
 /// All host state, behind one mutex.
 pub(crate) struct State {
     next_id: u32,
@@ -701,21 +720,7 @@ impl Ndis for EmuNdis {
             st.verifier.call_returned(&c, NdisStatus::FAILURE);
             return Err(NdisStatus::FAILURE);
         }
-        st.vcs.insert(
-            vc,
-            VcRec {
-                af,
-                ctx: Some(ctx),
-                client_created: false,
-                state: VcState::Idle,
-                before_close: VcState::Idle,
-                active: false,
-                multipoint: false,
-                params: None,
-                received: Vec::new(),
-                want_close: false,
-            },
-        );
+        st.vcs.insert(vc, VcRec::new(af, Some(ctx), false));
         st.verifier.call_returned(&c, NdisStatus::SUCCESS);
         drop(st);
         self.log_client(LogKind::ClientCallback, "ProtocolCoCreateVc->SUCCESS", Some(vc), None);

@@ -619,21 +619,9 @@ struct VSend {
     after_close: bool,
 }
 
-/// Live-object counts the driver owes NDIS at halt (HALT-NO-LEAK).
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
-pub struct LiveCounts {
-    pub afs: usize,
-    pub saps: usize,
-    pub vcs: usize,
-    pub calls: usize,
-    pub parties: usize,
-}
-
-impl LiveCounts {
-    pub fn total(&self) -> usize {
-        self.afs + self.saps + self.vcs + self.calls + self.parties
-    }
-}
+/// Live-object counts the driver owes NDIS at halt (HALT-NO-LEAK): the verifier keeps its own
+/// count, from what it saw cross the NDIS boundary, in the driver's `LiveCounts` shape.
+pub use atmmcm::cm::LiveCounts;
 
 const RECENT: usize = 8;
 
