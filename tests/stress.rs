@@ -203,7 +203,30 @@ fn run(vcs_n: usize, senders: usize, frames_per_sender: usize, seed: u64) {
     let done: Vec<(Nbl, NdisStatus)> = a.send_completions().iter().map(|c| (c.nbl, c.status)).collect();
     let by_status = match check_completions(&sent, &done) {
         Ok(m) => m,
-        Err(e) => panic!("{e}"),
+        Err(e) => {
+            if std::env::var_os("STRESS_DEBUG").is_some() {
+                lab.advance(Duration::from_secs(30));
+                let done2 = a.send_completions();
+                eprintln!("after 30 s more: {} completions (was {})", done2.len(), done.len());
+                eprintln!("node0 stats {:?}", lab.node(0).adapter.stats);
+                eprintln!("live {:?} nic {:?}", lab.node(0).adapter.live_objects(), lab.node(0).nic().stats);
+                eprintln!("violations {:?}", lab.node(0).ndis.violations().len());
+                let missing: Vec<_> = sent.iter().filter(|(n, _, _)| !done2.iter().any(|d| d.nbl == *n)).collect();
+                eprintln!("missing: {} e.g. {:?}", missing.len(), missing.iter().take(5).collect::<Vec<_>>());
+                if let Some((_, v, _)) = missing.first() {
+                    eprintln!(
+                        "calls on VC: {:?}",
+                        lab.node(0)
+                            .ndis
+                            .ndis_calls_on(vcs[*v])
+                            .iter()
+                            .filter(|s| !s.starts_with("NdisMCoSend") && !s.starts_with("MiniportCoSend"))
+                            .collect::<Vec<_>>()
+                    );
+                }
+            }
+            panic!("{e}")
+        }
     };
     // Frames arrive in order per (VC, sender), each at most once, on one VC at the far end.
     let far: Vec<(atmmcm_hw::host::VcHandle, Vec<u8>)> = b
@@ -215,6 +238,8 @@ fn run(vcs_n: usize, senders: usize, frames_per_sender: usize, seed: u64) {
         Ok(n) => n,
         Err(e) => panic!("{e}"),
     };
+    // The client never used a VC it was deleting: no send reached the driver on a dead context.
+    assert_eq!(lab.node(0).adapter.stats.stale_context.load(Ordering::Relaxed), 0);
     let ok = by_status.get("NDIS_STATUS_SUCCESS").copied().unwrap_or(0);
     assert!(delivered <= ok, "delivered {delivered} > sent on the wire {ok}");
     assert!(delivered > 0);

@@ -399,23 +399,32 @@ impl Client {
     /// without calling the driver).
     pub fn delete_vc(&self, vc: VcHandle) -> NdisStatus {
         let Some((af, ctx)) = ({
-            let st = self.emu.st();
-            st.vcs
-                .get(&vc)
-                .filter(|v| v.client_created && v.state != VcState::Deleted)
-                .and_then(|v| Some((v.af, v.ctx?)))
+            let mut st = self.emu.st();
+            st.vcs.get_mut(&vc).filter(|v| v.client_created && v.state != VcState::Deleted).and_then(|v| {
+                let r = (v.af, v.ctx?);
+                v.deleting = true;
+                Some(r)
+            })
         }) else {
             return NdisStatus::NOT_ACCEPTED;
         };
+        // A client never uses a handle it is deleting: its own sends still inside the driver on
+        // other threads finish first (they take no lock the deleter could hold).
+        while self.emu.st().vcs.get(&vc).is_some_and(|v| v.sending > 0) {
+            std::thread::yield_now();
+        }
         self.emu.log_client(LogKind::Client, "NdisCoDeleteVc", Some(vc), None);
         let s = self
             .emu
             .handler(Handler::CoDeleteVc { vc }, |d| d.protocol_co_delete_vc(ctx), |s| Some(*s))
             .unwrap_or(NdisStatus::FAILURE);
-        if s == NdisStatus::SUCCESS {
-            if let Some(v) = self.emu.st().vcs.get_mut(&vc) {
+        if let Some(v) = self.emu.st().vcs.get_mut(&vc) {
+            v.deleting = false;
+            if s == NdisStatus::SUCCESS {
                 v.state = VcState::Deleted;
             }
+        }
+        if s == NdisStatus::SUCCESS {
             self.continue_teardown(af);
         }
         s
@@ -977,7 +986,11 @@ impl Client {
         }
         let Some((ctx, nbls)) = ({
             let mut st = self.emu.st();
-            let ctx = st.vcs.get(&vc).filter(|v| v.state != VcState::Deleted).and_then(|v| v.ctx);
+            let ctx = st.vcs.get_mut(&vc).filter(|v| v.state != VcState::Deleted && !v.deleting).and_then(|v| {
+                let ctx = v.ctx?;
+                v.sending += 1;
+                Some(ctx)
+            });
             ctx.map(|ctx| {
                 let ids: Vec<Nbl> = frames.iter().map(|_| Nbl(st.alloc_id())).collect();
                 for (i, f) in frames.into_iter().enumerate() {
@@ -1011,6 +1024,9 @@ impl Client {
                 );
             })
         });
+        if let Some(v) = self.emu.st().vcs.get_mut(&vc) {
+            v.sending = v.sending.saturating_sub(1);
+        }
         nbls
     }
 

@@ -153,6 +153,10 @@ pub(crate) struct VcRec {
     pub received: Vec<Vec<u8>>,
     /// The client wants this call closed (remote close or teardown): drop parties, then close.
     pub want_close: bool,
+    /// Sends of this client inside the driver right now.
+    pub sending: u32,
+    /// NdisCoDeleteVc began: the client makes no new sends on the VC (its handle is about to die).
+    pub deleting: bool,
 }
 
 impl VcRec {
@@ -170,6 +174,8 @@ impl VcRec {
             params: None,
             received: Vec::new(),
             want_close: false,
+            sending: 0,
+            deleting: false,
         }
     }
 }
