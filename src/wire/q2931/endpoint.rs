@@ -63,10 +63,7 @@ pub struct EndpointState(pub u8);
 
 impl<'a> IeBody<'a> for EndpointState {
     fn parse(c: &'a [u8]) -> Result<Self, InvalidIe> {
-        match *c {
-            [s] => Ok(EndpointState(s & 0x3f)),
-            _ => Err(InvalidIe),
-        }
+        super::simple::parse_state(c).map(EndpointState)
     }
 
     fn content_len(&self) -> usize {
@@ -74,11 +71,7 @@ impl<'a> IeBody<'a> for EndpointState {
     }
 
     fn emit(&self, out: &mut [u8]) -> Result<(), Error> {
-        if self.0 > 0x3f {
-            return Err(Error);
-        }
-        put(out, &[self.0])?;
-        Ok(())
+        super::simple::emit_state(self.0, out)
     }
 }
 

@@ -11,21 +11,31 @@ pub struct CallState(pub u8);
 
 impl<'a> IeBody<'a> for CallState {
     fn parse(c: &'a [u8]) -> Result<Self, InvalidIe> {
-        match *c {
-            [s] => Ok(CallState(s & 0x3f)),
-            _ => Err(InvalidIe),
-        }
+        parse_state(c).map(CallState)
     }
     fn content_len(&self) -> usize {
         1
     }
     fn emit(&self, out: &mut [u8]) -> Result<(), Error> {
-        if self.0 > 0x3f {
-            return Err(Error);
-        }
-        put(out, &[self.0])?;
-        Ok(())
+        emit_state(self.0, out)
     }
+}
+
+/// A one-octet state body (Call State, Endpoint State): six bits of state, spare bits ignored.
+pub(super) fn parse_state(c: &[u8]) -> Result<u8, InvalidIe> {
+    match *c {
+        [s] => Ok(s & 0x3f),
+        _ => Err(InvalidIe),
+    }
+}
+
+/// Emits a one-octet state body; a value wider than six bits is an error.
+pub(super) fn emit_state(v: u8, out: &mut [u8]) -> Result<(), Error> {
+    if v > 0x3f {
+        return Err(Error);
+    }
+    put(out, &[v])?;
+    Ok(())
 }
 
 /// QoS parameter IE: octet 5 forward QoS class, octet 6 backward QoS class (0 = unspecified,
