@@ -1041,7 +1041,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             c.on_saal_released(self);
         }
         if inbox.established {
-            c.on_saal_established(self);
+            c.on_saal_established();
         }
         // Credit may have come back (or the link up): messages waiting in the backlog go.
         c.pump_backlog(self);
@@ -1110,7 +1110,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             c.on_saal_released(self);
         }
         if established {
-            c.on_saal_established(self);
+            c.on_saal_established();
         }
         while let Some(n) = sig_inbox.peek(scratch) {
             if let Some(m) = scratch.get(..n) {

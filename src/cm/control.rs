@@ -641,7 +641,7 @@ impl<N: Ndis> Control<N> {
                 });
                 match sync {
                     Some((active, handle)) => {
-                        self.finish_client_close(env, vc.0);
+                        self.finish_client_close(vc.0);
                         match (active, handle) {
                             (true, Some(h)) => CloseOutcome::DeactivateThenSuccess(h),
                             _ => Status(NdisStatus::SUCCESS),
@@ -699,12 +699,10 @@ impl<N: Ndis> Control<N> {
 
     /// Stops sends on the VC and starts its data-path teardown (idempotent).
     fn start_teardown(&mut self, env: &impl Env<N>, vc: Token) {
-        let now = env.now();
         let Some(v) = self.vcs.get_mut(vc) else { return };
         match v.data {
             DataState::Open => {
                 v.data = DataState::Draining;
-                v.drain_started = Some(now);
                 let conn = v.conn;
                 env.datapath_teardown(vc.index(), conn);
             }
@@ -745,7 +743,6 @@ impl<N: Ndis> Control<N> {
 
     /// Moves a closing/rejecting VC on once both the network and the data path are done.
     fn advance_close(&mut self, env: &impl Env<N>, vc: Token) {
-        let _ = env;
         let Some(v) = self.vcs.get(vc) else { return };
         let settled = v.network_done && matches!(v.data, DataState::None | DataState::Drained);
         if !settled {
@@ -796,14 +793,10 @@ impl<N: Ndis> Control<N> {
         }
     }
 
-    /// A client VC whose close just completed: back to idle, reusable.
-    fn finish_client_close(&mut self, env: &impl Env<N>, vc: Token) {
-        self.free_parties_of(vc);
-        if let Some(v) = self.vcs.get_mut(vc) {
-            v.active = false;
-            v.reset_call();
-        }
-        let _ = env;
+    /// A client VC whose close completes synchronously: deactivated and back to idle, reusable.
+    fn finish_client_close(&mut self, vc: Token) {
+        self.deactivating(vc.index());
+        self.close_call_completing(vc.index());
     }
 
     fn free_parties_of(&mut self, vc: Token) {
@@ -1090,7 +1083,7 @@ impl<N: Ndis> Control<N> {
                         _ => false,
                     };
                     if hit {
-                        self.clear_call(env, t, NdisStatus::FAILURE, false);
+                        self.clear_call(env, t, NdisStatus::FAILURE);
                     }
                 }
                 self.emit(env, &Out::RestartAck { class, vc: m.connection });
@@ -1303,7 +1296,11 @@ impl<N: Ndis> Control<N> {
                 self.remote_close(
                     env,
                     vc,
-                    status_for_cause(m.cause).or_success_if(m.cause == Some(cause::NORMAL_CALL_CLEARING)),
+                    if m.cause == Some(cause::NORMAL_CALL_CLEARING) {
+                        NdisStatus::SUCCESS
+                    } else {
+                        status_for_cause(m.cause)
+                    },
                     uu,
                     false,
                 );
@@ -1345,7 +1342,7 @@ impl<N: Ndis> Control<N> {
             }
             // STATUS saying the network has no call: clear locally (Q.2931 §5.6.11).
             (_, InKind::Status) if m.call_state == Some(0) => {
-                self.clear_call(env, vc, NdisStatus::FAILURE, false);
+                self.clear_call(env, vc, NdisStatus::FAILURE);
             }
             (_, InKind::Status) => {}
             // ---- point-to-multipoint ----
@@ -1363,11 +1360,11 @@ impl<N: Ndis> Control<N> {
             (_, InKind::Setup) => {}
             // RELEASE COMPLETE in any other state clears the call; nothing is sent back (Q.2931
             // §5.4.4: never answered, so no message loop can start).
-            (_, InKind::ReleaseComplete) => self.clear_call(env, vc, status_for_cause(m.cause), false),
+            (_, InKind::ReleaseComplete) => self.clear_call(env, vc, status_for_cause(m.cause)),
             // RELEASE in any other state: RELEASE COMPLETE, and the call is cleared.
             (_, InKind::Release) => {
                 self.emit(env, &Out::ReleaseComplete { cref, cause: None });
-                self.clear_call(env, vc, status_for_cause(m.cause), false);
+                self.clear_call(env, vc, status_for_cause(m.cause));
             }
             // Messages we do not implement: STATUS #97 (Q.2931 §5.6.4).
             (_, InKind::Other(_)) => {
@@ -1479,7 +1476,7 @@ impl<N: Ndis> Control<N> {
 
     /// Clears a call locally (RESTART, STATUS U0, link failure): whatever the call's phase, it
     /// ends with the client told and the VC torn down; nothing more is sent for it.
-    fn clear_call(&mut self, env: &impl Env<N>, vc: Token, status: NdisStatus, _link: bool) {
+    fn clear_call(&mut self, env: &impl Env<N>, vc: Token, status: NdisStatus) {
         let Some(v) = self.vcs.get_mut(vc) else { return };
         v.timer = None;
         let phase = v.phase;
@@ -1575,11 +1572,10 @@ impl<N: Ndis> Control<N> {
     // ---- link and timers --------------------------------------------------------------------------
 
     /// The SAAL reported the link established.
-    pub fn on_saal_established(&mut self, env: &impl Env<N>) {
+    pub fn on_saal_established(&mut self) {
         self.saal_up = true;
         // Calls that survived on T309: the link is back in time.
         self.t309 = None;
-        let _ = env;
     }
 
     /// The SAAL link is gone (SSCOP released, or the PHY lost signal).
@@ -1602,7 +1598,7 @@ impl<N: Ndis> Control<N> {
             match v.uni {
                 UniState::Active => any_active = true,
                 UniState::Null if !v.owe_release_complete => {}
-                _ => self.clear_call(env, t, NdisStatus::DEST_OUT_OF_ORDER, true),
+                _ => self.clear_call(env, t, NdisStatus::DEST_OUT_OF_ORDER),
             }
         }
         self.orphans.clear();
@@ -1637,7 +1633,7 @@ impl<N: Ndis> Control<N> {
             for i in 0..self.vcs.capacity() {
                 let Some(t) = self.vcs.token_at(i) else { continue };
                 if self.vcs.get(t).is_some_and(|v| v.uni == UniState::Active && v.cref.is_some()) {
-                    self.clear_call(env, t, NdisStatus::DEST_OUT_OF_ORDER, true);
+                    self.clear_call(env, t, NdisStatus::DEST_OUT_OF_ORDER);
                 }
             }
         }
@@ -1929,14 +1925,6 @@ impl<N: Ndis> Control<N> {
         }
     }
 
-    /// An AF's ops are all done.
-    pub fn maybe_free_af(&mut self, af: Token) {
-        if self.afs.get(af).is_some_and(|o| o.close_pending && o.ops == 0 && !o.queued) {
-            // Only after its CloseAfComplete was performed (the drainer calls this then).
-            self.afs.remove(af);
-        }
-    }
-
     // ---- halt ---------------------------------------------------------------------------------------
 
     /// MiniportHaltEx starts: no new AFs, SAPs, calls. Fills `out` with the AFs to notify (the
@@ -1957,15 +1945,6 @@ impl<N: Ndis> Control<N> {
             }
         }
         n
-    }
-}
-
-trait OrSuccess {
-    fn or_success_if(self, c: bool) -> NdisStatus;
-}
-impl OrSuccess for NdisStatus {
-    fn or_success_if(self, c: bool) -> NdisStatus {
-        if c { NdisStatus::SUCCESS } else { self }
     }
 }
 

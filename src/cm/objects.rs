@@ -131,8 +131,6 @@ pub struct VcObj<N: Ndis> {
     pub close_status: NdisStatus,
     pub incoming_close_status: NdisStatus,
     pub incoming_close_data: UuBuf,
-    /// When the data path drain began (for diagnostics).
-    pub drain_started: Option<Duration>,
 }
 
 impl<N: Ndis> VcObj<N> {
@@ -165,7 +163,6 @@ impl<N: Ndis> VcObj<N> {
             close_status: NdisStatus::SUCCESS,
             incoming_close_status: NdisStatus::SUCCESS,
             incoming_close_data: UuBuf::EMPTY,
-            drain_started: None,
         }
     }
 
@@ -188,7 +185,6 @@ impl<N: Ndis> VcObj<N> {
         self.make_failed = false;
         self.data = DataState::None;
         self.conn = None;
-        self.drain_started = None;
     }
 }
 

@@ -85,15 +85,6 @@ impl WorkQueue {
         self.q.pop_front()
     }
 
-    /// Puts `w` back at the head (it has more ops).
-    pub fn push_front(&mut self, w: Work) -> bool {
-        if self.q.len() >= self.q.capacity() {
-            return false;
-        }
-        self.q.push_front(w);
-        true
-    }
-
     pub fn is_empty(&self) -> bool {
         self.q.is_empty()
     }
