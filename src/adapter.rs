@@ -39,12 +39,62 @@ pub struct OidRequest<'a> {
     pub bytes_needed: usize,
 }
 
-/// OIDs answered by MiniportCoOidRequest.
+/// OIDs answered by MiniportCoOidRequest (values: ndis6-facts.tsv, checked by tests/ffi_facts.rs).
 pub mod oid {
+    pub const GEN_SUPPORTED_LIST: u32 = 0x0001_0101;
+    pub const GEN_HARDWARE_STATUS: u32 = 0x0001_0102;
+    pub const GEN_MEDIA_SUPPORTED: u32 = 0x0001_0103;
+    pub const GEN_MEDIA_IN_USE: u32 = 0x0001_0104;
     pub const GEN_CO_LINK_SPEED: u32 = 0x0001_0107;
+    pub const GEN_VENDOR_DESCRIPTION: u32 = 0x0001_010D;
+    pub const GEN_DRIVER_VERSION: u32 = 0x0001_0110;
     pub const GEN_CO_MEDIA_CONNECT_STATUS: u32 = 0x0001_0114;
-    pub const ATM_MAX_ACTIVE_VCS: u32 = 0x0808_0107;
-    pub const ATM_MAX_AAL5_PACKET_SIZE: u32 = 0x0808_010B;
+    pub const ATM_SUPPORTED_VC_RATES: u32 = 0x0801_0101;
+    pub const ATM_SUPPORTED_SERVICE_CATEGORY: u32 = 0x0801_0102;
+    pub const ATM_SUPPORTED_AAL_TYPES: u32 = 0x0801_0103;
+    pub const ATM_HW_CURRENT_ADDRESS: u32 = 0x0801_0104;
+    pub const ATM_MAX_ACTIVE_VCS: u32 = 0x0801_0105;
+    pub const ATM_MAX_AAL5_PACKET_SIZE: u32 = 0x0801_010B;
+
+    /// Exactly the OIDs [`super::Adapter::miniport_co_oid_request`] answers (queries): what
+    /// OID_GEN_SUPPORTED_LIST returns and the general attributes' SupportedOidList carries.
+    pub const SUPPORTED: [u32; 14] = [
+        GEN_SUPPORTED_LIST,
+        GEN_HARDWARE_STATUS,
+        GEN_MEDIA_SUPPORTED,
+        GEN_MEDIA_IN_USE,
+        GEN_CO_LINK_SPEED,
+        GEN_VENDOR_DESCRIPTION,
+        GEN_DRIVER_VERSION,
+        GEN_CO_MEDIA_CONNECT_STATUS,
+        ATM_SUPPORTED_VC_RATES,
+        ATM_SUPPORTED_SERVICE_CATEGORY,
+        ATM_SUPPORTED_AAL_TYPES,
+        ATM_HW_CURRENT_ADDRESS,
+        ATM_MAX_ACTIVE_VCS,
+        ATM_MAX_AAL5_PACKET_SIZE,
+    ];
+
+    /// Values the answers carry.
+    pub mod value {
+        /// `NDIS_HARDWARE_STATUS`: NdisHardwareStatusReady.
+        pub const NDIS_HARDWARE_STATUS_READY: u32 = 0;
+        /// `NDIS_MEDIUM`: NdisMediumAtm.
+        pub const NDIS_MEDIUM_ATM: u32 = 8;
+        /// `NDIS_MEDIA_STATE`: NdisMediaStateConnected / NdisMediaStateDisconnected.
+        pub const NDIS_MEDIA_STATE_CONNECTED: u32 = 0;
+        pub const NDIS_MEDIA_STATE_DISCONNECTED: u32 = 1;
+        /// The NDIS version the driver is written to (OID_GEN_DRIVER_VERSION: major << 8 | minor).
+        pub const NDIS_VERSION: u16 = 0x0600;
+        /// `ATM_SERVICE_CATEGORY_CBR | ATM_SERVICE_CATEGORY_UBR` (what the NIC schedules).
+        pub const SERVICE_CATEGORIES: u32 = 0x1 | 0x4;
+        /// `AAL_TYPE_AAL5`.
+        pub const AAL_TYPES: u32 = 0x8;
+        /// Octets of an ATM cell on the wire (the unit of ATM_VC_RATES_SUPPORTED is cells/s).
+        pub const CELL_BITS: u64 = 53 * 8;
+        /// OID_GEN_VENDOR_DESCRIPTION (NUL-terminated ANSI).
+        pub const VENDOR_DESCRIPTION: &[u8] = b"atmmcm ATM adapter (CoNDIS call manager)\0";
+    }
 }
 
 /// The cookie marking a signalling frame (never an NBL word).
@@ -851,28 +901,76 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         let _ = (status, af);
     }
 
-    /// MiniportCoOidRequest.
+    /// MiniportCoOidRequest: answers every OID in [`oid::SUPPORTED`] (queries only; a set of one
+    /// is NOT_SUPPORTED, any other OID INVALID_OID). A buffer shorter than the answer gets
+    /// BUFFER_TOO_SHORT with BytesNeeded set and nothing written.
     pub fn miniport_co_oid_request(&self, vc: Option<VcContext>, req: &mut OidRequest<'_>) -> NdisStatus {
+        use oid::value::*;
         let _ = vc;
-        let value: u64 = match req.oid {
-            oid::GEN_CO_LINK_SPEED => self.config.link_speed_bps / 100,
-            oid::GEN_CO_MEDIA_CONNECT_STATUS => u64::from(!self.control.lock().phy_up()),
-            oid::ATM_MAX_ACTIVE_VCS => self.config.max_vcs as u64,
-            oid::ATM_MAX_AAL5_PACKET_SIZE => MAX_FRAME as u64,
-            _ => return NdisStatus::NOT_SUPPORTED,
-        };
+        req.bytes_done = 0;
+        req.bytes_needed = 0;
+        if !oid::SUPPORTED.contains(&req.oid) {
+            return NdisStatus::INVALID_OID;
+        }
         if !req.is_query {
             return NdisStatus::NOT_SUPPORTED;
         }
-        let bytes = u32::try_from(value).unwrap_or(u32::MAX).to_le_bytes();
-        match req.buffer.get_mut(..4) {
+        let u32_le = |v: u64| u32::try_from(v).unwrap_or(u32::MAX).to_le_bytes();
+        let mut out = [0u8; 4 * oid::SUPPORTED.len()];
+        let mut put = |parts: &[&[u8]]| {
+            let mut n = 0;
+            for p in parts {
+                if let Some(dst) = out.get_mut(n..n + p.len()) {
+                    dst.copy_from_slice(p);
+                    n += p.len();
+                }
+            }
+            n
+        };
+        let link_100bps = u32_le(self.config.link_speed_bps / 100);
+        let answer: &[u8] = match req.oid {
+            oid::GEN_SUPPORTED_LIST => {
+                let mut n = 0;
+                for (dst, o) in out.chunks_exact_mut(4).zip(oid::SUPPORTED) {
+                    dst.copy_from_slice(&o.to_le_bytes());
+                    n += 4;
+                }
+                out.get(..n).unwrap_or(&[])
+            }
+            oid::GEN_HARDWARE_STATUS => &NDIS_HARDWARE_STATUS_READY.to_le_bytes(),
+            oid::GEN_MEDIA_SUPPORTED | oid::GEN_MEDIA_IN_USE => &NDIS_MEDIUM_ATM.to_le_bytes(),
+            // NDIS_CO_LINK_SPEED { Outbound, Inbound }, in units of 100 bit/s.
+            oid::GEN_CO_LINK_SPEED => {
+                let n = put(&[&link_100bps, &link_100bps]);
+                out.get(..n).unwrap_or(&[])
+            }
+            oid::GEN_VENDOR_DESCRIPTION => VENDOR_DESCRIPTION,
+            oid::GEN_DRIVER_VERSION => &NDIS_VERSION.to_le_bytes(),
+            oid::GEN_CO_MEDIA_CONNECT_STATUS => {
+                let up = self.control.lock().phy_up();
+                &(if up { NDIS_MEDIA_STATE_CONNECTED } else { NDIS_MEDIA_STATE_DISCONNECTED }).to_le_bytes()
+            }
+            // ATM_VC_RATES_SUPPORTED { MinCellRate, MaxCellRate } in cells/s.
+            oid::ATM_SUPPORTED_VC_RATES => {
+                let n = put(&[&0u32.to_le_bytes(), &u32_le(self.config.link_speed_bps / CELL_BITS)]);
+                out.get(..n).unwrap_or(&[])
+            }
+            oid::ATM_SUPPORTED_SERVICE_CATEGORY => &SERVICE_CATEGORIES.to_le_bytes(),
+            oid::ATM_SUPPORTED_AAL_TYPES => &AAL_TYPES.to_le_bytes(),
+            // The End System Identifier (6 octets), what ILMI address registration uses.
+            oid::ATM_HW_CURRENT_ADDRESS => &self.config.esi,
+            oid::ATM_MAX_ACTIVE_VCS => &u32_le(self.config.max_vcs as u64),
+            oid::ATM_MAX_AAL5_PACKET_SIZE => &u32_le(MAX_FRAME as u64),
+            _ => return NdisStatus::INVALID_OID,
+        };
+        match req.buffer.get_mut(..answer.len()) {
             Some(dst) => {
-                dst.copy_from_slice(&bytes);
-                req.bytes_done = 4;
+                dst.copy_from_slice(answer);
+                req.bytes_done = answer.len();
                 NdisStatus::SUCCESS
             }
             None => {
-                req.bytes_needed = 4;
+                req.bytes_needed = answer.len();
                 NdisStatus::BUFFER_TOO_SHORT
             }
         }

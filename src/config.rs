@@ -66,6 +66,10 @@ pub struct Config {
     pub ring_size: usize,
     /// Link speed reported with NDIS_STATUS_LINK_STATE (OC-3 payload rate by default).
     pub link_speed_bps: u64,
+    /// The End System Identifier (OID_ATM_HW_CURRENT_ADDRESS). ATM1 has no ESI register: on
+    /// Windows it comes from the adapter's standard `NetworkAddress` keyword (12 hex digits);
+    /// the default is a locally administered address.
+    pub esi: [u8; 6],
 }
 
 impl Config {
@@ -76,7 +80,11 @@ impl Config {
         max_parties: 1024,
         ring_size: 256,
         link_speed_bps: 149_760_000,
+        esi: Config::DEFAULT_ESI,
     };
+
+    /// Locally administered (bit 1 of the first octet), unicast.
+    pub const DEFAULT_ESI: [u8; 6] = [0x02, 0x00, 0x41, 0x54, 0x4D, 0x31];
 }
 
 impl Default for Config {

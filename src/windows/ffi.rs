@@ -185,7 +185,9 @@ pub const CmResourceTypeMemory: u8 = 3;
 
 pub const NDIS_MINIPORT_ATTRIBUTES_HARDWARE_DEVICE: ULONG = 0x1;
 pub const NDIS_MINIPORT_ATTRIBUTES_SURPRISE_REMOVE_OK: ULONG = 0x4;
-pub const NDIS_MINIPORT_ATTRIBUTES_BUS_MASTER: ULONG = 0x8;
+/// 0x8 is NDIS_MINIPORT_ATTRIBUTES_NOT_CO_NDIS (a connectionless miniport): never set it here.
+pub const NDIS_MINIPORT_ATTRIBUTES_NOT_CO_NDIS: ULONG = 0x8;
+pub const NDIS_MINIPORT_ATTRIBUTES_BUS_MASTER: ULONG = 0x40;
 pub const NDIS_SG_DMA_64_BIT_ADDRESS: ULONG = 0x1;
 pub const NDIS_MAC_OPTION_NDISWAN: ULONG = 0; // not a WAN miniport: no MAC options
 pub const MediaConnectStateUnknown: i32 = 0;
@@ -266,13 +268,20 @@ pub struct CO_CALL_MANAGER_PARAMETERS {
 }
 pub type PCO_CALL_MANAGER_PARAMETERS = *mut CO_CALL_MANAGER_PARAMETERS;
 
-// layout: header
+/// `DECLSPEC_ALIGN(8)` (the WDK's `POINTER_ALIGNMENT` on x64) on a structure member.
+#[repr(C, align(8))]
+pub struct A8<T>(pub T);
+
+/// `CO_MEDIA_PARAMETERS`. The WDK declares `CO_SPECIFIC_PARAMETERS POINTER_ALIGNMENT
+/// MediaSpecific`, so on x64 it sits at 0x10 and the structure is 0x20 octets; mingw-w64's
+/// ddk/ndis.h omits the alignment (0xC / 0x18), so this one is not `layout: header`-checked: the
+/// WDK values are in ndis6-facts.tsv and checked by tests/ffi_facts.rs.
 #[repr(C)]
 pub struct CO_MEDIA_PARAMETERS {
     pub Flags: ULONG,
     pub ReceivePriority: ULONG,
     pub ReceiveSizeHint: ULONG,
-    pub MediaSpecific: CO_SPECIFIC_PARAMETERS,
+    pub MediaSpecific: A8<CO_SPECIFIC_PARAMETERS>,
 }
 pub type PCO_MEDIA_PARAMETERS = *mut CO_MEDIA_PARAMETERS;
 
@@ -421,6 +430,9 @@ pub struct NDIS_CONFIGURATION_OBJECT {
     pub Flags: ULONG,
 }
 pub type PNDIS_CONFIGURATION_OBJECT = *mut NDIS_CONFIGURATION_OBJECT;
+pub const NDIS_CONFIGURATION_OBJECT_REVISION_1: u8 = 1;
+/// Through Flags (sizeof is 0x18).
+pub const NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1: usize = 0x14;
 
 /// `CM_PARTIAL_RESOURCE_DESCRIPTOR` (`#pragma pack(4)` in wdm.h: 20 octets on x64). The union
 /// `u` is kept as raw words; [`CmPartialResourceDescriptor::memory`] and `interrupt` read the arms.
@@ -489,9 +501,30 @@ pub struct NET_BUFFER_DATA {
     pub Next: *mut NET_BUFFER,
     pub CurrentMdl: PMDL,
     pub CurrentMdlOffset: ULONG,
-    pub DataLength: SIZE_T,
+    pub DataLength: NET_BUFFER_DATA_LENGTH,
     pub MdlChain: PMDL,
     pub DataOffset: ULONG,
+}
+
+/// `union { ULONG DataLength; SIZE_T stDataLength; }`: NDIS and protocols write the ULONG arm
+/// (NET_BUFFER_DATA_LENGTH), so only those 32 bits are meaningful on read.
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub union NET_BUFFER_DATA_LENGTH {
+    pub DataLength: ULONG,
+    pub stDataLength: SIZE_T,
+}
+
+impl NET_BUFFER_DATA_LENGTH {
+    /// The ULONG arm (what NDIS wrote).
+    pub fn get(self) -> usize {
+        // SAFETY: every bit pattern is a valid ULONG; the low 32 bits are the ULONG arm on x64.
+        unsafe { self.DataLength as usize }
+    }
+    /// Both arms (the SIZE_T write zero-extends, so the ULONG arm reads the same value).
+    pub fn new(len: u32) -> Self {
+        NET_BUFFER_DATA_LENGTH { stDataLength: len as SIZE_T }
+    }
 }
 
 /// `NET_BUFFER`, with the documented x64 offsets (asserted below).
@@ -617,6 +650,7 @@ pub struct NDIS_LINK_STATE {
     pub AutoNegotiationFlags: ULONG,
 }
 pub const NDIS_LINK_STATE_REVISION_1: u8 = 1;
+pub const NDIS_SIZEOF_LINK_STATE_REVISION_1: usize = 0x28;
 
 /// `GUID`.
 // layout: header
@@ -646,6 +680,7 @@ pub struct NDIS_STATUS_INDICATION {
 }
 pub type PNDIS_STATUS_INDICATION = *mut NDIS_STATUS_INDICATION;
 pub const NDIS_STATUS_INDICATION_REVISION_1: u8 = 1;
+pub const NDIS_SIZEOF_STATUS_INDICATION_REVISION_1: usize = 0x70;
 
 // ---- miniport attributes ----------------------------------------------------------------------------------------
 
@@ -658,7 +693,8 @@ pub struct NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES {
     pub CheckForHangTimeInSeconds: UINT,
     pub InterfaceType: NDIS_INTERFACE_TYPE,
 }
-pub const NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1: usize = 28;
+pub const NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1: u8 = 1;
+pub const NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1: usize = 0x1C;
 
 /// `NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES` revision 1 (NDIS 6.0).
 #[repr(C)]
@@ -696,7 +732,8 @@ pub struct NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES {
     pub SupportedOidListLength: ULONG,
     pub AutoNegotiationFlags: ULONG,
 }
-pub const NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1: usize = 216;
+pub const NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1: u8 = 1;
+pub const NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1: usize = 0xD8;
 
 // ---- handler types and characteristics ---------------------------------------------------------------------------
 
@@ -769,8 +806,14 @@ pub struct NDIS_MINIPORT_DRIVER_CHARACTERISTICS {
     pub DirectOidRequestHandler: Option<MINIPORT_DIRECT_OID_REQUEST_HANDLER>,
     pub CancelDirectOidRequestHandler: Option<MINIPORT_CANCEL_DIRECT_OID_REQUEST_HANDLER>,
 }
+pub const NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1: u8 = 1;
+/// Through CancelOidRequestHandler: an NDIS 6.0 miniport (the Direct OID handlers are 6.1).
+pub const NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1: usize = 0x88;
 pub const NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2: u8 = 2;
-pub const NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2: usize = 152;
+pub const NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2: usize = 0x98;
+/// The NDIS version the driver declares (NDIS60_MINIPORT); see WINDOWS.md for why not 6.20.
+pub const NDIS_MINIPORT_MAJOR_VERSION: u8 = 6;
+pub const NDIS_MINIPORT_MINOR_VERSION: u8 = 0;
 
 pub type MINIPORT_CO_CREATE_VC = unsafe extern "system" fn(
     MiniportAdapterContext: NDIS_HANDLE,
@@ -802,6 +845,7 @@ pub struct NDIS_MINIPORT_CO_CHARACTERISTICS {
     pub CoOidRequestHandler: Option<MINIPORT_CO_OID_REQUEST>,
 }
 pub const NDIS_MINIPORT_CO_CHARACTERISTICS_REVISION_1: u8 = 1;
+pub const NDIS_SIZEOF_MINIPORT_CO_CHARACTERISTICS_REVISION_1: usize = 0x38;
 
 pub type PROTOCOL_CO_CREATE_VC = unsafe extern "system" fn(
     ProtocolAfContext: NDIS_HANDLE,
@@ -891,6 +935,8 @@ pub struct NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS {
     pub CmNotifyCloseAddressFamilyCompleteHandler: Option<PROTOCOL_CM_NOTIFY_CLOSE_AF_COMPLETE>,
 }
 pub const NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS_REVISION_1: u8 = 1;
+/// Through CmOidRequestCompleteHandler: excludes the last member (sizeof is 0x90).
+pub const NDIS_SIZEOF_CO_CALL_MANAGER_OPTIONAL_HANDLERS_REVISION_1: usize = 0x88;
 
 pub type MINIPORT_ISR_HANDLER = unsafe extern "system" fn(
     MiniportInterruptContext: NDIS_HANDLE,
@@ -924,6 +970,7 @@ pub struct NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS {
     pub MessageInfoTable: PVOID,
 }
 pub const NDIS_MINIPORT_INTERRUPT_REVISION_1: u8 = 1;
+pub const NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1: usize = 0x60;
 
 pub type MINIPORT_PROCESS_SG_LIST_HANDLER = unsafe extern "system" fn(
     DeviceObject: PDEVICE_OBJECT,
@@ -950,6 +997,8 @@ pub struct NDIS_SG_DMA_DESCRIPTION {
     pub ScatterGatherListSize: ULONG,
 }
 pub const NDIS_SG_DMA_DESCRIPTION_REVISION_1: u8 = 1;
+/// Through ScatterGatherListSize (sizeof is 0x28).
+pub const NDIS_SIZEOF_SG_DMA_DESCRIPTION_REVISION_1: usize = 0x24;
 
 pub type NDIS_TIMER_FUNCTION = unsafe extern "system" fn(
     SystemSpecific1: PVOID,
@@ -967,6 +1016,7 @@ pub struct NDIS_TIMER_CHARACTERISTICS {
     pub FunctionContext: PVOID,
 }
 pub const NDIS_TIMER_CHARACTERISTICS_REVISION_1: u8 = 1;
+pub const NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1: usize = 0x18;
 
 // ---- imports -------------------------------------------------------------------------------------------------------
 
