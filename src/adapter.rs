@@ -300,18 +300,24 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         for _ in 0..slots {
             paths.push(VcPath::new(ring).map_err(|_| NdisStatus::RESOURCES)?);
         }
+        // Every fallible part before the literal: no `?` inside it, so the adapter is built once,
+        // in the caller's slot, not assembled on this stack and copied (issue 7 item 10).
+        let sig_out = MsgQueue::new(SIG_QUEUE_BYTES).map_err(|_| NdisStatus::RESOURCES)?;
+        let conn_map = ConnMap::new(usize::from(u16::MAX)).map_err(|_| NdisStatus::RESOURCES)?;
+        let tx_ready = SlotSet::new(slots).map_err(|_| NdisStatus::RESOURCES)?;
+        let teardown = SlotSet::new(slots).map_err(|_| NdisStatus::RESOURCES)?;
         Ok(Adapter {
             ndis,
             device,
             config,
             control: lock_api::Mutex::new(control),
             dpc_state: lock_api::Mutex::new(dpc),
-            sig_out: lock_api::Mutex::new(MsgQueue::new(SIG_QUEUE_BYTES).map_err(|_| NdisStatus::RESOURCES)?),
+            sig_out: lock_api::Mutex::new(sig_out),
             sig_overflow: AtomicU64::new(0),
             paths,
-            conn_map: ConnMap::new(usize::from(u16::MAX)).map_err(|_| NdisStatus::RESOURCES)?,
-            tx_ready: SlotSet::new(slots).map_err(|_| NdisStatus::RESOURCES)?,
-            teardown: SlotSet::new(slots).map_err(|_| NdisStatus::RESOURCES)?,
+            conn_map,
+            tx_ready,
+            teardown,
             sig_conn: AtomicU32::new(NONE),
             draining: AtomicBool::new(false),
             drain_again: AtomicBool::new(false),
@@ -1077,7 +1083,12 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             if let Some(t) = Token::from_usize(tag)
                 && let Some(p) = self.paths.get(t.index())
             {
-                let prev = p.rx_outstanding.fetch_sub(1, Ordering::AcqRel);
+                // Never below zero: a double return (which the Windows pool refuses) must not
+                // wrap the count and hold the VC's teardown forever.
+                let prev = p
+                    .rx_outstanding
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| v.checked_sub(1))
+                    .unwrap_or(0);
                 if prev == 1 && p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0 {
                     self.teardown.mark(t.index());
                     wake = true;

@@ -94,3 +94,17 @@ fn without_the_adaptor_the_pool_misaligns_large_alignments() {
     assert_ne!(p as usize % 32, 0);
     unsafe { pool.dealloc(p, l16) };
 }
+
+#[path = "../src/windows/netaddr.rs"]
+mod netaddr;
+
+#[test]
+fn network_address_keyword_parses_as_a_unicast_esi() {
+    let u = |s: &str| s.encode_utf16().collect::<Vec<u16>>();
+    assert_eq!(netaddr::parse_esi(u("0020481A2B3C")), Some([0x00, 0x20, 0x48, 0x1A, 0x2B, 0x3C]));
+    assert_eq!(netaddr::parse_esi(u("02-00-41-54-4d-31")), Some([0x02, 0x00, 0x41, 0x54, 0x4D, 0x31]));
+    assert_eq!(netaddr::parse_esi(u("0020481A2B")), None, "too short");
+    assert_eq!(netaddr::parse_esi(u("0020481A2B3C4D")), None, "too long");
+    assert_eq!(netaddr::parse_esi(u("0020481A2B3G")), None, "not hex");
+    assert_eq!(netaddr::parse_esi(u("0120481A2B3C")), None, "multicast");
+}

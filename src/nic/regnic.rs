@@ -173,12 +173,29 @@ pub struct RegNic<B: Bus, R: RawMutex + Send + Sync> {
     close_local: AtomicBool,
     /// `interrupt` masked the line; the next `poll` unmasks it.
     irq_masked: AtomicBool,
+    /// NDIS disabled the interrupt (MiniportDisableInterruptEx) or the NIC is being shut down:
+    /// nothing but [`RegNic::enable_interrupts`] unmasks it.
+    irq_disabled: AtomicBool,
+    /// Runs INT_MASK updates made outside the interrupt's own routines under the interrupt lock
+    /// (NdisMSynchronizeWithInterruptEx on Windows); `None`: directly.
+    irq_sync: Option<IrqSync>,
     /// Extra cap on TX descriptors in flight (0: the ring's `tx_ring - 1`).
     tx_limit: AtomicU32,
     ctl: Mutex<R, ()>,
     dp: Mutex<R, DataPath>,
     pub stats: RegNicStats,
 }
+
+/// Serializes a body with the ISR and the interrupt-enable/-disable routines (which the OS already
+/// runs under the interrupt lock): `run(ctx, body)` must call `body` exactly once, holding it.
+#[derive(Clone, Copy, Debug)]
+pub struct IrqSync {
+    pub run: fn(ctx: usize, body: &mut dyn FnMut()),
+    pub ctx: usize,
+}
+
+/// What a register of a NIC that has left the bus (surprise removal) reads.
+pub const GONE: u32 = u32::MAX;
 
 fn try_vec<T>(n: usize, mut f: impl FnMut() -> T) -> Result<Vec<T>, NdisStatus> {
     let mut v = Vec::new();
@@ -251,6 +268,8 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
             conns,
             close_local: AtomicBool::new(false),
             irq_masked: AtomicBool::new(false),
+            irq_disabled: AtomicBool::new(false),
+            irq_sync: None,
             tx_limit: AtomicU32::new(0),
             ctl: Mutex::new(()),
             dp: Mutex::new(dp),
@@ -336,17 +355,81 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
         b.write32(regs::CTRL, c.0);
     }
 
+    /// Routes the DPC's INT_MASK update through `sync` (set before the interrupt is registered).
+    #[must_use]
+    pub fn with_irq_sync(mut self, sync: IrqSync) -> Self {
+        self.irq_sync = Some(sync);
+        self
+    }
+
     /// MiniportInterrupt: whether the (shared, level-triggered) line is ours. If so the line is
     /// masked until the DPC's next [`Device::poll`], which acknowledges and unmasks; the caller
     /// then queues the DPC. (The lab calls `poll` straight from its DPC and never needs this.)
+    /// A NIC that reads all-ones has left the bus (surprise removal): never ours.
     pub fn interrupt(&self) -> bool {
-        let pending = self.bus.read32(regs::INT_STATUS) & self.bus.read32(regs::INT_MASK);
-        if pending == 0 {
+        let status = self.bus.read32(regs::INT_STATUS);
+        if status == GONE {
+            return false;
+        }
+        let mask = self.bus.read32(regs::INT_MASK);
+        if mask == GONE {
+            return false;
+        }
+        if status & mask & IntBits::ALL.0 == 0 {
             return false;
         }
         self.bus.write32(regs::INT_MASK, 0);
         self.irq_masked.store(true, Ordering::Release);
         true
+    }
+
+    /// MiniportDisableInterruptEx (runs under the interrupt lock): masks every source; only
+    /// [`RegNic::enable_interrupts`] unmasks again (a DPC finishing meanwhile does not).
+    pub fn disable_interrupts(&self) {
+        self.irq_disabled.store(true, Ordering::Release);
+        self.bus.write32(regs::INT_MASK, 0);
+    }
+
+    /// MiniportEnableInterruptEx (runs under the interrupt lock): unmasks, unless the ISR masked
+    /// the line for a DPC still to run (that DPC unmasks).
+    pub fn enable_interrupts(&self) {
+        self.irq_disabled.store(false, Ordering::Release);
+        if !self.irq_masked.load(Ordering::Acquire) {
+            self.bus.write32(regs::INT_MASK, IntBits::ALL.0);
+        }
+    }
+
+    /// Masks every source from outside the interrupt routines (halt), under the interrupt lock.
+    pub fn mask_interrupts(&self) {
+        self.synchronized(&mut || self.disable_interrupts());
+    }
+
+    /// MiniportShutdownEx: quiesces the NIC with register writes only — no lock, no wait, no
+    /// allocation (it may run at any IRQL during a bugcheck): every interrupt source masked, then
+    /// a reset, which stops the NIC's DMA. The device is unusable afterwards.
+    pub fn shutdown(&self) {
+        self.irq_disabled.store(true, Ordering::Release);
+        self.bus.write32(regs::INT_MASK, 0);
+        let mut c = Ctrl(0);
+        c.set_reset(true);
+        self.bus.write32(regs::CTRL, c.0);
+    }
+
+    /// Runs `body` under the interrupt lock (or directly when no synchronizer is set).
+    fn synchronized(&self, body: &mut dyn FnMut()) {
+        match self.irq_sync {
+            Some(s) => (s.run)(s.ctx, body),
+            None => body(),
+        }
+    }
+
+    /// The DPC's unmask (under the interrupt lock): only if the ISR masked and NDIS has not
+    /// disabled the interrupt since.
+    fn unmask_after_dpc(&self) {
+        if self.irq_masked.swap(false, Ordering::AcqRel) && !self.irq_disabled.load(Ordering::Acquire) {
+            // Anything still pending raises the line again at once.
+            self.bus.write32(regs::INT_MASK, IntBits::ALL.0);
+        }
     }
 
     /// The configuration in use.
@@ -742,16 +825,15 @@ impl<B: Bus, R: RawMutex + Send + Sync + 'static> Device for RegNic<B, R> {
         };
         // Acknowledge first: whatever the NIC writes after this read raises the line again.
         let st = self.bus.read32(regs::INT_STATUS);
-        if st != 0 {
+        if st != 0 && st != GONE {
             self.bus.write32(regs::INT_STATUS, st);
         }
         let mut n = self.reap_tx(&mut dp, budget, sink);
         n += self.reap_rx(&mut dp, budget.saturating_sub(n), sink);
         n += self.reap_events(&mut dp, budget.saturating_sub(n), sink);
         n += self.reap_local_closes(budget.saturating_sub(n), sink);
-        if self.irq_masked.swap(false, Ordering::AcqRel) {
-            // Anything still pending raises the line again at once.
-            self.bus.write32(regs::INT_MASK, IntBits::ALL.0);
+        if self.irq_masked.load(Ordering::Acquire) {
+            self.synchronized(&mut || self.unmask_after_dpc());
         }
         n
     }

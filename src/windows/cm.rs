@@ -22,7 +22,7 @@ pub fn handlers() -> NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS {
         Header: NDIS_OBJECT_HEADER::new(
             NDIS_OBJECT_TYPE_CO_CALL_MANAGER_OPTIONAL_HANDLERS,
             NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS_REVISION_1,
-            core::mem::size_of::<NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS>(),
+            NDIS_SIZEOF_CO_CALL_MANAGER_OPTIONAL_HANDLERS_REVISION_1,
         ),
         Reserved: 0,
         CmCreateVcHandler: Some(protocol_co_create_vc),

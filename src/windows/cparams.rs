@@ -107,13 +107,13 @@ fn write_media(m: &mut ATM_MEDIA_PARAMETERS, p: &AtmMediaParameters) {
 /// `Parameters` are readable (the CoNDIS contract for call parameters).
 unsafe fn atm_media_ptr(m: *mut CO_MEDIA_PARAMETERS) -> Option<*mut ATM_MEDIA_PARAMETERS> {
     // SAFETY: m is readable (caller).
-    let spec = unsafe { &(*m).MediaSpecific };
+    let spec = unsafe { &(*m).MediaSpecific.0 };
     let (ty, len) = (spec.ParamType, spec.Length);
     if ty != ATM_MEDIA_SPECIFIC || (len as usize) < size_of::<ATM_MEDIA_PARAMETERS>() {
         return None;
     }
     // SAFETY: in-bounds field projection of a valid pointer.
-    Some(unsafe { addr_of_mut!((*m).MediaSpecific.Parameters) }.cast())
+    Some(unsafe { addr_of_mut!((*m).MediaSpecific.0.Parameters) }.cast())
 }
 
 /// Reads a client's `CO_CALL_PARAMETERS`.
@@ -200,11 +200,14 @@ struct CmBlock {
     info_element_count: ULONG,
 }
 
-#[repr(C)]
+/// `CO_MEDIA_PARAMETERS` with its ATM_MEDIA_PARAMETERS: `MediaSpecific` is pointer-aligned on
+/// x64 (0x10), so `param_type` follows a padding word.
+#[repr(C, align(8))]
 struct MediaBlock {
     flags: ULONG,
     receive_priority: ULONG,
     receive_size_hint: ULONG,
+    _align: ULONG,
     param_type: ULONG,
     length: ULONG,
     atm: ATM_MEDIA_PARAMETERS,
@@ -222,6 +225,9 @@ const _: () = {
         offset_of!(MediaBlock, atm)
             == offset_of!(CO_MEDIA_PARAMETERS, MediaSpecific) + offset_of!(CO_SPECIFIC_PARAMETERS, Parameters)
     );
+    // The WDK's x64 values (ndis6-facts.tsv): MediaSpecific at 0x10, ATM parameters at 0x18.
+    assert!(offset_of!(MediaBlock, param_type) == 0x10);
+    assert!(offset_of!(MediaBlock, atm) == 0x18);
 };
 
 impl CallParamsBlock {
@@ -277,6 +283,7 @@ impl CallParamsBlock {
                 flags: 0,
                 receive_priority: 0,
                 receive_size_hint: 0,
+                _align: 0,
                 param_type: 0,
                 length: 0,
                 atm: ATM_MEDIA_PARAMETERS {

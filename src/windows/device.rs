@@ -5,16 +5,15 @@
 //! [`open`] builds it in MiniportInitializeEx (after the scatter-gather DMA registration, which
 //! `NdisMAllocateSharedMemory` needs): map BAR 0, check the ID, reset, allocate and program the
 //! rings, enable. Dropping it (MiniportHaltEx / failed initialisation) resets the NIC, then gives
-//! the shared memory back and unmaps the BAR. The ISR calls [`RegNic::interrupt`]; the DPC polls
-//! through `Adapter::dpc`.
+//! the shared memory back and unmaps the BAR. The ISR calls [`RegNic::interrupt`], MiniportDisable/EnableInterruptEx
+//! `disable_interrupts` / `enable_interrupts`; the DPC polls through `Adapter::dpc`, whose unmask
+//! runs under NdisMSynchronizeWithInterruptEx; MiniportShutdownEx calls `RegNic::shutdown`.
 
 use super::bus::WinBus;
 use super::ffi::*;
 use super::lock::NdisSpinLock;
 use crate::ndis::NdisStatus;
-use crate::nic::bus::Bus;
 use crate::nic::regnic::{RegNic, RegNicConfig};
-use crate::nic::regs;
 
 /// The Windows NIC.
 pub type WinDevice = RegNic<WinBus, NdisSpinLock>;
@@ -32,16 +31,6 @@ pub unsafe fn open(
     // SAFETY: caller's contract.
     let bus = unsafe { super::bus::map(adapter, resources) }?;
     RegNic::new(bus, cfg)
-}
-
-/// MiniportDisableInterruptEx: masks every NIC interrupt source.
-pub fn mask_interrupts(dev: &WinDevice) {
-    dev.bus().write32(regs::INT_MASK, 0);
-}
-
-/// MiniportEnableInterruptEx: unmasks them (what `RegNic` runs with).
-pub fn unmask_interrupts(dev: &WinDevice) {
-    dev.bus().write32(regs::INT_MASK, regs::IntBits::ALL.0);
 }
 
 /// Whether the adapter has an interrupt resource.

@@ -189,6 +189,8 @@ pub const NDIS_MINIPORT_ATTRIBUTES_SURPRISE_REMOVE_OK: ULONG = 0x4;
 pub const NDIS_MINIPORT_ATTRIBUTES_NOT_CO_NDIS: ULONG = 0x8;
 pub const NDIS_MINIPORT_ATTRIBUTES_BUS_MASTER: ULONG = 0x40;
 pub const NDIS_SG_DMA_64_BIT_ADDRESS: ULONG = 0x1;
+pub const NDIS_SEND_FLAGS_DISPATCH_LEVEL: ULONG = 0x1;
+pub const NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL: ULONG = 0x1;
 pub const NDIS_MAC_OPTION_NDISWAN: ULONG = 0; // not a WAN miniport: no MAC options
 pub const MediaConnectStateUnknown: i32 = 0;
 pub const MediaConnectStateConnected: i32 = 1;
@@ -949,6 +951,10 @@ pub type MINIPORT_INTERRUPT_DPC_HANDLER = unsafe extern "system" fn(
     ReceiveThrottleParameters: PVOID,
     NdisReserved2: PVOID,
 );
+/// `MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER` (run by NdisMSynchronizeWithInterruptEx at DIRQL,
+/// holding the interrupt's spin lock).
+pub type MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER =
+    Option<unsafe extern "system" fn(SynchronizeContext: NDIS_HANDLE) -> BOOLEAN>;
 pub type MINIPORT_DISABLE_INTERRUPT_HANDLER = unsafe extern "system" fn(MiniportInterruptContext: NDIS_HANDLE);
 pub type MINIPORT_ENABLE_INTERRUPT_HANDLER = unsafe extern "system" fn(MiniportInterruptContext: NDIS_HANDLE);
 

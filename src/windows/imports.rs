@@ -119,6 +119,12 @@ ndis_imports! {
             NdisInterruptHandle: PNDIS_HANDLE,
         ) -> NDIS_STATUS;
         fn NdisMDeregisterInterruptEx(NdisInterruptHandle: NDIS_HANDLE);
+        fn NdisMSynchronizeWithInterruptEx(
+            NdisInterruptHandle: NDIS_HANDLE,
+            MessageId: ULONG,
+            SynchronizeFunction: MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER,
+            SynchronizeContext: PVOID,
+        ) -> BOOLEAN;
         fn NdisMRegisterScatterGatherDma(
             MiniportAdapterHandle: NDIS_HANDLE,
             DmaDescription: *mut NDIS_SG_DMA_DESCRIPTION,

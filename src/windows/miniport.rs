@@ -12,11 +12,14 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use super::ctx::{self, MAX_ADAPTERS};
 use super::device::{self, WinDevice};
 use super::ffi::*;
+use super::freelist::{try_box, try_box_uninit};
+use super::teardown::{self, Teardown};
 use super::win_ndis::{Nbl, WinNdis};
 use super::{cm, registry};
-use crate::adapter::{Adapter, OidRequest};
+use crate::adapter::{Adapter, OidRequest, oid};
+use crate::config::Config;
 use crate::ndis::{Ndis, NdisStatus, VcContext};
-use crate::nic::regnic::RegNicConfig;
+use crate::nic::regnic::{IrqSync, RegNicConfig};
 
 /// The adapter type the Windows build runs: the core over NDIS and the register-level NIC
 /// ([`WinDevice`] = `RegNic<WinBus, NdisSpinLock>`).
@@ -30,7 +33,7 @@ pub struct Slot {
 }
 
 pub struct Holder {
-    pub adapter: WinAdapter,
+    pub adapter: CoreBox,
     /// NdisInterruptHandle, set once just after the holder is published.
     interrupt: AtomicUsize,
     dma: usize,
@@ -47,20 +50,11 @@ const MTU: u32 = 9180;
 /// RX NBLs per adapter (and incoming-call parameter blocks).
 const RX_NBLS_PER_RING_SLOT: usize = 2;
 
-static SUPPORTED_OIDS: [NDIS_OID; 12] = [
-    OID_GEN_SUPPORTED_LIST,
-    OID_GEN_HARDWARE_STATUS,
-    OID_GEN_MEDIA_SUPPORTED,
-    OID_GEN_MEDIA_IN_USE,
-    OID_GEN_VENDOR_ID,
-    OID_GEN_VENDOR_DESCRIPTION,
-    OID_GEN_DRIVER_VERSION,
-    OID_GEN_MEDIA_CONNECT_STATUS,
-    OID_ATM_SUPPORTED_VC_RATES,
-    OID_ATM_SUPPORTED_AAL_TYPES,
-    OID_ATM_MAX_ACTIVE_VCS,
-    OID_ATM_MAX_AAL5_PACKET_SIZE,
-];
+/// SupportedOidList: exactly the OIDs the core's MiniportCoOidRequest answers.
+static SUPPORTED_OIDS: [NDIS_OID; oid::SUPPORTED.len()] = oid::SUPPORTED;
+
+/// Sends whose MiniportVcContext named no adapter (see [`co_send_net_buffer_lists`]).
+pub static UNROUTABLE_SENDS: AtomicUsize = AtomicUsize::new(0);
 
 impl Slot {
     fn context(&'static self) -> PVOID {
@@ -90,7 +84,7 @@ pub fn adapter_at(i: usize) -> Option<&'static Holder> {
 /// The adapter and the core's token behind a context word NDIS handed back.
 pub fn by_word(word: NDIS_HANDLE) -> Option<(&'static WinAdapter, usize)> {
     let (slot, token) = ctx::decode(word as usize)?;
-    Some((&adapter_at(slot)?.adapter, token))
+    Some((&*adapter_at(slot)?.adapter, token))
 }
 
 fn holder_of(ctx: PVOID) -> Option<&'static Holder> {
@@ -99,7 +93,7 @@ fn holder_of(ctx: PVOID) -> Option<&'static Holder> {
 
 // ---- DriverEntry ---------------------------------------------------------------------------------
 
-/// DriverEntry: registers the NDIS 6.20 miniport.
+/// DriverEntry: registers the NDIS 6.0 miniport (WINDOWS.md: why not 6.20).
 ///
 /// # Safety
 /// Called by the I/O manager with its driver object and registry path.
@@ -108,11 +102,11 @@ pub unsafe extern "system" fn driver_entry(driver: PDRIVER_OBJECT, registry_path
     let mut ch = NDIS_MINIPORT_DRIVER_CHARACTERISTICS {
         Header: NDIS_OBJECT_HEADER::new(
             NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
-            NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
-            NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
+            NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1,
+            NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1,
         ),
-        MajorNdisVersion: 6,
-        MinorNdisVersion: 20,
+        MajorNdisVersion: NDIS_MINIPORT_MAJOR_VERSION,
+        MinorNdisVersion: NDIS_MINIPORT_MINOR_VERSION,
         MajorDriverVersion: DRIVER_VERSION.0,
         MinorDriverVersion: DRIVER_VERSION.1,
         Flags: 0,
@@ -159,7 +153,7 @@ unsafe extern "system" fn set_options(driver_handle: NDIS_HANDLE, _driver_contex
         Header: NDIS_OBJECT_HEADER::new(
             NDIS_OBJECT_TYPE_CO_MINIPORT_CHARACTERISTICS,
             NDIS_MINIPORT_CO_CHARACTERISTICS_REVISION_1,
-            core::mem::size_of::<NDIS_MINIPORT_CO_CHARACTERISTICS>(),
+            NDIS_SIZEOF_MINIPORT_CO_CHARACTERISTICS_REVISION_1,
         ),
         Flags: 0,
         CoCreateVcHandler: None,
@@ -207,6 +201,10 @@ unsafe extern "system" fn initialize(
 
 /// # Safety
 /// As MiniportInitializeEx.
+///
+/// Each step is its own non-inlined function, so their temporaries (attribute blocks, the core's
+/// construction) share stack space instead of adding up in one frame (issue 7 item 10;
+/// `scripts/stack-check` bounds every frame).
 unsafe fn initialize_slot(
     i: usize,
     handle: NDIS_HANDLE,
@@ -214,13 +212,59 @@ unsafe fn initialize_slot(
 ) -> Result<(), NdisStatus> {
     let slot: &'static Slot = SLOTS.get(i).ok_or(NdisStatus::RESOURCES)?;
     // 1. Registration attributes: must come first.
+    // SAFETY: NDIS's handle, PASSIVE.
+    unsafe { set_registration_attributes(handle, slot) }?;
+    // 2. Configuration (Ndi\params).
+    // SAFETY: our adapter handle, PASSIVE.
+    let config = unsafe { registry::read_config(handle) };
+    // 3. Scatter-gather DMA: NdisMAllocateSharedMemory (the NIC's rings) needs it registered.
+    // SAFETY: as above; bus-master adapter.
+    let dma_guard = unsafe { register_sg_dma(handle) }?;
+    // 4. The NIC: BAR 0 mapped, ID checked, reset, rings allocated and programmed, enabled; its
+    //    DPC-side INT_MASK updates go through NdisMSynchronizeWithInterruptEx. Declared after
+    //    `dma_guard`, so on every error below it is dropped (NIC reset, shared memory freed, BAR
+    //    unmapped) before the DMA registration goes.
+    // SAFETY: NDIS's init parameters.
+    let resources = unsafe { params.as_ref() }.map_or(core::ptr::null_mut(), |p| p.AllocatedResources);
+    // SAFETY: NDIS's resource list and our handle; DMA registered above; PASSIVE.
+    let device = unsafe { open_device(handle, resources, i) }?;
+    // 5. General attributes: an ATM medium.
+    // SAFETY: NDIS's handle, PASSIVE.
+    unsafe { set_general_attributes(handle, &config) }?;
+    // 6. NDIS resources for the core (timer, DPC, RX pool, call-parameter blocks), the core, and
+    //    the holder, published.
+    // SAFETY: our adapter handle; the slot is static.
+    let holder = unsafe { build_holder(i, slot, handle, device, config, dma_guard) }?;
+    // 7. The interrupt, once the routines can find the adapter.
+    // SAFETY: NDIS's resource list.
+    if unsafe { device::has_interrupt(resources) } {
+        // SAFETY: NDIS's handle, PASSIVE; the holder is published.
+        if let Err(e) = unsafe { register_interrupt(handle, slot, holder) } {
+            teardown(slot);
+            return Err(e);
+        }
+    }
+    // 8. NdisMCmRegisterAddressFamilyEx and signalling start.
+    let st = holder.adapter.start();
+    if st.is_error() {
+        teardown(slot);
+        return Err(st);
+    }
+    Ok(())
+}
+
+/// # Safety
+/// NDIS's adapter handle, PASSIVE.
+#[inline(never)]
+unsafe fn set_registration_attributes(handle: NDIS_HANDLE, slot: &'static Slot) -> Result<(), NdisStatus> {
     let mut reg = NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES {
         Header: NDIS_OBJECT_HEADER::new(
             NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
-            1,
+            NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
             NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
         ),
         MiniportAdapterContext: slot.context(),
+        // A CoNDIS (NOT_CO_NDIS clear) bus-master PCI device.
         AttributeFlags: NDIS_MINIPORT_ATTRIBUTES_HARDWARE_DEVICE
             | NDIS_MINIPORT_ATTRIBUTES_BUS_MASTER
             | NDIS_MINIPORT_ATTRIBUTES_SURPRISE_REMOVE_OK,
@@ -228,18 +272,18 @@ unsafe fn initialize_slot(
         InterfaceType: NdisInterfacePci,
     };
     // SAFETY: PASSIVE; NDIS copies the attributes.
-    ok(unsafe { NdisMSetMiniportAttributes(handle, &mut reg.Header) })?;
+    ok(unsafe { NdisMSetMiniportAttributes(handle, &mut reg.Header) })
+}
 
-    // 2. Configuration (Ndi\params).
-    // SAFETY: our adapter handle, PASSIVE.
-    let config = unsafe { registry::read_config(handle) };
-
-    // 3. Scatter-gather DMA: NdisMAllocateSharedMemory (the NIC's rings) needs it registered.
+/// # Safety
+/// NDIS's adapter handle, PASSIVE, registration attributes set.
+#[inline(never)]
+unsafe fn register_sg_dma(handle: NDIS_HANDLE) -> Result<DmaGuard, NdisStatus> {
     let mut sg = NDIS_SG_DMA_DESCRIPTION {
         Header: NDIS_OBJECT_HEADER::new(
             NDIS_OBJECT_TYPE_SG_DMA_DESCRIPTION,
             NDIS_SG_DMA_DESCRIPTION_REVISION_1,
-            core::mem::size_of::<NDIS_SG_DMA_DESCRIPTION>(),
+            NDIS_SIZEOF_SG_DMA_DESCRIPTION_REVISION_1,
         ),
         Flags: NDIS_SG_DMA_64_BIT_ADDRESS,
         MaximumPhysicalMapping: 65536,
@@ -250,21 +294,17 @@ unsafe fn initialize_slot(
     let mut dma: NDIS_HANDLE = core::ptr::null_mut();
     // SAFETY: PASSIVE; bus-master adapter.
     ok(unsafe { NdisMRegisterScatterGatherDma(handle, &mut sg, &mut dma) })?;
-    let dma_guard = DmaGuard(dma);
+    Ok(DmaGuard(dma))
+}
 
-    // 4. The NIC: BAR 0 mapped, ID checked, reset, rings allocated and programmed, enabled.
-    //    Declared after `dma_guard`, so on every error below it is dropped (NIC reset, shared
-    //    memory freed, BAR unmapped) before the DMA registration goes.
-    // SAFETY: NDIS's init parameters.
-    let resources = unsafe { params.as_ref() }.map_or(core::ptr::null_mut(), |p| p.AllocatedResources);
-    // SAFETY: NDIS's resource list and our handle; DMA registered above; PASSIVE.
-    let device = unsafe { device::open(handle, resources, RegNicConfig::default()) }?;
-
-    // 5. General attributes: an ATM medium.
+/// # Safety
+/// NDIS's adapter handle, PASSIVE.
+#[inline(never)]
+unsafe fn set_general_attributes(handle: NDIS_HANDLE, config: &Config) -> Result<(), NdisStatus> {
     let mut general = NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES {
         Header: NDIS_OBJECT_HEADER::new(
             NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
-            1,
+            NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1,
             NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1,
         ),
         Flags: 0,
@@ -282,7 +322,9 @@ unsafe fn initialize_slot(
         MacOptions: NDIS_MAC_OPTION_NDISWAN,
         SupportedPacketFilters: 0,
         MaxMulticastListSize: 0,
-        MacAddressLength: 0, // ATM1 has no ESI register (hw/REGISTERS.md): no MAC address.
+        // The ESI is the ATM address's hardware part (OID_ATM_HW_CURRENT_ADDRESS), not a MAC
+        // address NDIS would filter on.
+        MacAddressLength: 0,
         PermanentMacAddress: [0; 32],
         CurrentMacAddress: [0; 32],
         RecvScaleCapabilities: core::ptr::null_mut(),
@@ -300,59 +342,125 @@ unsafe fn initialize_slot(
         AutoNegotiationFlags: 0,
     };
     // SAFETY: PASSIVE; NDIS copies the attributes and the OID list.
-    ok(unsafe { NdisMSetMiniportAttributes(handle, &mut general.Header) })?;
+    ok(unsafe { NdisMSetMiniportAttributes(handle, &mut general.Header) })
+}
 
-    // 6. NDIS resources for the core: timer, DPC, RX pool, call-parameter blocks.
+/// WinNdis, the core and the holder (fallible allocation throughout), published in the slot. The
+/// core is built straight into its heap block (`Adapter::initialize` returns into it): its
+/// 2.5 KiB never sit on this stack.
+///
+/// # Safety
+/// NDIS's adapter handle, PASSIVE; `slot` is slot `i`.
+#[inline(never)]
+unsafe fn build_holder(
+    i: usize,
+    slot: &'static Slot,
+    handle: NDIS_HANDLE,
+    device: WinDevice,
+    config: Config,
+    dma_guard: DmaGuard,
+) -> Result<&'static Holder, NdisStatus> {
+    let mut core = try_box_uninit::<Result<WinAdapter, NdisStatus>>().map_err(|_| NdisStatus::RESOURCES)?;
     let rx = config.ring_size.saturating_mul(RX_NBLS_PER_RING_SLOT);
     // SAFETY: our adapter handle; the slot is static.
     let ndis = unsafe { WinNdis::new(i, slot.context(), handle, rx, config.max_vcs, timer_routine, dpc_routine) }?;
+    core.write(Adapter::initialize(ndis, device, config));
+    // SAFETY: written just above.
+    let adapter = CoreBox::new(unsafe { core.assume_init() })?;
+    let holder = try_box(Holder { adapter, interrupt: AtomicUsize::new(0), dma: dma_guard.take() })
+        .map_err(|_| NdisStatus::RESOURCES)?;
+    let p = Box::into_raw(holder);
+    slot.adapter.store(p, Ordering::Release);
+    // SAFETY: leaked just above; freed only by teardown.
+    Ok(unsafe { &*p })
+}
 
-    // 7. The core.
-    let adapter = Adapter::initialize(ndis, device, config)?;
-    let holder = Box::into_raw(Box::new(Holder { adapter, interrupt: AtomicUsize::new(0), dma: dma_guard.take() }));
-    slot.adapter.store(holder, Ordering::Release);
+/// The adapter in its own heap block, as `Adapter::initialize` returned it (always `Ok`: the
+/// only constructor refuses an `Err`), so it is never copied across the stack.
+pub struct CoreBox(Box<Result<WinAdapter, NdisStatus>>);
 
-    // 8. The interrupt, once the routines can find the adapter.
-    // SAFETY: NDIS's resource list.
-    if unsafe { device::has_interrupt(resources) } {
-        let mut ic = NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS {
-            Header: NDIS_OBJECT_HEADER::new(
-                NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT,
-                NDIS_MINIPORT_INTERRUPT_REVISION_1,
-                core::mem::size_of::<NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS>(),
-            ),
-            InterruptHandler: Some(isr),
-            InterruptDpcHandler: Some(interrupt_dpc),
-            DisableInterruptHandler: Some(disable_interrupt),
-            EnableInterruptHandler: Some(enable_interrupt),
-            MsiSupported: 0,
-            MsiSyncWithAllMessages: 0,
-            MessageInterruptHandler: core::ptr::null_mut(),
-            MessageInterruptDpcHandler: core::ptr::null_mut(),
-            DisableMessageInterruptHandler: core::ptr::null_mut(),
-            EnableMessageInterruptHandler: core::ptr::null_mut(),
-            InterruptType: 0,
-            MessageInfoTable: core::ptr::null_mut(),
-        };
-        let mut ih: NDIS_HANDLE = core::ptr::null_mut();
-        // SAFETY: PASSIVE; the slot pointer is the interrupt context.
-        let st = unsafe { NdisMRegisterInterruptEx(handle, slot.context(), &mut ic, &mut ih) };
-        if st != NDIS_STATUS_SUCCESS {
-            teardown(slot);
-            return Err(NdisStatus(st));
+impl CoreBox {
+    fn new(b: Box<Result<WinAdapter, NdisStatus>>) -> Result<CoreBox, NdisStatus> {
+        match *b {
+            Ok(_) => Ok(CoreBox(b)),
+            Err(e) => Err(e),
         }
-        // SAFETY: published above and freed only by teardown, which runs after this.
-        unsafe { &(*holder).interrupt }.store(ih as usize, Ordering::Release);
     }
+}
 
-    // 9. NdisMCmRegisterAddressFamilyEx and signalling start.
-    // SAFETY: just published.
-    let st = unsafe { &(*holder).adapter }.start();
-    if st.is_error() {
-        teardown(slot);
-        return Err(st);
+impl core::ops::Deref for CoreBox {
+    type Target = WinAdapter;
+    fn deref(&self) -> &WinAdapter {
+        match &*self.0 {
+            Ok(a) => a,
+            // SAFETY: `CoreBox::new` is the only constructor and accepts only `Ok`.
+            Err(_) => unsafe { core::hint::unreachable_unchecked() },
+        }
     }
+}
+
+/// # Safety
+/// As [`device::open`].
+#[inline(never)]
+unsafe fn open_device(handle: NDIS_HANDLE, resources: PNDIS_RESOURCE_LIST, i: usize) -> Result<WinDevice, NdisStatus> {
+    // SAFETY: caller's contract.
+    let nic = unsafe { device::open(handle, resources, RegNicConfig::default()) }?;
+    Ok(nic.with_irq_sync(IrqSync { run: sync_with_interrupt, ctx: i }))
+}
+
+/// # Safety
+/// NDIS's adapter handle, PASSIVE; `holder` is the slot's published adapter.
+#[inline(never)]
+unsafe fn register_interrupt(handle: NDIS_HANDLE, slot: &'static Slot, holder: &Holder) -> Result<(), NdisStatus> {
+    let mut ic = NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS {
+        Header: NDIS_OBJECT_HEADER::new(
+            NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT,
+            NDIS_MINIPORT_INTERRUPT_REVISION_1,
+            NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1,
+        ),
+        InterruptHandler: Some(isr),
+        InterruptDpcHandler: Some(interrupt_dpc),
+        DisableInterruptHandler: Some(disable_interrupt),
+        EnableInterruptHandler: Some(enable_interrupt),
+        MsiSupported: 0,
+        MsiSyncWithAllMessages: 0,
+        MessageInterruptHandler: core::ptr::null_mut(),
+        MessageInterruptDpcHandler: core::ptr::null_mut(),
+        DisableMessageInterruptHandler: core::ptr::null_mut(),
+        EnableMessageInterruptHandler: core::ptr::null_mut(),
+        InterruptType: 0,
+        MessageInfoTable: core::ptr::null_mut(),
+    };
+    let mut ih: NDIS_HANDLE = core::ptr::null_mut();
+    // SAFETY: PASSIVE; the slot pointer is the interrupt context.
+    ok(unsafe { NdisMRegisterInterruptEx(handle, slot.context(), &mut ic, &mut ih) })?;
+    holder.interrupt.store(ih as usize, Ordering::Release);
     Ok(())
+}
+
+/// [`IrqSync`] for the NIC: runs `body` under the interrupt's spin lock
+/// (NdisMSynchronizeWithInterruptEx), or directly while no interrupt is registered (no ISR,
+/// Disable- or EnableInterrupt can run then).
+fn sync_with_interrupt(slot: usize, body: &mut dyn FnMut()) {
+    let ih = adapter_at(slot).map_or(0, |h| h.interrupt.load(Ordering::Acquire));
+    if ih == 0 {
+        body();
+        return;
+    }
+    let mut body = body;
+    let ctx: *mut &mut dyn FnMut() = &mut body;
+    // SAFETY: the handle is registered (halt clears it and flushes DPCs before deregistering);
+    // `ctx` outlives the call, which runs `synchronized_body` once before returning.
+    unsafe { NdisMSynchronizeWithInterruptEx(ih as NDIS_HANDLE, 0, Some(synchronized_body), ctx.cast()) };
+}
+
+/// MiniportSynchronizeInterrupt: runs the body [`sync_with_interrupt`] passed.
+unsafe extern "system" fn synchronized_body(ctx: NDIS_HANDLE) -> BOOLEAN {
+    // SAFETY: `ctx` is the `&mut &mut dyn FnMut()` sync_with_interrupt passed, live for the call.
+    if let Some(body) = unsafe { ctx.cast::<&mut dyn FnMut()>().as_mut() } {
+        body();
+    }
+    1
 }
 
 fn ok(st: NDIS_STATUS) -> Result<(), NdisStatus> {
@@ -377,33 +485,71 @@ impl Drop for DmaGuard {
     }
 }
 
-/// Unpublishes and frees the slot's adapter: NIC interrupts masked, interrupt deregistered,
-/// routines flushed, then the adapter's own resources (WinNdis releases its own; WinDevice resets
-/// the NIC, frees the shared memory and unmaps the BAR), then the DMA registration. PASSIVE.
+/// One slot's [`Teardown`] steps over its published holder.
+struct SlotTeardown {
+    slot: &'static Slot,
+    holder: *mut Holder,
+    /// The holder's DMA handle, copied out before `free`.
+    dma: usize,
+}
+
+impl Teardown for SlotTeardown {
+    fn mask_interrupts(&self) {
+        // SAFETY: the holder is live until `free`.
+        unsafe { &*self.holder }.adapter.parts().1.mask_interrupts();
+    }
+
+    fn deregister_interrupt(&self) {
+        // SAFETY: as above.
+        let h = unsafe { &*self.holder };
+        // From here the NIC's synchronizer runs bodies directly (they find the interrupt masked
+        // and disabled, so they write nothing); wait for any DPC still inside
+        // NdisMSynchronizeWithInterruptEx with the old handle before deregistering it.
+        let interrupt = h.interrupt.swap(0, Ordering::AcqRel);
+        if interrupt != 0 {
+            // SAFETY: PASSIVE.
+            unsafe { KeFlushQueuedDpcs() };
+            // SAFETY: registered in initialize; after this no ISR or interrupt DPC runs.
+            unsafe { NdisMDeregisterInterruptEx(interrupt as NDIS_HANDLE) };
+        }
+    }
+
+    fn unpublish(&self) {
+        self.slot.adapter.store(core::ptr::null_mut(), Ordering::Release);
+    }
+
+    fn quiesce(&self) {
+        // Routines that loaded the pointer before it was unpublished finish before the free.
+        // SAFETY: as above.
+        unsafe { &*self.holder }.adapter.parts().0.quiesce();
+    }
+
+    fn free(&self) {
+        // SAFETY: unpublished and quiesced: nothing else refers to the holder, which came from
+        // Box::into_raw in build_holder.
+        drop(unsafe { Box::from_raw(self.holder) });
+    }
+
+    fn deregister_dma(&self) {
+        if self.dma != 0 {
+            // SAFETY: every user of the DMA handle is gone (the adapter was freed).
+            unsafe { NdisMDeregisterScatterGatherDma(self.dma as NDIS_HANDLE) };
+        }
+    }
+}
+
+/// Tears the slot's adapter down in [`teardown::run`]'s order: NIC interrupts masked, interrupt
+/// deregistered, adapter unpublished, routines flushed, the adapter's own resources freed (WinNdis
+/// releases its own; WinDevice resets the NIC, frees the shared memory and unmaps the BAR), then
+/// the DMA registration. PASSIVE.
 fn teardown(slot: &'static Slot) {
-    let p = slot.adapter.swap(core::ptr::null_mut(), Ordering::AcqRel);
+    let p = slot.adapter.load(Ordering::Acquire);
     if p.is_null() {
         return;
     }
-    // SAFETY: the pointer came from Box::into_raw in initialize and is no longer published.
-    let holder = unsafe { &*p };
-    // Silence the NIC first: a level-triggered, possibly shared line must not stay asserted once
-    // our ISR is gone (the reset in the device's drop stops it for good).
-    device::mask_interrupts(holder.adapter.parts().1);
-    let interrupt = holder.interrupt.load(Ordering::Acquire);
-    if interrupt != 0 {
-        // SAFETY: registered in initialize; after this no ISR or interrupt DPC runs.
-        unsafe { NdisMDeregisterInterruptEx(interrupt as NDIS_HANDLE) };
-    }
-    // Routines that loaded the pointer before the swap finish before the adapter is freed.
-    holder.adapter.parts().0.quiesce();
-    let dma = holder.dma;
-    // SAFETY: unpublished and quiesced: nothing else refers to the holder.
-    drop(unsafe { Box::from_raw(p) });
-    if dma != 0 {
-        // SAFETY: every user of the DMA handle is gone.
-        unsafe { NdisMDeregisterScatterGatherDma(dma as NDIS_HANDLE) };
-    }
+    // SAFETY: published by build_holder; only teardown (PASSIVE, serialized by NDIS) frees it.
+    let dma = unsafe { &*p }.dma;
+    teardown::run(&SlotTeardown { slot, holder: p, dma });
     slot.claimed.store(false, Ordering::Release);
 }
 
@@ -428,9 +574,12 @@ unsafe extern "system" fn restart(ctx: NDIS_HANDLE, _params: PVOID) -> NDIS_STAT
     holder_of(ctx).map_or(NDIS_STATUS_FAILURE, |h| h.adapter.restart().0)
 }
 
+/// MiniportShutdownEx (any IRQL, possibly during a bugcheck): register writes only — interrupts
+/// masked and the NIC reset, which stops its DMA; no lock, no wait, no NDIS call.
 unsafe extern "system" fn shutdown(ctx: NDIS_HANDLE, _action: NDIS_SHUTDOWN_ACTION) {
     if let Some(h) = holder_of(ctx) {
         h.adapter.shutdown();
+        h.adapter.parts().1.shutdown();
     }
 }
 
@@ -471,7 +620,8 @@ unsafe extern "system" fn dpc_routine(_dpc: PKDPC, ctx: PVOID, _a1: PVOID, _a2: 
 }
 
 /// MiniportInterrupt (DIRQL): claims the line when the NIC has an unmasked cause pending and masks
-/// it until the DPC's poll acknowledges and unmasks; NDIS then queues the DPC.
+/// it until the DPC's poll acknowledges and unmasks; NDIS then queues the DPC. A NIC that reads
+/// all-ones (surprise-removed) is never ours.
 unsafe extern "system" fn isr(ctx: NDIS_HANDLE, queue_dpc: PBOOLEAN, _target: PULONG) -> BOOLEAN {
     let Some(h) = holder_of(ctx) else { return 0 };
     let ours = h.adapter.parts().1.interrupt();
@@ -489,17 +639,18 @@ unsafe extern "system" fn interrupt_dpc(ctx: NDIS_HANDLE, _dpc_ctx: PVOID, _r1: 
     }
 }
 
-/// MiniportDisableInterruptEx: masks every NIC interrupt source.
+/// MiniportDisableInterruptEx (under the interrupt lock): masks every NIC interrupt source until
+/// MiniportEnableInterruptEx (the DPC's unmask is synchronized and respects it).
 unsafe extern "system" fn disable_interrupt(ctx: NDIS_HANDLE) {
     if let Some(h) = holder_of(ctx) {
-        device::mask_interrupts(h.adapter.parts().1);
+        h.adapter.parts().1.disable_interrupts();
     }
 }
 
-/// MiniportEnableInterruptEx: unmasks them.
+/// MiniportEnableInterruptEx (under the interrupt lock): unmasks them.
 unsafe extern "system" fn enable_interrupt(ctx: NDIS_HANDLE) {
     if let Some(h) = holder_of(ctx) {
-        device::unmask_interrupts(h.adapter.parts().1);
+        h.adapter.parts().1.enable_interrupts();
     }
 }
 
@@ -509,14 +660,22 @@ unsafe extern "system" fn process_sg_list(_d: PDEVICE_OBJECT, _r: PVOID, _sg: PS
 
 // ---- data path ------------------------------------------------------------------------------------------
 
-/// MiniportCoSendNetBufferLists.
+/// MiniportCoSendNetBufferLists. Every word that names a published adapter goes to the core,
+/// whatever its token: the core completes what it can name a VC for and counts the rest
+/// (`DataStats::stale_context`). A word naming no adapter at all has no NdisVcHandle to complete
+/// on (NdisMCoSendNetBufferListsComplete takes only that): it is counted in
+/// [`UNROUTABLE_SENDS`]. It cannot come from NDIS: a VC's word is issued after the adapter is
+/// published, and the adapter stays published until halt has seen every VC deleted (teardown
+/// unpublishes last but one, after the ISR is gone).
 unsafe extern "system" fn co_send_net_buffer_lists(vc: NDIS_HANDLE, nbls: PNET_BUFFER_LIST, flags: ULONG) {
     let Some(n) = Nbl::from_ptr(nbls) else { return };
-    // A context NDIS hands back is always one we issued; a word that does not decode names no
-    // adapter, so there is no NdisVcHandle to complete the NBLs on.
-    let Some((a, token)) = by_word(vc) else { return };
-    let Some(vc) = VcContext::from_usize(token) else { return };
-    a.miniport_co_send_net_buffer_lists(vc, n, flags);
+    let routed = by_word(vc).and_then(|(a, token)| Some((a, VcContext::from_usize(token)?)));
+    match routed {
+        Some((a, vc)) => a.miniport_co_send_net_buffer_lists(vc, n, flags),
+        None => {
+            UNROUTABLE_SENDS.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// MiniportSendNetBufferLists (connectionless sends: not supported on a CoNDIS adapter; every NBL
@@ -534,7 +693,8 @@ unsafe extern "system" fn send_net_buffer_lists(
         ndis.nbl_set_status(cur, NdisStatus::NOT_SUPPORTED);
         n = ndis.nbl_next(cur);
     }
-    let dispatch = flags & 0x1; // NDIS_SEND_FLAGS_DISPATCH_LEVEL -> NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL
+    let dispatch =
+        if flags & NDIS_SEND_FLAGS_DISPATCH_LEVEL != 0 { NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL } else { 0 };
     // SAFETY: returns NDIS's own NBLs.
     unsafe { NdisMSendNetBufferListsComplete(ndis.adapter_handle(), nbls, dispatch) };
 }

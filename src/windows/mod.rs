@@ -12,6 +12,8 @@
 //!   `NdisMAllocateSharedMemory`; its checked MMIO window and shared-memory table.
 //! - [`lock`]: the spin lock behind `Ndis::RawLock`.
 //! - [`cparams`] / [`ctx`] / [`registry`]: C parameter conversions, context words, configuration.
+//! - [`freelist`]: fallible allocation and the bounded free lists (host-tested).
+//! - [`teardown`]: the halt order (host-tested).
 //! - [`rt`]: global allocator (alignment-honouring), panic handler, `_fltused`, `__chkstk`.
 
 pub mod align;
@@ -22,10 +24,13 @@ pub mod cparams;
 pub mod ctx;
 pub mod device;
 pub mod ffi;
+pub mod freelist;
 pub mod lock;
 pub mod miniport;
+pub mod netaddr;
 pub mod registry;
 pub mod rt;
+pub mod teardown;
 pub mod win_ndis;
 
 pub use bus::WinBus;

@@ -4,22 +4,28 @@
 //! ignored (the default stays) — the INF's ranges keep the UI from writing one.
 
 use super::ffi::*;
+use super::netaddr::parse_esi;
 use crate::config::{Config, REGISTRY_KEYS};
 
 /// Longest key name (UTF-16 units) we convert.
 const MAX_KEY: usize = 64;
 
-/// The adapter's configuration. PASSIVE (MiniportInitializeEx).
+/// `NDIS_PARAMETER_TYPE`: NdisParameterString.
+const NDIS_PARAMETER_STRING: NDIS_PARAMETER_TYPE = 2;
+
+/// The adapter's configuration. PASSIVE (MiniportInitializeEx). The ESI comes from the standard
+/// `NetworkAddress` keyword when it holds 12 hex digits of a unicast address.
 ///
 /// # Safety
 /// `adapter` is the MiniportAdapterHandle.
+#[inline(never)]
 pub unsafe fn read_config(adapter: NDIS_HANDLE) -> Config {
     let mut config = Config::DEFAULT;
     let mut obj = NDIS_CONFIGURATION_OBJECT {
         Header: NDIS_OBJECT_HEADER::new(
             NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT,
-            1,
-            core::mem::size_of::<NDIS_CONFIGURATION_OBJECT>(),
+            NDIS_CONFIGURATION_OBJECT_REVISION_1,
+            NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1,
         ),
         NdisHandle: adapter,
         Flags: 0,
@@ -52,7 +58,40 @@ pub unsafe fn read_config(adapter: NDIS_HANDLE) -> Config {
         // An out-of-range value keeps the default.
         let _ = config.set(key.name, value);
     }
+    // SAFETY: the handle is open.
+    if let Some(esi) = unsafe { read_network_address(handle) } {
+        config.esi = esi;
+    }
     // SAFETY: the handle came from NdisOpenConfigurationEx.
     unsafe { NdisCloseConfiguration(handle) };
     config
+}
+
+/// The `NetworkAddress` keyword as an ESI.
+///
+/// # Safety
+/// `handle` is an open configuration handle; PASSIVE.
+unsafe fn read_network_address(handle: NDIS_HANDLE) -> Option<[u8; 6]> {
+    let mut wide = [0u16; 14];
+    for (dst, b) in wide.iter_mut().zip(b"NetworkAddress") {
+        *dst = u16::from(*b);
+    }
+    let bytes = (wide.len() * 2) as u16;
+    let mut name = UNICODE_STRING { Length: bytes, MaximumLength: bytes, Buffer: wide.as_mut_ptr() };
+    let mut status: NDIS_STATUS = NDIS_STATUS_FAILURE;
+    let mut param: PNDIS_CONFIGURATION_PARAMETER = core::ptr::null_mut();
+    // SAFETY: valid handle, keyword and out-pointers.
+    unsafe { NdisReadConfiguration(&mut status, &mut param, handle, &mut name, NDIS_PARAMETER_STRING) };
+    if status != NDIS_STATUS_SUCCESS || param.is_null() {
+        return None;
+    }
+    // SAFETY: on success NDIS returns a valid parameter of the asked (string) type, valid until
+    // the configuration handle is closed.
+    let s = unsafe { (*param).ParameterData.StringData };
+    if s.Buffer.is_null() {
+        return None;
+    }
+    // SAFETY: Length octets of UTF-16 at Buffer.
+    let units = unsafe { core::slice::from_raw_parts(s.Buffer, usize::from(s.Length) / 2) };
+    parse_esi(units.iter().copied())
 }

@@ -8,6 +8,7 @@ use core::time::Duration;
 use super::cparams::{self, CallParamsBlock};
 use super::ctx;
 use super::ffi::*;
+use super::freelist::{FreeList, try_box, try_boxed_slice};
 use super::lock::{NdisSpinLock, SpinMutex};
 use super::rt::POOL_TAG;
 use crate::ndis::{
@@ -81,8 +82,8 @@ struct RxPool {
     pool: usize,
     /// `(nbl, mdl, buffer)` per entry.
     entries: Box<[(usize, usize, usize)]>,
-    /// Indices of free entries; capacity = entries.len(), so pushes never allocate.
-    free: SpinMutex<Vec<u32>>,
+    /// Indices of free entries: bounded, never allocates; a double return is refused.
+    free: SpinMutex<FreeList>,
 }
 
 /// MiniportReserved[0] of an RX NBL = the core's tag; [1] = entry index + 1.
@@ -99,7 +100,7 @@ pub struct WinNdis {
     rx: RxPool,
     /// Incoming-call parameter blocks (they live until ProtocolCmIncomingCallComplete).
     call_blocks: Box<[UnsafeCell<CallParamsBlock>]>,
-    call_free: SpinMutex<Vec<u16>>,
+    call_free: SpinMutex<FreeList>,
 }
 
 // SAFETY: every field is either a plain handle word, a lock-protected free list, or storage
@@ -120,6 +121,7 @@ impl WinNdis {
     /// # Safety
     /// `adapter` is the MiniportAdapterHandle; `routine_ctx` stays valid as the timer and DPC
     /// routines' context for the life of the result.
+    #[inline(never)]
     pub unsafe fn new(
         slot: usize,
         routine_ctx: PVOID,
@@ -133,7 +135,7 @@ impl WinNdis {
             Header: NDIS_OBJECT_HEADER::new(
                 NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
                 NDIS_TIMER_CHARACTERISTICS_REVISION_1,
-                core::mem::size_of::<NDIS_TIMER_CHARACTERISTICS>(),
+                NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1,
             ),
             AllocationTag: POOL_TAG,
             TimerFunction: Some(timer_fn),
@@ -145,23 +147,27 @@ impl WinNdis {
         if st != NDIS_STATUS_SUCCESS {
             return Err(NdisStatus(st));
         }
-        let dpc = Box::new(UnsafeCell::new(zeroed_kdpc()));
-        // SAFETY: the KDPC is heap storage that lives as long as this WinNdis (freed after
-        // KeRemoveQueueDpc + KeFlushQueuedDpcs in `Drop`).
-        unsafe { KeInitializeDpc(dpc.get(), Some(dpc_fn), routine_ctx) };
-        let rx = match RxPool::new(adapter, rx_count) {
-            Ok(rx) => rx,
+        // Everything below allocates fallibly; on failure the timer goes back.
+        let rest = (|| -> Result<_, NdisStatus> {
+            let dpc = try_box(UnsafeCell::new(zeroed_kdpc())).map_err(|_| NdisStatus::RESOURCES)?;
+            let n = call_blocks.min(usize::from(u16::MAX));
+            let blocks = try_boxed_slice(n, |_| UnsafeCell::new(CallParamsBlock::zeroed()))
+                .map_err(|_| NdisStatus::RESOURCES)?;
+            let free = FreeList::try_new_full(n).map_err(|_| NdisStatus::RESOURCES)?;
+            let rx = RxPool::new(adapter, rx_count)?;
+            Ok((dpc, blocks, free, rx))
+        })();
+        let (dpc, blocks, free, rx) = match rest {
+            Ok(r) => r,
             Err(e) => {
                 // SAFETY: the timer was allocated above and never set.
                 unsafe { NdisFreeTimerObject(timer) };
                 return Err(e);
             }
         };
-        let n = call_blocks.min(usize::from(u16::MAX));
-        let mut blocks = Vec::new();
-        blocks.resize_with(n, || UnsafeCell::new(CallParamsBlock::zeroed()));
-        let mut free = Vec::with_capacity(n);
-        free.extend((0..n as u16).rev());
+        // SAFETY: the KDPC is heap storage that lives as long as this WinNdis (freed after
+        // KeRemoveQueueDpc + KeFlushQueuedDpcs in `Drop`).
+        unsafe { KeInitializeDpc(dpc.get(), Some(dpc_fn), routine_ctx) };
         Ok(WinNdis {
             slot,
             routine_ctx: routine_ctx as usize,
@@ -169,7 +175,7 @@ impl WinNdis {
             timer: timer as usize,
             dpc,
             rx,
-            call_blocks: blocks.into_boxed_slice(),
+            call_blocks: blocks,
             call_free: SpinMutex::new(free),
         })
     }
@@ -198,16 +204,21 @@ impl WinNdis {
     }
 
     /// Gives an incoming-call block back when NDIS hands its pointer back
-    /// (ProtocolCmIncomingCallComplete); returns whether `p` was one of ours.
+    /// (ProtocolCmIncomingCallComplete); returns whether `p` was one of ours and out (a second
+    /// return of the same block is refused and counted, never listed twice).
     pub fn return_call_block(&self, p: PCO_CALL_PARAMETERS) -> bool {
         for (i, b) in self.call_blocks.iter().enumerate() {
             // SAFETY: only the address of the block's first field is taken, nothing is read.
             if unsafe { &*b.get() }.is(p) {
-                self.call_free.lock().push(i as u16);
-                return true;
+                return self.call_free.lock().push(i as u32);
             }
         }
         false
+    }
+
+    /// Double or foreign returns refused: (call blocks, RX NBLs).
+    pub fn refused_returns(&self) -> (u64, u64) {
+        (self.call_free.lock().refused(), self.rx.free.lock().refused())
     }
 }
 
@@ -246,8 +257,21 @@ impl RxPool {
         if pool.is_null() {
             return Err(NdisStatus::RESOURCES);
         }
-        let mut rx = RxPool { pool: pool as usize, entries: Box::new([]), free: SpinMutex::new(Vec::new()) };
-        let mut entries = Vec::with_capacity(count);
+        let mut rx = RxPool {
+            pool: pool as usize,
+            entries: Box::new([]),
+            free: SpinMutex::new(FreeList::try_new_full(0).map_err(|_| NdisStatus::RESOURCES)?),
+        };
+        let count = count.min(u32::MAX as usize);
+        let mut entries = Vec::new();
+        if entries.try_reserve_exact(count).is_err() {
+            rx.release(adapter);
+            return Err(NdisStatus::RESOURCES);
+        }
+        let Ok(free) = FreeList::try_new_full(count) else {
+            rx.release(adapter);
+            return Err(NdisStatus::RESOURCES);
+        };
         for _ in 0..count {
             match Self::entry(adapter, pool) {
                 Some(e) => entries.push(e),
@@ -263,8 +287,6 @@ impl RxPool {
             // SAFETY: the NBL was just allocated from our pool and is not shared yet.
             unsafe { (*nbl).MiniportReserved.0[RX_INDEX] = (i + 1) as PVOID };
         }
-        let mut free = Vec::with_capacity(entries.len());
-        free.extend((0..entries.len() as u32).rev());
         rx.entries = entries.into_boxed_slice();
         rx.free = SpinMutex::new(free);
         Ok(rx)
@@ -451,7 +473,7 @@ impl Ndis for WinNdis {
         let Some(i) = self.call_free.lock().pop() else {
             return NdisStatus::RESOURCES;
         };
-        let Some(cell) = self.call_blocks.get(usize::from(i)) else {
+        let Some(cell) = self.call_blocks.get(i as usize) else {
             return NdisStatus::RESOURCES;
         };
         // SAFETY: index `i` came off the free list, so nobody else holds this block.
@@ -546,7 +568,7 @@ impl Ndis for WinNdis {
             Header: NDIS_OBJECT_HEADER::new(
                 NDIS_OBJECT_TYPE_DEFAULT,
                 NDIS_LINK_STATE_REVISION_1,
-                core::mem::size_of::<NDIS_LINK_STATE>(),
+                NDIS_SIZEOF_LINK_STATE_REVISION_1,
             ),
             MediaConnectState: if ls.connected { MediaConnectStateConnected } else { MediaConnectStateDisconnected },
             MediaDuplexState: MediaDuplexStateFull,
@@ -559,7 +581,7 @@ impl Ndis for WinNdis {
             Header: NDIS_OBJECT_HEADER::new(
                 NDIS_OBJECT_TYPE_STATUS_INDICATION,
                 NDIS_STATUS_INDICATION_REVISION_1,
-                core::mem::size_of::<NDIS_STATUS_INDICATION>(),
+                NDIS_SIZEOF_STATUS_INDICATION_REVISION_1,
             ),
             SourceHandle: self.adapter_handle(),
             PortNumber: 0,
@@ -608,7 +630,7 @@ impl Ndis for WinNdis {
         // SAFETY: as above.
         match unsafe { nth_nb(nbl, i) } {
             // SAFETY: nb is a live NET_BUFFER.
-            Some(nb) => unsafe { (*nb).NetBufferData.DataLength },
+            Some(nb) => unsafe { (*nb).NetBufferData.DataLength }.get(),
             None => 0,
         }
     }
@@ -619,7 +641,7 @@ impl Ndis for WinNdis {
             return 0;
         };
         // SAFETY: nb is a live NET_BUFFER.
-        let len = unsafe { (*nb).NetBufferData.DataLength }.min(dst.len());
+        let len = unsafe { (*nb).NetBufferData.DataLength }.get().min(dst.len());
         let Ok(len32) = u32::try_from(len) else { return 0 };
         if len == 0 {
             return 0;
@@ -652,7 +674,7 @@ impl Ndis for WinNdis {
         // SAFETY: our pool NBL, not in NDIS's hands while on the free list.
         let nb = unsafe { (*p).FirstNetBuffer };
         // SAFETY: every pool NBL was allocated with one NET_BUFFER.
-        unsafe { (*nb).NetBufferData.DataLength = data.len() };
+        unsafe { (*nb).NetBufferData.DataLength = NET_BUFFER_DATA_LENGTH::new(data.len() as u32) };
         // SAFETY: as above.
         unsafe { (*p).MiniportReserved.0[RX_TAG] = tag as PVOID };
         // SAFETY: as above.
@@ -672,7 +694,16 @@ impl Ndis for WinNdis {
         let index = unsafe { (*nbl.ptr()).MiniportReserved.0[RX_INDEX] as usize };
         let Some(i) = index.checked_sub(1) else { return };
         match self.rx.entries.get(i) {
-            Some(&(p, _, _)) if p == nbl.ptr() as usize => self.rx.free.lock().push(i as u32),
+            Some(&(p, _, _)) if p == nbl.ptr() as usize => {
+                // A second return of a free NBL is refused (and counted) by the list; its tag is
+                // cleared on the first, so the core's rx_nbl_tag finds no VC to count it against.
+                let mut free = self.rx.free.lock();
+                if !free.is_free(i as u32) {
+                    // SAFETY: our pool NBL, handed back and not yet listed (nobody can take it).
+                    unsafe { (*nbl.ptr()).MiniportReserved.0[RX_TAG] = core::ptr::null_mut() };
+                }
+                free.push(i as u32);
+            }
             _ => {} // not one of ours: never put a foreign NBL in the pool
         }
     }
