@@ -171,6 +171,7 @@ pub const NdisInterfacePci: NDIS_INTERFACE_TYPE = 5;
 pub const NdisDevicePnPEventSurpriseRemoved: NDIS_DEVICE_PNP_EVENT = 2;
 /// `NDIS_PARAMETER_TYPE`.
 pub const NdisParameterInteger: NDIS_PARAMETER_TYPE = 0;
+pub const NdisParameterString: NDIS_PARAMETER_TYPE = 2;
 /// `NDIS_REQUEST_TYPE`.
 pub const NdisRequestQueryInformation: NDIS_REQUEST_TYPE = 0;
 pub const NdisRequestSetInformation: NDIS_REQUEST_TYPE = 1;

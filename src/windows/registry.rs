@@ -10,9 +10,6 @@ use crate::config::{Config, REGISTRY_KEYS};
 /// Longest key name (UTF-16 units) we convert.
 const MAX_KEY: usize = 64;
 
-/// `NDIS_PARAMETER_TYPE`: NdisParameterString.
-const NDIS_PARAMETER_STRING: NDIS_PARAMETER_TYPE = 2;
-
 /// The adapter's configuration. PASSIVE (MiniportInitializeEx). The ESI comes from the standard
 /// `NetworkAddress` keyword when it holds 12 hex digits of a unicast address.
 ///
@@ -81,7 +78,7 @@ unsafe fn read_network_address(handle: NDIS_HANDLE) -> Option<[u8; 6]> {
     let mut status: NDIS_STATUS = NDIS_STATUS_FAILURE;
     let mut param: PNDIS_CONFIGURATION_PARAMETER = core::ptr::null_mut();
     // SAFETY: valid handle, keyword and out-pointers.
-    unsafe { NdisReadConfiguration(&mut status, &mut param, handle, &mut name, NDIS_PARAMETER_STRING) };
+    unsafe { NdisReadConfiguration(&mut status, &mut param, handle, &mut name, NdisParameterString) };
     if status != NDIS_STATUS_SUCCESS || param.is_null() {
         return None;
     }
