@@ -582,3 +582,14 @@ fn a_differs_entry_that_agrees_again_is_reported() {
     let p = check(&with_value("NDIS_MINIPORT_MINOR_VERSION", v), &t, &allow_list(ALLOW));
     assert!(p.iter().any(|p| p.contains("now agrees")), "{p:?}");
 }
+
+#[test]
+fn net_buffer_data_length_reads_the_ulong_ndis_writes() {
+    // NDIS writes the ULONG arm; the high half of the 8-octet union is whatever was there.
+    let mut u = NET_BUFFER_DATA_LENGTH { stDataLength: 0xDEAD_BEEF_0000_0000 };
+    u.DataLength = 0x40;
+    assert_eq!(u.get(), 0x40, "reading SIZE_T would see 0xDEADBEEF00000040");
+    assert_eq!(NET_BUFFER_DATA_LENGTH::new(9180).get(), 9180);
+    // SAFETY-free check of the writer: both arms agree.
+    assert_eq!(unsafe { NET_BUFFER_DATA_LENGTH::new(9180).stDataLength }, 9180);
+}

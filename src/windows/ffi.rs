@@ -782,7 +782,9 @@ pub type MINIPORT_DIRECT_OID_REQUEST_HANDLER =
 pub type MINIPORT_CANCEL_DIRECT_OID_REQUEST_HANDLER =
     unsafe extern "system" fn(MiniportAdapterContext: NDIS_HANDLE, RequestId: PVOID);
 
-/// `NDIS_MINIPORT_DRIVER_CHARACTERISTICS` revision 2 (NDIS 6.20).
+/// `NDIS_MINIPORT_DRIVER_CHARACTERISTICS`, declared through the revision-2 fields; the driver
+/// registers it as revision 1 (size 0x88: NDIS 6.0), so NDIS reads no further than
+/// CancelOidRequestHandler.
 #[repr(C)]
 pub struct NDIS_MINIPORT_DRIVER_CHARACTERISTICS {
     pub Header: NDIS_OBJECT_HEADER,

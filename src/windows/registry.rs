@@ -82,9 +82,10 @@ unsafe fn read_network_address(handle: NDIS_HANDLE) -> Option<[u8; 6]> {
     if status != NDIS_STATUS_SUCCESS || param.is_null() {
         return None;
     }
-    // SAFETY: on success NDIS returns a valid parameter of the asked (string) type, valid until
-    // the configuration handle is closed.
-    let s = unsafe { (*param).ParameterData.StringData };
+    // SAFETY: on success NDIS returns a valid parameter, valid until the handle is closed.
+    let data = unsafe { &(*param).ParameterData };
+    // SAFETY: of the asked type (string), so the string arm is the live one.
+    let s = unsafe { data.StringData };
     if s.Buffer.is_null() {
         return None;
     }
