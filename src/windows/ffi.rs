@@ -817,7 +817,9 @@ pub const NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1: usize = 0x88;
 pub const NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2: u8 = 2;
 pub const NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2: usize = 0x98;
 /// The NDIS version the driver declares (NDIS60_MINIPORT); see WINDOWS.md for why not 6.20.
+// header-differs: ffi-check reads the header as an NDIS51_MINIPORT (5.1); for NDIS60_MINIPORT it gives 6.0 too
 pub const NDIS_MINIPORT_MAJOR_VERSION: u8 = 6;
+// header-differs: ffi-check reads the header as an NDIS51_MINIPORT (5.1); for NDIS60_MINIPORT it gives 6.0 too
 pub const NDIS_MINIPORT_MINOR_VERSION: u8 = 0;
 
 pub type MINIPORT_CO_CREATE_VC = unsafe extern "system" fn(

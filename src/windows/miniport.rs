@@ -53,6 +53,23 @@ const RX_NBLS_PER_RING_SLOT: usize = 2;
 /// SupportedOidList: exactly the OIDs the core's MiniportCoOidRequest answers.
 static SUPPORTED_OIDS: [NDIS_OID; oid::SUPPORTED.len()] = oid::SUPPORTED;
 
+// The core's OID values are ffi.rs's (both checked against ndis6-facts.tsv by tests/ffi_facts.rs).
+const _: () = {
+    assert!(oid::GEN_SUPPORTED_LIST == OID_GEN_SUPPORTED_LIST);
+    assert!(oid::GEN_HARDWARE_STATUS == OID_GEN_HARDWARE_STATUS);
+    assert!(oid::GEN_MEDIA_SUPPORTED == OID_GEN_MEDIA_SUPPORTED);
+    assert!(oid::GEN_MEDIA_IN_USE == OID_GEN_MEDIA_IN_USE);
+    assert!(oid::GEN_VENDOR_DESCRIPTION == OID_GEN_VENDOR_DESCRIPTION);
+    assert!(oid::GEN_DRIVER_VERSION == OID_GEN_DRIVER_VERSION);
+    assert!(oid::GEN_CO_MEDIA_CONNECT_STATUS == OID_GEN_MEDIA_CONNECT_STATUS);
+    assert!(oid::ATM_SUPPORTED_VC_RATES == OID_ATM_SUPPORTED_VC_RATES);
+    assert!(oid::ATM_SUPPORTED_SERVICE_CATEGORY == OID_ATM_SUPPORTED_SERVICE_CATEGORY);
+    assert!(oid::ATM_SUPPORTED_AAL_TYPES == OID_ATM_SUPPORTED_AAL_TYPES);
+    assert!(oid::ATM_HW_CURRENT_ADDRESS == OID_ATM_HW_CURRENT_ADDRESS);
+    assert!(oid::ATM_MAX_ACTIVE_VCS == OID_ATM_MAX_ACTIVE_VCS);
+    assert!(oid::ATM_MAX_AAL5_PACKET_SIZE == OID_ATM_MAX_AAL5_PACKET_SIZE);
+};
+
 /// Sends whose MiniportVcContext named no adapter (see [`co_send_net_buffer_lists`]).
 pub static UNROUTABLE_SENDS: AtomicUsize = AtomicUsize::new(0);
 
@@ -234,7 +251,7 @@ unsafe fn initialize_slot(
     // 6. NDIS resources for the core (timer, DPC, RX pool, call-parameter blocks), the core, and
     //    the holder, published.
     // SAFETY: our adapter handle; the slot is static.
-    let holder = unsafe { build_holder(i, slot, handle, device, config, dma_guard) }?;
+    let holder = unsafe { build_holder(i, slot, handle, dma_guard, device, config) }?;
     // 7. The interrupt, once the routines can find the adapter.
     // SAFETY: NDIS's resource list.
     if unsafe { device::has_interrupt(resources) } {
@@ -356,9 +373,11 @@ unsafe fn build_holder(
     i: usize,
     slot: &'static Slot,
     handle: NDIS_HANDLE,
+    // Before `device`: parameters drop in reverse order, so on an early return the NIC is reset
+    // and its shared memory freed before the DMA registration goes.
+    dma_guard: DmaGuard,
     device: WinDevice,
     config: Config,
-    dma_guard: DmaGuard,
 ) -> Result<&'static Holder, NdisStatus> {
     let mut core = try_box_uninit::<Result<WinAdapter, NdisStatus>>().map_err(|_| NdisStatus::RESOURCES)?;
     let rx = config.ring_size.saturating_mul(RX_NBLS_PER_RING_SLOT);
