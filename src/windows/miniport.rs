@@ -683,9 +683,8 @@ unsafe extern "system" fn process_sg_list(_d: PDEVICE_OBJECT, _r: PVOID, _sg: PS
 /// whatever its token: the core completes what it can name a VC for and counts the rest
 /// (`DataStats::stale_context`). A word naming no adapter at all has no NdisVcHandle to complete
 /// on (NdisMCoSendNetBufferListsComplete takes only that): it is counted in
-/// [`UNROUTABLE_SENDS`]. It cannot come from NDIS: a VC's word is issued after the adapter is
-/// published, and the adapter stays published until halt has seen every VC deleted (teardown
-/// unpublishes last but one, after the ISR is gone).
+/// [`UNROUTABLE_SENDS`]. NDIS should never pass one: a VC's word is issued after the adapter is
+/// published, and the adapter stays published until `Adapter::halt` has returned.
 unsafe extern "system" fn co_send_net_buffer_lists(vc: NDIS_HANDLE, nbls: PNET_BUFFER_LIST, flags: ULONG) {
     let Some(n) = Nbl::from_ptr(nbls) else { return };
     let routed = by_word(vc).and_then(|(a, token)| Some((a, VcContext::from_usize(token)?)));
