@@ -146,7 +146,8 @@ pub unsafe fn read(p: usize) -> Result<CallParameters, String> {
         if cm != 0 {
             let ty = rd::<4>(cm, l::CCMP_SPECIFIC);
             let len = rd::<4>(cm, l::CCMP_SPECIFIC + l::CSP_LENGTH);
-            if ty == l::CALLMGR_SPECIFIC_Q2931 && len >= l::SIZEOF_Q2931_PARAMETERS {
+            // Without information elements the parameters end at InfoElements (0x3C).
+            if ty == l::CALLMGR_SPECIFIC_Q2931 && len >= l::Q2931_INFO_ELEMENTS {
                 let q = cm + (l::CCMP_SPECIFIC + l::CSP_PARAMETERS) as usize;
                 called = read_address(q)?;
                 calling = read_address(q + l::Q2931_CALLING as usize)?;

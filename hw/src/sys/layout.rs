@@ -240,6 +240,7 @@ facts! {
     CSP_PARAMETERS = 0x8 => "CO_SPECIFIC_PARAMETERS.Parameters offset (x64)";
     SIZEOF_Q2931_PARAMETERS = 0x40 => "sizeof(Q2931_CALLMGR_PARAMETERS) x64";
     Q2931_CALLING = 0x1C => "Q2931_CALLMGR_PARAMETERS.CallingParty offset (x64)";
+    Q2931_INFO_ELEMENTS = 0x3C => "Q2931_CALLMGR_PARAMETERS.InfoElements offset (x64)";
     SIZEOF_ATM_ADDRESS = 0x1C => "sizeof(ATM_ADDRESS) x64";
     AA_DIGITS = 0x4 => "ATM_ADDRESS.NumberOfDigits offset (x64)";
     AA_ADDRESS = 0x8 => "ATM_ADDRESS.Address offset (x64)";
