@@ -94,6 +94,26 @@ impl Node {
         String::new()
     }
 
+    /// The node's driver as NDIS calls it (either kind), for tests that call an entry point
+    /// directly (forged contexts, hostile sizes).
+    pub fn driver(&self) -> Arc<dyn crate::host::Driver> {
+        match &self.adapter {
+            NodeDriver::InProcess(a) => a.clone(),
+            #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+            NodeDriver::Sys(s) => s.clone(),
+        }
+    }
+
+    /// The in-process driver's live objects; `None` for `atmmcm.sys` (whose allocations the
+    /// sys-lab's HALT-NO-LEAK counter checks instead).
+    pub fn live_objects(&self) -> Option<atmmcm::cm::LiveCounts> {
+        match &self.adapter {
+            NodeDriver::InProcess(a) => Some(a.live_objects()),
+            #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+            NodeDriver::Sys(_) => None,
+        }
+    }
+
     /// Whether the node runs the real `atmmcm.sys`.
     pub fn is_sys(&self) -> bool {
         !matches!(self.adapter, NodeDriver::InProcess(_))
