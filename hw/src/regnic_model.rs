@@ -101,6 +101,8 @@ struct Model {
     /// Host memory the driver owns (the `.sys` lab's shared memory): length by address, bus
     /// address = host virtual address.
     host_mem: BTreeMap<u64, usize>,
+    /// Surprise-removed: the device is gone from the bus (reads all-ones, writes dropped).
+    removed: bool,
     next_bus: u64,
     dma_used: usize,
     dma_limit: Option<usize>,
@@ -130,6 +132,7 @@ impl Model {
             cnt: Counters::default(),
             mem: BTreeMap::new(),
             host_mem: BTreeMap::new(),
+            removed: false,
             next_bus: 0x1_0000_0000,
             dma_used: 0,
             dma_limit: None,
@@ -255,7 +258,7 @@ impl Model {
     }
 
     fn line(&self) -> bool {
-        if !self.ctrl.irq_enable() || self.int_status & self.int_mask == 0 {
+        if self.removed || !self.ctrl.irq_enable() || self.int_status & self.int_mask == 0 {
             return false;
         }
         let count = u32::from(self.coalesce.count());
@@ -303,6 +306,9 @@ impl Model {
     }
 
     fn read32(&self, off: u32) -> u32 {
+        if self.removed {
+            return u32::MAX;
+        }
         let c = &self.cnt;
         match off {
             regs::ID => regs::ID_VALUE,
@@ -362,6 +368,9 @@ impl Model {
     }
 
     fn write32(&mut self, off: u32, v: u32) {
+        if self.removed {
+            return;
+        }
         match off {
             regs::CTRL => {
                 let c = Ctrl(v);
@@ -904,6 +913,12 @@ impl RegNicModel {
         c.set_count(count);
         c.set_timeout(timeout_ticks);
         self.m().coalesce = c;
+    }
+
+    /// Test knob: the device is surprise-removed (register reads return all-ones, writes are
+    /// dropped, the line never asserts), as a PCI device that left the bus.
+    pub fn set_removed(&self, removed: bool) {
+        self.m().removed = removed;
     }
 
     /// Makes `len` bytes of host memory at `addr` reachable by the NIC's DMA at bus address

@@ -259,6 +259,20 @@ impl SysDriver {
         l::RL_DESCRIPTORS as usize + 2 * l::SIZEOF_RESOURCE_DESCRIPTOR as usize
     }
 
+    /// Calls MiniportInterrupt as for an interrupt on a shared line (whether or not this NIC
+    /// asserted it). Returns (claimed, queue the DPC); `None` with no interrupt registered.
+    pub fn shared_line_interrupt(&self) -> Option<(bool, bool)> {
+        let i = self.host.st().interrupt.clone()?;
+        let mut queue: u8 = 0;
+        let mut target: u32 = 0;
+        let qp = std::ptr::addr_of_mut!(queue) as usize;
+        let tp = std::ptr::addr_of_mut!(target) as usize;
+        let claimed = enter(&self.host, "MiniportInterrupt", || {
+            at_irql(Irql::Device, || call!(i.isr, fn(usize, usize, usize) -> u8, i.ctx, qp, tp))
+        });
+        Some((claimed != 0, queue != 0))
+    }
+
     /// Runs the ISR (at DIRQL) if the NIC's line is asserted, then the interrupt DPC if the ISR
     /// asked for it. Whether the ISR claimed the interrupt.
     fn interrupt(&self) -> bool {

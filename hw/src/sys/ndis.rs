@@ -295,8 +295,21 @@ pub extern "win64" fn ndis_m_set_miniport_attributes(handle: usize, attrs: usize
             return FAIL;
         }
         let revs = [(1, l::SIZEOF_GENERAL_ATTRS_REV_1), (2, l::SIZEOF_GENERAL_ATTRS_REV_2)];
-        if let Err(s) = check_header(h, "NdisMSetMiniportAttributes(general)", attrs, ty, &revs) {
-            return s;
+        let hd = match check_header(h, "NdisMSetMiniportAttributes(general)", attrs, ty, &revs) {
+            Ok(hd) => hd,
+            Err(s) => return s,
+        };
+        // An NDIS 6.20 miniport registers revision-2 general attributes (with
+        // PowerManagementCapabilitiesEx); revision 1 is the 6.0/6.1 structure.
+        let minor = h.st().chars.as_ref().map_or(0, |c| c.minor);
+        if minor >= l::MINIPORT_MINOR_620 as u8 && hd.revision < 2 {
+            h.finding(
+                "SYS-VERSION",
+                format!(
+                    "an NDIS 6.{minor} miniport set revision-{} general attributes (6.20 needs revision 2)",
+                    hd.revision
+                ),
+            );
         }
         // SAFETY: at least the revision-1 size (checked).
         let (media, list, len) = unsafe {
