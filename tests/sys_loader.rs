@@ -61,3 +61,26 @@ fn sys_loader_symbolises_driver_addresses_with_the_link_map() {
     assert_eq!(d.symbolise(entry), "DriverEntry+0x0");
     assert!(d.symbolise(entry + 3).starts_with("DriverEntry+0x3"));
 }
+
+/// KeBugCheckEx ends the run (a driver frame cannot be unwound) naming the code, its four
+/// parameters and the caller. Proven in a child process calling the image's own import thunk.
+#[test]
+fn sys_bugcheck_fails_the_run_naming_the_code_and_parameters() {
+    let Some(p) = image() else { return };
+    if std::env::var_os("ATMMCM_BUGCHECK_CHILD").is_some() {
+        let d = SysDriver::load(&p, Arc::new(Clock::new())).expect("load");
+        let thunk = d.address_of("KeBugCheckEx").expect("KeBugCheckEx thunk in the link map");
+        // SAFETY: the image's import thunk for KeBugCheckEx (jmp [IAT]), Microsoft ABI.
+        let f: extern "win64" fn(u32, usize, usize, usize, usize) = unsafe { std::mem::transmute(thunk) };
+        d.run_in_image("bugcheck", || f(0xDEAD, 1, 2, 3, 4));
+        unreachable!("KeBugCheckEx returned");
+    }
+    let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", "sys_bugcheck_fails_the_run_naming_the_code_and_parameters", "--nocapture"])
+        .env("ATMMCM_BUGCHECK_CHILD", "1")
+        .output()
+        .expect("run child");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a bugcheck must fail the run");
+    assert!(err.contains("BUGCHECK: KeBugCheckEx(0xdead, 0x1, 0x2, 0x3, 0x4) called from"), "stderr: {err}");
+}

@@ -202,6 +202,18 @@ impl SysDriver {
         self.host.max_stack.load(Ordering::Relaxed)
     }
 
+    /// Where link-map symbol `name` is mapped in this process.
+    pub fn address_of(&self, name: &str) -> Option<usize> {
+        let a = self.host.map.address_of(name)?;
+        Some(self.image.base() + usize::try_from(a.checked_sub(self.image.preferred_base)?).ok()?)
+    }
+
+    /// Runs `f` (which calls code in the image) as a driver entry: the host functions find this
+    /// image, IRQL and spin-lock balance are checked on return.
+    pub fn run_in_image<R>(&self, what: &str, f: impl FnOnce() -> R) -> R {
+        enter(&self.host, what, f)
+    }
+
     /// Symbolises an address in the image.
     pub fn symbolise(&self, addr: usize) -> String {
         self.host.symbolise(addr)

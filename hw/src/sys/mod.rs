@@ -40,3 +40,6 @@ pub mod trap;
 
 pub use driver::{SysDriver, default_image_path, inf_defaults};
 pub use pe::LoadError;
+
+#[cfg(test)]
+mod tests;
