@@ -15,7 +15,8 @@ use crate::host::{Nbl, VcHandle};
 use super::driver::{SysDriver, call};
 use super::host::{enter, host};
 use super::layout::{self as l, rd, wr};
-use super::ndis::{build_mdl, build_nbl, free_nbl, kernel_alloc, kernel_free, nb_bytes};
+use super::nbl::{build_mdl, build_nbl, free_nbl, nb_bytes};
+use super::ndis::{kernel_alloc, kernel_free};
 
 /// One send NBL the harness built: the lab's NBL and every block to free.
 struct SendRec {
@@ -60,7 +61,7 @@ fn build_send(emu: &crate::host::EmuNdis, lab: Nbl) -> usize {
             first_nbl = nbl;
         } else {
             // Only the first NBL is used; the extra NET_BUFFER is chained to the previous one.
-            kernel_free(nbl, super::ndis::NBL_ALLOC);
+            kernel_free(nbl, super::nbl::NBL_ALLOC);
             // SAFETY: `prev_nb` is a NET_BUFFER we built.
             unsafe { wr::<8>(prev_nb, l::NB_NEXT, nb as u64) };
         }

@@ -227,7 +227,7 @@ impl SysDriver {
         emu.attach_arc(self);
         let h = Arc::downgrade(&self.host);
         emu.register_alloc_counter("sys driver allocations", move || {
-            h.upgrade().map_or(0, |h| super::ndis::live_allocations(&h))
+            h.upgrade().map_or(0, |h| super::nbl::live_allocations(&h))
         });
     }
 

@@ -1,7 +1,7 @@
 //! The host functions the image's imports bind to, by DLL and name. An import not listed here
 //! fails the load naming it (`LoadError::MissingImport`).
 
-use super::{cm, data, kernel, ndis};
+use super::{cm, data, kernel, nbl, ndis};
 
 macro_rules! table {
     ($($dll:literal : { $($name:literal => $f:path,)* })*) => {
@@ -34,15 +34,15 @@ table! {
         "NdisCancelTimerObject" => ndis::ndis_cancel_timer_object,
         "NdisFreeTimerObject" => ndis::ndis_free_timer_object,
         "NdisMSleep" => ndis::ndis_m_sleep,
-        "NdisAllocateMemoryWithTagPriority" => ndis::ndis_allocate_memory_with_tag_priority,
-        "NdisFreeMemoryWithTagPriority" => ndis::ndis_free_memory_with_tag_priority,
-        "NdisAllocateNetBufferListPool" => ndis::ndis_allocate_net_buffer_list_pool,
-        "NdisFreeNetBufferListPool" => ndis::ndis_free_net_buffer_list_pool,
-        "NdisAllocateNetBufferAndNetBufferList" => ndis::ndis_allocate_net_buffer_and_net_buffer_list,
-        "NdisFreeNetBufferList" => ndis::ndis_free_net_buffer_list,
-        "NdisAllocateMdl" => ndis::ndis_allocate_mdl,
-        "NdisFreeMdl" => ndis::ndis_free_mdl,
-        "NdisGetDataBuffer" => ndis::ndis_get_data_buffer,
+        "NdisAllocateMemoryWithTagPriority" => nbl::ndis_allocate_memory_with_tag_priority,
+        "NdisFreeMemoryWithTagPriority" => nbl::ndis_free_memory_with_tag_priority,
+        "NdisAllocateNetBufferListPool" => nbl::ndis_allocate_net_buffer_list_pool,
+        "NdisFreeNetBufferListPool" => nbl::ndis_free_net_buffer_list_pool,
+        "NdisAllocateNetBufferAndNetBufferList" => nbl::ndis_allocate_net_buffer_and_net_buffer_list,
+        "NdisFreeNetBufferList" => nbl::ndis_free_net_buffer_list,
+        "NdisAllocateMdl" => nbl::ndis_allocate_mdl,
+        "NdisFreeMdl" => nbl::ndis_free_mdl,
+        "NdisGetDataBuffer" => nbl::ndis_get_data_buffer,
         "NdisMCmRegisterAddressFamilyEx" => cm::ndis_m_cm_register_address_family_ex,
         "NdisCmOpenAddressFamilyComplete" => cm::ndis_cm_open_address_family_complete,
         "NdisCmCloseAddressFamilyComplete" => cm::ndis_cm_close_address_family_complete,

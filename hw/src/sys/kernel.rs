@@ -59,7 +59,7 @@ pub extern "win64" fn ex_free_pool_with_tag(p: usize, tag: u32) {
 }
 
 fn lock_word(p: usize) -> &'static AtomicUsize {
-    if p == 0 || p % 8 != 0 {
+    if p == 0 || !p.is_multiple_of(8) {
         host::fatal(&format!("spin lock at a bad address {p:#x}"));
     }
     // SAFETY: a KSPIN_LOCK is a pointer-sized, pointer-aligned word of driver memory, only ever

@@ -34,6 +34,7 @@ pub mod imports;
 pub mod kernel;
 pub mod layout;
 pub mod linkmap;
+pub mod nbl;
 pub mod ndis;
 pub mod pe;
 pub mod trap;

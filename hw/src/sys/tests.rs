@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::host::{CoChars, Host, enter};
 use super::layout::{self as l, Header, wr};
 use super::linkmap::LinkMap;
-use super::{cparams, kernel, ndis};
+use super::{cparams, kernel, nbl, ndis};
 use crate::clock::Clock;
 
 fn host() -> Arc<Host> {
@@ -135,20 +135,20 @@ fn pool_double_free_and_wrong_tag_are_findings() {
 fn get_data_buffer_is_contiguous_in_one_mdl_and_copies_across_an_mdl_chain() {
     let a = b"hello ".to_vec();
     let b = b"world".to_vec();
-    let ma = ndis::build_mdl(a.as_ptr() as usize, a.len() as u32);
-    let mb = ndis::build_mdl(b.as_ptr() as usize, b.len() as u32);
+    let ma = nbl::build_mdl(a.as_ptr() as usize, a.len() as u32);
+    let mb = nbl::build_mdl(b.as_ptr() as usize, b.len() as u32);
     // SAFETY: `ma` is ours.
     unsafe { wr::<8>(ma, l::MDL_NEXT, mb as u64) };
-    let (nbl, nb) = ndis::build_nbl(0, ma, 0, 11);
-    assert_eq!(ndis::ndis_get_data_buffer(nb, 4, 0, 1, 0), a.as_ptr() as usize, "in the first MDL: no copy");
+    let (nbl, nb) = nbl::build_nbl(0, ma, 0, 11);
+    assert_eq!(nbl::ndis_get_data_buffer(nb, 4, 0, 1, 0), a.as_ptr() as usize, "in the first MDL: no copy");
     let mut storage = [0u8; 11];
-    let p = ndis::ndis_get_data_buffer(nb, 11, storage.as_mut_ptr() as usize, 1, 0);
+    let p = nbl::ndis_get_data_buffer(nb, 11, storage.as_mut_ptr() as usize, 1, 0);
     assert_eq!(p, storage.as_ptr() as usize);
     assert_eq!(&storage, b"hello world");
-    assert_eq!(ndis::ndis_get_data_buffer(nb, 12, storage.as_mut_ptr() as usize, 1, 0), 0, "more than DataLength");
+    assert_eq!(nbl::ndis_get_data_buffer(nb, 12, storage.as_mut_ptr() as usize, 1, 0), 0, "more than DataLength");
     // SAFETY: a valid NB over a valid chain.
-    assert_eq!(unsafe { ndis::nb_bytes(nb) }, b"hello world");
-    ndis::free_nbl(nbl, nb);
+    assert_eq!(unsafe { nbl::nb_bytes(nb) }, b"hello world");
+    nbl::free_nbl(nbl, nb);
     ndis::kernel_free(ma, l::SIZEOF_MDL as usize);
     ndis::kernel_free(mb, l::SIZEOF_MDL as usize);
 }

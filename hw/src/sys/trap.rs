@@ -187,7 +187,7 @@ pub fn logic_flags(flags: u64, r: u64, bytes: usize) -> u64 {
     if r >> (bytes * 8 - 1) & 1 == 1 {
         f |= SF;
     }
-    if (r as u8).count_ones() % 2 == 0 {
+    if (r as u8).count_ones().is_multiple_of(2) {
         f |= PF;
     }
     f
