@@ -72,6 +72,9 @@ impl super::trap::TrapHost for TrapView {
     fn symbolise(&self, addr: usize) -> String {
         self.0.symbolise(addr)
     }
+    fn note_stack(&self, rsp: usize) {
+        host::note_sp(&self.0, rsp)
+    }
 }
 
 thread_local! {

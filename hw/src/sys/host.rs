@@ -233,6 +233,12 @@ pub fn host() -> &'static Host {
     h
 }
 
+/// Records the driver's stack depth at `sp` (a trap's RSP: leaf frames that call no host function).
+pub fn note_sp(h: &Host, sp: usize) {
+    let depth = ENTRY_SP.with(|e| e.get()).saturating_sub(sp);
+    h.max_stack.fetch_max(depth, Ordering::Relaxed);
+}
+
 pub fn lock_acquired() {
     LOCKS_HELD.with(|l| l.set(l.get() + 1));
 }

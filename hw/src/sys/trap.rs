@@ -29,6 +29,8 @@ pub trait Mmio: Send + Sync {
 pub trait TrapHost: Send + Sync {
     fn interrupt_time_100ns(&self) -> u64;
     fn symbolise(&self, addr: usize) -> String;
+    /// The faulting thread's RSP (stack-depth sampling).
+    fn note_stack(&self, _rsp: usize) {}
 }
 
 struct Window {
@@ -374,6 +376,7 @@ extern "C" fn on_segv(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     let bytes = unsafe { std::slice::from_raw_parts(rip as *const u8, 15) };
     let mut dec = Decoder::with_ip(64, bytes, rip as u64, DecoderOptions::NONE);
     let ins = dec.decode();
+    host.note_stack(uc.uc_mcontext.gregs[libc::REG_RSP as usize] as usize);
     let mut flags = uc.uc_mcontext.gregs[libc::REG_EFL as usize] as u64;
     let mut regs = Regs { g: &mut uc.uc_mcontext.gregs };
     match emulate(&ins, &mut regs, &mut flags, &*host) {
