@@ -85,3 +85,24 @@ fn sys_initialize_is_refused_when_registration_flags_say_not_co_ndis() {
         findings(&n)
     );
 }
+
+/// HALT-NO-LEAK sees the image's allocations: one pool block taken through the image's own
+/// ExAllocatePoolWithTag import after initialisation began and never freed is a violation when
+/// MiniportHaltEx returns.
+#[test]
+fn sys_halt_reports_a_pool_block_left_behind_as_halt_no_leak() {
+    let Some(n) = node() else { return };
+    let st = n.emu.start(); // today's image is refused here; the counter runs either way
+    let before = n.sys.live_allocations();
+    if st != NdisStatus::SUCCESS {
+        assert_eq!(before, 0, "a refused initialisation frees everything it took");
+    }
+    let thunk = n.sys.address_of("ExAllocatePoolWithTag").expect("ExAllocatePoolWithTag thunk");
+    // SAFETY: the image's import thunk (jmp [IAT]), Microsoft ABI.
+    let alloc: extern "win64" fn(u32, usize, u32) -> usize = unsafe { std::mem::transmute(thunk) };
+    let p = n.sys.run_in_image("leak", || alloc(0x200, 64, 0x6b61_654c));
+    assert_ne!(p, 0);
+    assert_eq!(n.sys.live_allocations(), before + 1);
+    n.emu.halt();
+    assert!(n.emu.fired().contains(&"HALT-NO-LEAK"), "fired: {:?}", n.emu.fired());
+}

@@ -200,6 +200,11 @@ impl SysDriver {
         );
     }
 
+    /// Objects the adapter holds that MiniportHaltEx must free (what HALT-NO-LEAK counts).
+    pub fn live_allocations(&self) -> usize {
+        super::nbl::live_allocations(&self.host)
+    }
+
     /// Deepest driver stack seen below an entry, in bytes.
     pub fn max_stack_depth(&self) -> usize {
         self.host.max_stack.load(Ordering::Relaxed)
