@@ -1,4 +1,4 @@
-//! The close-family, signalling and data-path suites against the real `atmmcm.sys`: the same test
+//! The close-family, signalling, data-path and stress (real threads) suites against the real `atmmcm.sys`: the same test
 //! files, compiled into this crate, where `common::is_sys()` makes every lab load the image
 //! (`default_image_path()`, `$ATMMCM_SYS` to override).
 //!
@@ -18,6 +18,9 @@ mod datapath;
 #[cfg(atmmcm_sys_suites)]
 #[path = "signalling.rs"]
 mod signalling;
+#[cfg(atmmcm_sys_suites)]
+#[path = "stress.rs"]
+mod stress;
 
 #[test]
 fn sys_suites_run_or_say_why_not() {
