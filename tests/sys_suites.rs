@@ -8,6 +8,8 @@
 //! so every test here would fail until the win7 fixes merge. After that merge build.rs sets the cfg
 //! by default and `.ci/run` builds the image first.
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
+// Each suite declares `mod common;`: the helpers are compiled once per suite, as in their own crates.
+#![allow(clippy::duplicate_mod)]
 
 #[cfg(atmmcm_sys_suites)]
 #[path = "close_family.rs"]
