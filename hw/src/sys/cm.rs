@@ -332,16 +332,10 @@ pub extern "win64" fn ndis_cm_notify_close_address_family(af: usize) -> u32 {
 pub extern "win64" fn ndis_cm_register_sap_complete(status: u32, sap: usize, ctx: usize) {
     let h = host();
     let Some(sap) = from_c(h, "NdisCmRegisterSapComplete", SAP, sap) else { return };
-    match SapContext::from_usize(ctx) {
+    // A failed registration carries no context; the lab's seam wants one (it ignores it then).
+    let failed = st(status) != NdisStatus::SUCCESS;
+    match SapContext::from_usize(ctx).or_else(|| SapContext::from_usize(usize::MAX).filter(|_| failed)) {
         Some(c) => h.emu().cm_register_sap_complete(st(status), SapHandle(sap), c),
-        None if st(status) != NdisStatus::SUCCESS => {
-            // A failed registration carries no context; the lab's seam wants one.
-            h.emu().cm_register_sap_complete(
-                st(status),
-                SapHandle(sap),
-                SapContext::from_usize(usize::MAX).unwrap_or_else(|| unreachable!()),
-            )
-        }
         None => h.finding("SYS-CONTEXT", "NdisCmRegisterSapComplete(SUCCESS) with a NULL context".into()),
     }
 }
