@@ -197,3 +197,20 @@ fn every_import_of_the_image_has_a_host_function() {
     assert_eq!(super::imports::table().len(), 68);
     assert!(super::imports::resolve("NDIS.SYS", "NdisMIndicateReceiveNetBufferLists").is_none());
 }
+
+#[test]
+fn irql_dpc_mdl_and_shared_memory_misuse_are_findings() {
+    let h = host();
+    let handle = Arc::as_ptr(&h) as usize;
+    enter(&h, "t", || {
+        crate::host::at_irql(crate::host::Irql::Device, || {
+            let p = kernel::ex_allocate_pool_with_tag(0x200, 8, 1);
+            kernel::ex_free_pool_with_tag(p, 1);
+        });
+        let mut kdpc = [0u64; 8];
+        kernel::ke_insert_queue_dpc(kdpc.as_mut_ptr() as usize, 0, 0);
+        nbl::ndis_free_mdl(0x1000);
+        ndis::ndis_m_free_shared_memory(handle, 4096, 0, 0x2000, 0x2000);
+    });
+    assert_eq!(rules(&h), ["SYS-IRQL", "SYS-IRQL", "SYS-DPC", "SYS-MDL", "SYS-SHARED-MEMORY"]);
+}
