@@ -280,8 +280,19 @@ impl SysDriver {
     }
 
     /// Calls MiniportInterrupt as for an interrupt on a shared line (whether or not this NIC
-    /// asserted it). Returns (claimed, queue the DPC); `None` with no interrupt registered.
+    /// asserted it); a claim that asks for the DPC queues MiniportInterruptDPC (it runs at the
+    /// lab's next DPC). Returns (claimed, queue the DPC); `None` with no interrupt registered.
     pub fn shared_line_interrupt(&self) -> Option<(bool, bool)> {
+        let r = self.isr()?;
+        if r.0 && r.1 {
+            use atmmcm::Ndis;
+            self.host.emu().request_dpc();
+        }
+        Some(r)
+    }
+
+    /// MiniportInterrupt at DIRQL; records a requested DPC.
+    fn isr(&self) -> Option<(bool, bool)> {
         let i = self.host.st().interrupt.clone()?;
         let mut queue: u8 = 0;
         let mut target: u32 = 0;
@@ -290,38 +301,46 @@ impl SysDriver {
         let claimed = enter(&self.host, "MiniportInterrupt", || {
             at_irql(Irql::Device, || call!(i.isr, fn(usize, usize, usize) -> u8, i.ctx, qp, tp))
         });
+        if claimed != 0 && queue != 0 {
+            self.host.st().interrupt_dpc_queued = true;
+        }
         Some((claimed != 0, queue != 0))
     }
 
-    /// Runs the ISR (at DIRQL) if the NIC's line is asserted, then the interrupt DPC if the ISR
-    /// asked for it. Whether the ISR claimed the interrupt.
-    fn interrupt(&self) -> bool {
+    /// Calls MiniportDisableInterruptEx (`false`) or MiniportEnableInterruptEx (`true`) at DIRQL,
+    /// as NDIS does; false with no interrupt registered.
+    pub fn set_interrupts(&self, enable: bool) -> bool {
         let Some(i) = self.host.st().interrupt.clone() else { return false };
-        let line = self.host.model.get().is_some_and(|m| m.interrupt_line());
-        if !line {
+        let f = if enable { i.enable } else { i.disable };
+        if f == 0 {
             return false;
         }
-        let mut queue: u8 = 0;
-        let mut target: u32 = 0;
-        let qp = std::ptr::addr_of_mut!(queue) as usize;
-        let tp = std::ptr::addr_of_mut!(target) as usize;
-        let claimed = enter(&self.host, "MiniportInterrupt", || {
-            at_irql(Irql::Device, || call!(i.isr, fn(usize, usize, usize) -> u8, i.ctx, qp, tp))
-        });
-        if claimed != 0 && queue != 0 {
-            // NDIS_RECEIVE_THROTTLE_PARAMETERS: MaxNblsToIndicate (u32), MoreNblsPending (u8).
-            let mut throttle = [0u8; 8];
-            throttle[..4].copy_from_slice(&u32::MAX.to_le_bytes());
-            let tp = throttle.as_mut_ptr() as usize;
-            enter(&self.host, "MiniportInterruptDPC", || {
-                call!(i.dpc, fn(usize, usize, usize, usize) -> (), i.ctx, 0, tp, 0)
-            });
-            if throttle[4] != 0 {
-                use atmmcm::Ndis;
-                self.host.emu().request_dpc();
-            }
+        let what = if enable { "MiniportEnableInterruptEx" } else { "MiniportDisableInterruptEx" };
+        enter(&self.host, what, || at_irql(Irql::Device, || call!(f, fn(usize) -> (), i.ctx)));
+        true
+    }
+
+    /// The interrupt path of one lab DPC round: the ISR if the NIC's line is asserted, then
+    /// MiniportInterruptDPC if an ISR asked for it.
+    fn interrupt(&self) {
+        if self.host.model.get().is_some_and(|m| m.interrupt_line()) {
+            let _ = self.isr();
         }
-        claimed != 0
+        let Some(i) = self.host.st().interrupt.clone() else { return };
+        if !std::mem::take(&mut self.host.st().interrupt_dpc_queued) {
+            return;
+        }
+        // NDIS_RECEIVE_THROTTLE_PARAMETERS: MaxNblsToIndicate (u32), MoreNblsPending (u8).
+        let mut throttle = [0u8; 8];
+        throttle[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        let tp = throttle.as_mut_ptr() as usize;
+        enter(&self.host, "MiniportInterruptDPC", || {
+            call!(i.dpc, fn(usize, usize, usize, usize) -> (), i.ctx, 0, tp, 0)
+        });
+        if throttle[4] != 0 {
+            use atmmcm::Ndis;
+            self.host.emu().request_dpc();
+        }
     }
 }
 

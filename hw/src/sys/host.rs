@@ -105,6 +105,8 @@ pub struct State {
     pub supported_oids: Vec<u32>,
     pub sg_dma: Option<usize>,
     pub interrupt: Option<Interrupt>,
+    /// The ISR asked for its DPC (NDIS queued MiniportInterruptDPC); it runs at the next DPC.
+    pub interrupt_dpc_queued: bool,
     pub timers: BTreeMap<usize, Timer>,
     /// KDPC address -> (routine, context, queued).
     pub dpcs: HashMap<usize, (usize, usize, bool)>,
