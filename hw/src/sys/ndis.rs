@@ -644,6 +644,19 @@ pub extern "win64" fn ndis_m_register_interrupt_ex(handle: usize, ctx: usize, ch
 pub extern "win64" fn ndis_m_deregister_interrupt_ex(ih: usize) {
     let h = host();
     h.require_irql("NdisMDeregisterInterruptEx", Irql::Passive);
+    // The device must not be able to assert the line any more: masked at the NIC first.
+    if let Some(m) = h.model.get() {
+        use atmmcm::nic::bus::Bus;
+        let bus = m.bus();
+        let mask = bus.read32(atmmcm::nic::regs::INT_MASK);
+        let ctrl = atmmcm::nic::regs::Ctrl(bus.read32(atmmcm::nic::regs::CTRL));
+        if mask != 0 && ctrl.irq_enable() {
+            h.finding(
+                "SYS-INTERRUPT-ORDER",
+                format!("NdisMDeregisterInterruptEx with the NIC's interrupts unmasked (INT_MASK {mask:#x})"),
+            );
+        }
+    }
     if h.st().interrupt.take().is_none() || ih == 0 {
         h.finding("SYS-INTERRUPT", format!("NdisMDeregisterInterruptEx({ih:#x}): none registered"));
         return;

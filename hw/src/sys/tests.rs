@@ -214,3 +214,22 @@ fn irql_dpc_mdl_and_shared_memory_misuse_are_findings() {
     });
     assert_eq!(rules(&h), ["SYS-IRQL", "SYS-IRQL", "SYS-DPC", "SYS-MDL", "SYS-SHARED-MEMORY"]);
 }
+
+#[test]
+fn deregistering_the_interrupt_while_the_nic_can_still_assert_it_is_a_finding() {
+    use atmmcm::nic::bus::Bus;
+    use atmmcm::nic::regs;
+    for (mask, want) in [(regs::IntBits::ALL.0, vec!["SYS-INTERRUPT-ORDER"]), (0, vec![])] {
+        let h = host();
+        let model = crate::regnic_model::RegNicModel::new();
+        let mut ctrl = regs::Ctrl(0);
+        ctrl.set_irq_enable(true);
+        model.bus().write32(regs::CTRL, ctrl.0);
+        model.bus().write32(regs::INT_MASK, mask);
+        let _ = h.model.set(model);
+        h.st().interrupt = Some(super::host::Interrupt::default());
+        let ih = Box::into_raw(Box::new(2u64)) as usize;
+        enter(&h, "t", || ndis::ndis_m_deregister_interrupt_ex(ih));
+        assert_eq!(rules(&h), want, "INT_MASK {mask:#x}");
+    }
+}
