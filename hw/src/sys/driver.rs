@@ -77,6 +77,9 @@ impl super::trap::TrapHost for TrapView {
     }
 }
 
+/// The x64 kernel stack (KERNEL_STACK_SIZE, 0x6000).
+pub const KERNEL_STACK: usize = 24 * 1024;
+
 thread_local! {
     /// The lab's idle step while MiniportHaltEx waits (NdisMSleep runs it).
     static HALT_IDLE: Cell<Option<*mut (dyn FnMut() + 'static)>> = const { Cell::new(None) };
@@ -142,9 +145,20 @@ impl SysDriver {
             wr::<8>(us, l::US_BUFFER, path_w.as_ptr() as u64);
         }
         let entry = image.va(image.entry_rva);
-        let st = enter(&host, "DriverEntry", || {
-            at_irql(Irql::Passive, || call!(entry, fn(usize, usize) -> u32, driver_object, us))
-        });
+        // DriverEntry runs on a thread with a kernel-sized stack (24 KiB, as on x64 Windows); the
+        // host functions it reaches (registration, MiniportSetOptions' handlers) fit beside it.
+        let h = host.clone();
+        let st = std::thread::Builder::new()
+            .name("DriverEntry".into())
+            .stack_size(KERNEL_STACK)
+            .spawn(move || {
+                enter(&h, "DriverEntry", || {
+                    at_irql(Irql::Passive, || call!(entry, fn(usize, usize) -> u32, driver_object, us))
+                })
+            })
+            .map_err(|e| LoadError::Map(format!("DriverEntry thread: {e}")))?
+            .join()
+            .map_err(|_| LoadError::Map("DriverEntry thread panicked".into()))?;
         Ok(SysDriver { image, host, entry_status: st, driver_object, registry_path: (us, path_w) })
     }
 

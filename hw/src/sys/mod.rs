@@ -17,9 +17,12 @@
 //!   (iced-x86), performs it on the ATM1 model's registers and moves RIP on. The same handler
 //!   serves KUSER_SHARED_DATA interrupt-time reads (lab clock) and `mov cr8` (per-thread IRQL).
 //!   DMA memory is host memory the model reads and writes directly.
-//! - Threads: the driver runs on the calling thread (the lab's threads; libtest's stacks are
-//!   2 MiB). A kernel stack is 24 KiB: [`SysDriver::max_stack_depth`] measures the deepest driver
-//!   stack seen below any entry (at every host call) and the tests assert it fits.
+//! - Threads and stacks: DriverEntry runs on its own thread with a 24 KiB stack (the x64 kernel
+//!   stack), host functions included. Later entries run on the calling lab thread: there the
+//!   host's own (debug-build) frames for EmuNdis and the verifier do not fit in 24 KiB beside the
+//!   driver (tried: MiniportInitializeEx overflows), so [`SysDriver::max_stack_depth`] measures
+//!   the deepest driver stack below any entry instead (sampled at every host call and every
+//!   trap), and the tests assert it fits.
 //! - KeBugCheckEx prints the code and the symbolised caller (link map) and aborts the test
 //!   process: a driver frame cannot be unwound.
 //!
