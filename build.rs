@@ -2,6 +2,12 @@
 
 fn main() {
     println!("cargo::rerun-if-env-changed=CARGO_CFG_ATMMCM_NOWDK");
+    // tests/sys_suites.rs: the suites against atmmcm.sys (see that file for why it is opt-in).
+    println!("cargo::rustc-check-cfg=cfg(atmmcm_sys_suites)");
+    println!("cargo::rerun-if-env-changed=ATMMCM_SYS_SUITES");
+    if std::env::var("ATMMCM_SYS_SUITES").is_ok_and(|v| v == "1") {
+        println!("cargo::rustc-cfg=atmmcm_sys_suites");
+    }
     #[cfg(windows)]
     {
         let target_windows = std::env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "windows");

@@ -127,7 +127,7 @@ fn close_data_over_the_user_user_limit_is_refused_with_invalid_length_never_trun
     let vc = outgoing_call(&lab, &c);
     assert_eq!(c.close_call(vc, None, Some(&[7u8; 129])), NdisStatus::INVALID_LENGTH);
     // A hostile Size is refused without a slice ever being built over it.
-    let adapter = &lab.node(0).adapter;
+    let adapter = lab.node(0).driver();
     let ctx = lab.node(0).ndis.vc_context(vc).unwrap();
     assert_eq!(adapter.protocol_cm_close_call(ctx, None, CloseData::Oversized(usize::MAX)), NdisStatus::INVALID_LENGTH);
     assert_eq!(wire(&lab).len(), 3, "nothing sent for the refused closes");
@@ -172,7 +172,9 @@ fn multipoint_close_names_the_last_party_and_completes_with_that_party() {
         "ProtocolCoDeleteVc->SUCCESS"
     ])));
     assert!(wire(&lab).contains(&"->DROP PARTY".to_string()));
-    assert_eq!(lab.node(0).adapter.live_objects().parties, 0, "every party context freed");
+    if let Some(l) = live(&lab, 0) {
+        assert_eq!(l.parties, 0, "every party context freed");
+    }
     halt_clean(&lab);
 }
 
@@ -181,7 +183,7 @@ fn point_to_point_close_with_a_party_handle_is_refused() {
     let lab = lab();
     let c = client(&lab);
     let vc = outgoing_call(&lab, &c);
-    let adapter = &lab.node(0).adapter;
+    let adapter = lab.node(0).driver();
     let ctx = lab.node(0).ndis.vc_context(vc).unwrap();
     let forged = atmmcm::ndis::PartyContext::from_usize(ctx.as_usize()).unwrap();
     assert_eq!(adapter.protocol_cm_close_call(ctx, Some(forged), CloseData::None), NdisStatus::INVALID_PARAMETER);
@@ -210,7 +212,9 @@ fn remote_drop_of_a_non_last_party_is_dispatched_and_the_client_drop_completes_a
     assert_eq!(c.drop_party(second.unwrap(), None), NdisStatus::SUCCESS);
     assert_eq!(c.close_call(vc, first, None), NdisStatus::PENDING);
     lab.advance(A_MOMENT);
-    assert_eq!(lab.node(0).adapter.live_objects().parties, 0);
+    if let Some(l) = live(&lab, 0) {
+        assert_eq!(l.parties, 0);
+    }
     halt_clean(&lab);
 }
 
@@ -379,8 +383,9 @@ fn halt_with_calls_open_notifies_close_af_and_ends_with_zero_live_objects() {
         lab.node(0).ndis.ndis_calls_on(inc).ends_with(&seq(&["NdisMCmCloseCallComplete(SUCCESS)", "NdisMCmDeleteVc"]))
     );
     clean(&lab);
-    let l = lab.node(0).adapter.live_objects();
-    assert_eq!((l.afs, l.saps, l.vcs, l.calls, l.parties), (0, 0, 0, 0, 0));
+    if let Some(l) = live(&lab, 0) {
+        assert_eq!((l.afs, l.saps, l.vcs, l.calls, l.parties), (0, 0, 0, 0, 0));
+    }
 }
 
 // ---- races ---------------------------------------------------------------------------------------------
@@ -481,6 +486,12 @@ fn unanswered_release_is_sent_again_with_cause_102_after_t308_then_the_close_com
 
 #[test]
 fn close_while_sends_are_in_flight_completes_every_nbl_exactly_once() {
+    if is_sys() {
+        // The state this test needs (frames both on the NIC and queued) comes from a knob of the
+        // in-process driver's NIC layer; atmmcm.sys has no such knob.
+        eprintln!("SKIPPED (atmmcm.sys): needs the in-process NIC layer's tx limit");
+        return;
+    }
     let lab = lab();
     let c = client(&lab);
     let vc = outgoing_call(&lab, &c);
@@ -517,7 +528,7 @@ fn stale_or_forged_contexts_are_answered_with_a_status() {
     let ctx = lab.node(0).ndis.vc_context(vc).unwrap();
     assert_eq!(c.close_call(vc, None, None), NdisStatus::PENDING);
     lab.advance(A_MOMENT);
-    let a = &lab.node(0).adapter;
+    let a = lab.node(0).driver();
     // The VC was deleted: its context is dead.
     assert_eq!(a.protocol_cm_close_call(ctx, None, CloseData::None), NdisStatus::INVALID_PARAMETER);
     assert_eq!(a.protocol_co_delete_vc(ctx), NdisStatus::INVALID_PARAMETER);

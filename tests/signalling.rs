@@ -28,14 +28,18 @@ fn a_burst_of_300_setups_beyond_the_sscop_window_loses_no_message() {
         .collect();
     lab.advance(Duration::from_secs(8));
     assert_eq!(connected(&lab, &vcs), 300);
-    let st = lab.node(0).adapter.control_stats();
-    assert!(st.backlogged > 0, "the burst did exceed the SSCOP queue: {st:?}");
-    assert_eq!(st.messages_lost, 0);
+    if !lab.node(0).is_sys() {
+        let st = lab.node(0).adapter.control_stats();
+        assert!(st.backlogged > 0, "the burst did exceed the SSCOP queue: {st:?}");
+        assert_eq!(st.messages_lost, 0);
+    }
     for vc in &vcs {
         assert_eq!(a.close_call(*vc, None, None), NdisStatus::PENDING);
     }
     lab.advance(Duration::from_secs(8));
-    assert_eq!(lab.node(0).adapter.live_objects().vcs, 0, "every client VC closed and deleted");
+    if let Some(l) = common::live(&lab, 0) {
+        assert_eq!(l.vcs, 0, "every client VC closed and deleted");
+    }
     halt_clean(&lab);
 }
 
@@ -129,7 +133,9 @@ fn every_truncation_and_corruption_of_a_setup_is_answered_or_ignored_never_a_cra
         causes.contains(&96) && causes.contains(&100),
         "mandatory-IE-missing and invalid-contents answers: {causes:?}"
     );
-    assert_eq!(lab.node(0).adapter.control_stats().internal_errors, 0);
+    if !lab.node(0).is_sys() {
+        assert_eq!(lab.node(0).adapter.control_stats().internal_errors, 0);
+    }
     lab.advance(Duration::from_secs(30));
     // The driver still works: a call goes up and down.
     let vc = outgoing_call(&lab, &c);

@@ -32,6 +32,35 @@ pub const LAB_TX_FRAMES_PER_STEP: usize = 8;
 /// The driver as the lab runs it.
 pub type LabAdapter = Adapter<EmuNdis, LabNic>;
 
+/// Which driver the lab's nodes run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum LabDriver {
+    /// The Rust `Adapter`, called directly (fast, debuggable).
+    #[default]
+    InProcess,
+    /// The real `atmmcm.sys` at this path, loaded by the sys-lab (x86_64 Linux only).
+    Sys(std::path::PathBuf),
+}
+
+/// A node's driver. Dereferences to the in-process `Adapter` (its counters and internals);
+/// that panics for a node running `atmmcm.sys`, whose internals the lab cannot see.
+pub enum NodeDriver {
+    InProcess(Arc<LabAdapter>),
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    Sys(Arc<crate::sys::SysDriver>),
+}
+
+impl std::ops::Deref for NodeDriver {
+    type Target = LabAdapter;
+    fn deref(&self) -> &LabAdapter {
+        match self {
+            NodeDriver::InProcess(a) => a,
+            #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+            NodeDriver::Sys(_) => panic!("this node runs atmmcm.sys: the in-process Adapter's internals do not exist"),
+        }
+    }
+}
+
 /// One machine: its NDIS, NIC, driver and the CoNDIS client bound to it.
 pub struct Node {
     pub name: String,
@@ -39,7 +68,7 @@ pub struct Node {
     pub ndis: EmuNdis,
     /// The NIC hardware (registers, DMA, SAR, PHY).
     pub model: RegNicModel,
-    pub adapter: Arc<LabAdapter>,
+    pub adapter: NodeDriver,
     pub port: PortId,
     /// MiniportHaltEx returned: the node is quiet (its NIC is not serviced any more).
     pub halted: std::sync::atomic::AtomicBool,
@@ -54,6 +83,49 @@ impl Node {
     /// The driver's NIC layer.
     pub fn nic(&self) -> &LabNic {
         self.adapter.parts().1
+    }
+
+    /// What the sys-lab's NDIS refused while starting (empty for the in-process driver).
+    fn start_findings(&self) -> String {
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        if let Some(s) = self.sys() {
+            return s.findings().iter().map(|(r, m)| format!("\n  {r}: {m}")).collect();
+        }
+        String::new()
+    }
+
+    /// The node's driver as NDIS calls it (either kind), for tests that call an entry point
+    /// directly (forged contexts, hostile sizes).
+    pub fn driver(&self) -> Arc<dyn crate::host::Driver> {
+        match &self.adapter {
+            NodeDriver::InProcess(a) => a.clone(),
+            #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+            NodeDriver::Sys(s) => s.clone(),
+        }
+    }
+
+    /// The in-process driver's live objects; `None` for `atmmcm.sys` (whose allocations the
+    /// sys-lab's HALT-NO-LEAK counter checks instead).
+    pub fn live_objects(&self) -> Option<atmmcm::cm::LiveCounts> {
+        match &self.adapter {
+            NodeDriver::InProcess(a) => Some(a.live_objects()),
+            #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+            NodeDriver::Sys(_) => None,
+        }
+    }
+
+    /// Whether the node runs the real `atmmcm.sys`.
+    pub fn is_sys(&self) -> bool {
+        !matches!(self.adapter, NodeDriver::InProcess(_))
+    }
+
+    /// The loaded image, for a node running `atmmcm.sys`.
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    pub fn sys(&self) -> Option<&Arc<crate::sys::SysDriver>> {
+        match &self.adapter {
+            NodeDriver::Sys(s) => Some(s),
+            NodeDriver::InProcess(_) => None,
+        }
     }
 }
 
@@ -75,11 +147,18 @@ pub struct LabConfig {
     pub addresses: Vec<Vec<u8>>,
     /// Write every frame crossing the network to this SunATM pcap.
     pub pcap: Option<std::path::PathBuf>,
+    /// The driver every node runs.
+    pub driver: LabDriver,
 }
 
 impl Default for LabConfig {
     fn default() -> Self {
-        LabConfig { config: Config::default(), addresses: vec![b"1001".to_vec()], pcap: None }
+        LabConfig {
+            config: Config::default(),
+            addresses: vec![b"1001".to_vec()],
+            pcap: None,
+            driver: LabDriver::InProcess,
+        }
     }
 }
 
@@ -94,6 +173,10 @@ impl LabConfig {
     }
     pub fn with_config(mut self, f: impl FnOnce(&mut Config)) -> Self {
         f(&mut self.config);
+        self
+    }
+    pub fn driver(mut self, d: LabDriver) -> Self {
+        self.driver = d;
         self
     }
 }
@@ -125,20 +208,26 @@ impl Lab {
             // Paced like a line: a few frames per lab step, so the receiving DPC runs between
             // bursts (a 64 KiB frame fills 32 RX buffers; 1023 are posted).
             model.set_tx_frames_per_step(LAB_TX_FRAMES_PER_STEP);
-            let nic_cfg = RegNicConfig { rx_ring: 1024, rxc_ring: 1024, ..RegNicConfig::default() };
-            let nic = match RegNic::new(model.bus(), nic_cfg) {
-                Ok(n) => n,
-                Err(s) => panic!("lab: RegNic::new failed: {s}"),
+            let adapter = match &cfg.driver {
+                LabDriver::InProcess => {
+                    let nic_cfg = RegNicConfig { rx_ring: 1024, rxc_ring: 1024, ..RegNicConfig::default() };
+                    let nic = match RegNic::new(model.bus(), nic_cfg) {
+                        Ok(n) => n,
+                        Err(s) => panic!("lab: RegNic::new failed: {s}"),
+                    };
+                    let adapter = match Adapter::initialize(ndis.clone(), nic, cfg.config) {
+                        Ok(a) => Arc::new(a),
+                        Err(s) => panic!("lab: Adapter::initialize failed: {s}"),
+                    };
+                    ndis.attach_arc(&adapter);
+                    let live = Arc::downgrade(&adapter);
+                    ndis.register_alloc_counter("driver live objects", move || {
+                        live.upgrade().map_or(0, |a| a.live_objects().total())
+                    });
+                    NodeDriver::InProcess(adapter)
+                }
+                LabDriver::Sys(path) => Self::sys_node(path, &clock, &ndis, &model, &cfg.config),
             };
-            let adapter = match Adapter::initialize(ndis.clone(), nic, cfg.config) {
-                Ok(a) => Arc::new(a),
-                Err(s) => panic!("lab: Adapter::initialize failed: {s}"),
-            };
-            ndis.attach_arc(&adapter);
-            let live = Arc::downgrade(&adapter);
-            ndis.register_alloc_counter("driver live objects", move || {
-                live.upgrade().map_or(0, |a| a.live_objects().total())
-            });
             ndis.phy_link_changed(true);
             let name = format!("node{i}");
             nodes.push(Node { name, address: address.clone(), ndis, model, adapter, port, halted: Default::default() });
@@ -147,10 +236,37 @@ impl Lab {
             Lab { clock, network: Arc::new(Mutex::new(net)), switch: Mutex::new(switch), nodes, max_rounds: 100_000 };
         for n in &lab.nodes {
             let st = n.ndis.start();
-            assert_eq!(st, NdisStatus::SUCCESS, "lab: driver start failed");
+            assert_eq!(st, NdisStatus::SUCCESS, "lab: {} driver start failed{}", n.name, n.start_findings());
         }
         lab.settle();
         lab
+    }
+
+    /// Loads `atmmcm.sys` for one node (its registry from the INF defaults and `config`).
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    fn sys_node(
+        path: &std::path::Path,
+        clock: &Arc<Clock>,
+        ndis: &EmuNdis,
+        model: &RegNicModel,
+        config: &Config,
+    ) -> NodeDriver {
+        let sys = match crate::sys::SysDriver::load(path, clock.clone()) {
+            Ok(s) => Arc::new(s),
+            Err(e) => panic!("lab: cannot load {}: {e}", path.display()),
+        };
+        for k in atmmcm::config::REGISTRY_KEYS {
+            if let Some(v) = config.get(k.name) {
+                sys.set_registry(k.name, v);
+            }
+        }
+        sys.attach(ndis, model);
+        NodeDriver::Sys(sys)
+    }
+
+    #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+    fn sys_node(path: &std::path::Path, _: &Arc<Clock>, _: &EmuNdis, _: &RegNicModel, _: &Config) -> NodeDriver {
+        panic!("lab: {} needs the sys-lab (x86_64 Linux)", path.display())
     }
 
     pub fn network(&self) -> MutexGuard<'_, Network> {

@@ -16,3 +16,5 @@ pub mod regnic_model;
 #[cfg(test)]
 mod regnic_tests;
 pub mod switch;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub mod sys;

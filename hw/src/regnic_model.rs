@@ -98,6 +98,11 @@ struct Model {
     cnt: Counters,
     /// Host memory: regions by bus address.
     mem: BTreeMap<u64, Vec<u8>>,
+    /// Host memory the driver owns (the `.sys` lab's shared memory): length by address, bus
+    /// address = host virtual address.
+    host_mem: BTreeMap<u64, usize>,
+    /// Surprise-removed: the device is gone from the bus (reads all-ones, writes dropped).
+    removed: bool,
     next_bus: u64,
     dma_used: usize,
     dma_limit: Option<usize>,
@@ -126,6 +131,8 @@ impl Model {
             by_vc: HashMap::new(),
             cnt: Counters::default(),
             mem: BTreeMap::new(),
+            host_mem: BTreeMap::new(),
+            removed: false,
             next_bus: 0x1_0000_0000,
             dma_used: 0,
             dma_limit: None,
@@ -168,7 +175,20 @@ impl Model {
         (off.checked_add(len)? <= v.len()).then_some((base, off))
     }
 
+    /// `addr..addr+len` inside one attached host region.
+    fn host_region(&self, addr: u64, len: usize) -> bool {
+        self.host_mem.range(..=addr).next_back().is_some_and(|(&base, &n)| {
+            usize::try_from(addr - base).ok().and_then(|off| off.checked_add(len)).is_some_and(|end| end <= n)
+        })
+    }
+
     fn mem_read(&self, addr: u64, dst: &mut [u8]) -> bool {
+        if self.region(addr, dst.len()).is_none() && self.host_region(addr, dst.len()) {
+            // SAFETY: the range lies in a region attached by `attach_host_memory`, whose caller
+            // keeps it mapped until `detach_host_memory`.
+            unsafe { std::ptr::copy_nonoverlapping(addr as usize as *const u8, dst.as_mut_ptr(), dst.len()) };
+            return true;
+        }
         let Some((base, off)) = self.region(addr, dst.len()) else { return false };
         let Some(src) = self.mem.get(&base).and_then(|v| v.get(off..off + dst.len())) else { return false };
         dst.copy_from_slice(src);
@@ -176,6 +196,11 @@ impl Model {
     }
 
     fn mem_write(&mut self, addr: u64, src: &[u8]) -> bool {
+        if self.region(addr, src.len()).is_none() && self.host_region(addr, src.len()) {
+            // SAFETY: as in `mem_read`; the model is the bus master writing host memory.
+            unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), addr as usize as *mut u8, src.len()) };
+            return true;
+        }
         let Some((base, off)) = self.region(addr, src.len()) else { return false };
         let Some(dst) = self.mem.get_mut(&base).and_then(|v| v.get_mut(off..off + src.len())) else { return false };
         dst.copy_from_slice(src);
@@ -233,7 +258,7 @@ impl Model {
     }
 
     fn line(&self) -> bool {
-        if !self.ctrl.irq_enable() || self.int_status & self.int_mask == 0 {
+        if self.removed || !self.ctrl.irq_enable() || self.int_status & self.int_mask == 0 {
             return false;
         }
         let count = u32::from(self.coalesce.count());
@@ -281,6 +306,9 @@ impl Model {
     }
 
     fn read32(&self, off: u32) -> u32 {
+        if self.removed {
+            return u32::MAX;
+        }
         let c = &self.cnt;
         match off {
             regs::ID => regs::ID_VALUE,
@@ -340,6 +368,9 @@ impl Model {
     }
 
     fn write32(&mut self, off: u32, v: u32) {
+        if self.removed {
+            return;
+        }
         match off {
             regs::CTRL => {
                 let c = Ctrl(v);
@@ -882,6 +913,28 @@ impl RegNicModel {
         c.set_count(count);
         c.set_timeout(timeout_ticks);
         self.m().coalesce = c;
+    }
+
+    /// Test knob: the device is surprise-removed (register reads return all-ones, writes are
+    /// dropped, the line never asserts), as a PCI device that left the bus.
+    pub fn set_removed(&self, removed: bool) {
+        self.m().removed = removed;
+    }
+
+    /// Makes `len` bytes of host memory at `addr` reachable by the NIC's DMA at bus address
+    /// `addr` (the `.sys` lab's NdisMAllocateSharedMemory: the driver reads and writes it with
+    /// plain loads and stores).
+    ///
+    /// # Safety
+    /// `addr..addr+len` must stay valid, readable and writable until
+    /// [`RegNicModel::detach_host_memory`].
+    pub unsafe fn attach_host_memory(&self, addr: usize, len: usize) {
+        self.m().host_mem.insert(addr as u64, len);
+    }
+
+    /// Ends [`RegNicModel::attach_host_memory`]; false if `addr` was not attached.
+    pub fn detach_host_memory(&self, addr: usize) -> bool {
+        self.m().host_mem.remove(&(addr as u64)).is_some()
     }
 
     /// Regions of host DMA memory allocated.

@@ -14,12 +14,35 @@ pub const REMOTE: &[u8] = b"9999";
 /// Long enough for any exchange the network answers promptly (its CONNECT comes after 100 ms).
 pub const A_MOMENT: Duration = Duration::from_secs(1);
 
+/// Whether this suite runs against the real `atmmcm.sys`: compiled into a `sys_*` test crate
+/// (tests/sys_suites.rs includes the suites), or `ATMMCM_LAB_DRIVER=sys`.
+pub fn is_sys() -> bool {
+    module_path!().starts_with("sys_") || std::env::var("ATMMCM_LAB_DRIVER").is_ok_and(|v| v == "sys")
+}
+
+/// `cfg` with the driver this suite runs against.
+pub fn with_driver(cfg: LabConfig) -> LabConfig {
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    if is_sys() {
+        let p = atmmcm_hw::sys::default_image_path();
+        assert!(p.exists(), "{} not built (scripts/build-sys)", p.display());
+        return cfg.driver(atmmcm_hw::lab::LabDriver::Sys(p));
+    }
+    cfg
+}
+
 pub fn lab() -> Lab {
-    Lab::new()
+    Lab::with(with_driver(LabConfig::default()))
 }
 
 pub fn lab_with(cfg: LabConfig) -> Lab {
-    Lab::with(cfg)
+    Lab::with(with_driver(cfg))
+}
+
+/// Node `i`'s live objects (in-process driver); `None` for `atmmcm.sys`, whose allocations
+/// HALT-NO-LEAK (the sys-lab's counter) checks at halt instead.
+pub fn live(lab: &Lab, i: usize) -> Option<atmmcm::cm::LiveCounts> {
+    lab.node(i).live_objects()
 }
 
 /// Client of node 0 with its AF open.
@@ -90,8 +113,14 @@ pub fn halt_clean(lab: &Lab) {
     lab.halt_all();
     clean(lab);
     for n in &lab.nodes {
-        let l = n.adapter.live_objects();
-        assert_eq!((l.afs, l.saps, l.vcs, l.calls, l.parties), (0, 0, 0, 0, 0), "live objects after halt");
+        if let Some(l) = n.live_objects() {
+            assert_eq!((l.afs, l.saps, l.vcs, l.calls, l.parties), (0, 0, 0, 0, 0), "live objects after halt");
+        }
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        if let Some(s) = n.sys() {
+            s.assert_no_findings();
+            assert!(s.max_stack_depth() < 24 * 1024, "driver stack {} bytes > 24 KiB", s.max_stack_depth());
+        }
     }
 }
 

@@ -44,7 +44,7 @@ mod verifier_tests;
 pub use client::{Accept, Client, ClientVc, IncomingCall, Policy, ReturnReceives, SendCompletion, VcState, When};
 pub use driver::Driver;
 pub use handles::{AfHandle, ClientParams, Nbl, PartyHandle, SapHandle, VcHandle};
-pub use irql::{Irql, LabSpinLock, Path, at_irql, current_cpu, current_irql};
+pub use irql::{Irql, LabSpinLock, Path, at_irql, current_cpu, current_irql, set_irql};
 pub use log::{LogEntry, LogKind};
 pub use verifier::{LiveCounts, Violation, rule};
 

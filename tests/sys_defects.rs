@@ -1,0 +1,194 @@
+//! One sys-lab test per Windows defect of issue 7 that the emulation can see, each asserting
+//! what NDIS and the hardware require. On today's image MiniportInitializeEx is refused
+//! (registration flags carry NOT_CO_NDIS), so every test past DriverEntry fails there first; the
+//! `ignore` reasons name the defect each test is about. Skipped (and says so) without the image.
+#![cfg(all(target_os = "linux", target_arch = "x86_64"))]
+
+mod common;
+
+use std::sync::Arc;
+
+use atmmcm::NdisStatus;
+use atmmcm::adapter::OidRequest;
+use atmmcm::nic::regs;
+use atmmcm_hw::clock::Clock;
+use atmmcm_hw::lab::{Lab, LabConfig, LabDriver};
+use atmmcm_hw::sys::{SysDriver, default_image_path};
+
+fn image() -> Option<std::path::PathBuf> {
+    let p = default_image_path();
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("SKIPPED: {} not built (run scripts/build-sys)", p.display());
+        None
+    }
+}
+
+fn sys_lab() -> Option<Lab> {
+    Some(Lab::with(LabConfig::default().driver(LabDriver::Sys(image()?))))
+}
+
+fn rules(s: &SysDriver, rule: &str) -> Vec<String> {
+    s.findings().into_iter().filter(|(r, _)| r == rule).map(|(_, m)| m).collect()
+}
+
+fn query(lab: &Lab, oid: u32, len: usize) -> (NdisStatus, Vec<u8>, usize) {
+    let mut buf = vec![0u8; len];
+    let mut req = OidRequest { oid, buffer: &mut buf, is_query: true, bytes_done: 0, bytes_needed: 0 };
+    let d = lab.node(0).driver();
+    let st = atmmcm_hw::host::at_irql(atmmcm_hw::host::Irql::Passive, || d.miniport_co_oid_request(None, &mut req));
+    let done = req.bytes_done;
+    (st, buf, done)
+}
+
+/// Defect 4 (part seen at DriverEntry): NdisSetOptionalHandlers gets the CM handlers with the
+/// WDK's NDIS_SIZEOF_CO_CALL_MANAGER_OPTIONAL_HANDLERS_REVISION_1 (0x88), not size_of (0x90).
+#[test]
+#[ignore = "fails until win7 merges: NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS header size 0x90, the WDK's is 0x88"]
+fn sys_driver_entry_registers_every_object_with_its_wdk_revision_size() {
+    let Some(p) = image() else { return };
+    let d = SysDriver::load(&p, Arc::new(Clock::new())).expect("load");
+    assert_eq!(d.driver_entry_status(), 0);
+    assert_eq!(rules(&d, "SYS-HEADER-SIZE"), Vec::<String>::new());
+}
+
+/// Defects 1, 4 (SG DMA 0x24, configuration object 0x14) and 6: MiniportInitializeEx registers a
+/// bus-master CoNDIS adapter, every object with its WDK size, and general attributes that match
+/// the NDIS version it declared.
+#[test]
+#[ignore = "fails until win7 merges: NOT_CO_NDIS in the registration flags; SG_DMA_DESCRIPTION 0x28 / CONFIGURATION_OBJECT 0x18 sizes; NDIS 6.20 with revision-1 general attributes"]
+fn sys_initialize_sets_valid_attributes_and_objects_for_the_declared_ndis_version() {
+    let Some(lab) = sys_lab() else { return };
+    let s = lab.node(0).sys().expect("sys node");
+    assert_eq!(s.registration_flags().map(|f| f & 0x48), Some(0x40));
+    for r in ["SYS-HEADER-SIZE", "SYS-VERSION", "SYS-ATTR-FLAGS", "SYS-BUS-MASTER"] {
+        assert_eq!(rules(s, r), Vec::<String>::new(), "{r}");
+    }
+}
+
+/// Defect 3: the ATM OIDs at their WDK values are answered, OID_ATM_HW_CURRENT_ADDRESS among
+/// them, and every OID the general attributes list is one the driver answers.
+#[test]
+#[ignore = "fails until win7 merges: OID_ATM_MAX_ACTIVE_VCS / MAX_AAL5_PACKET_SIZE declared 0x08080107 / 0x0808010B; HW_CURRENT_ADDRESS unanswered"]
+fn sys_atm_oids_are_answered_at_their_wdk_values_and_the_supported_list_is_honest() {
+    let Some(lab) = sys_lab() else { return };
+    for (oid, name) in [
+        (0x0801_0105, "OID_ATM_MAX_ACTIVE_VCS"),
+        (0x0801_010B, "OID_ATM_MAX_AAL5_PACKET_SIZE"),
+        (0x0801_0104, "OID_ATM_HW_CURRENT_ADDRESS"),
+    ] {
+        let (st, _, done) = query(&lab, oid, 64);
+        assert_eq!(st, NdisStatus::SUCCESS, "{name} ({oid:#010x})");
+        assert!(done > 0, "{name}: bytes written");
+    }
+    let list = lab.node(0).sys().expect("sys").supported_oids();
+    assert!(list.contains(&0x0801_0104), "OID_ATM_HW_CURRENT_ADDRESS listed: {list:x?}");
+    for oid in list {
+        let (st, _, _) = query(&lab, oid, 256);
+        assert!(st == NdisStatus::SUCCESS, "listed OID {oid:#010x} answered {st:?}");
+    }
+}
+
+/// Defect 7: MiniportShutdownEx quiesces the NIC with register writes only: interrupts masked,
+/// engines stopped.
+#[test]
+#[ignore = "fails until win7 merges: MiniportShutdownEx only sets a flag (and the image cannot initialize: NOT_CO_NDIS)"]
+fn sys_shutdown_masks_interrupts_and_stops_the_engines() {
+    let Some(lab) = sys_lab() else { return };
+    let n = lab.node(0);
+    n.ndis.shutdown();
+    let bus = n.model.bus();
+    use atmmcm::nic::bus::Bus;
+    assert_eq!(bus.read32(regs::INT_MASK), 0, "INT_MASK after shutdown");
+    let ctrl = regs::Ctrl(bus.read32(regs::CTRL));
+    assert!(!ctrl.enable() && !ctrl.irq_enable(), "CTRL after shutdown: {ctrl:?}");
+}
+
+/// Defect 8: after surprise removal the registers read all-ones; the ISR must not claim an
+/// interrupt on a shared line then.
+#[test]
+#[ignore = "fails until win7 merges: the ISR claims all-ones INT_STATUS (and the image cannot initialize: NOT_CO_NDIS)"]
+fn sys_isr_does_not_claim_a_shared_interrupt_after_surprise_removal() {
+    let Some(lab) = sys_lab() else { return };
+    let n = lab.node(0);
+    let s = n.sys().expect("sys");
+    assert_eq!(s.shared_line_interrupt(), Some((false, false)), "nothing pending: not ours");
+    n.model.set_removed(true);
+    n.ndis.surprise_removed();
+    assert_eq!(s.shared_line_interrupt(), Some((false, false)), "all-ones INT_STATUS is not ours");
+}
+
+/// Defect 5: NET_BUFFER.DataLength is a ULONG (NDIS leaves the rest of the SIZE_T union alone):
+/// frames sent on a PVC arrive byte-exact and every send completes.
+#[test]
+#[ignore = "fails until win7 merges: NET_BUFFER.DataLength read as SIZE_T (sends vanish, never completed)"]
+fn sys_frames_cross_a_pvc_byte_exact_with_ulong_data_length() {
+    let Some(p) = image() else { return };
+    let lab = Lab::with(LabConfig::default().driver(LabDriver::Sys(p)).nodes(&[b"1001", b"1002"]));
+    let (pa, pb) = (lab.node(0).port, lab.node(1).port);
+    lab.network().add_pvc((pa, 0, 100), (pb, 0, 200));
+    let (a, b) = (lab.node(0).client(), lab.node(1).client());
+    a.open_af().expect("AF a");
+    b.open_af().expect("AF b");
+    let pvc = |c: &atmmcm_hw::host::Client, vci| {
+        let vc = c.create_vc().expect("vc");
+        let mut p = atmmcm_hw::lab::call_to(b"0");
+        p.called = None;
+        p.flags |= atmmcm::ndis::call_flags::PERMANENT_VC;
+        p.media.connection_id = atmmcm::ndis::VpiVci { vpi: 0, vci };
+        assert_eq!(c.make_call(vc, p).0, NdisStatus::PENDING);
+        vc
+    };
+    let (avc, bvc) = (pvc(&a, 100), pvc(&b, 200));
+    lab.settle();
+    let sizes = [1usize, 47, 48, 49, 1500, 9188];
+    let nbls = a.send(avc, sizes.iter().map(|&n| (0..n).map(|i| (i * 7 + n) as u8).collect()).collect());
+    lab.settle();
+    let got = b.received_frames(bvc);
+    assert_eq!(got.iter().map(Vec::len).collect::<Vec<_>>(), sizes, "frames delivered");
+    for (f, &n) in got.iter().zip(&sizes) {
+        assert!(f.iter().enumerate().all(|(i, &x)| x == (i * 7 + n) as u8), "frame of {n} altered");
+    }
+    let done = a.send_completions();
+    for n in &nbls {
+        assert_eq!(done.iter().filter(|d| d.nbl == *n && d.status == NdisStatus::SUCCESS).count(), 1, "{n:?}");
+    }
+    let _ = a.close_call(avc, None, None);
+    let _ = b.close_call(bvc, None, None);
+    lab.settle();
+    common::halt_clean(&lab);
+}
+
+/// Defect 10: MiniportInitializeEx and what it calls stay well inside the 24 KiB x64 kernel stack
+/// (half of it at most: NDIS, the bus driver and interrupts need the rest). The depth is sampled
+/// at every host call and trap below the entry.
+#[test]
+#[ignore = "fails until win7 merges: MiniportInitializeEx 7 112-byte frame + Adapter::initialize 4 664 bytes (13.5 KiB measured)"]
+fn sys_initialize_uses_at_most_half_the_kernel_stack() {
+    let Some(lab) = sys_lab() else { return };
+    let depth = lab.node(0).sys().expect("sys").max_stack_depth();
+    eprintln!("deepest driver stack: {depth} bytes");
+    assert!(depth <= 12 * 1024, "driver stack {depth} bytes > 12 KiB");
+}
+
+/// Defect 9: once NDIS has called MiniportDisableInterruptEx, nothing but
+/// MiniportEnableInterruptEx unmasks the NIC: a DPC that runs in between must not undo it.
+#[test]
+#[ignore = "fails until win7 merges: the DPC writes INT_MASK without NdisMSynchronizeWithInterruptEx (and the image cannot initialize: NOT_CO_NDIS)"]
+fn sys_a_dpc_does_not_undo_miniport_disable_interrupt() {
+    use atmmcm::nic::bus::Bus;
+    let Some(lab) = sys_lab() else { return };
+    let n = lab.node(0);
+    let s = n.sys().expect("sys");
+    // A frame arrives on the signalling VC (0/5): the ISR claims it and asks for the DPC; NDIS
+    // then disables the interrupt before that DPC runs.
+    n.model.put_sdu(0, 5, &[0u8; 8]);
+    assert_eq!(s.shared_line_interrupt(), Some((true, true)), "ours, DPC requested");
+    assert!(s.set_interrupts(false), "MiniportDisableInterruptEx registered");
+    assert_eq!(n.model.bus().read32(regs::INT_MASK), 0, "disabled");
+    n.ndis.run_dpc();
+    assert_eq!(n.model.bus().read32(regs::INT_MASK), 0, "the DPC unmasked a disabled interrupt");
+    assert!(s.set_interrupts(true));
+    assert_ne!(n.model.bus().read32(regs::INT_MASK), 0, "enabled again");
+}
