@@ -15,4 +15,5 @@ mod regnic_adapter_tests;
 pub mod regnic_model;
 #[cfg(test)]
 mod regnic_tests;
+pub mod scenario;
 pub mod switch;
