@@ -332,7 +332,9 @@ impl Ctx {
                 return true;
             }
             match self.lab.next_deadline() {
-                Some(t) if t <= end => {
+                // A deadline already behind the clock after settling will never be served (a
+                // halted node's timer): it is no reason to keep stepping.
+                Some(t) if t <= end && t >= self.lab.now() => {
                     if t > self.lab.now() {
                         self.lab.clock.advance_to(t);
                     }
