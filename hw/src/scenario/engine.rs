@@ -123,6 +123,9 @@ struct Ctx {
     wire_cursor: Vec<usize>,
     /// Stamp after which sequence expectations search, per node.
     seq_cursor: Vec<u64>,
+    /// Per VC label: stamp after which that call's sequence expectations search (never before
+    /// the node's cursor), so two calls' interleaved sequences are checked independently.
+    call_cursor: Vec<HashMap<String, u64>>,
     checked: usize,
     calls: usize,
     halted: bool,
@@ -310,6 +313,12 @@ impl Ctx {
             .and_then(|m| m.get(label))
             .copied()
             .ok_or_else(|| format!("call {label:?} on node {node} has no call reference yet (no SETUP seen)"))
+    }
+
+    /// Where sequence expectations on `label`'s call (or on everything) search from.
+    fn cursor(&self, node: usize, label: Option<&str>) -> u64 {
+        let all = self.seq_cursor[node];
+        label.and_then(|l| self.call_cursor[node].get(l)).map_or(all, |c| (*c).max(all))
     }
 
     /// Moves both cursors past everything so far (a preamble's messages are not the case's).
@@ -665,7 +674,18 @@ impl Ctx {
                 self.settle();
                 Ok(())
             }
-            Step::Tester { node, answer, reject_cause, add_party, release_complete, drop_party_ack, connect_delay } => {
+            Step::Tester {
+                node,
+                answer,
+                reject_cause,
+                add_party,
+                release_complete,
+                drop_party_ack,
+                connect_delay,
+                connect_ack,
+                restart_ack,
+                status_reply,
+            } => {
                 let port = self.port(*node)?;
                 let conv = |a: AnswerKind| match a {
                     AnswerKind::Connect => Answer::Connect,
@@ -690,6 +710,15 @@ impl Ctx {
                 }
                 if let Some(d) = connect_delay {
                     b.connect_delay = d.0;
+                }
+                if let Some(v) = connect_ack {
+                    b.connect_ack = *v;
+                }
+                if let Some(v) = restart_ack {
+                    b.restart_ack = *v;
+                }
+                if let Some(v) = status_reply {
+                    b.status_reply = *v;
                 }
                 Ok(())
             }
@@ -735,13 +764,14 @@ impl Ctx {
                 self.expect_seq(*node, seq, vc.as_deref(), *within, *exact)
             }
             Step::ExpectNot { node, seq, vc } => {
+                let label = vc.clone();
                 let vc = match vc {
                     Some(l) => Some((self.vc(*node, l)?, self.cref(*node, l).ok().map(|c| c.value))),
                     None => None,
                 };
-                let after = self.seq_cursor[*node];
+                let after = self.cursor(*node, label.as_deref());
                 let ev = trace::events(&self.lab, *node);
-                for e in ev.iter().filter(|e| e.stamp >= after && on_call(e, vc)) {
+                for e in ev.iter().filter(|e| e.stamp > after && on_call(e, vc)) {
                     if let Some(p) = seq.iter().find(|p| trace::matches(p, &e.name)) {
                         return Err(format!("{p:?} occurred ({}) and must not have", e.line.trim()));
                     }
@@ -946,9 +976,9 @@ impl Ctx {
         node: usize,
         seq: &[String],
         vc: Option<(VcHandle, Option<u32>)>,
+        after: u64,
         exact: bool,
     ) -> Result<u64, (usize, String)> {
-        let after = self.seq_cursor[node];
         let ev: Vec<trace::Event> = trace::events(&self.lab, node)
             .into_iter()
             .filter(|e| e.stamp > after || (after == 0 && e.stamp == 0))
@@ -985,16 +1015,23 @@ impl Ctx {
         exact: bool,
     ) -> R {
         self.port(node)?;
+        let label = vc;
         let vc = match vc {
             Some(l) => Some((self.vc(node, l)?, self.cref(node, l).ok().map(|c| c.value))),
             None => None,
         };
+        let after = self.cursor(node, label);
         let within = within.map_or(MOMENT, |s| s.0);
-        self.wait_for(within, |k| k.find_seq(node, seq, vc, exact).is_ok());
-        match self.find_seq(node, seq, vc, exact) {
+        self.wait_for(within, |k| k.find_seq(node, seq, vc, after, exact).is_ok());
+        match self.find_seq(node, seq, vc, after, exact) {
             Ok(last) => {
                 self.checked += seq.len();
-                self.seq_cursor[node] = last;
+                match label {
+                    Some(l) => {
+                        self.call_cursor[node].insert(l.to_string(), last);
+                    }
+                    None => self.seq_cursor[node] = last,
+                }
                 Ok(())
             }
             Err((_, why)) => Err(why),
@@ -1140,6 +1177,7 @@ pub fn run(sc: &Scenario, file: &str, _text: &str, opts: &RunOptions) -> Result<
         saps: vec![None; nodes],
         wire_cursor: vec![0; nodes],
         seq_cursor: vec![0; nodes],
+        call_cursor: vec![HashMap::new(); nodes],
         checked: 0,
         calls: 0,
         halted: false,

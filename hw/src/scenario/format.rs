@@ -338,6 +338,9 @@ pub enum Step {
         release_complete: Option<bool>,
         drop_party_ack: Option<bool>,
         connect_delay: Option<Span>,
+        connect_ack: Option<bool>,
+        restart_ack: Option<bool>,
+        status_reply: Option<bool>,
     },
     /// PHY of a node's link down or up.
     Link {
