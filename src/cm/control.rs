@@ -110,6 +110,12 @@ pub struct Control<N: Ndis> {
     /// SAAL link established.
     saal_up: bool,
     t309: Option<Duration>,
+    /// The link came back: verify the surviving calls with STATUS ENQUIRY (Q.2931 §5.6.10).
+    verify_calls: bool,
+    /// A RESTART ACKNOWLEDGE owed once `restart_waiting` restarted VCs have drained (Q.2931
+    /// §5.5.2: acknowledged when the resources are idle): (class, indicated VC).
+    restart_ack: Option<(u8, Option<VpiVci>)>,
+    restart_waiting: usize,
     next_cref: u32,
     next_endpoint: u16,
     orphans: Vec<Orphan>,
@@ -156,6 +162,9 @@ impl<N: Ndis> Control<N> {
             phy_up: false,
             saal_up: false,
             t309: None,
+            verify_calls: false,
+            restart_ack: None,
+            restart_waiting: 0,
             next_cref: 1,
             next_endpoint: 1,
             orphans,
@@ -261,6 +270,9 @@ impl<N: Ndis> Control<N> {
 
     /// Moves backlogged messages into the SSCOP queue while it has room.
     pub fn pump_backlog(&mut self, env: &impl Env<N>) {
+        if core::mem::take(&mut self.verify_calls) && self.saal_up {
+            self.verify_surviving_calls(env);
+        }
         let mut buf = [0u8; MAX_MESSAGE];
         while let Some(n) = self.backlog.peek(&mut buf) {
             let msg = buf.get(..n).unwrap_or(&[]);
@@ -721,9 +733,36 @@ impl<N: Ndis> Control<N> {
             v.data = DataState::Drained;
             v.conn = None;
         }
-        // The VC is really closed now: the RELEASE COMPLETE owed to the network can go.
+        // The VC is really closed now: the RELEASE COMPLETE owed to the network can go, and a
+        // RESTART waiting for it may be acknowledged.
         self.pay_release_complete(env, vc);
+        self.pay_restart_ack(env, vc);
         self.advance_close(env, vc);
+    }
+
+    /// One restarted VC is idle; the RESTART ACKNOWLEDGE goes when the last one is.
+    fn pay_restart_ack(&mut self, env: &impl Env<N>, vc: Token) {
+        let Some(v) = self.vcs.get_mut(vc) else { return };
+        if !core::mem::take(&mut v.owe_restart_ack) {
+            return;
+        }
+        self.restart_waiting = self.restart_waiting.saturating_sub(1);
+        if self.restart_waiting == 0
+            && let Some((class, vc)) = self.restart_ack.take()
+        {
+            self.emit(env, &Out::RestartAck { class, vc });
+        }
+    }
+
+    /// STATUS ENQUIRY for every active call after the link came back within T309.
+    fn verify_surviving_calls(&mut self, env: &impl Env<N>) {
+        for i in 0..self.vcs.capacity() {
+            let Some(t) = self.vcs.token_at(i) else { continue };
+            let Some(v) = self.vcs.get(t) else { continue };
+            if let (UniState::Active, Some(cref)) = (v.uni, v.cref) {
+                self.emit(env, &Out::StatusEnquiry { cref });
+            }
+        }
     }
 
     fn pay_release_complete(&mut self, env: &impl Env<N>, vc: Token) {
@@ -734,10 +773,19 @@ impl<N: Ndis> Control<N> {
         v.owe_release_complete = false;
         v.uni = UniState::Null;
         let cref = v.cref;
+        let error = v.release_complete_error.take();
         if let Some(cref) = cref
             && self.saal_up
         {
-            self.emit(env, &Out::ReleaseComplete { cref, cause: None });
+            self.emit(env, &Self::release_complete(cref, error));
+        }
+    }
+
+    /// RELEASE COMPLETE answering a RELEASE: with #96 / #100 and the IE when it was in error.
+    fn release_complete(cref: CallRef, error: Option<(u8, u8)>) -> Out<'static> {
+        match error {
+            Some((cause, ie)) => Out::ReleaseCompleteDiag { cref, cause, diagnostic: ie },
+            None => Out::ReleaseComplete { cref, cause: None },
         }
     }
 
@@ -1084,9 +1132,22 @@ impl<N: Ndis> Control<N> {
                     };
                     if hit {
                         self.clear_call(env, t, NdisStatus::FAILURE);
+                        // Acknowledged only once the VC is idle (its data path drained).
+                        if let Some(v) = self.vcs.get_mut(t)
+                            && v.data == DataState::Draining
+                            && !v.owe_restart_ack
+                        {
+                            v.owe_restart_ack = true;
+                            self.restart_waiting += 1;
+                        }
                     }
                 }
-                self.emit(env, &Out::RestartAck { class, vc: m.connection });
+                if self.restart_waiting == 0 {
+                    self.emit(env, &Out::RestartAck { class, vc: m.connection });
+                } else {
+                    // A repeated RESTART while VCs drain supersedes the first: one ACK, when idle.
+                    self.restart_ack = Some((class, m.connection));
+                }
             }
             InKind::RestartAck | InKind::Status => {}
             // Anything else on the global call reference: STATUS #81.
@@ -1222,6 +1283,9 @@ impl<N: Ndis> Control<N> {
         let phase = v.phase;
         let Some(cref) = v.cref else { return };
         let uu = UuBuf::new(m.user_user.get(..m.user_user.len().min(UU_MAX)).unwrap_or(&[])).unwrap_or(UuBuf::EMPTY);
+        // A RELEASE with its Cause missing or in error is still a RELEASE; the RELEASE COMPLETE
+        // answering it carries #96 / #100 naming the IE (Q.2931 §5.6.7.1, §5.6.7.2).
+        let release_error = if m.kind == InKind::Release { m.error } else { None };
         match (uni, m.kind) {
             // ---- outgoing call progress (U1/U3/U4) ----
             // CALL PROCEEDING: T303 → T310; remember an early connection identifier.
@@ -1253,7 +1317,7 @@ impl<N: Ndis> Control<N> {
                 InKind::Release | InKind::ReleaseComplete,
             ) => {
                 if m.kind == InKind::Release {
-                    self.emit(env, &Out::ReleaseComplete { cref, cause: None });
+                    self.emit(env, &Self::release_complete(cref, release_error));
                 }
                 self.fail_make_call(env, vc, status_for_cause(m.cause));
             }
@@ -1261,7 +1325,7 @@ impl<N: Ndis> Control<N> {
             // The caller gave up before we answered.
             (UniState::CallPresent, InKind::Release | InKind::ReleaseComplete) => {
                 if m.kind == InKind::Release {
-                    self.emit(env, &Out::ReleaseComplete { cref, cause: None });
+                    self.emit(env, &Self::release_complete(cref, release_error));
                 }
                 if let Some(v) = self.vcs.get_mut(vc) {
                     v.network_done = true;
@@ -1288,6 +1352,9 @@ impl<N: Ndis> Control<N> {
             // really closed.
             (UniState::Active | UniState::ConnectRequest, InKind::Release) => {
                 self.stop_timer(vc);
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.release_complete_error = release_error;
+                }
                 self.remote_close(env, vc, NdisStatus::SUCCESS, uu, true);
             }
             // RELEASE COMPLETE without RELEASE: the network cleared the call.
@@ -1344,6 +1411,12 @@ impl<N: Ndis> Control<N> {
             (_, InKind::Status) if m.call_state == Some(0) => {
                 self.clear_call(env, vc, NdisStatus::FAILURE);
             }
+            // STATUS whose call state cannot be the network's view of an active call (the call
+            // is not yet active there, or is incoming at our side): clear with RELEASE #101
+            // (Q.2931 §5.6.11).
+            (UniState::Active, InKind::Status) if matches!(m.call_state, Some(1 | 3 | 4 | 6 | 7 | 8 | 9)) => {
+                self.clear_with_release(env, vc, cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE);
+            }
             (_, InKind::Status) => {}
             // ---- point-to-multipoint ----
             (
@@ -1363,18 +1436,19 @@ impl<N: Ndis> Control<N> {
             (_, InKind::ReleaseComplete) => self.clear_call(env, vc, status_for_cause(m.cause)),
             // RELEASE in any other state: RELEASE COMPLETE, and the call is cleared.
             (_, InKind::Release) => {
-                self.emit(env, &Out::ReleaseComplete { cref, cause: None });
+                self.emit(env, &Self::release_complete(cref, release_error));
                 self.clear_call(env, vc, status_for_cause(m.cause));
             }
-            // Messages we do not implement: STATUS #97 (Q.2931 §5.6.4).
-            (_, InKind::Other(_)) => {
+            // Messages we do not implement: STATUS #97 with the message type as diagnostic
+            // (Q.2931 §5.6.4, Q.850).
+            (_, InKind::Other(t)) => {
                 self.emit(
                     env,
-                    &Out::Status {
+                    &Out::StatusDiag {
                         cref,
                         state: uni.code(),
                         cause: cause::MESSAGE_TYPE_NOT_IMPLEMENTED,
-                        endpoint: None,
+                        diagnostic: t,
                     },
                 );
             }
@@ -1508,6 +1582,25 @@ impl<N: Ndis> Control<N> {
         }
     }
 
+    /// Clears an active call from our side because of a protocol error: RELEASE with `c`
+    /// (T308 runs, U11), the client hears an incoming close with FAILURE, the VC is torn down.
+    fn clear_with_release(&mut self, env: &impl Env<N>, vc: Token, c: u8) {
+        let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref) else { return };
+        self.stop_timer(vc);
+        self.emit(env, &Out::Release { cref, cause: c, timer: None, user_user: &[] });
+        self.start_timer(env, vc, TimerKind::T308);
+        if let Some(v) = self.vcs.get_mut(vc) {
+            v.uni = UniState::ReleaseRequest;
+            v.phase = Phase::RemoteClosing;
+            v.dispatched_close = true;
+            v.network_done = false;
+            v.incoming_close_status = NdisStatus::FAILURE;
+            v.incoming_close_data = UuBuf::EMPTY;
+        }
+        self.vc_op(vc, vc_op::DISPATCH_INCOMING_CLOSE);
+        self.start_teardown(env, vc);
+    }
+
     fn on_party_message(&mut self, env: &impl Env<N>, vc: Token, cref: CallRef, m: &In<'_>, uu: UuBuf) {
         let Some(ep) = m.endpoint else {
             self.emit(
@@ -1574,14 +1667,17 @@ impl<N: Ndis> Control<N> {
     /// The SAAL reported the link established.
     pub fn on_saal_established(&mut self) {
         self.saal_up = true;
-        // Calls that survived on T309: the link is back in time.
-        self.t309 = None;
+        // Calls that survived on T309: the link is back in time; each is verified with STATUS
+        // ENQUIRY (Q.2931 §5.6.10), sent by the next `pump_backlog`.
+        self.verify_calls = self.t309.take().is_some();
     }
 
     /// The SAAL link is gone (SSCOP released, or the PHY lost signal).
     pub fn on_saal_released(&mut self, env: &impl Env<N>) {
         let was_up = self.saal_up;
         self.saal_up = false;
+        // A RESTART ACKNOWLEDGE has no link to go on; the network restarts again if it wants.
+        self.restart_ack = None;
         // Nothing queued for the old link means anything to the next one.
         while !self.backlog.is_empty() {
             self.backlog.pop();

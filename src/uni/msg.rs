@@ -56,6 +56,14 @@ pub enum Out<'a> {
     ReleaseComplete { cref: CallRef, cause: Option<u8> },
     /// STATUS answering STATUS ENQUIRY (cause #30) or reporting an error.
     Status { cref: CallRef, state: u8, cause: u8, endpoint: Option<(u16, u8)> },
+    /// STATUS reporting an error with its one-octet diagnostic: the message type for #97, the IE
+    /// identifier for #96 / #99 / #100 (Q.2931 §5.6, Q.850).
+    StatusDiag { cref: CallRef, state: u8, cause: u8, diagnostic: u8 },
+    /// RELEASE COMPLETE clearing in error, with the offending IE identifier as diagnostic
+    /// (#96 mandatory IE missing, #100 invalid IE contents).
+    ReleaseCompleteDiag { cref: CallRef, cause: u8, diagnostic: u8 },
+    /// STATUS ENQUIRY (the calls that survived a signalling link loss, Q.2931 §5.6.10).
+    StatusEnquiry { cref: CallRef },
     /// ADD PARTY for a new leaf.
     AddParty { cref: CallRef, endpoint: u16, params: &'a CallParameters },
     /// DROP PARTY.
@@ -201,6 +209,18 @@ pub fn encode(out: &Out<'_>, buf: &mut [u8]) -> Option<usize> {
             }
             m
         }
+        Out::StatusDiag { cref, state, cause: c, diagnostic } => {
+            let mut m = Message::new(MessageType::Status, wire_cref(cref));
+            m.call_state = Some(state);
+            m.cause[0] = Some(cause(c).with_diagnostics(&[diagnostic]).ok()?);
+            m
+        }
+        Out::ReleaseCompleteDiag { cref, cause: c, diagnostic } => {
+            let mut m = Message::new(MessageType::ReleaseComplete, wire_cref(cref));
+            m.cause[0] = Some(cause(c).with_diagnostics(&[diagnostic]).ok()?);
+            m
+        }
+        Out::StatusEnquiry { cref } => Message::new(MessageType::StatusEnquiry, wire_cref(cref)),
         Out::AddParty { cref, endpoint, params } => {
             let mut m = Message::new(MessageType::AddParty, wire_cref(cref));
             m.called = Some(party_number(params.called.as_ref()?)?);
