@@ -83,6 +83,8 @@ pub struct Outcome {
     pub uni: Uni,
     pub verdict: Verdict,
     pub known_defect: Option<String>,
+    /// The case sends malformed frames on purpose (tshark may flag the tester's frames).
+    pub malformed_by_tester: Option<String>,
     /// Each failed expectation: `line N: what`.
     pub failures: Vec<String>,
     /// NdisClMakeCall requests and offered calls.
@@ -1258,6 +1260,7 @@ pub fn run(sc: &Scenario, file: &str, _text: &str, opts: &RunOptions) -> Result<
         uni: sc.uni,
         verdict,
         known_defect: sc.known_defect.clone(),
+        malformed_by_tester: sc.malformed_by_tester.clone(),
         failures,
         calls: k.calls,
         frames,

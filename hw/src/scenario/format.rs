@@ -114,6 +114,9 @@ pub struct Scenario {
     /// A driver defect this case exposes and that is not fixed yet: the runner reports XFAIL
     /// when the case fails, and fails the run (XPASS) when it unexpectedly passes.
     pub known_defect: Option<String>,
+    /// The tester sends malformed frames on purpose (why): tshark may flag its frames, never the
+    /// IUT's.
+    pub malformed_by_tester: Option<String>,
     /// Verifier rule ids this case expects to fire (default: none may).
     #[serde(default)]
     pub violations: Vec<String>,
