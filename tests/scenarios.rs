@@ -133,8 +133,8 @@ fn tshark_check(dir: &std::path::Path, outcomes: &[Outcome]) {
 }
 
 /// Wireshark's Q.2931 dissector (packet-q2931.c, `dissect_q2931_cause_ie`) walks the
-/// diagnostics of causes #37, #43, #88, #96, #99 and #100 with `do { ...; len -= 1; } while (len
-/// >= 0)`: one octet past the diagnostics. When that Cause IE ends the message the read runs off
+/// diagnostics of causes #37, #43, #88, #96, #99 and #100 with
+/// `do { ...; len -= 1; } while (len >= 0)`: one octet past the diagnostics. When that Cause IE ends the message the read runs off
 /// the frame and tshark reports "Malformed". This recognises exactly that frame: an SSCOP SD whose
 /// Q.2931 message decodes cleanly with our independent codec and ends in such a Cause IE with a
 /// diagnostic.

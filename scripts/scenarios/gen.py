@@ -327,14 +327,24 @@ def call_in():
           st("complete_incoming", vc="in", status="SUCCESS"), st("expect_wire", msg="CONNECT", vc="in"),
           st("expect", vc="in", seq=["NdisMCmDispatchIncomingCall", "NdisMCmDispatchCallConnected"])])
     case(g, "U6-INO-1_caller_releases_while_offer_pending",
-         "The caller hangs up (RELEASE) while the client decides: RELEASE COMPLETE; the late accept is refused",
+         "The caller hangs up (RELEASE) while the client decides: RELEASE COMPLETE; the late accept ends in an incoming close, then deactivation and delete",
          [OPEN, st("register_sap"), st("accept", answer="pending"), st("offer", vc="in"),
           st("release", vc="in", cause=16),
           st("expect_wire", msg="RELEASE COMPLETE", vc="in"),
           st("complete_incoming", vc="in", status="SUCCESS"),
-          st("expect", vc="in", seq=["ProtocolCmIncomingCallComplete(SUCCESS)", "NdisMCmDeleteVc"]),
-          st("expect_silence")],
-         known="found by this suite: after the caller's RELEASE the client's late accept (SUCCESS) is answered with NdisMCmDeleteVc on an accepted VC without NdisMCmDispatchIncomingCloseCall (verifier VC-DELETE-INACTIVE)")
+          st("expect", vc="in", seq=["ProtocolCmIncomingCallComplete(SUCCESS)", "NdisMCmDispatchIncomingCloseCall",
+                                     "ProtocolCmCloseCall", "NdisMCmDeactivateVc", "NdisMCmDeleteVc"]),
+          st("expect_not", vc="in", seq=["NdisMCmDispatchCallConnected"]),
+          st("expect_silence")])
+    case(g, "U6-INO-2_caller_releases_while_offer_pending_client_refuses",
+         "The caller hangs up while the client decides, and the client then refuses: the VC just goes, nothing more is sent",
+         [OPEN, st("register_sap"), st("accept", answer="pending"), st("offer", vc="in"),
+          st("release", vc="in", cause=16),
+          st("expect_wire", msg="RELEASE COMPLETE", vc="in"),
+          st("complete_incoming", vc="in", status="FAILURE"),
+          st("expect", vc="in", seq=["ProtocolCmIncomingCallComplete(FAILURE)", "NdisMCmDeactivateVc", "NdisMCmDeleteVc"]),
+          st("expect_not", vc="in", seq=["NdisMCmDispatchIncomingCloseCall"]),
+          st("expect_silence")])
     case(g, "U8-VAL-1_status_enquiry_after_connect_before_ack",
          "STATUS ENQUIRY in U10 after the CONNECT ACK: STATUS(U10, #30)",
          [OPEN] + incoming() + [st("status_enquiry", vc="in"),

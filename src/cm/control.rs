@@ -884,8 +884,12 @@ impl<N: Ndis> Control<N> {
         }
         let network_gone = v.network_done;
         match (status == NdisStatus::SUCCESS, network_gone) {
-            // The caller hung up while the client was deciding: refuse now (row 8).
-            (_, true) => self.reject_incoming(env, vc.0, None),
+            // The caller hung up while the client was deciding and the client accepted: the call
+            // exists for NDIS now, so it ends with an incoming close (the client's close then
+            // deactivates; the VC is deleted after), never a bare delete.
+            (true, true) => self.remote_close(env, vc.0, NdisStatus::SUCCESS, UuBuf::EMPTY, false),
+            // ... and the client refused: refuse now (row 8).
+            (false, true) => self.reject_incoming(env, vc.0, None),
             // Accepted: check what the client proposes, then CONNECT.
             (true, false) => match Self::check_accept(env, v.params.as_ref(), params) {
                 Ok(()) => self.accept_incoming(env, vc.0),

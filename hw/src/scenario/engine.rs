@@ -139,7 +139,7 @@ type R = Result<(), String>;
 pub fn octets(o: &Octets, cref: Option<[u8; 3]>) -> Result<Vec<u8>, String> {
     let s = o.0.trim();
     if s.len() >= 2 && s.starts_with('\'') && s.ends_with('\'') {
-        return Ok(s[1..s.len() - 1].as_bytes().to_vec());
+        return Ok(s.as_bytes()[1..s.len() - 1].to_vec());
     }
     let mut out = Vec::new();
     let mut rest = s;

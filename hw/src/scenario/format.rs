@@ -584,10 +584,13 @@ fn key_line(text: &str, span: std::ops::Range<usize>, problem: &str) -> Option<u
     }
     let is_key = |l: &str| l.trim_start().strip_prefix(key).is_some_and(|r| r.trim_start().starts_with('='));
     let quoted = format!("\"{key}\"");
+    // A wrong value is named by its text (`invalid type: integer `7``): the line holding it.
+    let is_value = |l: &str| l.split_once('=').is_some_and(|(_, v)| v.trim() == key || v.trim() == quoted);
     lines
         .iter()
         .find(|(_, l)| is_key(l))
         .or_else(|| lines.iter().find(|(_, l)| l.contains(&quoted)))
+        .or_else(|| lines.iter().find(|(_, l)| is_value(l)))
         .map(|(at, _)| line_of(text, *at))
 }
 

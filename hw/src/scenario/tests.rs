@@ -130,3 +130,20 @@ fn a_missing_vc_label_fails_the_case_not_the_runner() {
     assert_eq!(v, Verdict::Fail);
     assert!(f[0].starts_with("line 1:") && f[0].contains("nope"), "{f:?}");
 }
+
+/// Every TOML example in README's "Scenario files" section is a valid scenario (so the manual
+/// cannot drift from the format).
+#[test]
+fn the_readme_examples_parse() {
+    let readme = include_str!("../../../README.md");
+    let section = readme.split("## Scenario files").nth(1).expect("README has a Scenario files section");
+    let mut n = 0;
+    for (i, block) in section.split("```toml").skip(1).enumerate() {
+        let text = block.split("```").next().unwrap_or("");
+        if let Err(e) = parse(&format!("README-example-{i}.toml"), text) {
+            panic!("README example {i} does not parse: {e}");
+        }
+        n += 1;
+    }
+    assert!(n >= 4, "{n} examples");
+}
