@@ -1,3 +1,4 @@
+//! Run with `cargo test -p atmmcm-hw --features cli-tests --test atmlab_cli` (see hw/Cargo.toml).
 //! atmlab as a person runs it: exit codes, one-line file errors, captures, JSON, the default
 //! campaign.
 

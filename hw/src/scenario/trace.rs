@@ -38,10 +38,14 @@ pub fn wire_name(e: &NetEvent) -> String {
 }
 
 fn ndis_line(e: &LogEntry) -> String {
-    let (base, status, ret) = match (e.name.find("->"), e.name.find('(')) {
-        (Some(i), _) => (&e.name[..i], None, Some(&e.name[i + 2..])),
-        (None, Some(i)) if e.name.ends_with(')') => (&e.name[..i], Some(&e.name[i + 1..e.name.len() - 1]), None),
-        _ => (e.name.as_str(), None, None),
+    // `Base`, `Base(STATUS)`, `Base->RET`, `Base(STATUS)->RET`.
+    let (call, ret) = match e.name.split_once("->") {
+        Some((c, r)) => (c, Some(r)),
+        None => (e.name.as_str(), None),
+    };
+    let (base, status) = match call.split_once('(') {
+        Some((b, rest)) => (b, rest.strip_suffix(')')),
+        None => (call, None),
     };
     let mut args = Vec::new();
     if let Some(s) = status {
