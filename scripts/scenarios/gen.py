@@ -773,9 +773,9 @@ def restart():
     case(g, "RST-9_restart_without_restart_indicator_not_acted_on",
          "RESTART without its mandatory Restart Indicator: no call is cleared; STATUS #96 on the global call reference",
          [OPEN, active(), st("net_send", msg="RESTART", cref_value=0, cref_flag=False),
-          st("expect_wire", msg="STATUS", causes=[96]),
-          st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"])],
-         known="found by this suite: a RESTART without a Restart Indicator is treated as class 'all' (every call cleared, ACK sent) instead of STATUS #96")
+          st("expect_wire", msg="STATUS", global_=True, causes=[96], diag="79"),
+          st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
+          st("status_enquiry", vc="a"), st("expect_wire", msg="STATUS", vc="a", call_state=10)])
     case(g, "RST-10_restart_twice_both_acknowledged",
          "Two RESTARTs in a row (the tester's T316 retransmission): both acknowledged, calls cleared once",
          [OPEN, active(), st("restart"), st("expect_wire", msg="RESTART ACK"),

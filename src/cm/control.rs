@@ -125,6 +125,9 @@ pub struct Control<N: Ndis> {
     pub stats: Stats,
 }
 
+/// The Restart Indicator IE identifier (a STATUS #96 diagnostic).
+const RESTART_INDICATOR_IE: u8 = 0x79;
+
 /// Octets of encoded messages that may wait for the SSCOP window (thousands of SETUPs).
 const BACKLOG_BYTES: usize = 256 * 1024;
 
@@ -1121,6 +1124,13 @@ impl<N: Ndis> Control<N> {
         match m.kind {
             // RESTART: every call (class "all") or the indicated VC's call is cleared locally,
             // then acknowledged.
+            // RESTART without its mandatory Restart Indicator: nothing is restarted; STATUS #96
+            // naming the IE (Q.2931 §5.6.7.1).
+            InKind::Restart if m.restart_class.is_none() => {
+                let cref = CallRef { value: 0, ours: false };
+                let (cause, diagnostic) = (cause::MANDATORY_IE_MISSING, RESTART_INDICATOR_IE);
+                self.emit(env, &Out::StatusDiag { cref, state: 0, cause, diagnostic });
+            }
             InKind::Restart => {
                 let class = m.restart_class.unwrap_or(2);
                 for i in 0..self.vcs.capacity() {
