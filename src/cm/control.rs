@@ -20,7 +20,7 @@ use crate::ndis::{
     VpiVci, call_flags, media_flags,
 };
 use crate::nic::{ConnId, ConnParams};
-use crate::uni::msg::{In, InKind, MAX_MESSAGE, Out, cause};
+use crate::uni::msg::{In, InKind, MAX_MESSAGE, Out, UnknownIeAction, UnknownMessageAction, cause};
 use crate::uni::state::{CallRef, CallTimer, TimerKind, UniState};
 use crate::vc::Table;
 
@@ -1300,6 +1300,12 @@ impl<N: Ndis> Control<N> {
         // A RELEASE with its Cause missing or in error is still a RELEASE; the RELEASE COMPLETE
         // answering it carries #96 / #100 naming the IE (Q.2931 §5.6.7.1, §5.6.7.2).
         let release_error = if m.kind == InKind::Release { m.error } else { None };
+        // An unrecognised IE, as its instruction field asks (Q.2931 §5.6.8.1, §5.7.2).
+        if let Some((ie, action)) = m.unknown_ie
+            && !self.on_unknown_ie(env, vc, uni, m.kind, ie, action)
+        {
+            return;
+        }
         match (uni, m.kind) {
             // ---- outgoing call progress (U1/U3/U4) ----
             // CALL PROCEEDING: T303 → T310; remember an early connection identifier.
@@ -1455,6 +1461,12 @@ impl<N: Ndis> Control<N> {
             }
             // Messages we do not implement: STATUS #97 with the message type as diagnostic
             // (Q.2931 §5.6.4, Q.850).
+            // With an explicit message action indicator: clear the call, or discard silently
+            // (Q.2931 §5.7.1).
+            (_, InKind::Other(_)) if m.action == UnknownMessageAction::Ignore => {}
+            (UniState::Active, InKind::Other(_)) if m.action == UnknownMessageAction::Clear => {
+                self.clear_with_release(env, vc, cause::MESSAGE_TYPE_NOT_IMPLEMENTED);
+            }
             (_, InKind::Other(t)) => {
                 self.emit(
                     env,
@@ -1593,6 +1605,33 @@ impl<N: Ndis> Control<N> {
                 self.advance_close(env, vc);
             }
             Phase::Idle => {}
+        }
+    }
+
+    /// Acts on an unrecognised IE in a message for a known call; whether the message is still to
+    /// be processed. Clearing messages and STATUS are never answered with STATUS (no loops).
+    fn on_unknown_ie(
+        &mut self,
+        env: &impl Env<N>,
+        vc: Token,
+        uni: UniState,
+        kind: InKind,
+        ie: u8,
+        action: UnknownIeAction,
+    ) -> bool {
+        let quiet = matches!(kind, InKind::Release | InKind::ReleaseComplete | InKind::Status);
+        let report = !quiet && matches!(action, UnknownIeAction::DiscardReport | UnknownIeAction::DiscardMessageReport);
+        if report && let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref) {
+            let st = Out::StatusDiag { cref, state: uni.code(), cause: cause::IE_NOT_IMPLEMENTED, diagnostic: ie };
+            self.emit(env, &st);
+        }
+        match action {
+            UnknownIeAction::DiscardMessage | UnknownIeAction::DiscardMessageReport => false,
+            UnknownIeAction::Clear if !quiet && uni == UniState::Active => {
+                self.clear_with_release(env, vc, cause::IE_NOT_IMPLEMENTED);
+                false
+            }
+            _ => true,
         }
     }
 
