@@ -1049,6 +1049,33 @@ def sscop():
              pre + [st("faults", **{fault: n}), st("release", vc="a", cause=16), st("wait", for_="3s"),
                     st("expect", vc="a", seq=["NdisMCmDispatchIncomingCloseCall(SUCCESS)"]),
                     st("expect_wire", msg="RELEASE COMPLETE", vc="a")])
+    # PDUs out of place in Data Transfer Ready (af-test-0067 style INOP / INV), straight onto 0/5
+    # past the tester's SSCOP: the link stays up and the call with it.
+    for name, raw, what, bad in [
+        ("INOP-1_bgak_in_ready_ignored", "00 00 00 00 02 00 00 c8", "BGAK", False),
+        ("INOP-3_erak_in_ready_ignored", "00 00 00 00 0f 00 00 c8", "ERAK", False),
+        ("INOP-4_rsak_in_ready_ignored", "00 00 00 00 06 00 00 c8", "RSAK", False),
+        ("INOP-5_md_in_ready_ignored", "01 02 03 04 0e 00 00 00", "MD (management data)", False),
+        ("INV-1_unknown_pdu_type_ignored", "00 00 00 00 00 00 00 00", "a PDU of undefined type 0", True),
+        ("INV-2_pdu_shorter_than_a_trailer_ignored", "0a 00", "a 2-octet PDU", True),
+        ("INV-3_stat_acknowledging_beyond_vt_s_recovers", "00 00 00 00 00 00 00 c8 0b 00 01 f4",
+         "a STAT whose N(R) is beyond anything sent (error recovery)", False),
+        ("INV-4_ustat_listing_unsent_sds_recovers", "00 00 01 90 00 00 01 91 00 00 00 c8 0c 00 00 00",
+         "a USTAT listing SDs never sent (error recovery)", False),
+        ("VAL-1_unsolicited_poll_answered", "00 00 00 4d 0a 00 00 00", "a POLL out of the blue", False),
+    ]:
+        case(g, f"SSCOP-{name}",
+             f"{what} while the link is in Data Transfer Ready: the link stays up, the active call survives",
+             pre + [st("net_pdu", raw=raw), st("wait", for_="2s"), st("expect_counters", counters={"link_up": 1})]
+             + still_up, malformed="a PDU the tester's SSCOP would never send" if bad else None)
+    case(g, "SSCOP-INOP-2_endak_in_ready_link_reestablished_within_t309",
+         "ENDAK in Data Transfer Ready is a protocol error (Q.2110 MAA-ERROR F) that releases the link; with a call "
+         "active the IUT runs T309 and asks for the link again at once (Q.2931 §5.6.10): the link is back and the call survives",
+         pre + [st("net_pdu", raw="00 00 00 00 04 00 00 00"), st("wait", for_="2s"),
+                st("expect_counters", counters={"link_up": 1})] + still_up,
+         known="found by this suite: after the SSCOP link is released from the peer's side with PHY up (here by an "
+               "ENDAK in Data Transfer Ready) the IUT does not request re-establishment while T309 runs; the active "
+               "call is lost when T309 expires. The SAAL events are handled in src/adapter.rs, outside this change")
     case(g, "SSCOP-burst-1_two_sds_lost_status_enquiries_answered",
          "Two SDs towards the IUT lost (two STATUS ENQUIRYs): after recovery both are answered, in order",
          pre + [st("faults", drop=2), st("status_enquiry", vc="a"), st("status_enquiry", vc="a"), st("wait", for_="3s"),

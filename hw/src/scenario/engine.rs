@@ -743,6 +743,13 @@ impl Ctx {
                 }
                 Ok(())
             }
+            Step::NetPdu { node, raw } => {
+                let port = self.port(*node)?;
+                let b = octets(raw, None)?;
+                self.lab.network().inject_data(port, crate::network::SIG_VPI, crate::network::SIG_VCI, &b);
+                self.settle();
+                Ok(())
+            }
             Step::Wait { span } => {
                 self.lab.advance(span.0);
                 Ok(())

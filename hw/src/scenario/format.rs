@@ -379,6 +379,13 @@ pub enum Step {
         #[serde(default)]
         corrupt_cells: u32,
     },
+    /// A raw SSCOP PDU (octets, trailer included) towards the node on 0/5, bypassing the
+    /// tester's SSCOP: for PDUs out of place in the link's state.
+    NetPdu {
+        #[serde(default)]
+        node: usize,
+        raw: Octets,
+    },
     /// Lets virtual time run.
     Wait {
         #[serde(rename = "for")]
