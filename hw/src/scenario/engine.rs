@@ -7,17 +7,17 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use atmmcm::ndis::{AtmAddress, AtmAddressType, CallParameters};
+use atmmcm::ndis::CallParameters;
 use atmmcm::{NdisStatus, SignallingVariant};
 
-use super::format::{AnswerKind, CallSpec, MsgSpec, Octets, Scenario, Step, Uni, WireExpect};
+use super::format::{CallSpec, Scenario, Step, Uni};
 use super::trace;
+use super::values::{check_status, e164, octets, status_by_name, when};
 use crate::host::verifier::status_name;
-use crate::host::{Accept, Client, PartyHandle, SapHandle, VcHandle, VcState, When};
+use crate::host::{Accept, Client, PartyHandle, SapHandle, VcHandle, VcState};
 use crate::lab::{Lab, LabConfig, call_to};
-use crate::network::codec::ie::{Body, ConnectionId, EndpointRef, Ie, id};
-use crate::network::codec::q2931::{CallRef, Message, mt};
-use crate::network::{Answer, Direction, NetEvent, OfferParams, PduFaults};
+use crate::network::Direction;
+use crate::network::codec::q2931::mt;
 
 /// The driver under test. The lab runs the driver core (`atmmcm::Adapter`) over the emulated
 /// NDIS; another driver (e.g. the built `.sys` under an NDIS emulation) is another variant,
@@ -104,178 +104,46 @@ pub struct Outcome {
     pub pcaps: Vec<PathBuf>,
 }
 
-const MOMENT: Duration = Duration::from_secs(1);
+pub(super) const MOMENT: Duration = Duration::from_secs(1);
 
 /// A call reference as the tester knows it: value, and whether the user allocated it.
 #[derive(Clone, Copy, Debug)]
-struct Cref {
-    value: u32,
-    user: bool,
+pub(super) struct Cref {
+    pub(super) value: u32,
+    pub(super) user: bool,
 }
 
-struct Ctx {
-    lab: Lab,
-    vcs: Vec<HashMap<String, VcHandle>>,
-    crefs: Vec<HashMap<String, Cref>>,
+pub(super) struct Ctx {
+    pub(super) lab: Lab,
+    pub(super) vcs: Vec<HashMap<String, VcHandle>>,
+    pub(super) crefs: Vec<HashMap<String, Cref>>,
     /// Outgoing call labels in NdisClMakeCall order, per node (bound to SETUPs in order).
-    outgoing: Vec<Vec<String>>,
-    parties: HashMap<String, PartyHandle>,
-    saps: Vec<Option<SapHandle>>,
+    pub(super) outgoing: Vec<Vec<String>>,
+    pub(super) parties: HashMap<String, PartyHandle>,
+    pub(super) saps: Vec<Option<SapHandle>>,
     /// Index into the network log of the next IUT message to look at, per node.
-    wire_cursor: Vec<usize>,
+    pub(super) wire_cursor: Vec<usize>,
     /// Stamp after which sequence expectations search, per node.
-    seq_cursor: Vec<u64>,
+    pub(super) seq_cursor: Vec<u64>,
     /// Per VC label: stamp after which that call's sequence expectations search (never before
     /// the node's cursor), so two calls' interleaved sequences are checked independently.
-    call_cursor: Vec<HashMap<String, u64>>,
-    checked: usize,
-    calls: usize,
-    halted: bool,
+    pub(super) call_cursor: Vec<HashMap<String, u64>>,
+    pub(super) checked: usize,
+    pub(super) calls: usize,
+    pub(super) halted: bool,
 }
 
-type R = Result<(), String>;
-
-/// Parses octets: hex (spaces allowed) with `{cref}` for `cref`, or `'text'`.
-pub fn octets(o: &Octets, cref: Option<[u8; 3]>) -> Result<Vec<u8>, String> {
-    let s = o.0.trim();
-    if s.len() >= 2 && s.starts_with('\'') && s.ends_with('\'') {
-        return Ok(s.as_bytes()[1..s.len() - 1].to_vec());
-    }
-    let mut out = Vec::new();
-    let mut rest = s;
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix("{cref}") {
-            out.extend_from_slice(&cref.ok_or("{cref} used where the step names no call")?);
-            rest = r;
-            continue;
-        }
-        let c = rest.chars().next().unwrap_or(' ');
-        if c.is_whitespace() || c == ':' || c == '-' {
-            rest = &rest[c.len_utf8()..];
-            continue;
-        }
-        let pair = rest.get(..2).ok_or_else(|| format!("odd number of hex digits in {s:?}"))?;
-        out.push(u8::from_str_radix(pair, 16).map_err(|_| format!("bad hex {pair:?} in {s:?}"))?);
-        rest = &rest[2..];
-    }
-    Ok(out)
-}
-
-fn cref_octets(value: u32, flag: bool) -> [u8; 3] {
-    let v = (value & 0x7f_ffff) | if flag { 0x80_0000 } else { 0 };
-    [(v >> 16) as u8, (v >> 8) as u8, v as u8]
-}
-
-/// Message type by name (`RELEASE COMPLETE`, `release_complete`) or number.
-fn msg_type(v: &toml::Value) -> Result<u8, String> {
-    match v {
-        toml::Value::Integer(n) => u8::try_from(*n).map_err(|_| format!("message type {n} out of range")),
-        toml::Value::String(s) => {
-            let want = s.trim().to_ascii_uppercase().replace('_', " ");
-            (0..=255u8)
-                .find(|&t| mt::is_known(t) && mt::name(t) == want)
-                .ok_or_else(|| format!("unknown message type {s:?}"))
-        }
-        other => Err(format!("message type must be a name or a number, not {other}")),
-    }
-}
-
-/// IE identifier by name (`CAUSE`, `USER_USER`) or number (`0x7e`, `126`).
-fn ie_id(s: &str) -> Result<u8, String> {
-    let t = s.trim().to_ascii_uppercase();
-    let named = match t.as_str() {
-        "CAUSE" => Some(id::CAUSE),
-        "CALL_STATE" => Some(id::CALL_STATE),
-        "NOTIFY" => Some(id::NOTIFY),
-        "ENDPOINT_REF" => Some(id::ENDPOINT_REF),
-        "ENDPOINT_STATE" => Some(id::ENDPOINT_STATE),
-        "AAL" => Some(id::AAL),
-        "TRAFFIC" => Some(id::TRAFFIC),
-        "CONNECTION_ID" => Some(id::CONNECTION_ID),
-        "QOS" => Some(id::QOS),
-        "BHLI" => Some(id::BHLI),
-        "BEARER" => Some(id::BEARER),
-        "BLLI" => Some(id::BLLI),
-        "CALLING" => Some(id::CALLING),
-        "CALLED" => Some(id::CALLED),
-        "RESTART" => Some(id::RESTART),
-        "USER_USER" => Some(id::USER_USER),
-        _ => None,
-    };
-    if let Some(n) = named {
-        return Ok(n);
-    }
-    let n = match t.strip_prefix("0X") {
-        Some(h) => u8::from_str_radix(h, 16).ok(),
-        None => t.parse().ok(),
-    };
-    n.ok_or_else(|| format!("unknown IE {s:?}"))
-}
-
-const STATUSES: &[NdisStatus] = &[
-    NdisStatus::SUCCESS,
-    NdisStatus::PENDING,
-    NdisStatus::NOT_ACCEPTED,
-    NdisStatus::FAILURE,
-    NdisStatus::INVALID_PARAMETER,
-    NdisStatus::RESOURCES,
-    NdisStatus::NOT_SUPPORTED,
-    NdisStatus::INVALID_STATE,
-    NdisStatus::CLOSING,
-    NdisStatus::INVALID_DATA,
-    NdisStatus::INVALID_SAP,
-    NdisStatus::SAP_IN_USE,
-    NdisStatus::INVALID_ADDRESS,
-    NdisStatus::DEST_OUT_OF_ORDER,
-    NdisStatus::VC_NOT_AVAILABLE,
-    NdisStatus::CELLRATE_NOT_AVAILABLE,
-    NdisStatus::INCOMPATABLE_QOS,
-    NdisStatus::AAL_PARAMS_UNSUPPORTED,
-    NdisStatus::NO_ROUTE_TO_DESTINATION,
-    NdisStatus::CALL_ACTIVE,
-];
-
-fn status_by_name(s: &str) -> Result<NdisStatus, String> {
-    let t = s.trim().trim_start_matches("NDIS_STATUS_");
-    STATUSES.iter().copied().find(|x| x.name() == Some(t)).ok_or_else(|| format!("unknown NDIS status {s:?}"))
-}
-
-/// Checks `got` against the expected status name, or against any of `default` when none.
-fn check_status(what: &str, got: NdisStatus, want: &Option<String>, default: &[NdisStatus]) -> R {
-    let ok = match want {
-        Some(w) => status_name(got) == w.trim().trim_start_matches("NDIS_STATUS_"),
-        None => default.contains(&got),
-    };
-    if ok {
-        Ok(())
-    } else {
-        let w = want.clone().unwrap_or_else(|| default.iter().map(|s| status_name(*s)).collect::<Vec<_>>().join("|"));
-        Err(format!("{what} returned {}, expected {w}", status_name(got)))
-    }
-}
-
-fn when(s: &str) -> Result<When, String> {
-    match s {
-        "immediate" => Ok(When::Immediate),
-        "deferred" => Ok(When::Deferred),
-        "never" => Ok(When::Never),
-        other => Err(format!("unknown policy {other:?} (immediate, deferred, never)")),
-    }
-}
-
-fn e164(s: &str) -> Option<AtmAddress> {
-    AtmAddress::new(AtmAddressType::E164, s.as_bytes())
-}
+pub(super) type R = Result<(), String>;
 
 impl Ctx {
-    fn client(&self, node: usize) -> Result<Client, String> {
+    pub(super) fn client(&self, node: usize) -> Result<Client, String> {
         if node >= self.lab.nodes.len() {
             return Err(format!("node {node} does not exist (the scenario has {})", self.lab.nodes.len()));
         }
         Ok(self.lab.node(node).client())
     }
 
-    fn vc(&self, node: usize, label: &str) -> Result<VcHandle, String> {
+    pub(super) fn vc(&self, node: usize, label: &str) -> Result<VcHandle, String> {
         self.vcs
             .get(node)
             .and_then(|m| m.get(label))
@@ -283,7 +151,7 @@ impl Ctx {
             .ok_or_else(|| format!("no VC named {label:?} on node {node} (create_vc, make_call or offer names one)"))
     }
 
-    fn port(&self, node: usize) -> Result<usize, String> {
+    pub(super) fn port(&self, node: usize) -> Result<usize, String> {
         self.lab.nodes.get(node).map(|n| n.port).ok_or_else(|| format!("node {node} does not exist"))
     }
 
@@ -306,7 +174,7 @@ impl Ctx {
         }
     }
 
-    fn cref(&mut self, node: usize, label: &str) -> Result<Cref, String> {
+    pub(super) fn cref(&mut self, node: usize, label: &str) -> Result<Cref, String> {
         if !self.crefs.get(node).is_some_and(|m| m.contains_key(label)) {
             self.bind_outgoing(node);
         }
@@ -318,24 +186,24 @@ impl Ctx {
     }
 
     /// Where sequence expectations on `label`'s call (or on everything) search from.
-    fn cursor(&self, node: usize, label: Option<&str>) -> u64 {
+    pub(super) fn cursor(&self, node: usize, label: Option<&str>) -> u64 {
         let all = self.seq_cursor[node];
         label.and_then(|l| self.call_cursor[node].get(l)).map_or(all, |c| (*c).max(all))
     }
 
     /// Moves both cursors past everything so far (a preamble's messages are not the case's).
-    fn skip_to_now(&mut self, node: usize) {
+    pub(super) fn skip_to_now(&mut self, node: usize) {
         self.wire_cursor[node] = self.lab.network().log().len();
         let last = trace::events(&self.lab, node).last().map_or(0, |e| e.stamp);
         self.seq_cursor[node] = self.seq_cursor[node].max(last);
     }
 
-    fn settle(&self) {
+    pub(super) fn settle(&self) {
         self.lab.settle();
     }
 
     /// Runs virtual time up to `within` from now, stopping as soon as `done` holds.
-    fn wait_for(&self, within: Duration, mut done: impl FnMut(&Self) -> bool) -> bool {
+    pub(super) fn wait_for(&self, within: Duration, mut done: impl FnMut(&Self) -> bool) -> bool {
         let end = self.lab.now() + within;
         self.settle();
         loop {
@@ -363,7 +231,7 @@ impl Ctx {
         done(self)
     }
 
-    fn params(spec: &CallSpec) -> CallParameters {
+    pub(super) fn params(spec: &CallSpec) -> CallParameters {
         let mut p = call_to(spec.to.as_bytes());
         if spec.multipoint {
             p.flags |= atmmcm::ndis::call_flags::MULTIPOINT_VC;
@@ -379,7 +247,7 @@ impl Ctx {
         p
     }
 
-    fn make_call(&mut self, spec: &CallSpec) -> R {
+    pub(super) fn make_call(&mut self, spec: &CallSpec) -> R {
         let c = self.client(spec.node)?;
         let vc = match self.vc(spec.node, &spec.vc) {
             Ok(v) => v,
@@ -400,8 +268,18 @@ impl Ctx {
     }
 
     fn step(&mut self, step: &Step) -> R {
+        if step.is_expectation() {
+            self.expect_step(step)
+        } else if step.is_tester() {
+            self.tester_step(step)
+        } else {
+            self.client_step(step)
+        }
+    }
+
+    /// A client (NDIS) step.
+    pub(super) fn client_step(&mut self, step: &Step) -> R {
         match step {
-            // ---- client ----
             Step::OpenAf { node, status } => {
                 let c = self.client(*node)?;
                 let st = match c.open_af() {
@@ -568,563 +446,10 @@ impl Ctx {
                 Ok(())
             }
 
-            // ---- tester ----
-            Step::NetSend(m) => self.net_send(m),
-            Step::Offer {
-                node,
-                vc,
-                active,
-                from,
-                vci,
-                sdu,
-                pcr,
-                best_effort,
-                bearer_class,
-                p2mp,
-                qos,
-                user_user,
-                ies,
-            } => {
-                let port = self.port(*node)?;
-                let c = self.client(*node)?;
-                let before = c.incoming_calls().len();
-                let mut p = OfferParams {
-                    vci: *vci,
-                    forward_max_sdu: *sdu,
-                    backward_max_sdu: *sdu,
-                    best_effort: *best_effort,
-                    p2mp: *p2mp,
-                    ..OfferParams::default()
-                };
-                if let Some(r) = pcr {
-                    p.pcr = *r;
-                }
-                if let Some(b) = bearer_class {
-                    p.bearer_class = *b;
-                }
-                if let Some([f, b]) = qos {
-                    p.qos = (*f, *b);
-                }
-                p.user_user = user_user.as_ref().map(|u| octets(u, None)).transpose()?;
-                if let Some(raw) = ies {
-                    p.extra_ies = parse_ies(&octets(raw, None)?)?;
-                }
-                let now = self.lab.now();
-                let cref = self.lab.network().offer_call(now, port, from.as_bytes(), p);
-                self.calls += 1;
-                self.crefs[*node].insert(vc.clone(), Cref { value: cref, user: false });
-                self.settle();
-                if let Some(ic) = c.incoming_calls().get(before) {
-                    self.vcs[*node].insert(vc.clone(), ic.vc);
-                }
-                if *active {
-                    self.lab.advance(MOMENT);
-                    let v = self.vc(*node, vc)?;
-                    if c.state(v) != Some(VcState::Connected) {
-                        return Err(format!(
-                            "offered call {vc:?} is not active ({:?}); NDIS on it: {:?}",
-                            c.state(v),
-                            self.lab.node(*node).ndis.ndis_calls_on(v)
-                        ));
-                    }
-                    self.skip_to_now(*node);
-                }
-                Ok(())
-            }
-            Step::Release { node, vc, cause, user_user } => {
-                let port = self.port(*node)?;
-                let cref = self.cref(*node, vc)?;
-                let uu = user_user.as_ref().map(|u| octets(u, None)).transpose()?;
-                let now = self.lab.now();
-                self.lab.network().release(now, port, cref.value, *cause, uu.as_deref());
-                self.settle();
-                Ok(())
-            }
-            Step::Restart { node, vc, vpi_vci } => {
-                let port = self.port(*node)?;
-                let target = match (vc, vpi_vci) {
-                    (_, Some([p, c])) => Some((*p, *c)),
-                    (Some(l), None) => {
-                        let cref = self.cref(*node, l)?;
-                        let calls = self.lab.network().calls(port);
-                        let k = calls
-                            .iter()
-                            .find(|k| k.call_ref == cref.value)
-                            .ok_or(format!("the tester holds no call {l:?} to restart"))?;
-                        Some((k.vpi, k.vci))
-                    }
-                    (None, None) => None,
-                };
-                let now = self.lab.now();
-                self.lab.network().restart(now, port, target.is_none(), target);
-                self.settle();
-                Ok(())
-            }
-            Step::StatusEnquiry { node, vc } => {
-                let port = self.port(*node)?;
-                let cref = self.cref(*node, vc)?;
-                let now = self.lab.now();
-                self.lab.network().status_enquiry(now, port, cref.value);
-                self.settle();
-                Ok(())
-            }
-            Step::NetDropParty { node, vc, endpoint, cause } => {
-                let port = self.port(*node)?;
-                let cref = self.cref(*node, vc)?;
-                let now = self.lab.now();
-                self.lab.network().drop_party(now, port, cref.value, *endpoint, *cause);
-                self.settle();
-                Ok(())
-            }
-            Step::Tester {
-                node,
-                answer,
-                reject_cause,
-                add_party,
-                release_complete,
-                drop_party_ack,
-                connect_delay,
-                connect_ack,
-                restart_ack,
-                status_reply,
-            } => {
-                let port = self.port(*node)?;
-                let conv = |a: AnswerKind| match a {
-                    AnswerKind::Connect => Answer::Connect,
-                    AnswerKind::Reject => Answer::Reject(reject_cause.unwrap_or(21)),
-                    AnswerKind::Ignore => Answer::Ignore,
-                    AnswerKind::ProceedThenConnect => Answer::ProceedThenConnect,
-                    AnswerKind::ProceedOnly => Answer::ProceedOnly,
-                };
-                let mut net = self.lab.network();
-                let b = net.behaviour(port);
-                if let Some(a) = answer {
-                    b.answer = conv(*a);
-                }
-                if let Some(a) = add_party {
-                    b.add_party = conv(*a);
-                }
-                if let Some(r) = release_complete {
-                    b.release_complete = *r;
-                }
-                if let Some(d) = drop_party_ack {
-                    b.drop_party_ack = *d;
-                }
-                if let Some(d) = connect_delay {
-                    b.connect_delay = d.0;
-                }
-                if let Some(v) = connect_ack {
-                    b.connect_ack = *v;
-                }
-                if let Some(v) = restart_ack {
-                    b.restart_ack = *v;
-                }
-                if let Some(v) = status_reply {
-                    b.status_reply = *v;
-                }
-                Ok(())
-            }
-            Step::Link { node, up } => {
-                self.port(*node)?;
-                self.lab.set_link(*node, *up);
-                Ok(())
-            }
-            Step::Nic { node, stall_close } => {
-                self.port(*node)?;
-                self.lab.node(*node).model.set_stall_close(*stall_close);
-                Ok(())
-            }
-            Step::Faults { node, to_user, drop, duplicate, reorder, corrupt, drop_cells, corrupt_cells } => {
-                let port = self.port(*node)?;
-                let f = PduFaults { drop: *drop, duplicate: *duplicate, reorder: *reorder, corrupt: *corrupt };
-                self.lab.network().set_pdu_faults(port, *to_user, f);
-                if *drop_cells > 0 || *corrupt_cells > 0 {
-                    self.lab.cell_faults(*node, *drop_cells, *corrupt_cells);
-                }
-                Ok(())
-            }
-            Step::NetPdu { node, raw } => {
-                let port = self.port(*node)?;
-                let b = octets(raw, None)?;
-                self.lab.network().inject_data(port, crate::network::SIG_VPI, crate::network::SIG_VCI, &b);
-                self.settle();
-                Ok(())
-            }
-            Step::Wait { span } => {
-                self.lab.advance(span.0);
-                Ok(())
-            }
-
-            // ---- expectations ----
-            Step::ExpectWire(w) => self.expect_wire(w),
-            Step::ExpectSilence { node, span } => {
-                let port = self.port(*node)?;
-                let from = self.wire_cursor[*node];
-                self.lab.advance(span.map_or(MOMENT, |s| s.0));
-                let net = self.lab.network();
-                let extra: Vec<String> = net.log()[from..]
-                    .iter()
-                    .filter(|e| e.port == port && e.direction == Direction::FromUser)
-                    .map(trace::wire_name)
-                    .collect();
-                if extra.is_empty() { Ok(()) } else { Err(format!("the IUT was to stay silent but sent {extra:?}")) }
-            }
-            Step::Expect { node, seq, vc, within, exact } => {
-                self.expect_seq(*node, seq, vc.as_deref(), *within, *exact)
-            }
-            Step::ExpectNot { node, seq, vc } => {
-                let label = vc.clone();
-                let vc = match vc {
-                    Some(l) => Some((self.vc(*node, l)?, self.cref(*node, l).ok().map(|c| c.value))),
-                    None => None,
-                };
-                let after = self.cursor(*node, label.as_deref());
-                let ev = trace::events(&self.lab, *node);
-                for e in ev.iter().filter(|e| e.stamp > after && on_call(e, vc)) {
-                    if let Some(p) = seq.iter().find(|p| trace::matches(p, &e.name)) {
-                        return Err(format!("{p:?} occurred ({}) and must not have", e.line.trim()));
-                    }
-                }
-                self.checked += seq.len();
-                Ok(())
-            }
-            Step::ExpectCounters { node, vc, counters } => self.expect_counters(*node, vc.as_deref(), counters),
+            // Not this kind of step (`step` dispatches by kind).
+            _ => Ok(()),
         }
     }
-
-    fn net_send(&mut self, m: &MsgSpec) -> R {
-        let port = self.port(m.node)?;
-        let (value, flag) = match (&m.vc, m.global, m.cref_value) {
-            (Some(l), _, _) => {
-                let c = self.cref(m.node, l)?;
-                (c.value, m.cref_flag.unwrap_or(c.user))
-            }
-            (None, true, _) => (0, m.cref_flag.unwrap_or(false)),
-            (None, false, Some(v)) => (v, m.cref_flag.unwrap_or(false)),
-            (None, false, None) if m.raw.is_some() => (0, false),
-            (None, false, None) => return Err("net_send needs vc, global = true or cref_value".into()),
-        };
-        let bytes = match &m.raw {
-            Some(raw) => octets(raw, Some(cref_octets(value, flag)))?,
-            None => {
-                let t = msg_type(m.msg.as_ref().ok_or("net_send needs msg (or raw)")?)?;
-                let mut msg = Message::new(CallRef { flag, value }, t);
-                if let Some(a) = m.msg_action {
-                    msg.ext = 0x80 | 0x10 | (a & 0x03);
-                }
-                let diag = m.diag.as_ref().map(|d| octets(d, None)).transpose()?.unwrap_or_default();
-                for (i, c) in m.causes.iter().enumerate() {
-                    msg = msg.with(Ie::cause(2, *c, if i == 0 { &diag } else { &[] }));
-                }
-                if let Some(s) = m.call_state {
-                    msg = msg.with(Ie::new(id::CALL_STATE, Body::CallState(s)));
-                }
-                if let Some([p, c]) = m.vpi_vci {
-                    msg = msg.with(Ie::new(id::CONNECTION_ID, Body::ConnectionId(ConnectionId::exclusive(p, c))));
-                }
-                if let Some(rc) = m.restart_class {
-                    msg = msg.with(Ie::new(id::RESTART, Body::Restart(rc)));
-                }
-                if let Some(e) = m.endpoint {
-                    msg = msg.with(Ie::new(id::ENDPOINT_REF, Body::EndpointRef(EndpointRef { flag: true, value: e })));
-                }
-                if let Some(s) = m.endpoint_state {
-                    msg = msg.with(Ie::new(id::ENDPOINT_STATE, Body::EndpointState(s)));
-                }
-                if let Some(u) = &m.user_user {
-                    msg = msg.with(Ie::new(id::USER_USER, Body::UserUser(4, octets(u, None)?)));
-                }
-                let mut b = msg.emit();
-                if let Some(extra) = &m.ies {
-                    b.extend(octets(extra, None)?);
-                    let len = u16::try_from(b.len().saturating_sub(9)).unwrap_or(u16::MAX).to_be_bytes();
-                    b[7] = len[0];
-                    b[8] = len[1];
-                }
-                b
-            }
-        };
-        let now = self.lab.now();
-        self.lab.network().send_raw(now, port, &bytes);
-        self.settle();
-        Ok(())
-    }
-
-    fn next_iut_message(&self, node: usize) -> Option<(usize, NetEvent)> {
-        let port = self.port(node).ok()?;
-        let net = self.lab.network();
-        net.log()
-            .iter()
-            .enumerate()
-            .skip(self.wire_cursor[node])
-            .find(|(_, e)| e.port == port && e.direction == Direction::FromUser)
-            .map(|(i, e)| (i, e.clone()))
-    }
-
-    fn expect_wire(&mut self, w: &WireExpect) -> R {
-        self.port(w.node)?;
-        let start = self.lab.now();
-        let within = w.within.map_or(MOMENT, |s| s.0);
-        self.wait_for(within, |k| k.next_iut_message(w.node).is_some());
-        let Some((idx, e)) = self.next_iut_message(w.node) else {
-            return Err(format!("expected {} from the IUT within {within:?}: nothing came", w.msg));
-        };
-        self.wire_cursor[w.node] = idx + 1;
-        self.checked += 1;
-        let got = trace::wire_name(&e);
-        let hexs = e.raw.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
-        let fail = |what: String| Err(format!("{what}; the IUT sent {got} [{hexs}]"));
-        if e.name != w.msg.trim().to_ascii_uppercase().replace('_', " ") {
-            return fail(format!("expected {}", w.msg));
-        }
-        if let Some(a) = w.after
-            && e.time < start + a.0
-        {
-            return fail(format!(
-                "expected {} no sooner than {:?} after the step, it came after {:?}",
-                w.msg,
-                a.0,
-                e.time - start
-            ));
-        }
-        let Some(m) = e.message.as_ref() else {
-            return fail("the tester could not decode the message".into());
-        };
-        let mut cref_iut = None;
-        if let Some(l) = &w.vc {
-            let c = self.cref(w.node, l)?;
-            if m.call_ref.value != c.value {
-                return fail(format!("expected call reference {} (call {l:?}), got {}", c.value, m.call_ref.value));
-            }
-            if m.call_ref.flag == c.user {
-                return fail(format!("call reference flag {} is wrong for call {l:?}", u8::from(m.call_ref.flag)));
-            }
-            cref_iut = Some(cref_octets(c.value, !c.user));
-        }
-        if w.global && m.call_ref.value != 0 {
-            return fail("expected the global call reference".into());
-        }
-        if let Some(cs) = &w.causes
-            && &m.cause_values() != cs
-        {
-            return fail(format!("expected causes {cs:?}"));
-        }
-        let first = m.causes().first().map(|c| (*c).clone());
-        if let Some(d) = &w.diag {
-            let want = octets(d, None)?;
-            if first.as_ref().map(|c| c.diagnostics.clone()) != Some(want.clone()) {
-                return fail(format!(
-                    "expected cause diagnostic {want:02x?}, got {:02x?}",
-                    first.map(|c| c.diagnostics)
-                ));
-            }
-        }
-        if let Some(l) = w.location
-            && first.as_ref().map(|c| c.location) != Some(l)
-        {
-            return fail(format!("expected cause location {l}"));
-        }
-        if let Some(s) = w.call_state
-            && m.call_state() != Some(s)
-        {
-            return fail(format!("expected call state {s}, got {:?}", m.call_state()));
-        }
-        if let Some(ep) = w.endpoint
-            && m.endpoint_ref().map(|e| e.value) != Some(ep)
-        {
-            return fail(format!("expected endpoint reference {ep}"));
-        }
-        if let Some(s) = w.endpoint_state {
-            let got = m.ie(id::ENDPOINT_STATE).and_then(|i| match i.body {
-                Body::EndpointState(v) => Some(v),
-                _ => None,
-            });
-            if got != Some(s) {
-                return fail(format!("expected endpoint state {s}, got {got:?}"));
-            }
-        }
-        if let Some(rc) = w.restart_class
-            && m.restart_class() != Some(rc)
-        {
-            return fail(format!("expected restart class {rc}, got {:?}", m.restart_class()));
-        }
-        if let Some([p, c]) = w.vpi_vci
-            && m.connection_id().map(|x| (x.vpci, x.vci)) != Some((p, c))
-        {
-            return fail(format!("expected connection identifier {p}/{c}"));
-        }
-        if let Some(u) = &w.user_user {
-            let want = octets(u, None)?;
-            if m.user_user().map(|(_, d)| d.to_vec()) != Some(want.clone()) {
-                return fail(format!("expected user-user information {want:02x?}"));
-            }
-        }
-        for h in &w.has {
-            if m.ie(ie_id(h)?).is_none() {
-                return fail(format!("expected a {h} IE"));
-            }
-        }
-        for h in &w.lacks {
-            if m.ie(ie_id(h)?).is_some() {
-                return fail(format!("expected no {h} IE"));
-            }
-        }
-        if let Some(b) = &w.bytes {
-            let want = octets(b, cref_iut)?;
-            if want != e.raw {
-                let ws = want.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
-                return fail(format!("expected octets [{ws}]"));
-            }
-        }
-        Ok(())
-    }
-
-    /// Finds `seq` as an ordered subsequence after the cursor; on success, the last stamp.
-    fn find_seq(
-        &self,
-        node: usize,
-        seq: &[String],
-        vc: Option<(VcHandle, Option<u32>)>,
-        after: u64,
-        exact: bool,
-    ) -> Result<u64, (usize, String)> {
-        let ev: Vec<trace::Event> = trace::events(&self.lab, node)
-            .into_iter()
-            .filter(|e| e.stamp > after || (after == 0 && e.stamp == 0))
-            .filter(|e| on_call(e, vc))
-            .collect();
-        let mut at = 0;
-        let mut last = after;
-        for (k, p) in seq.iter().enumerate() {
-            let found = if exact && k > 0 {
-                ev.get(at).filter(|e| trace::matches(p, &e.name)).map(|_| at)
-            } else {
-                ev.iter().skip(at).position(|e| trace::matches(p, &e.name)).map(|i| i + at)
-            };
-            match found {
-                Some(i) => {
-                    last = ev[i].stamp;
-                    at = i + 1;
-                }
-                None => {
-                    let seen: Vec<&str> = ev.iter().skip(at).map(|e| e.name.as_str()).take(24).collect();
-                    return Err((k, format!("{p:?} not found after {:?}; then came {seen:?}", &seq[..k])));
-                }
-            }
-        }
-        Ok(last)
-    }
-
-    fn expect_seq(
-        &mut self,
-        node: usize,
-        seq: &[String],
-        vc: Option<&str>,
-        within: Option<super::format::Span>,
-        exact: bool,
-    ) -> R {
-        self.port(node)?;
-        let label = vc;
-        let vc = match vc {
-            Some(l) => Some((self.vc(node, l)?, self.cref(node, l).ok().map(|c| c.value))),
-            None => None,
-        };
-        let after = self.cursor(node, label);
-        let within = within.map_or(MOMENT, |s| s.0);
-        self.wait_for(within, |k| k.find_seq(node, seq, vc, after, exact).is_ok());
-        match self.find_seq(node, seq, vc, after, exact) {
-            Ok(last) => {
-                self.checked += seq.len();
-                match label {
-                    Some(l) => {
-                        self.call_cursor[node].insert(l.to_string(), last);
-                    }
-                    None => self.seq_cursor[node] = last,
-                }
-                Ok(())
-            }
-            Err((_, why)) => Err(why),
-        }
-    }
-
-    fn expect_counters(
-        &mut self,
-        node: usize,
-        vc: Option<&str>,
-        counters: &std::collections::BTreeMap<String, i64>,
-    ) -> R {
-        let port = self.port(node)?;
-        let c = self.client(node)?;
-        let vc = vc.map(|l| self.vc(node, l)).transpose()?;
-        let need_vc = |name: &str| vc.ok_or(format!("counter {name} needs vc"));
-        let n = self.lab.node(node);
-        for (name, want) in counters {
-            let got: i64 = match name.as_str() {
-                "net_calls" => self.lab.network().calls(port).len() as i64,
-                "rx_frames" => c.received_frames(need_vc(name)?).len() as i64,
-                "send_ok" => {
-                    let v = need_vc(name)?;
-                    c.send_completions().iter().filter(|s| s.vc == v && s.status == NdisStatus::SUCCESS).count() as i64
-                }
-                "send_completed" => {
-                    let v = need_vc(name)?;
-                    c.send_completions().iter().filter(|s| s.vc == v).count() as i64
-                }
-                "incoming_calls" => c.incoming_calls().len() as i64,
-                "live_vcs" => n.adapter.live_objects().vcs as i64,
-                "live_calls" => n.adapter.live_objects().calls as i64,
-                "live_parties" => n.adapter.live_objects().parties as i64,
-                "live_saps" => n.adapter.live_objects().saps as i64,
-                "live_afs" => n.adapter.live_objects().afs as i64,
-                "malformed_in" => n.adapter.control_stats().malformed_in as i64,
-                "unknown_cref" => n.adapter.control_stats().unknown_cref as i64,
-                "messages_lost" => n.adapter.control_stats().messages_lost as i64,
-                "internal_errors" => n.adapter.control_stats().internal_errors as i64,
-                "link_up" => i64::from(n.adapter.signalling_up()),
-                "violations" => n.ndis.violations().len() as i64,
-                other => return Err(format!("unknown counter {other:?}")),
-            };
-            self.checked += 1;
-            if got != *want {
-                return Err(format!("counter {name} = {got}, expected {want}"));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Whether a sequence entry belongs to the call: NDIS entries on its VC, wire messages on its
-/// call reference (or the global one). No filter: everything.
-fn on_call(e: &trace::Event, vc: Option<(VcHandle, Option<u32>)>) -> bool {
-    match vc {
-        None => true,
-        Some((_, cref)) if e.wire => match (cref, e.cref) {
-            (Some(want), Some(got)) => got == want || got == 0,
-            _ => true,
-        },
-        Some((h, _)) => e.vc == Some(h),
-    }
-}
-
-/// Splits octets into IEs for a SETUP the tester offers.
-fn parse_ies(b: &[u8]) -> Result<Vec<Ie>, String> {
-    let mut out = Vec::new();
-    let mut rest = b;
-    while !rest.is_empty() {
-        let [ident, ins, l0, l1, tail @ ..] = rest else {
-            return Err(format!("IE octets too short: {rest:02x?}"));
-        };
-        let len = usize::from(u16::from_be_bytes([*l0, *l1]));
-        let content = tail.get(..len).ok_or("IE length runs past the octets")?;
-        out.push(Ie {
-            id: *ident,
-            instruction: crate::network::codec::ie::Instruction(*ins),
-            body: Body::Raw(content.to_vec()),
-            invalid: false,
-        });
-        rest = &tail[len..];
-    }
-    Ok(out)
 }
 
 /// Runs one parsed scenario. `file` and `text` locate failures by line. Errors (the case did

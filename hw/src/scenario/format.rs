@@ -436,6 +436,39 @@ pub enum Step {
     },
 }
 
+impl Step {
+    /// A network-side (tester) step.
+    pub fn is_tester(&self) -> bool {
+        matches!(
+            self,
+            Step::NetSend(_)
+                | Step::Offer { .. }
+                | Step::Release { .. }
+                | Step::Restart { .. }
+                | Step::StatusEnquiry { .. }
+                | Step::NetDropParty { .. }
+                | Step::Tester { .. }
+                | Step::Link { .. }
+                | Step::Nic { .. }
+                | Step::Faults { .. }
+                | Step::NetPdu { .. }
+                | Step::Wait { .. }
+        )
+    }
+
+    /// An expectation.
+    pub fn is_expectation(&self) -> bool {
+        matches!(
+            self,
+            Step::ExpectWire(_)
+                | Step::ExpectSilence { .. }
+                | Step::Expect { .. }
+                | Step::ExpectNot { .. }
+                | Step::ExpectCounters { .. }
+        )
+    }
+}
+
 /// A call the client makes.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -2,8 +2,11 @@
 //! the shared NDIS + wire sequence ([`trace`]), and the built-in files.
 
 pub mod engine;
+mod expect;
 pub mod format;
+mod tester;
 pub mod trace;
+mod values;
 
 #[cfg(test)]
 mod tests;
