@@ -24,7 +24,7 @@ use std::mem::{offset_of, size_of};
 
 use ffi::*;
 
-const FACTS: &str = include_str!("../../../shared/reference/ndis6-facts.tsv");
+const FACTS: &str = include_str!("../reference/ndis6-facts.tsv");
 const ALLOW: &str = include_str!("ffi_facts_allow.tsv");
 const FFI_SRC: &str = include_str!("../src/windows/ffi.rs");
 const ADAPTER_SRC: &str = include_str!("../src/adapter.rs");

@@ -4,6 +4,15 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+/// One process-wide order for everything the lab logs (NDIS calls and wire messages), so a
+/// scenario can assert their relative order: each log entry takes the next stamp.
+static STAMP: AtomicU64 = AtomicU64::new(0);
+
+/// The next stamp (strictly increasing across every log of every lab in the process).
+pub fn next_stamp() -> u64 {
+    STAMP.fetch_add(1, Ordering::Relaxed)
+}
+
 /// Virtual monotonic time in nanoseconds since the lab started. Never goes backwards.
 #[derive(Debug, Default)]
 pub struct Clock {

@@ -149,6 +149,8 @@ pub struct LabConfig {
     pub pcap: Option<std::path::PathBuf>,
     /// The driver every node runs.
     pub driver: LabDriver,
+    /// One SunATM capture per port (port i → `port_pcaps[i]`), so each side can be told apart.
+    pub port_pcaps: Vec<std::path::PathBuf>,
 }
 
 impl Default for LabConfig {
@@ -157,6 +159,7 @@ impl Default for LabConfig {
             config: Config::default(),
             addresses: vec![b"1001".to_vec()],
             pcap: None,
+            port_pcaps: Vec::new(),
             driver: LabDriver::InProcess,
         }
     }
@@ -202,6 +205,12 @@ impl Lab {
         let mut nodes = Vec::new();
         for (i, address) in cfg.addresses.iter().enumerate() {
             let port = net.add_port(address.clone());
+            if let Some(path) = cfg.port_pcaps.get(i) {
+                match Pcap::create(path) {
+                    Ok(p) => net.set_port_pcap(port, Some(p)),
+                    Err(e) => panic!("lab: cannot write pcap {}: {e}", path.display()),
+                }
+            }
             assert_eq!(switch.add_port(), port, "switch and network ports line up");
             let ndis = EmuNdis::new(clock.clone());
             let model = RegNicModel::new();
@@ -401,6 +410,12 @@ impl Lab {
         let now = self.clock.now();
         self.network().set_link(now, n.port, up);
         self.settle();
+    }
+
+    /// Cell faults towards node `i` (see [`CellSwitch::cell_faults`]).
+    pub fn cell_faults(&self, i: usize, drop: u32, corrupt: u32) {
+        let port = self.nodes[i].port;
+        self.switch.lock().unwrap_or_else(|e| e.into_inner()).cell_faults(port, drop, corrupt);
     }
 
     /// Halts every node's driver (the clients tear down through the network) and checks the

@@ -15,6 +15,7 @@ mod regnic_adapter_tests;
 pub mod regnic_model;
 #[cfg(test)]
 mod regnic_tests;
+pub mod scenario;
 pub mod switch;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod sys;

@@ -23,6 +23,9 @@ pub const DIR_FROM_USER: u8 = 0x80;
 /// A capture file being written.
 pub struct Pcap {
     out: Box<dyn Write + Send>,
+    /// The first write error (callers that cannot stop to handle one see it at `finish`).
+    error: Option<io::ErrorKind>,
+    records: u64,
 }
 
 impl std::fmt::Debug for Pcap {
@@ -48,7 +51,7 @@ impl Pcap {
         h.extend_from_slice(&(65535u32 + 4).to_le_bytes()); // snaplen
         h.extend_from_slice(&LINKTYPE_SUNATM.to_le_bytes());
         out.write_all(&h)?;
-        Ok(Pcap { out })
+        Ok(Pcap { out, error: None, records: 0 })
     }
 
     /// The 4-octet SunATM pseudo-header for one frame.
@@ -76,7 +79,28 @@ impl Pcap {
         rec.extend_from_slice(&len.to_le_bytes());
         rec.extend_from_slice(&Self::pseudo_header(direction_to_user, vpi, vci));
         rec.extend_from_slice(payload);
-        self.out.write_all(&rec)
+        let r = self.out.write_all(&rec);
+        match &r {
+            Ok(()) => self.records += 1,
+            Err(e) => {
+                self.error.get_or_insert(e.kind());
+            }
+        }
+        r
+    }
+
+    /// Records written.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Flushes; the first error any write met, or the flush's own.
+    pub fn finish(mut self) -> io::Result<u64> {
+        let flushed = self.out.flush();
+        match self.error {
+            Some(kind) => Err(io::Error::new(kind, "a pcap record could not be written")),
+            None => flushed.map(|()| self.records),
+        }
     }
 
     pub fn flush(&mut self) -> io::Result<()> {

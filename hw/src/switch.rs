@@ -44,6 +44,10 @@ struct SwitchPort {
     ingress: VecDeque<Cell>,
     egress: VecDeque<Cell>,
     reasm: HashMap<(u16, u16), Reasm>,
+    /// Cells towards the user still to drop / to corrupt (one payload bit flipped: the AAL5
+    /// CRC at the NIC catches it).
+    drop_cells: u32,
+    corrupt_cells: u32,
 }
 
 /// The cell switch. Port `i` is the network's port `i`.
@@ -86,6 +90,15 @@ impl CellSwitch {
         self.ports.len() - 1
     }
 
+    /// The next `drop` cells towards `port` are lost, the `corrupt` after them get a payload
+    /// bit flipped.
+    pub fn cell_faults(&mut self, port: PortId, drop: u32, corrupt: u32) {
+        if let Some(p) = self.ports.get_mut(port) {
+            p.drop_cells = drop;
+            p.corrupt_cells = corrupt;
+        }
+    }
+
     /// A cell from the NIC on `port`.
     pub fn input(&mut self, port: PortId, c: Cell) {
         if let Some(p) = self.ports.get_mut(port) {
@@ -115,7 +128,20 @@ impl CellSwitch {
                 match segment(vpi, vci, &frame) {
                     Some(cells) => {
                         self.counters.cells_out += cells.len() as u64;
-                        self.ports[port].egress.extend(cells);
+                        let p = &mut self.ports[port];
+                        for mut c in cells {
+                            if p.drop_cells > 0 {
+                                p.drop_cells -= 1;
+                                continue;
+                            }
+                            if p.corrupt_cells > 0 {
+                                p.corrupt_cells -= 1;
+                                if let Some(b) = c.get_mut(cell::HEADER_LEN) {
+                                    *b ^= 0x10;
+                                }
+                            }
+                            p.egress.push_back(c);
+                        }
                     }
                     None => self.counters.cells_dropped += 1,
                 }

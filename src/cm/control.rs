@@ -20,7 +20,7 @@ use crate::ndis::{
     VpiVci, call_flags, media_flags,
 };
 use crate::nic::{ConnId, ConnParams};
-use crate::uni::msg::{In, InKind, MAX_MESSAGE, Out, cause};
+use crate::uni::msg::{In, InKind, MAX_MESSAGE, Out, UnknownIeAction, UnknownMessageAction, cause};
 use crate::uni::state::{CallRef, CallTimer, TimerKind, UniState};
 use crate::vc::Table;
 
@@ -110,6 +110,12 @@ pub struct Control<N: Ndis> {
     /// SAAL link established.
     saal_up: bool,
     t309: Option<Duration>,
+    /// The link came back: verify the surviving calls with STATUS ENQUIRY (Q.2931 §5.6.10).
+    verify_calls: bool,
+    /// A RESTART ACKNOWLEDGE owed once `restart_waiting` restarted VCs have drained (Q.2931
+    /// §5.5.2: acknowledged when the resources are idle): (class, indicated VC).
+    restart_ack: Option<(u8, Option<VpiVci>)>,
+    restart_waiting: usize,
     next_cref: u32,
     next_endpoint: u16,
     orphans: Vec<Orphan>,
@@ -118,6 +124,9 @@ pub struct Control<N: Ndis> {
     pub halting: bool,
     pub stats: Stats,
 }
+
+/// The Restart Indicator IE identifier (a STATUS #96 diagnostic).
+const RESTART_INDICATOR_IE: u8 = 0x79;
 
 /// Octets of encoded messages that may wait for the SSCOP window (thousands of SETUPs).
 const BACKLOG_BYTES: usize = 256 * 1024;
@@ -156,6 +165,9 @@ impl<N: Ndis> Control<N> {
             phy_up: false,
             saal_up: false,
             t309: None,
+            verify_calls: false,
+            restart_ack: None,
+            restart_waiting: 0,
             next_cref: 1,
             next_endpoint: 1,
             orphans,
@@ -261,6 +273,9 @@ impl<N: Ndis> Control<N> {
 
     /// Moves backlogged messages into the SSCOP queue while it has room.
     pub fn pump_backlog(&mut self, env: &impl Env<N>) {
+        if core::mem::take(&mut self.verify_calls) && self.saal_up {
+            self.verify_surviving_calls(env);
+        }
         let mut buf = [0u8; MAX_MESSAGE];
         while let Some(n) = self.backlog.peek(&mut buf) {
             let msg = buf.get(..n).unwrap_or(&[]);
@@ -721,9 +736,36 @@ impl<N: Ndis> Control<N> {
             v.data = DataState::Drained;
             v.conn = None;
         }
-        // The VC is really closed now: the RELEASE COMPLETE owed to the network can go.
+        // The VC is really closed now: the RELEASE COMPLETE owed to the network can go, and a
+        // RESTART waiting for it may be acknowledged.
         self.pay_release_complete(env, vc);
+        self.pay_restart_ack(env, vc);
         self.advance_close(env, vc);
+    }
+
+    /// One restarted VC is idle; the RESTART ACKNOWLEDGE goes when the last one is.
+    fn pay_restart_ack(&mut self, env: &impl Env<N>, vc: Token) {
+        let Some(v) = self.vcs.get_mut(vc) else { return };
+        if !core::mem::take(&mut v.owe_restart_ack) {
+            return;
+        }
+        self.restart_waiting = self.restart_waiting.saturating_sub(1);
+        if self.restart_waiting == 0
+            && let Some((class, vc)) = self.restart_ack.take()
+        {
+            self.emit(env, &Out::RestartAck { class, vc });
+        }
+    }
+
+    /// STATUS ENQUIRY for every active call after the link came back within T309.
+    fn verify_surviving_calls(&mut self, env: &impl Env<N>) {
+        for i in 0..self.vcs.capacity() {
+            let Some(t) = self.vcs.token_at(i) else { continue };
+            let Some(v) = self.vcs.get(t) else { continue };
+            if let (UniState::Active, Some(cref)) = (v.uni, v.cref) {
+                self.emit(env, &Out::StatusEnquiry { cref });
+            }
+        }
     }
 
     fn pay_release_complete(&mut self, env: &impl Env<N>, vc: Token) {
@@ -734,10 +776,19 @@ impl<N: Ndis> Control<N> {
         v.owe_release_complete = false;
         v.uni = UniState::Null;
         let cref = v.cref;
+        let error = v.release_complete_error.take();
         if let Some(cref) = cref
             && self.saal_up
         {
-            self.emit(env, &Out::ReleaseComplete { cref, cause: None });
+            self.emit(env, &Self::release_complete(cref, error));
+        }
+    }
+
+    /// RELEASE COMPLETE answering a RELEASE: with #96 / #100 and the IE when it was in error.
+    fn release_complete(cref: CallRef, error: Option<(u8, u8)>) -> Out<'static> {
+        match error {
+            Some((cause, ie)) => Out::ReleaseCompleteDiag { cref, cause, diagnostic: ie },
+            None => Out::ReleaseComplete { cref, cause: None },
         }
     }
 
@@ -836,8 +887,12 @@ impl<N: Ndis> Control<N> {
         }
         let network_gone = v.network_done;
         match (status == NdisStatus::SUCCESS, network_gone) {
-            // The caller hung up while the client was deciding: refuse now (row 8).
-            (_, true) => self.reject_incoming(env, vc.0, None),
+            // The caller hung up while the client was deciding and the client accepted: the call
+            // exists for NDIS now, so it ends with an incoming close (the client's close then
+            // deactivates; the VC is deleted after), never a bare delete.
+            (true, true) => self.remote_close(env, vc.0, NdisStatus::SUCCESS, UuBuf::EMPTY, false),
+            // ... and the client refused: refuse now (row 8).
+            (false, true) => self.reject_incoming(env, vc.0, None),
             // Accepted: check what the client proposes, then CONNECT.
             (true, false) => match Self::check_accept(env, v.params.as_ref(), params) {
                 Ok(()) => self.accept_incoming(env, vc.0),
@@ -1069,6 +1124,13 @@ impl<N: Ndis> Control<N> {
         match m.kind {
             // RESTART: every call (class "all") or the indicated VC's call is cleared locally,
             // then acknowledged.
+            // RESTART without its mandatory Restart Indicator: nothing is restarted; STATUS #96
+            // naming the IE (Q.2931 §5.6.7.1).
+            InKind::Restart if m.restart_class.is_none() => {
+                let cref = CallRef { value: 0, ours: false };
+                let (cause, diagnostic) = (cause::MANDATORY_IE_MISSING, RESTART_INDICATOR_IE);
+                self.emit(env, &Out::StatusDiag { cref, state: 0, cause, diagnostic });
+            }
             InKind::Restart => {
                 let class = m.restart_class.unwrap_or(2);
                 for i in 0..self.vcs.capacity() {
@@ -1084,9 +1146,22 @@ impl<N: Ndis> Control<N> {
                     };
                     if hit {
                         self.clear_call(env, t, NdisStatus::FAILURE);
+                        // Acknowledged only once the VC is idle (its data path drained).
+                        if let Some(v) = self.vcs.get_mut(t)
+                            && v.data == DataState::Draining
+                            && !v.owe_restart_ack
+                        {
+                            v.owe_restart_ack = true;
+                            self.restart_waiting += 1;
+                        }
                     }
                 }
-                self.emit(env, &Out::RestartAck { class, vc: m.connection });
+                if self.restart_waiting == 0 {
+                    self.emit(env, &Out::RestartAck { class, vc: m.connection });
+                } else {
+                    // A repeated RESTART while VCs drain supersedes the first: one ACK, when idle.
+                    self.restart_ack = Some((class, m.connection));
+                }
             }
             InKind::RestartAck | InKind::Status => {}
             // Anything else on the global call reference: STATUS #81.
@@ -1222,6 +1297,15 @@ impl<N: Ndis> Control<N> {
         let phase = v.phase;
         let Some(cref) = v.cref else { return };
         let uu = UuBuf::new(m.user_user.get(..m.user_user.len().min(UU_MAX)).unwrap_or(&[])).unwrap_or(UuBuf::EMPTY);
+        // A RELEASE with its Cause missing or in error is still a RELEASE; the RELEASE COMPLETE
+        // answering it carries #96 / #100 naming the IE (Q.2931 §5.6.7.1, §5.6.7.2).
+        let release_error = if m.kind == InKind::Release { m.error } else { None };
+        // An unrecognised IE, as its instruction field asks (Q.2931 §5.6.8.1, §5.7.2).
+        if let Some((ie, action)) = m.unknown_ie
+            && !self.on_unknown_ie(env, vc, uni, m.kind, ie, action)
+        {
+            return;
+        }
         match (uni, m.kind) {
             // ---- outgoing call progress (U1/U3/U4) ----
             // CALL PROCEEDING: T303 → T310; remember an early connection identifier.
@@ -1253,7 +1337,7 @@ impl<N: Ndis> Control<N> {
                 InKind::Release | InKind::ReleaseComplete,
             ) => {
                 if m.kind == InKind::Release {
-                    self.emit(env, &Out::ReleaseComplete { cref, cause: None });
+                    self.emit(env, &Self::release_complete(cref, release_error));
                 }
                 self.fail_make_call(env, vc, status_for_cause(m.cause));
             }
@@ -1261,7 +1345,7 @@ impl<N: Ndis> Control<N> {
             // The caller gave up before we answered.
             (UniState::CallPresent, InKind::Release | InKind::ReleaseComplete) => {
                 if m.kind == InKind::Release {
-                    self.emit(env, &Out::ReleaseComplete { cref, cause: None });
+                    self.emit(env, &Self::release_complete(cref, release_error));
                 }
                 if let Some(v) = self.vcs.get_mut(vc) {
                     v.network_done = true;
@@ -1288,6 +1372,9 @@ impl<N: Ndis> Control<N> {
             // really closed.
             (UniState::Active | UniState::ConnectRequest, InKind::Release) => {
                 self.stop_timer(vc);
+                if let Some(v) = self.vcs.get_mut(vc) {
+                    v.release_complete_error = release_error;
+                }
                 self.remote_close(env, vc, NdisStatus::SUCCESS, uu, true);
             }
             // RELEASE COMPLETE without RELEASE: the network cleared the call.
@@ -1344,6 +1431,12 @@ impl<N: Ndis> Control<N> {
             (_, InKind::Status) if m.call_state == Some(0) => {
                 self.clear_call(env, vc, NdisStatus::FAILURE);
             }
+            // STATUS whose call state cannot be the network's view of an active call (the call
+            // is not yet active there, or is incoming at our side): clear with RELEASE #101
+            // (Q.2931 §5.6.11).
+            (UniState::Active, InKind::Status) if matches!(m.call_state, Some(1 | 3 | 4 | 6 | 7 | 8 | 9)) => {
+                self.clear_with_release(env, vc, cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE);
+            }
             (_, InKind::Status) => {}
             // ---- point-to-multipoint ----
             (
@@ -1363,18 +1456,25 @@ impl<N: Ndis> Control<N> {
             (_, InKind::ReleaseComplete) => self.clear_call(env, vc, status_for_cause(m.cause)),
             // RELEASE in any other state: RELEASE COMPLETE, and the call is cleared.
             (_, InKind::Release) => {
-                self.emit(env, &Out::ReleaseComplete { cref, cause: None });
+                self.emit(env, &Self::release_complete(cref, release_error));
                 self.clear_call(env, vc, status_for_cause(m.cause));
             }
-            // Messages we do not implement: STATUS #97 (Q.2931 §5.6.4).
-            (_, InKind::Other(_)) => {
+            // Messages we do not implement: STATUS #97 with the message type as diagnostic
+            // (Q.2931 §5.6.4, Q.850).
+            // With an explicit message action indicator: clear the call, or discard silently
+            // (Q.2931 §5.7.1).
+            (_, InKind::Other(_)) if m.action == UnknownMessageAction::Ignore => {}
+            (UniState::Active, InKind::Other(_)) if m.action == UnknownMessageAction::Clear => {
+                self.clear_with_release(env, vc, cause::MESSAGE_TYPE_NOT_IMPLEMENTED);
+            }
+            (_, InKind::Other(t)) => {
                 self.emit(
                     env,
-                    &Out::Status {
+                    &Out::StatusDiag {
                         cref,
                         state: uni.code(),
                         cause: cause::MESSAGE_TYPE_NOT_IMPLEMENTED,
-                        endpoint: None,
+                        diagnostic: t,
                     },
                 );
             }
@@ -1508,6 +1608,52 @@ impl<N: Ndis> Control<N> {
         }
     }
 
+    /// Acts on an unrecognised IE in a message for a known call; whether the message is still to
+    /// be processed. Clearing messages and STATUS are never answered with STATUS (no loops).
+    fn on_unknown_ie(
+        &mut self,
+        env: &impl Env<N>,
+        vc: Token,
+        uni: UniState,
+        kind: InKind,
+        ie: u8,
+        action: UnknownIeAction,
+    ) -> bool {
+        let quiet = matches!(kind, InKind::Release | InKind::ReleaseComplete | InKind::Status);
+        let report = !quiet && matches!(action, UnknownIeAction::DiscardReport | UnknownIeAction::DiscardMessageReport);
+        if report && let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref) {
+            let st = Out::StatusDiag { cref, state: uni.code(), cause: cause::IE_NOT_IMPLEMENTED, diagnostic: ie };
+            self.emit(env, &st);
+        }
+        match action {
+            UnknownIeAction::DiscardMessage | UnknownIeAction::DiscardMessageReport => false,
+            UnknownIeAction::Clear if !quiet && uni == UniState::Active => {
+                self.clear_with_release(env, vc, cause::IE_NOT_IMPLEMENTED);
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// Clears an active call from our side because of a protocol error: RELEASE with `c`
+    /// (T308 runs, U11), the client hears an incoming close with FAILURE, the VC is torn down.
+    fn clear_with_release(&mut self, env: &impl Env<N>, vc: Token, c: u8) {
+        let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref) else { return };
+        self.stop_timer(vc);
+        self.emit(env, &Out::Release { cref, cause: c, timer: None, user_user: &[] });
+        self.start_timer(env, vc, TimerKind::T308);
+        if let Some(v) = self.vcs.get_mut(vc) {
+            v.uni = UniState::ReleaseRequest;
+            v.phase = Phase::RemoteClosing;
+            v.dispatched_close = true;
+            v.network_done = false;
+            v.incoming_close_status = NdisStatus::FAILURE;
+            v.incoming_close_data = UuBuf::EMPTY;
+        }
+        self.vc_op(vc, vc_op::DISPATCH_INCOMING_CLOSE);
+        self.start_teardown(env, vc);
+    }
+
     fn on_party_message(&mut self, env: &impl Env<N>, vc: Token, cref: CallRef, m: &In<'_>, uu: UuBuf) {
         let Some(ep) = m.endpoint else {
             self.emit(
@@ -1574,14 +1720,17 @@ impl<N: Ndis> Control<N> {
     /// The SAAL reported the link established.
     pub fn on_saal_established(&mut self) {
         self.saal_up = true;
-        // Calls that survived on T309: the link is back in time.
-        self.t309 = None;
+        // Calls that survived on T309: the link is back in time; each is verified with STATUS
+        // ENQUIRY (Q.2931 §5.6.10), sent by the next `pump_backlog`.
+        self.verify_calls = self.t309.take().is_some();
     }
 
     /// The SAAL link is gone (SSCOP released, or the PHY lost signal).
     pub fn on_saal_released(&mut self, env: &impl Env<N>) {
         let was_up = self.saal_up;
         self.saal_up = false;
+        // A RESTART ACKNOWLEDGE has no link to go on; the network restarts again if it wants.
+        self.restart_ack = None;
         // Nothing queued for the old link means anything to the next one.
         while !self.backlog.is_empty() {
             self.backlog.pop();

@@ -116,6 +116,11 @@ pub struct VcObj<N: Ndis> {
     pub network_done: bool,
     /// RELEASE COMPLETE owed to the network once the data path is drained.
     pub owe_release_complete: bool,
+    /// The RELEASE being answered was in error: (cause, IE identifier) for the owed RELEASE
+    /// COMPLETE (#96 / #100, Q.2931 §5.6.7).
+    pub release_complete_error: Option<(u8, u8)>,
+    /// A RESTART cleared this call: the RESTART ACKNOWLEDGE waits for its data path to drain.
+    pub owe_restart_ack: bool,
     /// The party named in ProtocolCmCloseCall (multipoint).
     pub close_party: Option<PartyContext>,
     /// ProtocolCmCloseCall returned PENDING: exactly one NdisMCmCloseCallComplete follows.
@@ -153,6 +158,8 @@ impl<N: Ndis> VcObj<N> {
             timer: None,
             network_done: true,
             owe_release_complete: false,
+            release_complete_error: None,
+            owe_restart_ack: false,
             close_party: None,
             close_pended: false,
             dispatched_close: false,
@@ -179,6 +186,8 @@ impl<N: Ndis> VcObj<N> {
         self.timer = None;
         self.network_done = true;
         self.owe_release_complete = false;
+        self.release_complete_error = None;
+        self.owe_restart_ack = false;
         self.close_party = None;
         self.close_pended = false;
         self.dispatched_close = false;

@@ -5,8 +5,8 @@ use crate::ndis::{AtmAddress, AtmAddressType, CallParameters, VpiVci};
 use crate::uni::state::CallRef;
 use crate::wire::q2931::CallRef as WireCallRef;
 use crate::wire::q2931::{
-    AalParams, BearerCapability, Cause, CauseValue, ConnectionId, EndpointRef, Location, Message, MessageType,
-    PartyNumber, QosParams, RestartClass, RestartIndicator, TrafficDescriptor, UserUser,
+    AalParams, BearerCapability, Cause, CauseValue, ConnectionId, EndpointRef, IeAction, Location, Message,
+    MessageType, MsgAction, PartyNumber, QosParams, RestartClass, RestartIndicator, TrafficDescriptor, UserUser,
 };
 
 /// Largest Q.2931 message this side builds.
@@ -56,6 +56,14 @@ pub enum Out<'a> {
     ReleaseComplete { cref: CallRef, cause: Option<u8> },
     /// STATUS answering STATUS ENQUIRY (cause #30) or reporting an error.
     Status { cref: CallRef, state: u8, cause: u8, endpoint: Option<(u16, u8)> },
+    /// STATUS reporting an error with its one-octet diagnostic: the message type for #97, the IE
+    /// identifier for #96 / #99 / #100 (Q.2931 §5.6, Q.850).
+    StatusDiag { cref: CallRef, state: u8, cause: u8, diagnostic: u8 },
+    /// RELEASE COMPLETE clearing in error, with the offending IE identifier as diagnostic
+    /// (#96 mandatory IE missing, #100 invalid IE contents).
+    ReleaseCompleteDiag { cref: CallRef, cause: u8, diagnostic: u8 },
+    /// STATUS ENQUIRY (the calls that survived a signalling link loss, Q.2931 §5.6.10).
+    StatusEnquiry { cref: CallRef },
     /// ADD PARTY for a new leaf.
     AddParty { cref: CallRef, endpoint: u16, params: &'a CallParameters },
     /// DROP PARTY.
@@ -90,6 +98,33 @@ pub enum InKind {
     Other(u8),
 }
 
+/// What to do about an unrecognised IE (its instruction field, Q.2931 §5.6.8.1, §5.7.2).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum UnknownIeAction {
+    /// Clear the call (#99).
+    Clear,
+    /// Discard the IE and proceed.
+    Discard,
+    /// Discard the IE, proceed, report STATUS #99 (also the default without explicit
+    /// instruction, and the reserved codes).
+    DiscardReport,
+    /// Discard the message.
+    DiscardMessage,
+    /// Discard the message, report STATUS #99.
+    DiscardMessageReport,
+}
+
+/// The message action indicator of a message type we do not know (Q.2931 §5.7.1).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum UnknownMessageAction {
+    /// Clear the call (#97).
+    Clear,
+    /// Discard and ignore.
+    Ignore,
+    /// Discard and report STATUS #97 (also without explicit instruction, and reserved).
+    Report,
+}
+
 /// A received message, reduced to what the call manager uses.
 #[derive(Copy, Clone, Debug)]
 pub struct In<'a> {
@@ -114,6 +149,10 @@ pub struct In<'a> {
     pub user_user: &'a [u8],
     /// A content error found while parsing (Q.2931 cause to answer with, IE identifier).
     pub error: Option<(u8, u8)>,
+    /// The first unrecognised IE: identifier and what its instruction field asks.
+    pub unknown_ie: Option<(u8, UnknownIeAction)>,
+    /// The message action indicator, for a message type we do not know.
+    pub action: UnknownMessageAction,
 }
 
 /// Peak cell rate announced when the client leaves it 0 ("line rate"): OC-3 payload rate.
@@ -201,6 +240,18 @@ pub fn encode(out: &Out<'_>, buf: &mut [u8]) -> Option<usize> {
             }
             m
         }
+        Out::StatusDiag { cref, state, cause: c, diagnostic } => {
+            let mut m = Message::new(MessageType::Status, wire_cref(cref));
+            m.call_state = Some(state);
+            m.cause[0] = Some(cause(c).with_diagnostics(&[diagnostic]).ok()?);
+            m
+        }
+        Out::ReleaseCompleteDiag { cref, cause: c, diagnostic } => {
+            let mut m = Message::new(MessageType::ReleaseComplete, wire_cref(cref));
+            m.cause[0] = Some(cause(c).with_diagnostics(&[diagnostic]).ok()?);
+            m
+        }
+        Out::StatusEnquiry { cref } => Message::new(MessageType::StatusEnquiry, wire_cref(cref)),
         Out::AddParty { cref, endpoint, params } => {
             let mut m = Message::new(MessageType::AddParty, wire_cref(cref));
             m.called = Some(party_number(params.called.as_ref()?)?);
@@ -274,6 +325,8 @@ fn empty_in(cref: WireCallRef, k: InKind) -> In<'static> {
         restart_class: None,
         user_user: &[],
         error: None,
+        unknown_ie: None,
+        action: UnknownMessageAction::Report,
     }
 }
 
@@ -312,6 +365,21 @@ pub fn decode(bytes: &[u8]) -> Option<In<'_>> {
         RestartClass::All => 2,
     });
     i.user_user = m.user_user.map_or(&[][..], |u| u.info);
+    i.unknown_ie = m.unrecognized.map(|u| {
+        let a = match u.instruction.action {
+            Some(IeAction::Clear) => UnknownIeAction::Clear,
+            Some(IeAction::DiscardIe) => UnknownIeAction::Discard,
+            Some(IeAction::DiscardMsg) => UnknownIeAction::DiscardMessage,
+            Some(IeAction::DiscardMsgReport) => UnknownIeAction::DiscardMessageReport,
+            Some(IeAction::DiscardIeReport | IeAction::Reserved(_)) | None => UnknownIeAction::DiscardReport,
+        };
+        (u.id, a)
+    });
+    i.action = match m.action {
+        Some(MsgAction::Clear) => UnknownMessageAction::Clear,
+        Some(MsgAction::DiscardIgnore) => UnknownMessageAction::Ignore,
+        Some(MsgAction::DiscardReport | MsgAction::Reserved) | None => UnknownMessageAction::Report,
+    };
     Some(i)
 }
 

@@ -38,6 +38,8 @@ pub enum LogKind {
 pub struct LogEntry {
     /// Position in the log (0, 1, 2, ...).
     pub seq: usize,
+    /// Position in the lab's shared NDIS + wire order ([`crate::clock::next_stamp`]).
+    pub stamp: u64,
     pub time: Duration,
     /// The emulated processor (thread) id.
     pub cpu: u32,

@@ -214,7 +214,8 @@ impl State {
 
     fn entry(&mut self, kind: LogKind, name: String, vc: Option<VcHandle>, party: Option<PartyHandle>, cx: &Cx) {
         let seq = self.log.len();
-        self.log.push(LogEntry { seq, time: cx.time, cpu: cx.cpu, irql: cx.irql, kind, name, vc, party });
+        let stamp = crate::clock::next_stamp();
+        self.log.push(LogEntry { seq, stamp, time: cx.time, cpu: cx.cpu, irql: cx.irql, kind, name, vc, party });
     }
 
     /// Walks an NBL chain (stops after an unknown NBL, or at a loop).

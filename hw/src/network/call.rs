@@ -116,6 +116,12 @@ pub struct Behaviour {
     pub drop_party_ack: bool,
     /// Delay between CALL PROCEEDING and CONNECT for `Answer::ProceedThenConnect`.
     pub connect_delay: Duration,
+    /// false: the user's CONNECT is not acknowledged (to exercise the user's T313).
+    pub connect_ack: bool,
+    /// false: the user's RESTART is not acknowledged (T316 at the user).
+    pub restart_ack: bool,
+    /// false: the user's STATUS ENQUIRY is not answered (T322 at the user).
+    pub status_reply: bool,
 }
 
 impl Default for Behaviour {
@@ -126,6 +132,9 @@ impl Default for Behaviour {
             add_party: Answer::Connect,
             drop_party_ack: true,
             connect_delay: Duration::from_millis(100),
+            connect_ack: true,
+            restart_ack: true,
+            status_reply: true,
         }
     }
 }

@@ -359,6 +359,7 @@ impl Network {
             mt::SETUP if !key.0 => self.on_setup(now, port, key, msg),
             // Nothing to complete.
             mt::RELEASE_COMPLETE => {}
+            mt::STATUS_ENQUIRY if self.ports.get(port).is_some_and(|p| !p.behaviour.status_reply) => {}
             mt::STATUS_ENQUIRY => self.send_status(now, port, key, cause::RESPONSE_TO_STATUS_ENQUIRY, &[], None),
             mt::STATUS if msg.call_state() == Some(0) => {}
             mt::STATUS => {
@@ -545,6 +546,7 @@ impl Network {
                     self.clear_legs(now, &call, &causes, msg.ie(id::USER_USER));
                 }
             }
+            (mt::STATUS_ENQUIRY, _) if self.ports.get(port).is_some_and(|p| !p.behaviour.status_reply) => {}
             (mt::STATUS_ENQUIRY, _) => {
                 let e = msg.endpoint_ref().map(|e| e.value);
                 self.send_status(now, port, key, cause::RESPONSE_TO_STATUS_ENQUIRY, &[], e);
@@ -635,7 +637,9 @@ impl Network {
         c.state = CallState::N10;
         c.timer = None;
         let (legs, root_ep, terminated, vc) = (c.legs.clone(), c.root_endpoint, c.terminated, (port, c.vpi, c.vci));
-        self.send(now, port, &Message::new(out_ref(key), mt::CONNECT_ACK));
+        if self.ports.get(port).is_none_or(|p| p.behaviour.connect_ack) {
+            self.send(now, port, &Message::new(out_ref(key), mt::CONNECT_ACK));
+        }
         if terminated {
             self.terminate_vc(vc);
         }
@@ -848,6 +852,9 @@ impl Network {
                     return self.send(now, port, &status(cause::MANDATORY_IE_MISSING, &[id::CONNECTION_ID]));
                 }
                 self.restart_calls(now, port, class, vc);
+                if self.ports.get(port).is_some_and(|p| !p.behaviour.restart_ack) {
+                    return;
+                }
                 let mut ack = Message::new(reply_ref, mt::RESTART_ACK);
                 ack.ies.extend(msg.ies.iter().filter(|i| i.id == id::CONNECTION_ID || i.id == id::RESTART).cloned());
                 self.send(now, port, &ack);

@@ -103,6 +103,8 @@ pub enum Direction {
 /// One signalling message that crossed a port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetEvent {
+    /// Position in the lab's shared NDIS + wire order ([`crate::clock::next_stamp`]).
+    pub stamp: u64,
     pub time: Duration,
     pub port: PortId,
     pub direction: Direction,
@@ -113,6 +115,50 @@ pub struct NetEvent {
     pub causes: Vec<u8>,
     pub raw: Vec<u8>,
     pub message: Option<Message>,
+}
+
+/// Faults injected on the next SSCOP PDUs (AAL5 frames on 0/5) in one direction: each count
+/// is how many more PDUs it applies to. Captures show the PDU as the sender put it on the wire.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PduFaults {
+    /// Lost.
+    pub drop: u32,
+    /// Delivered twice.
+    pub duplicate: u32,
+    /// Held back and delivered after the PDU that follows it.
+    pub reorder: u32,
+    /// Last octet (the low bits of N(S)/N(R) or of the PDU type word) flipped.
+    pub corrupt: u32,
+}
+
+impl PduFaults {
+    /// What happens to one PDU: the frames to deliver now, in order (`held` keeps a reordered
+    /// one until the next PDU).
+    fn apply(&mut self, held: &mut Option<Vec<u8>>, frame: Vec<u8>) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        if self.drop > 0 {
+            self.drop -= 1;
+        } else if self.reorder > 0 && held.is_none() {
+            self.reorder -= 1;
+            *held = Some(frame);
+            return out;
+        } else if self.corrupt > 0 {
+            self.corrupt -= 1;
+            let mut f = frame;
+            if let Some(b) = f.last_mut() {
+                *b ^= 0x01;
+            }
+            out.push(f);
+        } else if self.duplicate > 0 {
+            self.duplicate -= 1;
+            out.push(frame.clone());
+            out.push(frame);
+        } else {
+            out.push(frame);
+        }
+        out.extend(held.take());
+        out
+    }
 }
 
 /// A pending RESTART sent by the network.
@@ -136,6 +182,9 @@ pub(crate) struct Port {
     pub restart: Option<PendingRestart>,
     pub t309: Option<Duration>,
     pub pcap: Option<Pcap>,
+    /// Faults towards the user / from the user, and the PDU each holds back for reordering.
+    pub faults: [PduFaults; 2],
+    pub held: [Option<Vec<u8>>; 2],
 }
 
 /// The emulated ATM network.
@@ -189,6 +238,8 @@ impl Network {
             restart: None,
             t309: None,
             pcap: None,
+            faults: [PduFaults::default(); 2],
+            held: [None, None],
         });
         self.ports.len() - 1
     }
@@ -219,7 +270,11 @@ impl Network {
         }
         Self::capture(&mut self.pcap, &mut p.pcap, now, false, vpi, vci, frame);
         if (vpi, vci) == (SIG_VPI, SIG_VCI) {
-            p.sscop.receive(now, frame);
+            let [_, faults] = &mut p.faults;
+            let [_, held] = &mut p.held;
+            for f in faults.apply(held, frame.to_vec()) {
+                p.sscop.receive(now, &f);
+            }
             self.pump(now);
             return;
         }
@@ -409,7 +464,27 @@ impl Network {
             return;
         }
         Self::capture(&mut self.pcap, &mut p.pcap, now, true, vpi, vci, &frame);
+        if (vpi, vci) == (SIG_VPI, SIG_VCI) {
+            let [faults, _] = &mut p.faults;
+            let [held, _] = &mut p.held;
+            for f in faults.apply(held, frame) {
+                p.to_user.push_back((vpi, vci, f));
+            }
+            return;
+        }
         p.to_user.push_back((vpi, vci, frame));
+    }
+
+    /// Faults on the next SSCOP PDUs towards the user of `port` (`to_user`) or from it.
+    pub fn set_pdu_faults(&mut self, port: PortId, to_user: bool, faults: PduFaults) {
+        if let Some(p) = self.ports.get_mut(port) {
+            p.faults[usize::from(!to_user)] = faults;
+        }
+    }
+
+    /// Takes the port's own capture back (to flush it and see write errors).
+    pub fn take_port_pcap(&mut self, port: PortId) -> Option<Pcap> {
+        self.ports.get_mut(port).and_then(|p| p.pcap.take())
     }
 
     /// Logs and hands a Q.2931 message to SSCOP (establishing the link if needed).
@@ -431,6 +506,7 @@ impl Network {
         let message = Message::parse(raw).ok();
         let msg_type = message.as_ref().map(|m| m.msg_type);
         self.log.push(NetEvent {
+            stamp: crate::clock::next_stamp(),
             time: now,
             port,
             direction,

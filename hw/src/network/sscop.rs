@@ -331,11 +331,17 @@ impl Sscop {
                 self.events.push_back(LinkEvent::Established);
                 self.flush_pending(now);
             }
-            // Error recovery: acknowledge; our unacknowledged SDs are resent.
+            // Error recovery (Q.2110): acknowledge, initialise the state variables both ways (the
+            // peer numbers from 0 again, so must we, and out-of-sequence SDs are dropped), and send
+            // our unacknowledged SDs again, renumbered, ahead of anything pending.
             (DataTransferReady, Pdu::Er { nmr, .. }) => {
-                self.tx.push_back(Pdu::Erak { nmr: Self::wire(self.vr_mr()) });
-                self.vt_ms = self.vt_a.max(Self::forward_of(self.vt_a, nmr).unwrap_or(self.vt_a));
-                self.retransmit(self.vt_a, self.vt_s);
+                self.tx.push_back(Pdu::Erak { nmr: Self::wire(u64::from(self.cfg.window)) });
+                let unacked: Vec<Vec<u8>> = std::mem::take(&mut self.unacked).into_values().collect();
+                for sdu in unacked.into_iter().rev() {
+                    self.pending.push_front(sdu);
+                }
+                self.reset_sequences(nmr);
+                self.flush_pending(now);
             }
             // Unit data is delivered in any state.
             (_, Pdu::Ud { data }) => self.events.push_back(LinkEvent::Unitdata(data)),

@@ -1,5 +1,5 @@
 //! The harness's own reading of NDIS 6 on x64: every value and offset below is a row of
-//! `shared/reference/ndis6-facts.tsv` (WDK values), never taken from `src/windows/ffi.rs`. The
+//! `reference/ndis6-facts.tsv` (WDK values; a copy of the team's shared reference), never taken from `src/windows/ffi.rs`. The
 //! test at the bottom checks each constant against the table, so the driver's reading and this one
 //! are independent and must agree at run time.
 
@@ -299,7 +299,7 @@ mod tests {
     use std::collections::HashMap;
 
     pub(crate) fn facts_table() -> Option<HashMap<String, String>> {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/ndis6-facts.tsv");
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../reference/ndis6-facts.tsv");
         let text = std::fs::read_to_string(p).ok()?;
         Some(
             text.lines()
@@ -334,7 +334,7 @@ mod tests {
     #[test]
     fn every_harness_layout_constant_equals_its_ndis6_facts_row() {
         let Some(table) = facts_table() else {
-            eprintln!("SKIPPED: ../shared/reference/ndis6-facts.tsv not found beside the repository");
+            eprintln!("SKIPPED: reference/ndis6-facts.tsv not found in the repository");
             return;
         };
         let bad = mismatches(&table, FACTS);

@@ -182,6 +182,11 @@ impl<'a> IeBody<'a> for Cause {
             [l, v] => (l, v),
             _ => return Err(InvalidIe),
         };
+        // Octets 5 and 6 are each the last of their group (extension bit 1): Q.2931 defines no
+        // octet 5a / 6a, so a 0 there is a content error (#100), not something to mask off.
+        if loc & 0x80 == 0 || val & 0x80 == 0 {
+            return Err(InvalidIe);
+        }
         Cause::new(Location(loc & 0x0f), CauseValue(val & 0x7f)).with_diagnostics(diag).map_err(|_| InvalidIe)
     }
 
@@ -220,6 +225,13 @@ mod tests {
         assert_eq!(Cause::parse(&[0x80]), Err(InvalidIe));
         assert!(Cause::parse(&[0x80u8; 30]).is_ok());
         assert_eq!(Cause::parse(&[0x80u8; 31]), Err(InvalidIe));
+    }
+
+    #[test]
+    fn a_cause_octet_without_its_extension_bit_is_invalid() {
+        assert_eq!(Cause::parse(&[0x80, 0x10]), Err(InvalidIe));
+        assert_eq!(Cause::parse(&[0x00, 0x90]), Err(InvalidIe));
+        assert!(Cause::parse(&[0x80, 0x90]).is_ok());
     }
 
     #[test]

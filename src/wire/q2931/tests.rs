@@ -199,6 +199,9 @@ fn over_long_cause_is_invalid_ie_contents() {
     bytes[9] = 0x08;
     bytes[10] = 0x80;
     bytes[12] = 31;
+    // Location and cause value octets with their extension bits (user, #16).
+    bytes[13] = 0x80;
+    bytes[14] = 0x90;
     bytes.extend_from_slice(&[0x30, 0x30, 0x30]);
     bytes[8] = (bytes.len() - HEADER_LEN) as u8;
     let e = Message::parse(&bytes).unwrap_err();

@@ -1,28 +1,15 @@
-//! atmlab — the vendor signalling lab runner.
-//!
-//! Runs scenarios against the real atmmcm driver core inside the lab (emulated NDIS with its
-//! CoNDIS verifier, NIC model, ATM network with a network-side UNI peer) and prints what happened:
-//! the NDIS calls per VC, the signalling on the wire, counters, and the verifier's verdict.
-//!
-//! ```text
-//! atmlab                      # the default scenario ("tour")
-//! atmlab --scenario storm     # a release storm (RFC 3116 §3.4.2 style teardown timing)
-//! atmlab --scenario clearing  # clearing conformance cases with verdicts
-//! atmlab --list               # the scenarios
-//! atmlab --pcap out.pcap      # also write every frame as SunATM pcap (tshark/Wireshark)
-//! ```
-//! Exit status: 0 when every verdict is PASS, 1 on a failed verdict, 2 on bad arguments.
+//! The built-in runs kept from the first atmlab: `tour` (a guided walk through the driver),
+//! `storm` (500 calls up and down at once, rates) and `clearing` (the 13 Rust clearing cases).
 
-use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use atmmcm::{NdisStatus, SignallingVariant};
+use atmmcm::NdisStatus;
 use atmmcm_hw::host::{VcHandle, When};
 use atmmcm_hw::lab::{Lab, LabConfig, call_to, e164};
 use atmmcm_hw::network::{Direction, OfferParams};
 
-struct Run {
-    failures: Vec<String>,
+pub struct Run {
+    pub failures: Vec<String>,
 }
 
 impl Run {
@@ -68,7 +55,7 @@ fn verdict(lab: &Lab, run: &mut Run) {
     }
 }
 
-fn tour(pcap: Option<std::path::PathBuf>) -> Run {
+pub fn tour(pcap: Option<std::path::PathBuf>) -> Run {
     let mut run = Run { failures: Vec::new() };
     println!("== tour: two adapters (1001, 1002) on one ATM network, UNI 4.0");
     let lab = Lab::with(LabConfig { pcap, ..LabConfig::default() }.nodes(&[b"1001", b"1002"]));
@@ -203,7 +190,7 @@ fn tour(pcap: Option<std::path::PathBuf>) -> Run {
     run
 }
 
-fn storm(pcap: Option<std::path::PathBuf>) -> Run {
+pub fn storm(pcap: Option<std::path::PathBuf>) -> Run {
     let mut run = Run { failures: Vec::new() };
     let calls = 500;
     println!("== storm: {calls} calls 1001 -> 1002, then all released at once (RFC 3116 §3.4.2 teardown)");
@@ -282,7 +269,7 @@ fn storm(pcap: Option<std::path::PathBuf>) -> Run {
     run
 }
 
-fn clearing() -> Run {
+pub fn clearing() -> Run {
     let mut run = Run { failures: Vec::new() };
     println!("== clearing: user-side clearing conformance (signalling.md §3 groups), IUT = atmmcm");
     for v in atmmcm_hw::conformance::run_all() {
@@ -290,69 +277,4 @@ fn clearing() -> Run {
         println!("            seen: {}", v.detail);
     }
     run
-}
-
-fn main() -> ExitCode {
-    let mut scenario = "tour".to_string();
-    let mut pcap = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--scenario" | "-s" => match args.next() {
-                Some(s) => scenario = s,
-                None => {
-                    eprintln!("atmlab: --scenario needs a name (see --list)");
-                    return ExitCode::from(2);
-                }
-            },
-            "--pcap" => match args.next() {
-                Some(p) => pcap = Some(std::path::PathBuf::from(p)),
-                None => {
-                    eprintln!("atmlab: --pcap needs a file name");
-                    return ExitCode::from(2);
-                }
-            },
-            "--list" => {
-                println!(
-                    "tour      (default) two adapters: routed call with data, close with CloseData, incoming call + remote release, link loss + T309, halt"
-                );
-                println!("storm     500 calls set up and released at once; set-up/teardown rates");
-                println!(
-                    "clearing  13 clearing conformance cases (U10/U11 valid, timer, inopportune; unknown call ref; STATUS; RESTART; link loss; P2MP)"
-                );
-                return ExitCode::SUCCESS;
-            }
-            "--help" | "-h" => {
-                println!("usage: atmlab [--scenario NAME] [--pcap FILE] [--list]");
-                return ExitCode::SUCCESS;
-            }
-            other => {
-                eprintln!("atmlab: unknown argument {other:?} (try --help)");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let _ = SignallingVariant::Uni40;
-    let run = match scenario.as_str() {
-        "tour" => tour(pcap.clone()),
-        "storm" => storm(pcap.clone()),
-        "clearing" => clearing(),
-        other => {
-            eprintln!("atmlab: unknown scenario {other:?} (try --list)");
-            return ExitCode::from(2);
-        }
-    };
-    if let Some(p) = pcap {
-        println!("\npcap written to {} (tshark -r {} -Y q2931)", p.display(), p.display());
-    }
-    if run.failures.is_empty() {
-        println!("\nRESULT: PASS ({scenario})");
-        ExitCode::SUCCESS
-    } else {
-        println!("\nRESULT: FAIL ({scenario}): {} check(s) failed", run.failures.len());
-        for f in &run.failures {
-            println!("  - {f}");
-        }
-        ExitCode::from(1)
-    }
 }

@@ -1,0 +1,393 @@
+//! atmlab — the vendor signalling lab runner: scenario files against the atmmcm driver in the lab
+//! (emulated NDIS with its CoNDIS verifier, NIC model, ATM network with a network-side UNI
+//! tester). See `atmlab --help` and README "Scenario files".
+
+mod builtin;
+mod soak;
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use atmmcm_hw::scenario::{self, DriverUnderTest, Outcome, RunOptions, Scenario, Verdict};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+const AFTER_HELP: &str = "\
+Examples:
+  atmlab                                   run the default campaign (every built-in case),
+                                           writing atmlab-out/<case>.pcap and .trace
+  atmlab run tests/scenarios/restart       run one group's files
+  atmlab run my_case.toml --trace          one file, with the NDIS calls and the wire interleaved
+  atmlab run tests/scenarios --pcap caps   captures per case (one per port) in caps/
+  atmlab run tests/scenarios --json        verdicts as JSON
+  atmlab list                              the built-in cases by group
+  atmlab soak --calls 200 --minutes 1      random churn, verifier on, rates printed
+  atmlab tour | storm | clearing           the guided runs of the first atmlab
+
+Exit status:
+  0  every case passed (XFAIL, a known defect failing as filed, counts as passed)
+  1  a case failed, or a known-defect case passed (XPASS)
+  2  bad arguments, an unreadable path, a malformed scenario file (one line: file:line: problem),
+     or a capture that cannot be written";
+
+#[derive(Parser, Debug)]
+#[command(name = "atmlab", version, about = "Signalling lab for the atmmcm CoNDIS call manager: scenario files, verdicts, captures", after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    /// Verdicts as JSON on stdout (no table, no progress bar).
+    #[arg(long, global = true)]
+    json: bool,
+    /// Print each case's NDIS calls interleaved with the wire.
+    #[arg(long, global = true)]
+    trace: bool,
+    /// Write SunATM captures (one per port) into this directory.
+    #[arg(long, global = true, value_name = "DIR")]
+    pcap: Option<PathBuf>,
+    /// Seed for randomised runs (soak).
+    #[arg(long, global = true, default_value_t = 1)]
+    seed: u64,
+    /// The driver under test.
+    #[arg(long, global = true, value_enum, default_value_t = DriverArg::Core)]
+    driver: DriverArg,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum DriverArg {
+    /// The driver core linked into the lab.
+    Core,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Run scenario files or directories of them (recursively).
+    Run {
+        #[arg(required = true, value_name = "FILE|DIR")]
+        paths: Vec<PathBuf>,
+    },
+    /// List the built-in cases.
+    List,
+    /// Random call churn with the verifier on; rates printed.
+    Soak {
+        /// Calls kept up at most at once.
+        #[arg(long, default_value_t = 100)]
+        calls: usize,
+        /// Wall-clock minutes to run (fractions allowed).
+        #[arg(long, default_value_t = 1.0)]
+        minutes: f64,
+    },
+    /// The guided tour: routed call, CloseData, incoming call, link loss, halt.
+    Tour,
+    /// 500 calls set up and released at once; rates.
+    Storm,
+    /// The 13 clearing conformance cases written in Rust.
+    Clearing,
+}
+
+/// A scenario ready to run: where it came from, its text, the parse.
+struct Loaded {
+    file: String,
+    text: String,
+    sc: Scenario,
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    if meta.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() || p.extension().is_some_and(|x| x == "toml") {
+                collect(&p, out)?;
+            }
+        }
+    } else {
+        out.push(path.to_path_buf());
+    }
+    Ok(())
+}
+
+fn load_paths(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<String>> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        if let Err(e) = collect(p, &mut files) {
+            errors.push(e);
+        }
+    }
+    let mut out = Vec::new();
+    for f in files {
+        let file = f.display().to_string();
+        match std::fs::read_to_string(&f) {
+            Ok(text) => match scenario::parse(&file, &text) {
+                Ok(sc) => out.push(Loaded { file, text, sc }),
+                Err(e) => errors.push(e.to_string()),
+            },
+            Err(e) => errors.push(format!("{file}: cannot read: {e}")),
+        }
+    }
+    if errors.is_empty() && out.is_empty() {
+        errors.push("no scenario files (*.toml) found".into());
+    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+fn load_builtin() -> Result<Vec<Loaded>, Vec<String>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (file, text) in scenario::BUILTIN {
+        match scenario::parse(file, text) {
+            Ok(sc) => out.push(Loaded { file: file.to_string(), text: text.to_string(), sc }),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3}s", d.as_secs_f64())
+}
+
+fn table(outcomes: &[Outcome]) {
+    let w = outcomes.iter().map(|o| o.name.len()).max().unwrap_or(4).clamp(4, 72);
+    println!(
+        "{:<w$}  {:<7} {:>5} {:>6} {:>5} {:>4} {:>5} {:>10} {:>8}",
+        "case", "verdict", "calls", "frames", "ndis", "viol", "leaks", "virtual", "real"
+    );
+    for o in outcomes {
+        println!(
+            "{:<w$}  {:<7} {:>5} {:>6} {:>5} {:>4} {:>5} {:>10} {:>8}",
+            o.name,
+            o.verdict.name(),
+            o.calls,
+            o.frames,
+            o.checked,
+            o.violations,
+            o.leaks,
+            secs(o.virtual_time),
+            format!("{:.0}ms", o.real_time.as_secs_f64() * 1e3),
+        );
+    }
+    println!();
+    let mut groups: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+    for o in outcomes {
+        let g = groups.entry(o.group.as_str()).or_default();
+        g.0 += 1;
+        g.1 += usize::from(o.verdict == Verdict::Pass);
+        g.2 += usize::from(o.verdict == Verdict::XFail);
+    }
+    println!("{:<20} {:>5} {:>5} {:>5}", "group", "cases", "pass", "xfail");
+    for (g, (n, p, x)) in &groups {
+        println!("{g:<20} {n:>5} {p:>5} {x:>5}");
+    }
+}
+
+fn report_failures(outcomes: &[Outcome]) {
+    for o in outcomes {
+        match o.verdict {
+            Verdict::Fail => {
+                println!("FAIL  {} ({})", o.name, o.file);
+                for f in &o.failures {
+                    println!("      {f}");
+                }
+            }
+            Verdict::XFail => {
+                println!("XFAIL {} — known defect: {}", o.name, o.known_defect.as_deref().unwrap_or(""));
+                if let Some(f) = o.failures.first() {
+                    println!("      {f}");
+                }
+            }
+            Verdict::XPass => {
+                println!(
+                    "XPASS {} — filed as a known defect ({}) but passed: the defect is fixed or the case is wrong",
+                    o.name,
+                    o.known_defect.as_deref().unwrap_or("")
+                );
+            }
+            Verdict::Pass => {}
+        }
+    }
+}
+
+fn json(outcomes: &[Outcome]) -> String {
+    let cases: Vec<serde_json::Value> = outcomes
+        .iter()
+        .map(|o| {
+            serde_json::json!({
+                "case": o.name, "group": o.group, "file": o.file, "uni": o.uni.to_string(),
+                "verdict": o.verdict.name(), "known_defect": o.known_defect, "failures": o.failures,
+                "calls": o.calls, "frames": o.frames, "ndis_checked": o.checked,
+                "violations": o.violations, "leaks": o.leaks,
+                "virtual_s": o.virtual_time.as_secs_f64(), "real_s": o.real_time.as_secs_f64(),
+                "pcaps": o.pcaps.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let passed = outcomes.iter().filter(|o| o.verdict.ok()).count();
+    serde_json::json!({ "cases": cases, "total": outcomes.len(), "ok": passed }).to_string()
+}
+
+struct Campaign<'a> {
+    cli: &'a Cli,
+    /// Directory for `.pcap` and `.trace` of every case.
+    out_dir: Option<PathBuf>,
+}
+
+fn run_all(c: &Campaign<'_>, loaded: &[Loaded]) -> ExitCode {
+    let driver = match c.cli.driver {
+        DriverArg::Core => DriverUnderTest::Core,
+    };
+    let pcap_dir = c.cli.pcap.clone().or_else(|| c.out_dir.clone());
+    for d in [&pcap_dir, &c.out_dir].into_iter().flatten() {
+        if let Err(e) = std::fs::create_dir_all(d) {
+            eprintln!("atmlab: {}: cannot create directory: {e}", d.display());
+            return ExitCode::from(2);
+        }
+    }
+    let opts = RunOptions { driver, pcap_dir, trace: c.cli.trace || c.out_dir.is_some() };
+    let bar = if !c.cli.json && std::io::stderr().is_terminal() && loaded.len() > 1 {
+        let b = ProgressBar::new(loaded.len() as u64);
+        if let Ok(st) = ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}") {
+            b.set_style(st);
+        }
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut outcomes = Vec::new();
+    for l in loaded {
+        bar.set_message(l.sc.name.clone());
+        let o = match scenario::run(&l.sc, &l.file, &l.text, &opts) {
+            Ok(o) => o,
+            Err(e) => {
+                bar.finish_and_clear();
+                eprintln!("atmlab: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        if let Some(dir) = &c.out_dir {
+            let p = dir.join(format!("{}.trace", o.name));
+            if let Err(e) = std::fs::write(&p, o.trace.join("\n") + "\n") {
+                bar.finish_and_clear();
+                eprintln!("atmlab: cannot write {}: {e}", p.display());
+                return ExitCode::from(2);
+            }
+        }
+        if c.cli.trace && !c.cli.json {
+            bar.suspend(|| {
+                println!("== {} ({}) {}", o.name, o.file, o.verdict.name());
+                for line in &o.trace {
+                    println!("{line}");
+                }
+                println!();
+            });
+        }
+        bar.inc(1);
+        outcomes.push(o);
+    }
+    bar.finish_and_clear();
+    let ok = outcomes.iter().all(|o| o.verdict.ok());
+    if c.cli.json {
+        println!("{}", json(&outcomes));
+    } else {
+        table(&outcomes);
+        println!();
+        report_failures(&outcomes);
+        let n = |v: Verdict| outcomes.iter().filter(|o| o.verdict == v).count();
+        println!(
+            "\n{} cases: {} pass, {} fail, {} xfail (known defects), {} xpass",
+            outcomes.len(),
+            n(Verdict::Pass),
+            n(Verdict::Fail),
+            n(Verdict::XFail),
+            n(Verdict::XPass)
+        );
+        if let Some(d) = &c.out_dir {
+            println!("captures and traces in {}/ (tshark -r <case>.pcap -Y q2931)", d.display());
+        } else if let Some(d) = &c.cli.pcap {
+            println!("captures in {}/", d.display());
+        }
+        println!("RESULT: {}", if ok { "PASS" } else { "FAIL" });
+    }
+    if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+fn legacy(run: builtin::Run, name: &str) -> ExitCode {
+    if run.failures.is_empty() {
+        println!("\nRESULT: PASS ({name})");
+        ExitCode::SUCCESS
+    } else {
+        println!("\nRESULT: FAIL ({name}): {} check(s) failed", run.failures.len());
+        for f in &run.failures {
+            println!("  - {f}");
+        }
+        ExitCode::from(1)
+    }
+}
+
+fn legacy_pcap(cli: &Cli, name: &str) -> Result<Option<PathBuf>, ExitCode> {
+    let Some(dir) = &cli.pcap else { return Ok(None) };
+    let p = dir.join(format!("{name}.pcap"));
+    if let Err(e) = std::fs::create_dir_all(dir).and_then(|()| std::fs::File::create(&p).map(|_| ())) {
+        eprintln!("atmlab: cannot write capture {}: {e}", p.display());
+        return Err(ExitCode::from(2));
+    }
+    Ok(Some(p))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match &cli.cmd {
+        None => match load_builtin() {
+            Ok(l) => run_all(&Campaign { cli: &cli, out_dir: Some(PathBuf::from("atmlab-out")) }, &l),
+            Err(errs) => {
+                for e in errs {
+                    eprintln!("{e}");
+                }
+                ExitCode::from(2)
+            }
+        },
+        Some(Cmd::Run { paths }) => match load_paths(paths) {
+            Ok(l) => run_all(&Campaign { cli: &cli, out_dir: None }, &l),
+            Err(errs) => {
+                for e in errs {
+                    eprintln!("{e}");
+                }
+                ExitCode::from(2)
+            }
+        },
+        Some(Cmd::List) => match load_builtin() {
+            Ok(l) => {
+                for x in &l {
+                    let tag = if x.sc.known_defect.is_some() { " [known defect]" } else { "" };
+                    println!("{:<14} {:<64} UNI {}  {}{tag}", x.sc.group, x.sc.name, x.sc.uni, x.sc.summary);
+                }
+                println!("{} built-in cases; also: tour, storm, clearing, soak", l.len());
+                ExitCode::SUCCESS
+            }
+            Err(errs) => {
+                for e in errs {
+                    eprintln!("{e}");
+                }
+                ExitCode::from(2)
+            }
+        },
+        Some(Cmd::Soak { calls, minutes }) => soak::soak(*calls, *minutes, cli.seed),
+        Some(Cmd::Tour) => match legacy_pcap(&cli, "tour") {
+            Ok(p) => legacy(builtin::tour(p), "tour"),
+            Err(c) => c,
+        },
+        Some(Cmd::Storm) => match legacy_pcap(&cli, "storm") {
+            Ok(p) => legacy(builtin::storm(p), "storm"),
+            Err(c) => c,
+        },
+        Some(Cmd::Clearing) => legacy(builtin::clearing(), "clearing"),
+    }
+}

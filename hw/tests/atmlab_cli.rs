@@ -1,0 +1,140 @@
+//! Run with `cargo test -p atmmcm-hw --features cli-tests --test atmlab_cli` (see hw/Cargo.toml).
+//! atmlab as a person runs it: exit codes, one-line file errors, captures, JSON, the default
+//! campaign.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn atmlab(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_atmlab")).args(args).current_dir(cwd).output().expect("atmlab runs")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("atmlab-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const PASSING: &str = r#"summary = "close: RELEASE #16"
+[[step]]
+do = "open_af"
+[[step]]
+do = "active_call"
+vc = "a"
+[[step]]
+do = "close_call"
+vc = "a"
+[[step]]
+do = "expect_wire"
+msg = "RELEASE"
+vc = "a"
+causes = [16]
+[[step]]
+do = "expect"
+vc = "a"
+seq = ["ProtocolCmCloseCall", "NdisMCmCloseCallComplete(SUCCESS)"]
+"#;
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn help_has_examples_and_exit_codes() {
+    let o = atmlab(&["--help"], &tmp("help"));
+    assert_eq!(o.status.code(), Some(0));
+    let s = stdout(&o);
+    assert!(s.contains("Examples:") && s.contains("Exit status:") && s.contains("atmlab run"), "{s}");
+}
+
+#[test]
+fn malformed_files_are_one_line_naming_file_and_line_with_exit_2() {
+    let d = tmp("bad");
+    for (name, text, line, word) in [
+        ("unknown_step.toml", "[[step]]\ndo = \"open_af\"\n\n[[step]]\ndo = \"jump\"\n", 5, "jump"),
+        ("unknown_field.toml", "[[step]]\ndo = \"wait\"\nfor = \"1s\"\ncolour = 3\n", 4, "colour"),
+        ("wrong_type.toml", "[[step]]\ndo = \"create_vc\"\nvc = 7\n", 3, "invalid type"),
+        ("broken.toml", "summary = \"x\"\n[[step\n", 2, ""),
+    ] {
+        let f = d.join(name);
+        std::fs::write(&f, text).unwrap();
+        let o = atmlab(&["run", f.to_str().unwrap()], &d);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert_eq!(e.lines().count(), 1, "{name}: {e}");
+        assert!(e.starts_with(&format!("{}:{line}: ", f.display())), "{name}: {e}");
+        assert!(e.contains(word), "{name}: {e}");
+        assert!(!e.contains("panicked"), "{e}");
+    }
+}
+
+#[test]
+fn an_unreadable_path_is_exit_2() {
+    let d = tmp("missing");
+    let o = atmlab(&["run", "no/such/dir"], &d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("no/such/dir: cannot read"), "{}", stderr(&o));
+}
+
+#[test]
+fn an_unwritable_pcap_directory_fails_loudly() {
+    let d = tmp("pcap");
+    let f = d.join("case.toml");
+    std::fs::write(&f, PASSING).unwrap();
+    // A regular file where the directory should be.
+    let blocker = d.join("not_a_dir");
+    std::fs::write(&blocker, b"x").unwrap();
+    let o = atmlab(&["run", f.to_str().unwrap(), "--pcap", blocker.join("sub").to_str().unwrap()], &d);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("cannot create directory"), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("RESULT: PASS"));
+}
+
+#[test]
+fn a_passing_file_exits_0_writes_a_capture_and_a_failing_one_exits_1() {
+    let d = tmp("verdicts");
+    let f = d.join("case.toml");
+    std::fs::write(&f, PASSING).unwrap();
+    let o = atmlab(&["run", f.to_str().unwrap(), "--pcap", "caps", "--trace"], &d);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("NdisMCmCloseCallComplete(status=SUCCESS, vc="), "{}", stdout(&o));
+    let cap = std::fs::read(d.join("caps").join("case.pcap")).unwrap();
+    assert!(cap.len() > 24 && cap[20] == 123, "SunATM link type");
+    let bad = d.join("bad.toml");
+    std::fs::write(&bad, PASSING.replace("causes = [16]", "causes = [31]")).unwrap();
+    let o = atmlab(&["run", bad.to_str().unwrap(), "--json"], &d);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("--json prints JSON");
+    assert_eq!(v["cases"][0]["verdict"], "FAIL");
+    assert_eq!(v["ok"], 0);
+}
+
+#[test]
+fn list_shows_the_built_in_suite() {
+    let o = atmlab(&["list"], &tmp("list"));
+    assert_eq!(o.status.code(), Some(0));
+    let n = stdout(&o).lines().filter(|l| l.contains("UNI ")).count();
+    assert!(n >= 200, "{n} cases listed");
+}
+
+/// `atmlab` with no arguments: the whole built-in campaign, captures and traces in atmlab-out/,
+/// a passing summary.
+#[test]
+fn the_default_campaign_passes_and_writes_a_capture_and_trace_per_case() {
+    let d = tmp("campaign");
+    let o = atmlab(&[], &d);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", out.lines().rev().take(40).collect::<Vec<_>>().join("\n"));
+    assert!(out.contains("RESULT: PASS"));
+    let dir = d.join("atmlab-out");
+    let pcaps =
+        std::fs::read_dir(&dir).unwrap().flatten().filter(|e| e.path().extension().is_some_and(|x| x == "pcap"));
+    assert!(pcaps.count() >= 200);
+    let t = std::fs::read_to_string(dir.join("U10-VAL-1_user_clears_release_16.trace")).unwrap();
+    assert!(t.contains("NdisMCmCloseCallComplete(status=SUCCESS"), "{t}");
+    let _ = std::fs::remove_dir_all(&d);
+}
