@@ -29,11 +29,13 @@
 //! x86_64 Linux only.
 
 pub mod cm;
+pub mod config;
 pub mod cparams;
 pub mod data;
 pub mod driver;
 pub mod host;
 pub mod imports;
+pub mod interrupt;
 pub mod kernel;
 pub mod layout;
 pub mod linkmap;
