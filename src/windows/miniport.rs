@@ -418,12 +418,20 @@ impl core::ops::Deref for CoreBox {
     }
 }
 
+/// The NIC's rings. The receive ring holds 1024 buffers of 2 KiB: a frame of the largest max SDU
+/// a VC can negotiate (65 535) takes 32, so the default 256 held 8 and a burst of such frames
+/// overran it before the DPC reposted (the sys-lab's data-path sweep lost frames at the NIC).
+/// The lab's in-process driver runs the same rings.
+fn nic_config() -> RegNicConfig {
+    RegNicConfig { rx_ring: 1024, rxc_ring: 1024, ..RegNicConfig::default() }
+}
+
 /// # Safety
 /// As [`device::open`].
 #[inline(never)]
 unsafe fn open_device(handle: NDIS_HANDLE, resources: PNDIS_RESOURCE_LIST, i: usize) -> Result<WinDevice, NdisStatus> {
     // SAFETY: caller's contract.
-    let nic = unsafe { device::open(handle, resources, RegNicConfig::default()) }?;
+    let nic = unsafe { device::open(handle, resources, nic_config()) }?;
     Ok(nic.with_irq_sync(IrqSync { run: sync_with_interrupt, ctx: i }))
 }
 

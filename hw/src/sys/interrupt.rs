@@ -131,7 +131,10 @@ pub extern "win64" fn ndis_m_synchronize_with_interrupt_ex(ih: usize, message_id
         return 0;
     }
     if message_id != 0 {
-        h.finding("SYS-INTERRUPT", format!("NdisMSynchronizeWithInterruptEx: MessageId {message_id} on a line-based interrupt"));
+        h.finding(
+            "SYS-INTERRUPT",
+            format!("NdisMSynchronizeWithInterruptEx: MessageId {message_id} on a line-based interrupt"),
+        );
     }
     if func == 0 {
         h.finding("SYS-NULL", "NdisMSynchronizeWithInterruptEx: NULL SynchronizeFunction".into());
