@@ -184,3 +184,52 @@ fn sys_a_dpc_does_not_undo_miniport_disable_interrupt() {
     assert!(s.set_interrupts(true));
     assert_ne!(n.model.bus().read32(regs::INT_MASK), 0, "enabled again");
 }
+
+/// Issue 7 item 11 (second half): NDIS passes MiniportCoSendNetBufferLists only the word of a
+/// VC it knows (created by ProtocolCoCreateVc / NdisMCmCreateVc and not yet deleted; after
+/// deletion the NdisVcHandle is gone and a send on it is the client's bug, which NDIS does not
+/// forward). The core binds the NdisVcHandle to the word's slot from creation (ProtocolCoCreateVc,
+/// or NdisMCmCreateVc after the connection is open) until deletion, so every such word names a
+/// handle to complete on: here a VC created and never activated, then the same VC after its call
+/// closed and before ProtocolCoDeleteVc. Every NBL is completed exactly once, on that VC, with
+/// NDIS_STATUS_VC_NOT_ACTIVATED (never activated) or CLOSING (its path torn down); then the VC
+/// deletes and the adapter halts clean.
+#[test]
+fn sys_sends_on_a_live_vc_without_a_call_complete_with_vc_not_activated() {
+    let Some(lab) = sys_lab() else { return };
+    let c = lab.node(0).client();
+    c.delete_after_close(atmmcm_hw::host::When::Never);
+    c.open_af().expect("AF");
+    let vc = c.create_vc().expect("ProtocolCoCreateVc");
+    let check = |nbls: &[atmmcm_hw::host::Nbl], when: &str, statuses: &[NdisStatus]| {
+        assert_eq!(nbls.len(), 3, "{when}");
+        let done = c.send_completions();
+        for n in nbls {
+            let d: Vec<_> = done.iter().filter(|d| d.nbl == *n).collect();
+            assert_eq!(d.len(), 1, "{when}: {n:?} completed exactly once: {done:?}");
+            assert_eq!(d[0].vc, vc, "{when}: {n:?} completed on its VC");
+            assert!(statuses.contains(&d[0].status), "{when}: {n:?} completed with {:?}", d[0].status);
+        }
+    };
+    let frames = || vec![vec![1u8; 64], vec![2u8; 1500], vec![3u8; 9188]];
+    let nbls = c.send(vc, frames());
+    lab.settle();
+    check(&nbls, "never activated", &[NdisStatus::VC_NOT_ACTIVATED]);
+    // A PVC on the same VC, closed again: the VC is deactivated but not deleted.
+    let mut p = atmmcm_hw::lab::call_to(b"0");
+    p.called = None;
+    p.flags |= atmmcm::ndis::call_flags::PERMANENT_VC;
+    p.media.connection_id = atmmcm::ndis::VpiVci { vpi: 0, vci: 100 };
+    assert_eq!(c.make_call(vc, p).0, NdisStatus::PENDING);
+    lab.settle();
+    let _ = c.close_call(vc, None, None);
+    lab.settle();
+    let nbls = c.send(vc, frames());
+    lab.settle();
+    // The core answers CLOSING for a VC whose data path was opened and is torn down.
+    check(&nbls, "after the call closed", &[NdisStatus::CLOSING, NdisStatus::VC_NOT_ACTIVATED]);
+    assert_eq!(c.delete_vc(vc), NdisStatus::SUCCESS);
+    let _ = c.close_af();
+    lab.settle();
+    common::halt_clean(&lab);
+}
