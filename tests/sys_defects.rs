@@ -233,3 +233,23 @@ fn sys_sends_on_a_live_vc_without_a_call_complete_with_vc_not_activated() {
     lab.settle();
     common::halt_clean(&lab);
 }
+
+/// The ESI (OID_ATM_HW_CURRENT_ADDRESS) comes from the adapter's `NetworkAddress` keyword, read
+/// with NdisReadConfiguration(NdisParameterString): the INF declares none, so by default the read
+/// fails (NDIS_STATUS_FAILURE) and the driver keeps its default; the lab's ESI, when set, is
+/// written as an administrator would (REG_SZ, 12 hex digits) and answered as the ESI.
+#[test]
+fn sys_esi_comes_from_the_network_address_keyword_or_the_default_when_absent() {
+    let Some(p) = image() else { return };
+    let esi = |lab: &Lab| {
+        let (st, buf, done) = query(lab, 0x0801_0104, 6);
+        assert_eq!((st, done), (NdisStatus::SUCCESS, 6), "OID_ATM_HW_CURRENT_ADDRESS");
+        buf
+    };
+    let lab = Lab::with(LabConfig::default().driver(LabDriver::Sys(p.clone())));
+    assert_eq!(esi(&lab), atmmcm::Config::DEFAULT_ESI, "no NetworkAddress: the default");
+    let mine = [0x02, 0x11, 0x22, 0x33, 0x44, 0x55];
+    let lab = Lab::with(LabConfig::default().driver(LabDriver::Sys(p)).with_config(|c| c.esi = mine));
+    assert_eq!(esi(&lab), mine, "NetworkAddress 021122334455");
+    assert!(rules(lab.node(0).sys().expect("sys"), "SYS-HANDLE").is_empty());
+}
