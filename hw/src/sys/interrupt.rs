@@ -27,7 +27,7 @@ thread_local! {
 /// Runs `f` holding `h`'s interrupt spin lock at DIRQL (`what` names the caller for a finding).
 /// `None` (and a `SYS-INTERRUPT-LOCK` finding) when this thread already holds it.
 pub fn with_interrupt_lock<R>(h: &Host, what: &str, f: impl FnOnce() -> R) -> Option<R> {
-    if HOLDING.with(|c| c.get()) == h as *const Host {
+    if std::ptr::eq(HOLDING.with(|c| c.get()), h) {
         h.finding(
             "SYS-INTERRUPT-LOCK",
             format!("{what} with the interrupt lock already held on this thread (deadlock on Windows)"),
