@@ -1,7 +1,7 @@
 //! One sys-lab test per Windows defect of issue 7 that the emulation can see, each asserting
-//! what NDIS and the hardware require. On today's image MiniportInitializeEx is refused
-//! (registration flags carry NOT_CO_NDIS), so every test past DriverEntry fails there first; the
-//! `ignore` reasons name the defect each test is about. Skipped (and says so) without the image.
+//! what NDIS and the hardware require. Each was seen failing on the pre-win7 image (registration
+//! flags 0xd with NOT_CO_NDIS refused MiniportInitializeEx first) and passes on the fixed one.
+//! Skipped (and says so) without the image.
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
 mod common;
@@ -45,7 +45,6 @@ fn query(lab: &Lab, oid: u32, len: usize) -> (NdisStatus, Vec<u8>, usize) {
 /// Defect 4 (part seen at DriverEntry): NdisSetOptionalHandlers gets the CM handlers with the
 /// WDK's NDIS_SIZEOF_CO_CALL_MANAGER_OPTIONAL_HANDLERS_REVISION_1 (0x88), not size_of (0x90).
 #[test]
-#[ignore = "fails until win7 merges: NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS header size 0x90, the WDK's is 0x88"]
 fn sys_driver_entry_registers_every_object_with_its_wdk_revision_size() {
     let Some(p) = image() else { return };
     let d = SysDriver::load(&p, Arc::new(Clock::new())).expect("load");
@@ -57,7 +56,6 @@ fn sys_driver_entry_registers_every_object_with_its_wdk_revision_size() {
 /// bus-master CoNDIS adapter, every object with its WDK size, and general attributes that match
 /// the NDIS version it declared.
 #[test]
-#[ignore = "fails until win7 merges: NOT_CO_NDIS in the registration flags; SG_DMA_DESCRIPTION 0x28 / CONFIGURATION_OBJECT 0x18 sizes; NDIS 6.20 with revision-1 general attributes"]
 fn sys_initialize_sets_valid_attributes_and_objects_for_the_declared_ndis_version() {
     let Some(lab) = sys_lab() else { return };
     let s = lab.node(0).sys().expect("sys node");
@@ -70,7 +68,6 @@ fn sys_initialize_sets_valid_attributes_and_objects_for_the_declared_ndis_versio
 /// Defect 3: the ATM OIDs at their WDK values are answered, OID_ATM_HW_CURRENT_ADDRESS among
 /// them, and every OID the general attributes list is one the driver answers.
 #[test]
-#[ignore = "fails until win7 merges: OID_ATM_MAX_ACTIVE_VCS / MAX_AAL5_PACKET_SIZE declared 0x08080107 / 0x0808010B; HW_CURRENT_ADDRESS unanswered"]
 fn sys_atm_oids_are_answered_at_their_wdk_values_and_the_supported_list_is_honest() {
     let Some(lab) = sys_lab() else { return };
     for (oid, name) in [
@@ -93,7 +90,6 @@ fn sys_atm_oids_are_answered_at_their_wdk_values_and_the_supported_list_is_hones
 /// Defect 7: MiniportShutdownEx quiesces the NIC with register writes only: interrupts masked,
 /// engines stopped.
 #[test]
-#[ignore = "fails until win7 merges: MiniportShutdownEx only sets a flag (and the image cannot initialize: NOT_CO_NDIS)"]
 fn sys_shutdown_masks_interrupts_and_stops_the_engines() {
     let Some(lab) = sys_lab() else { return };
     let n = lab.node(0);
@@ -108,7 +104,6 @@ fn sys_shutdown_masks_interrupts_and_stops_the_engines() {
 /// Defect 8: after surprise removal the registers read all-ones; the ISR must not claim an
 /// interrupt on a shared line then.
 #[test]
-#[ignore = "fails until win7 merges: the ISR claims all-ones INT_STATUS (and the image cannot initialize: NOT_CO_NDIS)"]
 fn sys_isr_does_not_claim_a_shared_interrupt_after_surprise_removal() {
     let Some(lab) = sys_lab() else { return };
     let n = lab.node(0);
@@ -122,7 +117,6 @@ fn sys_isr_does_not_claim_a_shared_interrupt_after_surprise_removal() {
 /// Defect 5: NET_BUFFER.DataLength is a ULONG (NDIS leaves the rest of the SIZE_T union alone):
 /// frames sent on a PVC arrive byte-exact and every send completes.
 #[test]
-#[ignore = "fails until win7 merges: NET_BUFFER.DataLength read as SIZE_T (sends vanish, never completed)"]
 fn sys_frames_cross_a_pvc_byte_exact_with_ulong_data_length() {
     let Some(p) = image() else { return };
     let lab = Lab::with(LabConfig::default().driver(LabDriver::Sys(p)).nodes(&[b"1001", b"1002"]));
@@ -164,7 +158,6 @@ fn sys_frames_cross_a_pvc_byte_exact_with_ulong_data_length() {
 /// (half of it at most: NDIS, the bus driver and interrupts need the rest). The depth is sampled
 /// at every host call and trap below the entry.
 #[test]
-#[ignore = "fails until win7 merges: MiniportInitializeEx 7 112-byte frame + Adapter::initialize 4 664 bytes (13.5 KiB measured)"]
 fn sys_initialize_uses_at_most_half_the_kernel_stack() {
     let Some(lab) = sys_lab() else { return };
     let depth = lab.node(0).sys().expect("sys").max_stack_depth();
@@ -175,7 +168,6 @@ fn sys_initialize_uses_at_most_half_the_kernel_stack() {
 /// Defect 9: once NDIS has called MiniportDisableInterruptEx, nothing but
 /// MiniportEnableInterruptEx unmasks the NIC: a DPC that runs in between must not undo it.
 #[test]
-#[ignore = "fails until win7 merges: the DPC writes INT_MASK without NdisMSynchronizeWithInterruptEx (and the image cannot initialize: NOT_CO_NDIS)"]
 fn sys_a_dpc_does_not_undo_miniport_disable_interrupt() {
     use atmmcm::nic::bus::Bus;
     let Some(lab) = sys_lab() else { return };
@@ -191,4 +183,73 @@ fn sys_a_dpc_does_not_undo_miniport_disable_interrupt() {
     assert_eq!(n.model.bus().read32(regs::INT_MASK), 0, "the DPC unmasked a disabled interrupt");
     assert!(s.set_interrupts(true));
     assert_ne!(n.model.bus().read32(regs::INT_MASK), 0, "enabled again");
+}
+
+/// Issue 7 item 11 (second half): NDIS passes MiniportCoSendNetBufferLists only the word of a
+/// VC it knows (created by ProtocolCoCreateVc / NdisMCmCreateVc and not yet deleted; after
+/// deletion the NdisVcHandle is gone and a send on it is the client's bug, which NDIS does not
+/// forward). The core binds the NdisVcHandle to the word's slot from creation (ProtocolCoCreateVc,
+/// or NdisMCmCreateVc after the connection is open) until deletion, so every such word names a
+/// handle to complete on: here a VC created and never activated, then the same VC after its call
+/// closed and before ProtocolCoDeleteVc. Every NBL is completed exactly once, on that VC, with
+/// NDIS_STATUS_VC_NOT_ACTIVATED (never activated) or CLOSING (its path torn down); then the VC
+/// deletes and the adapter halts clean.
+#[test]
+fn sys_sends_on_a_live_vc_without_a_call_complete_with_vc_not_activated() {
+    let Some(lab) = sys_lab() else { return };
+    let c = lab.node(0).client();
+    c.delete_after_close(atmmcm_hw::host::When::Never);
+    c.open_af().expect("AF");
+    let vc = c.create_vc().expect("ProtocolCoCreateVc");
+    let check = |nbls: &[atmmcm_hw::host::Nbl], when: &str, statuses: &[NdisStatus]| {
+        assert_eq!(nbls.len(), 3, "{when}");
+        let done = c.send_completions();
+        for n in nbls {
+            let d: Vec<_> = done.iter().filter(|d| d.nbl == *n).collect();
+            assert_eq!(d.len(), 1, "{when}: {n:?} completed exactly once: {done:?}");
+            assert_eq!(d[0].vc, vc, "{when}: {n:?} completed on its VC");
+            assert!(statuses.contains(&d[0].status), "{when}: {n:?} completed with {:?}", d[0].status);
+        }
+    };
+    let frames = || vec![vec![1u8; 64], vec![2u8; 1500], vec![3u8; 9188]];
+    let nbls = c.send(vc, frames());
+    lab.settle();
+    check(&nbls, "never activated", &[NdisStatus::VC_NOT_ACTIVATED]);
+    // A PVC on the same VC, closed again: the VC is deactivated but not deleted.
+    let mut p = atmmcm_hw::lab::call_to(b"0");
+    p.called = None;
+    p.flags |= atmmcm::ndis::call_flags::PERMANENT_VC;
+    p.media.connection_id = atmmcm::ndis::VpiVci { vpi: 0, vci: 100 };
+    assert_eq!(c.make_call(vc, p).0, NdisStatus::PENDING);
+    lab.settle();
+    let _ = c.close_call(vc, None, None);
+    lab.settle();
+    let nbls = c.send(vc, frames());
+    lab.settle();
+    // The core answers CLOSING for a VC whose data path was opened and is torn down.
+    check(&nbls, "after the call closed", &[NdisStatus::CLOSING, NdisStatus::VC_NOT_ACTIVATED]);
+    assert_eq!(c.delete_vc(vc), NdisStatus::SUCCESS);
+    let _ = c.close_af();
+    lab.settle();
+    common::halt_clean(&lab);
+}
+
+/// The ESI (OID_ATM_HW_CURRENT_ADDRESS) comes from the adapter's `NetworkAddress` keyword, read
+/// with NdisReadConfiguration(NdisParameterString): the INF declares none, so by default the read
+/// fails (NDIS_STATUS_FAILURE) and the driver keeps its default; the lab's ESI, when set, is
+/// written as an administrator would (REG_SZ, 12 hex digits) and answered as the ESI.
+#[test]
+fn sys_esi_comes_from_the_network_address_keyword_or_the_default_when_absent() {
+    let Some(p) = image() else { return };
+    let esi = |lab: &Lab| {
+        let (st, buf, done) = query(lab, 0x0801_0104, 6);
+        assert_eq!((st, done), (NdisStatus::SUCCESS, 6), "OID_ATM_HW_CURRENT_ADDRESS");
+        buf
+    };
+    let lab = Lab::with(LabConfig::default().driver(LabDriver::Sys(p.clone())));
+    assert_eq!(esi(&lab), atmmcm::Config::DEFAULT_ESI, "no NetworkAddress: the default");
+    let mine = [0x02, 0x11, 0x22, 0x33, 0x44, 0x55];
+    let lab = Lab::with(LabConfig::default().driver(LabDriver::Sys(p)).with_config(|c| c.esi = mine));
+    assert_eq!(esi(&lab), mine, "NetworkAddress 021122334455");
+    assert!(rules(lab.node(0).sys().expect("sys"), "SYS-HANDLE").is_empty());
 }

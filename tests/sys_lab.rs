@@ -31,7 +31,6 @@ fn no_findings(lab: &Lab) {
 }
 
 #[test]
-#[ignore = "fails until win7 merges: registration AttributeFlags carry NOT_CO_NDIS; CM handlers header size 0x90"]
 fn sys_lab_signalling_link_comes_up_and_an_outgoing_call_connects_and_clears() {
     let Some(cfg) = sys_cfg() else { return };
     let lab = Lab::with(cfg);

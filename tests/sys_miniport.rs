@@ -40,7 +40,6 @@ fn findings(n: &Node) -> String {
 }
 
 #[test]
-#[ignore = "fails until win7 merges: registration AttributeFlags 0xd carry NOT_CO_NDIS (BUS_MASTER declared 0x8)"]
 fn sys_initialize_registers_a_bus_master_condis_adapter_and_halts_clean() {
     let Some(n) = node() else { return };
     let st = n.emu.start();
@@ -66,37 +65,14 @@ fn sys_initialize_registers_a_bus_master_condis_adapter_and_halts_clean() {
     assert!(n.model.violations().is_empty(), "NIC model: {:?}", n.model.violations());
 }
 
-/// Today's image: NDIS refuses the registration attributes (NOT_CO_NDIS on a CoNDIS miniport),
-/// so MiniportInitializeEx fails and nothing is left allocated. Proves the check fires.
-#[test]
-fn sys_initialize_is_refused_when_registration_flags_say_not_co_ndis() {
-    let Some(n) = node() else { return };
-    let st = n.emu.start();
-    let flags = n.sys.registration_flags();
-    let f = n.sys.findings();
-    if st == NdisStatus::SUCCESS {
-        // A fixed image: the flags must then be right.
-        assert_eq!(flags.map(|f| f & 0x48), Some(0x40), "{}", findings(&n));
-        return;
-    }
-    assert!(
-        f.iter().any(|(r, m)| r == "SYS-ATTR-FLAGS" && m.contains("NOT_CO_NDIS")),
-        "refused for another reason:\n{}",
-        findings(&n)
-    );
-}
-
 /// HALT-NO-LEAK sees the image's allocations: one pool block taken through the image's own
 /// ExAllocatePoolWithTag import after initialisation began and never freed is a violation when
 /// MiniportHaltEx returns.
 #[test]
 fn sys_halt_reports_a_pool_block_left_behind_as_halt_no_leak() {
     let Some(n) = node() else { return };
-    let st = n.emu.start(); // today's image is refused here; the counter runs either way
+    assert_eq!(n.emu.start(), NdisStatus::SUCCESS, "MiniportInitializeEx; findings:\n{}", findings(&n));
     let before = n.sys.live_allocations();
-    if st != NdisStatus::SUCCESS {
-        assert_eq!(before, 0, "a refused initialisation frees everything it took");
-    }
     let thunk = n.sys.address_of("ExAllocatePoolWithTag").expect("ExAllocatePoolWithTag thunk");
     // SAFETY: the image's import thunk (jmp [IAT]), Microsoft ABI.
     let alloc: extern "win64" fn(u32, usize, u32) -> usize = unsafe { std::mem::transmute(thunk) };

@@ -269,6 +269,12 @@ impl Lab {
                 sys.set_registry(k.name, v);
             }
         }
+        // The INF declares no NetworkAddress, so the key has none unless the lab's ESI differs
+        // from the default (then as an administrator would set it: REG_SZ, 12 hex digits).
+        if config.esi != Config::DEFAULT_ESI {
+            let hex: String = config.esi.iter().map(|b| format!("{b:02X}")).collect();
+            sys.set_registry_value("NetworkAddress", crate::sys::config::RegValue::Sz(hex));
+        }
         sys.attach(ndis, model);
         NodeDriver::Sys(sys)
     }

@@ -418,12 +418,20 @@ impl core::ops::Deref for CoreBox {
     }
 }
 
+/// The NIC's rings. The receive ring holds 1024 buffers of 2 KiB: a frame of the largest max SDU
+/// a VC can negotiate (65 535) takes 32, so the default 256 held 8 and a burst of such frames
+/// overran it before the DPC reposted (the sys-lab's data-path sweep lost frames at the NIC).
+/// The lab's in-process driver runs the same rings.
+fn nic_config() -> RegNicConfig {
+    RegNicConfig { rx_ring: 1024, rxc_ring: 1024, ..RegNicConfig::default() }
+}
+
 /// # Safety
 /// As [`device::open`].
 #[inline(never)]
 unsafe fn open_device(handle: NDIS_HANDLE, resources: PNDIS_RESOURCE_LIST, i: usize) -> Result<WinDevice, NdisStatus> {
     // SAFETY: caller's contract.
-    let nic = unsafe { device::open(handle, resources, RegNicConfig::default()) }?;
+    let nic = unsafe { device::open(handle, resources, nic_config()) }?;
     Ok(nic.with_irq_sync(IrqSync { run: sync_with_interrupt, ctx: i }))
 }
 
@@ -679,12 +687,19 @@ unsafe extern "system" fn process_sg_list(_d: PDEVICE_OBJECT, _r: PVOID, _sg: PS
 
 // ---- data path ------------------------------------------------------------------------------------------
 
-/// MiniportCoSendNetBufferLists. Every word that names a published adapter goes to the core,
-/// whatever its token: the core completes what it can name a VC for and counts the rest
-/// (`DataStats::stale_context`). A word naming no adapter at all has no NdisVcHandle to complete
-/// on (NdisMCoSendNetBufferListsComplete takes only that): it is counted in
-/// [`UNROUTABLE_SENDS`]. NDIS should never pass one: a VC's word is issued after the adapter is
-/// published, and the adapter stays published until `Adapter::halt` has returned.
+/// MiniportCoSendNetBufferLists. Every word that names a published adapter goes to the core.
+///
+/// Issue 7 item 11: which words can NDIS pass here? Only the MiniportVcContext of a VC NDIS
+/// knows — from ProtocolCoCreateVc (client VC) or NdisMCmCreateVc (the driver's) until
+/// ProtocolCoDeleteVc / NdisMCmDeleteVc; after that the NdisVcHandle is freed and a send on it is
+/// the client's use-after-free, which NDIS does not forward. For that whole span the core's data
+/// path slot holds the word's generation and its NdisVcHandle (bound at ProtocolCoCreateVc, and
+/// for the driver's VCs at NdisMCmCreateVc, whose connection is opened first; forgotten only
+/// after the delete), so the core completes every NBL: queued, CLOSING, VC_NOT_ACTIVATED or
+/// RESOURCES (`tests/sys_defects.rs`: a created, never activated VC and a closed, not deleted one).
+/// A stale generation (`DataStats::stale_context`) or a word naming no adapter
+/// ([`UNROUTABLE_SENDS`]) can only come from a send on a deleted VC: no NdisVcHandle exists to
+/// complete on, so they are counted, not completed.
 unsafe extern "system" fn co_send_net_buffer_lists(vc: NDIS_HANDLE, nbls: PNET_BUFFER_LIST, flags: ULONG) {
     let Some(n) = Nbl::from_ptr(nbls) else { return };
     let routed = by_word(vc).and_then(|(a, token)| Some((a, VcContext::from_usize(token)?)));

@@ -3,6 +3,7 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicU32, Ordering};
 use core::time::Duration;
 
 use super::cparams::{self, CallParamsBlock};
@@ -77,11 +78,22 @@ fn opt_nbl_ptr(n: Option<Nbl>) -> PNET_BUFFER_LIST {
 /// Receive buffer size: one AAL5 CPCS-SDU of the default 9188-octet MTU plus headroom.
 pub const RX_BUFFER_SIZE: usize = 9216;
 
-/// The preallocated receive NBLs (each with one NET_BUFFER over one MDL over one buffer).
+/// The largest AAL5 CPCS-SDU (a VC's max SDU can be negotiated up to it).
+pub const RX_MAX_FRAME: usize = 65_535;
+
+/// Buffers one frame of [`RX_MAX_FRAME`] octets spans.
+const RX_MAX_CHAIN: usize = RX_MAX_FRAME.div_ceil(RX_BUFFER_SIZE);
+
+/// The preallocated receive NBLs (each with one NET_BUFFER over one MDL over one buffer). A frame
+/// longer than one buffer is indicated whole on the first entry's NBL with the MDLs of the
+/// following entries chained behind its own (their NBLs idle until the chain comes back).
 struct RxPool {
     pool: usize,
     /// `(nbl, mdl, buffer)` per entry.
     entries: Box<[(usize, usize, usize)]>,
+    /// Per entry: the next entry of the frame it carries + 1 (0: the frame's last buffer).
+    /// Written only by the owner of the chain (between popping and pushing its entries).
+    chain: Box<[AtomicU32]>,
     /// Indices of free entries: bounded, never allocates; a double return is refused.
     free: SpinMutex<FreeList>,
 }
@@ -260,9 +272,15 @@ impl RxPool {
         let mut rx = RxPool {
             pool: pool as usize,
             entries: Box::new([]),
+            chain: Box::new([]),
             free: SpinMutex::new(FreeList::try_new_full(0).map_err(|_| NdisStatus::RESOURCES)?),
         };
         let count = count.min(u32::MAX as usize);
+        let Ok(chain) = try_boxed_slice(count, |_| AtomicU32::new(0)) else {
+            rx.release(adapter);
+            return Err(NdisStatus::RESOURCES);
+        };
+        rx.chain = chain;
         let mut entries = Vec::new();
         if entries.try_reserve_exact(count).is_err() {
             rx.release(adapter);
@@ -316,6 +334,77 @@ impl RxPool {
             return None;
         }
         Some((nbl as usize, mdl as usize, buf as usize))
+    }
+
+    /// Takes the entries a frame of `data.len()` octets needs (all or none, under one lock
+    /// hold), copies `data` into their buffers and chains their MDLs behind the first entry's.
+    /// Returns the first entry's NBL; `None` when the pool is short or the frame too long.
+    fn take_chain(&self, data: &[u8]) -> Option<usize> {
+        let k = data.len().div_ceil(RX_BUFFER_SIZE).max(1);
+        if k > RX_MAX_CHAIN {
+            return None;
+        }
+        let mut idx = [0u32; RX_MAX_CHAIN];
+        {
+            let mut free = self.free.lock();
+            for j in 0..k {
+                match (free.pop(), idx.get_mut(j)) {
+                    (Some(i), Some(slot)) => *slot = i,
+                    (popped, _) => {
+                        for &i in idx.iter().take(j).chain(popped.as_ref()) {
+                            free.push(i);
+                        }
+                        return None;
+                    }
+                }
+            }
+        }
+        let taken = idx.get(..k)?;
+        let mut chunks = data.chunks(RX_BUFFER_SIZE);
+        for (j, &i) in taken.iter().enumerate() {
+            let &(_, mdl, buf) = self.entries.get(i as usize)?;
+            if let Some(chunk) = chunks.next() {
+                // SAFETY: the entry came off the free list, so its buffer is ours; it is
+                // RX_BUFFER_SIZE octets and a chunk is at most that.
+                unsafe { core::ptr::copy_nonoverlapping(chunk.as_ptr(), buf as *mut u8, chunk.len()) };
+            }
+            let next = taken.get(j + 1).and_then(|&n| self.entries.get(n as usize).map(|e| (n, e.1)));
+            // SAFETY: our entry's MDL, not in NDIS's hands while its entry is off the free list
+            // and not yet indicated.
+            unsafe { (*(mdl as PMDL)).Next = next.map_or(core::ptr::null_mut(), |(_, m)| m as PMDL) };
+            if let Some(c) = self.chain.get(i as usize) {
+                c.store(next.map_or(0, |(n, _)| n + 1), Ordering::Relaxed);
+            }
+        }
+        Some(self.entries.get(*taken.first()? as usize)?.0)
+    }
+
+    /// Puts back the chain whose first entry is `head` (each MDL unlinked first). A second return
+    /// of a free head is refused (and counted) by the list, its chain already undone.
+    fn give_back_chain(&self, head: usize) {
+        let mut free = self.free.lock();
+        if free.is_free(head as u32) {
+            free.push(head as u32);
+            return;
+        }
+        if let Some(&(nbl, _, _)) = self.entries.get(head) {
+            // SAFETY: our pool NBL, handed back and not yet listed (nobody can take it). Its tag
+            // is cleared, so the core's rx_nbl_tag finds no VC to count a double return against.
+            unsafe { (*(nbl as PNET_BUFFER_LIST)).MiniportReserved.0[RX_TAG] = core::ptr::null_mut() };
+        }
+        let mut i = head;
+        for _ in 0..RX_MAX_CHAIN {
+            let next = self.chain.get(i).map_or(0, |c| c.swap(0, Ordering::Relaxed));
+            if let Some(&(_, mdl, _)) = self.entries.get(i) {
+                // SAFETY: as above: the chain's MDLs are ours again.
+                unsafe { (*(mdl as PMDL)).Next = core::ptr::null_mut() };
+            }
+            free.push(i as u32);
+            match next.checked_sub(1) {
+                Some(n) => i = n as usize,
+                None => return,
+            }
+        }
     }
 
     fn release(&self, adapter: NDIS_HANDLE) {
@@ -662,18 +751,12 @@ impl Ndis for WinNdis {
     }
 
     fn rx_nbl_alloc(&self, tag: usize, data: &[u8]) -> Option<Nbl> {
-        if data.len() > RX_BUFFER_SIZE {
-            return None;
-        }
-        let i = self.rx.free.lock().pop()?;
-        let &(nbl, _, buf) = self.rx.entries.get(i as usize)?;
-        // SAFETY: the entry came off the free list, so its buffer is ours; it is RX_BUFFER_SIZE
-        // octets and data.len() <= that.
-        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), buf as *mut u8, data.len()) };
+        let nbl = self.rx.take_chain(data)?;
         let p = nbl as PNET_BUFFER_LIST;
-        // SAFETY: our pool NBL, not in NDIS's hands while on the free list.
+        // SAFETY: our pool NBL, off the free list (not in NDIS's hands).
         let nb = unsafe { (*p).FirstNetBuffer };
-        // SAFETY: every pool NBL was allocated with one NET_BUFFER.
+        // SAFETY: every pool NBL was allocated with one NET_BUFFER over its entry's MDL, now the
+        // head of a chain of ceil(len / RX_BUFFER_SIZE) buffers holding `data`.
         unsafe { (*nb).NetBufferData.DataLength = NET_BUFFER_DATA_LENGTH::new(data.len() as u32) };
         // SAFETY: as above.
         unsafe { (*p).MiniportReserved.0[RX_TAG] = tag as PVOID };
@@ -694,16 +777,7 @@ impl Ndis for WinNdis {
         let index = unsafe { (*nbl.ptr()).MiniportReserved.0[RX_INDEX] as usize };
         let Some(i) = index.checked_sub(1) else { return };
         match self.rx.entries.get(i) {
-            Some(&(p, _, _)) if p == nbl.ptr() as usize => {
-                // A second return of a free NBL is refused (and counted) by the list; its tag is
-                // cleared on the first, so the core's rx_nbl_tag finds no VC to count it against.
-                let mut free = self.rx.free.lock();
-                if !free.is_free(i as u32) {
-                    // SAFETY: our pool NBL, handed back and not yet listed (nobody can take it).
-                    unsafe { (*nbl.ptr()).MiniportReserved.0[RX_TAG] = core::ptr::null_mut() };
-                }
-                free.push(i as u32);
-            }
+            Some(&(p, _, _)) if p == nbl.ptr() as usize => self.rx.give_back_chain(i),
             _ => {} // not one of ours: never put a foreign NBL in the pool
         }
     }

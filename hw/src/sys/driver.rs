@@ -15,7 +15,9 @@ use crate::clock::Clock;
 use crate::host::{AfHandle, ClientParams, Driver, EmuNdis, Irql, Nbl, PartyHandle, SapHandle, VcHandle, at_irql};
 use crate::regnic_model::RegNicModel;
 
+use super::config::RegValue;
 use super::host::{self, CmHandlers, CoChars, DriverChars, Host, enter};
+use super::interrupt::with_interrupt_lock;
 use super::layout::{self as l, wr};
 use super::linkmap::LinkMap;
 use super::ndis::{kernel_alloc, kernel_free};
@@ -130,7 +132,8 @@ impl SysDriver {
         host.image_base.store(image.base(), Ordering::Relaxed);
         {
             let mut reg = host.registry.lock().unwrap_or_else(|e| e.into_inner());
-            reg.extend(inf_defaults());
+            // The class installer writes each Ndi\params default as REG_SZ text.
+            reg.extend(inf_defaults().into_iter().map(|(k, v)| (k, RegValue::Sz(v.to_string()))));
         }
         super::trap::register_image(image.base(), image.size(), Arc::new(TrapView(host.clone())));
         // DRIVER_OBJECT (0x150 bytes on x64) and the service's registry path.
@@ -194,9 +197,18 @@ impl SysDriver {
         self.host.st().supported_oids.clone()
     }
 
-    /// Overrides one registry value (before `start`).
+    /// Overrides one registry value (before `start`), as the Advanced tab writes it (REG_SZ text).
     pub fn set_registry(&self, name: &str, value: u32) {
-        self.host.registry.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_ascii_lowercase(), value);
+        self.set_registry_value(name, RegValue::Sz(value.to_string()));
+    }
+
+    /// Sets one value of the adapter's key (before `start`); `None` removes it.
+    pub fn set_registry_value(&self, name: &str, value: impl Into<Option<RegValue>>) {
+        let mut reg = self.host.registry.lock().unwrap_or_else(|e| e.into_inner());
+        match value.into() {
+            Some(v) => reg.insert(name.to_ascii_lowercase(), v),
+            None => reg.remove(&name.to_ascii_lowercase()),
+        };
     }
 
     /// What the emulation refused or flagged: (rule, message).
@@ -312,17 +324,21 @@ impl SysDriver {
         let mut target: u32 = 0;
         let qp = std::ptr::addr_of_mut!(queue) as usize;
         let tp = std::ptr::addr_of_mut!(target) as usize;
+        // NDIS runs the ISR holding the interrupt's lock at DIRQL (excluding SynchronizeFunctions).
         let claimed = enter(&self.host, "MiniportInterrupt", || {
-            at_irql(Irql::Device, || call!(i.isr, fn(usize, usize, usize) -> u8, i.ctx, qp, tp))
-        });
+            with_interrupt_lock(&self.host, "MiniportInterrupt", || {
+                call!(i.isr, fn(usize, usize, usize) -> u8, i.ctx, qp, tp)
+            })
+        })
+        .unwrap_or(0);
         if claimed != 0 && queue != 0 {
             self.host.st().interrupt_dpc_queued = true;
         }
         Some((claimed != 0, queue != 0))
     }
 
-    /// Calls MiniportDisableInterruptEx (`false`) or MiniportEnableInterruptEx (`true`) at DIRQL,
-    /// as NDIS does; false with no interrupt registered.
+    /// Calls MiniportDisableInterruptEx (`false`) or MiniportEnableInterruptEx (`true`) at DIRQL
+    /// holding the interrupt's lock, as NDIS does; false with no interrupt registered.
     pub fn set_interrupts(&self, enable: bool) -> bool {
         let Some(i) = self.host.st().interrupt.clone() else { return false };
         let f = if enable { i.enable } else { i.disable };
@@ -330,8 +346,8 @@ impl SysDriver {
             return false;
         }
         let what = if enable { "MiniportEnableInterruptEx" } else { "MiniportDisableInterruptEx" };
-        enter(&self.host, what, || at_irql(Irql::Device, || call!(f, fn(usize) -> (), i.ctx)));
-        true
+        // NDIS calls both through KeSynchronizeExecution: the interrupt's lock, DIRQL.
+        enter(&self.host, what, || with_interrupt_lock(&self.host, what, || call!(f, fn(usize) -> (), i.ctx))).is_some()
     }
 
     /// The interrupt path of one lab DPC round: the ISR if the NIC's line is asserted, then

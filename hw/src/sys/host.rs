@@ -75,6 +75,8 @@ pub struct CmHandlers {
 /// `NdisMRegisterInterruptEx`'s characteristics.
 #[derive(Clone, Debug, Default)]
 pub struct Interrupt {
+    /// The NDIS_HANDLE NdisMRegisterInterruptEx returned.
+    pub handle: usize,
     pub ctx: usize,
     pub isr: usize,
     pub dpc: usize,
@@ -116,8 +118,8 @@ pub struct State {
     pub shared: HashMap<usize, usize>,
     /// BAR0 windows mapped: address -> length.
     pub io: HashMap<usize, usize>,
-    /// Configuration handles open -> parameters handed out.
-    pub configs: HashMap<usize, Vec<usize>>,
+    /// Configuration handles open -> parameter blocks handed out (address, size).
+    pub configs: HashMap<usize, Vec<(usize, usize)>>,
     pub nbl_pools: HashMap<usize, u16>,
     /// NBLs from NdisAllocateNetBufferAndNetBufferList: NBL -> NB.
     pub nbls: HashMap<usize, usize>,
@@ -134,14 +136,16 @@ pub struct Host {
     pub st: Mutex<State>,
     pub emu: OnceLock<EmuNdis>,
     pub model: OnceLock<RegNicModel>,
-    /// Adapter registry values (INF defaults plus overrides), by lower-case name.
-    pub registry: Mutex<BTreeMap<String, u32>>,
+    /// The adapter's registry key (INF defaults plus overrides), by lower-case name.
+    pub registry: Mutex<BTreeMap<String, super::config::RegValue>>,
     /// What NDIS would have refused or flagged: each a rule id and a message.
     pub findings: Mutex<Vec<(String, String)>>,
     /// Deepest driver stack seen (bytes below the innermost entry).
     pub max_stack: AtomicUsize,
     /// MiniportInitializeEx has begun (allocations from now on must be gone at halt).
     pub initializing: std::sync::atomic::AtomicBool,
+    /// The interrupt object's spin lock (ISR, Disable/Enable, SynchronizeFunction).
+    pub interrupt_lock: std::sync::atomic::AtomicBool,
 }
 
 /// The fake physical address of BAR0 in the resource list.
@@ -161,6 +165,7 @@ impl Host {
             findings: Mutex::new(Vec::new()),
             max_stack: AtomicUsize::new(0),
             initializing: Default::default(),
+            interrupt_lock: Default::default(),
         }
     }
 

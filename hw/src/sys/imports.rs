@@ -1,7 +1,7 @@
 //! The host functions the image's imports bind to, by DLL and name. An import not listed here
 //! fails the load naming it (`LoadError::MissingImport`).
 
-use super::{cm, data, kernel, nbl, ndis};
+use super::{cm, config, data, interrupt, kernel, nbl, ndis};
 
 macro_rules! table {
     ($($dll:literal : { $($name:literal => $f:path,)* })*) => {
@@ -18,17 +18,18 @@ table! {
         "NdisMDeregisterMiniportDriver" => ndis::ndis_m_deregister_miniport_driver,
         "NdisSetOptionalHandlers" => ndis::ndis_set_optional_handlers,
         "NdisMSetMiniportAttributes" => ndis::ndis_m_set_miniport_attributes,
-        "NdisOpenConfigurationEx" => ndis::ndis_open_configuration_ex,
-        "NdisReadConfiguration" => ndis::ndis_read_configuration,
-        "NdisCloseConfiguration" => ndis::ndis_close_configuration,
+        "NdisOpenConfigurationEx" => config::ndis_open_configuration_ex,
+        "NdisReadConfiguration" => config::ndis_read_configuration,
+        "NdisCloseConfiguration" => config::ndis_close_configuration,
         "NdisMRegisterScatterGatherDma" => ndis::ndis_m_register_scatter_gather_dma,
         "NdisMDeregisterScatterGatherDma" => ndis::ndis_m_deregister_scatter_gather_dma,
         "NdisMAllocateSharedMemory" => ndis::ndis_m_allocate_shared_memory,
         "NdisMFreeSharedMemory" => ndis::ndis_m_free_shared_memory,
         "NdisMMapIoSpace" => ndis::ndis_m_map_io_space,
         "NdisMUnmapIoSpace" => ndis::ndis_m_unmap_io_space,
-        "NdisMRegisterInterruptEx" => ndis::ndis_m_register_interrupt_ex,
-        "NdisMDeregisterInterruptEx" => ndis::ndis_m_deregister_interrupt_ex,
+        "NdisMRegisterInterruptEx" => interrupt::ndis_m_register_interrupt_ex,
+        "NdisMDeregisterInterruptEx" => interrupt::ndis_m_deregister_interrupt_ex,
+        "NdisMSynchronizeWithInterruptEx" => interrupt::ndis_m_synchronize_with_interrupt_ex,
         "NdisAllocateTimerObject" => ndis::ndis_allocate_timer_object,
         "NdisSetTimerObject" => ndis::ndis_set_timer_object,
         "NdisCancelTimerObject" => ndis::ndis_cancel_timer_object,

@@ -4,8 +4,10 @@
 //! - [`pe`] maps the PE32+ image with the `object` crate (sections with their protections, DIR64
 //!   relocations, imports bound by name to [`imports`]; a missing host function fails the load
 //!   naming the import).
-//! - [`ndis`], [`cm`], [`data`], [`kernel`]: NDIS.SYS and ntoskrnl.exe as `extern "win64"`
-//!   functions. Every structure is read and written with [`layout`], the harness's own reading of
+//! - [`ndis`], [`config`], [`interrupt`], [`cm`], [`data`], [`nbl`], [`kernel`]: NDIS.SYS and
+//!   ntoskrnl.exe as `extern "win64"` functions ([`config`]: the adapter's registry key as REG_SZ /
+//!   REG_DWORD values; [`interrupt`]: one interrupt lock at DIRQL shared by the ISR,
+//!   Disable/EnableInterrupt and NdisMSynchronizeWithInterruptEx). Every structure is read and written with [`layout`], the harness's own reading of
 //!   `shared/reference/ndis6-facts.tsv` (never `src/windows/ffi.rs`), and validated as NDIS would
 //!   (header type / revision / size, attribute flags, handlers). Refusals and broken kernel rules
 //!   are "findings" with a `SYS-*` rule id; the CoNDIS calls go to the lab's [`EmuNdis`](crate::host::EmuNdis)
@@ -29,11 +31,13 @@
 //! x86_64 Linux only.
 
 pub mod cm;
+pub mod config;
 pub mod cparams;
 pub mod data;
 pub mod driver;
 pub mod host;
 pub mod imports;
+pub mod interrupt;
 pub mod kernel;
 pub mod layout;
 pub mod linkmap;

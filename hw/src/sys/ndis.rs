@@ -1,5 +1,5 @@
 //! NDIS.SYS on the Microsoft x64 ABI, miniport side: registration, attributes, configuration,
-//! DMA and BAR0, interrupts, timers, memory, NBL / NB / MDL pools. Every structure is read with
+//! DMA and BAR0, timers, memory, NBL / NB / MDL pools. Every structure is read with
 //! `layout` (ndis6-facts.tsv), and validated as NDIS validates it: a wrong type, a revision NDIS
 //! does not know or a size below the revision's fails the call; a size that is not exactly the
 //! WDK's `NDIS_SIZEOF_*_REVISION_n` for the declared revision is recorded (`SYS-HEADER-SIZE`).
@@ -11,7 +11,7 @@ use atmmcm::Ndis;
 
 use crate::host::Irql;
 
-use super::host::{self, CmHandlers, CoChars, DriverChars, Host, Interrupt, Timer, host};
+use super::host::{self, CmHandlers, CoChars, DriverChars, Host, Timer, host};
 use super::layout::{self as l, Header, rd, wr};
 
 const OK: u32 = l::ST_SUCCESS as u32;
@@ -338,83 +338,6 @@ pub extern "win64" fn ndis_m_set_miniport_attributes(handle: usize, attrs: usize
     }
 }
 
-// ---- configuration ---------------------------------------------------------------------------
-
-pub extern "win64" fn ndis_open_configuration_ex(obj: usize, out: usize) -> u32 {
-    let h = host();
-    h.require_irql("NdisOpenConfigurationEx", Irql::Passive);
-    if let Err(s) =
-        check_header(h, "NdisOpenConfigurationEx", obj, l::OBJ_TYPE_CONFIG, &[(1, l::SIZEOF_CONFIG_OBJECT_REV_1)])
-    {
-        return s;
-    }
-    // SAFETY: the configuration object (size checked).
-    let nh = unsafe { rd::<8>(obj, l::CO_NDIS_HANDLE) } as usize;
-    if !adapter_ok(h, "NdisOpenConfigurationEx", nh) || out == 0 {
-        return INVALID;
-    }
-    let cfg = Box::into_raw(Box::new(0u64)) as usize;
-    h.st().configs.insert(cfg, Vec::new());
-    // SAFETY: the driver's out-pointer.
-    unsafe { wr::<8>(out, 0, cfg as u64) };
-    OK
-}
-
-pub extern "win64" fn ndis_read_configuration(status: usize, out: usize, cfg: usize, keyword: usize, ty: u32) {
-    let h = host();
-    let set_status = |s: u32| {
-        if status != 0 {
-            // SAFETY: the driver's NDIS_STATUS.
-            unsafe { wr::<4>(status, 0, u64::from(s)) };
-        }
-    };
-    if !h.st().configs.contains_key(&cfg) || keyword == 0 || out == 0 {
-        h.finding("SYS-HANDLE", format!("NdisReadConfiguration on {cfg:#x}, not an open configuration"));
-        set_status(FAIL);
-        return;
-    }
-    // UNICODE_STRING: Length (u16, bytes), MaximumLength, Buffer at 8.
-    // SAFETY: the driver's UNICODE_STRING and its buffer.
-    let name: String = unsafe {
-        let len = rd::<2>(keyword, 0) as usize / 2;
-        let buf = rd::<8>(keyword, l::US_BUFFER) as usize;
-        (0..len).map(|i| char::from_u32(rd::<2>(buf, (i * 2) as u64) as u32).unwrap_or('?')).collect()
-    };
-    if u64::from(ty) != l::PARAM_INTEGER {
-        set_status(FAIL);
-        return;
-    }
-    let value = h.registry.lock().unwrap_or_else(|e| e.into_inner()).get(&name.to_ascii_lowercase()).copied();
-    let Some(v) = value else {
-        set_status(FAIL);
-        return;
-    };
-    let param = kernel_alloc(l::SIZEOF_CONFIG_PARAMETER as usize);
-    // SAFETY: a fresh NDIS_CONFIGURATION_PARAMETER: ParameterType at 0, IntegerData at 8.
-    unsafe {
-        wr::<4>(param, 0, l::PARAM_INTEGER);
-        wr::<4>(param, l::CP_DATA, u64::from(v));
-        wr::<8>(out, 0, param as u64);
-    }
-    if let Some(v) = h.st().configs.get_mut(&cfg) {
-        v.push(param);
-    }
-    set_status(OK);
-}
-
-pub extern "win64" fn ndis_close_configuration(cfg: usize) {
-    let h = host();
-    let Some(params) = h.st().configs.remove(&cfg) else {
-        h.finding("SYS-HANDLE", format!("NdisCloseConfiguration({cfg:#x}): not open"));
-        return;
-    };
-    for p in params {
-        kernel_free(p, l::SIZEOF_CONFIG_PARAMETER as usize);
-    }
-    // SAFETY: allocated by NdisOpenConfigurationEx as a Box<u64>.
-    drop(unsafe { Box::from_raw(cfg as *mut u64) });
-}
-
 /// NDIS's own memory (not the driver's pool): zeroed, 16-aligned.
 pub fn kernel_alloc(n: usize) -> usize {
     let Ok(layout) = std::alloc::Layout::from_size_align(n.max(1), 16) else { return 0 };
@@ -432,7 +355,7 @@ pub fn kernel_free(p: usize, n: usize) {
     unsafe { std::alloc::dealloc(p as *mut u8, layout) };
 }
 
-// ---- DMA, BAR0, interrupt --------------------------------------------------------------------
+// ---- DMA, BAR0 --------------------------------------------------------------------
 
 fn bus_master(h: &Host, func: &str) -> bool {
     let flags = h.st().registration_flags.unwrap_or(0);
@@ -607,62 +530,6 @@ pub extern "win64" fn ndis_m_unmap_io_space(handle: usize, va: usize, len: u32) 
         }
         _ => h.finding("SYS-IO", format!("NdisMUnmapIoSpace({va:#x}, {len}): not mapped so")),
     }
-}
-
-pub extern "win64" fn ndis_m_register_interrupt_ex(handle: usize, ctx: usize, chars: usize, out: usize) -> u32 {
-    let h = host();
-    h.require_irql("NdisMRegisterInterruptEx", Irql::Passive);
-    if !adapter_ok(h, "NdisMRegisterInterruptEx", handle) || out == 0 {
-        return INVALID;
-    }
-    if let Err(s) =
-        check_header(h, "NdisMRegisterInterruptEx", chars, l::OBJ_TYPE_INTERRUPT, &[(1, l::SIZEOF_INTERRUPT_REV_1)])
-    {
-        return s;
-    }
-    // SAFETY: the characteristics (size checked).
-    let i = unsafe {
-        Interrupt {
-            ctx,
-            isr: rd::<8>(chars, l::IC_ISR) as usize,
-            dpc: rd::<8>(chars, l::IC_DPC) as usize,
-            disable: rd::<8>(chars, l::IC_DISABLE) as usize,
-            enable: rd::<8>(chars, l::IC_ENABLE) as usize,
-        }
-    };
-    if i.isr == 0 || i.dpc == 0 {
-        h.finding("SYS-INTERRUPT", "NdisMRegisterInterruptEx: InterruptHandler / InterruptDpcHandler NULL".into());
-        return INVALID;
-    }
-    h.st().interrupt = Some(i);
-    let ih = Box::into_raw(Box::new(2u64)) as usize;
-    // SAFETY: the driver's out-pointer.
-    unsafe { wr::<8>(out, 0, ih as u64) };
-    OK
-}
-
-pub extern "win64" fn ndis_m_deregister_interrupt_ex(ih: usize) {
-    let h = host();
-    h.require_irql("NdisMDeregisterInterruptEx", Irql::Passive);
-    // The device must not be able to assert the line any more: masked at the NIC first.
-    if let Some(m) = h.model.get() {
-        use atmmcm::nic::bus::Bus;
-        let bus = m.bus();
-        let mask = bus.read32(atmmcm::nic::regs::INT_MASK);
-        let ctrl = atmmcm::nic::regs::Ctrl(bus.read32(atmmcm::nic::regs::CTRL));
-        if mask != 0 && ctrl.irq_enable() {
-            h.finding(
-                "SYS-INTERRUPT-ORDER",
-                format!("NdisMDeregisterInterruptEx with the NIC's interrupts unmasked (INT_MASK {mask:#x})"),
-            );
-        }
-    }
-    if h.st().interrupt.take().is_none() || ih == 0 {
-        h.finding("SYS-INTERRUPT", format!("NdisMDeregisterInterruptEx({ih:#x}): none registered"));
-        return;
-    }
-    // SAFETY: allocated by NdisMRegisterInterruptEx.
-    drop(unsafe { Box::from_raw(ih as *mut u64) });
 }
 
 // ---- timers ----------------------------------------------------------------------------------

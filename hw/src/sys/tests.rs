@@ -185,8 +185,8 @@ fn inf_defaults_cover_every_registry_key_with_its_default() {
 
 #[test]
 fn every_import_of_the_image_has_a_host_function() {
-    // The 68 imports scripts/build-sys reports for today's image.
-    let ndis = "NdisAllocateMdl NdisAllocateMemoryWithTagPriority NdisAllocateNetBufferAndNetBufferList NdisAllocateNetBufferListPool NdisAllocateTimerObject NdisCancelTimerObject NdisCloseConfiguration NdisCmAddPartyComplete NdisCmCloseAddressFamilyComplete NdisCmCloseCallComplete NdisCmDeregisterSapComplete NdisCmDispatchCallConnected NdisCmDispatchIncomingCall NdisCmDispatchIncomingCloseCall NdisCmDispatchIncomingDropParty NdisCmDropPartyComplete NdisCmMakeCallComplete NdisCmModifyCallQoSComplete NdisCmNotifyCloseAddressFamily NdisCmOpenAddressFamilyComplete NdisCmRegisterSapComplete NdisFreeMdl NdisFreeMemoryWithTagPriority NdisFreeNetBufferList NdisFreeNetBufferListPool NdisFreeTimerObject NdisGetDataBuffer NdisMAllocateSharedMemory NdisMCmActivateVc NdisMCmCreateVc NdisMCmDeactivateVc NdisMCmDeleteVc NdisMCmRegisterAddressFamilyEx NdisMCoIndicateReceiveNetBufferLists NdisMCoIndicateStatusEx NdisMCoSendNetBufferListsComplete NdisMDeregisterInterruptEx NdisMDeregisterMiniportDriver NdisMDeregisterScatterGatherDma NdisMFreeSharedMemory NdisMMapIoSpace NdisMRegisterInterruptEx NdisMRegisterMiniportDriver NdisMRegisterScatterGatherDma NdisMSendNetBufferListsComplete NdisMSetMiniportAttributes NdisMSleep NdisMUnmapIoSpace NdisOpenConfigurationEx NdisReadConfiguration NdisSetOptionalHandlers NdisSetTimerObject";
+    // The 69 imports scripts/build-sys reports for today's image.
+    let ndis = "NdisAllocateMdl NdisAllocateMemoryWithTagPriority NdisAllocateNetBufferAndNetBufferList NdisAllocateNetBufferListPool NdisAllocateTimerObject NdisCancelTimerObject NdisCloseConfiguration NdisCmAddPartyComplete NdisCmCloseAddressFamilyComplete NdisCmCloseCallComplete NdisCmDeregisterSapComplete NdisCmDispatchCallConnected NdisCmDispatchIncomingCall NdisCmDispatchIncomingCloseCall NdisCmDispatchIncomingDropParty NdisCmDropPartyComplete NdisCmMakeCallComplete NdisCmModifyCallQoSComplete NdisCmNotifyCloseAddressFamily NdisCmOpenAddressFamilyComplete NdisCmRegisterSapComplete NdisFreeMdl NdisFreeMemoryWithTagPriority NdisFreeNetBufferList NdisFreeNetBufferListPool NdisFreeTimerObject NdisGetDataBuffer NdisMAllocateSharedMemory NdisMCmActivateVc NdisMCmCreateVc NdisMCmDeactivateVc NdisMCmDeleteVc NdisMCmRegisterAddressFamilyEx NdisMCoIndicateReceiveNetBufferLists NdisMCoIndicateStatusEx NdisMCoSendNetBufferListsComplete NdisMDeregisterInterruptEx NdisMDeregisterMiniportDriver NdisMDeregisterScatterGatherDma NdisMFreeSharedMemory NdisMMapIoSpace NdisMRegisterInterruptEx NdisMRegisterMiniportDriver NdisMRegisterScatterGatherDma NdisMSendNetBufferListsComplete NdisMSetMiniportAttributes NdisMSleep NdisMSynchronizeWithInterruptEx NdisMUnmapIoSpace NdisOpenConfigurationEx NdisReadConfiguration NdisSetOptionalHandlers NdisSetTimerObject";
     let nt = "ExAllocatePoolWithTag ExFreePoolWithTag KeAcquireSpinLockRaiseToDpc KeBugCheckEx KeFlushQueuedDpcs KeGetCurrentProcessorNumberEx KeInitializeDpc KeInsertQueueDpc KeReleaseSpinLock KeReleaseSpinLockFromDpcLevel KeRemoveQueueDpc KeTryToAcquireSpinLockAtDpcLevel memcmp memcpy memmove memset";
     let missing: Vec<&str> = ndis
         .split(' ')
@@ -194,7 +194,7 @@ fn every_import_of_the_image_has_a_host_function() {
         .chain(nt.split(' ').filter(|n| super::imports::resolve("ntoskrnl.exe", n).is_none()))
         .collect();
     assert!(missing.is_empty(), "{missing:?}");
-    assert_eq!(super::imports::table().len(), 68);
+    assert_eq!(super::imports::table().len(), 69);
     assert!(super::imports::resolve("NDIS.SYS", "NdisMIndicateReceiveNetBufferLists").is_none());
 }
 
@@ -227,9 +227,157 @@ fn deregistering_the_interrupt_while_the_nic_can_still_assert_it_is_a_finding() 
         model.bus().write32(regs::CTRL, ctrl.0);
         model.bus().write32(regs::INT_MASK, mask);
         let _ = h.model.set(model);
-        h.st().interrupt = Some(super::host::Interrupt::default());
         let ih = Box::into_raw(Box::new(2u64)) as usize;
-        enter(&h, "t", || ndis::ndis_m_deregister_interrupt_ex(ih));
+        h.st().interrupt = Some(super::host::Interrupt { handle: ih, ..Default::default() });
+        enter(&h, "t", || super::interrupt::ndis_m_deregister_interrupt_ex(ih));
         assert_eq!(rules(&h), want, "INT_MASK {mask:#x}");
     }
+}
+
+// ---- NdisMSynchronizeWithInterruptEx -------------------------------------------------------------
+
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+
+static ISR_INSIDE: AtomicBool = AtomicBool::new(false);
+static SAW_ISR_INSIDE: AtomicBool = AtomicBool::new(false);
+static SYNC_IRQL: AtomicU8 = AtomicU8::new(0);
+
+extern "win64" fn sync_probe(ctx: usize) -> u8 {
+    SAW_ISR_INSIDE.fetch_or(ISR_INSIDE.load(Ordering::SeqCst), Ordering::SeqCst);
+    SYNC_IRQL.store(crate::host::current_irql() as u8, Ordering::SeqCst);
+    ctx as u8
+}
+
+extern "win64" fn sync_reenters(ih: usize) -> u8 {
+    super::interrupt::ndis_m_synchronize_with_interrupt_ex(ih, 0, sync_probe as *const () as usize, 7)
+}
+
+fn with_interrupt(h: &Host) -> usize {
+    let ih = Box::into_raw(Box::new(2u64)) as usize;
+    h.st().interrupt = Some(super::host::Interrupt { handle: ih, ..Default::default() });
+    ih
+}
+
+#[test]
+fn synchronize_runs_the_function_at_dirql_under_the_interrupt_lock_excluding_the_isr() {
+    let h = host();
+    let ih = with_interrupt(&h);
+    let f = sync_probe as *const () as usize;
+    // Returns the function's BOOLEAN; runs at DIRQL; IRQL restored after.
+    let r = enter(&h, "t", || super::interrupt::ndis_m_synchronize_with_interrupt_ex(ih, 0, f, 1));
+    assert_eq!(r, 1);
+    assert_eq!(SYNC_IRQL.load(Ordering::SeqCst), crate::host::Irql::Device as u8);
+    assert_eq!(crate::host::current_irql(), crate::host::Irql::Passive);
+    // An "ISR" holding the interrupt lock on another thread: the function waits for it.
+    let h2 = h.clone();
+    let isr = std::thread::spawn(move || {
+        super::interrupt::with_interrupt_lock(&h2, "MiniportInterrupt", || {
+            ISR_INSIDE.store(true, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            ISR_INSIDE.store(false, Ordering::SeqCst);
+        })
+    });
+    while !ISR_INSIDE.load(Ordering::SeqCst) && !isr.is_finished() {
+        std::thread::yield_now();
+    }
+    enter(&h, "t", || super::interrupt::ndis_m_synchronize_with_interrupt_ex(ih, 0, f, 1));
+    assert!(isr.join().expect("isr thread").is_some());
+    assert!(!SAW_ISR_INSIDE.load(Ordering::SeqCst), "the SynchronizeFunction ran while the ISR held the lock");
+    assert!(rules(&h).is_empty(), "{:?}", h.findings());
+}
+
+#[test]
+fn synchronize_on_a_wrong_handle_or_from_inside_the_lock_is_a_finding_and_does_not_run() {
+    let h = host();
+    let ih = with_interrupt(&h);
+    let f = sync_probe as *const () as usize;
+    let r = enter(&h, "t", || super::interrupt::ndis_m_synchronize_with_interrupt_ex(ih + 8, 0, f, 1));
+    assert_eq!(r, 0);
+    assert_eq!(rules(&h), ["SYS-INTERRUPT"]);
+    // A SynchronizeFunction that synchronizes again: a deadlock on Windows.
+    let h = host();
+    let ih = with_interrupt(&h);
+    let r = enter(&h, "t", || {
+        super::interrupt::ndis_m_synchronize_with_interrupt_ex(ih, 0, sync_reenters as *const () as usize, ih)
+    });
+    assert_eq!(r, 0, "the inner call did not run");
+    assert_eq!(rules(&h), ["SYS-INTERRUPT-LOCK"]);
+    // Spin locks at DIRQL (inside the function) are an IRQL finding, as on Windows.
+    extern "win64" fn takes_a_spin_lock(lock: usize) -> u8 {
+        let old = kernel::ke_acquire_spin_lock_raise_to_dpc(lock);
+        kernel::ke_release_spin_lock(lock, old);
+        1
+    }
+    let h = host();
+    let ih = with_interrupt(&h);
+    let lock = Box::new(0usize);
+    let lp = &*lock as *const usize as usize;
+    enter(&h, "t", || {
+        super::interrupt::ndis_m_synchronize_with_interrupt_ex(ih, 0, takes_a_spin_lock as *const () as usize, lp)
+    });
+    assert!(rules(&h).contains(&"SYS-IRQL".to_string()), "{:?}", h.findings());
+}
+
+// ---- NdisReadConfiguration -----------------------------------------------------------------------
+
+/// Opens the configuration, reads `name` as `ty`: (status, ParameterType, integer, string).
+fn read_config(h: &Arc<Host>, name: &str, ty: u32) -> (u32, u32, u32, Option<String>) {
+    let handle = Arc::as_ptr(h) as usize;
+    let mut obj = object(l::OBJ_TYPE_CONFIG, 1, l::SIZEOF_CONFIG_OBJECT_REV_1 as u16);
+    let op = obj.as_mut_ptr() as usize;
+    // SAFETY: inside `obj`.
+    unsafe { wr::<8>(op, l::CO_NDIS_HANDLE, handle as u64) };
+    let wide: Vec<u16> = name.encode_utf16().collect();
+    let us = [(wide.len() * 2) as u64 * 0x1_0001, wide.as_ptr() as u64];
+    enter(h, "t", || {
+        let mut cfg = 0usize;
+        assert_eq!(super::config::ndis_open_configuration_ex(op, std::ptr::addr_of_mut!(cfg) as usize), 0);
+        let (mut status, mut param) = (0u32, 0usize);
+        super::config::ndis_read_configuration(
+            std::ptr::addr_of_mut!(status) as usize,
+            std::ptr::addr_of_mut!(param) as usize,
+            cfg,
+            us.as_ptr() as usize,
+            ty,
+        );
+        let out = if status == 0 {
+            // SAFETY: NDIS_CONFIGURATION_PARAMETER from the host, valid until the close below.
+            unsafe {
+                use super::layout::rd;
+                let ptype = rd::<4>(param, 0) as u32;
+                let int = if ptype == super::config::PARAM_STRING { 0 } else { rd::<4>(param, l::CP_DATA) as u32 };
+                let s = (ptype == super::config::PARAM_STRING).then(|| {
+                    let len = rd::<2>(param, l::CP_DATA) as usize / 2;
+                    let buf = rd::<8>(param, l::CP_DATA + l::US_BUFFER) as usize;
+                    String::from_utf16_lossy(&(0..len).map(|i| rd::<2>(buf, (i * 2) as u64) as u16).collect::<Vec<_>>())
+                });
+                (status, ptype, int, s)
+            }
+        } else {
+            (status, u32::MAX, 0, None)
+        };
+        super::config::ndis_close_configuration(cfg);
+        out
+    })
+}
+
+#[test]
+fn read_configuration_returns_strings_as_ndis_strings_converts_integers_and_fails_absent_keywords() {
+    use super::config::{PARAM_HEX_INTEGER, PARAM_STRING, RegValue};
+    let h = host();
+    {
+        let mut reg = h.registry.lock().unwrap();
+        reg.insert("networkaddress".into(), RegValue::Sz("02AABBCCDDEE".into()));
+        reg.insert("t303".into(), RegValue::Sz("4000".into()));
+        reg.insert("ringsize".into(), RegValue::Dword(64));
+    }
+    let fail = l::ST_FAILURE as u32;
+    let int = l::PARAM_INTEGER as u32;
+    assert_eq!(read_config(&h, "NetworkAddress", PARAM_STRING), (0, PARAM_STRING, 0, Some("02AABBCCDDEE".into())));
+    assert_eq!(read_config(&h, "T303", int), (0, int, 4000, None), "REG_SZ converted base 10");
+    assert_eq!(read_config(&h, "T303", PARAM_HEX_INTEGER), (0, PARAM_HEX_INTEGER, 0x4000, None), "base 16");
+    assert_eq!(read_config(&h, "RingSize", PARAM_STRING), (0, int, 64, None), "REG_DWORD is an integer");
+    assert_eq!(read_config(&h, "NetworkAddress", int).0, fail, "not a decimal number");
+    assert_eq!(read_config(&h, "NoSuchKeyword", PARAM_STRING).0, fail, "absent");
+    assert!(rules(&h).is_empty(), "{:?}", h.findings());
 }
