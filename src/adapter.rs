@@ -209,6 +209,7 @@ enum Perform<N: Ndis> {
         vc: N::VcHandle,
     },
     AddPartyComplete {
+        token: Token,
         status: NdisStatus,
         party: N::PartyHandle,
         ctx: Option<PartyContext>,
@@ -216,11 +217,13 @@ enum Perform<N: Ndis> {
         params: CallParameters,
     },
     IncomingDrop {
+        token: Token,
         status: NdisStatus,
         party: N::PartyHandle,
         data: UuBuf,
     },
     DropComplete {
+        token: Token,
         status: NdisStatus,
         party: N::PartyHandle,
     },
@@ -521,7 +524,8 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 Self::requeue(c, work, more);
                 let ctx = VcContext(vc);
                 let party_of = |c: &Control<N>| {
-                    c.parties.find(|p| p.vc == ctx).and_then(|t| c.parties.get(t).map(|p| (p.handle, PartyContext(t))))
+                    c.first_party_where(ctx, |_| true)
+                        .and_then(|t| c.parties.get(t).map(|p| (p.handle, PartyContext(t))))
                 };
                 let r = match (op, handle, params) {
                     (vc_op::CREATE_VC, _, _) => c.afs.get(af.0).map(|a| Perform::CreateVc { index, af: a.handle, ctx }),
@@ -574,14 +578,17 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 Self::requeue(c, work, more);
                 let r = match op {
                     party_op::ADD_PARTY_COMPLETE => client.zip(params).map(|(cl, pa)| Perform::AddPartyComplete {
+                        token: t,
                         status,
                         party: handle,
                         ctx: (status == NdisStatus::SUCCESS).then_some(PartyContext(t)),
                         client: cl,
                         params: pa,
                     }),
-                    party_op::DISPATCH_INCOMING_DROP => Some(Perform::IncomingDrop { status, party: handle, data }),
-                    party_op::DROP_PARTY_COMPLETE => Some(Perform::DropComplete { status, party: handle }),
+                    party_op::DISPATCH_INCOMING_DROP => {
+                        Some(Perform::IncomingDrop { token: t, status, party: handle, data })
+                    }
+                    party_op::DROP_PARTY_COMPLETE => Some(Perform::DropComplete { token: t, status, party: handle }),
                     _ => None,
                 };
                 r.unwrap_or(Perform::Nothing)
@@ -651,30 +658,22 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 let _ = n.cm_delete_vc(vc);
                 self.with_control(|c| c.on_deleted(self, index));
             }
-            Perform::AddPartyComplete { status, party, ctx, client, params } => {
+            Perform::AddPartyComplete { token, status, party, ctx, client, params } => {
                 n.cm_add_party_complete(status, party, ctx, client, &params);
-                self.free_done_parties();
+                self.with_control(|c| c.maybe_free_party(token));
             }
-            Perform::IncomingDrop { status, party, data } => {
+            Perform::IncomingDrop { token, status, party, data } => {
                 n.cm_dispatch_incoming_drop_party(status, party, data.as_slice());
+                self.with_control(|c| c.maybe_free_party(token));
             }
-            Perform::DropComplete { status, party } => {
+            Perform::DropComplete { token, status, party } => {
                 n.cm_drop_party_complete(status, party);
-                self.free_done_parties();
+                self.with_control(|c| c.maybe_free_party(token));
             }
             Perform::CloseAfComplete { af } => n.cm_close_address_family_complete(NdisStatus::SUCCESS, af),
             Perform::IndicateLink => {
                 let link = self.control.lock().link_report;
                 n.co_indicate_status_ex(None, StatusIndication::LinkState(link));
-            }
-        }
-    }
-
-    fn free_done_parties(&self) {
-        let mut c = self.control.lock();
-        for i in 0..c.parties.capacity() {
-            if let Some(t) = c.parties.token_at(i) {
-                c.maybe_free_party(t);
             }
         }
     }
