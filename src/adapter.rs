@@ -105,6 +105,8 @@ pub struct Adapter<N: Ndis, D: Device> {
     armed: AtomicU64,
     /// The earliest NIC-close deadline of any VC (µs), `u64::MAX` when none.
     drain_deadline: AtomicU64,
+    /// The timer saw `drain_deadline` pass: the DPC looks at the front of `DpcState::closing`.
+    drain_overdue: AtomicBool,
     halted: AtomicBool,
     pub stats: DataStats,
 }
@@ -271,6 +273,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             dpc_again: AtomicBool::new(false),
             armed: AtomicU64::new(u64::MAX),
             drain_deadline: AtomicU64::new(u64::MAX),
+            drain_overdue: AtomicBool::new(false),
             halted: AtomicBool::new(false),
             stats: DataStats::default(),
         })
@@ -1015,14 +1018,10 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         }
         self.armed.store(u64::MAX, Ordering::Release);
         let now = self.ndis.now();
-        // NIC closes past their deadline: the DPC forces them.
+        // NIC closes past their deadline: the DPC forces them (it owns the list of closes).
         if self.drain_deadline.load(Ordering::Acquire) <= ticks(now) {
             self.drain_deadline.store(u64::MAX, Ordering::Release);
-            for (slot, p) in self.paths.iter().enumerate() {
-                if p.close_deadline.load(Ordering::Acquire) != 0 {
-                    self.teardown.mark(slot);
-                }
-            }
+            self.drain_overdue.store(true, Ordering::Release);
             self.ndis.request_dpc();
         }
         let mut inbox = SigInbox::new();
@@ -1064,6 +1063,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                             p.conn.store(NONE, Ordering::Release);
                             p.close_deadline.store(0, Ordering::Release);
                         }
+                        st.closing.remove(slot);
                         self.teardown.mark(slot);
                     }
                 }
@@ -1083,6 +1083,20 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         self.tx_ready.take_all(|slot| self.pump_tx(st, slot));
         self.flush_tx(st);
         // 3. Teardown: abort what is still queued, close the NIC connection, report drained VCs.
+        if self.drain_overdue.swap(false, Ordering::AcqRel) {
+            // Overdue closes sit at the front of the list (deadline order): mark those.
+            let now = ticks(self.ndis.now());
+            let mut at = st.closing.front();
+            while let Some(slot) = at {
+                let due = self.paths.get(slot).map_or(0, |p| p.close_deadline.load(Ordering::Acquire));
+                if due > now {
+                    self.drain_deadline.fetch_min(due, Ordering::AcqRel);
+                    break;
+                }
+                self.teardown.mark(slot);
+                at = st.closing.after(slot);
+            }
+        }
         self.teardown.take_all(|slot| self.step_teardown(st, slot));
         self.flush_tx(st);
         self.flush_rx(st);
@@ -1340,6 +1354,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             p.flags.fetch_or(flag::NIC_CLOSE_SENT, Ordering::AcqRel);
             let deadline = ticks(self.ndis.now().saturating_add(self.config.timers.tx_drain)).max(1);
             p.close_deadline.store(deadline, Ordering::Release);
+            st.closing.push_back(slot);
             self.drain_deadline.fetch_min(deadline, Ordering::AcqRel);
             self.device.close_connection(ConnId(conn as u16));
             return;
@@ -1364,6 +1379,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         }
         if f & flag::NIC_CLOSED != 0 || p.flags.load(Ordering::Acquire) & flag::NIC_CLOSED != 0 {
             p.close_deadline.store(0, Ordering::Release);
+            st.closing.remove(slot);
         }
         // Completions gathered above reach NDIS before the VC can be called quiet.
         self.flush_tx(st);

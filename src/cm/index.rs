@@ -361,7 +361,7 @@ mod tests {
             x ^= x >> 7;
             x ^= x << 17;
             let c = cr((x % 300) as u32, x & 1 << 40 != 0);
-            if (x >> 20) % 2 == 0 && model.len() < 200 {
+            if (x >> 20).is_multiple_of(2) && model.len() < 200 {
                 let slot = ((x >> 24) % 1000) as usize;
                 assert!(ix.insert(c, slot));
                 model.insert(c, slot);

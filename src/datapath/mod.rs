@@ -118,6 +118,88 @@ pub struct DpcState {
     pub parked: Vec<Option<usize>>,
     /// Q.2931 messages SSCOP delivered from one PDU (up to a whole window of them at once).
     pub sig_inbox: crate::msgq::MsgQueue,
+    /// Slots waiting for the NIC to report a close, oldest request first: every deadline is
+    /// "request + the drain allowance", so this order is deadline order and the overdue ones are
+    /// found at the front without a walk over every slot.
+    pub closing: CloseList,
+}
+
+/// Not linked in the [`CloseList`].
+const UNLINKED: u16 = u16::MAX - 1;
+/// End of the [`CloseList`].
+const END: u16 = u16::MAX;
+
+/// A FIFO of slot indices with O(1) removal from anywhere (an intrusive doubly linked list over
+/// two `u16` arrays). DPC-only.
+#[derive(Debug)]
+pub struct CloseList {
+    prev: Vec<u16>,
+    next: Vec<u16>,
+    head: u16,
+    tail: u16,
+}
+
+impl CloseList {
+    pub fn new(slots: usize) -> Result<Self, TryReserveError> {
+        let mut prev = Vec::new();
+        prev.try_reserve_exact(slots)?;
+        prev.resize(slots, UNLINKED);
+        let mut next = Vec::new();
+        next.try_reserve_exact(slots)?;
+        next.resize(slots, UNLINKED);
+        Ok(CloseList { prev, next, head: END, tail: END })
+    }
+
+    /// Appends `slot` (nothing if it is already in the list or out of range).
+    pub fn push_back(&mut self, slot: usize) {
+        if self.prev.get(slot).is_none_or(|&p| p != UNLINKED) {
+            return;
+        }
+        let s = slot as u16;
+        if let Some(p) = self.prev.get_mut(slot) {
+            *p = self.tail;
+        }
+        if let Some(n) = self.next.get_mut(slot) {
+            *n = END;
+        }
+        match self.next.get_mut(usize::from(self.tail)) {
+            Some(t) => *t = s,
+            None => self.head = s,
+        }
+        self.tail = s;
+    }
+
+    /// Takes `slot` out (nothing if it is not in the list).
+    pub fn remove(&mut self, slot: usize) {
+        let (Some(&p), Some(&n)) = (self.prev.get(slot), self.next.get(slot)) else { return };
+        if p == UNLINKED {
+            return;
+        }
+        match self.next.get_mut(usize::from(p)) {
+            Some(x) => *x = n,
+            None => self.head = n,
+        }
+        match self.prev.get_mut(usize::from(n)) {
+            Some(x) => *x = p,
+            None => self.tail = p,
+        }
+        if let Some(x) = self.prev.get_mut(slot) {
+            *x = UNLINKED;
+        }
+        if let Some(x) = self.next.get_mut(slot) {
+            *x = UNLINKED;
+        }
+    }
+
+    /// The oldest slot.
+    pub fn front(&self) -> Option<usize> {
+        (self.head != END).then_some(usize::from(self.head))
+    }
+
+    /// The slot after `slot`.
+    pub fn after(&self, slot: usize) -> Option<usize> {
+        self.next.get(slot).filter(|&&n| n < UNLINKED).map(|&n| usize::from(n))
+    }
 }
 
 impl DpcState {
@@ -156,6 +238,7 @@ impl DpcState {
             inflight,
             parked,
             sig_inbox,
+            closing: CloseList::new(slots)?,
         })
     }
 }
@@ -294,6 +377,37 @@ mod tests {
         let mut again = vec![];
         s.take_all(|i| again.push(i));
         assert!(again.is_empty(), "taking clears");
+    }
+
+    #[test]
+    fn close_list_keeps_request_order_and_removes_from_anywhere() {
+        let mut l = CloseList::new(8).unwrap();
+        for s in [5, 2, 7, 0] {
+            l.push_back(s);
+        }
+        l.push_back(2); // already in: stays where it is
+        let order = |l: &CloseList| {
+            let mut v = vec![];
+            let mut at = l.front();
+            while let Some(s) = at {
+                v.push(s);
+                at = l.after(s);
+            }
+            v
+        };
+        assert_eq!(order(&l), [5, 2, 7, 0]);
+        l.remove(2);
+        l.remove(2);
+        l.remove(5);
+        assert_eq!(order(&l), [7, 0]);
+        l.push_back(5);
+        l.remove(0);
+        assert_eq!(order(&l), [7, 5]);
+        l.remove(7);
+        l.remove(5);
+        assert_eq!(l.front(), None);
+        l.push_back(3);
+        assert_eq!(order(&l), [3]);
     }
 
     /// Markers on two threads race a taker: after the markers stop, one last take finds every
