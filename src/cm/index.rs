@@ -165,6 +165,8 @@ pub struct CrefIndex {
     /// (key, slot); key [`NOWHERE`] = empty.
     cells: Vec<(u32, u16)>,
     mask: usize,
+    /// 32 − log2(cells): Fibonacci hashing keeps the top bits of the product.
+    shift: u32,
 }
 
 fn cref_key(c: CallRef) -> u32 {
@@ -178,12 +180,25 @@ impl CrefIndex {
         let mut cells = Vec::new();
         cells.try_reserve_exact(n)?;
         cells.resize(n, (NOWHERE, 0));
-        Ok(CrefIndex { cells, mask: n - 1 })
+        Ok(CrefIndex { cells, mask: n - 1, shift: 32 - n.trailing_zeros() })
     }
 
     fn home(&self, key: u32) -> usize {
-        // Fibonacci hashing: the high bits of key × 2^32/φ.
-        (key.wrapping_mul(0x9E37_79B9) as usize).rotate_left(16) & self.mask
+        // Fibonacci hashing: the top log2(cells) bits of key × 2^32/φ (consecutive call
+        // references land far apart).
+        (key.wrapping_mul(0x9E37_79B9).checked_shr(self.shift).unwrap_or(0) as usize) & self.mask
+    }
+
+    /// The longest probe run (cells visited by the worst lookup): a measure of clustering.
+    #[cfg(test)]
+    fn max_probe(&self) -> usize {
+        let mut worst = 0;
+        for (i, &(k, _)) in self.cells.iter().enumerate() {
+            if k != NOWHERE {
+                worst = worst.max(((i + self.cells.len() - self.home(k)) & self.mask) + 1);
+            }
+        }
+        worst
     }
 
     /// The slot `cref` maps to.
@@ -348,6 +363,20 @@ mod tests {
         ix.remove(cr(7, false), 3);
         assert_eq!(ix.get(cr(7, false)), None);
         assert_eq!(ix.get(cr(8, true)), None);
+    }
+
+    /// Call references come in runs (ours are sequential, a switch's often are too): a full
+    /// table of them must not collapse into one long probe run.
+    #[test]
+    fn cref_index_spreads_sequential_call_references() {
+        let mut ix = CrefIndex::with_capacity(65_534).unwrap();
+        for v in 1..=65_534u32 {
+            assert!(ix.insert(cr(v, v % 3 == 0), v as usize));
+        }
+        assert!(ix.max_probe() <= 64, "longest probe run {}", ix.max_probe());
+        let mut small = CrefIndex::with_capacity(1).unwrap();
+        assert!(small.insert(cr(5, true), 0));
+        assert_eq!(small.get(cr(5, true)), Some(0));
     }
 
     /// Random inserts and removes against a map, with many keys sharing probe runs.
