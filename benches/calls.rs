@@ -89,9 +89,9 @@ fn setup_storm(n: usize) -> Duration {
     let wall = t.elapsed();
     let (ok, failed) = {
         let c = b.ndis.client();
-        (c.made_ok, c.made_failed)
+        (c.made_ok, (c.made_failed, c.last_failure, b.adapter.control_stats()))
     };
-    assert_eq!(ok, n as u64, "every call connected ({failed} failed)");
+    assert_eq!(ok, n as u64, "every call connected ({failed:?} failed)");
     wall
 }
 

@@ -96,6 +96,7 @@ pub struct ClientState {
     actions: VecDeque<Action>,
     pub made_ok: u64,
     pub made_failed: u64,
+    pub last_failure: Option<NdisStatus>,
     pub connected: u64,
     pub incoming_closes: u64,
     pub closed: u64,
@@ -243,6 +244,7 @@ impl Ndis for BenchNdis {
             c.made_ok += 1;
         } else {
             c.made_failed += 1;
+            c.last_failure = Some(status);
         }
     }
     fn cm_dispatch_incoming_call(&self, _sap: BSap, _vc: BVc, _p: &CallParameters) -> NdisStatus {
@@ -653,17 +655,9 @@ impl CallBench {
     }
 
     pub fn settle(&self) {
-        for i in 0..100_000_000u64 {
+        for _ in 0..100_000_000u64 {
             if !self.pump_once() {
                 return;
-            }
-            if i > 0 && i % 1_000_000 == 0 {
-                eprintln!(
-                    "settle: {i} rounds; now {} µs, timer {:?}, nic events {}",
-                    self.ndis.now_us(),
-                    self.ndis.timer_due(),
-                    self.nic().has_events()
-                );
             }
         }
         panic!("did not settle");

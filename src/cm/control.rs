@@ -131,8 +131,11 @@ pub struct Control<N: Ndis> {
     pub stats: Stats,
 }
 
-/// Octets of encoded messages that may wait for the SSCOP window (thousands of SETUPs).
+/// Octets of encoded messages that may wait for the SSCOP window (thousands of SETUPs)...
 const BACKLOG_BYTES: usize = 256 * 1024;
+/// ...or this much per VC slot when that is more, so a storm on every VC at once (a SETUP or a
+/// RELEASE each, 40–80 octets) waits instead of being lost.
+const BACKLOG_PER_VC: usize = 96;
 /// Released calls without a VC kept for one T308 retransmission.
 const ORPHANS: usize = 64;
 
@@ -183,7 +186,7 @@ impl<N: Ndis> Control<N> {
             due,
             crefs: CrefIndex::with_capacity(vcs)?,
             walk,
-            backlog: crate::msgq::MsgQueue::new(BACKLOG_BYTES)?,
+            backlog: crate::msgq::MsgQueue::new(BACKLOG_BYTES.max(vcs * BACKLOG_PER_VC))?,
             halting: false,
             stats: Stats::default(),
         })
