@@ -31,10 +31,7 @@ fn link_loss(n: usize) -> Duration {
     b.incoming_calls(n);
     assert_eq!(b.ndis.client().connected, n as u64, "all {n} calls connected");
     let t = Instant::now();
-    b.nic().set_link(false);
-    let now = Duration::from_micros(b.ndis.now_us());
-    b.net.lock().unwrap().set_link(now, b.port, false);
-    b.advance(Duration::from_secs(11));
+    lose_link(&b);
     let wall = t.elapsed();
     let c = b.ndis.client();
     assert_eq!(c.closed, n as u64, "every call closed");
@@ -42,6 +39,15 @@ fn link_loss(n: usize) -> Duration {
     drop(c);
     assert_eq!(b.adapter.live_objects().vcs, 0, "no VC left in the driver");
     wall
+}
+
+/// The timed part of the link-loss teardown (`--toggle-collect=calls::lose_link`).
+#[inline(never)]
+fn lose_link(b: &CallBench) {
+    b.nic().set_link(false);
+    let now = Duration::from_micros(b.ndis.now_us());
+    b.net.lock().unwrap().set_link(now, b.port, false);
+    b.advance(Duration::from_secs(11));
 }
 
 fn release_storm(n: usize) -> Duration {
@@ -121,7 +127,11 @@ fn main() {
         println!("calls: smoke run passed (use `cargo bench --bench calls` to measure)");
         return;
     }
-    for n in [1000usize, 10_000, 65_534] {
+    let sizes: Vec<usize> = match std::env::var("CALLS_TEARDOWN_SIZES") {
+        Ok(v) => v.split(',').filter_map(|x| x.parse().ok()).collect(),
+        Err(_) => vec![1000, 10_000, 65_534],
+    };
+    for n in sizes {
         let id = format!("calls/link_loss_teardown_{n}");
         if !want(&id) {
             continue;

@@ -24,7 +24,7 @@ fn benches(c: &mut Criterion) {
     // The decoder reads back what the encoder wrote.
     let m = decode(&setup_bytes).expect("SETUP decodes");
     assert_eq!(m.cref.value, cref.value);
-    assert_eq!(m.connection, Some(params.media.connection_id));
+    assert_eq!(m.called, params.called);
     assert_eq!(decode(&release_bytes).expect("RELEASE decodes").cause, Some(16));
 
     let mut g = c.benchmark_group("codec");

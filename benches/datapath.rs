@@ -23,24 +23,14 @@ fn send_case(c: &mut Criterion, id: &str, max_vcs: usize, vcs: usize, len: usize
     group.throughput(Throughput::Elements(FRAMES as u64));
     let mut iter = 0usize;
     let mut next_vc = 0usize;
-    group.bench_function(id, |bch| {
-        bch.iter(|| {
-            let half = (iter & 1) * FRAMES;
-            iter += 1;
-            let mut k = 0;
-            while k < FRAMES {
-                let vc = b.vcs[next_vc];
-                next_vc += 1;
-                if next_vc == b.vcs.len() {
-                    next_vc = 0;
-                }
-                let head = b.ndis.chain(half + k, chain);
-                b.adapter.miniport_co_send_net_buffer_lists(black_box(vc), head, 0);
-                k += chain;
-            }
-            b.run_dpc();
-        })
-    });
+    if let Ok(n) = std::env::var("DATAPATH_IR_ITERS") {
+        // One-shot for callgrind: `--toggle-collect=datapath::step`, Ir / (iterations × 32).
+        for _ in 0..n.parse::<usize>().unwrap_or(1000) {
+            step(&b, &mut iter, &mut next_vc, chain);
+        }
+    } else {
+        group.bench_function(id, |bch| bch.iter(|| step(&b, &mut iter, &mut next_vc, chain)));
+    }
     group.finish();
     // Everything sent was completed once, successfully (the last iteration's completions are
     // reaped by one more DPC).
@@ -48,6 +38,25 @@ fn send_case(c: &mut Criterion, id: &str, max_vcs: usize, vcs: usize, len: usize
     let done = b.ndis.0.completed.load(std::sync::atomic::Ordering::Relaxed);
     assert_eq!(done, (iter * FRAMES) as u64, "{id}: every NBL completed exactly once");
     assert_eq!(b.ndis.0.completed_failed.load(std::sync::atomic::Ordering::Relaxed), 0, "{id}: none failed");
+}
+
+/// One iteration: 32 frames sent, the DPC run once.
+#[inline(never)]
+fn step(b: &DataBench, iter: &mut usize, next_vc: &mut usize, chain: usize) {
+    let half = (*iter & 1) * FRAMES;
+    *iter += 1;
+    let mut k = 0;
+    while k < FRAMES {
+        let vc = b.vcs[*next_vc];
+        *next_vc += 1;
+        if *next_vc == b.vcs.len() {
+            *next_vc = 0;
+        }
+        let head = b.ndis.chain(half + k, chain);
+        b.adapter.miniport_co_send_net_buffer_lists(black_box(vc), head, 0);
+        k += chain;
+    }
+    b.run_dpc();
 }
 
 fn benches(c: &mut Criterion) {
@@ -63,7 +72,7 @@ fn benches(c: &mut Criterion) {
         ("send_64B_1vc_chain32_maxvcs65534", 65534, 1, 64, 32),
     ];
     for &(id, max_vcs, vcs, len, chain) in cases {
-        if only.as_deref().is_some_and(|o| !id.contains(o)) {
+        if only.as_deref().is_some_and(|o| !id.contains(o) || (std::env::var("DATAPATH_IR_ITERS").is_ok() && id != o)) {
             continue;
         }
         send_case(c, id, max_vcs, vcs, len, chain);
