@@ -15,4 +15,6 @@ mod regnic_adapter_tests;
 pub mod regnic_model;
 #[cfg(test)]
 mod regnic_tests;
+#[allow(clippy::new_without_default)]
+pub mod scale;
 pub mod switch;
