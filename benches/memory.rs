@@ -75,6 +75,7 @@ fn main() {
     let small = adapter_bytes(Config { max_vcs: 1024, ..d });
     let big = adapter_bytes(Config { max_vcs: 65534, ..d });
     let per_slot = (big - small) as f64 / (65534.0 - 1024.0);
+    // The goal's case: 65 534 slots, 1 024 of them with an active call (the default pool).
     println!("memory/total_maxvcs_1024: {small} bytes ({:.1} MiB), ring size {}", mb(small), d.ring_size);
     println!("memory/total_maxvcs_65534: {big} bytes ({:.1} MiB)", mb(big));
     println!("memory/bytes_per_idle_vc_slot: {per_slot:.0}");
@@ -103,7 +104,9 @@ fn per_active_call(d: Config) -> String {
         .map_or_else(|| "n/a (every slot has its ring: see bytes_per_idle_vc_slot)".into(), |v| format!("{v:.0}"))
 }
 
-#[allow(unused_variables)]
+/// (total at MaxActiveVcs 2 048 − at 1 024) / 1 024, MaxVcs 65 534.
 fn active_delta(d: Config) -> Option<f64> {
-    None
+    let a = adapter_bytes(Config { max_vcs: 65534, max_active_vcs: 1024, ..d });
+    let b = adapter_bytes(Config { max_vcs: 65534, max_active_vcs: 2048, ..d });
+    Some((b - a) as f64 / 1024.0)
 }

@@ -24,6 +24,7 @@ use crate::ndis::{
     StatusIndication, Token, VcContext, VpiVci, receive_flags, send_complete_flags,
 };
 use crate::nic::{ConnId, ConnParams, Device, DeviceEvent, TxCookie};
+use crate::ring::SendRing;
 use crate::saal::SaalEvent;
 
 /// An OID request as the core sees it (`NDIS_OID_REQUEST`, the parts used).
@@ -95,6 +96,12 @@ pub struct Adapter<N: Ndis, D: Device> {
     /// PDUs lost because `sig_out` was full (SSCOP retransmits them).
     pub sig_overflow: AtomicU64,
     paths: Vec<VcPath>,
+    /// The send-ring pool (`Config::max_active_vcs`); `VcPath::ring` names a call's ring.
+    rings: Vec<SendRing<usize>>,
+    /// Pool rings not held by any NIC connection.
+    ring_free: lock_api::Mutex<N::RawLock, Vec<u16>>,
+    /// NIC connection → the pool ring it holds ([`NONE`] = none).
+    conn_ring: Vec<AtomicU32>,
     conn_map: ConnMap,
     tx_ready: SlotSet,
     teardown: SlotSet,
@@ -129,8 +136,22 @@ impl<N: Ndis, D: Device> Env<N> for Adapter<N, D> {
         saal.send(now, msg, &mut |pdu: &[u8]| self.sig_transmit(pdu))
     }
 
+    /// Opens a call's NIC connection with a send ring from the pool (RESOURCES when the pool is
+    /// empty: `MaxActiveVcs` calls have their data path open).
     fn open_connection(&self, params: &ConnParams) -> Result<ConnId, NdisStatus> {
-        self.device.open_connection(params)
+        let ring = self.ring_free.lock().pop().ok_or(NdisStatus::RESOURCES)?;
+        match self.device.open_connection(params) {
+            Ok(conn) => {
+                if let Some(r) = self.conn_ring.get(usize::from(conn.0)) {
+                    r.store(u32::from(ring), Ordering::Release);
+                }
+                Ok(conn)
+            }
+            Err(s) => {
+                self.ring_free.lock().push(ring);
+                Err(s)
+            }
+        }
     }
 
     fn datapath_open(&self, slot: usize, generation: u32, handle: N::VcHandle, conn: ConnId) {
@@ -138,6 +159,8 @@ impl<N: Ndis, D: Device> Env<N> for Adapter<N, D> {
         p.generation.store(generation, Ordering::Release);
         p.handle.store(handle.to_word(), Ordering::Release);
         p.conn.store(u32::from(conn.0), Ordering::Release);
+        let ring = self.conn_ring.get(usize::from(conn.0)).map_or(NONE, |r| r.load(Ordering::Acquire));
+        p.ring.store(ring, Ordering::Release);
         p.flags.store(flag::OPEN, Ordering::Release);
         self.conn_map.set(conn, Some(slot));
         p.rundown.reopen();
@@ -245,15 +268,30 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
     pub fn initialize(ndis: N, device: D, config: Config) -> Result<Self, NdisStatus> {
         let slots = config.max_vcs.clamp(1, Token::MAX_SLOTS);
         let ring = config.ring_size.max(2).next_power_of_two();
+        let pool = config.max_active_vcs.clamp(1, slots);
         // The largest SSCOP window (128): call storms are limited by credit, not by the queue.
         let saal_cfg = crate::saal::SaalConfig { window: 128, ..crate::saal::SaalConfig::default() };
         let saal = crate::saal::Link::new(saal_cfg).map_err(|_| NdisStatus::RESOURCES)?;
         let control = Control::new(&config, saal).map_err(|_| NdisStatus::RESOURCES)?;
-        let dpc = DpcState::new(slots, INFLIGHT_PER_VC, MAX_FRAME).map_err(|_| NdisStatus::RESOURCES)?;
+        let dpc = DpcState::new(slots, pool, INFLIGHT_PER_VC, MAX_FRAME).map_err(|_| NdisStatus::RESOURCES)?;
         let mut paths = Vec::new();
         paths.try_reserve_exact(slots).map_err(|_| NdisStatus::RESOURCES)?;
         for _ in 0..slots {
-            paths.push(VcPath::new(ring).map_err(|_| NdisStatus::RESOURCES)?);
+            paths.push(VcPath::new());
+        }
+        let mut rings = Vec::new();
+        rings.try_reserve_exact(pool).map_err(|_| NdisStatus::RESOURCES)?;
+        let mut ring_free = Vec::new();
+        ring_free.try_reserve_exact(pool).map_err(|_| NdisStatus::RESOURCES)?;
+        for i in 0..pool {
+            rings.push(SendRing::new(ring, 1).map_err(|_| NdisStatus::RESOURCES)?);
+            // Lowest index on top.
+            ring_free.push((pool - 1 - i) as u16);
+        }
+        let mut conn_ring = Vec::new();
+        conn_ring.try_reserve_exact(usize::from(u16::MAX)).map_err(|_| NdisStatus::RESOURCES)?;
+        for _ in 0..u16::MAX {
+            conn_ring.push(AtomicU32::new(NONE));
         }
         Ok(Adapter {
             ndis,
@@ -264,6 +302,9 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             sig_out: lock_api::Mutex::new(MsgQueue::new(SIG_QUEUE_BYTES).map_err(|_| NdisStatus::RESOURCES)?),
             sig_overflow: AtomicU64::new(0),
             paths,
+            rings,
+            ring_free: lock_api::Mutex::new(ring_free),
+            conn_ring,
             conn_map: ConnMap::new(usize::from(u16::MAX)).map_err(|_| NdisStatus::RESOURCES)?,
             tx_ready: SlotSet::new(slots).map_err(|_| NdisStatus::RESOURCES)?,
             teardown: SlotSet::new(slots).map_err(|_| NdisStatus::RESOURCES)?,
@@ -941,7 +982,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 }
                 let words = batch.get(..k).unwrap_or(&[]);
                 path.tx_outstanding.fetch_add(k as u32, Ordering::AcqRel);
-                let pushed = path.ring.push_batch(lane, words);
+                let pushed = self.ring_of(path).map_or(0, |r| r.push_batch(lane, words));
                 if pushed < k {
                     // Ring full: what did not fit completes with RESOURCES.
                     path.tx_outstanding.fetch_sub((k - pushed) as u32, Ordering::AcqRel);
@@ -1056,6 +1097,9 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 DeviceEvent::Transmitted { cookie, .. } if cookie.0 == SIG_COOKIE => {}
                 DeviceEvent::Transmitted { conn, sent, .. } => self.transmitted(st, conn, sent),
                 DeviceEvent::ConnectionClosed { conn, .. } => {
+                    // Every transmit of the connection was reported before this: its ring and
+                    // in-flight queue are empty and go back to the pool.
+                    self.release_ring(conn, self.conn_map.get(conn));
                     if let Some(slot) = self.conn_map.get(conn) {
                         self.conn_map.set(conn, None);
                         if let Some(p) = self.paths.get(slot) {
@@ -1230,7 +1274,8 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
 
     fn transmitted(&self, st: &mut DpcState, conn: ConnId, sent: bool) {
         let Some(slot) = self.conn_map.get(conn) else { return };
-        let Some(q) = st.inflight.get_mut(slot) else { return };
+        let ri = self.paths.get(slot).map_or(usize::MAX, |p| p.ring.load(Ordering::Acquire) as usize);
+        let Some(q) = st.inflight.get_mut(ri) else { return };
         let Some(front) = q.front_mut() else { return };
         front.frames_left = front.frames_left.saturating_sub(1);
         front.failed |= !sent;
@@ -1265,9 +1310,10 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         let tearing = p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0;
         let conn = p.conn.load(Ordering::Acquire);
         // The DPC is the ring's one consumer: one claim for this whole run on the VC.
-        let mut consumer = p.ring.consumer();
+        let ri = p.ring.load(Ordering::Acquire) as usize;
+        let mut consumer = self.ring_of(p).and_then(|r| r.consumer());
         loop {
-            let room = st.inflight.get(slot).is_some_and(|q| q.len() < INFLIGHT_PER_VC);
+            let room = st.inflight.get(ri).is_some_and(|q| q.len() < INFLIGHT_PER_VC);
             if !room && !tearing {
                 return;
             }
@@ -1313,7 +1359,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 (0, false) => self.complete_one(st, slot, word, NdisStatus::SUCCESS),
                 // Some or all frames are with the NIC; a partial one counts as failed.
                 (g, partial) => {
-                    if let Some(q) = st.inflight.get_mut(slot) {
+                    if let Some(q) = st.inflight.get_mut(ri) {
                         q.push_back(InFlight { nbl: word, frames_left: g, failed: partial });
                     }
                     if partial {
@@ -1322,6 +1368,26 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 }
             }
         }
+    }
+
+    /// The pool ring a VC's call holds.
+    #[inline]
+    fn ring_of(&self, p: &VcPath) -> Option<&SendRing<usize>> {
+        self.rings.get(p.ring.load(Ordering::Acquire) as usize)
+    }
+
+    /// A NIC connection is closed: the ring it held goes back to the pool, and the VC using it
+    /// (if any) has none any more.
+    fn release_ring(&self, conn: ConnId, slot: Option<usize>) {
+        let Some(r) = self.conn_ring.get(usize::from(conn.0)) else { return };
+        let ring = r.swap(NONE, Ordering::AcqRel);
+        if ring == NONE {
+            return;
+        }
+        if let Some(p) = slot.and_then(|s| self.paths.get(s)) {
+            let _ = p.ring.compare_exchange(ring, NONE, Ordering::AcqRel, Ordering::Acquire);
+        }
+        self.ring_free.lock().push(ring as u16);
     }
 
     fn step_teardown(&self, st: &mut DpcState, slot: usize) {
@@ -1340,7 +1406,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         }
         let mut buf = [0usize; 32];
         loop {
-            let k = p.ring.pop_batch(&mut buf);
+            let k = self.ring_of(p).map_or(0, |r| r.pop_batch(&mut buf));
             if k == 0 {
                 break;
             }
@@ -1373,8 +1439,12 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             p.conn.store(NONE, Ordering::Release);
             p.flags.fetch_or(flag::NIC_CLOSED, Ordering::AcqRel);
             DataStats::bump(&self.stats.forced_closes, 1);
-            while let Some(w) = st.inflight.get_mut(slot).and_then(|q| q.pop_front()) {
+            let ri = p.ring.load(Ordering::Acquire) as usize;
+            while let Some(w) = st.inflight.get_mut(ri).and_then(|q| q.pop_front()) {
                 self.complete_one(st, slot, w.nbl, NdisStatus::FAILURE);
+            }
+            if conn != NONE {
+                self.release_ring(ConnId(conn as u16), Some(slot));
             }
         }
         if f & flag::NIC_CLOSED != 0 || p.flags.load(Ordering::Acquire) & flag::NIC_CLOSED != 0 {
@@ -1387,7 +1457,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         let quiet = f & flag::NIC_CLOSED != 0
             && p.tx_outstanding.load(Ordering::Acquire) == 0
             && p.rx_outstanding.load(Ordering::Acquire) == 0
-            && st.inflight.get(slot).is_none_or(|q| q.is_empty());
+            && st.inflight.get(p.ring.load(Ordering::Acquire) as usize).is_none_or(|q| q.is_empty());
         if quiet {
             p.flags.fetch_or(flag::REPORTED, Ordering::AcqRel);
             self.with_control(|c| c.on_drained(self, slot));

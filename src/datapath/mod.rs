@@ -13,7 +13,6 @@ use alloc::vec::Vec;
 
 use crate::ndis::Token;
 use crate::nic::ConnId;
-use crate::ring::SendRing;
 use crate::vc::Rundown;
 
 /// No connection / no CPU.
@@ -46,7 +45,9 @@ pub struct VcPath {
     pub conn: AtomicU32,
     pub flags: AtomicU32,
     pub rundown: Rundown,
-    pub ring: SendRing<usize>,
+    /// The send ring (and in-flight queue) this VC's call holds from the pool, or [`NONE`]: taken
+    /// with the call's NIC connection, given back when that connection closes.
+    pub ring: AtomicU32,
     /// Accepted NBLs not yet completed.
     pub tx_outstanding: AtomicU32,
     /// Indicated NBLs not yet returned.
@@ -58,22 +59,22 @@ pub struct VcPath {
 }
 
 impl VcPath {
-    pub fn new(ring_size: usize) -> Result<Self, crate::ring::AllocError> {
+    pub fn new() -> VcPath {
         let rundown = Rundown::new();
         // A slot starts closed: nothing may be sent until the VC is activated.
         rundown.begin_close();
-        Ok(VcPath {
+        VcPath {
             generation: AtomicU32::new(0),
             handle: AtomicUsize::new(0),
             conn: AtomicU32::new(NONE),
             flags: AtomicU32::new(0),
             rundown,
-            ring: SendRing::new(ring_size, 1)?,
+            ring: AtomicU32::new(NONE),
             tx_outstanding: AtomicU32::new(0),
             rx_outstanding: AtomicU32::new(0),
             rx_cpu: AtomicU32::new(NONE),
             close_deadline: AtomicU64::new(0),
-        })
+        }
     }
 
     /// The slot holds the VC named by `token`.
@@ -112,7 +113,7 @@ pub struct DpcState {
     pub rx_touched: Vec<u16>,
     /// Copy buffer for one outgoing frame.
     pub scratch: Vec<u8>,
-    /// Per slot: NBLs handed to the NIC, oldest first.
+    /// Per pooled ring (`VcPath::ring`): NBLs handed to the NIC, oldest first.
     pub inflight: Vec<VecDeque<InFlight>>,
     /// Per slot: an NBL popped from the ring that the NIC had no room for yet.
     pub parked: Vec<Option<usize>>,
@@ -203,20 +204,21 @@ impl CloseList {
 }
 
 impl DpcState {
-    pub fn new(slots: usize, inflight_per_vc: usize, max_frame: usize) -> Result<Self, TryReserveError> {
+    /// `rings`: the size of the ring pool (one in-flight queue each).
+    pub fn new(slots: usize, rings: usize, inflight_per_vc: usize, max_frame: usize) -> Result<Self, TryReserveError> {
         let mut scratch = Vec::new();
         scratch.try_reserve_exact(max_frame)?;
         scratch.resize(max_frame, 0);
         let mut inflight = Vec::new();
-        inflight.try_reserve_exact(slots)?;
-        let mut parked = Vec::new();
-        parked.try_reserve_exact(slots)?;
-        for _ in 0..slots {
+        inflight.try_reserve_exact(rings)?;
+        for _ in 0..rings {
             let mut q = VecDeque::new();
             q.try_reserve_exact(inflight_per_vc)?;
             inflight.push(q);
-            parked.push(None);
         }
+        let mut parked = Vec::new();
+        parked.try_reserve_exact(slots)?;
+        parked.resize(slots, None);
         // One received SD can release a whole window (64) of buffered messages.
         let sig_inbox = crate::msgq::MsgQueue::new(64 * (crate::saal::MAX_MESSAGE + 2))?;
         let chains = |n: usize| -> Result<Vec<Chain>, TryReserveError> {
