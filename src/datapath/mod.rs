@@ -58,6 +58,12 @@ pub struct VcPath {
     pub close_deadline: AtomicU64,
 }
 
+impl Default for VcPath {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl VcPath {
     pub fn new() -> VcPath {
         let rundown = Rundown::new();
