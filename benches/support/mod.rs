@@ -606,7 +606,7 @@ impl CallBench {
         let net = Arc::new(Mutex::new(network));
         let nic = FrameNic::new(net.clone(), port, ndis.clone());
         // Parties are not used here; a small table keeps the set-up cost to the VCs.
-        let config = Config { max_vcs, max_parties: 16, ..Config::DEFAULT };
+        let config = Config { max_vcs, max_parties: 16, max_active_vcs: max_vcs, ..Config::DEFAULT };
         let adapter = Arc::new(Adapter::initialize(ndis.clone(), nic, config).expect("initialize"));
         assert_eq!(adapter.start(), NdisStatus::SUCCESS);
         let af = adapter.protocol_cm_open_af(&CoAddressFamily::Q2931_UNI31, BAf(1)).expect("open af");

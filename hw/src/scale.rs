@@ -182,7 +182,8 @@ impl ScaleLab {
         let net = Arc::new(Mutex::new(network));
         let ndis = EmuNdis::new(clock.clone());
         let nic = FrameNic::new(net.clone(), port, clock.clone());
-        let config = Config { max_vcs, max_parties: 64, ..Config::DEFAULT };
+        // Every VC may carry a call at once: a ring each.
+        let config = Config { max_vcs, max_parties: 64, max_active_vcs: max_vcs, ..Config::DEFAULT };
         let adapter = match Adapter::initialize(ndis.clone(), nic, config) {
             Ok(a) => Arc::new(a),
             Err(s) => panic!("scale lab: Adapter::initialize failed: {s}"),
