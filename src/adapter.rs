@@ -24,6 +24,7 @@ use crate::ndis::{
     StatusIndication, Token, VcContext, VpiVci, receive_flags, send_complete_flags,
 };
 use crate::nic::{ConnId, ConnParams, Device, DeviceEvent, TxCookie};
+use crate::ring::SendRing;
 use crate::saal::SaalEvent;
 
 /// An OID request as the core sees it (`NDIS_OID_REQUEST`, the parts used).
@@ -145,6 +146,12 @@ pub struct Adapter<N: Ndis, D: Device> {
     /// PDUs lost because `sig_out` was full (SSCOP retransmits them).
     pub sig_overflow: AtomicU64,
     paths: Vec<VcPath>,
+    /// The send-ring pool (`Config::max_active_vcs`); `VcPath::ring` names a call's ring.
+    rings: Vec<SendRing<usize>>,
+    /// Pool rings not held by any NIC connection.
+    ring_free: lock_api::Mutex<N::RawLock, Vec<u16>>,
+    /// NIC connection → the pool ring it holds ([`NONE`] = none).
+    conn_ring: Vec<AtomicU32>,
     conn_map: ConnMap,
     tx_ready: SlotSet,
     teardown: SlotSet,
@@ -155,6 +162,8 @@ pub struct Adapter<N: Ndis, D: Device> {
     armed: AtomicU64,
     /// The earliest NIC-close deadline of any VC (µs), `u64::MAX` when none.
     drain_deadline: AtomicU64,
+    /// The timer saw `drain_deadline` pass: the DPC looks at the front of `DpcState::closing`.
+    drain_overdue: AtomicBool,
     halted: AtomicBool,
     pub stats: DataStats,
 }
@@ -177,8 +186,22 @@ impl<N: Ndis, D: Device> Env<N> for Adapter<N, D> {
         saal.send(now, msg, &mut |pdu: &[u8]| self.sig_transmit(pdu))
     }
 
+    /// Opens a call's NIC connection with a send ring from the pool (RESOURCES when the pool is
+    /// empty: `MaxActiveVcs` calls have their data path open).
     fn open_connection(&self, params: &ConnParams) -> Result<ConnId, NdisStatus> {
-        self.device.open_connection(params)
+        let ring = self.ring_free.lock().pop().ok_or(NdisStatus::RESOURCES)?;
+        match self.device.open_connection(params) {
+            Ok(conn) => {
+                if let Some(r) = self.conn_ring.get(usize::from(conn.0)) {
+                    r.store(u32::from(ring), Ordering::Release);
+                }
+                Ok(conn)
+            }
+            Err(s) => {
+                self.ring_free.lock().push(ring);
+                Err(s)
+            }
+        }
     }
 
     fn datapath_open(&self, slot: usize, generation: u32, handle: N::VcHandle, conn: ConnId) {
@@ -186,6 +209,8 @@ impl<N: Ndis, D: Device> Env<N> for Adapter<N, D> {
         p.generation.store(generation, Ordering::Release);
         p.handle.store(handle.to_word(), Ordering::Release);
         p.conn.store(u32::from(conn.0), Ordering::Release);
+        let ring = self.conn_ring.get(usize::from(conn.0)).map_or(NONE, |r| r.load(Ordering::Acquire));
+        p.ring.store(ring, Ordering::Release);
         p.flags.store(flag::OPEN, Ordering::Release);
         self.conn_map.set(conn, Some(slot));
         p.rundown.reopen();
@@ -259,6 +284,7 @@ enum Perform<N: Ndis> {
         vc: N::VcHandle,
     },
     AddPartyComplete {
+        token: Token,
         status: NdisStatus,
         party: N::PartyHandle,
         ctx: Option<PartyContext>,
@@ -266,11 +292,13 @@ enum Perform<N: Ndis> {
         params: CallParameters,
     },
     IncomingDrop {
+        token: Token,
         status: NdisStatus,
         party: N::PartyHandle,
         data: UuBuf,
     },
     DropComplete {
+        token: Token,
         status: NdisStatus,
         party: N::PartyHandle,
     },
@@ -290,15 +318,30 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
     pub fn initialize(ndis: N, device: D, config: Config) -> Result<Self, NdisStatus> {
         let slots = config.max_vcs.clamp(1, Token::MAX_SLOTS);
         let ring = config.ring_size.max(2).next_power_of_two();
+        let pool = config.max_active_vcs.clamp(1, slots);
         // The largest SSCOP window (128): call storms are limited by credit, not by the queue.
         let saal_cfg = crate::saal::SaalConfig { window: 128, ..crate::saal::SaalConfig::default() };
         let saal = crate::saal::Link::new(saal_cfg).map_err(|_| NdisStatus::RESOURCES)?;
         let control = Control::new(&config, saal).map_err(|_| NdisStatus::RESOURCES)?;
-        let dpc = DpcState::new(slots, INFLIGHT_PER_VC, MAX_FRAME).map_err(|_| NdisStatus::RESOURCES)?;
+        let dpc = DpcState::new(slots, pool, INFLIGHT_PER_VC, MAX_FRAME).map_err(|_| NdisStatus::RESOURCES)?;
         let mut paths = Vec::new();
         paths.try_reserve_exact(slots).map_err(|_| NdisStatus::RESOURCES)?;
         for _ in 0..slots {
-            paths.push(VcPath::new(ring).map_err(|_| NdisStatus::RESOURCES)?);
+            paths.push(VcPath::new());
+        }
+        let mut rings = Vec::new();
+        rings.try_reserve_exact(pool).map_err(|_| NdisStatus::RESOURCES)?;
+        let mut ring_free = Vec::new();
+        ring_free.try_reserve_exact(pool).map_err(|_| NdisStatus::RESOURCES)?;
+        for i in 0..pool {
+            rings.push(SendRing::new(ring, 1).map_err(|_| NdisStatus::RESOURCES)?);
+            // Lowest index on top.
+            ring_free.push((pool - 1 - i) as u16);
+        }
+        let mut conn_ring = Vec::new();
+        conn_ring.try_reserve_exact(usize::from(u16::MAX)).map_err(|_| NdisStatus::RESOURCES)?;
+        for _ in 0..u16::MAX {
+            conn_ring.push(AtomicU32::new(NONE));
         }
         // Every fallible part before the literal: no `?` inside it, so the adapter is built once,
         // in the caller's slot, not assembled on this stack and copied (issue 7 item 10).
@@ -315,6 +358,9 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             sig_out: lock_api::Mutex::new(sig_out),
             sig_overflow: AtomicU64::new(0),
             paths,
+            rings,
+            ring_free: lock_api::Mutex::new(ring_free),
+            conn_ring,
             conn_map,
             tx_ready,
             teardown,
@@ -324,6 +370,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             dpc_again: AtomicBool::new(false),
             armed: AtomicU64::new(u64::MAX),
             drain_deadline: AtomicU64::new(u64::MAX),
+            drain_overdue: AtomicBool::new(false),
             halted: AtomicBool::new(false),
             stats: DataStats::default(),
         })
@@ -577,7 +624,8 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 Self::requeue(c, work, more);
                 let ctx = VcContext(vc);
                 let party_of = |c: &Control<N>| {
-                    c.parties.find(|p| p.vc == ctx).and_then(|t| c.parties.get(t).map(|p| (p.handle, PartyContext(t))))
+                    c.first_party_where(ctx, |_| true)
+                        .and_then(|t| c.parties.get(t).map(|p| (p.handle, PartyContext(t))))
                 };
                 let r = match (op, handle, params) {
                     (vc_op::CREATE_VC, _, _) => c.afs.get(af.0).map(|a| Perform::CreateVc { index, af: a.handle, ctx }),
@@ -630,14 +678,17 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 Self::requeue(c, work, more);
                 let r = match op {
                     party_op::ADD_PARTY_COMPLETE => client.zip(params).map(|(cl, pa)| Perform::AddPartyComplete {
+                        token: t,
                         status,
                         party: handle,
                         ctx: (status == NdisStatus::SUCCESS).then_some(PartyContext(t)),
                         client: cl,
                         params: pa,
                     }),
-                    party_op::DISPATCH_INCOMING_DROP => Some(Perform::IncomingDrop { status, party: handle, data }),
-                    party_op::DROP_PARTY_COMPLETE => Some(Perform::DropComplete { status, party: handle }),
+                    party_op::DISPATCH_INCOMING_DROP => {
+                        Some(Perform::IncomingDrop { token: t, status, party: handle, data })
+                    }
+                    party_op::DROP_PARTY_COMPLETE => Some(Perform::DropComplete { token: t, status, party: handle }),
                     _ => None,
                 };
                 r.unwrap_or(Perform::Nothing)
@@ -707,30 +758,22 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 let _ = n.cm_delete_vc(vc);
                 self.with_control(|c| c.on_deleted(self, index));
             }
-            Perform::AddPartyComplete { status, party, ctx, client, params } => {
+            Perform::AddPartyComplete { token, status, party, ctx, client, params } => {
                 n.cm_add_party_complete(status, party, ctx, client, &params);
-                self.free_done_parties();
+                self.with_control(|c| c.maybe_free_party(token));
             }
-            Perform::IncomingDrop { status, party, data } => {
+            Perform::IncomingDrop { token, status, party, data } => {
                 n.cm_dispatch_incoming_drop_party(status, party, data.as_slice());
+                self.with_control(|c| c.maybe_free_party(token));
             }
-            Perform::DropComplete { status, party } => {
+            Perform::DropComplete { token, status, party } => {
                 n.cm_drop_party_complete(status, party);
-                self.free_done_parties();
+                self.with_control(|c| c.maybe_free_party(token));
             }
             Perform::CloseAfComplete { af } => n.cm_close_address_family_complete(NdisStatus::SUCCESS, af),
             Perform::IndicateLink => {
                 let link = self.control.lock().link_report;
                 n.co_indicate_status_ex(None, StatusIndication::LinkState(link));
-            }
-        }
-    }
-
-    fn free_done_parties(&self) {
-        let mut c = self.control.lock();
-        for i in 0..c.parties.capacity() {
-            if let Some(t) = c.parties.token_at(i) {
-                c.maybe_free_party(t);
             }
         }
     }
@@ -965,7 +1008,8 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             oid::ATM_SUPPORTED_AAL_TYPES => &AAL_TYPES.to_le_bytes(),
             // The End System Identifier (6 octets), what ILMI address registration uses.
             oid::ATM_HW_CURRENT_ADDRESS => &self.config.esi,
-            oid::ATM_MAX_ACTIVE_VCS => &u32_le(self.config.max_vcs as u64),
+            // VCs that can be active at once: a VC slot and a ring from the pool each.
+            oid::ATM_MAX_ACTIVE_VCS => &u32_le(self.config.max_vcs.min(self.config.max_active_vcs) as u64),
             oid::ATM_MAX_AAL5_PACKET_SIZE => &u32_le(MAX_FRAME as u64),
             _ => return NdisStatus::INVALID_OID,
         };
@@ -1043,7 +1087,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 }
                 let words = batch.get(..k).unwrap_or(&[]);
                 path.tx_outstanding.fetch_add(k as u32, Ordering::AcqRel);
-                let pushed = path.ring.push_batch(lane, words);
+                let pushed = self.ring_of(path).map_or(0, |r| r.push_batch(lane, words));
                 if pushed < k {
                     // Ring full: what did not fit completes with RESOURCES.
                     path.tx_outstanding.fetch_sub((k - pushed) as u32, Ordering::AcqRel);
@@ -1125,14 +1169,10 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         }
         self.armed.store(u64::MAX, Ordering::Release);
         let now = self.ndis.now();
-        // NIC closes past their deadline: the DPC forces them.
+        // NIC closes past their deadline: the DPC forces them (it owns the list of closes).
         if self.drain_deadline.load(Ordering::Acquire) <= ticks(now) {
             self.drain_deadline.store(u64::MAX, Ordering::Release);
-            for (slot, p) in self.paths.iter().enumerate() {
-                if p.close_deadline.load(Ordering::Acquire) != 0 {
-                    self.teardown.mark(slot);
-                }
-            }
+            self.drain_overdue.store(true, Ordering::Release);
             self.ndis.request_dpc();
         }
         let mut inbox = SigInbox::new();
@@ -1167,6 +1207,9 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 DeviceEvent::Transmitted { cookie, .. } if cookie.0 == SIG_COOKIE => {}
                 DeviceEvent::Transmitted { conn, sent, .. } => self.transmitted(st, conn, sent),
                 DeviceEvent::ConnectionClosed { conn, .. } => {
+                    // Every transmit of the connection was reported before this: its ring and
+                    // in-flight queue are empty and go back to the pool.
+                    self.release_ring(conn, self.conn_map.get(conn));
                     if let Some(slot) = self.conn_map.get(conn) {
                         self.conn_map.set(conn, None);
                         if let Some(p) = self.paths.get(slot) {
@@ -1174,6 +1217,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                             p.conn.store(NONE, Ordering::Release);
                             p.close_deadline.store(0, Ordering::Release);
                         }
+                        st.closing.remove(slot);
                         self.teardown.mark(slot);
                     }
                 }
@@ -1193,6 +1237,20 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         self.tx_ready.take_all(|slot| self.pump_tx(st, slot));
         self.flush_tx(st);
         // 3. Teardown: abort what is still queued, close the NIC connection, report drained VCs.
+        if self.drain_overdue.swap(false, Ordering::AcqRel) {
+            // Overdue closes sit at the front of the list (deadline order): mark those.
+            let now = ticks(self.ndis.now());
+            let mut at = st.closing.front();
+            while let Some(slot) = at {
+                let due = self.paths.get(slot).map_or(0, |p| p.close_deadline.load(Ordering::Acquire));
+                if due > now {
+                    self.drain_deadline.fetch_min(due, Ordering::AcqRel);
+                    break;
+                }
+                self.teardown.mark(slot);
+                at = st.closing.after(slot);
+            }
+        }
         self.teardown.take_all(|slot| self.step_teardown(st, slot));
         self.flush_tx(st);
         self.flush_rx(st);
@@ -1326,7 +1384,8 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
 
     fn transmitted(&self, st: &mut DpcState, conn: ConnId, sent: bool) {
         let Some(slot) = self.conn_map.get(conn) else { return };
-        let Some(q) = st.inflight.get_mut(slot) else { return };
+        let ri = self.paths.get(slot).map_or(usize::MAX, |p| p.ring.load(Ordering::Acquire) as usize);
+        let Some(q) = st.inflight.get_mut(ri) else { return };
         let Some(front) = q.front_mut() else { return };
         front.frames_left = front.frames_left.saturating_sub(1);
         front.failed |= !sent;
@@ -1361,9 +1420,10 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         let tearing = p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0;
         let conn = p.conn.load(Ordering::Acquire);
         // The DPC is the ring's one consumer: one claim for this whole run on the VC.
-        let mut consumer = p.ring.consumer();
+        let ri = p.ring.load(Ordering::Acquire) as usize;
+        let mut consumer = self.ring_of(p).and_then(|r| r.consumer());
         loop {
-            let room = st.inflight.get(slot).is_some_and(|q| q.len() < INFLIGHT_PER_VC);
+            let room = st.inflight.get(ri).is_some_and(|q| q.len() < INFLIGHT_PER_VC);
             if !room && !tearing {
                 return;
             }
@@ -1409,7 +1469,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 (0, false) => self.complete_one(st, slot, word, NdisStatus::SUCCESS),
                 // Some or all frames are with the NIC; a partial one counts as failed.
                 (g, partial) => {
-                    if let Some(q) = st.inflight.get_mut(slot) {
+                    if let Some(q) = st.inflight.get_mut(ri) {
                         q.push_back(InFlight { nbl: word, frames_left: g, failed: partial });
                     }
                     if partial {
@@ -1418,6 +1478,26 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 }
             }
         }
+    }
+
+    /// The pool ring a VC's call holds.
+    #[inline]
+    fn ring_of(&self, p: &VcPath) -> Option<&SendRing<usize>> {
+        self.rings.get(p.ring.load(Ordering::Acquire) as usize)
+    }
+
+    /// A NIC connection is closed: the ring it held goes back to the pool, and the VC using it
+    /// (if any) has none any more.
+    fn release_ring(&self, conn: ConnId, slot: Option<usize>) {
+        let Some(r) = self.conn_ring.get(usize::from(conn.0)) else { return };
+        let ring = r.swap(NONE, Ordering::AcqRel);
+        if ring == NONE {
+            return;
+        }
+        if let Some(p) = slot.and_then(|s| self.paths.get(s)) {
+            let _ = p.ring.compare_exchange(ring, NONE, Ordering::AcqRel, Ordering::Acquire);
+        }
+        self.ring_free.lock().push(ring as u16);
     }
 
     fn step_teardown(&self, st: &mut DpcState, slot: usize) {
@@ -1436,7 +1516,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         }
         let mut buf = [0usize; 32];
         loop {
-            let k = p.ring.pop_batch(&mut buf);
+            let k = self.ring_of(p).map_or(0, |r| r.pop_batch(&mut buf));
             if k == 0 {
                 break;
             }
@@ -1450,6 +1530,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             p.flags.fetch_or(flag::NIC_CLOSE_SENT, Ordering::AcqRel);
             let deadline = ticks(self.ndis.now().saturating_add(self.config.timers.tx_drain)).max(1);
             p.close_deadline.store(deadline, Ordering::Release);
+            st.closing.push_back(slot);
             self.drain_deadline.fetch_min(deadline, Ordering::AcqRel);
             self.device.close_connection(ConnId(conn as u16));
             return;
@@ -1468,12 +1549,17 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             p.conn.store(NONE, Ordering::Release);
             p.flags.fetch_or(flag::NIC_CLOSED, Ordering::AcqRel);
             DataStats::bump(&self.stats.forced_closes, 1);
-            while let Some(w) = st.inflight.get_mut(slot).and_then(|q| q.pop_front()) {
+            let ri = p.ring.load(Ordering::Acquire) as usize;
+            while let Some(w) = st.inflight.get_mut(ri).and_then(|q| q.pop_front()) {
                 self.complete_one(st, slot, w.nbl, NdisStatus::FAILURE);
+            }
+            if conn != NONE {
+                self.release_ring(ConnId(conn as u16), Some(slot));
             }
         }
         if f & flag::NIC_CLOSED != 0 || p.flags.load(Ordering::Acquire) & flag::NIC_CLOSED != 0 {
             p.close_deadline.store(0, Ordering::Release);
+            st.closing.remove(slot);
         }
         // Completions gathered above reach NDIS before the VC can be called quiet.
         self.flush_tx(st);
@@ -1481,7 +1567,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         let quiet = f & flag::NIC_CLOSED != 0
             && p.tx_outstanding.load(Ordering::Acquire) == 0
             && p.rx_outstanding.load(Ordering::Acquire) == 0
-            && st.inflight.get(slot).is_none_or(|q| q.is_empty());
+            && st.inflight.get(p.ring.load(Ordering::Acquire) as usize).is_none_or(|q| q.is_empty());
         if quiet {
             p.flags.fetch_or(flag::REPORTED, Ordering::AcqRel);
             self.with_control(|c| c.on_drained(self, slot));

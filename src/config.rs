@@ -64,6 +64,9 @@ pub struct Config {
     pub max_parties: usize,
     /// Per-VC send ring size (NBLs); a power of two.
     pub ring_size: usize,
+    /// VCs with a call's data path open at once: send rings and in-flight queues come from a
+    /// pool of this many, taken when a call's NIC connection opens and given back when it closes.
+    pub max_active_vcs: usize,
     /// Link speed reported with NDIS_STATUS_LINK_STATE (OC-3 payload rate by default).
     pub link_speed_bps: u64,
     /// The End System Identifier (OID_ATM_HW_CURRENT_ADDRESS). ATM1 has no ESI register: on
@@ -79,6 +82,7 @@ impl Config {
         max_vcs: 1024,
         max_parties: 1024,
         ring_size: 256,
+        max_active_vcs: 1024,
         link_speed_bps: 149_760_000,
         esi: Config::DEFAULT_ESI,
     };
@@ -154,6 +158,12 @@ pub const REGISTRY_KEYS: &[RegistryKey] = &[
         default: Config::DEFAULT.ring_size as u32,
         kind: KeyKind::Int { min: 16, max: 4096 },
     },
+    RegistryKey {
+        name: "MaxActiveVcs",
+        description: "VCs with an active call at once (send ring pool)",
+        default: Config::DEFAULT.max_active_vcs as u32,
+        kind: KeyKind::Int { min: 1, max: 65_534 },
+    },
 ];
 
 /// Why [`Config::set`] refused a value.
@@ -191,6 +201,7 @@ impl Config {
             "MaxVcs" => self.max_vcs = value as usize,
             "RingSize" if !value.is_power_of_two() => return Err(ConfigError::NotPowerOfTwo),
             "RingSize" => self.ring_size = value as usize,
+            "MaxActiveVcs" => self.max_active_vcs = value as usize,
             _ => return Err(ConfigError::UnknownKey),
         }
         Ok(())
@@ -213,6 +224,7 @@ impl Config {
             "T322" => ms(t.t322),
             "MaxVcs" => u32::try_from(self.max_vcs).ok()?,
             "RingSize" => u32::try_from(self.ring_size).ok()?,
+            "MaxActiveVcs" => u32::try_from(self.max_active_vcs).ok()?,
             _ => return None,
         })
     }

@@ -194,3 +194,36 @@ fn a_chain_larger_than_the_send_ring_completes_the_overflow_with_resources_exact
     lab.advance(A_MOMENT);
     halt_clean(&lab);
 }
+
+/// `MaxActiveVcs` rings for `MaxVcs` VCs: a call beyond the pool is refused with a status (no
+/// panic, no half-open VC), and a ring comes back when its call's NIC connection closes, so the
+/// next call gets it and carries data.
+#[test]
+fn calls_beyond_the_ring_pool_are_refused_and_a_closed_call_gives_its_ring_back() {
+    let lab = lab_with(LabConfig::default().with_config(|c| c.max_active_vcs = 2));
+    let port = lab.node(0).port;
+    let c = lab.node(0).client();
+    c.open_af().unwrap();
+    let a = pvc(&lab, &c, 100);
+    let b = pvc(&lab, &c, 101);
+    let third = c.create_vc().unwrap();
+    let mut p = call_to(b"0");
+    p.called = None;
+    p.flags |= call_flags::PERMANENT_VC;
+    p.media.connection_id = VpiVci { vpi: 0, vci: 102 };
+    assert_eq!(c.make_call(third, p).0, NdisStatus::RESOURCES, "the pool of 2 is in use");
+    assert_eq!(c.close_call(a, None, None), NdisStatus::PENDING);
+    lab.settle();
+    // A fresh VC (the lab client keeps the refused one in its failed state).
+    let third = c.create_vc().unwrap();
+    let st = c.make_call(third, p).0;
+    assert_eq!(st, NdisStatus::PENDING, "the closed call's ring is free again\n{}", lab.node(0).ndis.dump_log());
+    lab.settle();
+    lab.network().add_pvc((port, 0, 102), (port, 0, 200));
+    c.send(third, vec![pattern(64)]);
+    c.send(b, vec![pattern(64)]);
+    lab.settle();
+    let done = c.send_completions();
+    assert_eq!(done.iter().filter(|s| s.status == NdisStatus::SUCCESS).count(), 2, "{done:?}");
+    lab.node(0).ndis.assert_clean();
+}

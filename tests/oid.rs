@@ -44,7 +44,7 @@ fn expected(o: u32) -> Vec<u8> {
         oid::ATM_SUPPORTED_SERVICE_CATEGORY => le(0x1 | 0x4), // CBR | UBR
         oid::ATM_SUPPORTED_AAL_TYPES => le(0x8),              // AAL_TYPE_AAL5
         oid::ATM_HW_CURRENT_ADDRESS => cfg.esi.to_vec(),
-        oid::ATM_MAX_ACTIVE_VCS => le(cfg.max_vcs as u32),
+        oid::ATM_MAX_ACTIVE_VCS => le(cfg.max_vcs.min(cfg.max_active_vcs) as u32),
         oid::ATM_MAX_AAL5_PACKET_SIZE => le(65_535),
         _ => panic!("no expectation for 0x{o:08X}"),
     }
@@ -164,4 +164,16 @@ fn hw_current_address_is_the_configured_esi() {
     let (st, done, _, buf) = query(&c, oid::ATM_HW_CURRENT_ADDRESS, 6);
     assert_eq!((st, done), (NdisStatus::SUCCESS, 6));
     assert_eq!(buf, esi);
+}
+
+#[test]
+fn max_active_vcs_is_bounded_by_the_ring_pool_not_only_the_vc_table() {
+    let lab = lab_with(atmmcm_hw::lab::LabConfig::default().with_config(|c| {
+        c.max_vcs = 1024;
+        c.max_active_vcs = 16;
+    }));
+    let c = client(&lab);
+    let (st, done, _, buf) = query(&c, oid::ATM_MAX_ACTIVE_VCS, 4);
+    assert_eq!((st, done), (NdisStatus::SUCCESS, 4));
+    assert_eq!(u32_at(&buf, 0), 16, "a VC beyond the ring pool cannot be active");
 }

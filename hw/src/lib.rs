@@ -15,6 +15,8 @@ mod regnic_adapter_tests;
 pub mod regnic_model;
 #[cfg(test)]
 mod regnic_tests;
+#[allow(clippy::new_without_default)]
+pub mod scale;
 pub mod scenario;
 pub mod switch;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]

@@ -11,7 +11,8 @@ use core::time::Duration;
 use alloc::collections::TryReserveError;
 use alloc::vec::Vec;
 
-use crate::cm::objects::{AfObj, DataState, PartyObj, PartyPhase, Phase, SapObj, UU_MAX, UuBuf, VcObj};
+use crate::cm::index::{CrefIndex, TimerHeap};
+use crate::cm::objects::{AfObj, DataState, NO_PARTY, PartyObj, PartyPhase, Phase, SapObj, UU_MAX, UuBuf, VcObj};
 use crate::cm::ops::{Work, WorkQueue, adapter_op, af_op, party_op, vc_op};
 use crate::config::{Config, SignallingVariant};
 use crate::ndis::{
@@ -118,7 +119,18 @@ pub struct Control<N: Ndis> {
     restart_waiting: usize,
     next_cref: u32,
     next_endpoint: u16,
-    orphans: Vec<Orphan>,
+    /// Released calls without a VC, in fixed slots (timer ids follow the slot).
+    orphans: Vec<Option<Orphan>>,
+    /// Every running timer: VC slot `i` is id `i`, orphan `k` is `max_vcs + k`, party slot `j`
+    /// is `max_vcs + ORPHANS + j`, so equal deadlines fire in that order.
+    timers: TimerHeap,
+    /// Timer ids found due by one `on_timer`, handled after the heap is read (a handler that
+    /// re-arms for `now` waits for the next call instead of looping).
+    due: Vec<u32>,
+    /// Call reference → VC slot, for incoming messages.
+    crefs: CrefIndex,
+    /// Live VC slots copied out before a walk that changes them (link loss, RESTART, T309).
+    walk: Vec<u16>,
     /// Encoded messages waiting for room in the SSCOP transmit queue, in order.
     backlog: crate::msgq::MsgQueue,
     pub halting: bool,
@@ -128,8 +140,13 @@ pub struct Control<N: Ndis> {
 /// The Restart Indicator IE identifier (a STATUS #96 diagnostic).
 const RESTART_INDICATOR_IE: u8 = 0x79;
 
-/// Octets of encoded messages that may wait for the SSCOP window (thousands of SETUPs).
+/// Octets of encoded messages that may wait for the SSCOP window (thousands of SETUPs)...
 const BACKLOG_BYTES: usize = 256 * 1024;
+/// ...or this much per VC slot when that is more, so a storm on every VC at once (a SETUP or a
+/// RELEASE each, 40–80 octets) waits instead of being lost.
+const BACKLOG_PER_VC: usize = 96;
+/// Released calls without a VC kept for one T308 retransmission.
+const ORPHANS: usize = 64;
 
 fn status_for_cause(c: Option<u8>) -> NdisStatus {
     match c {
@@ -151,7 +168,13 @@ impl<N: Ndis> Control<N> {
         let vcs = config.max_vcs.min(Token::MAX_SLOTS);
         let parties = config.max_parties.min(Token::MAX_SLOTS);
         let mut orphans = Vec::new();
-        orphans.try_reserve_exact(64)?;
+        orphans.try_reserve_exact(ORPHANS)?;
+        orphans.resize(ORPHANS, None);
+        let timer_ids = vcs + ORPHANS + parties;
+        let mut due = Vec::new();
+        due.try_reserve_exact(timer_ids)?;
+        let mut walk = Vec::new();
+        walk.try_reserve_exact(vcs)?;
         Ok(Control {
             afs: Table::with_capacity(8)?,
             saps: Table::with_capacity(64)?,
@@ -171,7 +194,11 @@ impl<N: Ndis> Control<N> {
             next_cref: 1,
             next_endpoint: 1,
             orphans,
-            backlog: crate::msgq::MsgQueue::new(BACKLOG_BYTES)?,
+            timers: TimerHeap::with_capacity(timer_ids)?,
+            due,
+            crefs: CrefIndex::with_capacity(vcs)?,
+            walk,
+            backlog: crate::msgq::MsgQueue::new(BACKLOG_BYTES.max(vcs * BACKLOG_PER_VC))?,
             halting: false,
             stats: Stats::default(),
         })
@@ -313,22 +340,41 @@ impl<N: Ndis> Control<N> {
                 Some(old) if old.kind == kind => old.expiries,
                 _ => 0,
             };
-            v.timer = Some(CallTimer { kind, due: now.saturating_add(d), expiries });
+            let due = now.saturating_add(d);
+            v.timer = Some(CallTimer { kind, due, expiries });
+            self.timers.set(vc.index(), due);
         }
     }
 
     fn stop_timer(&mut self, vc: Token) {
         if let Some(v) = self.vcs.get_mut(vc) {
             v.timer = None;
+            self.timers.cancel(vc.index());
         }
     }
 
-    /// The earliest deadline of anything the control state runs.
+    fn party_timer_id(&self, p: Token) -> usize {
+        self.vcs.capacity() + ORPHANS + p.index()
+    }
+
+    /// Sets (or clears) a party's T398/T399 deadline.
+    fn set_party_timer(&mut self, p: Token, due: Option<Duration>) {
+        let id = self.party_timer_id(p);
+        let Some(obj) = self.parties.get_mut(p) else { return };
+        obj.timer_due = due;
+        match due {
+            Some(d) => self.timers.set(id, d),
+            None => {
+                self.timers.cancel(id);
+                true
+            }
+        };
+    }
+
+    /// The earliest deadline of anything the control state runs: O(1).
     pub fn next_deadline(&self) -> Option<Duration> {
-        let calls = self.vcs.iter().filter_map(|(_, v)| v.timer.map(|t| t.due));
-        let orphans = self.orphans.iter().map(|o| o.due);
-        let parties = self.parties.iter().filter_map(|(_, p)| p.timer_due);
-        calls.chain(orphans).chain(parties).chain(self.t309).chain(self.saal.next_deadline()).min()
+        let timers = self.timers.earliest().map(|(d, _)| d);
+        timers.into_iter().chain(self.t309).chain(self.saal.next_deadline()).min()
     }
 
     // ---- address family and SAPs ------------------------------------------------------------------
@@ -341,7 +387,7 @@ impl<N: Ndis> Control<N> {
         if self.halting {
             return Err(NdisStatus::CLOSING);
         }
-        let obj = AfObj { handle, notified: false, close_pending: false, ops: 0, queued: false };
+        let obj = AfObj { handle, notified: false, close_pending: false, children: 0, ops: 0, queued: false };
         self.afs.insert(obj).map(AfContext).map_err(|_| NdisStatus::RESOURCES)
     }
 
@@ -370,11 +416,21 @@ impl<N: Ndis> Control<N> {
     }
 
     fn af_busy(&self, af: AfContext) -> bool {
-        self.saps.iter().any(|(_, s)| s.af == af) || self.vcs.iter().any(|(_, v)| v.af == af)
+        self.afs.get(af.0).is_some_and(|a| a.children > 0)
     }
 
-    /// Re-checks a pending CloseAf after a SAP or VC of `af` went away.
+    /// A SAP or VC of `af` was created.
+    fn af_child_born(&mut self, af: AfContext) {
+        if let Some(a) = self.afs.get_mut(af.0) {
+            a.children = a.children.saturating_add(1);
+        }
+    }
+
+    /// A SAP or VC of `af` went away: re-checks a pending CloseAf.
     fn af_child_gone(&mut self, af: AfContext) {
+        if let Some(a) = self.afs.get_mut(af.0) {
+            a.children = a.children.saturating_sub(1);
+        }
         let busy = self.af_busy(af);
         let due =
             matches!(self.afs.get(af.0), Some(obj) if obj.close_pending && obj.ops & af_op::CLOSE_AF_COMPLETE == 0);
@@ -393,7 +449,10 @@ impl<N: Ndis> Control<N> {
         if self.saps.iter().any(|(_, s)| s.sap.address == sap.address) {
             return Err(NdisStatus::SAP_IN_USE);
         }
-        self.saps.insert(SapObj { handle, af, sap: *sap }).map(SapContext).map_err(|_| NdisStatus::RESOURCES)
+        let sap =
+            self.saps.insert(SapObj { handle, af, sap: *sap }).map(SapContext).map_err(|_| NdisStatus::RESOURCES)?;
+        self.af_child_born(af);
+        Ok(sap)
     }
 
     /// ProtocolCmDeregisterSap: calls already offered through it are unaffected.
@@ -414,7 +473,20 @@ impl<N: Ndis> Control<N> {
             Some(a) if a.close_pending => return Err(NdisStatus::CLOSING),
             Some(_) => {}
         }
-        self.vcs.insert(VcObj::new(af, Some(handle), false)).map(VcContext).map_err(|_| NdisStatus::RESOURCES)
+        let vc = self.vcs.insert(VcObj::new(af, Some(handle), false)).map_err(|_| NdisStatus::RESOURCES)?;
+        self.af_child_born(af);
+        Ok(VcContext(vc))
+    }
+
+    /// Frees a VC slot and everything indexed by it (timer, call reference, data path, AF count).
+    fn remove_vc(&mut self, env: &impl Env<N>, vc: Token) {
+        let Some(v) = self.vcs.remove(vc) else { return };
+        self.timers.cancel(vc.index());
+        if let Some(c) = v.cref {
+            self.crefs.remove(c, vc.index());
+        }
+        env.datapath_forget(vc.index());
+        self.af_child_gone(v.af);
     }
 
     /// ProtocolCoDeleteVc: only for a client VC with no call; NOT_ACCEPTED otherwise (never
@@ -426,10 +498,7 @@ impl<N: Ndis> Control<N> {
         if v.ours || v.active || v.phase != Phase::Idle || v.ops != 0 || v.queued {
             return NdisStatus::NOT_ACCEPTED;
         }
-        let af = v.af;
-        self.vcs.remove(vc.0);
-        env.datapath_forget(vc.0.index());
-        self.af_child_gone(af);
+        self.remove_vc(env, vc.0);
         NdisStatus::SUCCESS
     }
 
@@ -501,10 +570,12 @@ impl<N: Ndis> Control<N> {
                     op_status: NdisStatus::SUCCESS,
                     drop_data: UuBuf::EMPTY,
                     free_after_ops: false,
+                    prev: NO_PARTY,
+                    next: NO_PARTY,
                 };
-                match self.parties.insert(obj) {
-                    Ok(t) => Some(PartyContext(t)),
-                    Err(_) => return (NdisStatus::RESOURCES, None),
+                match self.insert_party(obj) {
+                    Some(t) => Some(PartyContext(t)),
+                    None => return (NdisStatus::RESOURCES, None),
                 }
             }
             None => None,
@@ -519,6 +590,7 @@ impl<N: Ndis> Control<N> {
             v.uni = UniState::CallInitiated;
             v.cref = Some(cref);
             v.network_done = false;
+            self.crefs.insert(cref, vc.0.index());
         }
         self.emit(env, &Out::Setup { cref, params, multipoint });
         self.start_timer(env, vc.0, TimerKind::T303);
@@ -693,6 +765,7 @@ impl<N: Ndis> Control<N> {
                     v.uni = UniState::Null;
                     v.network_done = true;
                     v.timer = None;
+                    self.timers.cancel(vc.index());
                 }
             }
             _ => {
@@ -832,12 +905,7 @@ impl<N: Ndis> Control<N> {
                     }
                     self.vc_op(vc, ops);
                 }
-                None if v.ops == 0 && !v.queued => {
-                    let af = v.af;
-                    self.vcs.remove(vc);
-                    env.datapath_forget(vc.index());
-                    self.af_child_gone(af);
-                }
+                None if v.ops == 0 && !v.queued => self.remove_vc(env, vc),
                 None => {}
             },
             _ => {}
@@ -850,17 +918,19 @@ impl<N: Ndis> Control<N> {
         self.close_call_completing(vc.index());
     }
 
+    /// Parties of this VC without ops are freed now; those with ops outstanding are freed after
+    /// them. Walks the VC's own party list.
     fn free_parties_of(&mut self, vc: Token) {
-        // Visit by index to avoid allocating: parties of this VC without ops are freed now; those
-        // with ops outstanding are freed after them.
-        for i in 0..self.parties.capacity() {
-            let Some(t) = self.parties.token_at(i) else { continue };
-            let Some(p) = self.parties.get_mut(t) else { continue };
+        let mut at = self.vcs.get(vc).map_or(NO_PARTY, |v| v.first_party);
+        for _ in 0..self.parties.capacity() {
+            let Some(t) = self.parties.token_at(usize::from(at)) else { break };
+            let Some(p) = self.parties.get_mut(t) else { break };
             if p.vc.0 != vc {
-                continue;
+                break;
             }
+            at = p.next;
             if p.ops == 0 && !p.queued {
-                self.parties.remove(t);
+                self.remove_party(t);
             } else {
                 p.free_after_ops = true;
             }
@@ -946,6 +1016,7 @@ impl<N: Ndis> Control<N> {
             v.uni = UniState::Null;
             v.network_done = true;
             v.timer = None;
+            self.timers.cancel(vc.index());
         }
         self.start_teardown(env, vc);
         self.advance_close(env, vc);
@@ -971,6 +1042,7 @@ impl<N: Ndis> Control<N> {
         v.owe_release_complete = owe_rc;
         v.uni = if owe_rc { UniState::ReleaseIndication } else { UniState::Null };
         v.timer = None;
+        self.timers.cancel(vc.index());
         v.incoming_close_status = status;
         v.incoming_close_data = uu;
         self.vc_op(vc, vc_op::DISPATCH_INCOMING_CLOSE);
@@ -1011,14 +1083,17 @@ impl<N: Ndis> Control<N> {
             phase: PartyPhase::Adding,
             client: Some(client),
             params: Some(*params),
-            timer_due: Some(env.now().saturating_add(env.config().timers.t399)),
+            timer_due: None,
             ops: 0,
             queued: false,
             op_status: NdisStatus::SUCCESS,
             drop_data: UuBuf::EMPTY,
             free_after_ops: false,
+            prev: NO_PARTY,
+            next: NO_PARTY,
         };
-        let p = self.parties.insert(obj).map_err(|_| NdisStatus::RESOURCES)?;
+        let p = self.insert_party(obj).ok_or(NdisStatus::RESOURCES)?;
+        self.set_party_timer(p, Some(env.now().saturating_add(env.config().timers.t399)));
         if let Some(v) = self.vcs.get_mut(vc.0) {
             v.parties = v.parties.saturating_add(1);
         }
@@ -1050,7 +1125,7 @@ impl<N: Ndis> Control<N> {
             // Already gone on the network (remote drop, or the whole call was released): the
             // drop completes now and the party is freed.
             (PartyPhase::RemoteDropped, _) | (_, true) => {
-                self.parties.remove(party.0);
+                self.remove_party(party.0);
                 if let Some(v) = self.vcs.get_mut(vc.0) {
                     v.parties = v.parties.saturating_sub(1);
                 }
@@ -1062,8 +1137,8 @@ impl<N: Ndis> Control<N> {
                 if let Some(p) = self.parties.get_mut(party.0) {
                     p.phase = PartyPhase::Dropping;
                     p.drop_data = uu;
-                    p.timer_due = Some(env.now().saturating_add(env.config().timers.t398));
                 }
+                self.set_party_timer(party.0, Some(env.now().saturating_add(env.config().timers.t398)));
                 self.emit(env, &Out::DropParty { cref, endpoint, cause: cause::NORMAL_CALL_CLEARING });
                 NdisStatus::PENDING
             }
@@ -1073,14 +1148,66 @@ impl<N: Ndis> Control<N> {
     }
 
     fn party_by_endpoint(&self, vc: VcContext, endpoint: u16) -> Option<Token> {
-        self.parties.find(|p| p.vc == vc && p.endpoint == endpoint)
+        self.first_party_where(vc, |p| p.endpoint == endpoint)
+    }
+
+    /// The first party on `vc`'s list matching `f`: costs the parties of that one call.
+    pub fn first_party_where(&self, vc: VcContext, mut f: impl FnMut(&PartyObj<N>) -> bool) -> Option<Token> {
+        let mut at = self.vcs.get(vc.0)?.first_party;
+        // Bounded by the table size even if a list were ever corrupted.
+        for _ in 0..self.parties.capacity() {
+            let t = self.parties.token_at(usize::from(at))?;
+            let p = self.parties.get(t)?;
+            if p.vc == vc && f(p) {
+                return Some(t);
+            }
+            at = p.next;
+        }
+        None
+    }
+
+    /// Stores a party and links it at the head of its VC's list.
+    fn insert_party(&mut self, mut obj: PartyObj<N>) -> Option<Token> {
+        let vc = obj.vc;
+        obj.prev = NO_PARTY;
+        obj.next = self.vcs.get(vc.0).map_or(NO_PARTY, |v| v.first_party);
+        let next = obj.next;
+        let t = self.parties.insert(obj).ok()?;
+        let idx = t.index() as u16;
+        if let Some(n) = self.parties.token_at(usize::from(next)).and_then(|n| self.parties.get_mut(n)) {
+            n.prev = idx;
+        }
+        if let Some(v) = self.vcs.get_mut(vc.0) {
+            v.first_party = idx;
+        }
+        Some(t)
+    }
+
+    /// Unlinks a party from its VC's list and frees it (and its timer).
+    fn remove_party(&mut self, p: Token) {
+        let id = self.party_timer_id(p);
+        let Some(obj) = self.parties.remove(p) else { return };
+        self.timers.cancel(id);
+        if let Some(n) = self.parties.token_at(usize::from(obj.next)).and_then(|n| self.parties.get_mut(n)) {
+            n.prev = obj.prev;
+        }
+        match self.parties.token_at(usize::from(obj.prev)).and_then(|n| self.parties.get_mut(n)) {
+            Some(prev) => prev.next = obj.next,
+            None => {
+                if let Some(v) = self.vcs.get_mut(obj.vc.0)
+                    && v.first_party == p.index() as u16
+                {
+                    v.first_party = obj.next;
+                }
+            }
+        }
     }
 
     fn party_done(&mut self, p: Token, status: NdisStatus, op: u16, free: bool) {
+        self.set_party_timer(p, None);
         let vc = match self.parties.get_mut(p) {
             Some(obj) => {
                 obj.op_status = status;
-                obj.timer_due = None;
                 obj.free_after_ops |= free;
                 obj.vc
             }
@@ -1094,10 +1221,12 @@ impl<N: Ndis> Control<N> {
 
     // ---- signalling input -------------------------------------------------------------------------
 
+    /// The call a message is for: its call reference names a VC whose call is still known to
+    /// the network (not in U0, or owed a RELEASE COMPLETE). One index lookup.
     fn find_call(&self, cref: CallRef) -> Option<Token> {
-        self.vcs
-            .find(|v| v.cref == Some(cref) && v.uni != UniState::Null)
-            .or_else(|| self.vcs.find(|v| v.cref == Some(cref) && v.owe_release_complete))
+        let vc = self.vcs.token_at(self.crefs.get(cref)?)?;
+        let v = self.vcs.get(vc)?;
+        (v.cref == Some(cref) && (v.uni != UniState::Null || v.owe_release_complete)).then_some(vc)
     }
 
     /// One Q.2931 message from the network.
@@ -1133,8 +1262,8 @@ impl<N: Ndis> Control<N> {
             }
             InKind::Restart => {
                 let class = m.restart_class.unwrap_or(2);
-                for i in 0..self.vcs.capacity() {
-                    let Some(t) = self.vcs.token_at(i) else { continue };
+                for k in 0..self.snapshot_vcs() {
+                    let Some(t) = self.walked(k) else { continue };
                     let Some(v) = self.vcs.get(t) else { continue };
                     if v.cref.is_none() || v.uni == UniState::Null && !v.owe_release_complete {
                         continue;
@@ -1178,7 +1307,11 @@ impl<N: Ndis> Control<N> {
             InKind::Setup if !m.cref.ours => self.on_setup(env, m),
             // RELEASE COMPLETE for nothing: ignore (it may confirm an orphaned release).
             InKind::ReleaseComplete => {
-                self.orphans.retain(|o| o.cref != m.cref);
+                for k in 0..ORPHANS {
+                    if self.orphans.get(k).copied().flatten().is_some_and(|o| o.cref == m.cref) {
+                        self.drop_orphan(k);
+                    }
+                }
             }
             InKind::StatusEnquiry => {
                 self.stats.unknown_cref += 1;
@@ -1275,6 +1408,8 @@ impl<N: Ndis> Control<N> {
             refuse(self, cause::RESOURCE_UNAVAILABLE);
             return;
         };
+        self.af_child_born(af);
+        self.crefs.insert(cref, vc.index());
         match env.open_connection(&conn_params(&params)) {
             Ok(conn) => {
                 if let Some(v) = self.vcs.get_mut(vc) {
@@ -1284,7 +1419,7 @@ impl<N: Ndis> Control<N> {
                 self.vc_op(vc, vc_op::CREATE_VC);
             }
             Err(_) => {
-                self.vcs.remove(vc);
+                self.remove_vc(env, vc);
                 refuse(self, cause::VPCI_VCI_UNAVAILABLE);
             }
         }
@@ -1544,10 +1679,36 @@ impl<N: Ndis> Control<N> {
     /// Sends RELEASE for a call whose VC is going away, keeping just enough to retransmit once.
     fn orphan_release(&mut self, env: &impl Env<N>, cref: CallRef, c: u8) {
         self.emit(env, &Out::Release { cref, cause: c, timer: None, user_user: &[] });
-        if self.orphans.len() < self.orphans.capacity() {
+        if let Some(k) = self.orphans.iter().position(Option::is_none) {
             let due = env.now().saturating_add(env.config().timers.t308);
-            self.orphans.push(Orphan { cref, cause: c, due, retransmitted: false });
+            if let Some(o) = self.orphans.get_mut(k) {
+                *o = Some(Orphan { cref, cause: c, due, retransmitted: false });
+            }
+            self.timers.set(self.vcs.capacity() + k, due);
         }
+    }
+
+    fn drop_orphan(&mut self, k: usize) {
+        if let Some(o) = self.orphans.get_mut(k) {
+            *o = None;
+        }
+        self.timers.cancel(self.vcs.capacity() + k);
+    }
+
+    /// Copies the live VC slots into `walk` (for walks whose steps may free VCs).
+    fn snapshot_vcs(&mut self) -> usize {
+        self.walk.clear();
+        for (t, _) in self.vcs.iter() {
+            if self.walk.len() < self.walk.capacity() {
+                self.walk.push(t.index() as u16);
+            }
+        }
+        self.walk.len()
+    }
+
+    /// The `k`th VC of the last snapshot, if it is still alive.
+    fn walked(&self, k: usize) -> Option<Token> {
+        self.vcs.token_at(usize::from(*self.walk.get(k)?))
     }
 
     /// MakeCall fails with `status`: NdisMCmMakeCallComplete(status); the VC returns to idle
@@ -1559,6 +1720,7 @@ impl<N: Ndis> Control<N> {
             v.network_done = true;
             v.uni = UniState::Null;
             v.timer = None;
+            self.timers.cancel(vc.index());
             self.advance_close(env, vc);
             return;
         }
@@ -1566,6 +1728,7 @@ impl<N: Ndis> Control<N> {
         v.make_failed = true;
         v.uni = UniState::Null;
         v.timer = None;
+        self.timers.cancel(vc.index());
         v.network_done = true;
         v.ops &= !vc_op::ACTIVATE_VC;
         // The completion waits for the data path (if a connection was opened) so the VC is
@@ -1579,6 +1742,7 @@ impl<N: Ndis> Control<N> {
     fn clear_call(&mut self, env: &impl Env<N>, vc: Token, status: NdisStatus) {
         let Some(v) = self.vcs.get_mut(vc) else { return };
         v.timer = None;
+        self.timers.cancel(vc.index());
         let phase = v.phase;
         match phase {
             // Outgoing call not answered yet: MakeCall fails.
@@ -1738,8 +1902,8 @@ impl<N: Ndis> Control<N> {
         // Calls not yet active are cleared with #27 at once; active ones wait T309 (Q.2931
         // §5.6.10).
         let mut any_active = false;
-        for i in 0..self.vcs.capacity() {
-            let Some(t) = self.vcs.token_at(i) else { continue };
+        for k in 0..self.snapshot_vcs() {
+            let Some(t) = self.walked(k) else { continue };
             let Some(v) = self.vcs.get(t) else { continue };
             if v.cref.is_none() {
                 continue;
@@ -1750,7 +1914,9 @@ impl<N: Ndis> Control<N> {
                 _ => self.clear_call(env, t, NdisStatus::DEST_OUT_OF_ORDER),
             }
         }
-        self.orphans.clear();
+        for k in 0..ORPHANS {
+            self.drop_orphan(k);
+        }
         if any_active && was_up && self.t309.is_none() {
             self.t309 = Some(env.now().saturating_add(env.config().timers.t309));
         }
@@ -1773,60 +1939,80 @@ impl<N: Ndis> Control<N> {
         self.phy_up
     }
 
-    /// Timers due at `now`.
+    /// Timers due at `now`: T309, then every due timer in (deadline, id) order. The due ids are
+    /// taken out of the heap first, so the cost is that of the timers that fire.
     pub fn on_timer(&mut self, env: &impl Env<N>) {
         let now = env.now();
         // T309: the link did not come back; active calls are cleared with #27.
         if self.t309.is_some_and(|d| d <= now) {
             self.t309 = None;
-            for i in 0..self.vcs.capacity() {
-                let Some(t) = self.vcs.token_at(i) else { continue };
+            for k in 0..self.snapshot_vcs() {
+                let Some(t) = self.walked(k) else { continue };
                 if self.vcs.get(t).is_some_and(|v| v.uni == UniState::Active && v.cref.is_some()) {
                     self.clear_call(env, t, NdisStatus::DEST_OUT_OF_ORDER);
                 }
             }
         }
-        for i in 0..self.vcs.capacity() {
-            let Some(t) = self.vcs.token_at(i) else { continue };
-            let Some(timer) = self.vcs.get(t).and_then(|v| v.timer) else { continue };
-            if timer.due <= now {
-                self.on_call_timer(env, t, timer);
-            }
+        self.due.clear();
+        while self.due.len() < self.due.capacity() {
+            let Some(id) = self.timers.pop_due(now) else { break };
+            self.due.push(id as u32);
         }
-        let mut k = 0;
-        while let Some(o) = self.orphans.get(k).copied() {
-            if o.due > now {
-                k += 1;
-                continue;
-            }
-            if o.retransmitted {
-                self.orphans.swap_remove(k);
-                continue;
-            }
-            self.emit(env, &Out::Release { cref: o.cref, cause: o.cause, timer: Some(*b"308"), user_user: &[] });
-            if let Some(slot) = self.orphans.get_mut(k) {
-                slot.retransmitted = true;
-                slot.due = now.saturating_add(env.config().timers.t308);
-            }
-            k += 1;
-        }
-        for i in 0..self.parties.capacity() {
-            let Some(p) = self.parties.token_at(i) else { continue };
-            let Some(obj) = self.parties.get(p) else { continue };
-            if obj.timer_due.is_none_or(|d| d > now) {
-                continue;
-            }
-            match obj.phase {
-                // T399: no answer to ADD PARTY.
-                PartyPhase::Adding => self.party_done(p, NdisStatus::FAILURE, party_op::ADD_PARTY_COMPLETE, true),
-                // T398: no DROP PARTY ACKNOWLEDGE; the party is gone all the same.
-                PartyPhase::Dropping => self.party_done(p, NdisStatus::SUCCESS, party_op::DROP_PARTY_COMPLETE, true),
-                _ => {
-                    if let Some(obj) = self.parties.get_mut(p) {
-                        obj.timer_due = None;
-                    }
+        let (vcs, orphans_end) = (self.vcs.capacity(), self.vcs.capacity() + ORPHANS);
+        for k in 0..self.due.len() {
+            let Some(id) = self.due.get(k).map(|&id| id as usize) else { break };
+            if id < vcs {
+                let Some(t) = self.vcs.token_at(id) else { continue };
+                let Some(timer) = self.vcs.get(t).and_then(|v| v.timer) else { continue };
+                if timer.due <= now {
+                    self.on_call_timer(env, t, timer);
+                } else {
+                    // Cannot happen (the heap follows every change); keep the timer running.
+                    self.timers.set(id, timer.due);
                 }
+            } else if id < orphans_end {
+                self.on_orphan_timer(env, id - vcs, now);
+            } else {
+                let Some(p) = self.parties.token_at(id - orphans_end) else { continue };
+                self.on_party_timer(p, now);
             }
+        }
+    }
+
+    /// T308 for a released call without a VC: RELEASE once more, then forget it.
+    fn on_orphan_timer(&mut self, env: &impl Env<N>, k: usize, now: Duration) {
+        let Some(o) = self.orphans.get(k).copied().flatten() else { return };
+        if o.due > now {
+            self.timers.set(self.vcs.capacity() + k, o.due);
+            return;
+        }
+        if o.retransmitted {
+            self.drop_orphan(k);
+            return;
+        }
+        self.emit(env, &Out::Release { cref: o.cref, cause: o.cause, timer: Some(*b"308"), user_user: &[] });
+        let due = now.saturating_add(env.config().timers.t308);
+        if let Some(Some(slot)) = self.orphans.get_mut(k) {
+            slot.retransmitted = true;
+            slot.due = due;
+        }
+        self.timers.set(self.vcs.capacity() + k, due);
+    }
+
+    /// T399 / T398 for a party.
+    fn on_party_timer(&mut self, p: Token, now: Duration) {
+        let Some(obj) = self.parties.get(p) else { return };
+        let Some(due) = obj.timer_due else { return };
+        if due > now {
+            self.set_party_timer(p, Some(due));
+            return;
+        }
+        match obj.phase {
+            // T399: no answer to ADD PARTY.
+            PartyPhase::Adding => self.party_done(p, NdisStatus::FAILURE, party_op::ADD_PARTY_COMPLETE, true),
+            // T398: no DROP PARTY ACKNOWLEDGE; the party is gone all the same.
+            PartyPhase::Dropping => self.party_done(p, NdisStatus::SUCCESS, party_op::DROP_PARTY_COMPLETE, true),
+            _ => self.set_party_timer(p, None),
         }
     }
 
@@ -1898,6 +2084,7 @@ impl<N: Ndis> Control<N> {
             (TimerKind::T308, _) => {
                 if let Some(v) = self.vcs.get_mut(vc) {
                     v.timer = None;
+                    self.timers.cancel(vc.index());
                     v.uni = UniState::Null;
                     v.network_done = true;
                 }
@@ -2001,7 +2188,7 @@ impl<N: Ndis> Control<N> {
                 v.phase = Phase::Connected;
                 // Multipoint: the first party is active now.
                 let vcc = VcContext(vc);
-                if let Some(p) = self.parties.find(|p| p.vc == vcc && p.phase == PartyPhase::Initial)
+                if let Some(p) = self.first_party_where(vcc, |p| p.phase == PartyPhase::Initial)
                     && let Some(obj) = self.parties.get_mut(p)
                 {
                     obj.phase = PartyPhase::Active;
@@ -2010,7 +2197,11 @@ impl<N: Ndis> Control<N> {
             // Failed (and drained): the VC is idle again for the client to delete or reuse; the
             // parties die with the completion.
             (Phase::MakePending, false) => {
+                if let Some(c) = v.cref {
+                    self.crefs.remove(c, index);
+                }
                 v.reset_call();
+                self.timers.cancel(index);
                 self.free_parties_of(vc);
             }
             // Aborted by a close: the close goes on.
@@ -2027,7 +2218,11 @@ impl<N: Ndis> Control<N> {
         if let Some(v) = self.vcs.get_mut(vc) {
             v.close_pended = false;
             if !ours {
+                if let Some(c) = v.cref {
+                    self.crefs.remove(c, index);
+                }
                 v.reset_call();
+                self.timers.cancel(index);
             }
         }
     }
@@ -2060,17 +2255,14 @@ impl<N: Ndis> Control<N> {
             && !v.queued
             && matches!(v.data, DataState::None | DataState::Drained)
         {
-            let af = v.af;
-            self.vcs.remove(vc);
-            env.datapath_forget(vc.index());
-            self.af_child_gone(af);
+            self.remove_vc(env, vc);
         }
     }
 
     /// A party's ops are all done.
     pub fn maybe_free_party(&mut self, p: Token) {
         if self.parties.get(p).is_some_and(|o| o.free_after_ops && o.ops == 0 && !o.queued) {
-            self.parties.remove(p);
+            self.remove_party(p);
         }
     }
 

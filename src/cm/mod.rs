@@ -2,6 +2,7 @@
 //! request logic, and the mapping between NDIS requests and UNI signalling.
 
 pub mod control;
+pub mod index;
 pub mod objects;
 pub mod ops;
 

@@ -40,6 +40,8 @@ pub struct AfObj<N: Ndis> {
     pub notified: bool,
     /// ProtocolCmCloseAf returned PENDING; completes when the last SAP and VC are gone.
     pub close_pending: bool,
+    /// SAPs and VCs of this AF still alive (CloseAf completes when it reaches 0).
+    pub children: u32,
     pub ops: u16,
     pub queued: bool,
 }
@@ -107,6 +109,9 @@ pub struct VcObj<N: Ndis> {
     pub multipoint: bool,
     /// Parties on a multipoint call (live in the party table).
     pub parties: u16,
+    /// Head of this VC's list of party slots ([`NO_PARTY`] when none), linked through
+    /// `PartyObj::prev`/`next`: the parties of one call are found without a table walk.
+    pub first_party: u16,
     /// The signalling call on this VC.
     pub uni: UniState,
     pub cref: Option<CallRef>,
@@ -153,6 +158,7 @@ impl<N: Ndis> VcObj<N> {
             sap: None,
             multipoint: false,
             parties: 0,
+            first_party: NO_PARTY,
             uni: UniState::Null,
             cref: None,
             timer: None,
@@ -228,4 +234,10 @@ pub struct PartyObj<N: Ndis> {
     pub drop_data: UuBuf,
     /// Freed once its last op has been performed.
     pub free_after_ops: bool,
+    /// Neighbours in its VC's party list ([`NO_PARTY`] at the ends).
+    pub prev: u16,
+    pub next: u16,
 }
+
+/// End of a per-call party list.
+pub const NO_PARTY: u16 = u16::MAX;

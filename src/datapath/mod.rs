@@ -13,7 +13,6 @@ use alloc::vec::Vec;
 
 use crate::ndis::Token;
 use crate::nic::ConnId;
-use crate::ring::SendRing;
 use crate::vc::Rundown;
 
 /// No connection / no CPU.
@@ -46,7 +45,9 @@ pub struct VcPath {
     pub conn: AtomicU32,
     pub flags: AtomicU32,
     pub rundown: Rundown,
-    pub ring: SendRing<usize>,
+    /// The send ring (and in-flight queue) this VC's call holds from the pool, or [`NONE`]: taken
+    /// with the call's NIC connection, given back when that connection closes.
+    pub ring: AtomicU32,
     /// Accepted NBLs not yet completed.
     pub tx_outstanding: AtomicU32,
     /// Indicated NBLs not yet returned.
@@ -57,23 +58,29 @@ pub struct VcPath {
     pub close_deadline: AtomicU64,
 }
 
+impl Default for VcPath {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl VcPath {
-    pub fn new(ring_size: usize) -> Result<Self, crate::ring::AllocError> {
+    pub fn new() -> VcPath {
         let rundown = Rundown::new();
         // A slot starts closed: nothing may be sent until the VC is activated.
         rundown.begin_close();
-        Ok(VcPath {
+        VcPath {
             generation: AtomicU32::new(0),
             handle: AtomicUsize::new(0),
             conn: AtomicU32::new(NONE),
             flags: AtomicU32::new(0),
             rundown,
-            ring: SendRing::new(ring_size, 1)?,
+            ring: AtomicU32::new(NONE),
             tx_outstanding: AtomicU32::new(0),
             rx_outstanding: AtomicU32::new(0),
             rx_cpu: AtomicU32::new(NONE),
             close_deadline: AtomicU64::new(0),
-        })
+        }
     }
 
     /// The slot holds the VC named by `token`.
@@ -112,29 +119,112 @@ pub struct DpcState {
     pub rx_touched: Vec<u16>,
     /// Copy buffer for one outgoing frame.
     pub scratch: Vec<u8>,
-    /// Per slot: NBLs handed to the NIC, oldest first.
+    /// Per pooled ring (`VcPath::ring`): NBLs handed to the NIC, oldest first.
     pub inflight: Vec<VecDeque<InFlight>>,
     /// Per slot: an NBL popped from the ring that the NIC had no room for yet.
     pub parked: Vec<Option<usize>>,
     /// Q.2931 messages SSCOP delivered from one PDU (up to a whole window of them at once).
     pub sig_inbox: crate::msgq::MsgQueue,
+    /// Slots waiting for the NIC to report a close, oldest request first: every deadline is
+    /// "request + the drain allowance", so this order is deadline order and the overdue ones are
+    /// found at the front without a walk over every slot.
+    pub closing: CloseList,
+}
+
+/// Not linked in the [`CloseList`].
+const UNLINKED: u16 = u16::MAX - 1;
+/// End of the [`CloseList`].
+const END: u16 = u16::MAX;
+
+/// A FIFO of slot indices with O(1) removal from anywhere (an intrusive doubly linked list over
+/// two `u16` arrays). DPC-only.
+#[derive(Debug)]
+pub struct CloseList {
+    prev: Vec<u16>,
+    next: Vec<u16>,
+    head: u16,
+    tail: u16,
+}
+
+impl CloseList {
+    pub fn new(slots: usize) -> Result<Self, TryReserveError> {
+        let mut prev = Vec::new();
+        prev.try_reserve_exact(slots)?;
+        prev.resize(slots, UNLINKED);
+        let mut next = Vec::new();
+        next.try_reserve_exact(slots)?;
+        next.resize(slots, UNLINKED);
+        Ok(CloseList { prev, next, head: END, tail: END })
+    }
+
+    /// Appends `slot` (nothing if it is already in the list or out of range).
+    pub fn push_back(&mut self, slot: usize) {
+        if self.prev.get(slot).is_none_or(|&p| p != UNLINKED) {
+            return;
+        }
+        let s = slot as u16;
+        if let Some(p) = self.prev.get_mut(slot) {
+            *p = self.tail;
+        }
+        if let Some(n) = self.next.get_mut(slot) {
+            *n = END;
+        }
+        match self.next.get_mut(usize::from(self.tail)) {
+            Some(t) => *t = s,
+            None => self.head = s,
+        }
+        self.tail = s;
+    }
+
+    /// Takes `slot` out (nothing if it is not in the list).
+    pub fn remove(&mut self, slot: usize) {
+        let (Some(&p), Some(&n)) = (self.prev.get(slot), self.next.get(slot)) else { return };
+        if p == UNLINKED {
+            return;
+        }
+        match self.next.get_mut(usize::from(p)) {
+            Some(x) => *x = n,
+            None => self.head = n,
+        }
+        match self.prev.get_mut(usize::from(n)) {
+            Some(x) => *x = p,
+            None => self.tail = p,
+        }
+        if let Some(x) = self.prev.get_mut(slot) {
+            *x = UNLINKED;
+        }
+        if let Some(x) = self.next.get_mut(slot) {
+            *x = UNLINKED;
+        }
+    }
+
+    /// The oldest slot.
+    pub fn front(&self) -> Option<usize> {
+        (self.head != END).then_some(usize::from(self.head))
+    }
+
+    /// The slot after `slot`.
+    pub fn after(&self, slot: usize) -> Option<usize> {
+        self.next.get(slot).filter(|&&n| n < UNLINKED).map(|&n| usize::from(n))
+    }
 }
 
 impl DpcState {
-    pub fn new(slots: usize, inflight_per_vc: usize, max_frame: usize) -> Result<Self, TryReserveError> {
+    /// `rings`: the size of the ring pool (one in-flight queue each).
+    pub fn new(slots: usize, rings: usize, inflight_per_vc: usize, max_frame: usize) -> Result<Self, TryReserveError> {
         let mut scratch = Vec::new();
         scratch.try_reserve_exact(max_frame)?;
         scratch.resize(max_frame, 0);
         let mut inflight = Vec::new();
-        inflight.try_reserve_exact(slots)?;
-        let mut parked = Vec::new();
-        parked.try_reserve_exact(slots)?;
-        for _ in 0..slots {
+        inflight.try_reserve_exact(rings)?;
+        for _ in 0..rings {
             let mut q = VecDeque::new();
             q.try_reserve_exact(inflight_per_vc)?;
             inflight.push(q);
-            parked.push(None);
         }
+        let mut parked = Vec::new();
+        parked.try_reserve_exact(slots)?;
+        parked.resize(slots, None);
         // One received SD can release a whole window (64) of buffered messages.
         let sig_inbox = crate::msgq::MsgQueue::new(64 * (crate::saal::MAX_MESSAGE + 2))?;
         let chains = |n: usize| -> Result<Vec<Chain>, TryReserveError> {
@@ -156,47 +246,69 @@ impl DpcState {
             inflight,
             parked,
             sig_inbox,
+            closing: CloseList::new(slots)?,
         })
     }
 }
 
-/// A set of slot indices as an atomic bitmap (senders mark, the DPC takes).
+/// A set of slot indices as a two-level atomic bitmap (senders mark, the DPC takes). The
+/// summary has one bit per bitmap word, so taking the set costs the marked words plus one load
+/// per 4 096 slots (16 at 65 536), not a walk over every slot's word.
 #[derive(Debug)]
 pub struct SlotSet {
     words: Vec<AtomicU64>,
+    /// Bit `i` set: `words[i]` may be non-zero.
+    summary: Vec<AtomicU64>,
 }
 
 impl SlotSet {
     pub fn new(slots: usize) -> Result<Self, TryReserveError> {
-        let mut words = Vec::new();
+        let atomics = |n: usize| -> Result<Vec<AtomicU64>, TryReserveError> {
+            let mut v = Vec::new();
+            v.try_reserve_exact(n)?;
+            for _ in 0..n {
+                v.push(AtomicU64::new(0));
+            }
+            Ok(v)
+        };
         let n = slots.div_ceil(64);
-        words.try_reserve_exact(n)?;
-        for _ in 0..n {
-            words.push(AtomicU64::new(0));
-        }
-        Ok(SlotSet { words })
+        Ok(SlotSet { words: atomics(n)?, summary: atomics(n.div_ceil(64))? })
     }
 
     /// Marks `slot`; `true` if it was not marked before.
     #[inline]
     pub fn mark(&self, slot: usize) -> bool {
-        match self.words.get(slot / 64) {
-            Some(w) => {
-                let bit = 1u64 << (slot % 64);
-                w.fetch_or(bit, Ordering::AcqRel) & bit == 0
-            }
-            None => false,
+        let i = slot / 64;
+        let Some(w) = self.words.get(i) else { return false };
+        let bit = 1u64 << (slot % 64);
+        let prev = w.fetch_or(bit, Ordering::AcqRel);
+        // The first mark in a word raises its summary bit; later marks find the bit raised (or
+        // about to be, by that first marker), and a taker clears the summary before the word.
+        if prev == 0
+            && let Some(s) = self.summary.get(i / 64)
+        {
+            s.fetch_or(1u64 << (i % 64), Ordering::AcqRel);
         }
+        prev & bit == 0
     }
 
     /// Takes every marked slot (clearing them) and calls `f` for each.
     pub fn take_all(&self, mut f: impl FnMut(usize)) {
-        for (i, w) in self.words.iter().enumerate() {
-            let mut bits = w.swap(0, Ordering::AcqRel);
-            while bits != 0 {
-                let b = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                f(i * 64 + b);
+        for (j, s) in self.summary.iter().enumerate() {
+            if s.load(Ordering::Acquire) == 0 {
+                continue;
+            }
+            let mut words = s.swap(0, Ordering::AcqRel);
+            while words != 0 {
+                let i = j * 64 + words.trailing_zeros() as usize;
+                words &= words - 1;
+                let Some(w) = self.words.get(i) else { continue };
+                let mut bits = w.swap(0, Ordering::AcqRel);
+                while bits != 0 {
+                    let b = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    f(i * 64 + b);
+                }
             }
         }
     }
@@ -250,5 +362,105 @@ pub struct DataStats {
 impl DataStats {
     pub fn bump(c: &AtomicU64, n: u64) {
         c.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    #[test]
+    fn slot_set_takes_exactly_the_marked_slots_across_summary_words() {
+        let s = SlotSet::new(65_536).unwrap();
+        let marked = [0usize, 1, 63, 64, 4095, 4096, 40_000, 65_535];
+        for &m in &marked {
+            assert!(s.mark(m));
+        }
+        assert!(!s.mark(4096), "second mark of a slot reports it was marked");
+        assert!(!s.mark(65_536), "out of range is refused");
+        let mut got = vec![];
+        s.take_all(|i| got.push(i));
+        assert_eq!(got, marked);
+        let mut again = vec![];
+        s.take_all(|i| again.push(i));
+        assert!(again.is_empty(), "taking clears");
+    }
+
+    #[test]
+    fn close_list_keeps_request_order_and_removes_from_anywhere() {
+        let mut l = CloseList::new(8).unwrap();
+        for s in [5, 2, 7, 0] {
+            l.push_back(s);
+        }
+        l.push_back(2); // already in: stays where it is
+        let order = |l: &CloseList| {
+            let mut v = vec![];
+            let mut at = l.front();
+            while let Some(s) = at {
+                v.push(s);
+                at = l.after(s);
+            }
+            v
+        };
+        assert_eq!(order(&l), [5, 2, 7, 0]);
+        l.remove(2);
+        l.remove(2);
+        l.remove(5);
+        assert_eq!(order(&l), [7, 0]);
+        l.push_back(5);
+        l.remove(0);
+        assert_eq!(order(&l), [7, 5]);
+        l.remove(7);
+        l.remove(5);
+        assert_eq!(l.front(), None);
+        l.push_back(3);
+        assert_eq!(order(&l), [3]);
+    }
+
+    /// Markers on two threads race a taker: after the markers stop, one last take finds every
+    /// slot that was ever marked and not yet taken — no mark is lost between word and summary.
+    #[test]
+    fn slot_set_loses_no_mark_under_concurrent_marking_and_taking() {
+        use std::sync::atomic::AtomicBool;
+        let s = SlotSet::new(8192).unwrap();
+        let seen: Vec<AtomicBool> = (0..8192).map(|_| AtomicBool::new(false)).collect();
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|sc| {
+            let mut markers = vec![];
+            for t in 0..2u64 {
+                let s = &s;
+                markers.push(sc.spawn(move || {
+                    let mut x = 0x1234_5678_9abc_def1u64 ^ t;
+                    for _ in 0..200_000 {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        s.mark((x % 8192) as usize);
+                    }
+                }));
+            }
+            let (s, seen, stop) = (&s, &seen, &stop);
+            sc.spawn(move || {
+                while !stop.load(Ordering::Acquire) {
+                    s.take_all(|i| seen[i].store(true, Ordering::Relaxed));
+                }
+            });
+            for m in markers {
+                m.join().unwrap();
+            }
+            stop.store(true, Ordering::Release);
+        });
+        s.take_all(|i| seen[i].store(true, Ordering::Relaxed));
+        // Every slot the markers produced (the same xorshift sequences) was taken.
+        for t in 0..2u64 {
+            let mut x = 0x1234_5678_9abc_def1u64 ^ t;
+            for _ in 0..200_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                assert!(seen[(x % 8192) as usize].load(Ordering::Relaxed));
+            }
+        }
     }
 }

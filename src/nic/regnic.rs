@@ -181,7 +181,11 @@ pub struct RegNic<B: Bus, R: RawMutex + Send + Sync> {
     irq_sync: Option<IrqSync>,
     /// Extra cap on TX descriptors in flight (0: the ring's `tx_ring - 1`).
     tx_limit: AtomicU32,
-    ctl: Mutex<R, ()>,
+    /// Serializes open and close commands; holds the stack of free connections (lowest on top),
+    /// so an open takes one without searching the table.
+    ctl: Mutex<R, Vec<u16>>,
+    /// Connections freed by `poll` since the stack was last refilled from here.
+    freed: crate::datapath::SlotSet,
     dp: Mutex<R, DataPath>,
     pub stats: RegNicStats,
 }
@@ -237,9 +241,15 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
             let tx_shadow = try_vec(cfg.tx_ring as usize, TxShadow::default)?;
             let conns = try_vec(conn_count as usize, || AtomicU8::new(cs::FREE))?;
             let scratch = try_vec(MAX_SDU_LEN, || 0u8)?;
-            Ok((tx_shadow, conns, scratch))
+            let mut next = conn_count;
+            let free = try_vec(conn_count as usize, || {
+                next -= 1;
+                next as u16
+            })?;
+            let freed = crate::datapath::SlotSet::new(conn_count as usize).map_err(|_| NdisStatus::RESOURCES)?;
+            Ok((tx_shadow, conns, scratch, free, freed))
         })();
-        let (tx_shadow, conns, scratch) = match parts {
+        let (tx_shadow, conns, scratch, free, freed) = match parts {
             Ok(p) => p,
             Err(e) => {
                 for r in regions.all() {
@@ -271,7 +281,8 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
             irq_disabled: AtomicBool::new(false),
             irq_sync: None,
             tx_limit: AtomicU32::new(0),
-            ctl: Mutex::new(()),
+            ctl: Mutex::new(free),
+            freed,
             dp: Mutex::new(dp),
             stats: RegNicStats::default(),
         };
@@ -638,8 +649,10 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
                     bump(&self.stats.events);
                     sink(DeviceEvent::ConnectionClosed { conn: ConnId(info.conn()), forced: info.forced() });
                     n += 1;
-                    if let Some(c) = self.conns.get(usize::from(info.conn())) {
-                        c.store(cs::FREE, Ordering::Release);
+                    if let Some(c) = self.conns.get(usize::from(info.conn()))
+                        && c.swap(cs::FREE, Ordering::AcqRel) != cs::FREE
+                    {
+                        self.freed.mark(usize::from(info.conn()));
                     }
                 }
                 ev_type::LINK_CHANGE => {
@@ -673,6 +686,7 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
                 break;
             }
             c.store(cs::FREE, Ordering::Release);
+            self.freed.mark(i);
             sink(DeviceEvent::ConnectionClosed { conn: ConnId(i as u16), forced: true });
             n += 1;
         }
@@ -701,13 +715,22 @@ impl<B: Bus, R: RawMutex + Send + Sync + 'static> Device for RegNic<B, R> {
         }
         let vpi = u8::try_from(params.id.vpi).map_err(|_| NdisStatus::INVALID_DATA)?;
         let max_sdu = params.max_rx_sdu.clamp(1, MAX_SDU_LEN as u32);
-        let _g = self.ctl.lock();
-        let Some(idx) = self
-            .conns
-            .iter()
-            .position(|c| c.compare_exchange(cs::FREE, cs::OPENING, Ordering::AcqRel, Ordering::Acquire).is_ok())
-        else {
-            return Err(NdisStatus::RESOURCES);
+        let mut free = self.ctl.lock();
+        if free.is_empty() {
+            self.freed.take_all(|i| {
+                if free.len() < free.capacity() {
+                    free.push(i as u16);
+                }
+            });
+        }
+        // Every index on the stack is FREE; one that is not (cannot happen) is dropped.
+        let idx = loop {
+            let Some(i) = free.pop() else { return Err(NdisStatus::RESOURCES) };
+            let c = self.conns.get(usize::from(i));
+            if c.is_some_and(|c| c.compare_exchange(cs::FREE, cs::OPENING, Ordering::AcqRel, Ordering::Acquire).is_ok())
+            {
+                break usize::from(i);
+            }
         };
         let conn = idx as u16;
         let mut vc = ConnVc(0);
@@ -735,6 +758,9 @@ impl<B: Bus, R: RawMutex + Send + Sync + 'static> Device for RegNic<B, R> {
             other => {
                 if let Some(s) = state {
                     s.store(cs::FREE, Ordering::Release);
+                }
+                if free.len() < free.capacity() {
+                    free.push(conn);
                 }
                 match other {
                     Some(cmd_result::VC_IN_USE) => Err(NdisStatus::INVALID_DATA),

@@ -20,8 +20,8 @@ pub(crate) struct TxSlot {
     /// VT(PS) when the SD was last transmitted (Q.2110: an SD is retransmitted on a STAT only if
     /// it went out before the POLL that STAT answers).
     pub poll_seq: u32,
-    /// In the retransmission queue.
-    pub rexmit: bool,
+    /// In the retransmission queue (set through [`TxQueue::set_rexmit`], which counts them).
+    rexmit: bool,
     /// Selectively acknowledged by a STAT list (never retransmitted again).
     pub acked: bool,
 }
@@ -33,12 +33,15 @@ pub(crate) struct TxQueue {
     meta: Vec<TxSlot>,
     head: usize,
     len: usize,
+    /// Entries in the retransmission queue: with none, looking for the first costs nothing
+    /// (the transmitter asks before every SD).
+    marks: usize,
 }
 
 impl TxQueue {
     pub(crate) fn new(capacity: usize) -> Result<Self, AllocError> {
         let bytes = capacity.checked_mul(MAX_MESSAGE).ok_or(AllocError)?;
-        Ok(TxQueue { data: alloc_vec(bytes)?, meta: alloc_vec(capacity)?, head: 0, len: 0 })
+        Ok(TxQueue { data: alloc_vec(bytes)?, meta: alloc_vec(capacity)?, head: 0, len: 0, marks: 0 })
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -87,6 +90,17 @@ impl TxQueue {
         self.meta.get_mut(i)
     }
 
+    /// Puts entry `k` in the retransmission queue or takes it out.
+    pub(crate) fn set_rexmit(&mut self, k: usize, on: bool) {
+        let Some(m) = self.meta_mut(k) else { return };
+        let was = core::mem::replace(&mut m.rexmit, on);
+        match (was, on) {
+            (false, true) => self.marks += 1,
+            (true, false) => self.marks = self.marks.saturating_sub(1),
+            _ => {}
+        }
+    }
+
     /// The message of entry `k`.
     pub(crate) fn payload(&self, k: usize) -> Option<&[u8]> {
         let i = self.slot(k)?;
@@ -98,6 +112,9 @@ impl TxQueue {
     /// Removes the first `n` entries (acknowledged, or lost with a re-initialisation).
     pub(crate) fn drop_front(&mut self, n: usize) {
         let n = n.min(self.len);
+        for k in 0..n {
+            self.set_rexmit(k, false);
+        }
         let cap = self.capacity().max(1);
         self.head = self.head.saturating_add(n) % cap;
         self.len -= n;
@@ -111,15 +128,20 @@ impl TxQueue {
                 m.acked = false;
             }
         }
+        self.marks = 0;
     }
 
     pub(crate) fn clear(&mut self) {
         self.head = 0;
         self.len = 0;
+        self.marks = 0;
     }
 
     /// Offset of the first entry in the retransmission queue, if any.
     pub(crate) fn first_rexmit(&self, below: usize) -> Option<usize> {
+        if self.marks == 0 {
+            return None;
+        }
         (0..below.min(self.len)).find(|&k| self.meta(k).is_some_and(|m| m.rexmit))
     }
 }
@@ -221,5 +243,33 @@ mod tests {
         assert_eq!(w.front(), Some(&b"x"[..]));
         w.advance();
         assert!(w.store(3, b"w"), "slot reused after wrap");
+    }
+}
+
+#[cfg(test)]
+mod rexmit_tests {
+    use super::*;
+
+    #[test]
+    fn first_rexmit_follows_marks_through_sends_acks_and_drops() {
+        let mut q = TxQueue::new(8).unwrap();
+        for m in [b"a", b"b", b"c", b"d"] {
+            assert!(q.push(m));
+        }
+        assert_eq!(q.first_rexmit(4), None);
+        q.set_rexmit(2, true);
+        q.set_rexmit(1, true);
+        q.set_rexmit(1, true); // twice: still one entry
+        assert_eq!(q.first_rexmit(4), Some(1));
+        assert_eq!(q.first_rexmit(1), None, "only below the limit");
+        q.set_rexmit(1, false);
+        assert_eq!(q.first_rexmit(4), Some(2));
+        q.drop_front(3); // the marked entry is acknowledged away
+        assert_eq!(q.first_rexmit(4), None);
+        assert!(q.push(b"e"));
+        assert_eq!(q.first_rexmit(4), None, "a reused slot starts unmarked");
+        q.set_rexmit(0, true);
+        q.reset_marks();
+        assert_eq!(q.first_rexmit(4), None);
     }
 }

@@ -275,8 +275,8 @@ impl Sscop {
         let vt_ps = self.vt_ps;
         if let Some(m) = self.txq.meta_mut(k) {
             m.poll_seq = vt_ps;
-            m.rexmit = false;
         }
+        self.txq.set_rexmit(k, false);
     }
 
     // ----- timers (Q.2110 §7.5 macros) -----
@@ -622,16 +622,17 @@ impl Sscop {
                 for k in rcv..a {
                     if let Some(m) = self.txq.meta_mut(k) {
                         m.acked = true;
-                        m.rexmit = false;
                     }
+                    self.txq.set_rexmit(k, false);
                 }
             }
             for k in a..b {
-                if let Some(m) = self.txq.meta_mut(k) {
+                let due = self.txq.meta(k).is_some_and(|m| {
                     let before_poll = seq_off(n_ps, m.poll_seq).wrapping_sub(1) < (1 << 23);
-                    if !m.acked && before_poll {
-                        m.rexmit = true;
-                    }
+                    !m.acked && before_poll
+                });
+                if due {
+                    self.txq.set_rexmit(k, true);
                 }
             }
             prev_received = Some(b);
@@ -661,10 +662,8 @@ impl Sscop {
         self.ack_up_to(n_r);
         let (a, b) = (to_usize(l1.saturating_sub(r)), to_usize(l2.saturating_sub(r)));
         for k in a..b {
-            if let Some(m) = self.txq.meta_mut(k)
-                && !m.acked
-            {
-                m.rexmit = true;
+            if self.txq.meta(k).is_some_and(|m| !m.acked) {
+                self.txq.set_rexmit(k, true);
             }
         }
         self.vt_ms = n_mr;

@@ -2,6 +2,9 @@
 //!
 //! `get` checks the token's generation against the slot's, so a stale or forged token finds
 //! nothing. Removing an entry bumps the slot's generation; a token is never valid twice.
+//!
+//! Live entries are also linked in insertion order (two `u16` per slot), so walking them costs
+//! the number of live entries, never the capacity.
 
 use alloc::collections::TryReserveError;
 use alloc::vec::Vec;
@@ -11,8 +14,14 @@ use crate::ndis::Token;
 #[derive(Debug)]
 struct Slot<T> {
     generation: u32,
+    /// Neighbours in the live list ([`NIL`] at the ends); meaningless while free.
+    prev: u16,
+    next: u16,
     value: Option<T>,
 }
+
+/// No slot (end of the live list).
+const NIL: u16 = u16::MAX;
 
 /// See the module docs.
 #[derive(Debug)]
@@ -21,6 +30,9 @@ pub struct Table<T> {
     /// Free slot indices (a stack).
     free: Vec<u16>,
     live: usize,
+    /// Oldest and newest live entries ([`NIL`] when empty).
+    head: u16,
+    tail: u16,
 }
 
 /// The table is full.
@@ -36,11 +48,11 @@ impl<T> Table<T> {
         let mut free = Vec::new();
         free.try_reserve_exact(capacity)?;
         for i in 0..capacity {
-            slots.push(Slot { generation: 1, value: None });
+            slots.push(Slot { generation: 1, prev: NIL, next: NIL, value: None });
             // Lowest index on top of the stack, so slots are used in order (readable traces).
             free.push((capacity - 1 - i) as u16);
         }
-        Ok(Table { slots, free, live: 0 })
+        Ok(Table { slots, free, live: 0, head: NIL, tail: NIL })
     }
 
     /// Stores `value`, returning its token; [`Full`] when every slot is taken.
@@ -50,8 +62,16 @@ impl<T> Table<T> {
             return Err(Full);
         };
         slot.value = Some(value);
+        slot.prev = self.tail;
+        slot.next = NIL;
+        let generation = slot.generation;
+        match self.slots.get_mut(usize::from(self.tail)) {
+            Some(t) => t.next = index,
+            None => self.head = index,
+        }
+        self.tail = index;
         self.live += 1;
-        Token::new(usize::from(index), slot.generation).ok_or(Full)
+        Token::new(usize::from(index), generation).ok_or(Full)
     }
 
     pub fn get(&self, token: Token) -> Option<&T> {
@@ -79,6 +99,15 @@ impl<T> Table<T> {
         let value = slot.value.take()?;
         // Skip 0 on wrap: a token is never zero (NULL).
         slot.generation = slot.generation.wrapping_add(1).max(1);
+        let (prev, next) = (slot.prev, slot.next);
+        match self.slots.get_mut(usize::from(prev)) {
+            Some(p) => p.next = next,
+            None => self.head = next,
+        }
+        match self.slots.get_mut(usize::from(next)) {
+            Some(n) => n.prev = prev,
+            None => self.tail = prev,
+        }
         self.free.push(token.index() as u16);
         self.live -= 1;
         Some(value)
@@ -104,11 +133,14 @@ impl<T> Table<T> {
         self.slots.len()
     }
 
-    /// Every live entry with its token.
+    /// Every live entry with its token, oldest first; costs the number of live entries.
     pub fn iter(&self) -> impl Iterator<Item = (Token, &T)> {
-        self.slots.iter().enumerate().filter_map(|(i, s)| {
-            let v = s.value.as_ref()?;
-            Some((Token::new(i, s.generation)?, v))
+        let mut at = self.head;
+        core::iter::from_fn(move || {
+            let i = usize::from(at);
+            let s = self.slots.get(i)?;
+            at = s.next;
+            Some((Token::new(i, s.generation)?, s.value.as_ref()?))
         })
     }
 
@@ -138,6 +170,26 @@ mod tests {
         assert_eq!(t.get(a), None);
         assert_eq!(t.remove(a), None, "double free is refused");
         assert_eq!(t.get(b), Some(&"b"));
+    }
+
+    #[test]
+    fn iteration_visits_live_entries_in_insertion_order_after_removals() {
+        let mut t = Table::with_capacity(8).unwrap();
+        let toks: Vec<Token> = (0..6).map(|i| t.insert(i).unwrap()).collect();
+        t.remove(toks[0]);
+        t.remove(toks[3]);
+        t.remove(toks[5]);
+        let seen: Vec<i32> = t.iter().map(|(_, v)| *v).collect();
+        assert_eq!(seen, [1, 2, 4]);
+        let again = t.insert(9).unwrap();
+        assert_eq!(again.index(), toks[5].index(), "the freed slot is reused");
+        let seen: Vec<i32> = t.iter().map(|(_, v)| *v).collect();
+        assert_eq!(seen, [1, 2, 4, 9]);
+        for tok in t.tokens().collect::<Vec<_>>() {
+            t.remove(tok);
+        }
+        assert_eq!(t.iter().count(), 0);
+        assert!(t.is_empty());
     }
 
     #[test]

@@ -383,7 +383,7 @@ unsafe fn build_holder(
     let rx = config.ring_size.saturating_mul(RX_NBLS_PER_RING_SLOT);
     // SAFETY: our adapter handle; the slot is static.
     let ndis = unsafe { WinNdis::new(i, slot.context(), handle, rx, config.max_vcs, timer_routine, dpc_routine) }?;
-    core.write(Adapter::initialize(ndis, device, config));
+    build_core(&mut core, ndis, device, config);
     // SAFETY: written just above.
     let adapter = CoreBox::new(unsafe { core.assume_init() })?;
     let holder = try_box(Holder { adapter, interrupt: AtomicUsize::new(0), dma: dma_guard.take() })
@@ -392,6 +392,14 @@ unsafe fn build_holder(
     slot.adapter.store(p, Ordering::Release);
     // SAFETY: leaked just above; freed only by teardown.
     Ok(unsafe { &*p })
+}
+
+/// `Adapter::initialize` straight into its heap block: with the destination a `noalias`
+/// parameter the result is returned into it (call-slot), not built in `build_holder`'s frame and
+/// copied (issue 7 item 10; scripts/stack-check bounds the frames).
+#[inline(never)]
+fn build_core(out: &mut core::mem::MaybeUninit<Result<WinAdapter, NdisStatus>>, ndis: WinNdis, device: WinDevice, config: Config) {
+    out.write(Adapter::initialize(ndis, device, config));
 }
 
 /// The adapter in its own heap block, as `Adapter::initialize` returned it (always `Ok`: the

@@ -203,6 +203,9 @@ pub(crate) struct State {
     pub incoming_closes: Vec<(VcHandle, NdisStatus, Vec<u8>)>,
     pub status_indications: Vec<(Option<VcHandle>, StatusIndication)>,
     pub log: Vec<LogEntry>,
+    /// Positions in `log` of the entries naming each VC, in order (so a VC's history costs its
+    /// own entries, not the whole log: a 65 534-call run asks for every VC's).
+    pub log_by_vc: HashMap<VcHandle, Vec<usize>>,
     pub verifier: Verifier,
 }
 
@@ -215,15 +218,19 @@ impl State {
     fn entry(&mut self, kind: LogKind, name: String, vc: Option<VcHandle>, party: Option<PartyHandle>, cx: &Cx) {
         let seq = self.log.len();
         let stamp = crate::clock::next_stamp();
+        if let Some(v) = vc {
+            self.log_by_vc.entry(v).or_default().push(seq);
+        }
         self.log.push(LogEntry { seq, stamp, time: cx.time, cpu: cx.cpu, irql: cx.irql, kind, name, vc, party });
     }
 
     /// Walks an NBL chain (stops after an unknown NBL, or at a loop).
     pub fn chain(&self, head: Nbl) -> Vec<Nbl> {
         let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         let mut cur = Some(head);
         while let Some(n) = cur {
-            if out.contains(&n) {
+            if !seen.insert(n) {
                 break;
             }
             // An unknown NBL (freed, completed, never issued) ends the chain but is reported.
@@ -281,6 +288,7 @@ impl EmuNdis {
             incoming_closes: Vec::new(),
             status_indications: Vec::new(),
             log: Vec::new(),
+            log_by_vc: HashMap::new(),
             verifier: Verifier::new(),
         };
         EmuNdis {
@@ -537,17 +545,20 @@ impl EmuNdis {
 
     /// Every log entry naming `vc`.
     pub fn log_on(&self, vc: VcHandle) -> Vec<LogEntry> {
-        self.st().log.iter().filter(|e| e.vc == Some(vc)).cloned().collect()
+        let st = self.st();
+        let at = st.log_by_vc.get(&vc).map_or(&[][..], Vec::as_slice);
+        at.iter().filter_map(|&i| st.log.get(i)).cloned().collect()
     }
 
     /// The driver-side sequence on `vc`: NDIS calls the driver made and handler returns
     /// (`["ProtocolCmCloseCall->PENDING", "NdisMCmDeactivateVc", "NdisMCmCloseCallComplete(SUCCESS)",
     /// "NdisMCmDeleteVc"]`).
     pub fn ndis_calls_on(&self, vc: VcHandle) -> Vec<String> {
-        self.st()
-            .log
-            .iter()
-            .filter(|e| e.vc == Some(vc) && matches!(e.kind, LogKind::NdisCall | LogKind::HandlerReturn))
+        let st = self.st();
+        let at = st.log_by_vc.get(&vc).map_or(&[][..], Vec::as_slice);
+        at.iter()
+            .filter_map(|&i| st.log.get(i))
+            .filter(|e| matches!(e.kind, LogKind::NdisCall | LogKind::HandlerReturn))
             .map(|e| e.name.clone())
             .collect()
     }

@@ -1401,3 +1401,26 @@ fn rule_hdl_dead_fires_on_create_vc_on_a_closed_af() {
     assert_eq!(l.ndis().cm_create_vc(l.af, VcContext(tok(999))), Err(NdisStatus::FAILURE));
     l.only(rule::HDL_DEAD);
 }
+
+#[test]
+fn per_vc_history_from_the_index_matches_a_filter_of_the_whole_log() {
+    let l = lab();
+    let a = l.client_call();
+    let b = l.client_call();
+    l.client.send(a, vec![b"x".to_vec()]);
+    l.client.send(b, vec![b"y".to_vec()]);
+    l.ndis().cm_deactivate_vc(a);
+    for vc in [a, b] {
+        let log = l.emu.log();
+        let want: Vec<String> = log
+            .iter()
+            .filter(|e| e.vc == Some(vc) && matches!(e.kind, LogKind::NdisCall | LogKind::HandlerReturn))
+            .map(|e| e.name.clone())
+            .collect();
+        assert!(!want.is_empty());
+        assert_eq!(l.emu.ndis_calls_on(vc), want);
+        let seqs: Vec<usize> = l.emu.log_on(vc).iter().map(|e| e.seq).collect();
+        let want_seqs: Vec<usize> = log.iter().filter(|e| e.vc == Some(vc)).map(|e| e.seq).collect();
+        assert_eq!(seqs, want_seqs);
+    }
+}

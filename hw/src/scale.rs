@@ -1,0 +1,373 @@
+//! The lab at the driver's limit: one adapter with up to 65 534 calls, under the emulated NDIS and
+//! its verifier, in front of the network-side SSCOP + Q.2931 peer. The NIC is a frame-level
+//! stand-in ([`FrameNic`]: the driver's 0/5 AAL5 frames go straight to the network, data frames
+//! are taken and reported sent) because the ATM1 model's connection table has 1 024 entries.
+//!
+//! [`link_flap`] is the scenario: `calls` calls offered by the network and accepted, the PHY
+//! lost, T309 expiring into `NDIS_STATUS_DEST_OUT_OF_ORDER` for every call, the PHY back and the
+//! signalling link re-established, then halt; the verifier must see no violation and no leak.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use atmmcm::nic::{ConnId, ConnParams, Device, DeviceEvent, TxCookie};
+use atmmcm::{Adapter, Config, NdisStatus};
+
+use crate::clock::Clock;
+use crate::host::{EmuNdis, LiveCounts};
+use crate::network::{Network, OfferParams, PortId};
+
+enum Ev {
+    Rx(Vec<u8>),
+    Sent(u16, u64),
+    Closed(u16),
+    Link(bool),
+}
+
+struct FrameState {
+    /// Connection id → (VPI, VCI); `None` = free.
+    conns: Vec<Option<(u16, u16)>>,
+    free: Vec<u16>,
+    events: VecDeque<Ev>,
+    sig: Option<u16>,
+}
+
+/// A frame-level NIC with 65 535 connections in front of the lab network (see the module docs).
+pub struct FrameNic {
+    net: Arc<Mutex<Network>>,
+    port: PortId,
+    clock: Arc<Clock>,
+    link: AtomicBool,
+    st: Mutex<FrameState>,
+}
+
+impl FrameNic {
+    pub fn new(net: Arc<Mutex<Network>>, port: PortId, clock: Arc<Clock>) -> FrameNic {
+        let n = usize::from(u16::MAX);
+        FrameNic {
+            net,
+            port,
+            clock,
+            link: AtomicBool::new(true),
+            st: Mutex::new(FrameState {
+                conns: vec![None; n],
+                free: (0..u16::MAX).rev().collect(),
+                events: VecDeque::new(),
+                sig: None,
+            }),
+        }
+    }
+
+    fn st(&self) -> MutexGuard<'_, FrameState> {
+        self.st.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn net(&self) -> MutexGuard<'_, Network> {
+        self.net.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// PHY loss or return (the driver hears it at its next poll).
+    pub fn set_link(&self, up: bool) {
+        self.link.store(up, Ordering::Release);
+        self.st().events.push_back(Ev::Link(up));
+    }
+
+    /// Moves what the network sent on 0/5 into the event queue; whether anything is pending.
+    pub fn pull(&self) -> bool {
+        loop {
+            let next = self.net().to_user(self.port);
+            let Some((vpi, vci, frame)) = next else { break };
+            if (vpi, vci) == (0, 5) {
+                self.st().events.push_back(Ev::Rx(frame));
+            }
+        }
+        !self.st().events.is_empty()
+    }
+
+    /// Connections open and not being closed.
+    pub fn open_connections(&self) -> usize {
+        let st = self.st();
+        let closing = st.events.iter().filter(|e| matches!(e, Ev::Closed(_))).count();
+        st.conns.iter().filter(|c| c.is_some()).count().saturating_sub(closing)
+    }
+}
+
+impl Device for FrameNic {
+    fn open_connection(&self, p: &ConnParams) -> Result<ConnId, NdisStatus> {
+        let mut st = self.st();
+        let key = (p.id.vpi, p.id.vci);
+        let c = st.free.pop().ok_or(NdisStatus::RESOURCES)?;
+        if let Some(slot) = st.conns.get_mut(usize::from(c)) {
+            *slot = Some(key);
+        }
+        if key == (0, 5) {
+            st.sig = Some(c);
+        }
+        Ok(ConnId(c))
+    }
+
+    fn close_connection(&self, conn: ConnId) {
+        self.st().events.push_back(Ev::Closed(conn.0));
+    }
+
+    fn transmit(&self, conn: ConnId, frame: &[u8], cookie: TxCookie) -> Result<(), NdisStatus> {
+        let mut st = self.st();
+        let Some(Some((vpi, vci))) = st.conns.get(usize::from(conn.0)).copied() else {
+            return Err(NdisStatus::INVALID_STATE);
+        };
+        st.events.push_back(Ev::Sent(conn.0, cookie.0));
+        drop(st);
+        if self.link.load(Ordering::Acquire) && (vpi, vci) == (0, 5) {
+            let now = self.clock.now();
+            self.net().from_user(now, self.port, vpi, vci, frame);
+        }
+        Ok(())
+    }
+
+    fn poll(&self, budget: usize, sink: &mut dyn FnMut(DeviceEvent<'_>)) -> usize {
+        let mut n = 0;
+        while n < budget {
+            let (ev, sig) = {
+                let mut st = self.st();
+                let ev = st.events.pop_front();
+                if let Some(Ev::Closed(c)) = ev {
+                    if let Some(slot) = st.conns.get_mut(usize::from(c)) {
+                        *slot = None;
+                    }
+                    st.free.push(c);
+                }
+                (ev, st.sig)
+            };
+            let Some(ev) = ev else { break };
+            match ev {
+                Ev::Rx(frame) => {
+                    if let Some(c) = sig {
+                        sink(DeviceEvent::Received { conn: ConnId(c), frame: &frame });
+                    }
+                }
+                Ev::Sent(c, k) => sink(DeviceEvent::Transmitted { conn: ConnId(c), cookie: TxCookie(k), sent: true }),
+                Ev::Closed(c) => sink(DeviceEvent::ConnectionClosed { conn: ConnId(c), forced: false }),
+                Ev::Link(up) => sink(DeviceEvent::Link { up }),
+            }
+            n += 1;
+        }
+        n
+    }
+
+    fn link_up(&self) -> bool {
+        self.link.load(Ordering::Acquire)
+    }
+}
+
+/// One adapter (address 1001) on the emulated NDIS with the frame-level NIC.
+pub struct ScaleLab {
+    pub clock: Arc<Clock>,
+    pub net: Arc<Mutex<Network>>,
+    pub port: PortId,
+    pub ndis: EmuNdis,
+    pub adapter: Arc<Adapter<EmuNdis, FrameNic>>,
+    /// Virtual time the network's timers last ran at (once per instant).
+    net_at: AtomicU64,
+    pub halted: AtomicBool,
+}
+
+impl ScaleLab {
+    /// Started, AF open, a wildcard SAP registered, signalling established.
+    pub fn new(max_vcs: usize) -> ScaleLab {
+        let clock = Arc::new(Clock::new());
+        let mut network = Network::new();
+        let port = network.add_port(b"1001".to_vec());
+        let net = Arc::new(Mutex::new(network));
+        let ndis = EmuNdis::new(clock.clone());
+        let nic = FrameNic::new(net.clone(), port, clock.clone());
+        // Every VC may carry a call at once: a ring each.
+        let config = Config { max_vcs, max_parties: 64, max_active_vcs: max_vcs, ..Config::DEFAULT };
+        let adapter = match Adapter::initialize(ndis.clone(), nic, config) {
+            Ok(a) => Arc::new(a),
+            Err(s) => panic!("scale lab: Adapter::initialize failed: {s}"),
+        };
+        ndis.attach_arc(&adapter);
+        let live = Arc::downgrade(&adapter);
+        ndis.register_alloc_counter("driver live objects", move || {
+            live.upgrade().map_or(0, |a| a.live_objects().total())
+        });
+        ndis.phy_link_changed(true);
+        let lab = ScaleLab {
+            clock,
+            net,
+            port,
+            ndis,
+            adapter,
+            net_at: AtomicU64::new(u64::MAX),
+            halted: AtomicBool::new(false),
+        };
+        assert_eq!(lab.ndis.start(), NdisStatus::SUCCESS, "scale lab: driver start failed");
+        let client = lab.ndis.client();
+        assert!(client.open_af().is_ok(), "scale lab: OpenAf");
+        assert!(client.register_sap(None).is_ok(), "scale lab: RegisterSap");
+        lab.settle();
+        assert!(lab.adapter.signalling_up(), "scale lab: signalling link established");
+        lab
+    }
+
+    pub fn nic(&self) -> &FrameNic {
+        self.adapter.parts().1
+    }
+
+    fn net(&self) -> MutexGuard<'_, Network> {
+        self.net.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One round: network timers (once per instant), the NIC's events → the DPC, the timer if
+    /// due, deferred client work. Whether anything moved.
+    pub fn pump_once(&self) -> bool {
+        let now = self.clock.now();
+        let us = now.as_micros() as u64;
+        if self.net_at.swap(us, Ordering::AcqRel) != us {
+            self.net().advance(now);
+        }
+        if self.halted.load(Ordering::Acquire) {
+            return false;
+        }
+        let mut busy = false;
+        if self.nic().pull() {
+            self.ndis.run_dpc();
+            busy = true;
+        }
+        busy |= self.ndis.run_pending();
+        busy
+    }
+
+    pub fn settle(&self) {
+        for _ in 0..50_000_000u64 {
+            if !self.pump_once() {
+                return;
+            }
+        }
+        panic!("scale lab: the world did not settle");
+    }
+
+    fn next_deadline(&self) -> Option<Duration> {
+        let net = self.net().next_deadline();
+        net.into_iter().chain(self.ndis.timer_due()).min()
+    }
+
+    /// Moves virtual time forward by `d`, deadline by deadline, settling at each.
+    pub fn advance(&self, d: Duration) {
+        let end = self.clock.now() + d;
+        self.settle();
+        while let Some(t) = self.next_deadline().filter(|&t| t <= end) {
+            self.clock.advance_to(t.max(self.clock.now() + Duration::from_micros(1)));
+            self.settle();
+        }
+        self.clock.advance_to(end);
+        self.settle();
+    }
+
+    /// `n` calls offered by the network (VPI 1.., VCI 32..) and answered by the client.
+    pub fn offer_calls(&self, n: usize) {
+        for i in 0..n {
+            let params =
+                OfferParams { vpi: 1 + (i / 60_000) as u16, vci: Some(32 + (i % 60_000) as u16), ..Default::default() };
+            let now = self.clock.now();
+            self.net().offer_call(now, self.port, b"2002", params);
+            if i % 64 == 63 {
+                self.settle();
+            }
+        }
+        self.advance(Duration::from_millis(100));
+    }
+
+    /// PHY of the adapter down or up (NIC, network port, and the verifier's expectation).
+    pub fn set_link(&self, up: bool) {
+        self.nic().set_link(up);
+        self.ndis.phy_link_changed(up);
+        let now = self.clock.now();
+        self.net().set_link(now, self.port, up);
+        self.settle();
+    }
+
+    /// MiniportHaltEx with the world kept moving.
+    pub fn halt(&self) {
+        self.ndis.halt_with(&mut || {
+            if !self.pump_once()
+                && let Some(t) = self.next_deadline()
+                && t > self.clock.now()
+            {
+                self.clock.advance_to(t);
+            }
+        });
+        self.halted.store(true, Ordering::Release);
+    }
+}
+
+/// What [`link_flap`] saw.
+#[derive(Debug)]
+pub struct FlapReport {
+    pub calls: usize,
+    /// Calls connected (NdisMCmDispatchCallConnected) before the loss.
+    pub connected: usize,
+    /// Calls closed towards the client after T309 (NdisMCmDispatchIncomingCloseCall).
+    pub incoming_closes: usize,
+    /// Driver objects left after T309 and after halt.
+    pub live_after_t309: atmmcm::cm::LiveCounts,
+    pub live_after_halt: LiveCounts,
+    pub signalling_back: bool,
+    pub violations: Vec<String>,
+    /// NIC connections still open after halt (the signalling VC is closed by halt).
+    pub nic_connections_after_halt: usize,
+    pub wall_setup: Duration,
+    pub wall_teardown: Duration,
+}
+
+impl FlapReport {
+    /// The verdict: every call connected and cleared, the link back, nothing leaked, no violation.
+    pub fn passed(&self) -> bool {
+        self.connected == self.calls
+            && self.incoming_closes == self.calls
+            && self.live_after_t309.vcs == 0
+            && self.live_after_t309.calls == 0
+            && self.signalling_back
+            && self.live_after_halt == LiveCounts::default()
+            && self.violations.is_empty()
+            && self.nic_connections_after_halt == 0
+    }
+}
+
+/// The link-flap scenario with `calls` calls (up to the VC table, 65 534). See the module docs.
+/// Expose it in `atmlab` as the `flap65534` scenario.
+pub fn link_flap(calls: usize) -> FlapReport {
+    let lab = ScaleLab::new(calls.max(1));
+    let t = Instant::now();
+    lab.offer_calls(calls);
+    let wall_setup = t.elapsed();
+    let count = |name: &str| lab.ndis.ndis_calls().iter().filter(|n| n.starts_with(name)).count();
+    let connected = count("NdisMCmDispatchCallConnected");
+    let t = Instant::now();
+    lab.set_link(false);
+    // T309 (10 s): active calls survive it, then are cleared with #27.
+    lab.advance(Duration::from_secs(11));
+    let wall_teardown = t.elapsed();
+    let incoming_closes = count("NdisMCmDispatchIncomingCloseCall(DEST_OUT_OF_ORDER)");
+    let live_after_t309 = lab.adapter.live_objects();
+    lab.set_link(true);
+    lab.advance(Duration::from_secs(2));
+    let signalling_back = lab.adapter.signalling_up();
+    lab.halt();
+    lab.settle();
+    let violations = lab.ndis.violations().iter().map(|v| v.to_string()).collect();
+    FlapReport {
+        calls,
+        connected,
+        incoming_closes,
+        live_after_t309,
+        live_after_halt: lab.ndis.live(),
+        signalling_back,
+        violations,
+        nic_connections_after_halt: lab.nic().open_connections(),
+        wall_setup,
+        wall_teardown,
+    }
+}
