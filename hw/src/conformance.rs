@@ -251,7 +251,12 @@ fn status(t: &Setup<'_>) -> [Verdict; 2] {
         && ev[0].msg_type == Some(mt::STATUS)
         && ev[0].causes == [30]
         && ev[0].message.as_ref().and_then(Message::call_state) == Some(10);
-    let r1 = verdict("STAT-1", "STATUS ENQUIRY in U10: STATUS(U10, #30)", ok && k.clean() && k.halted_clean(), format!("{:?}", names(&ev)));
+    let r1 = verdict(
+        "STAT-1",
+        "STATUS ENQUIRY in U10: STATUS(U10, #30)",
+        ok && k.clean() && k.halted_clean(),
+        format!("{:?}", names(&ev)),
+    );
 
     let mut k = Case::new(t);
     k.c.close_on_incoming_close(When::Never);
@@ -267,7 +272,12 @@ fn status(t: &Setup<'_>) -> [Verdict; 2] {
     k.lab.advance(MOMENT);
     [
         r1,
-        verdict("STAT-2", "STATUS(U0) in U10: local clear, client told", ok && k.clean() && k.halted_clean(), format!("{:?}", k.calls(vc))),
+        verdict(
+            "STAT-2",
+            "STATUS(U0) in U10: local clear, client told",
+            ok && k.clean() && k.halted_clean(),
+            format!("{:?}", k.calls(vc)),
+        ),
     ]
 }
 
@@ -281,7 +291,11 @@ fn restart(t: &Setup<'_>) -> Verdict {
     k.lab.advance(MOMENT);
     let ev = k.sent_by_iut();
     let cleared = |vc| k.calls(vc).iter().any(|s| s.starts_with("NdisMCmDispatchIncomingCloseCall"));
-    let ok = ev.iter().any(|e| e.msg_type == Some(mt::RESTART_ACK)) && cleared(vc1) && cleared(vc2) && k.clean() && k.halted_clean();
+    let ok = ev.iter().any(|e| e.msg_type == Some(mt::RESTART_ACK))
+        && cleared(vc1)
+        && cleared(vc2)
+        && k.clean()
+        && k.halted_clean();
     verdict("RST-1", "RESTART (all VCs): every call cleared, RESTART ACKNOWLEDGE", ok, format!("{:?}", names(&ev)))
 }
 

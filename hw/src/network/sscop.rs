@@ -514,6 +514,21 @@ mod tests {
         s
     }
 
+    /// The link probe: a POLL only in Data Transfer Ready; only the STAT echoing its N(PS)
+    /// answers it (a stale STAT, or none, does not).
+    #[test]
+    fn a_probe_is_answered_only_by_the_stat_echoing_its_poll_sequence() {
+        assert_eq!(Sscop::default().probe(T0), None, "no POLL while idle");
+        let mut s = up();
+        let n = s.probe(T0).expect("a POLL in state 10");
+        assert!(matches!(s.take_tx().as_slice(), [Pdu::Poll { nps, .. }] if *nps == n));
+        s.receive(T0, &Pdu::Stat { nps: n, nmr: 16, nr: 0, list: vec![] }.emit());
+        assert_eq!(s.last_stat_nps(), Some(n));
+        let m = s.probe(T0).expect("a second POLL");
+        assert_ne!(m, n);
+        assert_ne!(s.last_stat_nps(), Some(m), "unanswered: the last STAT answered the first POLL");
+    }
+
     #[test]
     fn bgn_from_user_is_answered_with_bgak_and_link_is_ready() {
         let s = up();

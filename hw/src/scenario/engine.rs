@@ -582,7 +582,8 @@ pub fn run(sc: &Scenario, file: &str, _text: &str, opts: &RunOptions) -> Result<
         if let Some(d) = n.sys_stack_depth()
             && d >= KERNEL_STACK
         {
-            failures.push(format!("{}: the driver used {d} bytes of stack below an entry (kernel stack 24 KiB)", n.name));
+            failures
+                .push(format!("{}: the driver used {d} bytes of stack below an entry (kernel stack 24 KiB)", n.name));
         }
     }
     let after = seen(&k.lab);
