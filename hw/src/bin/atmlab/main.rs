@@ -449,6 +449,7 @@ fn main() -> ExitCode {
             Ok(l) => run_all(&Campaign { cli: &cli, out_dir: None }, &l, driver),
             Err(errs) => errors(errs),
         },
+        // Answered above, before a driver is chosen.
         Some(Cmd::List) => ExitCode::SUCCESS,
         Some(Cmd::Soak { calls, minutes }) => soak::soak(&driver, *calls, *minutes, cli.seed),
         Some(Cmd::Tour) => match legacy_pcap(&cli, "tour") {
