@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use atmmcm_hw::scenario::{self, Outcome, RunOptions, Verdict};
 
 fn run_all(pcap_dir: Option<PathBuf>) -> Vec<Outcome> {
-    let opts = RunOptions { pcap_dir, ..RunOptions::default() };
+    run_all_on(scenario::DriverUnderTest::Core, pcap_dir)
+}
+
+fn run_all_on(driver: scenario::DriverUnderTest, pcap_dir: Option<PathBuf>) -> Vec<Outcome> {
+    let opts = RunOptions { driver, pcap_dir, ..RunOptions::default() };
     scenario::BUILTIN
         .iter()
         .map(|(file, text)| {
@@ -68,6 +72,97 @@ fn every_scenario_file_passes_or_fails_as_its_known_defect_says_and_its_capture_
     assert!(bad.is_empty(), "{} cases not as filed:\n{}", bad.len(), bad.join("\n"));
     tshark_check(&dir, &outcomes);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The same files against the real `atmmcm.sys` (the sys-lab): every case's verdict must be the
+/// in-process driver's, except N/A where the core PASSes and the only check not made is a
+/// driver-internal counter the image does not expose; zero violations and nothing held after
+/// the halt wherever the core has none; captures decode. Skipped, saying so, without the image
+/// (build.rs sets `atmmcm_sys_suites` when `scripts/build-sys` has written it).
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn every_scenario_file_against_atmmcm_sys_has_the_in_process_verdict_and_its_capture_decodes() {
+    let image = atmmcm_hw::sys::default_image_path();
+    if !cfg!(atmmcm_sys_suites) {
+        eprintln!(
+            "SKIPPED: the scenario campaign against atmmcm.sys: {} not built (scripts/build-sys)",
+            image.display()
+        );
+        return;
+    }
+    assert!(image.exists(), "compiled for {} but it is gone (scripts/build-sys)", image.display());
+    let dir = std::env::temp_dir().join(format!("atmmcm-scenarios-sys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sys = run_all_on(scenario::DriverUnderTest::Sys(image), Some(dir.clone()));
+    let core = run_all(None);
+    assert_eq!(sys.len(), core.len());
+    let mut groups: BTreeMap<&str, [usize; 4]> = BTreeMap::new();
+    let mut bad = Vec::new();
+    for (s, c) in sys.iter().zip(&core) {
+        assert_eq!(s.name, c.name);
+        let g = groups.entry(s.group.as_str()).or_default();
+        g[0] += 1;
+        g[1] += usize::from(s.verdict == Verdict::Pass);
+        g[2] += usize::from(s.verdict == Verdict::XFail);
+        g[3] += usize::from(s.verdict == Verdict::NotObservable);
+        let na_ok = s.verdict == Verdict::NotObservable
+            && c.verdict == Verdict::Pass
+            && !s.not_observable.is_empty()
+            && s.not_observable.iter().all(|w| w.contains("a driver-internal counter atmmcm.sys does not expose"));
+        if s.verdict != c.verdict && !na_ok {
+            bad.push(format!(
+                "{}: core {} sys {}:\n    {}",
+                s.name,
+                c.verdict.name(),
+                s.verdict.name(),
+                s.failures.iter().chain(&s.not_observable).cloned().collect::<Vec<_>>().join("\n    ")
+            ));
+        }
+        if (s.violations, s.leaks) != (c.violations, c.leaks) {
+            bad.push(format!(
+                "{}: violations/leaks core {:?} sys {:?}",
+                s.name,
+                (c.violations, c.leaks),
+                (s.violations, s.leaks)
+            ));
+        }
+    }
+    println!("against atmmcm.sys:");
+    for (g, [n, p, x, na]) in &groups {
+        println!("{g:<16} {n:>4} cases {p:>4} pass {x:>3} xfail {na:>3} n/a");
+    }
+    assert!(bad.is_empty(), "{} cases differ from the in-process driver:\n{}", bad.len(), bad.join("\n"));
+    tshark_check(&dir, &sys);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// N/A is never PASS and never hides a failure: against `atmmcm.sys` a case whose only
+/// unmade check is a driver-internal counter is N/A (PASS in-process), and the same case with
+/// a wrong expectation as well FAILs.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn a_driver_internal_counter_is_na_against_atmmcm_sys_and_never_masks_a_failure() {
+    let image = atmmcm_hw::sys::default_image_path();
+    if !cfg!(atmmcm_sys_suites) {
+        eprintln!("SKIPPED: N/A verdicts against atmmcm.sys: {} not built (scripts/build-sys)", image.display());
+        return;
+    }
+    let case = |text: &str, driver: scenario::DriverUnderTest| {
+        let sc = scenario::parse("inline/na.toml", text).unwrap_or_else(|e| panic!("{e}"));
+        let opts = RunOptions { driver, ..RunOptions::default() };
+        scenario::run(&sc, "inline/na.toml", text, &opts).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let sys = scenario::DriverUnderTest::Sys(image);
+    let text = "[[step]]\ndo = \"open_af\"\n\n[[step]]\ndo = \"expect_counters\"\ncounters = { malformed_in = 0, link_up = 1 }\n\n[[step]]\ndo = \"expect\"\nseq = [\"ProtocolCmOpenAf\"]\n";
+    assert_eq!(case(text, scenario::DriverUnderTest::Core).verdict, Verdict::Pass);
+    let o = case(text, sys.clone());
+    assert_eq!(o.verdict, Verdict::NotObservable, "{:?}", o.failures);
+    assert_eq!(o.not_observable.len(), 1, "{:?}", o.not_observable);
+    assert!(o.not_observable[0].starts_with("line 4: counter malformed_in"), "{:?}", o.not_observable);
+    let wrong = text.replace("link_up = 1", "link_up = 0");
+    let o = case(&wrong, sys);
+    assert_eq!(o.verdict, Verdict::Fail, "{:?}", o.not_observable);
+    assert!(o.failures.iter().any(|f| f.contains("counter link_up = 1, expected 0")), "{:?}", o.failures);
 }
 
 /// All captures, concatenated into one SunATM file (same link type), decoded by tshark once.

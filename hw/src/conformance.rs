@@ -2,14 +2,16 @@
 //! in `signalling.md` §3: U10/U11 valid, timer and inopportune cases, unknown call references,
 //! STATUS, RESTART, link loss, point-to-multipoint. Each case builds its own lab, drives the
 //! network-side tester, and judges from the tester's log (decoded by the network's own codec)
-//! and from the NDIS calls the verifier watched.
+//! and from the NDIS calls the verifier watched, then halts the node: no violation (nor, for
+//! `atmmcm.sys`, sys-lab finding) and nothing the driver still holds. Either driver
+//! ([`run_all_on`]).
 
 use std::time::Duration;
 
 use atmmcm::NdisStatus;
 
 use crate::host::{Client, VcHandle, When};
-use crate::lab::{Lab, call_to, multipoint_call_to};
+use crate::lab::{Lab, LabConfig, LabDriver, call_to, multipoint_call_to};
 use crate::network::codec::ie::{EndpointRef, Ie, id};
 use crate::network::codec::q2931::{CallRef, Message, mt};
 use crate::network::{Direction, NetEvent};
@@ -26,6 +28,12 @@ pub struct Verdict {
 
 const MOMENT: Duration = Duration::from_secs(1);
 
+/// What every case's lab runs: the driver, and a tweak applied to the tester first.
+pub struct Setup<'a> {
+    pub driver: LabDriver,
+    pub tweak: &'a dyn Fn(&Lab),
+}
+
 struct Case {
     lab: Lab,
     c: Client,
@@ -33,10 +41,11 @@ struct Case {
 }
 
 impl Case {
-    /// A lab with one node whose client has its AF open; `tweak` adjusts the tester first.
-    fn new(tweak: &dyn Fn(&Lab)) -> Case {
-        let lab = Lab::new();
-        tweak(&lab);
+    /// A lab with one node whose client has its AF open; the setup's tweak adjusts the tester
+    /// first.
+    fn new(t: &Setup<'_>) -> Case {
+        let lab = Lab::with(LabConfig::default().driver(t.driver.clone()));
+        (t.tweak)(&lab);
         let c = lab.node(0).client();
         let _ = c.open_af();
         Case { lab, c, mark: 0 }
@@ -65,8 +74,20 @@ impl Case {
         self.lab.node(0).ndis.ndis_calls_on(vc)
     }
 
+    /// No verifier violation and (for `atmmcm.sys`) no sys-lab finding so far.
     fn clean(&self) -> bool {
-        self.lab.node(0).ndis.violations().is_empty()
+        let n = self.lab.node(0);
+        n.ndis.violations().is_empty() && n.sys_findings().is_empty()
+    }
+
+    /// Ends the case: halts the node and whether it stayed clean (verifier, outstanding
+    /// requests, sys-lab findings) and the driver holds nothing afterwards (live objects, or
+    /// the `.sys`'s allocations).
+    fn halted_clean(&self) -> bool {
+        self.lab.halt_all();
+        let n = self.lab.node(0);
+        n.ndis.check_outstanding();
+        self.clean() && n.held_after_halt() == 0
     }
 
     fn send_raw(&mut self, m: &Message) {
@@ -89,7 +110,7 @@ fn verdict(id: &'static str, title: &'static str, pass: bool, detail: String) ->
     Verdict { id, title, pass, detail }
 }
 
-fn u10_val_1(t: &dyn Fn(&Lab)) -> Verdict {
+fn u10_val_1(t: &Setup<'_>) -> Verdict {
     let mut k = Case::new(t);
     let (vc, _) = k.active_call();
     let st = k.c.close_call(vc, None, None);
@@ -99,11 +120,12 @@ fn u10_val_1(t: &dyn Fn(&Lab)) -> Verdict {
         && names(&ev) == ["->RELEASE[16]", "<-RELEASE COMPLETE"]
         && k.calls(vc).contains(&"NdisMCmCloseCallComplete(SUCCESS)".to_string())
         && k.lab.network().calls(0).is_empty()
-        && k.clean();
+        && k.clean()
+        && k.halted_clean();
     verdict("U10-VAL-1", "IUT clears: RELEASE #16, RELEASE COMPLETE ends the call", ok, format!("{:?}", names(&ev)))
 }
 
-fn u10_val_2(t: &dyn Fn(&Lab)) -> Verdict {
+fn u10_val_2(t: &Setup<'_>) -> Verdict {
     let mut k = Case::new(t);
     let (vc, cref) = k.active_call();
     let now = k.lab.now();
@@ -114,11 +136,12 @@ fn u10_val_2(t: &dyn Fn(&Lab)) -> Verdict {
     let ok = names(&ev) == ["<-RELEASE[16]", "->RELEASE COMPLETE"]
         && calls.contains(&"NdisMCmDispatchIncomingCloseCall(SUCCESS)".to_string())
         && calls.contains(&"NdisMCmDeactivateVc".to_string())
-        && k.clean();
+        && k.clean()
+        && k.halted_clean();
     verdict("U10-VAL-2", "Tester clears: VC torn down, then RELEASE COMPLETE", ok, format!("{:?}", names(&ev)))
 }
 
-fn u11_tmr_1_and_2(t: &dyn Fn(&Lab)) -> [Verdict; 2] {
+fn u11_tmr_1_and_2(t: &Setup<'_>) -> [Verdict; 2] {
     let mut k = Case::new(t);
     let (vc, _) = k.active_call();
     k.lab.network().behaviour(0).release_complete = false;
@@ -138,7 +161,8 @@ fn u11_tmr_1_and_2(t: &dyn Fn(&Lab)) -> [Verdict; 2] {
     let ok = one
         && ev.iter().filter(|e| e.msg_type == Some(mt::RELEASE)).count() == 2
         && k.calls(vc).contains(&"NdisMCmCloseCallComplete(SUCCESS)".to_string())
-        && k.clean();
+        && k.clean()
+        && k.halted_clean();
     [
         first,
         verdict(
@@ -150,7 +174,7 @@ fn u11_tmr_1_and_2(t: &dyn Fn(&Lab)) -> [Verdict; 2] {
     ]
 }
 
-fn u11_ino_1(t: &dyn Fn(&Lab)) -> Verdict {
+fn u11_ino_1(t: &Setup<'_>) -> Verdict {
     let mut k = Case::new(t);
     let (vc, cref) = k.active_call();
     k.lab.network().behaviour(0).release_complete = false;
@@ -163,7 +187,8 @@ fn u11_ino_1(t: &dyn Fn(&Lab)) -> Verdict {
     let ok = !names(&ev).contains(&"->RELEASE COMPLETE".to_string())
         && k.calls(vc).contains(&"NdisMCmCloseCallComplete(SUCCESS)".to_string())
         && !k.calls(vc).iter().any(|s| s.starts_with("NdisMCmDispatchIncomingCloseCall"))
-        && k.clean();
+        && k.clean()
+        && k.halted_clean();
     verdict(
         "U11-INO-1",
         "Clear collision: RELEASE in U11 ends the call, no RELEASE COMPLETE",
@@ -172,7 +197,7 @@ fn u11_ino_1(t: &dyn Fn(&Lab)) -> Verdict {
     )
 }
 
-fn unknown_cref(t: &dyn Fn(&Lab)) -> [Verdict; 3] {
+fn unknown_cref(t: &Setup<'_>) -> [Verdict; 3] {
     let mut k = Case::new(t);
     // A call reference the IUT never saw, from the network's side (flag 0).
     let cref = CallRef { flag: false, value: 0x3333 };
@@ -201,7 +226,8 @@ fn unknown_cref(t: &dyn Fn(&Lab)) -> [Verdict; 3] {
         && c[0].msg_type == Some(mt::STATUS)
         && c[0].causes == [30]
         && c[0].message.as_ref().and_then(Message::call_state) == Some(0)
-        && k.clean();
+        && k.clean()
+        && k.halted_clean();
     [
         r1,
         r2,
@@ -214,7 +240,7 @@ fn unknown_cref(t: &dyn Fn(&Lab)) -> [Verdict; 3] {
     ]
 }
 
-fn status(t: &dyn Fn(&Lab)) -> [Verdict; 2] {
+fn status(t: &Setup<'_>) -> [Verdict; 2] {
     let mut k = Case::new(t);
     let (_, cref) = k.active_call();
     let now = k.lab.now();
@@ -225,7 +251,12 @@ fn status(t: &dyn Fn(&Lab)) -> [Verdict; 2] {
         && ev[0].msg_type == Some(mt::STATUS)
         && ev[0].causes == [30]
         && ev[0].message.as_ref().and_then(Message::call_state) == Some(10);
-    let r1 = verdict("STAT-1", "STATUS ENQUIRY in U10: STATUS(U10, #30)", ok && k.clean(), format!("{:?}", names(&ev)));
+    let r1 = verdict(
+        "STAT-1",
+        "STATUS ENQUIRY in U10: STATUS(U10, #30)",
+        ok && k.clean() && k.halted_clean(),
+        format!("{:?}", names(&ev)),
+    );
 
     let mut k = Case::new(t);
     k.c.close_on_incoming_close(When::Never);
@@ -241,11 +272,16 @@ fn status(t: &dyn Fn(&Lab)) -> [Verdict; 2] {
     k.lab.advance(MOMENT);
     [
         r1,
-        verdict("STAT-2", "STATUS(U0) in U10: local clear, client told", ok && k.clean(), format!("{:?}", k.calls(vc))),
+        verdict(
+            "STAT-2",
+            "STATUS(U0) in U10: local clear, client told",
+            ok && k.clean() && k.halted_clean(),
+            format!("{:?}", k.calls(vc)),
+        ),
     ]
 }
 
-fn restart(t: &dyn Fn(&Lab)) -> Verdict {
+fn restart(t: &Setup<'_>) -> Verdict {
     let mut k = Case::new(t);
     let (vc1, _) = k.active_call();
     let (vc2, _) = k.active_call();
@@ -255,11 +291,15 @@ fn restart(t: &dyn Fn(&Lab)) -> Verdict {
     k.lab.advance(MOMENT);
     let ev = k.sent_by_iut();
     let cleared = |vc| k.calls(vc).iter().any(|s| s.starts_with("NdisMCmDispatchIncomingCloseCall"));
-    let ok = ev.iter().any(|e| e.msg_type == Some(mt::RESTART_ACK)) && cleared(vc1) && cleared(vc2) && k.clean();
+    let ok = ev.iter().any(|e| e.msg_type == Some(mt::RESTART_ACK))
+        && cleared(vc1)
+        && cleared(vc2)
+        && k.clean()
+        && k.halted_clean();
     verdict("RST-1", "RESTART (all VCs): every call cleared, RESTART ACKNOWLEDGE", ok, format!("{:?}", names(&ev)))
 }
 
-fn link_loss(t: &dyn Fn(&Lab)) -> Verdict {
+fn link_loss(t: &Setup<'_>) -> Verdict {
     let mut k = Case::new(t);
     let (vc, _) = k.active_call();
     k.lab.set_link(0, false);
@@ -268,7 +308,8 @@ fn link_loss(t: &dyn Fn(&Lab)) -> Verdict {
     k.lab.advance(Duration::from_secs(2));
     let ok = survived
         && k.calls(vc).contains(&"NdisMCmDispatchIncomingCloseCall(DEST_OUT_OF_ORDER)".to_string())
-        && k.clean();
+        && k.clean()
+        && k.halted_clean();
     verdict(
         "LINK-1",
         "Link loss in U10: the call survives T309, then is cleared with #27",
@@ -277,7 +318,7 @@ fn link_loss(t: &dyn Fn(&Lab)) -> Verdict {
     )
 }
 
-fn p2mp_unknown_endpoint(t: &dyn Fn(&Lab)) -> Verdict {
+fn p2mp_unknown_endpoint(t: &Setup<'_>) -> Verdict {
     let mut k = Case::new(t);
     let vc = k.c.create_vc().unwrap_or(VcHandle(0));
     let _ = k.c.make_call(vc, multipoint_call_to(b"9999"));
@@ -291,11 +332,11 @@ fn p2mp_unknown_endpoint(t: &dyn Fn(&Lab)) -> Verdict {
         ));
     k.send_raw(&m);
     let ev = k.sent_by_iut();
-    let ok = names(&ev) == ["->DROP PARTY ACK[89]"] && k.clean();
+    let ok = names(&ev) == ["->DROP PARTY ACK[89]"] && k.clean() && k.halted_clean();
     verdict("P2MP-1", "DROP PARTY for an unknown endpoint: DROP PARTY ACK #89", ok, format!("{:?}", names(&ev)))
 }
 
-/// Runs every case, in order.
+/// Runs every case, in order, against the in-process driver.
 pub fn run_all() -> Vec<Verdict> {
     run_all_with(&|_| {})
 }
@@ -303,6 +344,12 @@ pub fn run_all() -> Vec<Verdict> {
 /// Runs every case with `tweak` applied to each case's lab first (to show the verdicts can fail:
 /// a tester that misbehaves must make the cases that depend on it fail).
 pub fn run_all_with(t: &dyn Fn(&Lab)) -> Vec<Verdict> {
+    run_all_on(&Setup { driver: LabDriver::InProcess, tweak: t })
+}
+
+/// Runs every case against `setup.driver`, each ending with a halt that must leave no
+/// violation and nothing held.
+pub fn run_all_on(t: &Setup<'_>) -> Vec<Verdict> {
     let mut v = vec![u10_val_1(t), u10_val_2(t)];
     v.extend(u11_tmr_1_and_2(t));
     v.push(u11_ino_1(t));

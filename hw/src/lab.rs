@@ -119,6 +119,48 @@ impl Node {
         !matches!(self.adapter, NodeDriver::InProcess(_))
     }
 
+    /// The in-process driver's own view of its signalling link (SSCOP established); `None` for
+    /// `atmmcm.sys`, whose state the lab cannot read (see [`Lab::peer_link_up`]).
+    pub fn signalling_up(&self) -> Option<bool> {
+        match &self.adapter {
+            NodeDriver::InProcess(a) => Some(a.signalling_up()),
+            #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+            NodeDriver::Sys(_) => None,
+        }
+    }
+
+    /// What the driver still holds after MiniportHaltEx, either kind: the in-process driver's
+    /// live objects (AFs, SAPs, VCs, calls, parties); for `atmmcm.sys`, whose objects live
+    /// inside its adapter block, the same objects as the verifier saw them handed out across
+    /// NDIS and not retired, plus its allocations (pool blocks, shared memory, timers, NBL
+    /// pools, NBLs, MDLs, interrupt, SG DMA, configuration handles: what HALT-NO-LEAK counts).
+    pub fn held_after_halt(&self) -> usize {
+        match &self.adapter {
+            NodeDriver::InProcess(a) => a.live_objects().total(),
+            #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+            NodeDriver::Sys(s) => self.ndis.live().total() + s.live_allocations(),
+        }
+    }
+
+    /// What the sys-lab's NDIS and kernel emulation flagged (`SYS-*` rule, message): refusals
+    /// and broken kernel rules the CoNDIS verifier does not see. Empty for the in-process driver.
+    pub fn sys_findings(&self) -> Vec<(String, String)> {
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        if let Some(s) = self.sys() {
+            return s.findings();
+        }
+        Vec::new()
+    }
+
+    /// The deepest driver stack seen below any entry, for a node running `atmmcm.sys`.
+    pub fn sys_stack_depth(&self) -> Option<usize> {
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        if let Some(s) = self.sys() {
+            return Some(s.max_stack_depth());
+        }
+        None
+    }
+
     /// The loaded image, for a node running `atmmcm.sys`.
     #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
     pub fn sys(&self) -> Option<&Arc<crate::sys::SysDriver>> {
@@ -191,8 +233,18 @@ impl Lab {
     }
 
     /// Builds the nodes, starts each driver (AF registered, signalling VC open) and settles, so
-    /// the SSCOP links are up when this returns.
+    /// the SSCOP links are up when this returns. Panics where [`Lab::try_with`] fails.
     pub fn with(cfg: LabConfig) -> Lab {
+        match Lab::try_with(cfg) {
+            Ok(lab) => lab,
+            Err(e) => panic!("lab: {e}"),
+        }
+    }
+
+    /// [`Lab::with`], with a driver that cannot be loaded or started as an error: the image
+    /// unreadable or refused by the loader, MiniportInitializeEx failing (with the sys-lab's
+    /// findings).
+    pub fn try_with(cfg: LabConfig) -> Result<Lab, String> {
         let clock = Arc::new(Clock::new());
         let mut net = Network::new();
         if let Some(path) = &cfg.pcap {
@@ -208,7 +260,7 @@ impl Lab {
             if let Some(path) = cfg.port_pcaps.get(i) {
                 match Pcap::create(path) {
                     Ok(p) => net.set_port_pcap(port, Some(p)),
-                    Err(e) => panic!("lab: cannot write pcap {}: {e}", path.display()),
+                    Err(e) => return Err(format!("cannot write pcap {}: {e}", path.display())),
                 }
             }
             assert_eq!(switch.add_port(), port, "switch and network ports line up");
@@ -222,11 +274,11 @@ impl Lab {
                     let nic_cfg = RegNicConfig { rx_ring: 1024, rxc_ring: 1024, ..RegNicConfig::default() };
                     let nic = match RegNic::new(model.bus(), nic_cfg) {
                         Ok(n) => n,
-                        Err(s) => panic!("lab: RegNic::new failed: {s}"),
+                        Err(s) => return Err(format!("RegNic::new failed: {s}")),
                     };
                     let adapter = match Adapter::initialize(ndis.clone(), nic, cfg.config) {
                         Ok(a) => Arc::new(a),
-                        Err(s) => panic!("lab: Adapter::initialize failed: {s}"),
+                        Err(s) => return Err(format!("Adapter::initialize failed: {s}")),
                     };
                     ndis.attach_arc(&adapter);
                     let live = Arc::downgrade(&adapter);
@@ -235,7 +287,7 @@ impl Lab {
                     });
                     NodeDriver::InProcess(adapter)
                 }
-                LabDriver::Sys(path) => Self::sys_node(path, &clock, &ndis, &model, &cfg.config),
+                LabDriver::Sys(path) => Self::sys_node(path, &clock, &ndis, &model, &cfg.config)?,
             };
             ndis.phy_link_changed(true);
             let name = format!("node{i}");
@@ -245,10 +297,17 @@ impl Lab {
             Lab { clock, network: Arc::new(Mutex::new(net)), switch: Mutex::new(switch), nodes, max_rounds: 100_000 };
         for n in &lab.nodes {
             let st = n.ndis.start();
-            assert_eq!(st, NdisStatus::SUCCESS, "lab: {} driver start failed{}", n.name, n.start_findings());
+            if st != NdisStatus::SUCCESS {
+                return Err(format!(
+                    "{} driver start failed: {}{}",
+                    n.name,
+                    crate::host::verifier::status_name(st),
+                    n.start_findings()
+                ));
+            }
         }
         lab.settle();
-        lab
+        Ok(lab)
     }
 
     /// Loads `atmmcm.sys` for one node (its registry from the INF defaults and `config`).
@@ -259,10 +318,10 @@ impl Lab {
         ndis: &EmuNdis,
         model: &RegNicModel,
         config: &Config,
-    ) -> NodeDriver {
+    ) -> Result<NodeDriver, String> {
         let sys = match crate::sys::SysDriver::load(path, clock.clone()) {
             Ok(s) => Arc::new(s),
-            Err(e) => panic!("lab: cannot load {}: {e}", path.display()),
+            Err(e) => return Err(format!("cannot load {}: {e}", path.display())),
         };
         for k in atmmcm::config::REGISTRY_KEYS {
             if let Some(v) = config.get(k.name) {
@@ -276,12 +335,18 @@ impl Lab {
             sys.set_registry_value("NetworkAddress", crate::sys::config::RegValue::Sz(hex));
         }
         sys.attach(ndis, model);
-        NodeDriver::Sys(sys)
+        Ok(NodeDriver::Sys(sys))
     }
 
     #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
-    fn sys_node(path: &std::path::Path, _: &Arc<Clock>, _: &EmuNdis, _: &RegNicModel, _: &Config) -> NodeDriver {
-        panic!("lab: {} needs the sys-lab (x86_64 Linux)", path.display())
+    fn sys_node(
+        path: &std::path::Path,
+        _: &Arc<Clock>,
+        _: &EmuNdis,
+        _: &RegNicModel,
+        _: &Config,
+    ) -> Result<NodeDriver, String> {
+        Err(format!("{} needs the sys-lab (x86_64 Linux)", path.display()))
     }
 
     pub fn network(&self) -> MutexGuard<'_, Network> {
@@ -406,6 +471,22 @@ impl Lab {
         });
         self.settle();
         r
+    }
+
+    /// Node `i`'s signalling link as the wire shows it, for either driver: the network-side
+    /// SSCOP peer is in Data Transfer Ready (Q.2110 state 10) and, polled now, the node answers
+    /// with the STAT for that POLL (which only an SSCOP in state 10 sends; the peer's own state
+    /// alone can be stale after PDUs injected behind its back). Settles the lab; the POLL/STAT
+    /// exchange changes nothing at either end in state 10.
+    pub fn peer_link_up(&self, i: usize) -> bool {
+        self.settle();
+        let port = self.nodes[i].port;
+        let now = self.clock.now();
+        let Some(nps) = self.network().probe_link(now, port) else { return false };
+        self.settle();
+        let net = self.network();
+        net.link_state(port) == Some(crate::network::sscop::LinkState::DataTransferReady)
+            && net.sscop(port).and_then(|s| s.last_stat_nps()) == Some(nps)
     }
 
     /// PHY of node `i` up or down (NIC, network port, and the verifier's expectation).

@@ -138,3 +138,84 @@ fn the_default_campaign_passes_and_writes_a_capture_and_trace_per_case() {
     assert!(t.contains("NdisMCmCloseCallComplete(status=SUCCESS"), "{t}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// The image `scripts/build-sys` writes (as `atmmcm_hw::sys::default_image_path`, which this
+/// crate cannot link: see hw/Cargo.toml `cli-tests`), or `None` after printing why the test is
+/// skipped.
+fn sys_image(what: &str) -> Option<PathBuf> {
+    let p = std::env::var_os("ATMMCM_SYS").map(PathBuf::from).unwrap_or_else(|| {
+        std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+            .join("x86_64-pc-windows-msvc/release/atmmcm.sys")
+    });
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("SKIPPED: atmlab --driver sys {what}: {} not built (scripts/build-sys)", p.display());
+        None
+    }
+}
+
+/// `--driver sys tour` and `--driver sys clearing` run against the real atmmcm.sys and PASS:
+/// zero verifier violations, zero sys-lab findings, nothing held after the halt.
+#[test]
+fn driver_sys_tour_and_clearing_pass_against_the_image() {
+    let Some(image) = sys_image("tour / clearing") else { return };
+    let d = tmp("sys-builtin");
+    for run in ["tour", "clearing"] {
+        let o = atmlab(&["--driver", "sys", "--sys-image", image.to_str().unwrap(), run], &d);
+        let out = stdout(&o);
+        assert_eq!(o.status.code(), Some(0), "{run}:\n{out}\n{}", stderr(&o));
+        assert!(out.contains("driver: sys") && out.contains(&format!("RESULT: PASS ({run})")), "{run}:\n{out}");
+        assert!(!out.contains("[FAIL]"), "{run}:\n{out}");
+    }
+    let tour = stdout(&atmlab(&["--driver", "sys", "tour"], &d));
+    assert!(
+        tour.contains("node0: zero allocations") && tour.contains("sys-lab NDIS/kernel rules on node1: 0 findings"),
+        "{tour}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// The default campaign against the image: every case PASS, XFAIL as filed or N/A (a
+/// driver-internal counter the image does not expose), counted apart in the summary.
+#[test]
+fn driver_sys_default_campaign_passes_with_na_counted_apart() {
+    let Some(image) = sys_image("campaign") else { return };
+    let d = tmp("sys-campaign");
+    let o = atmlab(&["--driver", "sys", "--sys-image", image.to_str().unwrap()], &d);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", out.lines().rev().take(40).collect::<Vec<_>>().join("\n"));
+    assert!(out.contains("RESULT: PASS") && out.contains("cases against sys: "), "{out}");
+    assert!(out.contains(" 0 fail,") && out.contains(" 0 xpass,"), "{out}");
+    assert!(out.contains("N/A   ERR-PD-00_wrong_protocol_discriminator_ignored"), "{out}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A missing image is one error line naming it, exit 2, for every run; never a panic.
+#[test]
+fn driver_sys_with_a_missing_image_is_one_line_and_exit_2() {
+    let d = tmp("sys-missing");
+    let missing = d.join("no-such.sys");
+    for run in [&["tour"][..], &["clearing"], &["storm"], &["soak", "--minutes", "0"], &["run", "."], &[]] {
+        let mut args = vec!["--driver", "sys", "--sys-image", missing.to_str().unwrap()];
+        args.extend_from_slice(run);
+        let o = atmlab(&args, &d);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{run:?}: {e}");
+        assert_eq!(e.lines().count(), 1, "{run:?}: {e}");
+        assert!(e.starts_with(&format!("atmlab: {}: cannot read the atmmcm.sys image", missing.display())), "{e}");
+        assert!(!e.contains("panicked"), "{e}");
+    }
+    // ATMMCM_SYS names the image when --sys-image does not.
+    let o = Command::new(env!("CARGO_BIN_EXE_atmlab"))
+        .args(["--driver", "sys", "tour"])
+        .env("ATMMCM_SYS", &missing)
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no-such.sys"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&d);
+}

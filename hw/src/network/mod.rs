@@ -371,6 +371,15 @@ impl Network {
     pub fn link_state(&self, port: PortId) -> Option<LinkState> {
         self.ports.get(port).map(|p| p.sscop.state())
     }
+    /// Sends a POLL to the user side of `port` now ([`Sscop::probe`]); its N(PS), or `None`
+    /// when the port's link is not in Data Transfer Ready.
+    pub fn probe_link(&mut self, now: Duration, port: PortId) -> Option<u32> {
+        self.now = now;
+        let nps = self.ports.get_mut(port)?.sscop.probe(now)?;
+        self.pump(now);
+        Some(nps)
+    }
+
     /// The port's SSCOP peer (counters, state) for tests.
     pub fn sscop(&self, port: PortId) -> Option<&Sscop> {
         self.ports.get(port).map(|p| &p.sscop)

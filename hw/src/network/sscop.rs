@@ -106,6 +106,8 @@ pub struct Sscop {
     no_response_deadline: Option<Duration>,
     tx: VecDeque<Pdu>,
     events: VecDeque<LinkEvent>,
+    /// N(PS) of the last solicited STAT the peer sent (in Data Transfer Ready).
+    last_stat_nps: Option<u32>,
     pub stats: SscopStats,
 }
 
@@ -137,6 +139,7 @@ impl Sscop {
             no_response_deadline: None,
             tx: VecDeque::new(),
             events: VecDeque::new(),
+            last_stat_nps: None,
             stats: SscopStats::default(),
         }
     }
@@ -263,6 +266,22 @@ impl Sscop {
         }
     }
 
+    /// Asks the peer for its status now (a POLL, as Timer_KEEP_ALIVE would): in Data Transfer
+    /// Ready the peer must answer with a STAT echoing this N(PS) (Q.2110), whatever else it
+    /// does. The N(PS) sent; `None` when this side is not in Data Transfer Ready.
+    pub fn probe(&mut self, now: Duration) -> Option<u32> {
+        if self.state != LinkState::DataTransferReady {
+            return None;
+        }
+        self.send_poll(now);
+        Some(self.vt_ps)
+    }
+
+    /// N(PS) of the last solicited STAT received in Data Transfer Ready.
+    pub fn last_stat_nps(&self) -> Option<u32> {
+        self.last_stat_nps
+    }
+
     fn send_poll(&mut self, now: Duration) {
         self.vt_pd = 0;
         self.vt_ps = self.vt_ps.wrapping_add(1) & SEQ_MASK;
@@ -318,8 +337,9 @@ impl Sscop {
             // Peer polls: answer with our receive status.
             (DataTransferReady, Pdu::Poll { nps, ns }) => self.on_poll(nps, ns),
             // Solicited status: free acknowledged SDs, retransmit listed gaps.
-            (DataTransferReady, Pdu::Stat { nmr, nr, list, .. }) => {
+            (DataTransferReady, Pdu::Stat { nps, nmr, nr, list }) => {
                 self.no_response_deadline = None;
+                self.last_stat_nps = Some(nps);
                 self.on_status(now, nmr, nr, &list);
             }
             // Unsolicited status: same, for one gap.
@@ -492,6 +512,21 @@ mod tests {
         assert_eq!(s.take_tx(), vec![Pdu::Bgak { nmr: 128, uu: vec![] }]);
         assert_eq!(s.take_events(), vec![LinkEvent::Established]);
         s
+    }
+
+    /// The link probe: a POLL only in Data Transfer Ready; only the STAT echoing its N(PS)
+    /// answers it (a stale STAT, or none, does not).
+    #[test]
+    fn a_probe_is_answered_only_by_the_stat_echoing_its_poll_sequence() {
+        assert_eq!(Sscop::default().probe(T0), None, "no POLL while idle");
+        let mut s = up();
+        let n = s.probe(T0).expect("a POLL in state 10");
+        assert!(matches!(s.take_tx().as_slice(), [Pdu::Poll { nps, .. }] if *nps == n));
+        s.receive(T0, &Pdu::Stat { nps: n, nmr: 16, nr: 0, list: vec![] }.emit());
+        assert_eq!(s.last_stat_nps(), Some(n));
+        let m = s.probe(T0).expect("a second POLL");
+        assert_ne!(m, n);
+        assert_ne!(s.last_stat_nps(), Some(m), "unanswered: the last STAT answered the first POLL");
     }
 
     #[test]

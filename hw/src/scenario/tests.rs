@@ -147,3 +147,23 @@ fn the_readme_examples_parse() {
     }
     assert!(n >= 4, "{n} examples");
 }
+
+/// `link_up` for a driver whose state the lab cannot read comes from [`Lab::peer_link_up`]: a
+/// POLL from the network side that only an SSCOP in Data Transfer Ready answers with its STAT.
+/// It says up on a fresh link, and down after an ENDAK injected behind the network peer's back
+/// (Q.2110: a protocol error in state 10 that releases the IUT's link) although the peer
+/// itself still believes the link is up; the in-process driver's own view agrees both times.
+#[test]
+fn the_link_probe_sees_a_released_link_the_network_peer_still_believes_up() {
+    use crate::lab::Lab;
+    use crate::network::sscop::LinkState;
+    let lab = Lab::new();
+    assert!(lab.peer_link_up(0));
+    assert_eq!(lab.node(0).signalling_up(), Some(true));
+    let port = lab.node(0).port;
+    lab.network().inject_data(port, crate::network::SIG_VPI, crate::network::SIG_VCI, &[0, 0, 0, 0, 4, 0, 0, 0]);
+    lab.settle();
+    assert_eq!(lab.node(0).signalling_up(), Some(false), "the driver released its link on the ENDAK");
+    assert_eq!(lab.network().link_state(port), Some(LinkState::DataTransferReady), "the peer's view is stale");
+    assert!(!lab.peer_link_up(0), "the probe must see the released link");
+}

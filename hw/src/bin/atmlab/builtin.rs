@@ -7,6 +7,7 @@ use atmmcm::NdisStatus;
 use atmmcm_hw::host::{VcHandle, When};
 use atmmcm_hw::lab::{Lab, LabConfig, call_to, e164};
 use atmmcm_hw::network::{Direction, OfferParams};
+use atmmcm_hw::scenario::DriverUnderTest;
 
 pub struct Run {
     pub failures: Vec<String>,
@@ -47,20 +48,50 @@ fn show_calls(lab: &Lab, node: usize, vc: VcHandle) {
 
 fn verdict(lab: &Lab, run: &mut Run) {
     for n in &lab.nodes {
+        n.ndis.check_outstanding();
         let v = n.ndis.violations();
         for x in &v {
             println!("  violation on {}: {x:?}", n.name);
         }
         run.check(&format!("verifier on {}: {} violations", n.name, v.len()), v.is_empty());
+        if n.is_sys() {
+            let f = n.sys_findings();
+            for (r, m) in &f {
+                println!("  sys-lab finding on {}: {r}: {m}", n.name);
+            }
+            run.check(&format!("sys-lab NDIS/kernel rules on {}: {} findings", n.name, f.len()), f.is_empty());
+            let depth = n.sys_stack_depth().unwrap_or(0);
+            run.check(
+                &format!("{}: deepest driver stack {depth} bytes fits the 24 KiB kernel stack", n.name),
+                depth < 24 * 1024,
+            );
+        }
     }
 }
 
-pub fn tour(pcap: Option<std::path::PathBuf>) -> Run {
+/// The node's signalling link: the driver's own view where the lab can read it (in-process),
+/// checked against the network-side SSCOP peer's; the peer's alone for `atmmcm.sys`.
+fn link_up(lab: &Lab, i: usize) -> (bool, &'static str) {
+    let peer = lab.peer_link_up(i);
+    match lab.node(i).signalling_up() {
+        Some(own) => (own && peer, "driver and network SSCOP peer agree"),
+        None => (peer, "as the network's SSCOP peer sees it"),
+    }
+}
+
+/// The lab for a built-in run.
+fn lab(driver: &DriverUnderTest, pcap: Option<std::path::PathBuf>) -> Result<Lab, String> {
+    println!("   driver: {}", driver.name());
+    driver.lab(LabConfig { pcap, ..LabConfig::default() }.nodes(&[b"1001", b"1002"]))
+}
+
+pub fn tour(driver: &DriverUnderTest, pcap: Option<std::path::PathBuf>) -> Result<Run, String> {
     let mut run = Run { failures: Vec::new() };
     println!("== tour: two adapters (1001, 1002) on one ATM network, UNI 4.0");
-    let lab = Lab::with(LabConfig { pcap, ..LabConfig::default() }.nodes(&[b"1001", b"1002"]));
-    for n in &lab.nodes {
-        run.check(&format!("{}: AF registered, SSCOP link up on 0/5", n.name), n.adapter.signalling_up());
+    let lab = lab(driver, pcap)?;
+    for (i, n) in lab.nodes.iter().enumerate() {
+        let (up, how) = link_up(&lab, i);
+        run.check(&format!("{}: AF registered, SSCOP link up on 0/5 ({how})", n.name), up);
     }
     let a = lab.node(0).client();
     let b = lab.node(1).client();
@@ -170,31 +201,42 @@ pub fn tour(pcap: Option<std::path::PathBuf>) -> Run {
     );
     lab.set_link(0, true);
     lab.advance(Duration::from_secs(2));
-    run.check("link back: SSCOP re-established", lab.node(0).adapter.signalling_up());
+    let (up, how) = link_up(&lab, 0);
+    run.check(&format!("link back: SSCOP re-established ({how})"), up);
 
+    // Before the halt: MiniportHaltEx may reset the NIC (CTRL.RESET clears its counters).
+    let hw = lab.node(0).model.counters();
     println!("\n-- 5. halt both adapters (NdisMCmNotifyCloseAddressFamily, client teardown)");
     lab.halt_all();
     for n in &lab.nodes {
-        let l = n.adapter.live_objects();
+        let held = n.held_after_halt();
+        let what = if n.is_sys() { "allocations (pool, shared memory, NBLs, MDLs, timers...)" } else { "live objects" };
+        match n.live_objects() {
+            Some(l) => run.check(&format!("{}: zero {what} after halt ({l:?})", n.name), held == 0),
+            None => run.check(&format!("{}: zero {what} after halt ({held})", n.name), held == 0),
+        }
+        let seen = n.ndis.live();
         run.check(
-            &format!("{}: zero live objects after halt ({l:?})", n.name),
-            (l.afs, l.saps, l.vcs, l.calls, l.parties) == (0, 0, 0, 0, 0),
+            &format!("{}: nothing the driver handed out across NDIS is left after halt ({seen:?})", n.name),
+            seen.total() == 0,
         );
     }
     verdict(&lab, &mut run);
-    let s = &lab.node(0).adapter.stats;
-    println!("\n  node0 data path: {s:?}");
-    println!("  node0 NIC (driver side): {:?}", lab.node(0).nic().stats);
-    println!("  node0 NIC (hardware counters): {:?}", lab.node(0).model.counters());
+    if !lab.node(0).is_sys() {
+        let s = &lab.node(0).adapter.stats;
+        println!("\n  node0 data path: {s:?}");
+        println!("  node0 NIC (driver side): {:?}", lab.node(0).nic().stats);
+    }
+    println!("  node0 NIC (hardware counters before the halt): {hw:?}");
     println!("  virtual time elapsed: {:?}", lab.now());
-    run
+    Ok(run)
 }
 
-pub fn storm(pcap: Option<std::path::PathBuf>) -> Run {
+pub fn storm(driver: &DriverUnderTest, pcap: Option<std::path::PathBuf>) -> Result<Run, String> {
     let mut run = Run { failures: Vec::new() };
     let calls = 500;
     println!("== storm: {calls} calls 1001 -> 1002, then all released at once (RFC 3116 §3.4.2 teardown)");
-    let lab = Lab::with(LabConfig { pcap, ..LabConfig::default() }.nodes(&[b"1001", b"1002"]));
+    let lab = lab(driver, pcap)?;
     let a = lab.node(0).client();
     let b = lab.node(1).client();
     a.open_af().ok();
@@ -263,18 +305,29 @@ pub fn storm(pcap: Option<std::path::PathBuf>) -> Run {
         "  teardown: {calls} calls within {teardown_virtual:?} of virtual time; {teardown_wall:?} wall = {:.0} releases/s",
         per_s(teardown_wall)
     );
-    println!("  signalling: node0 {:?}", lab.node(0).adapter.control_stats());
+    if !lab.node(0).is_sys() {
+        println!("  signalling: node0 {:?}", lab.node(0).adapter.control_stats());
+    }
     lab.halt_all();
+    for n in &lab.nodes {
+        let held = n.held_after_halt();
+        run.check(&format!("{}: nothing held after halt ({held})", n.name), held == 0);
+    }
     verdict(&lab, &mut run);
-    run
+    Ok(run)
 }
 
-pub fn clearing() -> Run {
+pub fn clearing(driver: &DriverUnderTest) -> Result<Run, String> {
     let mut run = Run { failures: Vec::new() };
     println!("== clearing: user-side clearing conformance (signalling.md §3 groups), IUT = atmmcm");
-    for v in atmmcm_hw::conformance::run_all() {
+    // A lab that cannot start is a set-up error (exit 2), not 13 failed cases.
+    let probe = lab(driver, None)?;
+    probe.halt_all();
+    drop(probe);
+    let setup = atmmcm_hw::conformance::Setup { driver: driver.lab_driver(), tweak: &|_| {} };
+    for v in atmmcm_hw::conformance::run_all_on(&setup) {
         run.check(&format!("{:<9} {}", v.id, v.title), v.pass);
         println!("            seen: {}", v.detail);
     }
-    run
+    Ok(run)
 }

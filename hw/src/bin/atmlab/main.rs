@@ -26,12 +26,22 @@ Examples:
   atmlab list                              the built-in cases by group
   atmlab soak --calls 200 --minutes 1      random churn, verifier on, rates printed
   atmlab tour | storm | clearing           the guided runs of the first atmlab
+  atmlab --driver sys                      the campaign against the built atmmcm.sys (scripts/build-sys)
+  atmlab --driver sys tour                 the tour against atmmcm.sys; --sys-image PATH for another image
+
+Drivers:
+  core  the driver core (atmmcm::Adapter) linked into the lab (default)
+  sys   the real atmmcm.sys, loaded by the sys-lab (PE loader + NDIS/kernel emulation on the C ABI,
+        x86_64 Linux): the image from --sys-image, else $ATMMCM_SYS, else
+        target/x86_64-pc-windows-msvc/release/atmmcm.sys. A case whose only unmade check is a
+        driver-internal counter the .sys does not expose is N/A, not PASS.
 
 Exit status:
-  0  every case passed (XFAIL, a known defect failing as filed, counts as passed)
+  0  every case passed (XFAIL, a known defect failing as filed, counts as passed; N/A cases
+     failed nothing and are counted apart)
   1  a case failed, or a known-defect case passed (XPASS)
   2  bad arguments, an unreadable path, a malformed scenario file (one line: file:line: problem),
-     or a capture that cannot be written";
+     a capture that cannot be written, or a driver that cannot be loaded (--driver sys: no image)";
 
 #[derive(Parser, Debug)]
 #[command(name = "atmlab", version, about = "Signalling lab for the atmmcm CoNDIS call manager: scenario files, verdicts, captures", after_help = AFTER_HELP)]
@@ -53,12 +63,44 @@ struct Cli {
     /// The driver under test.
     #[arg(long, global = true, value_enum, default_value_t = DriverArg::Core)]
     driver: DriverArg,
+    /// The atmmcm.sys image for --driver sys (default: $ATMMCM_SYS, else
+    /// target/x86_64-pc-windows-msvc/release/atmmcm.sys).
+    #[arg(long, global = true, value_name = "PATH")]
+    sys_image: Option<PathBuf>,
 }
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum DriverArg {
     /// The driver core linked into the lab.
     Core,
+    /// The real atmmcm.sys (scripts/build-sys), loaded by the sys-lab.
+    Sys,
+}
+
+/// The driver `cli` asks for; an error line when the `.sys` cannot be used.
+fn driver(cli: &Cli) -> Result<DriverUnderTest, String> {
+    match cli.driver {
+        DriverArg::Core => Ok(DriverUnderTest::Core),
+        DriverArg::Sys => sys_driver(cli),
+    }
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn sys_driver(cli: &Cli) -> Result<DriverUnderTest, String> {
+    let p = cli.sys_image.clone().unwrap_or_else(atmmcm_hw::sys::default_image_path);
+    match std::fs::metadata(&p) {
+        Ok(m) if m.is_file() => Ok(DriverUnderTest::Sys(p)),
+        Ok(_) => Err(format!("{}: not a file (--driver sys needs the atmmcm.sys image)", p.display())),
+        Err(e) => Err(format!(
+            "{}: cannot read the atmmcm.sys image: {e} (build it with scripts/build-sys, or give --sys-image PATH or $ATMMCM_SYS)",
+            p.display()
+        )),
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+fn sys_driver(_: &Cli) -> Result<DriverUnderTest, String> {
+    Err("--driver sys needs the sys-lab, which runs on x86_64 Linux only".into())
 }
 
 #[derive(Subcommand, Debug)]
@@ -155,7 +197,7 @@ fn secs(d: Duration) -> String {
     format!("{:.3}s", d.as_secs_f64())
 }
 
-fn table(outcomes: &[Outcome]) {
+fn table(outcomes: &[Outcome], driver: &DriverUnderTest) {
     let w = outcomes.iter().map(|o| o.name.len()).max().unwrap_or(4).clamp(4, 72);
     println!(
         "{:<w$}  {:<7} {:>5} {:>6} {:>5} {:>4} {:>5} {:>10} {:>8}",
@@ -176,16 +218,25 @@ fn table(outcomes: &[Outcome]) {
         );
     }
     println!();
-    let mut groups: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+    let mut groups: BTreeMap<&str, [usize; 4]> = BTreeMap::new();
     for o in outcomes {
         let g = groups.entry(o.group.as_str()).or_default();
-        g.0 += 1;
-        g.1 += usize::from(o.verdict == Verdict::Pass);
-        g.2 += usize::from(o.verdict == Verdict::XFail);
+        g[0] += 1;
+        g[1] += usize::from(o.verdict == Verdict::Pass);
+        g[2] += usize::from(o.verdict == Verdict::XFail);
+        g[3] += usize::from(o.verdict == Verdict::NotObservable);
     }
-    println!("{:<20} {:>5} {:>5} {:>5}", "group", "cases", "pass", "xfail");
-    for (g, (n, p, x)) in &groups {
-        println!("{g:<20} {n:>5} {p:>5} {x:>5}");
+    println!("driver: {}", driver_label(driver));
+    println!("{:<20} {:>5} {:>5} {:>5} {:>5}", "group", "cases", "pass", "xfail", "n/a");
+    for (g, [n, p, x, na]) in &groups {
+        println!("{g:<20} {n:>5} {p:>5} {x:>5} {na:>5}");
+    }
+}
+
+fn driver_label(d: &DriverUnderTest) -> String {
+    match d {
+        DriverUnderTest::Core => "core (atmmcm::Adapter in the lab)".into(),
+        DriverUnderTest::Sys(p) => format!("sys ({} in the sys-lab)", p.display()),
     }
 }
 
@@ -211,18 +262,25 @@ fn report_failures(outcomes: &[Outcome]) {
                     o.known_defect.as_deref().unwrap_or("")
                 );
             }
+            Verdict::NotObservable => {
+                println!("N/A   {} — passed every check the driver can show; not made:", o.name);
+                for f in &o.not_observable {
+                    println!("      {f}");
+                }
+            }
             Verdict::Pass => {}
         }
     }
 }
 
-fn json(outcomes: &[Outcome]) -> String {
+fn json(outcomes: &[Outcome], driver: &DriverUnderTest) -> String {
     let cases: Vec<serde_json::Value> = outcomes
         .iter()
         .map(|o| {
             serde_json::json!({
                 "case": o.name, "group": o.group, "file": o.file, "uni": o.uni.to_string(),
                 "verdict": o.verdict.name(), "known_defect": o.known_defect, "failures": o.failures,
+                "not_observable": o.not_observable,
                 "calls": o.calls, "frames": o.frames, "ndis_checked": o.checked,
                 "violations": o.violations, "leaks": o.leaks,
                 "virtual_s": o.virtual_time.as_secs_f64(), "real_s": o.real_time.as_secs_f64(),
@@ -231,7 +289,9 @@ fn json(outcomes: &[Outcome]) -> String {
         })
         .collect();
     let passed = outcomes.iter().filter(|o| o.verdict.ok()).count();
-    serde_json::json!({ "cases": cases, "total": outcomes.len(), "ok": passed }).to_string()
+    let na = outcomes.iter().filter(|o| o.verdict == Verdict::NotObservable).count();
+    serde_json::json!({ "driver": driver.name(), "cases": cases, "total": outcomes.len(), "ok": passed, "not_observable": na })
+        .to_string()
 }
 
 struct Campaign<'a> {
@@ -240,10 +300,7 @@ struct Campaign<'a> {
     out_dir: Option<PathBuf>,
 }
 
-fn run_all(c: &Campaign<'_>, loaded: &[Loaded]) -> ExitCode {
-    let driver = match c.cli.driver {
-        DriverArg::Core => DriverUnderTest::Core,
-    };
+fn run_all(c: &Campaign<'_>, loaded: &[Loaded], driver: DriverUnderTest) -> ExitCode {
     let pcap_dir = c.cli.pcap.clone().or_else(|| c.out_dir.clone());
     for d in [&pcap_dir, &c.out_dir].into_iter().flatten() {
         if let Err(e) = std::fs::create_dir_all(d) {
@@ -251,7 +308,7 @@ fn run_all(c: &Campaign<'_>, loaded: &[Loaded]) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let opts = RunOptions { driver, pcap_dir, trace: c.cli.trace || c.out_dir.is_some() };
+    let opts = RunOptions { driver: driver.clone(), pcap_dir, trace: c.cli.trace || c.out_dir.is_some() };
     let bar = if !c.cli.json && std::io::stderr().is_terminal() && loaded.len() > 1 {
         let b = ProgressBar::new(loaded.len() as u64);
         if let Ok(st) = ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}") {
@@ -295,20 +352,25 @@ fn run_all(c: &Campaign<'_>, loaded: &[Loaded]) -> ExitCode {
     bar.finish_and_clear();
     let ok = outcomes.iter().all(|o| o.verdict.ok());
     if c.cli.json {
-        println!("{}", json(&outcomes));
+        println!("{}", json(&outcomes, &driver));
     } else {
-        table(&outcomes);
+        table(&outcomes, &driver);
         println!();
         report_failures(&outcomes);
         let n = |v: Verdict| outcomes.iter().filter(|o| o.verdict == v).count();
         println!(
-            "\n{} cases: {} pass, {} fail, {} xfail (known defects), {} xpass",
+            "\n{} cases against {}: {} pass, {} fail, {} xfail (known defects), {} xpass, {} n/a (a check the driver cannot show)",
             outcomes.len(),
+            driver.name(),
             n(Verdict::Pass),
             n(Verdict::Fail),
             n(Verdict::XFail),
-            n(Verdict::XPass)
+            n(Verdict::XPass),
+            n(Verdict::NotObservable)
         );
+        let vio: usize = outcomes.iter().map(|o| o.violations).sum();
+        let leaks: usize = outcomes.iter().map(|o| o.leaks).sum();
+        println!("verifier violations: {vio}; driver objects held after halt: {leaks}");
         if let Some(d) = &c.out_dir {
             println!("captures and traces in {}/ (tshark -r <case>.pcap -Y q2931)", d.display());
         } else if let Some(d) = &c.cli.pcap {
@@ -319,7 +381,14 @@ fn run_all(c: &Campaign<'_>, loaded: &[Loaded]) -> ExitCode {
     if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
-fn legacy(run: builtin::Run, name: &str) -> ExitCode {
+fn legacy(run: Result<builtin::Run, String>, name: &str) -> ExitCode {
+    let run = match run {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("atmlab: {name}: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if run.failures.is_empty() {
         println!("\nRESULT: PASS ({name})");
         ExitCode::SUCCESS
@@ -342,28 +411,17 @@ fn legacy_pcap(cli: &Cli, name: &str) -> Result<Option<PathBuf>, ExitCode> {
     Ok(Some(p))
 }
 
+fn errors(errs: Vec<String>) -> ExitCode {
+    for e in errs {
+        eprintln!("{e}");
+    }
+    ExitCode::from(2)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match &cli.cmd {
-        None => match load_builtin() {
-            Ok(l) => run_all(&Campaign { cli: &cli, out_dir: Some(PathBuf::from("atmlab-out")) }, &l),
-            Err(errs) => {
-                for e in errs {
-                    eprintln!("{e}");
-                }
-                ExitCode::from(2)
-            }
-        },
-        Some(Cmd::Run { paths }) => match load_paths(paths) {
-            Ok(l) => run_all(&Campaign { cli: &cli, out_dir: None }, &l),
-            Err(errs) => {
-                for e in errs {
-                    eprintln!("{e}");
-                }
-                ExitCode::from(2)
-            }
-        },
-        Some(Cmd::List) => match load_builtin() {
+    if matches!(cli.cmd, Some(Cmd::List)) {
+        return match load_builtin() {
             Ok(l) => {
                 for x in &l {
                     let tag = if x.sc.known_defect.is_some() { " [known defect]" } else { "" };
@@ -372,22 +430,36 @@ fn main() -> ExitCode {
                 println!("{} built-in cases; also: tour, storm, clearing, soak", l.len());
                 ExitCode::SUCCESS
             }
-            Err(errs) => {
-                for e in errs {
-                    eprintln!("{e}");
-                }
-                ExitCode::from(2)
-            }
+            Err(errs) => errors(errs),
+        };
+    }
+    let driver = match driver(&cli) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("atmlab: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match &cli.cmd {
+        None => match load_builtin() {
+            Ok(l) => run_all(&Campaign { cli: &cli, out_dir: Some(PathBuf::from("atmlab-out")) }, &l, driver),
+            Err(errs) => errors(errs),
         },
-        Some(Cmd::Soak { calls, minutes }) => soak::soak(*calls, *minutes, cli.seed),
+        Some(Cmd::Run { paths }) => match load_paths(paths) {
+            Ok(l) => run_all(&Campaign { cli: &cli, out_dir: None }, &l, driver),
+            Err(errs) => errors(errs),
+        },
+        // Answered above, before a driver is chosen.
+        Some(Cmd::List) => ExitCode::SUCCESS,
+        Some(Cmd::Soak { calls, minutes }) => soak::soak(&driver, *calls, *minutes, cli.seed),
         Some(Cmd::Tour) => match legacy_pcap(&cli, "tour") {
-            Ok(p) => legacy(builtin::tour(p), "tour"),
+            Ok(p) => legacy(builtin::tour(&driver, p), "tour"),
             Err(c) => c,
         },
         Some(Cmd::Storm) => match legacy_pcap(&cli, "storm") {
-            Ok(p) => legacy(builtin::storm(p), "storm"),
+            Ok(p) => legacy(builtin::storm(&driver, p), "storm"),
             Err(c) => c,
         },
-        Some(Cmd::Clearing) => legacy(builtin::clearing(), "clearing"),
+        Some(Cmd::Clearing) => legacy(builtin::clearing(&driver), "clearing"),
     }
 }

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use atmmcm_hw::host::{VcHandle, VcState};
-use atmmcm_hw::lab::{Lab, LabConfig, call_to};
+use atmmcm_hw::lab::{LabConfig, call_to};
+use atmmcm_hw::scenario::DriverUnderTest;
 
 /// SplitMix64: a seedable stream for choosing actions (five lines; a crate would add a
 /// dependency for nothing the soak needs beyond this).
@@ -24,8 +25,14 @@ impl Rng {
     }
 }
 
-pub fn soak(max_calls: usize, minutes: f64, seed: u64) -> ExitCode {
-    let lab = Lab::with(LabConfig::default().nodes(&[b"1001", b"1002"]));
+pub fn soak(driver: &DriverUnderTest, max_calls: usize, minutes: f64, seed: u64) -> ExitCode {
+    let lab = match driver.lab(LabConfig::default().nodes(&[b"1001", b"1002"])) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("atmlab: soak: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let a = lab.node(0).client();
     let b = lab.node(1).client();
     let _ = a.open_af();
@@ -37,7 +44,7 @@ pub fn soak(max_calls: usize, minutes: f64, seed: u64) -> ExitCode {
     let mut live: Vec<VcHandle> = Vec::new();
     let (mut placed, mut connected, mut closed, mut remote, mut frames) = (0u64, 0u64, 0u64, 0u64, 0u64);
     let mut last_print = Instant::now();
-    println!("soak: up to {max_calls} calls 1001 -> 1002, {minutes} min, seed {seed}");
+    println!("soak: up to {max_calls} calls 1001 -> 1002, {minutes} min, seed {seed}, driver {}", driver.name());
     while wall.elapsed() < limit {
         match rng.below(10) {
             0..=3 if live.len() < max_calls => {
@@ -98,9 +105,18 @@ pub fn soak(max_calls: usize, minutes: f64, seed: u64) -> ExitCode {
         for x in v.iter().take(5) {
             println!("  violation on {}: {} {}", n.name, x.rule, x.message);
         }
-        let leaks = n.adapter.live_objects().total();
-        println!("  {}: {} violations, {leaks} objects alive after halt", n.name, v.len());
-        bad += v.len() + leaks;
+        let findings = n.sys_findings();
+        for (r, m) in findings.iter().take(5) {
+            println!("  sys-lab finding on {}: {r}: {m}", n.name);
+        }
+        let leaks = n.held_after_halt();
+        println!(
+            "  {}: {} violations, {} sys-lab findings, {leaks} driver objects held after halt",
+            n.name,
+            v.len(),
+            findings.len()
+        );
+        bad += v.len() + findings.len() + leaks;
     }
     if bad == 0 {
         println!("RESULT: PASS (soak)");
