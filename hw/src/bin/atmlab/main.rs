@@ -26,6 +26,7 @@ Examples:
   atmlab list                              the built-in cases by group
   atmlab soak --calls 200 --minutes 1      random churn, verifier on, rates printed
   atmlab tour | storm | clearing           the guided runs of the first atmlab
+  atmlab flap --calls 65534                65 534 calls, link lost, T309 clears them all, halt
   atmlab --driver sys                      the campaign against the built atmmcm.sys (scripts/build-sys)
   atmlab --driver sys tour                 the tour against atmmcm.sys; --sys-image PATH for another image
 
@@ -127,6 +128,13 @@ enum Cmd {
     Storm,
     /// The 13 clearing conformance cases written in Rust.
     Clearing,
+    /// Link flap at scale: N calls connected, the PHY lost, T309 clears every call, the link
+    /// comes back, halt. The in-process driver over a frame-level NIC with 65 535 connections.
+    Flap {
+        /// Calls connected before the link goes (at most MaxVcs, 65 534).
+        #[arg(long, default_value_t = 65_534, value_parser = clap::value_parser!(u32).range(1..=65_534))]
+        calls: u32,
+    },
 }
 
 /// A scenario ready to run: where it came from, its text, the parse.
@@ -411,6 +419,43 @@ fn legacy_pcap(cli: &Cli, name: &str) -> Result<Option<PathBuf>, ExitCode> {
     Ok(Some(p))
 }
 
+/// `atmlab flap`: the scale lab's link flap, with its verdict.
+fn flap(driver: &DriverUnderTest, calls: usize) -> ExitCode {
+    if !matches!(driver, DriverUnderTest::Core) {
+        eprintln!(
+            "atmlab: flap runs the in-process driver on a frame-level NIC (the ATM1 model and the sys-lab hold 1 024 connections); use --driver core"
+        );
+        return ExitCode::from(2);
+    }
+    eprintln!("atmlab: flap: {calls} calls up, then the link goes (T309 = 10 s virtual) ...");
+    let r = atmmcm_hw::scale::link_flap(calls);
+    println!("calls                  {}", r.calls);
+    println!("connected              {}", r.connected);
+    println!("incoming closes (#27)  {}", r.incoming_closes);
+    println!("live after T309        {:?}", r.live_after_t309);
+    println!("signalling back        {}", r.signalling_back);
+    println!("live after halt        {:?}", r.live_after_halt);
+    println!("NIC connections open   {}", r.nic_connections_after_halt);
+    println!("verifier violations    {}", r.violations.len());
+    for v in r.violations.iter().take(20) {
+        println!("  {v}");
+    }
+    println!(
+        "wall: set-up {:.2} s ({:.0} calls/s), teardown {:.2} s ({:.2} us per call)",
+        r.wall_setup.as_secs_f64(),
+        calls as f64 / r.wall_setup.as_secs_f64().max(1e-9),
+        r.wall_teardown.as_secs_f64(),
+        r.wall_teardown.as_secs_f64() * 1e6 / calls as f64
+    );
+    if r.passed() {
+        println!("RESULT: PASS (flap, {calls} calls)");
+        ExitCode::SUCCESS
+    } else {
+        println!("RESULT: FAIL (flap, {calls} calls)");
+        ExitCode::from(1)
+    }
+}
+
 fn errors(errs: Vec<String>) -> ExitCode {
     for e in errs {
         eprintln!("{e}");
@@ -427,7 +472,7 @@ fn main() -> ExitCode {
                     let tag = if x.sc.known_defect.is_some() { " [known defect]" } else { "" };
                     println!("{:<14} {:<64} UNI {}  {}{tag}", x.sc.group, x.sc.name, x.sc.uni, x.sc.summary);
                 }
-                println!("{} built-in cases; also: tour, storm, clearing, soak", l.len());
+                println!("{} built-in cases; also: tour, storm, clearing, soak, flap", l.len());
                 ExitCode::SUCCESS
             }
             Err(errs) => errors(errs),
@@ -461,5 +506,6 @@ fn main() -> ExitCode {
             Err(c) => c,
         },
         Some(Cmd::Clearing) => legacy(builtin::clearing(&driver), "clearing"),
+        Some(Cmd::Flap { calls }) => flap(&driver, *calls as usize),
     }
 }

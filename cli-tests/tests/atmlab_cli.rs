@@ -1,12 +1,27 @@
-//! Run with `cargo test -p atmmcm-hw --features cli-tests --test atmlab_cli` (see hw/Cargo.toml).
+//! Run with `cargo build --release --bin atmlab && cargo test -p atmlab-cli-tests` (see
+//! cli-tests/Cargo.toml for why the binary is built apart); `$ATMLAB` names another binary.
 //! atmlab as a person runs it: exit codes, one-line file errors, captures, JSON, the default
 //! campaign.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The workspace's target directory.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+/// The binary under test: `$ATMLAB`, else the release build. Missing is a failure, never a skip.
+fn atmlab_bin() -> PathBuf {
+    let p = std::env::var_os("ATMLAB").map(PathBuf::from).unwrap_or_else(|| target_dir().join("release/atmlab"));
+    assert!(p.is_file(), "{} missing: run `cargo build --release --bin atmlab` first (or set ATMLAB)", p.display());
+    p
+}
+
 fn atmlab(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_atmlab")).args(args).current_dir(cwd).output().expect("atmlab runs")
+    Command::new(atmlab_bin()).args(args).current_dir(cwd).output().expect("atmlab runs")
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -140,15 +155,12 @@ fn the_default_campaign_passes_and_writes_a_capture_and_trace_per_case() {
 }
 
 /// The image `scripts/build-sys` writes (as `atmmcm_hw::sys::default_image_path`, which this
-/// crate cannot link: see hw/Cargo.toml `cli-tests`), or `None` after printing why the test is
+/// crate does not link: see cli-tests/Cargo.toml), or `None` after printing why the test is
 /// skipped.
 fn sys_image(what: &str) -> Option<PathBuf> {
-    let p = std::env::var_os("ATMMCM_SYS").map(PathBuf::from).unwrap_or_else(|| {
-        std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
-            .join("x86_64-pc-windows-msvc/release/atmmcm.sys")
-    });
+    let p = std::env::var_os("ATMMCM_SYS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("x86_64-pc-windows-msvc/release/atmmcm.sys"));
     if p.exists() {
         Some(p)
     } else {
@@ -209,7 +221,7 @@ fn driver_sys_with_a_missing_image_is_one_line_and_exit_2() {
         assert!(!e.contains("panicked"), "{e}");
     }
     // ATMMCM_SYS names the image when --sys-image does not.
-    let o = Command::new(env!("CARGO_BIN_EXE_atmlab"))
+    let o = Command::new(atmlab_bin())
         .args(["--driver", "sys", "tour"])
         .env("ATMMCM_SYS", &missing)
         .current_dir(&d)
@@ -218,4 +230,17 @@ fn driver_sys_with_a_missing_image_is_one_line_and_exit_2() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("no-such.sys"), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn flap_clears_every_call_and_passes_and_refuses_the_sys_driver_with_exit_2() {
+    let d = tmp("flap");
+    let o = atmlab(&["flap", "--calls", "300"], &d);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let s = stdout(&o);
+    assert!(s.contains("incoming closes (#27)  300") && s.contains("RESULT: PASS (flap, 300 calls)"), "{s}");
+    let o = atmlab(&["flap", "--calls", "0"], &d);
+    assert_eq!(o.status.code(), Some(2));
+    let o = atmlab(&["--driver", "sys", "--sys-image", "/nonexistent/atmmcm.sys", "flap"], &d);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
