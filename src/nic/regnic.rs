@@ -232,7 +232,9 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
             return Err(NdisStatus::FAILURE);
         }
         Self::reset(&bus)?;
-        let conn_count = bus.read32(regs::CONN_COUNT).min(regs::CONNECTIONS);
+        // The table size is the NIC's (CONN_COUNT); every structure indexed by connection is sized
+        // from it here, once. A value above the 16-bit id space is clamped.
+        let conn_count = bus.read32(regs::CONN_COUNT).min(regs::MAX_CONNECTIONS);
         if conn_count == 0 {
             return Err(NdisStatus::FAILURE);
         }
@@ -441,6 +443,11 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
             // Anything still pending raises the line again at once.
             self.bus.write32(regs::INT_MASK, IntBits::ALL.0);
         }
+    }
+
+    /// Connection-table entries the NIC has (its `CONN_COUNT`, read at initialize).
+    pub fn connections(&self) -> usize {
+        self.conns.len()
     }
 
     /// The configuration in use.
