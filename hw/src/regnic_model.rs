@@ -844,8 +844,13 @@ impl RegNicModel {
 
     /// Connections OPEN or CLOSING (not IDLE).
     pub fn connections_in_use(&self) -> usize {
+        self.m().by_vc.len()
+    }
+
+    /// Connections OPEN (not closing, not idle).
+    pub fn connections_open(&self) -> usize {
         let m = self.m();
-        m.by_vc.len()
+        m.by_vc.len().saturating_sub(m.closing.len())
     }
 
     fn m(&self) -> MutexGuard<'_, Model> {
@@ -1000,6 +1005,13 @@ impl RegNicModel {
     /// Regions of host DMA memory allocated.
     pub fn dma_regions(&self) -> usize {
         self.m().mem.len()
+    }
+}
+
+impl ModelBus {
+    /// The NIC this bus belongs to.
+    pub fn model(&self) -> RegNicModel {
+        RegNicModel { inner: self.inner.clone() }
     }
 }
 
