@@ -132,3 +132,25 @@ fn model_work_per_step_does_not_grow_with_open_connections_or_table_size() {
     assert_eq!(few, small, "a 65 536-entry table costs the engines what a 16-entry one does");
     assert_eq!(all, small, "65 536 open connections cost the engines what 2 do");
 }
+
+#[test]
+fn closes_the_nic_refuses_are_reported_forced_once_each_within_the_poll_budget() {
+    let p = Pair::new(regs::MAX_CONNECTIONS as usize);
+    let ids = p.open(4);
+    p.a.set_removed(true); // every CLOSE now reads back a failure: closed locally
+    p.na.close_connection(ids[3].0);
+    p.na.close_connection(ids[1].0);
+    p.na.close_connection(ids[1].0); // twice: reported once
+    let closed = |budget: usize| {
+        let mut out = Vec::new();
+        p.na.poll(budget, &mut |e| {
+            if let DeviceEvent::ConnectionClosed { conn, forced } = e {
+                out.push((conn.0, forced));
+            }
+        });
+        out
+    };
+    assert_eq!(closed(1), vec![(ids[1].0.0, true)], "one within a budget of one");
+    assert_eq!(closed(8), vec![(ids[3].0.0, true)], "the other at the next poll");
+    assert_eq!(closed(8), vec![], "each once");
+}
