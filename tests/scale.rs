@@ -1,6 +1,7 @@
 //! The lab at the limit (`atmmcm_hw::scale`): a link flap with every call of a full VC table,
-//! under the emulated NDIS's verifier. The 65 534-call run is `#[ignore]` (about a minute in
-//! release); a 300-call run of the same scenario is in the normal suite.
+//! under the emulated NDIS's verifier, on the ATM1 register-level NIC (and on the frame-level
+//! stand-in for comparison). The 65 534-call runs are `#[ignore]` (a few seconds in release, ~0.8 GB);
+//! 300-call runs of the same scenario are in the normal suite.
 
 use atmmcm_hw::scale::{NicKind, link_flap};
 
