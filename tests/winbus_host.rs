@@ -370,7 +370,7 @@ fn idle_bar() -> Block {
     let bar = Block::new(regs::BAR_LEN as usize);
     let m = unsafe { Mmio::new(bar.p, regs::BAR_LEN as usize) };
     m.write32(regs::ID, regs::ID_VALUE);
-    m.write32(regs::CONN_COUNT, regs::CONNECTIONS);
+    m.write32(regs::CONN_COUNT, 1024);
     bar
 }
 

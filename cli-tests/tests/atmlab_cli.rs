@@ -239,6 +239,12 @@ fn flap_clears_every_call_and_passes_and_refuses_the_sys_driver_with_exit_2() {
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let s = stdout(&o);
     assert!(s.contains("incoming closes (#27)  300") && s.contains("RESULT: PASS (flap, 300 calls)"), "{s}");
+    assert!(s.contains("NIC                    Atm1") && s.contains("NIC connections (peak) 301"), "{s}");
+    let o = atmlab(&["flap", "--calls", "300", "--nic", "frame"], &d);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("NIC                    Frame"), "{}", stdout(&o));
+    let o = atmlab(&["flap", "--calls", "300", "--nic", "cells"], &d);
+    assert_eq!(o.status.code(), Some(2), "an unknown NIC is refused");
     let o = atmlab(&["flap", "--calls", "0"], &d);
     assert_eq!(o.status.code(), Some(2));
     let o = atmlab(&["--driver", "sys", "--sys-image", "/nonexistent/atmmcm.sys", "flap"], &d);

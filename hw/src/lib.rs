@@ -14,6 +14,8 @@ pub mod pcap;
 mod regnic_adapter_tests;
 pub mod regnic_model;
 #[cfg(test)]
+mod regnic_table_tests;
+#[cfg(test)]
 mod regnic_tests;
 #[allow(clippy::new_without_default)]
 pub mod scale;

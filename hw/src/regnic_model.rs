@@ -9,8 +9,14 @@
 //! `atmmcm::nic::desc`) and its AAL5/cell codecs: it is the hardware, not an independent peer.
 //! Time is the caller's: `step` is one NIC tick (the TX engine runs, closes finish, the coalescing
 //! timer ticks); `put_cell` receives at once.
+//!
+//! Every per-descriptor and per-cell lookup is O(1) in the table size (up to
+//! [`regs::MAX_CONNECTIONS`] entries): the table is indexed by connection id, VPI/VCI → connection
+//! is a hash map, closes wait in a set ordered by the TX descriptor count at which they drain, and
+//! partial reassemblies are a set. [`RegNicModel::table_work`] counts the entries the engines
+//! touch, so a test can show a step's cost does not grow with the connections open.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use atmmcm::nic::bus::{Bus, DmaRegion, OutOfRange};
@@ -67,8 +73,9 @@ struct Entry {
     cfg: ConnCfg,
     pcr: u32,
     max_sdu: ConnMaxSdu,
-    /// While CLOSING: descriptors still to be consumed before the close completes.
-    close_left: u32,
+    /// While CLOSING: the value of `Model::tx_consumed` at which every descriptor posted before
+    /// the CLOSE has been consumed.
+    close_at: u64,
     reasm: Vec<u8>,
     too_long: bool,
 }
@@ -95,6 +102,14 @@ struct Model {
     rings: [Ring; 4],
     table: Vec<Entry>,
     by_vc: HashMap<(u8, u16), u16>,
+    /// CLOSING entries by (`close_at`, index): the drained ones are at the front.
+    closing: BTreeSet<(u64, u16)>,
+    /// Entries holding a partial reassembly (dropped when the link goes).
+    reassembling: HashSet<u16>,
+    /// TX descriptors consumed since power-up (never reset: `close_at` compares against it).
+    tx_consumed: u64,
+    /// Connection-table entries the engines touched (instrumentation, see the module docs).
+    table_work: u64,
     cnt: Counters,
     /// Host memory: regions by bus address.
     mem: BTreeMap<u64, Vec<u8>>,
@@ -119,7 +134,7 @@ struct Model {
 }
 
 impl Model {
-    fn new() -> Model {
+    fn new(connections: usize) -> Model {
         Model {
             ctrl: Ctrl(0),
             int_status: 0,
@@ -127,8 +142,12 @@ impl Model {
             coalesce: Coalesce(0),
             cmd_status: CmdStatus(0),
             rings: [Ring::default(); 4],
-            table: vec![Entry::default(); regs::CONNECTIONS as usize],
+            table: vec![Entry::default(); connections],
             by_vc: HashMap::new(),
+            closing: BTreeSet::new(),
+            reassembling: HashSet::new(),
+            tx_consumed: 0,
+            table_work: 0,
             cnt: Counters::default(),
             mem: BTreeMap::new(),
             host_mem: BTreeMap::new(),
@@ -159,8 +178,11 @@ impl Model {
         self.coalesce = Coalesce(0);
         self.cmd_status = CmdStatus(0);
         self.rings = [Ring::default(); 4];
-        self.table = vec![Entry::default(); regs::CONNECTIONS as usize];
+        let n = self.table.len();
+        self.table = vec![Entry::default(); n];
         self.by_vc.clear();
+        self.closing.clear();
+        self.reassembling.clear();
         self.cnt = Counters::default();
         self.phy_out.clear();
         self.occurrences = 0;
@@ -297,8 +319,8 @@ impl Model {
             .find_map(|(i, r)| (r.base_lo..=r.cons).contains(&off).then(|| (i, off - r.base_lo)))
     }
 
-    fn conn_of(off: u32) -> Option<(usize, u32)> {
-        let end = regs::CONN_TABLE + regs::CONNECTIONS * regs::CONN_ENTRY_LEN;
+    fn conn_of(&self, off: u32) -> Option<(usize, u32)> {
+        let end = regs::CONN_TABLE + self.table.len() as u32 * regs::CONN_ENTRY_LEN;
         (regs::CONN_TABLE..end).contains(&off).then(|| {
             let rel = off - regs::CONN_TABLE;
             ((rel / regs::CONN_ENTRY_LEN) as usize, rel % regs::CONN_ENTRY_LEN)
@@ -329,7 +351,7 @@ impl Model {
                 p.set_link_up(self.link_up());
                 p.0
             }
-            regs::CONN_COUNT => regs::CONNECTIONS,
+            regs::CONN_COUNT => self.table.len() as u32,
             regs::CMD_STATUS => self.cmd_status.0,
             regs::CNT_TX_CELLS => c.tx_cells,
             regs::CNT_RX_CELLS => c.rx_cells,
@@ -352,7 +374,7 @@ impl Model {
                         _ => 0,
                     };
                 }
-                if let Some((n, w)) = Self::conn_of(off) {
+                if let Some((n, w)) = self.conn_of(off) {
                     let e = &self.table[n];
                     return match w {
                         regs::conn_word::VC => e.vc.0,
@@ -407,7 +429,7 @@ impl Model {
                     }
                     return;
                 }
-                if let Some((n, w)) = Self::conn_of(off) {
+                if let Some((n, w)) = self.conn_of(off) {
                     let e = &mut self.table[n];
                     if e.cfg.state() != conn_state::IDLE {
                         return;
@@ -426,6 +448,7 @@ impl Model {
 
     fn command(&mut self, c: Cmd) {
         let n = usize::from(c.conn());
+        self.table_work += 1;
         let result = match (c.op(), self.table.get(n).map(|e| e.cfg.state())) {
             // No such entry.
             (_, None) => cmd_result::BAD_CONN,
@@ -442,6 +465,7 @@ impl Model {
                     e.cfg.set_state(conn_state::OPEN);
                     e.reasm.clear();
                     e.too_long = false;
+                    self.reassembling.remove(&c.conn());
                     cmd_result::OK
                 } else {
                     cmd_result::VC_IN_USE
@@ -451,14 +475,17 @@ impl Model {
             (op::CLOSE, Some(conn_state::OPEN)) => {
                 let tx = self.rings[R_TX];
                 let posted = if tx.size == 0 { 0 } else { (tx.prod + tx.size - tx.cons) % tx.size };
+                let close_at = self.tx_consumed + u64::from(posted);
                 let e = &mut self.table[n];
                 e.cfg.set_state(conn_state::CLOSING);
-                e.close_left = posted;
+                e.close_at = close_at;
                 if !e.reasm.is_empty() || e.too_long {
                     self.cnt.rx_dropped = self.cnt.rx_dropped.wrapping_add(1);
                 }
                 e.reasm.clear();
                 e.too_long = false;
+                self.reassembling.remove(&c.conn());
+                self.closing.insert((close_at, c.conn()));
                 cmd_result::OK
             }
             // Anything else: wrong state or unknown opcode.
@@ -506,10 +533,12 @@ impl Model {
                 sdu.resize(start + len, 0);
                 dma_ok &= self.mem_read(d.addr(), &mut sdu[start..]);
             }
+            self.table_work += 1;
             let entry = self.table.get(usize::from(conn));
+            let consumed = self.tx_consumed;
             let sendable = entry.is_some_and(|e| match e.cfg.state() {
                 conn_state::OPEN => true,
-                conn_state::CLOSING => e.close_left > 0,
+                conn_state::CLOSING => e.close_at > consumed,
                 _ => false,
             });
             let status = if !self.link_up() {
@@ -538,9 +567,7 @@ impl Model {
                 if status != tx_status::SENT {
                     self.cnt.tx_flushed = self.cnt.tx_flushed.wrapping_add(1);
                 }
-                for e in self.table.iter_mut().filter(|e| e.cfg.state() == conn_state::CLOSING) {
-                    e.close_left = e.close_left.saturating_sub(1);
-                }
+                self.tx_consumed += 1;
             }
             self.rings[R_TX].cons = j;
             let mut b = IntBits(0);
@@ -563,19 +590,23 @@ impl Model {
         if self.stall_close {
             return false;
         }
-        let done: Vec<usize> = (0..self.table.len())
-            .filter(|&i| self.table[i].cfg.state() == conn_state::CLOSING && self.table[i].close_left == 0)
-            .collect();
         let forced = !self.link_up();
         let mut finished = false;
-        for &i in &done {
+        // Drained closes are at the front of `closing`: only those are looked at.
+        while let Some(&(at, conn)) = self.closing.first() {
+            if at > self.tx_consumed {
+                break;
+            }
             // A close completes only when its event has an entry: it waits in CLOSING otherwise.
             let ev = self.rings[R_EV];
             if ev.size == 0 || !self.read_desc(R_EV, ev.prod).own() {
                 break;
             }
+            self.closing.pop_first();
+            self.table_work += 1;
             finished = true;
-            let e = &mut self.table[i];
+            let i = usize::from(conn);
+            let Some(e) = self.table.get_mut(i) else { continue };
             e.cfg.set_state(conn_state::IDLE);
             let key = (e.vc.vpi(), e.vc.vci());
             self.by_vc.remove(&key);
@@ -600,6 +631,7 @@ impl Model {
         self.cnt.rx_cells = self.cnt.rx_cells.wrapping_add(1);
         let h = cell::Header::parse(&p);
         let conn = self.by_vc.get(&(h.vpi, h.vci)).copied();
+        self.table_work += 1;
         let open = conn.is_some_and(|n| self.table[usize::from(n)].cfg.state() == conn_state::OPEN);
         let (Some(conn), true, false) = (conn, open, h.pti & cell::PTI_NON_USER != 0) else {
             self.cnt.rx_unknown = self.cnt.rx_unknown.wrapping_add(1);
@@ -614,9 +646,14 @@ impl Model {
                 e.reasm.clear();
             }
         }
+        let partial = !e.reasm.is_empty() || e.too_long;
         if !h.is_end_of_frame() {
+            if partial {
+                self.reassembling.insert(conn);
+            }
             return;
         }
+        self.reassembling.remove(&conn);
         let pdu = std::mem::take(&mut e.reasm);
         let too_long = std::mem::replace(&mut e.too_long, false);
         let t = aal5::Trailer::new_unchecked(&pdu[..]);
@@ -741,7 +778,9 @@ impl Model {
             // Everything owned is flushed; partial reassemblies and unsent cells are lost.
             self.tx_engine(0);
             let mut dropped = 0u32;
-            for e in &mut self.table {
+            for conn in std::mem::take(&mut self.reassembling) {
+                self.table_work += 1;
+                let Some(e) = self.table.get_mut(usize::from(conn)) else { continue };
                 if !e.reasm.is_empty() || e.too_long {
                     dropped += 1;
                 }
@@ -783,9 +822,35 @@ impl Default for RegNicModel {
 }
 
 impl RegNicModel {
-    /// A NIC fresh from power-up: link up, engines off until the driver enables them.
+    /// A NIC fresh from power-up with the full table ([`regs::MAX_CONNECTIONS`] entries): link
+    /// up, engines off until the driver enables them.
     pub fn new() -> RegNicModel {
-        RegNicModel { inner: Arc::new(Mutex::new(Model::new())) }
+        Self::with_connections(regs::MAX_CONNECTIONS as usize)
+    }
+
+    /// [`RegNicModel::new`] with a connection table of `n` entries (1..=65 536; `CONN_COUNT`
+    /// reads `n`), as a smaller ATM1 part would have.
+    pub fn with_connections(n: usize) -> RegNicModel {
+        let n = n.clamp(1, regs::MAX_CONNECTIONS as usize);
+        RegNicModel { inner: Arc::new(Mutex::new(Model::new(n))) }
+    }
+
+    /// Connection-table entries the TX, RX, close and PHY engines and the command unit have
+    /// touched since power-up: one per descriptor chain, cell, command, finished close or partial
+    /// reassembly dropped. Never a whole-table pass, whatever the table size.
+    pub fn table_work(&self) -> u64 {
+        self.m().table_work
+    }
+
+    /// Connections OPEN or CLOSING (not IDLE).
+    pub fn connections_in_use(&self) -> usize {
+        self.m().by_vc.len()
+    }
+
+    /// Connections OPEN (not closing, not idle).
+    pub fn connections_open(&self) -> usize {
+        let m = self.m();
+        m.by_vc.len().saturating_sub(m.closing.len())
     }
 
     fn m(&self) -> MutexGuard<'_, Model> {
@@ -940,6 +1005,13 @@ impl RegNicModel {
     /// Regions of host DMA memory allocated.
     pub fn dma_regions(&self) -> usize {
         self.m().mem.len()
+    }
+}
+
+impl ModelBus {
+    /// The NIC this bus belongs to.
+    pub fn model(&self) -> RegNicModel {
+        RegNicModel { inner: self.inner.clone() }
     }
 }
 

@@ -1,7 +1,9 @@
 //! The lab at the driver's limit: one adapter with up to 65 534 calls, under the emulated NDIS and
-//! its verifier, in front of the network-side SSCOP + Q.2931 peer. The NIC is a frame-level
-//! stand-in ([`FrameNic`]: the driver's 0/5 AAL5 frames go straight to the network, data frames
-//! are taken and reported sent) because the ATM1 model's connection table has 1 024 entries.
+//! its verifier, in front of the network-side SSCOP + Q.2931 peer. The NIC is either the
+//! register-level one ([`NicKind::Atm1`]: the driver's `RegNic` over the ATM1 model, whose table
+//! holds 65 536 connections, cells through a one-port [`CellSwitch`]) or a frame-level stand-in
+//! ([`NicKind::Frame`], [`FrameNic`]: the driver's 0/5 AAL5 frames go straight to the network,
+//! data frames are taken and reported sent), kept as the fast reference.
 //!
 //! [`link_flap`] is the scenario: `calls` calls offered by the network and accepted, the PHY
 //! lost, T309 expiring into `NDIS_STATUS_DEST_OUT_OF_ORDER` for every call, the PHY back and the
@@ -12,12 +14,114 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use atmmcm::nic::regnic::{RegNic, RegNicConfig};
 use atmmcm::nic::{ConnId, ConnParams, Device, DeviceEvent, TxCookie};
 use atmmcm::{Adapter, Config, NdisStatus};
 
 use crate::clock::Clock;
 use crate::host::{EmuNdis, LiveCounts};
+use crate::lab::{LAB_TX_FRAMES_PER_STEP, LabNic};
 use crate::network::{Network, OfferParams, PortId};
+use crate::regnic_model::RegNicModel;
+use crate::switch::CellSwitch;
+
+/// Which NIC a [`ScaleLab`] runs the driver on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NicKind {
+    /// The driver's `RegNic` over the ATM1 register-level model (cells, SAR, DMA rings).
+    #[default]
+    Atm1,
+    /// [`FrameNic`]: frames straight to the network.
+    Frame,
+}
+
+/// What a NIC's wire needs from the lab for one round.
+pub struct Wire<'a> {
+    pub net: &'a Mutex<Network>,
+    pub switch: &'a Mutex<CellSwitch>,
+    pub port: PortId,
+    pub now: Duration,
+}
+
+fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A NIC the scale lab can run: built in front of the lab network, moved one round at a time.
+pub trait ScaleDevice: Device + Send + Sync + Sized + 'static {
+    fn build(net: &Arc<Mutex<Network>>, port: PortId, clock: &Arc<Clock>) -> Result<Self, String>;
+    /// One round of the wire: (anything moved, the driver's DPC should run).
+    fn wire(&self, w: &Wire<'_>) -> (bool, bool);
+    /// PHY up or down (the driver hears it through the NIC).
+    fn set_link(&self, up: bool);
+    /// Connections open at the NIC and not being closed.
+    fn open_connections(&self) -> usize;
+    /// Cells sent and received by the PHY (None: the NIC has no cells).
+    fn cells(&self) -> Option<(u32, u32)>;
+}
+
+impl ScaleDevice for LabNic {
+    fn build(_: &Arc<Mutex<Network>>, _: PortId, _: &Arc<Clock>) -> Result<Self, String> {
+        let model = RegNicModel::new();
+        model.set_tx_frames_per_step(LAB_TX_FRAMES_PER_STEP);
+        let cfg = RegNicConfig { rx_ring: 1024, rxc_ring: 1024, ..RegNicConfig::default() };
+        RegNic::new(model.bus(), cfg).map_err(|s| format!("RegNic::new failed: {s}"))
+    }
+
+    fn wire(&self, w: &Wire<'_>) -> (bool, bool) {
+        let model = self.bus().model();
+        let mut moved = model.step();
+        let cells = model.take_cells();
+        let mut sw = locked(w.switch);
+        moved |= !cells.is_empty();
+        for c in cells {
+            sw.input(w.port, c);
+        }
+        moved |= sw.step(w.now, &mut locked(w.net));
+        for c in sw.output(w.port) {
+            moved = true;
+            model.put_cell(&c);
+        }
+        drop(sw);
+        (moved, model.interrupt_line())
+    }
+
+    fn set_link(&self, up: bool) {
+        self.bus().model().set_los(!up);
+    }
+
+    fn open_connections(&self) -> usize {
+        self.bus().model().connections_open()
+    }
+
+    fn cells(&self) -> Option<(u32, u32)> {
+        let c = self.bus().model().counters();
+        Some((c.tx_cells, c.rx_cells))
+    }
+}
+
+impl ScaleDevice for FrameNic {
+    fn build(net: &Arc<Mutex<Network>>, port: PortId, clock: &Arc<Clock>) -> Result<Self, String> {
+        Ok(FrameNic::new(net.clone(), port, clock.clone()))
+    }
+
+    fn wire(&self, _: &Wire<'_>) -> (bool, bool) {
+        let pending = self.pull();
+        (pending, pending)
+    }
+
+    fn set_link(&self, up: bool) {
+        FrameNic::set_link(self, up);
+    }
+
+    fn open_connections(&self) -> usize {
+        FrameNic::open_connections(self)
+    }
+
+    fn cells(&self) -> Option<(u32, u32)> {
+        None
+    }
+}
 
 enum Ev {
     Rx(Vec<u8>),
@@ -161,27 +265,34 @@ impl Device for FrameNic {
     }
 }
 
-/// One adapter (address 1001) on the emulated NDIS with the frame-level NIC.
-pub struct ScaleLab {
+/// One adapter (address 1001) on the emulated NDIS with NIC `N`.
+pub struct ScaleLab<N: ScaleDevice> {
     pub clock: Arc<Clock>,
     pub net: Arc<Mutex<Network>>,
     pub port: PortId,
+    /// Between the NIC's PHY and the network ([`NicKind::Atm1`] only).
+    switch: Mutex<CellSwitch>,
     pub ndis: EmuNdis,
-    pub adapter: Arc<Adapter<EmuNdis, FrameNic>>,
+    pub adapter: Arc<Adapter<EmuNdis, N>>,
     /// Virtual time the network's timers last ran at (once per instant).
     net_at: AtomicU64,
     pub halted: AtomicBool,
 }
 
-impl ScaleLab {
+impl<N: ScaleDevice> ScaleLab<N> {
     /// Started, AF open, a wildcard SAP registered, signalling established.
-    pub fn new(max_vcs: usize) -> ScaleLab {
+    pub fn new(max_vcs: usize) -> ScaleLab<N> {
         let clock = Arc::new(Clock::new());
         let mut network = Network::new();
         let port = network.add_port(b"1001".to_vec());
+        let mut switch = CellSwitch::default();
+        assert_eq!(switch.add_port(), port, "switch and network ports line up");
         let net = Arc::new(Mutex::new(network));
         let ndis = EmuNdis::new(clock.clone());
-        let nic = FrameNic::new(net.clone(), port, clock.clone());
+        let nic = match N::build(&net, port, &clock) {
+            Ok(n) => n,
+            Err(e) => panic!("scale lab: {e}"),
+        };
         // Every VC may carry a call at once: a ring each.
         let config = Config { max_vcs, max_parties: 64, max_active_vcs: max_vcs, ..Config::DEFAULT };
         let adapter = match Adapter::initialize(ndis.clone(), nic, config) {
@@ -198,6 +309,7 @@ impl ScaleLab {
             clock,
             net,
             port,
+            switch: Mutex::new(switch),
             ndis,
             adapter,
             net_at: AtomicU64::new(u64::MAX),
@@ -212,7 +324,7 @@ impl ScaleLab {
         lab
     }
 
-    pub fn nic(&self) -> &FrameNic {
+    pub fn nic(&self) -> &N {
         self.adapter.parts().1
     }
 
@@ -231,8 +343,9 @@ impl ScaleLab {
         if self.halted.load(Ordering::Acquire) {
             return false;
         }
-        let mut busy = false;
-        if self.nic().pull() {
+        let w = Wire { net: &self.net, switch: &self.switch, port: self.port, now };
+        let (mut busy, dpc) = self.nic().wire(&w);
+        if dpc {
             self.ndis.run_dpc();
             busy = true;
         }
@@ -282,7 +395,7 @@ impl ScaleLab {
 
     /// PHY of the adapter down or up (NIC, network port, and the verifier's expectation).
     pub fn set_link(&self, up: bool) {
-        self.nic().set_link(up);
+        ScaleDevice::set_link(self.nic(), up);
         self.ndis.phy_link_changed(up);
         let now = self.clock.now();
         self.net().set_link(now, self.port, up);
@@ -307,8 +420,13 @@ impl ScaleLab {
 #[derive(Debug)]
 pub struct FlapReport {
     pub calls: usize,
+    pub nic: NicKind,
     /// Calls connected (NdisMCmDispatchCallConnected) before the loss.
     pub connected: usize,
+    /// Connections open at the NIC before the loss (every call's and the signalling VC).
+    pub nic_connections_before_loss: usize,
+    /// Cells the NIC's PHY sent and received over the whole run (None: frame-level NIC).
+    pub cells: Option<(u32, u32)>,
     /// Calls closed towards the client after T309 (NdisMCmDispatchIncomingCloseCall).
     pub incoming_closes: usize,
     /// Driver objects left after T309 and after halt.
@@ -326,6 +444,7 @@ impl FlapReport {
     /// The verdict: every call connected and cleared, the link back, nothing leaked, no violation.
     pub fn passed(&self) -> bool {
         self.connected == self.calls
+            && self.nic_connections_before_loss == self.calls + 1
             && self.incoming_closes == self.calls
             && self.live_after_t309.vcs == 0
             && self.live_after_t309.calls == 0
@@ -336,15 +455,23 @@ impl FlapReport {
     }
 }
 
-/// The link-flap scenario with `calls` calls (up to the VC table, 65 534). See the module docs.
-/// Expose it in `atmlab` as the `flap65534` scenario.
-pub fn link_flap(calls: usize) -> FlapReport {
-    let lab = ScaleLab::new(calls.max(1));
+/// The link-flap scenario with `calls` calls (up to the VC table, 65 534) on `nic`. See the
+/// module docs. `atmlab flap` runs it.
+pub fn link_flap(calls: usize, nic: NicKind) -> FlapReport {
+    match nic {
+        NicKind::Atm1 => flap_on::<LabNic>(calls, nic),
+        NicKind::Frame => flap_on::<FrameNic>(calls, nic),
+    }
+}
+
+fn flap_on<N: ScaleDevice>(calls: usize, nic: NicKind) -> FlapReport {
+    let lab = ScaleLab::<N>::new(calls.max(1));
     let t = Instant::now();
     lab.offer_calls(calls);
     let wall_setup = t.elapsed();
     let count = |name: &str| lab.ndis.ndis_calls().iter().filter(|n| n.starts_with(name)).count();
     let connected = count("NdisMCmDispatchCallConnected");
+    let nic_connections_before_loss = lab.nic().open_connections();
     let t = Instant::now();
     lab.set_link(false);
     // T309 (10 s): active calls survive it, then are cleared with #27.
@@ -360,13 +487,16 @@ pub fn link_flap(calls: usize) -> FlapReport {
     let violations = lab.ndis.violations().iter().map(|v| v.to_string()).collect();
     FlapReport {
         calls,
+        nic,
         connected,
+        nic_connections_before_loss,
+        cells: lab.nic().cells(),
         incoming_closes,
         live_after_t309,
         live_after_halt: lab.ndis.live(),
         signalling_back,
         violations,
-        nic_connections_after_halt: lab.nic().open_connections(),
+        nic_connections_after_halt: ScaleDevice::open_connections(lab.nic()),
         wall_setup,
         wall_teardown,
     }

@@ -170,7 +170,9 @@ pub struct RegNic<B: Bus, R: RawMutex + Send + Sync> {
     cfg: RegNicConfig,
     regions: Regions,
     conns: Vec<AtomicU8>,
-    close_local: AtomicBool,
+    /// Connections whose CLOSE the NIC refused (`CLOSE_LOCAL`), to report closed at the next
+    /// `poll` without walking the table.
+    close_local: crate::datapath::SlotSet,
     /// `interrupt` masked the line; the next `poll` unmasks it.
     irq_masked: AtomicBool,
     /// NDIS disabled the interrupt (MiniportDisableInterruptEx) or the NIC is being shut down:
@@ -232,7 +234,9 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
             return Err(NdisStatus::FAILURE);
         }
         Self::reset(&bus)?;
-        let conn_count = bus.read32(regs::CONN_COUNT).min(regs::CONNECTIONS);
+        // The table size is the NIC's (CONN_COUNT); every structure indexed by connection is sized
+        // from it here, once. A value above the 16-bit id space is clamped.
+        let conn_count = bus.read32(regs::CONN_COUNT).min(regs::MAX_CONNECTIONS);
         if conn_count == 0 {
             return Err(NdisStatus::FAILURE);
         }
@@ -247,9 +251,10 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
                 next as u16
             })?;
             let freed = crate::datapath::SlotSet::new(conn_count as usize).map_err(|_| NdisStatus::RESOURCES)?;
-            Ok((tx_shadow, conns, scratch, free, freed))
+            let close_local = crate::datapath::SlotSet::new(conn_count as usize).map_err(|_| NdisStatus::RESOURCES)?;
+            Ok((tx_shadow, conns, scratch, free, freed, close_local))
         })();
-        let (tx_shadow, conns, scratch, free, freed) = match parts {
+        let (tx_shadow, conns, scratch, free, freed, close_local) = match parts {
             Ok(p) => p,
             Err(e) => {
                 for r in regions.all() {
@@ -276,7 +281,7 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
             cfg,
             regions,
             conns,
-            close_local: AtomicBool::new(false),
+            close_local,
             irq_masked: AtomicBool::new(false),
             irq_disabled: AtomicBool::new(false),
             irq_sync: None,
@@ -441,6 +446,11 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
             // Anything still pending raises the line again at once.
             self.bus.write32(regs::INT_MASK, IntBits::ALL.0);
         }
+    }
+
+    /// Connection-table entries the NIC has (its `CONN_COUNT`, read at initialize).
+    pub fn connections(&self) -> usize {
+        self.conns.len()
     }
 
     /// The configuration in use.
@@ -673,23 +683,21 @@ impl<B: Bus, R: RawMutex + Send + Sync> RegNic<B, R> {
 
     /// Closes the NIC refused: reported closed (forced), once.
     fn reap_local_closes(&self, limit: usize, sink: &mut dyn FnMut(DeviceEvent<'_>)) -> usize {
-        if !self.close_local.swap(false, Ordering::AcqRel) {
-            return 0;
-        }
         let mut n = 0;
-        for (i, c) in self.conns.iter().enumerate() {
-            if c.load(Ordering::Acquire) != cs::CLOSE_LOCAL {
-                continue;
-            }
+        self.close_local.take_all(|i| {
             if n >= limit {
-                self.close_local.store(true, Ordering::Release);
-                break;
+                // Over budget: left for the next poll (a mark made here is not seen by this take).
+                self.close_local.mark(i);
+                return;
             }
-            c.store(cs::FREE, Ordering::Release);
+            let Some(c) = self.conns.get(i) else { return };
+            if c.compare_exchange(cs::CLOSE_LOCAL, cs::FREE, Ordering::AcqRel, Ordering::Acquire).is_err() {
+                return;
+            }
             self.freed.mark(i);
             sink(DeviceEvent::ConnectionClosed { conn: ConnId(i as u16), forced: true });
             n += 1;
-        }
+        });
         n
     }
 
@@ -782,7 +790,7 @@ impl<B: Bus, R: RawMutex + Send + Sync + 'static> Device for RegNic<B, R> {
         if self.command(op::CLOSE, conn.0) != Some(cmd_result::OK) {
             // The NIC does not know it open (reset, or hung): nothing of it is in flight there.
             state.store(cs::CLOSE_LOCAL, Ordering::Release);
-            self.close_local.store(true, Ordering::Release);
+            self.close_local.mark(usize::from(conn.0));
         }
     }
 

@@ -3,8 +3,8 @@
 
 use bitfield::bitfield;
 
-/// Octets of BAR0.
-pub const BAR_LEN: u32 = 0x8000;
+/// Octets of BAR0 (2 MiB: room for the largest connection table, [`MAX_CONNECTIONS`]).
+pub const BAR_LEN: u32 = 0x20_0000;
 /// Value of [`ID`].
 pub const ID_VALUE: u32 = 0x4154_4D31;
 
@@ -22,7 +22,7 @@ pub const INT_MASK: u32 = 0x010;
 pub const INT_COALESCE: u32 = 0x014;
 /// [`PhyStatus`].
 pub const PHY_STATUS: u32 = 0x018;
-/// Entries in the connection table.
+/// Entries in the connection table (1..=[`MAX_CONNECTIONS`]; the driver sizes itself from it).
 pub const CONN_COUNT: u32 = 0x01C;
 /// [`Cmd`] (write-only).
 pub const CMD: u32 = 0x020;
@@ -80,8 +80,9 @@ pub const CNT_TX_FLUSHED: u32 = 0x120;
 pub const CONN_TABLE: u32 = 0x4000;
 /// Octets per connection-table entry.
 pub const CONN_ENTRY_LEN: u32 = 16;
-/// Connection-table entries.
-pub const CONNECTIONS: u32 = 1024;
+/// Most connection-table entries an ATM1 may have ([`CONN_COUNT`] says how many this one has):
+/// every 16-bit connection id names one.
+pub const MAX_CONNECTIONS: u32 = 65_536;
 /// Word offsets inside a connection-table entry.
 pub mod conn_word {
     /// [`super::ConnVc`].
@@ -262,7 +263,9 @@ mod tests {
         assert_eq!(conn_reg(0, conn_word::VC), 0x4000);
         assert_eq!(conn_reg(2, conn_word::MAX_SDU), 0x402C);
         assert_eq!(conn_reg(1023, conn_word::MAX_SDU), 0x7FFC);
-        assert!(conn_reg(1023, conn_word::MAX_SDU) < BAR_LEN);
+        assert_eq!(conn_reg(u16::MAX, conn_word::MAX_SDU), 0x10_3FFC);
+        assert!(conn_reg(u16::MAX, conn_word::MAX_SDU) < BAR_LEN);
+        assert_eq!(MAX_CONNECTIONS, u32::from(u16::MAX) + 1, "every 16-bit connection id names an entry");
     }
 
     #[test]

@@ -70,6 +70,15 @@ struct Cli {
     sys_image: Option<PathBuf>,
 }
 
+/// `atmlab flap --nic`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum FlapNic {
+    /// The driver's RegNic over the ATM1 model: registers, DMA rings, SAR, cells.
+    Atm1,
+    /// A frame-level stand-in: frames straight to the network.
+    Frame,
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum DriverArg {
     /// The driver core linked into the lab.
@@ -129,11 +138,15 @@ enum Cmd {
     /// The 13 clearing conformance cases written in Rust.
     Clearing,
     /// Link flap at scale: N calls connected, the PHY lost, T309 clears every call, the link
-    /// comes back, halt. The in-process driver over a frame-level NIC with 65 535 connections.
+    /// comes back, halt. The in-process driver over the ATM1 register-level NIC (65 536
+    /// connections), or with --nic frame over a frame-level stand-in.
     Flap {
         /// Calls connected before the link goes (at most MaxVcs, 65 534).
         #[arg(long, default_value_t = 65_534, value_parser = clap::value_parser!(u32).range(1..=65_534))]
         calls: u32,
+        /// The NIC under the driver.
+        #[arg(long, value_enum, default_value_t = FlapNic::Atm1)]
+        nic: FlapNic,
     },
 }
 
@@ -420,17 +433,26 @@ fn legacy_pcap(cli: &Cli, name: &str) -> Result<Option<PathBuf>, ExitCode> {
 }
 
 /// `atmlab flap`: the scale lab's link flap, with its verdict.
-fn flap(driver: &DriverUnderTest, calls: usize) -> ExitCode {
+fn flap(driver: &DriverUnderTest, calls: usize, nic: FlapNic) -> ExitCode {
     if !matches!(driver, DriverUnderTest::Core) {
         eprintln!(
-            "atmlab: flap runs the in-process driver on a frame-level NIC (the ATM1 model and the sys-lab hold 1 024 connections); use --driver core"
+            "atmlab: flap runs the in-process driver (the sys-lab is not wired to the scale lab); use --driver core"
         );
         return ExitCode::from(2);
     }
-    eprintln!("atmlab: flap: {calls} calls up, then the link goes (T309 = 10 s virtual) ...");
-    let r = atmmcm_hw::scale::link_flap(calls);
+    let kind = match nic {
+        FlapNic::Atm1 => atmmcm_hw::scale::NicKind::Atm1,
+        FlapNic::Frame => atmmcm_hw::scale::NicKind::Frame,
+    };
+    eprintln!("atmlab: flap: {calls} calls up on the {kind:?} NIC, then the link goes (T309 = 10 s virtual) ...");
+    let r = atmmcm_hw::scale::link_flap(calls, kind);
     println!("calls                  {}", r.calls);
+    println!("NIC                    {:?}", r.nic);
     println!("connected              {}", r.connected);
+    println!("NIC connections (peak) {}", r.nic_connections_before_loss);
+    if let Some((tx, rx)) = r.cells {
+        println!("NIC cells sent / rcvd  {tx} / {rx}");
+    }
     println!("incoming closes (#27)  {}", r.incoming_closes);
     println!("live after T309        {:?}", r.live_after_t309);
     println!("signalling back        {}", r.signalling_back);
@@ -506,6 +528,6 @@ fn main() -> ExitCode {
             Err(c) => c,
         },
         Some(Cmd::Clearing) => legacy(builtin::clearing(&driver), "clearing"),
-        Some(Cmd::Flap { calls }) => flap(&driver, *calls as usize),
+        Some(Cmd::Flap { calls, nic }) => flap(&driver, *calls as usize, *nic),
     }
 }
