@@ -1051,13 +1051,18 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         let sig = self.sig_conn.load(Ordering::Acquire);
         // 1. NIC events: receives, transmit completions, closes, link.
         let mut phy: Option<bool> = None;
+        let mut room = false;
         loop {
             let mut sink = |ev: DeviceEvent<'_>| match ev {
                 DeviceEvent::Received { conn, frame } if u32::from(conn.0) == sig => self.signalling_pdu(st, frame),
                 DeviceEvent::Received { conn, frame } => self.receive(st, conn, frame),
-                DeviceEvent::Transmitted { cookie, .. } if cookie.0 == SIG_COOKIE => {}
-                DeviceEvent::Transmitted { conn, sent, .. } => self.transmitted(st, conn, sent),
+                DeviceEvent::Transmitted { cookie, .. } if cookie.0 == SIG_COOKIE => room = true,
+                DeviceEvent::Transmitted { conn, sent, .. } => {
+                    room = true;
+                    self.transmitted(st, conn, sent)
+                }
                 DeviceEvent::ConnectionClosed { conn, .. } => {
+                    room = true;
                     if let Some(slot) = self.conn_map.get(conn) {
                         self.conn_map.set(conn, None);
                         if let Some(p) = self.paths.get(slot) {
@@ -1079,7 +1084,13 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         if let Some(up) = phy {
             self.phy_change(up);
         }
-        // 2. Transmit: signalling first, then queued NBLs.
+        // 2. Transmit: signalling first, then queued NBLs; frames left the NIC, so every VC that
+        // found its ring full goes again.
+        if room {
+            st.wake_waiting(|slot| {
+                self.tx_ready.mark(slot);
+            });
+        }
         self.flush_sig(st);
         self.tx_ready.take_all(|slot| self.pump_tx(st, slot));
         self.flush_tx(st);
@@ -1273,37 +1284,55 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             }
             let nbl = N::Nbl::from_word(word);
             let frames = n.nbl_frame_count(nbl);
+            // A frame AAL5 cannot carry (empty, or over 65 535 octets) fails the whole NBL before
+            // any of it reaches the NIC: never truncated, never retried.
+            let limit = st.scratch.len().min(MAX_FRAME);
+            if (0..frames).any(|i| !(1..=limit).contains(&n.nbl_frame_len(nbl, i))) {
+                DataStats::bump(&self.stats.tx_invalid_length, 1);
+                self.complete_one(st, slot, word, NdisStatus::INVALID_LENGTH);
+                continue;
+            }
             let mut given = 0u32;
-            let mut full = false;
+            let mut refused: Option<NdisStatus> = None;
             for i in 0..frames {
-                let len = n.nbl_frame_len(nbl, i).min(st.scratch.len());
+                let len = n.nbl_frame_len(nbl, i);
                 let Some(buf) = st.scratch.get_mut(..len) else { break };
                 let copied = n.nbl_copy_frame(nbl, i, buf);
                 let frame = buf.get(..copied).unwrap_or(&[]);
                 match self.device.transmit(ConnId(conn as u16), frame, TxCookie(word as u64)) {
                     Ok(()) => given += 1,
-                    Err(_) => {
-                        full = true;
+                    Err(e) => {
+                        refused = Some(e);
                         break;
                     }
                 }
             }
-            match (given, full) {
-                // The NIC had no room for its first frame: try again when it frees some.
-                (0, true) => {
+            match (given, refused) {
+                // The NIC had no room for its first frame: park it until any VC's frames leave the
+                // NIC (`dpc_body` wakes every VC waiting for room).
+                (0, Some(NdisStatus::RESOURCES)) => {
                     if let Some(slot_parked) = st.parked.get_mut(slot) {
                         *slot_parked = Some(word);
                     }
+                    st.wait_for_room(slot);
                     return;
                 }
+                // The NIC refused the frame for good (closing connection, a length it cannot
+                // carry): the NBL fails now and the VC goes on with the next one.
+                (0, Some(e)) => {
+                    let status = if e == NdisStatus::INVALID_LENGTH { e } else { NdisStatus::FAILURE };
+                    self.complete_one(st, slot, word, status);
+                }
                 // No frames at all (an empty NBL): done at once.
-                (0, false) => self.complete_one(st, slot, word, NdisStatus::SUCCESS),
-                // Some or all frames are with the NIC; a partial one counts as failed.
-                (g, partial) => {
+                (0, None) => self.complete_one(st, slot, word, NdisStatus::SUCCESS),
+                // Some or all frames are with the NIC; a partial one counts as failed (it
+                // completes when the frames given have left).
+                (g, refused) => {
                     if let Some(q) = st.inflight.get_mut(slot) {
-                        q.push_back(InFlight { nbl: word, frames_left: g, failed: partial });
+                        q.push_back(InFlight { nbl: word, frames_left: g, failed: refused.is_some() });
                     }
-                    if partial {
+                    if refused == Some(NdisStatus::RESOURCES) {
+                        st.wait_for_room(slot);
                         return;
                     }
                 }

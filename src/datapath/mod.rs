@@ -116,6 +116,11 @@ pub struct DpcState {
     pub inflight: Vec<VecDeque<InFlight>>,
     /// Per slot: an NBL popped from the ring that the NIC had no room for yet.
     pub parked: Vec<Option<usize>>,
+    /// Slots waiting for room on the NIC's shared transmit ring, oldest first; each at most once
+    /// (`waiting`). Any frame leaving the NIC wakes them all (one VC's completions are not
+    /// enough: the ring may be full of other VCs' frames).
+    pub blocked: VecDeque<u16>,
+    pub waiting: Vec<bool>,
     /// Q.2931 messages SSCOP delivered from one PDU (up to a whole window of them at once).
     pub sig_inbox: crate::msgq::MsgQueue,
 }
@@ -129,6 +134,11 @@ impl DpcState {
         inflight.try_reserve_exact(slots)?;
         let mut parked = Vec::new();
         parked.try_reserve_exact(slots)?;
+        let mut blocked = VecDeque::new();
+        blocked.try_reserve_exact(slots)?;
+        let mut waiting = Vec::new();
+        waiting.try_reserve_exact(slots)?;
+        waiting.resize(slots, false);
         for _ in 0..slots {
             let mut q = VecDeque::new();
             q.try_reserve_exact(inflight_per_vc)?;
@@ -155,8 +165,32 @@ impl DpcState {
             scratch,
             inflight,
             parked,
+            blocked,
+            waiting,
             sig_inbox,
         })
+    }
+
+    /// `slot` waits for room on the NIC (idempotent).
+    pub fn wait_for_room(&mut self, slot: usize) {
+        if let Some(w) = self.waiting.get_mut(slot)
+            && !*w
+            && self.blocked.len() < self.blocked.capacity()
+        {
+            *w = true;
+            self.blocked.push_back(slot as u16);
+        }
+    }
+
+    /// Room came back on the NIC: every waiting slot, oldest first, to `f`.
+    pub fn wake_waiting(&mut self, mut f: impl FnMut(usize)) {
+        while let Some(s) = self.blocked.pop_front() {
+            let s = usize::from(s);
+            if let Some(w) = self.waiting.get_mut(s) {
+                *w = false;
+            }
+            f(s);
+        }
     }
 }
 
@@ -240,6 +274,8 @@ pub struct DataStats {
     pub tx_completed_ok: AtomicU64,
     pub tx_completed_failed: AtomicU64,
     pub tx_aborted: AtomicU64,
+    /// NBLs failed with INVALID_LENGTH (an empty frame, or one over 65 535 octets).
+    pub tx_invalid_length: AtomicU64,
     pub rx_indicated: AtomicU64,
     pub rx_dropped: AtomicU64,
     pub stale_context: AtomicU64,
