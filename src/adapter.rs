@@ -276,8 +276,15 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
     /// The end of MiniportInitializeEx (PASSIVE): the signalling VC,
     /// NdisMCmRegisterAddressFamilyEx, and the signalling link if the PHY is up.
     pub fn start(&self) -> NdisStatus {
-        let sig =
-            ConnParams { id: VpiVci { vpi: 0, vci: 5 }, aal: crate::ndis::AalType::Aal5, tx_pcr: 0, max_rx_sdu: 4096 };
+        // 0/5 takes any AAL5 frame: a 4 096-octet message is 4 100 octets with its SSCOP trailer,
+        // and an SD over that must reach SSCOP to be skipped in sequence — dropped by the NIC, it
+        // would be retransmitted forever and stall everything behind it.
+        let sig = ConnParams {
+            id: VpiVci { vpi: 0, vci: 5 },
+            aal: crate::ndis::AalType::Aal5,
+            tx_pcr: 0,
+            max_rx_sdu: MAX_FRAME as u32,
+        };
         match self.device.open_connection(&sig) {
             Ok(c) => self.sig_conn.store(u32::from(c.0), Ordering::Release),
             Err(s) => return s,
@@ -779,6 +786,12 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             }
         };
         self.after_control();
+        // The client's NdisClCloseCall returns now and it may not send after it: a sender that
+        // still comes is late, completed with CLOSING at once, and the drain does not wait for
+        // it (a client flooding a closed VC cannot keep it open).
+        if let Some(p) = self.paths.get(vc.0.index()).filter(|p| p.is(vc.0)) {
+            p.rundown.seal();
+        }
         st
     }
 
@@ -882,13 +895,20 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
 
     /// MiniportCoSendNetBufferLists: every NBL is accepted and completed exactly once — queued
     /// for the NIC, or completed at once with CLOSING (the VC is closing), VC_NOT_ACTIVATED (no
-    /// call) or RESOURCES (ring full). No lock, no allocation.
+    /// call) or RESOURCES (ring full). No lock, no allocation. The sender is counted in the VC's
+    /// rundown for the whole call, rejected NBLs included: the close cannot deactivate or delete
+    /// the VC while a rejected NBL is still waiting for its completion.
     pub fn miniport_co_send_net_buffer_lists(&self, vc: VcContext, nbls: N::Nbl, flags: u32) {
         let _ = flags;
         let n = &self.ndis;
         let slot = vc.0.index();
         let Some(path) = self.paths.get(slot).filter(|p| p.is(vc.0)) else {
             // A VC context that is not (or no longer) ours names no VC to complete on.
+            DataStats::bump(&self.stats.stale_context, 1);
+            return;
+        };
+        // One trip through the rundown word per call: the whole chain is in, or none of it.
+        let Some(entry) = path.rundown.enter() else {
             DataStats::bump(&self.stats.stale_context, 1);
             return;
         };
@@ -908,8 +928,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         };
         let mut queued = 0u64;
         let mut next = Some(nbls);
-        // One trip through the rundown word per call: the whole chain is in, or none of it.
-        if !path.rundown.try_acquire() {
+        if !entry.open {
             let (status, counter) = if path.flags.load(Ordering::Acquire) & flag::OPEN != 0 {
                 (NdisStatus::CLOSING, &self.stats.tx_rejected_closing)
             } else {
@@ -950,18 +969,20 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 }
                 queued += pushed as u64;
             }
-            if path.rundown.release() {
-                // Last sender out of a closing VC: the teardown can go on.
-                self.teardown.mark(slot);
-                n.request_dpc();
-            }
         }
+        // Rejected NBLs complete while this sender still holds the rundown.
         if let Some((head, _)) = rejected {
             n.co_send_net_buffer_lists_complete(handle, head, send_complete_flags::DISPATCH_LEVEL);
         }
         if queued > 0 {
             DataStats::bump(&self.stats.tx_accepted, queued);
             self.tx_ready.mark(slot);
+        }
+        if path.rundown.leave(entry) {
+            // Last sender out of a closing VC: the teardown can go on.
+            self.teardown.mark(slot);
+            n.request_dpc();
+        } else if queued > 0 {
             n.request_dpc();
         }
     }
@@ -1398,7 +1419,10 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         // Completions gathered above reach NDIS before the VC can be called quiet.
         self.flush_tx(st);
         let f = p.flags.load(Ordering::Acquire);
+        // A sender that entered while the NIC closed (before the client's close returned) is
+        // waited for too: its leaving marks the slot again.
         let quiet = f & flag::NIC_CLOSED != 0
+            && p.rundown.is_drained()
             && p.tx_outstanding.load(Ordering::Acquire) == 0
             && p.rx_outstanding.load(Ordering::Acquire) == 0
             && st.inflight.get(slot).is_none_or(|q| q.is_empty());

@@ -118,3 +118,103 @@ fn a_frame_over_65535_octets_fails_with_invalid_length_and_nothing_is_delivered(
     lab.settle();
     halt_clean(&lab);
 }
+
+// ---- item 5: signalling messages of any length on 0/5 ---------------------------------------------------
+
+/// A Q.2931 STATUS ENQUIRY (call reference 0x123456, from the network) carrying one unrecognised
+/// IE, `len` octets in all: legal at the transport, ignored or answered by Q.2931.
+fn long_message(len: usize) -> Vec<u8> {
+    let mut m = vec![0x09, 0x03, 0x12, 0x34, 0x56, 0x75, 0x80];
+    let body = len - 9;
+    m.extend_from_slice(&(body as u16).to_be_bytes());
+    let ie = body - 4;
+    m.extend_from_slice(&[0x7E, 0x80]);
+    m.extend_from_slice(&(ie as u16).to_be_bytes());
+    m.extend((0..ie).map(|i| i as u8));
+    assert_eq!(m.len(), len);
+    m
+}
+
+/// Every length up to the SSCF-UNI maximum (4 096) crosses 0/5 — the SSCOP trailer and padding
+/// fit the receive limit — and a message over it is skipped in sequence instead of stalling the
+/// link: after each, network→user signalling still works (a MakeCall completes SUCCESS).
+#[test]
+fn signalling_messages_of_4093_to_4096_octets_and_oversize_ones_never_stall_the_link() {
+    let lab = lab();
+    let c = client(&lab);
+    let port = lab.node(0).port;
+    for len in [4093usize, 4094, 4095, 4096, 4097, 5000, 9188] {
+        let now = lab.now();
+        lab.network().send_raw(now, port, &long_message(len));
+        lab.advance(A_MOMENT);
+        let vc = outgoing_call(&lab, &c);
+        assert_eq!(c.close_call(vc, None, None), NdisStatus::PENDING, "{len} octets");
+        lab.advance(A_MOMENT);
+    }
+    halt_clean(&lab);
+}
+
+// ---- item 6: reserved VCIs ------------------------------------------------------------------------------
+
+/// A SETUP naming a reserved VCI (0/0, the F4 OAM VCIs 3 and 4, ILMI 0/16, anything below 32) is
+/// refused with cause #35 "requested VPCI/VCI not available": nothing is offered to the client. VCI 32, the first free one, is accepted.
+#[test]
+fn a_setup_naming_a_reserved_vci_is_refused_with_cause_35_and_never_offered() {
+    use atmmcm_hw::network::{Direction, OfferParams};
+    let lab = lab();
+    let c = client(&lab);
+    c.register_sap(None).unwrap();
+    let port = lab.node(0).port;
+    for (vpi, vci) in [(0u16, 0u16), (0, 3), (0, 4), (0, 5), (0, 16), (0, 31), (1, 4), (2, 0)] {
+        let now = lab.now();
+        let cref =
+            lab.network().offer_call(now, port, b"5555", OfferParams { vpi, vci: Some(vci), ..Default::default() });
+        lab.advance(A_MOMENT);
+        assert!(c.incoming_calls().is_empty(), "{vpi}/{vci} offered to the client");
+        let answer = lab
+            .network()
+            .log()
+            .iter()
+            .rev()
+            .find(|e| e.direction == Direction::FromUser && e.call_ref.is_some_and(|r| r.value == cref))
+            .map(|e| (e.name, e.causes.clone()));
+        assert_eq!(answer, Some(("RELEASE COMPLETE", vec![35])), "{vpi}/{vci}");
+    }
+    let now = lab.now();
+    lab.network().offer_call(now, port, b"5555", OfferParams { vpi: 0, vci: Some(32), ..Default::default() });
+    lab.advance(A_MOMENT);
+    assert_eq!(c.incoming_calls().len(), 1, "0/32 is a user VCI");
+    halt_clean(&lab);
+}
+
+// ---- item 9: the lab's SSCOP recovers as Q.2110 says ---------------------------------------------------
+
+/// A forged STAT with an impossible N(R) makes the driver's SSCOP start error recovery (ER). The
+/// lab's network side must reset its sequence state on ER as Q.2110 does (and as src/saal does),
+/// or the two sides disagree on N(S) for ever: the link must settle, with no further recovery,
+/// and carry a call afterwards.
+#[test]
+fn a_forged_stat_ends_in_one_recovery_and_the_link_carries_calls_again() {
+    use atmmcm_hw::network::codec::sscop::Pdu;
+    let lab = lab();
+    let c = client(&lab);
+    let port = lab.node(0).port;
+    // Some traffic first, so both sides' sequence numbers are away from zero.
+    for _ in 0..3 {
+        let vc = outgoing_call(&lab, &c);
+        assert_eq!(c.close_call(vc, None, None), NdisStatus::PENDING);
+        lab.advance(A_MOMENT);
+    }
+    let forged = Pdu::Stat { nps: 1, nmr: 700, nr: 600, list: Vec::new() }.emit();
+    lab.network().inject_data(port, 0, 5, &forged);
+    lab.advance(Duration::from_secs(5));
+    let ers = || lab.network().sscop(port).unwrap().stats.ers_received;
+    let settled = ers();
+    assert!(settled >= 1, "the forged STAT started a recovery");
+    lab.advance(Duration::from_secs(30));
+    assert_eq!(ers(), settled, "no recovery loop: ER / ERAK every 0.75 s");
+    let vc = outgoing_call(&lab, &c);
+    assert_eq!(c.close_call(vc, None, None), NdisStatus::PENDING);
+    lab.advance(A_MOMENT);
+    halt_clean(&lab);
+}

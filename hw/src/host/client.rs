@@ -1015,6 +1015,7 @@ impl Client {
         };
         let Some(&head) = nbls.first() else { return Vec::new() };
         self.emu.log_client(LogKind::Client, "NdisCoSendNetBufferLists", Some(vc), None);
+        super::IN_SEND.with(|c| c.set(true));
         self.data_irql(|| {
             irql::in_path(Path::Send, || {
                 let _ = self.emu.handler(
@@ -1024,6 +1025,7 @@ impl Client {
                 );
             })
         });
+        super::IN_SEND.with(|c| c.set(false));
         if let Some(v) = self.emu.st().vcs.get_mut(&vc) {
             v.sending = v.sending.saturating_sub(1);
         }

@@ -242,6 +242,17 @@ pub(crate) struct Inner {
     clock: Arc<Clock>,
     dpc_requested: AtomicBool,
     counters: Mutex<Vec<(String, AllocCounter)>>,
+    /// µs a client's sending thread is held inside NdisMCoSendNetBufferListsComplete when the
+    /// driver completes from within MiniportCoSendNetBufferLists (0 = never): widens the windows
+    /// a scheduler would open on a busy machine (see `set_send_preemption`).
+    send_preempt_us: std::sync::atomic::AtomicU64,
+}
+
+thread_local! {
+    /// This thread is inside a client's NdisCoSendNetBufferLists.
+    pub(crate) static IN_SEND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// This thread is inside ProtocolCmCloseCall.
+    static IN_CLOSE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// The emulated NDIS: a cheap clonable handle.
@@ -288,6 +299,7 @@ impl EmuNdis {
                 driver: RwLock::new(None),
                 clock,
                 dpc_requested: AtomicBool::new(false),
+                send_preempt_us: std::sync::atomic::AtomicU64::new(0),
                 counters: Mutex::new(Vec::new()),
             }),
         }
@@ -341,6 +353,27 @@ impl EmuNdis {
         st
     }
 
+    /// Preempts threads as a busy machine would: a sending thread for `d` whenever the driver
+    /// completes NBLs from inside MiniportCoSendNetBufferLists (a rejected send), and the thread
+    /// running ProtocolCmCloseCall for `d / 8` at each NdisMCmRequestDpc / current-CPU query it
+    /// makes. Sends then begin while the close runs, and a close that does not wait for the
+    /// senders that began before it returned is caught nearly every time.
+    pub fn set_send_preemption(&self, d: std::time::Duration) {
+        self.inner.send_preempt_us.store(d.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    fn preempt_closer(&self) {
+        let us = self.inner.send_preempt_us.load(Ordering::Relaxed);
+        if us > 0 && IN_CLOSE.with(|c| c.get()) {
+            std::thread::sleep(std::time::Duration::from_micros(us / 8));
+        }
+    }
+
+    /// The newest NBL a client sent (test hooks that play a driver use it).
+    pub fn newest_send_nbl(&self) -> Option<Nbl> {
+        self.st().nbls.iter().filter(|(_, r)| matches!(r.kind, NblKind::Send)).map(|(n, _)| *n).max_by_key(|n| n.0)
+    }
+
     pub(crate) fn log_client(
         &self,
         kind: LogKind,
@@ -367,7 +400,14 @@ impl EmuNdis {
             st.entry(LogKind::HandlerEnter, h.name(), h.vc(), h.party(), &cx);
             st.verifier.handler_enter(&h, &cx);
         }
+        let closing = matches!(h, Handler::CloseCall { .. });
+        if closing {
+            IN_CLOSE.with(|c| c.set(true));
+        }
         let r = f(&*drv);
+        if closing {
+            IN_CLOSE.with(|c| c.set(false));
+        }
         let s = status(&r);
         let cx = self.cx();
         let mut st = self.st();
@@ -743,10 +783,22 @@ impl Ndis for EmuNdis {
             Some(_) => NdisStatus::SUCCESS,
         };
         let af = st.vcs.get(&vc).map(|r| r.af);
-        if ret == NdisStatus::SUCCESS
-            && let Some(r) = st.vcs.get_mut(&vc)
-        {
-            r.state = VcState::Deleted;
+        if ret == NdisStatus::SUCCESS {
+            // The client's ProtocolCoDeleteVc: it stops sending on the handle and lets its own
+            // sends still inside the driver finish first (as its NdisCoDeleteVc does). Those
+            // began after the call closed; the driver completes them while the delete runs.
+            if let Some(r) = st.vcs.get_mut(&vc) {
+                r.deleting = true;
+            }
+            while st.vcs.get(&vc).is_some_and(|r| r.sending > 0) {
+                drop(st);
+                std::thread::yield_now();
+                st = self.st();
+            }
+            if let Some(r) = st.vcs.get_mut(&vc) {
+                r.state = VcState::Deleted;
+                r.deleting = false;
+            }
         }
         st.verifier.call_returned(&c, ret);
         drop(st);
@@ -913,6 +965,10 @@ impl Ndis for EmuNdis {
 
     fn co_send_net_buffer_lists_complete(&self, vc: VcHandle, nbls: Nbl, flags: u32) {
         let _ = flags;
+        let us = self.inner.send_preempt_us.load(Ordering::Relaxed);
+        if us > 0 && IN_SEND.with(|c| c.get()) {
+            std::thread::sleep(std::time::Duration::from_micros(us));
+        }
         let (chain, statuses) = {
             let st = self.st();
             let chain = st.chain(nbls);
@@ -1039,10 +1095,12 @@ impl Ndis for EmuNdis {
     }
 
     fn request_dpc(&self) {
+        self.preempt_closer();
         self.inner.dpc_requested.store(true, Ordering::Release);
     }
 
     fn current_cpu(&self) -> u32 {
+        self.preempt_closer();
         current_cpu()
     }
 }

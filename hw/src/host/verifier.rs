@@ -13,6 +13,19 @@
 //!   made. While ProtocolCmCloseCall is still running, only an indication *on the same thread*
 //!   (the handler's own stack) counts: one that begins concurrently on another thread is a benign
 //!   race in real NDIS (the driver cannot have told the other CPU yet).
+//! - **DATA-CLOSING-STATUS** (as strict as the contract): a send that began after the close started
+//!   (ProtocolCmCloseCall returned a non-error status, or NdisMCmDispatchIncomingCloseCall was
+//!   made) completes with NDIS_STATUS_CLOSING — not SUCCESS, not SEND_ABORTED or another failure;
+//!   VC_NOT_ACTIVATED only if the VC was inactive when the send began.
+//! - **DATA-DRAINED-AT-DEACT** covers every send that began before the close started: at
+//!   NdisMCmDeactivateVc none of its NBLs is outstanding *and* its MiniportCoSendNetBufferLists
+//!   has returned (a sender still completing a rejected NBL is still inside). A send that began
+//!   after the close started broke "no send after NdisClCloseCall" (`condis-contract.md` §1.3):
+//!   it is held to DATA-CLOSING-STATUS, DATA-SEND-ONCE and HDL-DEAD instead.
+//! - **DATA-NO-CMP-AFTER-DELETE** (new; N): from the moment NdisMCmDeleteVc is *called* — not
+//!   when it returns — no send that began before the close started is outstanding, inside the
+//!   driver, or completed on that VC. (The client's ProtocolCoDeleteVc waits for its own late
+//!   sends; HDL-DEAD catches any completion after the delete returned.)
 //! - **CMP-CLOSE-INPROGRESS** fires for a close completion on a VC where no ProtocolCmCloseCall was
 //!   made for the current call; **CMP-CLOSE-ONCE** for a second completion, for a completion of a
 //!   close whose handler returned something other than PENDING (before or after the return), and
@@ -67,6 +80,7 @@ pub mod rule {
     pub const DATA_NO_IND_INACTIVE: &str = "DATA-NO-IND-INACTIVE";
     pub const DATA_NO_IND_CLOSING: &str = "DATA-NO-IND-CLOSING";
     pub const DATA_CLOSING_STATUS: &str = "DATA-CLOSING-STATUS";
+    pub const DATA_NO_CMP_AFTER_DELETE: &str = "DATA-NO-CMP-AFTER-DELETE";
     pub const HDL_DEAD: &str = "HDL-DEAD";
     pub const HDL_DISPATCH_ONCE: &str = "HDL-DISPATCH-ONCE";
     pub const HDL_DROP_DISPATCH: &str = "HDL-DROP-DISPATCH";
@@ -76,7 +90,7 @@ pub mod rule {
     pub const STS_LINK: &str = "STS-LINK";
 
     /// Every rule id the verifier enforces.
-    pub const ALL: [&str; 29] = [
+    pub const ALL: [&str; 30] = [
         IRQL_PASSIVE,
         IRQL_DISPATCH,
         RET_COCREATEVC,
@@ -99,6 +113,7 @@ pub mod rule {
         DATA_NO_IND_INACTIVE,
         DATA_NO_IND_CLOSING,
         DATA_CLOSING_STATUS,
+        DATA_NO_CMP_AFTER_DELETE,
         HDL_DEAD,
         HDL_DISPATCH_ONCE,
         HDL_DROP_DISPATCH,
@@ -541,6 +556,8 @@ struct VVc {
     /// False between ProtocolCoCreateVc's entry and its successful return.
     created: bool,
     deleted: bool,
+    /// NdisMCmDeleteVc was called: it may still be running.
+    deleting: bool,
     active: bool,
     phase: Phase,
     multipoint: bool,
@@ -557,6 +574,7 @@ impl VVc {
             creator,
             created: creator == Creator::Driver,
             deleted: false,
+            deleting: false,
             active: false,
             phase: Phase::Idle,
             multipoint: false,
@@ -616,6 +634,17 @@ struct VParty {
 #[derive(Clone, Debug)]
 struct VSend {
     vc: VcHandle,
+    /// Began after the close started (DATA-CLOSING-STATUS): ProtocolCmCloseCall returned a
+    /// non-error status or NdisMCmDispatchIncomingCloseCall was made.
+    after_close: bool,
+    /// The VC was not active when the send began (VC_NOT_ACTIVATED is then a right answer too).
+    inactive: bool,
+}
+
+/// One MiniportCoSendNetBufferLists still running (entered, not returned).
+#[derive(Clone, Debug)]
+struct VRunning {
+    vc: VcHandle,
     after_close: bool,
 }
 
@@ -635,6 +664,8 @@ pub struct Verifier {
     parties: HashMap<PartyHandle, VParty>,
     pending: HashMap<Req, Pend>,
     sends: HashMap<Nbl, VSend>,
+    /// Running MiniportCoSendNetBufferLists calls, by the head NBL they were given.
+    running: HashMap<Nbl, VRunning>,
     held_rx: HashMap<Nbl, VcHandle>,
     in_halt: bool,
     halted: bool,
@@ -937,6 +968,7 @@ impl Verifier {
                     );
                     self.fire(rule::VC_DELETE_INACTIVE, why, Some(vc), None)
                 }
+                self.quiet_at_delete(vc, "NdisMCmDeleteVc");
                 // Marked deleted when the call returns (see call_returned).
             }
             Call::ActivateVc { vc } => {
@@ -962,12 +994,18 @@ impl Verifier {
                 if !self.vcs.get(&vc).is_some_and(|v| v.active) {
                     return self.fire(rule::VC_DEACT_ONCE, "NdisMCmDeactivateVc on an inactive VC", Some(vc), None);
                 }
-                let sends = self.sends.values().filter(|s| s.vc == vc).count();
+                // Sends that began before the close started: none may still be outstanding, nor
+                // its MiniportCoSendNetBufferLists still running (a rejected NBL not completed yet).
+                let sends = self.sends.values().filter(|s| s.vc == vc && !s.after_close).count();
+                let running = self.running.values().filter(|r| r.vc == vc && !r.after_close).count();
                 let held = self.held_rx.values().filter(|&&h| h == vc).count();
-                if sends > 0 || held > 0 {
+                if sends > 0 || held > 0 || running > 0 {
                     self.fire(
                         rule::DATA_DRAINED_AT_DEACT,
-                        format!("NdisMCmDeactivateVc with {sends} send NBL(s) outstanding and {held} indicated NBL(s) not returned"),
+                        format!(
+                            "NdisMCmDeactivateVc with {sends} send NBL(s) outstanding, {running} send call(s) still \
+                             inside the driver and {held} indicated NBL(s) not returned"
+                        ),
                         Some(vc),
                         None,
                     );
@@ -1110,10 +1148,25 @@ impl Verifier {
                             None,
                         ),
                         Some(s) => {
-                            if s.after_close && status == NdisStatus::SUCCESS {
+                            let want_ok =
+                                status == NdisStatus::CLOSING || (s.inactive && status == NdisStatus::VC_NOT_ACTIVATED);
+                            if s.after_close && !want_ok {
                                 self.fire(
                                     rule::DATA_CLOSING_STATUS,
-                                    format!("{nbl} was sent after the close started and completed with SUCCESS"),
+                                    format!(
+                                        "{nbl} was sent after the close started and completed with {} (want CLOSING)",
+                                        status_name(status)
+                                    ),
+                                    Some(vc),
+                                    None,
+                                );
+                            }
+                            if !s.after_close && self.vcs.get(&vc).is_some_and(|v| v.deleting) {
+                                self.fire(
+                                    rule::DATA_NO_CMP_AFTER_DELETE,
+                                    format!(
+                                        "{nbl} (sent before the close started) completed after the VC's delete began"
+                                    ),
                                     Some(vc),
                                     None,
                                 );
@@ -1167,6 +1220,26 @@ impl Verifier {
                     self.link_indicated = Some(up);
                 }
             }
+        }
+    }
+
+    /// DATA-NO-CMP-AFTER-DELETE at the start of a VC's delete: nothing sent before the close
+    /// started is still outstanding or inside MiniportCoSendNetBufferLists. (Sends the client
+    /// began after the close broke "no send after NdisClCloseCall": the client's own delete waits
+    /// for those; HDL-DEAD catches any completion after the delete returned.)
+    fn quiet_at_delete(&mut self, vc: VcHandle, what: &str) {
+        let sends = self.sends.values().filter(|s| s.vc == vc && !s.after_close).count();
+        let running = self.running.values().filter(|r| r.vc == vc && !r.after_close).count();
+        if sends > 0 || running > 0 {
+            self.fire(
+                rule::DATA_NO_CMP_AFTER_DELETE,
+                format!("{what} with {sends} send NBL(s) outstanding and {running} send call(s) inside the driver"),
+                Some(vc),
+                None,
+            );
+        }
+        if let Some(v) = self.vcs.get_mut(&vc) {
+            v.deleting = true;
         }
     }
 
@@ -1261,10 +1334,9 @@ impl Verifier {
     pub fn call_returned(&mut self, c: &Call, ret: NdisStatus) {
         match *c {
             Call::DeleteVc { vc } => {
-                if ret == NdisStatus::SUCCESS
-                    && let Some(v) = self.vcs.get_mut(&vc)
-                {
-                    v.deleted = true;
+                if let Some(v) = self.vcs.get_mut(&vc) {
+                    v.deleted = ret == NdisStatus::SUCCESS;
+                    v.deleting = false;
                 }
             }
             Call::CreateVc { vc, .. } => {
@@ -1373,10 +1445,15 @@ impl Verifier {
             }
             Handler::Send { vc, ref nbls } => {
                 let after_close = self.vcs.get(&vc).is_some_and(|v| v.close_started(&self.pending, vc, u32::MAX));
+                let inactive = self.vcs.get(&vc).is_none_or(|v| !v.active);
                 for &n in nbls {
-                    self.sends.insert(n, VSend { vc, after_close });
+                    self.sends.insert(n, VSend { vc, after_close, inactive });
+                }
+                if let Some(&head) = nbls.first() {
+                    self.running.insert(head, VRunning { vc, after_close });
                 }
             }
+
             Handler::Return { ref nbls, .. } => {
                 for n in nbls {
                     self.held_rx.remove(n);
@@ -1395,6 +1472,11 @@ impl Verifier {
             None => format!("{}->()", h.name()),
         };
         self.note(vc, name.clone());
+        if let Handler::Send { ref nbls, .. } = *h
+            && let Some(head) = nbls.first()
+        {
+            self.running.remove(head);
+        }
         let Some(s) = ret else {
             if let Handler::Halt = h {
                 self.in_halt = false;

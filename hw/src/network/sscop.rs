@@ -2,7 +2,7 @@
 //!
 //! Enough of Q.2110 for a lossless loopback and for failure tests: establishment both ways
 //! (BGN/BGAK/BGREJ), release both ways (END/ENDAK), resynchronisation and error recovery
-//! answered (RS/RSAK, ER/ERAK), SD with N(S) and in-order delivery (out-of-order SDs are buffered
+//! answered (RS/RSAK, ER/ERAK, both resetting the sequences as Q.2110 says), SD with N(S) and in-order delivery (out-of-order SDs are buffered
 //! and reported with USTAT), POLL answered with STAT (gap list), own POLLs while data is
 //! unacknowledged (Timer_POLL) with Timer_NO_RESPONSE, STAT/USTAT freeing the window and
 //! retransmitting what the peer lists as missing. Time is virtual: `now` is passed in.
@@ -73,6 +73,8 @@ pub struct SscopStats {
     pub polls_sent: u64,
     pub stats_sent: u64,
     pub ustats_sent: u64,
+    /// ER PDUs received (error recoveries the peer started).
+    pub ers_received: u64,
 }
 
 /// One SSCOP endpoint (network side).
@@ -331,11 +333,14 @@ impl Sscop {
                 self.events.push_back(LinkEvent::Established);
                 self.flush_pending(now);
             }
-            // Error recovery: acknowledge; our unacknowledged SDs are resent.
+            // Error recovery (Q.2110 state 10, ER): acknowledge and start both directions' sequences
+            // afresh, as the recovering peer does; what was sent and not acknowledged is dropped
+            // (Q.2931 recovers it), what was not yet sent goes out renumbered from 0.
             (DataTransferReady, Pdu::Er { nmr, .. }) => {
-                self.tx.push_back(Pdu::Erak { nmr: Self::wire(self.vr_mr()) });
-                self.vt_ms = self.vt_a.max(Self::forward_of(self.vt_a, nmr).unwrap_or(self.vt_a));
-                self.retransmit(self.vt_a, self.vt_s);
+                self.stats.ers_received += 1;
+                self.tx.push_back(Pdu::Erak { nmr: Self::wire(u64::from(self.cfg.window)) });
+                self.reset_sequences(nmr);
+                self.flush_pending(now);
             }
             // Unit data is delivered in any state.
             (_, Pdu::Ud { data }) => self.events.push_back(LinkEvent::Unitdata(data)),
