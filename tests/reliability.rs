@@ -10,7 +10,7 @@ use std::time::Duration;
 use atmmcm::NdisStatus;
 use atmmcm::ndis::{VpiVci, call_flags};
 use atmmcm_hw::host::{Client, VcHandle};
-use atmmcm_hw::lab::{Lab, LabConfig, call_to};
+use atmmcm_hw::lab::{LabConfig, call_to};
 use common::*;
 
 fn pattern(len: usize) -> Vec<u8> {
