@@ -100,7 +100,9 @@ impl Rundown {
     }
 
     /// Leaves the VC (an early entry). Returns `true` when this was the last one out of a closing
-    /// VC: the caller must then tell the close path that the VC is drained.
+    /// VC: the caller must then tell the close path that the VC is drained. With [`Rundown::enter`]
+    /// a sender that came in after the drain (to reject) reports it again when it leaves; the
+    /// close path's step is idempotent.
     #[inline]
     pub fn release(&self) -> bool {
         let prev = self.word.fetch_sub(1, Ordering::Release);
@@ -115,7 +117,8 @@ impl Rundown {
 
     /// Starts the close: no new entries from now on. Returns `true` when nobody is inside (already
     /// drained); otherwise the last [`Rundown::release`] reports it. Calling it twice returns
-    /// `false` the second time, so exactly one caller ever owns the "drained" edge.
+    /// `false` the second time. Among `try_acquire` users exactly one caller owns the "drained"
+    /// edge; a later rejecting [`Rundown::enter`] can report it again (see `release`).
     pub fn begin_close(&self) -> bool {
         let prev = self.word.fetch_or(CLOSING, Ordering::AcqRel);
         prev & CLOSING == 0 && prev & EARLY == 0
