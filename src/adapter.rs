@@ -774,6 +774,10 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         party: Option<PartyContext>,
         data: CloseData<'_>,
     ) -> NdisStatus {
+        let path = self.paths.get(vc.0.index()).filter(|p| p.is(vc.0));
+        if let Some(p) = path {
+            p.flags.fetch_or(flag::CLOSE_CALL, Ordering::AcqRel);
+        }
         let outcome = self.with_control(|c| c.close_call(self, vc, party, data));
         // After the close started no indication may begin on this VC: wait out one in progress
         // on another CPU.
@@ -789,8 +793,16 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         // The client's NdisClCloseCall returns now and it may not send after it: a sender that
         // still comes is late, completed with CLOSING at once, and the drain does not wait for
         // it (a client flooding a closed VC cannot keep it open).
-        if let Some(p) = self.paths.get(vc.0.index()).filter(|p| p.is(vc.0)) {
-            p.rundown.seal();
+        if let Some(p) = path {
+            if !st.is_error() {
+                p.rundown.seal();
+            }
+            let f = p.flags.fetch_and(!flag::CLOSE_CALL, Ordering::AcqRel);
+            if f & flag::TEARDOWN != 0 {
+                // The teardown may have been waiting for this return.
+                self.teardown.mark(vc.0.index());
+                self.ndis.request_dpc();
+            }
         }
         st
     }
@@ -1422,6 +1434,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         // A sender that entered while the NIC closed (before the client's close returned) is
         // waited for too: its leaving marks the slot again.
         let quiet = f & flag::NIC_CLOSED != 0
+            && f & flag::CLOSE_CALL == 0
             && p.rundown.is_drained()
             && p.tx_outstanding.load(Ordering::Acquire) == 0
             && p.rx_outstanding.load(Ordering::Acquire) == 0

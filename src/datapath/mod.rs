@@ -33,6 +33,10 @@ pub mod flag {
     pub const NIC_CLOSED: u32 = 1 << 3;
     /// Drained and reported to the control path.
     pub const REPORTED: u32 = 1 << 4;
+    /// A ProtocolCmCloseCall is running on the VC: the drain is not reported before it returns
+    /// (and seals the rundown), so every sender the client began before its NdisClCloseCall
+    /// returned is waited for.
+    pub const CLOSE_CALL: u32 = 1 << 5;
 }
 
 /// The lock-free part of one VC slot (same index as the control state's VC table).

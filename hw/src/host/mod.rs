@@ -355,8 +355,8 @@ impl EmuNdis {
 
     /// Preempts threads as a busy machine would: a sending thread for `d` whenever the driver
     /// completes NBLs from inside MiniportCoSendNetBufferLists (a rejected send), and the thread
-    /// running ProtocolCmCloseCall for `d / 8` at each NdisMCmRequestDpc / current-CPU query it
-    /// makes. Sends then begin while the close runs, and a close that does not wait for the
+    /// running ProtocolCmCloseCall for `d / 8` at each current-CPU query it makes (the driver
+    /// makes one after starting the teardown, waiting out receive indications). Sends then begin while the close runs, and a close that does not wait for the
     /// senders that began before it returned is caught nearly every time.
     pub fn set_send_preemption(&self, d: std::time::Duration) {
         self.inner.send_preempt_us.store(d.as_micros() as u64, Ordering::Relaxed);
@@ -1095,7 +1095,6 @@ impl Ndis for EmuNdis {
     }
 
     fn request_dpc(&self) {
-        self.preempt_closer();
         self.inner.dpc_requested.store(true, Ordering::Release);
     }
 

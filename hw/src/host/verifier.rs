@@ -18,13 +18,15 @@
 //!   made) completes with NDIS_STATUS_CLOSING — not SUCCESS, not SEND_ABORTED or another failure;
 //!   VC_NOT_ACTIVATED only if the VC was inactive when the send began.
 //! - **DATA-DRAINED-AT-DEACT** covers every send that began before the close started: at
-//!   NdisMCmDeactivateVc none of its NBLs is outstanding *and* its MiniportCoSendNetBufferLists
-//!   has returned (a sender still completing a rejected NBL is still inside). A send that began
-//!   after the close started broke "no send after NdisClCloseCall" (`condis-contract.md` §1.3):
-//!   it is held to DATA-CLOSING-STATUS, DATA-SEND-ONCE and HDL-DEAD instead.
+//!   NdisMCmDeactivateVc none of its NBLs is outstanding, accepted or rejected — a sender still
+//!   inside MiniportCoSendNetBufferLists holding a rejected NBL is a violation (the message counts
+//!   the send calls still inside). A call that has completed all its NBLs and is only on its way
+//!   out (the driver names no VC any more) is not: no driver can close that window. A send that
+//!   began after the close started broke "no send after NdisClCloseCall"
+//!   (`condis-contract.md` §1.3): it is held to DATA-CLOSING-STATUS, DATA-SEND-ONCE and HDL-DEAD.
 //! - **DATA-NO-CMP-AFTER-DELETE** (new; N): from the moment NdisMCmDeleteVc is *called* — not
-//!   when it returns — no send that began before the close started is outstanding, inside the
-//!   driver, or completed on that VC. (The client's ProtocolCoDeleteVc waits for its own late
+//!   when it returns — no send that began before the close started is outstanding or completed
+//!   on that VC. (The client's ProtocolCoDeleteVc waits for its own late
 //!   sends; HDL-DEAD catches any completion after the delete returned.)
 //! - **CMP-CLOSE-INPROGRESS** fires for a close completion on a VC where no ProtocolCmCloseCall was
 //!   made for the current call; **CMP-CLOSE-ONCE** for a second completion, for a completion of a
@@ -563,6 +565,9 @@ struct VVc {
     multipoint: bool,
     modifying: bool,
     incoming_close: bool,
+    /// A ProtocolCmCloseCall of this call returned a non-error status: the close started, and a
+    /// later failing NdisClCloseCall does not undo that.
+    close_began: bool,
     connect_expected: bool,
     close: Option<CloseInfo>,
     recent: VecDeque<String>,
@@ -580,6 +585,7 @@ impl VVc {
             multipoint: false,
             modifying: false,
             incoming_close: false,
+            close_began: false,
             connect_expected: false,
             close: None,
             recent: VecDeque::new(),
@@ -592,7 +598,7 @@ impl VVc {
 
     /// The close has started as seen from `cpu` (see the module doc).
     fn close_started(&self, pending: &HashMap<Req, Pend>, vc: VcHandle, cpu: u32) -> bool {
-        if self.incoming_close {
+        if self.incoming_close || self.close_began {
             return true;
         }
         match (&self.close, self.close_ret(pending, vc)) {
@@ -605,6 +611,7 @@ impl VVc {
     fn start_new_call(&mut self) {
         self.close = None;
         self.incoming_close = false;
+        self.close_began = false;
         self.connect_expected = false;
         self.modifying = false;
     }
@@ -994,17 +1001,17 @@ impl Verifier {
                 if !self.vcs.get(&vc).is_some_and(|v| v.active) {
                     return self.fire(rule::VC_DEACT_ONCE, "NdisMCmDeactivateVc on an inactive VC", Some(vc), None);
                 }
-                // Sends that began before the close started: none may still be outstanding, nor
-                // its MiniportCoSendNetBufferLists still running (a rejected NBL not completed yet).
+                // Sends that began before the close started: none may still be outstanding —
+                // accepted or rejected (a sender inside the driver still holding its NBL).
                 let sends = self.sends.values().filter(|s| s.vc == vc && !s.after_close).count();
-                let running = self.running.values().filter(|r| r.vc == vc && !r.after_close).count();
+                let inside = self.running.values().filter(|r| r.vc == vc && !r.after_close).count();
                 let held = self.held_rx.values().filter(|&&h| h == vc).count();
-                if sends > 0 || held > 0 || running > 0 {
+                if sends > 0 || held > 0 {
                     self.fire(
                         rule::DATA_DRAINED_AT_DEACT,
                         format!(
-                            "NdisMCmDeactivateVc with {sends} send NBL(s) outstanding, {running} send call(s) still \
-                             inside the driver and {held} indicated NBL(s) not returned"
+                            "NdisMCmDeactivateVc with {sends} send NBL(s) outstanding ({inside} send call(s) still \
+                             inside the driver) and {held} indicated NBL(s) not returned"
                         ),
                         Some(vc),
                         None,
@@ -1229,11 +1236,11 @@ impl Verifier {
     /// for those; HDL-DEAD catches any completion after the delete returned.)
     fn quiet_at_delete(&mut self, vc: VcHandle, what: &str) {
         let sends = self.sends.values().filter(|s| s.vc == vc && !s.after_close).count();
-        let running = self.running.values().filter(|r| r.vc == vc && !r.after_close).count();
-        if sends > 0 || running > 0 {
+        let inside = self.running.values().filter(|r| r.vc == vc && !r.after_close).count();
+        if sends > 0 {
             self.fire(
                 rule::DATA_NO_CMP_AFTER_DELETE,
-                format!("{what} with {sends} send NBL(s) outstanding and {running} send call(s) inside the driver"),
+                format!("{what} with {sends} send NBL(s) outstanding ({inside} send call(s) inside the driver)"),
                 Some(vc),
                 None,
             );
@@ -1570,6 +1577,11 @@ impl Verifier {
                 }
                 let completed = self.pending.get(&Req::CloseCall(vc)).is_some_and(|p| p.completions > 0);
                 self.pend_return(Req::CloseCall(vc), s, &name, Some(vc), party);
+                if !s.is_error()
+                    && let Some(v) = self.vcs.get_mut(&vc)
+                {
+                    v.close_began = true;
+                }
                 if s.is_error() {
                     if let Some(v) = self.vcs.get_mut(&vc)
                         && let Some(c) = &v.close

@@ -1063,22 +1063,22 @@ fn rule_data_closing_status_fires_on_send_aborted_for_a_send_after_close_started
 }
 
 #[test]
-fn rule_data_drained_at_deact_fires_on_deactivate_while_a_send_call_is_still_inside_the_driver() {
-    // The send's NBL is already completed, but MiniportCoSendNetBufferLists has not returned:
-    // the driver deactivated without waiting for its sender (issue 8 item 1).
+fn rule_data_drained_at_deact_fires_on_deactivate_while_a_sender_inside_still_holds_a_rejected_nbl() {
+    // Issue 8 item 1: the driver rejects the NBL but deactivates before completing it, from
+    // inside MiniportCoSendNetBufferLists (another CPU's teardown, in real life).
     let l = lab();
     let vc = l.client_call();
     l.script(|s| {
         s.on_send = Some(Arc::new(move |n: &EmuNdis| {
             let head = n.newest_send_nbl().unwrap();
             n.nbl_set_status(head, NdisStatus::CLOSING);
-            n.co_send_net_buffer_lists_complete(vc, head, 0);
             n.cm_deactivate_vc(vc);
+            n.co_send_net_buffer_lists_complete(vc, head, 0);
         }))
     });
     l.client.send(vc, vec![b"a".to_vec()]);
     l.only(rule::DATA_DRAINED_AT_DEACT);
-    // The right order: the send returns first, then the VC is deactivated.
+    // The right order: the rejected NBL completes inside the send, the VC is deactivated after.
     let l = lab();
     let vc = l.client_call();
     l.script(|s| {
