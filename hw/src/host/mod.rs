@@ -251,6 +251,8 @@ pub(crate) struct Inner {
 thread_local! {
     /// This thread is inside a client's NdisCoSendNetBufferLists.
     pub(crate) static IN_SEND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The head NBL of that send until the driver's first NDIS call from inside it.
+    pub(crate) static SEND_HEAD: std::cell::Cell<Option<Nbl>> = const { std::cell::Cell::new(None) };
     /// This thread is inside ProtocolCmCloseCall.
     static IN_CLOSE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
@@ -360,6 +362,19 @@ impl EmuNdis {
     /// senders that began before it returned is caught nearly every time.
     pub fn set_send_preemption(&self, d: std::time::Duration) {
         self.inner.send_preempt_us.store(d.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// The driver's first NDIS call from inside a send: the verifier places the send's start
+    /// here (`Verifier::send_progress`); with preemption on, the sender is then held (a thread
+    /// preempted just after the driver's first look at the VC).
+    fn send_progress(&self) {
+        if let Some(head) = SEND_HEAD.with(|c| c.take()) {
+            self.st().verifier.send_progress(head);
+            let us = self.inner.send_preempt_us.load(Ordering::Relaxed);
+            if us > 0 {
+                std::thread::sleep(std::time::Duration::from_micros(us / 8));
+            }
+        }
     }
 
     fn preempt_closer(&self) {
@@ -965,6 +980,7 @@ impl Ndis for EmuNdis {
 
     fn co_send_net_buffer_lists_complete(&self, vc: VcHandle, nbls: Nbl, flags: u32) {
         let _ = flags;
+        self.send_progress();
         let us = self.inner.send_preempt_us.load(Ordering::Relaxed);
         if us > 0 && IN_SEND.with(|c| c.get()) {
             std::thread::sleep(std::time::Duration::from_micros(us));
@@ -1030,6 +1046,7 @@ impl Ndis for EmuNdis {
     }
 
     fn nbl_set_status(&self, nbl: Nbl, status: NdisStatus) {
+        self.send_progress();
         if let Some(r) = self.st().nbls.get_mut(&nbl) {
             r.status = status;
         }
@@ -1099,6 +1116,7 @@ impl Ndis for EmuNdis {
     }
 
     fn current_cpu(&self) -> u32 {
+        self.send_progress();
         self.preempt_closer();
         current_cpu()
     }

@@ -22,8 +22,13 @@
 //!   inside MiniportCoSendNetBufferLists holding a rejected NBL is a violation (the message counts
 //!   the send calls still inside). A call that has completed all its NBLs and is only on its way
 //!   out (the driver names no VC any more) is not: no driver can close that window. A send that
-//!   began after the close started broke "no send after NdisClCloseCall"
-//!   (`condis-contract.md` §1.3): it is held to DATA-CLOSING-STATUS, DATA-SEND-ONCE and HDL-DEAD.
+//!   began after the close was *entered* (ProtocolCmCloseCall entered and not failed, or the
+//!   incoming close dispatched) broke "no send after NdisClCloseCall" (`condis-contract.md`
+//!   §1.3): it is held to DATA-CLOSING-STATUS, DATA-SEND-ONCE and HDL-DEAD instead. A send
+//!   "begins" at the driver's first NDIS call from inside MiniportCoSendNetBufferLists
+//!   ([`Verifier::send_progress`]; at the handler's entry if it makes none): a thread preempted
+//!   between NDIS's dispatch and the driver's first instruction has not begun, and no driver
+//!   could count it.
 //! - **DATA-NO-CMP-AFTER-DELETE** (new; N): from the moment NdisMCmDeleteVc is *called* — not
 //!   when it returns — no send that began before the close started is outstanding or completed
 //!   on that VC. (The client's ProtocolCoDeleteVc waits for its own late
@@ -608,6 +613,13 @@ impl VVc {
         }
     }
 
+    /// The close was entered and has not failed (see [`VSend::late`]).
+    fn close_entered(&self, pending: &HashMap<Req, Pend>, vc: VcHandle) -> bool {
+        self.incoming_close
+            || self.close_began
+            || (self.close.is_some() && self.close_ret(pending, vc).is_none_or(|s| !s.is_error()))
+    }
+
     fn start_new_call(&mut self) {
         self.close = None;
         self.incoming_close = false;
@@ -646,13 +658,18 @@ struct VSend {
     after_close: bool,
     /// The VC was not active when the send began (VC_NOT_ACTIVATED is then a right answer too).
     inactive: bool,
+    /// The send began after the close was entered (ProtocolCmCloseCall entered and not failed, or
+    /// the incoming close dispatched): the client broke "no send after NdisClCloseCall", so
+    /// DATA-DRAINED-AT-DEACT and DATA-NO-CMP-AFTER-DELETE do not judge it.
+    late: bool,
 }
 
 /// One MiniportCoSendNetBufferLists still running (entered, not returned).
 #[derive(Clone, Debug)]
 struct VRunning {
     vc: VcHandle,
-    after_close: bool,
+    late: bool,
+    nbls: Vec<Nbl>,
 }
 
 /// Live-object counts the driver owes NDIS at halt (HALT-NO-LEAK): the verifier keeps its own
@@ -673,6 +690,9 @@ pub struct Verifier {
     sends: HashMap<Nbl, VSend>,
     /// Running MiniportCoSendNetBufferLists calls, by the head NBL they were given.
     running: HashMap<Nbl, VRunning>,
+    /// ProtocolCmCloseCall calls made while a close of the same VC was outstanding (a client's
+    /// double NdisClCloseCall): one refused with an error leaves the outstanding close alone.
+    dup_closes: HashMap<VcHandle, u32>,
     held_rx: HashMap<Nbl, VcHandle>,
     in_halt: bool,
     halted: bool,
@@ -1003,8 +1023,8 @@ impl Verifier {
                 }
                 // Sends that began before the close started: none may still be outstanding —
                 // accepted or rejected (a sender inside the driver still holding its NBL).
-                let sends = self.sends.values().filter(|s| s.vc == vc && !s.after_close).count();
-                let inside = self.running.values().filter(|r| r.vc == vc && !r.after_close).count();
+                let sends = self.sends.values().filter(|s| s.vc == vc && !s.late).count();
+                let inside = self.running.values().filter(|r| r.vc == vc && !r.late).count();
                 let held = self.held_rx.values().filter(|&&h| h == vc).count();
                 if sends > 0 || held > 0 {
                     self.fire(
@@ -1168,7 +1188,7 @@ impl Verifier {
                                     None,
                                 );
                             }
-                            if !s.after_close && self.vcs.get(&vc).is_some_and(|v| v.deleting) {
+                            if !s.late && self.vcs.get(&vc).is_some_and(|v| v.deleting) {
                                 self.fire(
                                     rule::DATA_NO_CMP_AFTER_DELETE,
                                     format!(
@@ -1235,8 +1255,8 @@ impl Verifier {
     /// began after the close broke "no send after NdisClCloseCall": the client's own delete waits
     /// for those; HDL-DEAD catches any completion after the delete returned.)
     fn quiet_at_delete(&mut self, vc: VcHandle, what: &str) {
-        let sends = self.sends.values().filter(|s| s.vc == vc && !s.after_close).count();
-        let inside = self.running.values().filter(|r| r.vc == vc && !r.after_close).count();
+        let sends = self.sends.values().filter(|s| s.vc == vc && !s.late).count();
+        let inside = self.running.values().filter(|r| r.vc == vc && !r.late).count();
         if sends > 0 {
             self.fire(
                 rule::DATA_NO_CMP_AFTER_DELETE,
@@ -1374,6 +1394,25 @@ impl Verifier {
         }
     }
 
+    /// The send whose chain starts at `head` reached the driver: its first NDIS call from inside
+    /// MiniportCoSendNetBufferLists. Whether it began before the close is judged again now — the
+    /// driver has had its first look at the VC by then; a thread preempted between NDIS's
+    /// dispatch and the driver's first instruction did not begin its send yet.
+    pub fn send_progress(&mut self, head: Nbl) {
+        let Some(r) = self.running.get(&head) else { return };
+        let vc = r.vc;
+        let late = self.vcs.get(&vc).is_some_and(|v| v.close_entered(&self.pending, vc));
+        let nbls = r.nbls.clone();
+        if let Some(r) = self.running.get_mut(&head) {
+            r.late = late;
+        }
+        for n in nbls {
+            if let Some(s) = self.sends.get_mut(&n) {
+                s.late = late;
+            }
+        }
+    }
+
     /// NDIS enters a driver handler.
     pub fn handler_enter(&mut self, h: &Handler, cx: &Cx) {
         self.now = cx.time;
@@ -1411,6 +1450,15 @@ impl Verifier {
                 self.pend_start(Req::MakeCall(vc));
             }
             Handler::CloseCall { vc, party, .. } => {
+                let outstanding = self.vcs.get(&vc).is_some_and(|v| v.close.is_some())
+                    && self
+                        .pending
+                        .get(&Req::CloseCall(vc))
+                        .is_some_and(|p| p.completions == 0 && p.ret.is_none_or(|r| r == NdisStatus::PENDING));
+                if outstanding {
+                    *self.dup_closes.entry(vc).or_default() += 1;
+                    return;
+                }
                 if let Some(v) = self.vcs.get_mut(&vc) {
                     let prev_phase = v.phase;
                     v.close = Some(CloseInfo { party, cpu: cx.cpu, prev_phase });
@@ -1453,11 +1501,12 @@ impl Verifier {
             Handler::Send { vc, ref nbls } => {
                 let after_close = self.vcs.get(&vc).is_some_and(|v| v.close_started(&self.pending, vc, u32::MAX));
                 let inactive = self.vcs.get(&vc).is_none_or(|v| !v.active);
+                let late = self.vcs.get(&vc).is_some_and(|v| v.close_entered(&self.pending, vc));
                 for &n in nbls {
-                    self.sends.insert(n, VSend { vc, after_close, inactive });
+                    self.sends.insert(n, VSend { vc, after_close, inactive, late });
                 }
                 if let Some(&head) = nbls.first() {
-                    self.running.insert(head, VRunning { vc, after_close });
+                    self.running.insert(head, VRunning { vc, late, nbls: nbls.clone() });
                 }
             }
 
@@ -1563,6 +1612,22 @@ impl Verifier {
                 }
             }
             Handler::CloseCall { vc, party, data_given } => {
+                if let Some(n) = self.dup_closes.get_mut(&vc)
+                    && *n > 0
+                {
+                    *n -= 1;
+                    if s.is_error() {
+                        // A second close refused while the first is outstanding: nothing changes.
+                        return;
+                    }
+                    self.fire(
+                        rule::CMP_CLOSE_ONCE,
+                        format!("a second ProtocolCmCloseCall returned {} while one is outstanding", status_name(s)),
+                        Some(vc),
+                        party,
+                    );
+                    return;
+                }
                 let allowed = s == NdisStatus::SUCCESS
                     || s == NdisStatus::PENDING
                     || (s == NdisStatus::INVALID_DATA && data_given)

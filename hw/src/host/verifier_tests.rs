@@ -639,6 +639,23 @@ fn completion_before_the_close_handler_returns_pending_is_clean() {
 }
 
 #[test]
+fn rule_cmp_close_once_fires_on_a_second_close_accepted_while_one_is_outstanding() {
+    let l = lab();
+    let vc = l.client_call();
+    assert_eq!(l.client.close_call(vc, None, None), NdisStatus::PENDING);
+    l.client.close_call(vc, None, None);
+    l.only(rule::CMP_CLOSE_ONCE);
+    // Right: the client's second NdisClCloseCall is refused; the first close completes once.
+    let l = lab();
+    let vc = l.client_call();
+    assert_eq!(l.client.close_call(vc, None, None), NdisStatus::PENDING);
+    l.script(|s| s.close_call = NdisStatus::CLOSING);
+    assert_eq!(l.client.close_call(vc, None, None), NdisStatus::CLOSING);
+    l.finish_close(vc);
+    l.clean();
+}
+
+#[test]
 fn rule_cmp_close_inprogress_fires_on_close_complete_without_close_call() {
     let l = lab();
     let vc = l.client_call();
