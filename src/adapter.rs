@@ -1012,10 +1012,15 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             if let Some(t) = Token::from_usize(tag)
                 && let Some(p) = self.paths.get(t.index())
             {
-                let prev = p.rx_outstanding.fetch_sub(1, Ordering::AcqRel);
-                if prev == 1 && p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0 {
-                    self.teardown.mark(t.index());
-                    wake = true;
+                // A double return (NDIS, or a buggy client, hands one NBL back twice) must not
+                // wrap the count: the VC would never drain and its close never complete.
+                match p.rx_outstanding.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| v.checked_sub(1)) {
+                    Ok(1) if p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0 => {
+                        self.teardown.mark(t.index());
+                        wake = true;
+                    }
+                    Ok(_) => {}
+                    Err(_) => DataStats::bump(&self.stats.rx_double_return, 1),
                 }
             }
         }

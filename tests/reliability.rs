@@ -218,3 +218,44 @@ fn a_forged_stat_ends_in_one_recovery_and_the_link_carries_calls_again() {
     lab.advance(A_MOMENT);
     halt_clean(&lab);
 }
+
+// ---- fault injection: a receive NBL returned twice ----------------------------------------------------
+
+/// A receive NBL handed back twice (a pooled NBL still carrying the driver's tag) is ignored and
+/// counted: the VC's count of indicated NBLs does not wrap, so its close still drains and
+/// completes, and nothing leaks.
+#[test]
+fn a_receive_nbl_returned_twice_is_ignored_and_the_vc_still_closes() {
+    use atmmcm::Ndis;
+    use atmmcm_hw::host::ReturnReceives;
+    let lab = lab_with(LabConfig::default().nodes(&[b"1001", b"1002"]));
+    let (pa, pb) = (lab.node(0).port, lab.node(1).port);
+    lab.network().add_pvc((pa, 0, 100), (pb, 0, 200));
+    let a = lab.node(0).client();
+    let b = lab.node(1).client();
+    a.open_af().unwrap();
+    b.open_af().unwrap();
+    let avc = pvc(&a, 100, 9188);
+    let bvc = pvc(&b, 200, 9188);
+    lab.settle();
+    b.return_receives(ReturnReceives::Hold);
+    a.send(avc, vec![pattern(100)]);
+    lab.settle();
+    let held = lab.node(1).ndis.held_receives();
+    assert_eq!(held.len(), 1, "one indication held");
+    let ndis = &lab.node(1).ndis;
+    let tag = ndis.rx_nbl_tag(held[0]);
+    assert_eq!(b.return_pending_receives(), 1);
+    // The same (pooled) NBL comes back again.
+    let again = ndis.rx_nbl_alloc(tag, b"again").unwrap();
+    lab.node(1).adapter.miniport_return_net_buffer_lists(again, 0);
+    assert_eq!(b.close_call(bvc, None, None), NdisStatus::PENDING);
+    assert_eq!(a.close_call(avc, None, None), NdisStatus::PENDING);
+    lab.advance(A_MOMENT);
+    assert!(
+        lab.node(1).ndis.ndis_calls_on(bvc).contains(&"NdisMCmCloseCallComplete(SUCCESS)".to_string()),
+        "the close drained and completed"
+    );
+    assert_eq!(lab.node(1).adapter.stats.rx_double_return.load(std::sync::atomic::Ordering::Relaxed), 1);
+    halt_clean(&lab);
+}

@@ -282,6 +282,8 @@ pub struct DataStats {
     pub tx_invalid_length: AtomicU64,
     pub rx_indicated: AtomicU64,
     pub rx_dropped: AtomicU64,
+    /// Receive NBLs returned when none was outstanding on their VC (a double return), ignored.
+    pub rx_double_return: AtomicU64,
     pub stale_context: AtomicU64,
     /// NIC connections that never reported "closed" within the drain deadline and were forced.
     pub forced_closes: AtomicU64,

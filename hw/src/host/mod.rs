@@ -384,6 +384,11 @@ impl EmuNdis {
         }
     }
 
+    /// Receive chains the client holds (not yet returned), by head NBL.
+    pub fn held_receives(&self) -> Vec<Nbl> {
+        self.st().held_rx.clone()
+    }
+
     /// The newest NBL a client sent (test hooks that play a driver use it).
     pub fn newest_send_nbl(&self) -> Option<Nbl> {
         self.st().nbls.iter().filter(|(_, r)| matches!(r.kind, NblKind::Send)).map(|(n, _)| *n).max_by_key(|n| n.0)
