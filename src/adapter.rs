@@ -412,6 +412,16 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         }
     }
 
+    /// The signalling link was released while the PHY is up (the peer's END, no response,
+    /// failed recovery): AAL-ESTABLISH again at once (Q.2931 5.6.10), or the UNI stays without
+    /// signalling until the next PHY change. SSCOP's Timer_CC paces the attempts.
+    fn reestablish(&self, c: &mut Control<N>) {
+        if self.device.link_up() && !c.halting && !self.halted.load(Ordering::Acquire) {
+            let now = self.ndis.now();
+            c.saal.establish(now, &mut |pdu: &[u8]| self.sig_transmit(pdu));
+        }
+    }
+
     /// PHY up/down: indicate it, and start or lose the signalling link.
     fn phy_change(&self, up: bool) {
         let now = self.ndis.now();
@@ -1077,6 +1087,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         c.stats.messages_lost += inbox.stray;
         if inbox.released {
             c.on_saal_released(self);
+            self.reestablish(c);
         }
         if inbox.established {
             c.on_saal_established();
@@ -1157,6 +1168,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         c.stats.messages_lost += lost;
         if released {
             c.on_saal_released(self);
+            self.reestablish(&mut c);
         }
         if established {
             c.on_saal_established();

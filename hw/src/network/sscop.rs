@@ -426,6 +426,10 @@ impl Sscop {
     }
 
     fn retransmit(&mut self, from: u64, to: u64) {
+        // A hostile or corrupted list may name an empty or backwards range.
+        if from >= to {
+            return;
+        }
         for (s, d) in self.unacked.range(from..to) {
             self.tx.push_back(Pdu::Sd { ns: Self::wire(*s), data: d.clone() });
             self.stats.sd_retransmitted += 1;
