@@ -111,10 +111,7 @@ fn disarm() -> (bool, usize) {
 }
 
 fn small_config() -> Config {
-    let mut c = Config::default();
-    c.max_vcs = 8;
-    c.ring_size = 8;
-    c
+    Config { max_vcs: 8, ring_size: 8, ..Config::default() }
 }
 
 #[test]
