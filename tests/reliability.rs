@@ -362,3 +362,40 @@ fn surprise_removal_with_calls_open_and_sends_in_flight_halts_clean() {
         assert_eq!(done.iter().filter(|d| d.nbl == *n).count(), 1, "{n:?} completed exactly once");
     }
 }
+
+/// Receive buffers run out (the client holds every indication; the receive NBL pool has 16):
+/// further frames are dropped and counted, nothing is indicated without a buffer, and once the
+/// client returns what it holds the VC receives again; the close drains and nothing leaks.
+#[test]
+fn receive_buffer_exhaustion_drops_and_counts_then_recovers_when_buffers_come_back() {
+    use atmmcm_hw::host::ReturnReceives;
+    let lab = lab_with(LabConfig::default().nodes(&[b"1001", b"1002"]));
+    let (pa, pb) = (lab.node(0).port, lab.node(1).port);
+    lab.network().add_pvc((pa, 0, 100), (pb, 0, 200));
+    let a = lab.node(0).client();
+    let b = lab.node(1).client();
+    a.open_af().unwrap();
+    b.open_af().unwrap();
+    let avc = pvc(&a, 100, 9188);
+    let bvc = pvc(&b, 200, 9188);
+    lab.settle();
+    lab.node(1).ndis.set_rx_pool_limit(16);
+    b.return_receives(ReturnReceives::Hold);
+    for chunk in 0..8 {
+        a.send(avc, (0..8).map(|i| pattern(100 + chunk * 8 + i)).collect());
+        lab.settle();
+    }
+    let got = b.received_frames(bvc).len();
+    let dropped = lab.node(1).adapter.stats.rx_dropped.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(got, 16, "as many indicated as there are buffers");
+    assert_eq!(dropped, 64 - 16, "the rest dropped and counted");
+    b.return_receives(ReturnReceives::Immediate);
+    b.return_pending_receives();
+    a.send(avc, vec![pattern(777)]);
+    lab.settle();
+    assert_eq!(b.received_frames(bvc).last(), Some(&pattern(777)), "receiving again");
+    assert_eq!(a.close_call(avc, None, None), NdisStatus::PENDING);
+    assert_eq!(b.close_call(bvc, None, None), NdisStatus::PENDING);
+    lab.settle();
+    halt_clean(&lab);
+}
