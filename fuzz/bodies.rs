@@ -68,7 +68,7 @@ pub fn saal(data: &[u8]) {
         let n = usize::from(len).min(tail.len());
         link.receive(now, &tail[..n], &mut tx, &mut up);
         rest = &tail[n..];
-        if rest.len() % 7 == 0 {
+        if rest.len().is_multiple_of(7) {
             let _ = link.send(now, &[0x09, 0x03, 0, 0, 1, 0x05, 0x80, 0, 0], &mut tx);
         }
     }

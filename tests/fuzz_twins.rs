@@ -18,7 +18,7 @@ fn q2931_input() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         proptest::collection::vec(any::<u8>(), 0..64),
         (any::<[u8; 4]>(), proptest::collection::vec(any::<u8>(), 0..120)).prop_map(|(h, body)| {
-            let mut m = vec![0x09, 0x03, h[0] & 0xFF, h[1], h[2], h[3], 0x80];
+            let mut m = vec![0x09, 0x03, h[0], h[1], h[2], h[3], 0x80];
             m.extend_from_slice(&(body.len() as u16).to_be_bytes());
             m.extend_from_slice(&body);
             m
