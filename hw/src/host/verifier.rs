@@ -63,7 +63,14 @@ use atmmcm::NdisStatus;
 use super::handles::{AfHandle, Nbl, PartyHandle, SapHandle, VcHandle};
 use super::irql::Irql;
 
-/// The rule ids.
+/// The rule ids. Rules tightened or added for issue 8, in `verifier-rules.md` form (the rest are
+/// as written there):
+///
+/// | id | rule | src |
+/// |---|---|---|
+/// | DATA-DRAINED-AT-DEACT | At NdisMCmDeactivateVc no NBL of a send that began before the close was entered is outstanding — accepted or rejected, also one a sender still inside MiniportCoSendNetBufferLists holds — and every NBL indicated on the VC has been returned (unless indicated with RESOURCES). | N |
+/// | DATA-CLOSING-STATUS | A send that began after the close started (ProtocolCmCloseCall returned a non-error status, or NdisMCmDispatchIncomingCloseCall was made) completes with NDIS_STATUS_CLOSING (VC_NOT_ACTIVATED if the VC was inactive when it began), never SUCCESS or another status. | P |
+/// | DATA-NO-CMP-AFTER-DELETE | From the moment NdisMCmDeleteVc is called, no NBL of a send that began before the close was entered is outstanding on that VC, and none is completed on it. | N |
 pub mod rule {
     pub const IRQL_PASSIVE: &str = "IRQL-PASSIVE";
     pub const IRQL_DISPATCH: &str = "IRQL-DISPATCH";
