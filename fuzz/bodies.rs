@@ -119,9 +119,10 @@ fn lab_driver_inner(data: &[u8], break_pvc: bool) {
             lab.network().send_raw(now, pa, &body[..n]);
             rest = &body[n..];
         } else {
-            let n = usize::from(tail.first().copied().unwrap_or(0)).min(tail.len().saturating_sub(1));
-            lab.network().inject_data(pa, 0, 5, &tail[1..1 + n]);
-            rest = &tail[1 + n..];
+            let Some((&len, frame)) = tail.split_first() else { break };
+            let n = usize::from(len).min(frame.len());
+            lab.network().inject_data(pa, 0, 5, &frame[..n]);
+            rest = &frame[n..];
         }
         lab.advance(Duration::from_millis(200));
     }
