@@ -147,6 +147,11 @@ impl Rundown {
         self.word.load(Ordering::Acquire) & CLOSING != 0
     }
 
+    /// How many early entries (senders and indicators the close waits for) are inside.
+    pub fn early(&self) -> u32 {
+        self.word.load(Ordering::Acquire) & EARLY
+    }
+
     /// How many are inside, early and late (diagnostics).
     pub fn active(&self) -> u32 {
         let w = self.word.load(Ordering::Relaxed);

@@ -27,8 +27,8 @@
 //!   §1.3): it is held to DATA-CLOSING-STATUS, DATA-SEND-ONCE and HDL-DEAD instead. A send
 //!   "begins" at the driver's first NDIS call from inside MiniportCoSendNetBufferLists
 //!   ([`Verifier::send_progress`]; at the handler's entry if it makes none): a thread preempted
-//!   between NDIS's dispatch and the driver's first instruction has not begun, and no driver
-//!   could count it.
+//!   between NDIS's dispatch and the driver's first instruction has not begun — it is not judged
+//!   while it has not — and no driver could count it.
 //! - **DATA-NO-CMP-AFTER-DELETE** (new; N): from the moment NdisMCmDeleteVc is *called* — not
 //!   when it returns — no send that began before the close started is outstanding or completed
 //!   on that VC. (The client's ProtocolCoDeleteVc waits for its own late
@@ -669,6 +669,9 @@ struct VSend {
     /// the incoming close dispatched): the client broke "no send after NdisClCloseCall", so
     /// DATA-DRAINED-AT-DEACT and DATA-NO-CMP-AFTER-DELETE do not judge it.
     late: bool,
+    /// The driver has begun the send (its first NDIS call from inside it): until then the send
+    /// is still on its way in and no driver could count it.
+    started: bool,
 }
 
 /// One MiniportCoSendNetBufferLists still running (entered, not returned).
@@ -676,6 +679,7 @@ struct VSend {
 struct VRunning {
     vc: VcHandle,
     late: bool,
+    started: bool,
     nbls: Vec<Nbl>,
 }
 
@@ -1030,8 +1034,8 @@ impl Verifier {
                 }
                 // Sends that began before the close started: none may still be outstanding —
                 // accepted or rejected (a sender inside the driver still holding its NBL).
-                let sends = self.sends.values().filter(|s| s.vc == vc && !s.late).count();
-                let inside = self.running.values().filter(|r| r.vc == vc && !r.late).count();
+                let sends = self.sends.values().filter(|s| s.vc == vc && s.started && !s.late).count();
+                let inside = self.running.values().filter(|r| r.vc == vc && r.started && !r.late).count();
                 let held = self.held_rx.values().filter(|&&h| h == vc).count();
                 if sends > 0 || held > 0 {
                     self.fire(
@@ -1195,7 +1199,7 @@ impl Verifier {
                                     None,
                                 );
                             }
-                            if !s.late && self.vcs.get(&vc).is_some_and(|v| v.deleting) {
+                            if s.started && !s.late && self.vcs.get(&vc).is_some_and(|v| v.deleting) {
                                 self.fire(
                                     rule::DATA_NO_CMP_AFTER_DELETE,
                                     format!(
@@ -1262,8 +1266,8 @@ impl Verifier {
     /// began after the close broke "no send after NdisClCloseCall": the client's own delete waits
     /// for those; HDL-DEAD catches any completion after the delete returned.)
     fn quiet_at_delete(&mut self, vc: VcHandle, what: &str) {
-        let sends = self.sends.values().filter(|s| s.vc == vc && !s.late).count();
-        let inside = self.running.values().filter(|r| r.vc == vc && !r.late).count();
+        let sends = self.sends.values().filter(|s| s.vc == vc && s.started && !s.late).count();
+        let inside = self.running.values().filter(|r| r.vc == vc && r.started && !r.late).count();
         if sends > 0 {
             self.fire(
                 rule::DATA_NO_CMP_AFTER_DELETE,
@@ -1412,10 +1416,12 @@ impl Verifier {
         let nbls = r.nbls.clone();
         if let Some(r) = self.running.get_mut(&head) {
             r.late = late;
+            r.started = true;
         }
         for n in nbls {
             if let Some(s) = self.sends.get_mut(&n) {
                 s.late = late;
+                s.started = true;
             }
         }
     }
@@ -1510,10 +1516,10 @@ impl Verifier {
                 let inactive = self.vcs.get(&vc).is_none_or(|v| !v.active);
                 let late = self.vcs.get(&vc).is_some_and(|v| v.close_entered(&self.pending, vc));
                 for &n in nbls {
-                    self.sends.insert(n, VSend { vc, after_close, inactive, late });
+                    self.sends.insert(n, VSend { vc, after_close, inactive, late, started: false });
                 }
                 if let Some(&head) = nbls.first() {
-                    self.running.insert(head, VRunning { vc, late, nbls: nbls.clone() });
+                    self.running.insert(head, VRunning { vc, late, started: false, nbls: nbls.clone() });
                 }
             }
 
@@ -1538,6 +1544,14 @@ impl Verifier {
         if let Handler::Send { ref nbls, .. } = *h
             && let Some(head) = nbls.first()
         {
+            // A send the driver returned from without an NDIS call is judged as of its entry.
+            if self.running.get(head).is_some_and(|r| !r.started) {
+                for n in nbls {
+                    if let Some(s) = self.sends.get_mut(n) {
+                        s.started = true;
+                    }
+                }
+            }
             self.running.remove(head);
         }
         let Some(s) = ret else {
