@@ -379,8 +379,15 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
     /// The end of MiniportInitializeEx (PASSIVE): the signalling VC,
     /// NdisMCmRegisterAddressFamilyEx, and the signalling link if the PHY is up.
     pub fn start(&self) -> NdisStatus {
-        let sig =
-            ConnParams { id: VpiVci { vpi: 0, vci: 5 }, aal: crate::ndis::AalType::Aal5, tx_pcr: 0, max_rx_sdu: 4096 };
+        // 0/5 takes any AAL5 frame: a 4 096-octet message is 4 100 octets with its SSCOP trailer,
+        // and an SD over that must reach SSCOP to be skipped in sequence — dropped by the NIC, it
+        // would be retransmitted forever and stall everything behind it.
+        let sig = ConnParams {
+            id: VpiVci { vpi: 0, vci: 5 },
+            aal: crate::ndis::AalType::Aal5,
+            tx_pcr: 0,
+            max_rx_sdu: MAX_FRAME as u32,
+        };
         match self.device.open_connection(&sig) {
             Ok(c) => self.sig_conn.store(u32::from(c.0), Ordering::Release),
             Err(s) => return s,
@@ -505,6 +512,16 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 return;
             }
             q.pop();
+        }
+    }
+
+    /// The signalling link was released while the PHY is up (the peer's END, no response,
+    /// failed recovery): AAL-ESTABLISH again at once (Q.2931 5.6.10), or the UNI stays without
+    /// signalling until the next PHY change. SSCOP's Timer_CC paces the attempts.
+    fn reestablish(&self, c: &mut Control<N>) {
+        if self.device.link_up() && !c.halting && !self.halted.load(Ordering::Acquire) {
+            let now = self.ndis.now();
+            c.saal.establish(now, &mut |pdu: &[u8]| self.sig_transmit(pdu));
         }
     }
 
@@ -866,6 +883,10 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         party: Option<PartyContext>,
         data: CloseData<'_>,
     ) -> NdisStatus {
+        let path = self.paths.get(vc.0.index()).filter(|p| p.is(vc.0));
+        if let Some(p) = path {
+            p.flags.fetch_or(flag::CLOSE_CALL, Ordering::AcqRel);
+        }
         let outcome = self.with_control(|c| c.close_call(self, vc, party, data));
         // After the close started no indication may begin on this VC: wait out one in progress
         // on another CPU.
@@ -878,6 +899,20 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             }
         };
         self.after_control();
+        // The client's NdisClCloseCall returns now and it may not send after it: a sender that
+        // still comes is late, completed with CLOSING at once, and the drain does not wait for
+        // it (a client flooding a closed VC cannot keep it open).
+        if let Some(p) = path {
+            if !st.is_error() {
+                p.rundown.seal();
+            }
+            let f = p.flags.fetch_and(!flag::CLOSE_CALL, Ordering::AcqRel);
+            if f & flag::TEARDOWN != 0 {
+                // The teardown may have been waiting for this return.
+                self.teardown.mark(vc.0.index());
+                self.ndis.request_dpc();
+            }
+        }
         st
     }
 
@@ -1030,13 +1065,20 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
 
     /// MiniportCoSendNetBufferLists: every NBL is accepted and completed exactly once — queued
     /// for the NIC, or completed at once with CLOSING (the VC is closing), VC_NOT_ACTIVATED (no
-    /// call) or RESOURCES (ring full). No lock, no allocation.
+    /// call) or RESOURCES (ring full). No lock, no allocation. The sender is counted in the VC's
+    /// rundown for the whole call, rejected NBLs included: the close cannot deactivate or delete
+    /// the VC while a rejected NBL is still waiting for its completion.
     pub fn miniport_co_send_net_buffer_lists(&self, vc: VcContext, nbls: N::Nbl, flags: u32) {
         let _ = flags;
         let n = &self.ndis;
         let slot = vc.0.index();
         let Some(path) = self.paths.get(slot).filter(|p| p.is(vc.0)) else {
             // A VC context that is not (or no longer) ours names no VC to complete on.
+            DataStats::bump(&self.stats.stale_context, 1);
+            return;
+        };
+        // One trip through the rundown word per call: the whole chain is in, or none of it.
+        let Some(entry) = path.rundown.enter() else {
             DataStats::bump(&self.stats.stale_context, 1);
             return;
         };
@@ -1056,8 +1098,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         };
         let mut queued = 0u64;
         let mut next = Some(nbls);
-        // One trip through the rundown word per call: the whole chain is in, or none of it.
-        if !path.rundown.try_acquire() {
+        if !entry.open {
             let (status, counter) = if path.flags.load(Ordering::Acquire) & flag::OPEN != 0 {
                 (NdisStatus::CLOSING, &self.stats.tx_rejected_closing)
             } else {
@@ -1098,18 +1139,20 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 }
                 queued += pushed as u64;
             }
-            if path.rundown.release() {
-                // Last sender out of a closing VC: the teardown can go on.
-                self.teardown.mark(slot);
-                n.request_dpc();
-            }
         }
+        // Rejected NBLs complete while this sender still holds the rundown.
         if let Some((head, _)) = rejected {
             n.co_send_net_buffer_lists_complete(handle, head, send_complete_flags::DISPATCH_LEVEL);
         }
         if queued > 0 {
             DataStats::bump(&self.stats.tx_accepted, queued);
             self.tx_ready.mark(slot);
+        }
+        if path.rundown.leave(entry) {
+            // Last sender out of a closing VC: the teardown can go on.
+            self.teardown.mark(slot);
+            n.request_dpc();
+        } else if queued > 0 {
             n.request_dpc();
         }
     }
@@ -1127,15 +1170,15 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             if let Some(t) = Token::from_usize(tag)
                 && let Some(p) = self.paths.get(t.index())
             {
-                // Never below zero: a double return (which the Windows pool refuses) must not
-                // wrap the count and hold the VC's teardown forever.
-                let prev = p
-                    .rx_outstanding
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| v.checked_sub(1))
-                    .unwrap_or(0);
-                if prev == 1 && p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0 {
-                    self.teardown.mark(t.index());
-                    wake = true;
+                // A double return (NDIS, or a buggy client, hands one NBL back twice) must not
+                // wrap the count: the VC would never drain and its close never complete.
+                match p.rx_outstanding.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| v.checked_sub(1)) {
+                    Ok(1) if p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0 => {
+                        self.teardown.mark(t.index());
+                        wake = true;
+                    }
+                    Ok(_) => {}
+                    Err(_) => DataStats::bump(&self.stats.rx_double_return, 1),
                 }
             }
         }
@@ -1188,6 +1231,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         c.stats.messages_lost += inbox.stray;
         if inbox.released {
             c.on_saal_released(self);
+            self.reestablish(c);
         }
         if inbox.established {
             c.on_saal_established();
@@ -1200,13 +1244,18 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         let sig = self.sig_conn.load(Ordering::Acquire);
         // 1. NIC events: receives, transmit completions, closes, link.
         let mut phy: Option<bool> = None;
+        let mut room = false;
         loop {
             let mut sink = |ev: DeviceEvent<'_>| match ev {
                 DeviceEvent::Received { conn, frame } if u32::from(conn.0) == sig => self.signalling_pdu(st, frame),
                 DeviceEvent::Received { conn, frame } => self.receive(st, conn, frame),
-                DeviceEvent::Transmitted { cookie, .. } if cookie.0 == SIG_COOKIE => {}
-                DeviceEvent::Transmitted { conn, sent, .. } => self.transmitted(st, conn, sent),
+                DeviceEvent::Transmitted { cookie, .. } if cookie.0 == SIG_COOKIE => room = true,
+                DeviceEvent::Transmitted { conn, sent, .. } => {
+                    room = true;
+                    self.transmitted(st, conn, sent)
+                }
                 DeviceEvent::ConnectionClosed { conn, .. } => {
+                    room = true;
                     // Every transmit of the connection was reported before this: its ring and
                     // in-flight queue are empty and go back to the pool.
                     self.release_ring(conn, self.conn_map.get(conn));
@@ -1232,7 +1281,13 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         if let Some(up) = phy {
             self.phy_change(up);
         }
-        // 2. Transmit: signalling first, then queued NBLs.
+        // 2. Transmit: signalling first, then queued NBLs; frames left the NIC, so every VC that
+        // found its ring full goes again.
+        if room {
+            st.wake_waiting(|slot| {
+                self.tx_ready.mark(slot);
+            });
+        }
         self.flush_sig(st);
         self.tx_ready.take_all(|slot| self.pump_tx(st, slot));
         self.flush_tx(st);
@@ -1275,6 +1330,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         c.stats.messages_lost += lost;
         if released {
             c.on_saal_released(self);
+            self.reestablish(&mut c);
         }
         if established {
             c.on_saal_established();
@@ -1442,37 +1498,55 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             }
             let nbl = N::Nbl::from_word(word);
             let frames = n.nbl_frame_count(nbl);
+            // A frame AAL5 cannot carry (empty, or over 65 535 octets) fails the whole NBL before
+            // any of it reaches the NIC: never truncated, never retried.
+            let limit = st.scratch.len().min(MAX_FRAME);
+            if (0..frames).any(|i| !(1..=limit).contains(&n.nbl_frame_len(nbl, i))) {
+                DataStats::bump(&self.stats.tx_invalid_length, 1);
+                self.complete_one(st, slot, word, NdisStatus::INVALID_LENGTH);
+                continue;
+            }
             let mut given = 0u32;
-            let mut full = false;
+            let mut refused: Option<NdisStatus> = None;
             for i in 0..frames {
-                let len = n.nbl_frame_len(nbl, i).min(st.scratch.len());
+                let len = n.nbl_frame_len(nbl, i);
                 let Some(buf) = st.scratch.get_mut(..len) else { break };
                 let copied = n.nbl_copy_frame(nbl, i, buf);
                 let frame = buf.get(..copied).unwrap_or(&[]);
                 match self.device.transmit(ConnId(conn as u16), frame, TxCookie(word as u64)) {
                     Ok(()) => given += 1,
-                    Err(_) => {
-                        full = true;
+                    Err(e) => {
+                        refused = Some(e);
                         break;
                     }
                 }
             }
-            match (given, full) {
-                // The NIC had no room for its first frame: try again when it frees some.
-                (0, true) => {
+            match (given, refused) {
+                // The NIC had no room for its first frame: park it until any VC's frames leave the
+                // NIC (`dpc_body` wakes every VC waiting for room).
+                (0, Some(NdisStatus::RESOURCES)) => {
                     if let Some(slot_parked) = st.parked.get_mut(slot) {
                         *slot_parked = Some(word);
                     }
+                    st.wait_for_room(slot);
                     return;
                 }
+                // The NIC refused the frame for good (closing connection, a length it cannot
+                // carry): the NBL fails now and the VC goes on with the next one.
+                (0, Some(e)) => {
+                    let status = if e == NdisStatus::INVALID_LENGTH { e } else { NdisStatus::FAILURE };
+                    self.complete_one(st, slot, word, status);
+                }
                 // No frames at all (an empty NBL): done at once.
-                (0, false) => self.complete_one(st, slot, word, NdisStatus::SUCCESS),
-                // Some or all frames are with the NIC; a partial one counts as failed.
-                (g, partial) => {
+                (0, None) => self.complete_one(st, slot, word, NdisStatus::SUCCESS),
+                // Some or all frames are with the NIC; a partial one counts as failed (it
+                // completes when the frames given have left).
+                (g, refused) => {
                     if let Some(q) = st.inflight.get_mut(ri) {
-                        q.push_back(InFlight { nbl: word, frames_left: g, failed: partial });
+                        q.push_back(InFlight { nbl: word, frames_left: g, failed: refused.is_some() });
                     }
-                    if partial {
+                    if refused == Some(NdisStatus::RESOURCES) {
+                        st.wait_for_room(slot);
                         return;
                     }
                 }
@@ -1564,7 +1638,11 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         // Completions gathered above reach NDIS before the VC can be called quiet.
         self.flush_tx(st);
         let f = p.flags.load(Ordering::Acquire);
+        // A sender that entered while the NIC closed (before the client's close returned) is
+        // waited for too: its leaving marks the slot again.
         let quiet = f & flag::NIC_CLOSED != 0
+            && f & flag::CLOSE_CALL == 0
+            && p.rundown.is_drained()
             && p.tx_outstanding.load(Ordering::Acquire) == 0
             && p.rx_outstanding.load(Ordering::Acquire) == 0
             && st.inflight.get(p.ring.load(Ordering::Acquire) as usize).is_none_or(|q| q.is_empty());

@@ -233,3 +233,53 @@ impl Word for EdgeWithoutClosing {
 fn edge_without_closing_is_caught() {
     model!("rundown_edge_without_closing (must fail)", || sender_vs_close(|| EdgeWithoutClosing(AtomicU32::new(0))));
 }
+
+/// Issue 8 item 1: a sender counted by `enter` — accepted, or rejecting on a closing VC — holds
+/// the drain until it leaves: when it is inside at `begin_close` the drained edge is its own
+/// `leave`, after its write (the completion it makes). (A
+/// sender that enters only after the edge was reported is after the drain and reports it again
+/// when it leaves; the teardown's quiet check re-reads the word.)
+#[test]
+fn rejecting_sender_is_waited_for_and_the_close_sees_its_completion() {
+    model!("rundown_enter_reject_close", || {
+        let vc = Arc::new(Vc::new(Rundown::new()));
+        let v = vc.clone();
+        let sender = spawn(move || {
+            let Some(e) = v.word.enter() else { return false };
+            // Accepted or rejected, the sender writes (queues or completes) while counted.
+            // SAFETY: inside the VC; sender 0 is the only writer of its cell.
+            v.sent[0].with_mut(|p| unsafe { *p += 1 });
+            let edge = v.word.leave(e);
+            if edge {
+                v.close_completion();
+            }
+            edge
+        });
+        let closer_edge = vc.word.begin_close();
+        let sender_edge = sender.join().unwrap();
+        // A sender inside at begin_close owns the edge; one entering after it (rejecting) reports
+        // "drained again" when it leaves — the teardown step it wakes is idempotent.
+        assert!(closer_edge || sender_edge, "nobody reported the drain");
+    });
+}
+
+/// After the seal, a late sender is not waited for: the early one's leaving is the drained edge
+/// even with the late one still inside, and nobody else reports one.
+#[test]
+fn late_sender_after_the_seal_never_holds_the_drain() {
+    model!("rundown_seal_late", || {
+        let vc = Arc::new(Rundown::new());
+        let early = vc.enter().unwrap();
+        assert!(!vc.begin_close());
+        vc.seal();
+        let v = vc.clone();
+        let late = spawn(move || {
+            let e = v.enter().unwrap();
+            assert!(!e.open && e.late);
+            v.leave(e)
+        });
+        let early_edge = vc.leave(early);
+        assert!(early_edge, "the early sender's leaving drains the VC");
+        assert!(!late.join().unwrap(), "a late sender never reports the drained edge");
+    });
+}

@@ -267,3 +267,87 @@ fn soak_four_senders_per_vc_on_256_vcs_many_rounds() {
         run(256, 4, 40, seed);
     }
 }
+
+/// Issue 8 item 1: four threads flood one VC while it closes. Every NBL the driver rejects
+/// (CLOSING) is completed while the sender still holds the VC's rundown, so the close waits for
+/// it: no send that began before the close is still in the driver at NdisMCmDeactivateVc, and no
+/// completion of one follows NdisMCmDeleteVc. Node 1001's VC is client-created, node 1002's
+/// driver-created (the incoming call); `closer` picks which side closes. The lab holds a
+/// rejecting sender inside the completion for 300 µs (`set_send_preemption`), as a busy machine
+/// would, so a close that does not wait for its senders is caught in every round.
+fn flood_one_vc_while_it_closes(closer: usize, rounds: usize) {
+    let (lab, a, b) = two_nodes(LabConfig::default());
+    for n in &lab.nodes {
+        n.ndis.set_send_preemption(Duration::from_millis(20));
+    }
+    let mut totals: HashMap<String, usize> = HashMap::new();
+    for round in 0..rounds {
+        let avc = a.create_vc().unwrap();
+        assert_eq!(a.make_call(avc, call_to(b"1002")).0, NdisStatus::PENDING);
+        lab.advance(Duration::from_secs(1));
+        assert_eq!(a.state(avc), Some(VcState::Connected), "round {round}: call up");
+        let bvc = b.incoming_calls().last().unwrap().vc;
+        assert_eq!(b.state(bvc), Some(VcState::Connected));
+        // (side, NBL): NBL ids are per node.
+        let sent: Mutex<Vec<(usize, Nbl)>> = Mutex::new(Vec::new());
+        let started = AtomicU64::new(0);
+        lab.threaded(|_| {
+            std::thread::scope(|s| {
+                for t in 0..4 {
+                    for (side, c, vc) in [(0usize, &a, avc), (1, &b, bvc)] {
+                        let (c, sent, started) = (c.clone(), &sent, &started);
+                        s.spawn(move || {
+                            let mut mine = Vec::new();
+                            started.fetch_add(1, Ordering::Relaxed);
+                            // Until the VC is gone (the client refuses to send on a deleted VC);
+                            // a client-created VC stays after its close: stop after a while.
+                            for seq in 0..4000u32 {
+                                let nbls = c.send(vc, vec![frame(0, t, seq, 64)]);
+                                if nbls.is_empty() {
+                                    break;
+                                }
+                                mine.extend(nbls.into_iter().map(|n| (side, n)));
+                            }
+                            sent.lock().unwrap().extend(mine);
+                        });
+                    }
+                }
+                while started.load(Ordering::Relaxed) < 8 {
+                    std::thread::yield_now();
+                }
+                std::thread::sleep(Duration::from_millis(2));
+                let st = if closer == 0 { a.close_call(avc, None, None) } else { b.close_call(bvc, None, None) };
+                assert!(st == NdisStatus::PENDING || st == NdisStatus::SUCCESS, "close: {st:?}");
+            });
+        });
+        lab.advance(Duration::from_secs(3));
+        let sent = sent.into_inner().unwrap();
+        let mut done: HashMap<(usize, Nbl), Vec<NdisStatus>> = HashMap::new();
+        for (side, c) in [(0, &a), (1, &b)] {
+            for d in c.send_completions() {
+                done.entry((side, d.nbl)).or_default().push(d.status);
+            }
+        }
+        for n in &sent {
+            let st = done.get(n).cloned().unwrap_or_default();
+            assert_eq!(st.len(), 1, "round {round}: {n:?} completed {} times", st.len());
+            *totals.entry(format!("{:?}", st[0])).or_default() += 1;
+        }
+        for n in &lab.nodes {
+            let v = n.ndis.violations();
+            assert!(v.is_empty(), "round {round}: {}", v.iter().map(|v| format!("{v}\n")).collect::<String>());
+        }
+    }
+    println!("flood (closer {closer}, {rounds} rounds): completions {totals:?}");
+    halt_clean(&lab);
+}
+
+#[test]
+fn four_senders_flooding_a_vc_while_the_client_created_side_closes_never_outlive_deactivate_or_delete() {
+    flood_one_vc_while_it_closes(0, 10);
+}
+
+#[test]
+fn four_senders_flooding_a_vc_while_the_driver_created_side_closes_never_outlive_deactivate_or_delete() {
+    flood_one_vc_while_it_closes(1, 10);
+}

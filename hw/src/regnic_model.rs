@@ -121,6 +121,8 @@ struct Model {
     next_bus: u64,
     dma_used: usize,
     dma_limit: Option<usize>,
+    /// Fail the DMA allocation when this many more have been made (fault injection), once.
+    dma_fail_in: Option<usize>,
     phy_out: VecDeque<Cell>,
     los: bool,
     lof: bool,
@@ -155,6 +157,7 @@ impl Model {
             next_bus: 0x1_0000_0000,
             dma_used: 0,
             dma_limit: None,
+            dma_fail_in: None,
             phy_out: VecDeque::new(),
             los: false,
             lof: false,
@@ -178,8 +181,8 @@ impl Model {
         self.coalesce = Coalesce(0);
         self.cmd_status = CmdStatus(0);
         self.rings = [Ring::default(); 4];
-        let n = self.table.len();
-        self.table = vec![Entry::default(); n];
+        // In place: a reset (the driver's halt) allocates nothing.
+        self.table.fill(Entry::default());
         self.by_vc.clear();
         self.closing.clear();
         self.reassembling.clear();
@@ -968,6 +971,16 @@ impl RegNicModel {
     }
 
     /// Test knob: host DMA memory available in total (None = unlimited).
+    /// Fails the `k`-th DMA allocation from now on (0 = the next one), once; `None` disarms.
+    pub fn fail_dma_alloc(&self, k: Option<usize>) {
+        self.m().dma_fail_in = k;
+    }
+
+    /// Whether the armed DMA allocation failure has happened (the arm is spent).
+    pub fn dma_failure_pending(&self) -> bool {
+        self.m().dma_fail_in.is_some()
+    }
+
     pub fn set_dma_limit(&self, bytes: Option<usize>) {
         self.m().dma_limit = bytes;
     }
@@ -1029,6 +1042,14 @@ impl Bus for ModelBus {
         let len = len.max(1).div_ceil(64) * 64;
         if m.dma_limit.is_some_and(|lim| m.dma_used + len > lim) {
             return None;
+        }
+        match m.dma_fail_in {
+            Some(0) => {
+                m.dma_fail_in = None;
+                return None;
+            }
+            Some(k) => m.dma_fail_in = Some(k - 1),
+            None => {}
         }
         let base = m.next_bus;
         m.next_bus += (len as u64).div_ceil(4096) * 4096 + 4096;

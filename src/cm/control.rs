@@ -1348,6 +1348,12 @@ impl<N: Ndis> Control<N> {
             refuse(self, cause::MANDATORY_IE_MISSING);
             return;
         };
+        // VCIs 0-31 are reserved on every VPI (I.361: unassigned, meta-signalling, broadcast, F4
+        // OAM 3/4; ATM Forum: signalling 5, ILMI 16, ...): never a user call's.
+        if conn_id.vci < 32 {
+            refuse(self, cause::VPCI_VCI_UNAVAILABLE);
+            return;
+        }
         if m.aal.is_some_and(|a| a != 5) {
             refuse(self, 93);
             return;

@@ -32,6 +32,10 @@ pub mod flag {
     pub const NIC_CLOSED: u32 = 1 << 3;
     /// Drained and reported to the control path.
     pub const REPORTED: u32 = 1 << 4;
+    /// A ProtocolCmCloseCall is running on the VC: the drain is not reported before it returns
+    /// (and seals the rundown), so every sender the client began before its NdisClCloseCall
+    /// returned is waited for.
+    pub const CLOSE_CALL: u32 = 1 << 5;
 }
 
 /// The lock-free part of one VC slot (same index as the control state's VC table).
@@ -123,6 +127,11 @@ pub struct DpcState {
     pub inflight: Vec<VecDeque<InFlight>>,
     /// Per slot: an NBL popped from the ring that the NIC had no room for yet.
     pub parked: Vec<Option<usize>>,
+    /// Slots waiting for room on the NIC's shared transmit ring, oldest first; each at most once
+    /// (`waiting`). Any frame leaving the NIC wakes them all (one VC's completions are not
+    /// enough: the ring may be full of other VCs' frames).
+    pub blocked: VecDeque<u16>,
+    pub waiting: Vec<bool>,
     /// Q.2931 messages SSCOP delivered from one PDU (up to a whole window of them at once).
     pub sig_inbox: crate::msgq::MsgQueue,
     /// Slots waiting for the NIC to report a close, oldest request first: every deadline is
@@ -215,6 +224,11 @@ impl DpcState {
         let mut scratch = Vec::new();
         scratch.try_reserve_exact(max_frame)?;
         scratch.resize(max_frame, 0);
+        let mut blocked = VecDeque::new();
+        blocked.try_reserve_exact(slots)?;
+        let mut waiting = Vec::new();
+        waiting.try_reserve_exact(slots)?;
+        waiting.resize(slots, false);
         let mut inflight = Vec::new();
         inflight.try_reserve_exact(rings)?;
         for _ in 0..rings {
@@ -245,9 +259,33 @@ impl DpcState {
             scratch,
             inflight,
             parked,
+            blocked,
+            waiting,
             sig_inbox,
             closing: CloseList::new(slots)?,
         })
+    }
+
+    /// `slot` waits for room on the NIC (idempotent).
+    pub fn wait_for_room(&mut self, slot: usize) {
+        if let Some(w) = self.waiting.get_mut(slot)
+            && !*w
+            && self.blocked.len() < self.blocked.capacity()
+        {
+            *w = true;
+            self.blocked.push_back(slot as u16);
+        }
+    }
+
+    /// Room came back on the NIC: every waiting slot, oldest first, to `f`.
+    pub fn wake_waiting(&mut self, mut f: impl FnMut(usize)) {
+        while let Some(s) = self.blocked.pop_front() {
+            let s = usize::from(s);
+            if let Some(w) = self.waiting.get_mut(s) {
+                *w = false;
+            }
+            f(s);
+        }
     }
 }
 
@@ -352,8 +390,12 @@ pub struct DataStats {
     pub tx_completed_ok: AtomicU64,
     pub tx_completed_failed: AtomicU64,
     pub tx_aborted: AtomicU64,
+    /// NBLs failed with INVALID_LENGTH (an empty frame, or one over 65 535 octets).
+    pub tx_invalid_length: AtomicU64,
     pub rx_indicated: AtomicU64,
     pub rx_dropped: AtomicU64,
+    /// Receive NBLs returned when none was outstanding on their VC (a double return), ignored.
+    pub rx_double_return: AtomicU64,
     pub stale_context: AtomicU64,
     /// NIC connections that never reported "closed" within the drain deadline and were forced.
     pub forced_closes: AtomicU64,

@@ -27,7 +27,8 @@
 //!   (MAA-ERROR Q), but on a reordering path both are harmless. A STAT or USTAT with an
 //!   impossible N(PS), N(R) or list does start recovery (ER, state 7), as Q.2110 says; list
 //!   ranges already acknowledged are skipped rather than treated as errors.
-//! - An SD longer than [`MAX_MESSAGE`](super::MAX_MESSAGE) is dropped as if lost.
+//! - An SD longer than [`MAX_MESSAGE`](super::MAX_MESSAGE) is kept in sequence as an empty SDU
+//!   (counted in `oversize`): dropped, the peer would retransmit it forever and stall the link.
 //! - STAT lists are cut to [`MAX_STAT`] elements (an even number, so whole gaps); an odd trailing
 //!   element in a received STAT is ignored.
 //! - Releasing (either way) drops everything queued or unacknowledged; re-initialising the
@@ -125,6 +126,8 @@ pub struct Counters {
     pub out_of_window: u32,
     /// SDs received twice, dropped.
     pub duplicates: u32,
+    /// SDs longer than any SSCF-UNI message, kept in sequence as empty SDUs.
+    pub oversize: u32,
     /// SD PDUs retransmitted.
     pub retransmissions: u32,
     /// Recoveries started by this side (bad STAT/USTAT).
@@ -513,9 +516,15 @@ impl Sscop {
             }
             return;
         }
-        if data.len() > MAX_MESSAGE {
-            return;
-        }
+        // An SD longer than any SSCF-UNI message takes its place in sequence as an empty SDU
+        // (Q.2931 ignores an empty message): dropping it would have the peer retransmit it forever
+        // and stall everything behind it.
+        let data = if data.len() > MAX_MESSAGE {
+            self.counters.oversize = self.counters.oversize.saturating_add(1);
+            &[][..]
+        } else {
+            data
+        };
         if off == 0 {
             // N(S) = VR(R): deliver it and whatever follows in sequence.
             up(Indication::Data(data));

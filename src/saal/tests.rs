@@ -538,6 +538,27 @@ fn send_refuses_too_long_and_full_queue() {
 }
 
 #[test]
+fn an_sd_over_the_message_limit_takes_its_place_in_sequence_so_the_link_goes_on() {
+    // In sequence: skipped, the next SD is delivered at once.
+    let mut n = Net::established();
+    n.fate = Box::new(|_, _| Fate::Drop);
+    n.inject(false, PduRepr::Sd { n_s: 0, data: &[7; MAX_MESSAGE + 1] });
+    n.inject(false, PduRepr::Sd { n_s: 1, data: b"next" });
+    assert_eq!(n.b.data.iter().filter(|d| !d.is_empty()).collect::<Vec<_>>(), [b"next"]);
+    assert_eq!(n.b.saal.counters().oversize, 1);
+    // Out of sequence (after a gap): held as empty, the gap filled, everything after it delivered.
+    let mut n = Net::established();
+    n.fate = Box::new(|_, _| Fate::Drop);
+    n.inject(false, PduRepr::Sd { n_s: 1, data: &[7; 9000] });
+    n.inject(false, PduRepr::Sd { n_s: 2, data: b"two" });
+    n.inject(false, PduRepr::Sd { n_s: 0, data: b"zero" });
+    assert_eq!(n.b.data.iter().filter(|d| !d.is_empty()).collect::<Vec<_>>(), [&b"zero"[..], &b"two"[..]]);
+    // A message of exactly the limit is delivered whole.
+    n.inject(false, PduRepr::Sd { n_s: 3, data: &[9; MAX_MESSAGE] });
+    assert_eq!(n.b.data.last().map(Vec::len), Some(MAX_MESSAGE));
+}
+
+#[test]
 fn sd_outside_the_window_is_not_delivered() {
     let mut n = Net::established();
     n.fate = Box::new(|_, _| Fate::Drop);

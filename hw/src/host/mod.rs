@@ -250,6 +250,19 @@ pub(crate) struct Inner {
     clock: Arc<Clock>,
     dpc_requested: AtomicBool,
     counters: Mutex<Vec<(String, AllocCounter)>>,
+    /// µs a client's sending thread is held inside NdisMCoSendNetBufferListsComplete when the
+    /// driver completes from within MiniportCoSendNetBufferLists (0 = never): widens the windows
+    /// a scheduler would open on a busy machine (see `set_send_preemption`).
+    send_preempt_us: std::sync::atomic::AtomicU64,
+}
+
+thread_local! {
+    /// This thread is inside a client's NdisCoSendNetBufferLists.
+    pub(crate) static IN_SEND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The head NBL of that send until the driver's first NDIS call from inside it.
+    pub(crate) static SEND_HEAD: std::cell::Cell<Option<Nbl>> = const { std::cell::Cell::new(None) };
+    /// This thread is inside ProtocolCmCloseCall.
+    static IN_CLOSE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// The emulated NDIS: a cheap clonable handle.
@@ -297,6 +310,7 @@ impl EmuNdis {
                 driver: RwLock::new(None),
                 clock,
                 dpc_requested: AtomicBool::new(false),
+                send_preempt_us: std::sync::atomic::AtomicU64::new(0),
                 counters: Mutex::new(Vec::new()),
             }),
         }
@@ -350,6 +364,45 @@ impl EmuNdis {
         st
     }
 
+    /// Preempts threads as a busy machine would: a sending thread for `d` whenever the driver
+    /// completes NBLs from inside MiniportCoSendNetBufferLists (a rejected send), and the thread
+    /// running ProtocolCmCloseCall for `d / 8` at each current-CPU query it makes (the driver
+    /// makes one after starting the teardown, waiting out receive indications). Sends then begin while the close runs, and a close that does not wait for the
+    /// senders that began before it returned is caught nearly every time.
+    pub fn set_send_preemption(&self, d: std::time::Duration) {
+        self.inner.send_preempt_us.store(d.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// The driver's first NDIS call from inside a send: the verifier places the send's start
+    /// here (`Verifier::send_progress`); with preemption on, the sender is then held (a thread
+    /// preempted just after the driver's first look at the VC).
+    fn send_progress(&self) {
+        if let Some(head) = SEND_HEAD.with(|c| c.take()) {
+            self.st().verifier.send_progress(head);
+            let us = self.inner.send_preempt_us.load(Ordering::Relaxed);
+            if us > 0 {
+                std::thread::sleep(std::time::Duration::from_micros(us / 8));
+            }
+        }
+    }
+
+    fn preempt_closer(&self) {
+        let us = self.inner.send_preempt_us.load(Ordering::Relaxed);
+        if us > 0 && IN_CLOSE.with(|c| c.get()) {
+            std::thread::sleep(std::time::Duration::from_micros(us / 8));
+        }
+    }
+
+    /// Receive chains the client holds (not yet returned), by head NBL.
+    pub fn held_receives(&self) -> Vec<Nbl> {
+        self.st().held_rx.clone()
+    }
+
+    /// The newest NBL a client sent (test hooks that play a driver use it).
+    pub fn newest_send_nbl(&self) -> Option<Nbl> {
+        self.st().nbls.iter().filter(|(_, r)| matches!(r.kind, NblKind::Send)).map(|(n, _)| *n).max_by_key(|n| n.0)
+    }
+
     pub(crate) fn log_client(
         &self,
         kind: LogKind,
@@ -376,7 +429,14 @@ impl EmuNdis {
             st.entry(LogKind::HandlerEnter, h.name(), h.vc(), h.party(), &cx);
             st.verifier.handler_enter(&h, &cx);
         }
+        let closing = matches!(h, Handler::CloseCall { .. });
+        if closing {
+            IN_CLOSE.with(|c| c.set(true));
+        }
         let r = f(&*drv);
+        if closing {
+            IN_CLOSE.with(|c| c.set(false));
+        }
         let s = status(&r);
         let cx = self.cx();
         let mut st = self.st();
@@ -755,10 +815,22 @@ impl Ndis for EmuNdis {
             Some(_) => NdisStatus::SUCCESS,
         };
         let af = st.vcs.get(&vc).map(|r| r.af);
-        if ret == NdisStatus::SUCCESS
-            && let Some(r) = st.vcs.get_mut(&vc)
-        {
-            r.state = VcState::Deleted;
+        if ret == NdisStatus::SUCCESS {
+            // The client's ProtocolCoDeleteVc: it stops sending on the handle and lets its own
+            // sends still inside the driver finish first (as its NdisCoDeleteVc does). Those
+            // began after the call closed; the driver completes them while the delete runs.
+            if let Some(r) = st.vcs.get_mut(&vc) {
+                r.deleting = true;
+            }
+            while st.vcs.get(&vc).is_some_and(|r| r.sending > 0) {
+                drop(st);
+                std::thread::yield_now();
+                st = self.st();
+            }
+            if let Some(r) = st.vcs.get_mut(&vc) {
+                r.state = VcState::Deleted;
+                r.deleting = false;
+            }
         }
         st.verifier.call_returned(&c, ret);
         drop(st);
@@ -925,6 +997,11 @@ impl Ndis for EmuNdis {
 
     fn co_send_net_buffer_lists_complete(&self, vc: VcHandle, nbls: Nbl, flags: u32) {
         let _ = flags;
+        self.send_progress();
+        let us = self.inner.send_preempt_us.load(Ordering::Relaxed);
+        if us > 0 && IN_SEND.with(|c| c.get()) {
+            std::thread::sleep(std::time::Duration::from_micros(us));
+        }
         let (chain, statuses) = {
             let st = self.st();
             let chain = st.chain(nbls);
@@ -986,6 +1063,7 @@ impl Ndis for EmuNdis {
     }
 
     fn nbl_set_status(&self, nbl: Nbl, status: NdisStatus) {
+        self.send_progress();
         if let Some(r) = self.st().nbls.get_mut(&nbl) {
             r.status = status;
         }
@@ -1055,6 +1133,8 @@ impl Ndis for EmuNdis {
     }
 
     fn current_cpu(&self) -> u32 {
+        self.send_progress();
+        self.preempt_closer();
         current_cpu()
     }
 }

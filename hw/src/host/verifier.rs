@@ -13,6 +13,26 @@
 //!   made. While ProtocolCmCloseCall is still running, only an indication *on the same thread*
 //!   (the handler's own stack) counts: one that begins concurrently on another thread is a benign
 //!   race in real NDIS (the driver cannot have told the other CPU yet).
+//! - **DATA-CLOSING-STATUS** (as strict as the contract): a send that began after the close started
+//!   (ProtocolCmCloseCall returned a non-error status, or NdisMCmDispatchIncomingCloseCall was
+//!   made) completes with NDIS_STATUS_CLOSING — not SUCCESS, not SEND_ABORTED or another failure;
+//!   VC_NOT_ACTIVATED only if the VC was inactive when the send began.
+//! - **DATA-DRAINED-AT-DEACT** covers every send that began before the close started: at
+//!   NdisMCmDeactivateVc none of its NBLs is outstanding, accepted or rejected — a sender still
+//!   inside MiniportCoSendNetBufferLists holding a rejected NBL is a violation (the message counts
+//!   the send calls still inside). A call that has completed all its NBLs and is only on its way
+//!   out (the driver names no VC any more) is not: no driver can close that window. A send that
+//!   began after the close was *entered* (ProtocolCmCloseCall entered and not failed, or the
+//!   incoming close dispatched) broke "no send after NdisClCloseCall" (`condis-contract.md`
+//!   §1.3): it is held to DATA-CLOSING-STATUS, DATA-SEND-ONCE and HDL-DEAD instead. A send
+//!   "begins" at the driver's first NDIS call from inside MiniportCoSendNetBufferLists
+//!   ([`Verifier::send_progress`]; at the handler's entry if it makes none): a thread preempted
+//!   between NDIS's dispatch and the driver's first instruction has not begun — it is not judged
+//!   while it has not — and no driver could count it.
+//! - **DATA-NO-CMP-AFTER-DELETE** (new; N): from the moment NdisMCmDeleteVc is *called* — not
+//!   when it returns — no send that began before the close started is outstanding or completed
+//!   on that VC. (The client's ProtocolCoDeleteVc waits for its own late
+//!   sends; HDL-DEAD catches any completion after the delete returned.)
 //! - **CMP-CLOSE-INPROGRESS** fires for a close completion on a VC where no ProtocolCmCloseCall was
 //!   made for the current call; **CMP-CLOSE-ONCE** for a second completion, for a completion of a
 //!   close whose handler returned something other than PENDING (before or after the return), and
@@ -43,7 +63,14 @@ use atmmcm::NdisStatus;
 use super::handles::{AfHandle, Nbl, PartyHandle, SapHandle, VcHandle};
 use super::irql::Irql;
 
-/// The rule ids.
+/// The rule ids. Rules tightened or added for issue 8, in `verifier-rules.md` form (the rest are
+/// as written there):
+///
+/// | id | rule | src |
+/// |---|---|---|
+/// | DATA-DRAINED-AT-DEACT | At NdisMCmDeactivateVc no NBL of a send that began before the close was entered is outstanding — accepted or rejected, also one a sender still inside MiniportCoSendNetBufferLists holds — and every NBL indicated on the VC has been returned (unless indicated with RESOURCES). | N |
+/// | DATA-CLOSING-STATUS | A send that began after the close started (ProtocolCmCloseCall returned a non-error status, or NdisMCmDispatchIncomingCloseCall was made) completes with NDIS_STATUS_CLOSING (VC_NOT_ACTIVATED if the VC was inactive when it began), never SUCCESS or another status. | P |
+/// | DATA-NO-CMP-AFTER-DELETE | From the moment NdisMCmDeleteVc is called, no NBL of a send that began before the close was entered is outstanding on that VC, and none is completed on it. | N |
 pub mod rule {
     pub const IRQL_PASSIVE: &str = "IRQL-PASSIVE";
     pub const IRQL_DISPATCH: &str = "IRQL-DISPATCH";
@@ -67,6 +94,7 @@ pub mod rule {
     pub const DATA_NO_IND_INACTIVE: &str = "DATA-NO-IND-INACTIVE";
     pub const DATA_NO_IND_CLOSING: &str = "DATA-NO-IND-CLOSING";
     pub const DATA_CLOSING_STATUS: &str = "DATA-CLOSING-STATUS";
+    pub const DATA_NO_CMP_AFTER_DELETE: &str = "DATA-NO-CMP-AFTER-DELETE";
     pub const HDL_DEAD: &str = "HDL-DEAD";
     pub const HDL_DISPATCH_ONCE: &str = "HDL-DISPATCH-ONCE";
     pub const HDL_DROP_DISPATCH: &str = "HDL-DROP-DISPATCH";
@@ -76,7 +104,7 @@ pub mod rule {
     pub const STS_LINK: &str = "STS-LINK";
 
     /// Every rule id the verifier enforces.
-    pub const ALL: [&str; 29] = [
+    pub const ALL: [&str; 30] = [
         IRQL_PASSIVE,
         IRQL_DISPATCH,
         RET_COCREATEVC,
@@ -99,6 +127,7 @@ pub mod rule {
         DATA_NO_IND_INACTIVE,
         DATA_NO_IND_CLOSING,
         DATA_CLOSING_STATUS,
+        DATA_NO_CMP_AFTER_DELETE,
         HDL_DEAD,
         HDL_DISPATCH_ONCE,
         HDL_DROP_DISPATCH,
@@ -541,11 +570,16 @@ struct VVc {
     /// False between ProtocolCoCreateVc's entry and its successful return.
     created: bool,
     deleted: bool,
+    /// NdisMCmDeleteVc was called: it may still be running.
+    deleting: bool,
     active: bool,
     phase: Phase,
     multipoint: bool,
     modifying: bool,
     incoming_close: bool,
+    /// A ProtocolCmCloseCall of this call returned a non-error status: the close started, and a
+    /// later failing NdisClCloseCall does not undo that.
+    close_began: bool,
     connect_expected: bool,
     close: Option<CloseInfo>,
     recent: VecDeque<String>,
@@ -557,11 +591,13 @@ impl VVc {
             creator,
             created: creator == Creator::Driver,
             deleted: false,
+            deleting: false,
             active: false,
             phase: Phase::Idle,
             multipoint: false,
             modifying: false,
             incoming_close: false,
+            close_began: false,
             connect_expected: false,
             close: None,
             recent: VecDeque::new(),
@@ -574,7 +610,7 @@ impl VVc {
 
     /// The close has started as seen from `cpu` (see the module doc).
     fn close_started(&self, pending: &HashMap<Req, Pend>, vc: VcHandle, cpu: u32) -> bool {
-        if self.incoming_close {
+        if self.incoming_close || self.close_began {
             return true;
         }
         match (&self.close, self.close_ret(pending, vc)) {
@@ -584,9 +620,17 @@ impl VVc {
         }
     }
 
+    /// The close was entered and has not failed (see [`VSend::late`]).
+    fn close_entered(&self, pending: &HashMap<Req, Pend>, vc: VcHandle) -> bool {
+        self.incoming_close
+            || self.close_began
+            || (self.close.is_some() && self.close_ret(pending, vc).is_none_or(|s| !s.is_error()))
+    }
+
     fn start_new_call(&mut self) {
         self.close = None;
         self.incoming_close = false;
+        self.close_began = false;
         self.connect_expected = false;
         self.modifying = false;
     }
@@ -616,7 +660,27 @@ struct VParty {
 #[derive(Clone, Debug)]
 struct VSend {
     vc: VcHandle,
+    /// Began after the close started (DATA-CLOSING-STATUS): ProtocolCmCloseCall returned a
+    /// non-error status or NdisMCmDispatchIncomingCloseCall was made.
     after_close: bool,
+    /// The VC was not active when the send began (VC_NOT_ACTIVATED is then a right answer too).
+    inactive: bool,
+    /// The send began after the close was entered (ProtocolCmCloseCall entered and not failed, or
+    /// the incoming close dispatched): the client broke "no send after NdisClCloseCall", so
+    /// DATA-DRAINED-AT-DEACT and DATA-NO-CMP-AFTER-DELETE do not judge it.
+    late: bool,
+    /// The driver has begun the send (its first NDIS call from inside it): until then the send
+    /// is still on its way in and no driver could count it.
+    started: bool,
+}
+
+/// One MiniportCoSendNetBufferLists still running (entered, not returned).
+#[derive(Clone, Debug)]
+struct VRunning {
+    vc: VcHandle,
+    late: bool,
+    started: bool,
+    nbls: Vec<Nbl>,
 }
 
 /// Live-object counts the driver owes NDIS at halt (HALT-NO-LEAK): the verifier keeps its own
@@ -635,6 +699,11 @@ pub struct Verifier {
     parties: HashMap<PartyHandle, VParty>,
     pending: HashMap<Req, Pend>,
     sends: HashMap<Nbl, VSend>,
+    /// Running MiniportCoSendNetBufferLists calls, by the head NBL they were given.
+    running: HashMap<Nbl, VRunning>,
+    /// ProtocolCmCloseCall calls made while a close of the same VC was outstanding (a client's
+    /// double NdisClCloseCall): one refused with an error leaves the outstanding close alone.
+    dup_closes: HashMap<VcHandle, u32>,
     held_rx: HashMap<Nbl, VcHandle>,
     in_halt: bool,
     halted: bool,
@@ -937,6 +1006,7 @@ impl Verifier {
                     );
                     self.fire(rule::VC_DELETE_INACTIVE, why, Some(vc), None)
                 }
+                self.quiet_at_delete(vc, "NdisMCmDeleteVc");
                 // Marked deleted when the call returns (see call_returned).
             }
             Call::ActivateVc { vc } => {
@@ -962,12 +1032,18 @@ impl Verifier {
                 if !self.vcs.get(&vc).is_some_and(|v| v.active) {
                     return self.fire(rule::VC_DEACT_ONCE, "NdisMCmDeactivateVc on an inactive VC", Some(vc), None);
                 }
-                let sends = self.sends.values().filter(|s| s.vc == vc).count();
+                // Sends that began before the close started: none may still be outstanding —
+                // accepted or rejected (a sender inside the driver still holding its NBL).
+                let sends = self.sends.values().filter(|s| s.vc == vc && s.started && !s.late).count();
+                let inside = self.running.values().filter(|r| r.vc == vc && r.started && !r.late).count();
                 let held = self.held_rx.values().filter(|&&h| h == vc).count();
                 if sends > 0 || held > 0 {
                     self.fire(
                         rule::DATA_DRAINED_AT_DEACT,
-                        format!("NdisMCmDeactivateVc with {sends} send NBL(s) outstanding and {held} indicated NBL(s) not returned"),
+                        format!(
+                            "NdisMCmDeactivateVc with {sends} send NBL(s) outstanding ({inside} send call(s) still \
+                             inside the driver) and {held} indicated NBL(s) not returned"
+                        ),
                         Some(vc),
                         None,
                     );
@@ -1110,10 +1186,25 @@ impl Verifier {
                             None,
                         ),
                         Some(s) => {
-                            if s.after_close && status == NdisStatus::SUCCESS {
+                            let want_ok =
+                                status == NdisStatus::CLOSING || (s.inactive && status == NdisStatus::VC_NOT_ACTIVATED);
+                            if s.after_close && !want_ok {
                                 self.fire(
                                     rule::DATA_CLOSING_STATUS,
-                                    format!("{nbl} was sent after the close started and completed with SUCCESS"),
+                                    format!(
+                                        "{nbl} was sent after the close started and completed with {} (want CLOSING)",
+                                        status_name(status)
+                                    ),
+                                    Some(vc),
+                                    None,
+                                );
+                            }
+                            if s.started && !s.late && self.vcs.get(&vc).is_some_and(|v| v.deleting) {
+                                self.fire(
+                                    rule::DATA_NO_CMP_AFTER_DELETE,
+                                    format!(
+                                        "{nbl} (sent before the close started) completed after the VC's delete began"
+                                    ),
                                     Some(vc),
                                     None,
                                 );
@@ -1167,6 +1258,26 @@ impl Verifier {
                     self.link_indicated = Some(up);
                 }
             }
+        }
+    }
+
+    /// DATA-NO-CMP-AFTER-DELETE at the start of a VC's delete: nothing sent before the close
+    /// started is still outstanding or inside MiniportCoSendNetBufferLists. (Sends the client
+    /// began after the close broke "no send after NdisClCloseCall": the client's own delete waits
+    /// for those; HDL-DEAD catches any completion after the delete returned.)
+    fn quiet_at_delete(&mut self, vc: VcHandle, what: &str) {
+        let sends = self.sends.values().filter(|s| s.vc == vc && s.started && !s.late).count();
+        let inside = self.running.values().filter(|r| r.vc == vc && r.started && !r.late).count();
+        if sends > 0 {
+            self.fire(
+                rule::DATA_NO_CMP_AFTER_DELETE,
+                format!("{what} with {sends} send NBL(s) outstanding ({inside} send call(s) inside the driver)"),
+                Some(vc),
+                None,
+            );
+        }
+        if let Some(v) = self.vcs.get_mut(&vc) {
+            v.deleting = true;
         }
     }
 
@@ -1261,10 +1372,9 @@ impl Verifier {
     pub fn call_returned(&mut self, c: &Call, ret: NdisStatus) {
         match *c {
             Call::DeleteVc { vc } => {
-                if ret == NdisStatus::SUCCESS
-                    && let Some(v) = self.vcs.get_mut(&vc)
-                {
-                    v.deleted = true;
+                if let Some(v) = self.vcs.get_mut(&vc) {
+                    v.deleted = ret == NdisStatus::SUCCESS;
+                    v.deleting = false;
                 }
             }
             Call::CreateVc { vc, .. } => {
@@ -1292,6 +1402,27 @@ impl Verifier {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// The send whose chain starts at `head` reached the driver: its first NDIS call from inside
+    /// MiniportCoSendNetBufferLists. Whether it began before the close is judged again now — the
+    /// driver has had its first look at the VC by then; a thread preempted between NDIS's
+    /// dispatch and the driver's first instruction did not begin its send yet.
+    pub fn send_progress(&mut self, head: Nbl) {
+        let Some(r) = self.running.get(&head) else { return };
+        let vc = r.vc;
+        let late = self.vcs.get(&vc).is_some_and(|v| v.close_entered(&self.pending, vc));
+        let nbls = r.nbls.clone();
+        if let Some(r) = self.running.get_mut(&head) {
+            r.late = late;
+            r.started = true;
+        }
+        for n in nbls {
+            if let Some(s) = self.sends.get_mut(&n) {
+                s.late = late;
+                s.started = true;
+            }
         }
     }
 
@@ -1332,6 +1463,15 @@ impl Verifier {
                 self.pend_start(Req::MakeCall(vc));
             }
             Handler::CloseCall { vc, party, .. } => {
+                let outstanding = self.vcs.get(&vc).is_some_and(|v| v.close.is_some())
+                    && self
+                        .pending
+                        .get(&Req::CloseCall(vc))
+                        .is_some_and(|p| p.completions == 0 && p.ret.is_none_or(|r| r == NdisStatus::PENDING));
+                if outstanding {
+                    *self.dup_closes.entry(vc).or_default() += 1;
+                    return;
+                }
                 if let Some(v) = self.vcs.get_mut(&vc) {
                     let prev_phase = v.phase;
                     v.close = Some(CloseInfo { party, cpu: cx.cpu, prev_phase });
@@ -1373,10 +1513,16 @@ impl Verifier {
             }
             Handler::Send { vc, ref nbls } => {
                 let after_close = self.vcs.get(&vc).is_some_and(|v| v.close_started(&self.pending, vc, u32::MAX));
+                let inactive = self.vcs.get(&vc).is_none_or(|v| !v.active);
+                let late = self.vcs.get(&vc).is_some_and(|v| v.close_entered(&self.pending, vc));
                 for &n in nbls {
-                    self.sends.insert(n, VSend { vc, after_close });
+                    self.sends.insert(n, VSend { vc, after_close, inactive, late, started: false });
+                }
+                if let Some(&head) = nbls.first() {
+                    self.running.insert(head, VRunning { vc, late, started: false, nbls: nbls.clone() });
                 }
             }
+
             Handler::Return { ref nbls, .. } => {
                 for n in nbls {
                     self.held_rx.remove(n);
@@ -1395,6 +1541,19 @@ impl Verifier {
             None => format!("{}->()", h.name()),
         };
         self.note(vc, name.clone());
+        if let Handler::Send { ref nbls, .. } = *h
+            && let Some(head) = nbls.first()
+        {
+            // A send the driver returned from without an NDIS call is judged as of its entry.
+            if self.running.get(head).is_some_and(|r| !r.started) {
+                for n in nbls {
+                    if let Some(s) = self.sends.get_mut(n) {
+                        s.started = true;
+                    }
+                }
+            }
+            self.running.remove(head);
+        }
         let Some(s) = ret else {
             if let Handler::Halt = h {
                 self.in_halt = false;
@@ -1474,6 +1633,22 @@ impl Verifier {
                 }
             }
             Handler::CloseCall { vc, party, data_given } => {
+                if let Some(n) = self.dup_closes.get_mut(&vc)
+                    && *n > 0
+                {
+                    *n -= 1;
+                    if s.is_error() {
+                        // A second close refused while the first is outstanding: nothing changes.
+                        return;
+                    }
+                    self.fire(
+                        rule::CMP_CLOSE_ONCE,
+                        format!("a second ProtocolCmCloseCall returned {} while one is outstanding", status_name(s)),
+                        Some(vc),
+                        party,
+                    );
+                    return;
+                }
                 let allowed = s == NdisStatus::SUCCESS
                     || s == NdisStatus::PENDING
                     || (s == NdisStatus::INVALID_DATA && data_given)
@@ -1488,6 +1663,11 @@ impl Verifier {
                 }
                 let completed = self.pending.get(&Req::CloseCall(vc)).is_some_and(|p| p.completions > 0);
                 self.pend_return(Req::CloseCall(vc), s, &name, Some(vc), party);
+                if !s.is_error()
+                    && let Some(v) = self.vcs.get_mut(&vc)
+                {
+                    v.close_began = true;
+                }
                 if s.is_error() {
                     if let Some(v) = self.vcs.get_mut(&vc)
                         && let Some(c) = &v.close

@@ -33,6 +33,8 @@ struct Script {
     on_close: Option<Hook>,
     on_halt: Option<Hook>,
     on_dpc: Option<Hook>,
+    /// Runs inside MiniportCoSendNetBufferLists (after the NBLs are recorded).
+    on_send: Option<Hook>,
 }
 
 impl Default for Script {
@@ -52,6 +54,7 @@ impl Default for Script {
             on_close: None,
             on_halt: None,
             on_dpc: None,
+            on_send: None,
         }
     }
 }
@@ -102,6 +105,10 @@ impl Driver for Fake {
         while let Some(n) = cur {
             self.sends.lock().unwrap().push(n);
             cur = self.ndis.nbl_next(n);
+        }
+        let h = self.s.lock().unwrap().on_send.clone();
+        if let Some(h) = h {
+            h(&self.ndis);
         }
     }
     fn miniport_return_net_buffer_lists(&self, nbls: Nbl, _flags: u32) {
@@ -632,6 +639,23 @@ fn completion_before_the_close_handler_returns_pending_is_clean() {
 }
 
 #[test]
+fn rule_cmp_close_once_fires_on_a_second_close_accepted_while_one_is_outstanding() {
+    let l = lab();
+    let vc = l.client_call();
+    assert_eq!(l.client.close_call(vc, None, None), NdisStatus::PENDING);
+    l.client.close_call(vc, None, None);
+    l.only(rule::CMP_CLOSE_ONCE);
+    // Right: the client's second NdisClCloseCall is refused; the first close completes once.
+    let l = lab();
+    let vc = l.client_call();
+    assert_eq!(l.client.close_call(vc, None, None), NdisStatus::PENDING);
+    l.script(|s| s.close_call = NdisStatus::CLOSING);
+    assert_eq!(l.client.close_call(vc, None, None), NdisStatus::CLOSING);
+    l.finish_close(vc);
+    l.clean();
+}
+
+#[test]
 fn rule_cmp_close_inprogress_fires_on_close_complete_without_close_call() {
     let l = lab();
     let vc = l.client_call();
@@ -1019,6 +1043,112 @@ fn rule_data_closing_status_fires_on_success_for_a_send_after_close_started() {
     l.ndis().co_send_net_buffer_lists_complete(vc, nbls[0], 0);
     assert_eq!(l.client.send_completions()[0].status, NdisStatus::CLOSING);
     l.finish_close(vc);
+    l.clean();
+}
+
+#[test]
+fn rule_data_closing_status_fires_on_send_aborted_for_a_send_after_close_started() {
+    // Strict: a send after the close started completes with CLOSING, not just any failure.
+    let l = lab();
+    l.client.delete_after_close(When::Never);
+    let vc = l.client_call();
+    l.client.close_call(vc, None, None);
+    let nbls = l.client.send(vc, vec![b"late".to_vec()]);
+    l.ndis().nbl_set_status(nbls[0], NdisStatus::SEND_ABORTED);
+    l.ndis().co_send_net_buffer_lists_complete(vc, nbls[0], 0);
+    l.only(rule::DATA_CLOSING_STATUS);
+    // After an incoming close was dispatched the close has started too.
+    let l = lab();
+    l.client.close_on_incoming_close(When::Never);
+    let sap = l.sap();
+    let vc = l.incoming_call(sap);
+    l.ndis().cm_dispatch_incoming_close_call(NdisStatus::SUCCESS, vc, &[]);
+    let nbls = l.client.send(vc, vec![b"late".to_vec()]);
+    l.ndis().nbl_set_status(nbls[0], NdisStatus::FAILURE);
+    l.ndis().co_send_net_buffer_lists_complete(vc, nbls[0], 0);
+    l.only(rule::DATA_CLOSING_STATUS);
+    // The right answer: CLOSING.
+    let l = lab();
+    l.client.close_on_incoming_close(When::Never);
+    let sap = l.sap();
+    let vc = l.incoming_call(sap);
+    l.ndis().cm_dispatch_incoming_close_call(NdisStatus::SUCCESS, vc, &[]);
+    let nbls = l.client.send(vc, vec![b"late".to_vec()]);
+    l.ndis().nbl_set_status(nbls[0], NdisStatus::CLOSING);
+    l.ndis().co_send_net_buffer_lists_complete(vc, nbls[0], 0);
+    l.clean();
+}
+
+#[test]
+fn rule_data_drained_at_deact_fires_on_deactivate_while_a_sender_inside_still_holds_a_rejected_nbl() {
+    // Issue 8 item 1: the driver rejects the NBL but deactivates before completing it, from
+    // inside MiniportCoSendNetBufferLists (another CPU's teardown, in real life).
+    let l = lab();
+    let vc = l.client_call();
+    l.script(|s| {
+        s.on_send = Some(Arc::new(move |n: &EmuNdis| {
+            let head = n.newest_send_nbl().unwrap();
+            n.nbl_set_status(head, NdisStatus::CLOSING);
+            n.cm_deactivate_vc(vc);
+            n.co_send_net_buffer_lists_complete(vc, head, 0);
+        }))
+    });
+    l.client.send(vc, vec![b"a".to_vec()]);
+    l.only(rule::DATA_DRAINED_AT_DEACT);
+    // The right order: the rejected NBL completes inside the send, the VC is deactivated after.
+    let l = lab();
+    let vc = l.client_call();
+    l.script(|s| {
+        s.on_send = Some(Arc::new(move |n: &EmuNdis| {
+            let head = n.newest_send_nbl().unwrap();
+            n.co_send_net_buffer_lists_complete(vc, head, 0);
+        }))
+    });
+    l.client.send(vc, vec![b"a".to_vec()]);
+    l.client.close_call(vc, None, None);
+    l.finish_close(vc);
+    l.clean();
+}
+
+#[test]
+fn rule_data_no_cmp_after_delete_fires_on_delete_with_a_send_outstanding() {
+    let l = lab();
+    l.client.close_on_incoming_close(When::Never);
+    let sap = l.sap();
+    let vc = l.incoming_call(sap);
+    let nbls = l.client.send(vc, vec![b"a".to_vec()]);
+    l.ndis().cm_dispatch_incoming_close_call(NdisStatus::SUCCESS, vc, &[]);
+    l.client.close_call(vc, None, None);
+    // Wrong: the send outlives deactivation and the delete (the deactivate rule fires too).
+    l.ndis().cm_deactivate_vc(vc);
+    l.ndis().cm_close_call_complete(NdisStatus::SUCCESS, vc, None);
+    l.ndis().cm_delete_vc(vc);
+    assert_eq!(l.emu.fired(), vec![rule::DATA_DRAINED_AT_DEACT, rule::DATA_NO_CMP_AFTER_DELETE]);
+    let _ = nbls;
+}
+
+#[test]
+fn rule_data_no_cmp_after_delete_fires_on_completing_a_send_while_ndis_m_cm_delete_vc_runs() {
+    // A sender the driver did not wait for completes on another thread while the delete runs.
+    let l = lab();
+    l.client.close_on_incoming_close(When::Never);
+    let sap = l.sap();
+    let vc = l.incoming_call(sap);
+    let nbls = l.client.send(vc, vec![b"a".to_vec()]);
+    drop(l.emu.ndis_call(&verifier::Call::DeleteVc { vc }));
+    l.ndis().co_send_net_buffer_lists_complete(vc, nbls[0], 0);
+    assert!(l.emu.fired().contains(&rule::DATA_NO_CMP_AFTER_DELETE), "{:?}", l.emu.fired());
+    // Right: completed before the close; deactivate, complete, delete.
+    let l = lab();
+    l.client.close_on_incoming_close(When::Never);
+    let sap = l.sap();
+    let vc = l.incoming_call(sap);
+    let nbls = l.client.send(vc, vec![b"a".to_vec()]);
+    l.ndis().co_send_net_buffer_lists_complete(vc, nbls[0], 0);
+    l.ndis().cm_dispatch_incoming_close_call(NdisStatus::SUCCESS, vc, &[]);
+    l.client.close_call(vc, None, None);
+    l.finish_close(vc);
+    assert_eq!(l.ndis().cm_delete_vc(vc), NdisStatus::SUCCESS);
     l.clean();
 }
 

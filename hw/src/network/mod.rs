@@ -185,6 +185,72 @@ pub(crate) struct Port {
     /// Faults towards the user / from the user, and the PDU each holds back for reordering.
     pub faults: [PduFaults; 2],
     pub held: [Option<Vec<u8>>; 2],
+    /// Faults on this port's signalling VC (both directions), if any.
+    pub sig_faults: Option<SigFaults>,
+}
+
+/// Faults the wire applies to SSCOP PDUs on 0/5, each a chance in 1000 per PDU, decided by a
+/// seeded xorshift so a run repeats.
+#[derive(Clone, Debug, Default)]
+pub struct SigFaults {
+    pub loss: u32,
+    pub duplicate: u32,
+    /// Held back and delivered after the next PDU in the same direction.
+    pub reorder: u32,
+    /// One octet flipped.
+    pub corrupt: u32,
+    pub seed: u64,
+    held: [Option<Vec<u8>>; 2],
+    /// PDUs lost, duplicated, reordered, corrupted so far.
+    pub counts: [u64; 4],
+}
+
+impl SigFaults {
+    pub fn new(loss: u32, duplicate: u32, reorder: u32, corrupt: u32, seed: u64) -> SigFaults {
+        SigFaults {
+            loss,
+            duplicate,
+            reorder,
+            corrupt,
+            seed: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            ..SigFaults::default()
+        }
+    }
+
+    fn roll(&mut self) -> u32 {
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        (self.seed % 1000) as u32
+    }
+
+    /// What reaches the other end for one PDU in direction `dir` (0 to the user, 1 from it).
+    fn apply(&mut self, dir: usize, mut pdu: Vec<u8>) -> Vec<Vec<u8>> {
+        if self.roll() < self.loss {
+            self.counts[0] += 1;
+            return Vec::new();
+        }
+        if self.roll() < self.corrupt && !pdu.is_empty() {
+            self.counts[3] += 1;
+            let i = (self.roll() as usize) % pdu.len();
+            pdu[i] ^= 1 << (self.roll() % 8);
+        }
+        let mut out = Vec::new();
+        if self.roll() < self.reorder && self.held[dir].is_none() {
+            self.counts[2] += 1;
+            self.held[dir] = Some(pdu);
+            return out;
+        }
+        if self.roll() < self.duplicate {
+            self.counts[1] += 1;
+            out.push(pdu.clone());
+        }
+        out.push(pdu);
+        if let Some(h) = self.held[dir].take() {
+            out.push(h);
+        }
+        out
+    }
 }
 
 /// The emulated ATM network.
@@ -240,6 +306,7 @@ impl Network {
             pcap: None,
             faults: [PduFaults::default(); 2],
             held: [None, None],
+            sig_faults: None,
         });
         self.ports.len() - 1
     }
@@ -270,10 +337,17 @@ impl Network {
         }
         Self::capture(&mut self.pcap, &mut p.pcap, now, false, vpi, vci, frame);
         if (vpi, vci) == (SIG_VPI, SIG_VCI) {
+            // The scripted faults (scenario steps), then the random ones (soak, reliability tests).
             let [_, faults] = &mut p.faults;
             let [_, held] = &mut p.held;
             for f in faults.apply(held, frame.to_vec()) {
-                p.sscop.receive(now, &f);
+                let pdus = match p.sig_faults.as_mut() {
+                    Some(r) => r.apply(1, f),
+                    None => vec![f],
+                };
+                for pdu in pdus {
+                    p.sscop.receive(now, &pdu);
+                }
             }
             self.pump(now);
             return;
@@ -437,6 +511,18 @@ impl Network {
         self.terminated.get(&(port, vpi, vci)).map(|t| t.1.clone()).unwrap_or_default()
     }
 
+    /// Faults on `port`'s signalling VC from now on (`None`: a clean wire again).
+    pub fn set_sig_faults(&mut self, port: PortId, faults: Option<SigFaults>) {
+        if let Some(p) = self.ports.get_mut(port) {
+            p.sig_faults = faults;
+        }
+    }
+
+    /// The faults applied so far on `port`'s signalling VC: lost, duplicated, reordered, corrupted.
+    pub fn sig_fault_counts(&self, port: PortId) -> [u64; 4] {
+        self.ports.get(port).and_then(|p| p.sig_faults.as_ref()).map_or([0; 4], |f| f.counts)
+    }
+
     /// A data frame towards the user on any VC (the network as the remote end).
     pub fn inject_data(&mut self, port: PortId, vpi: u16, vci: u16, frame: &[u8]) {
         self.enqueue(port, vpi, vci, frame.to_vec());
@@ -546,7 +632,13 @@ impl Network {
                 let tx = self.ports[port].sscop.take_tx();
                 for pdu in tx {
                     busy = true;
-                    self.enqueue(port, SIG_VPI, SIG_VCI, pdu.emit());
+                    let pdus = match self.ports[port].sig_faults.as_mut() {
+                        Some(f) => f.apply(0, pdu.emit()),
+                        None => vec![pdu.emit()],
+                    };
+                    for p in pdus {
+                        self.enqueue(port, SIG_VPI, SIG_VCI, p);
+                    }
                 }
             }
             if !busy {

@@ -2,7 +2,7 @@
 //!
 //! Enough of Q.2110 for a lossless loopback and for failure tests: establishment both ways
 //! (BGN/BGAK/BGREJ), release both ways (END/ENDAK), resynchronisation and error recovery
-//! answered (RS/RSAK, ER/ERAK), SD with N(S) and in-order delivery (out-of-order SDs are buffered
+//! answered (RS/RSAK, ER/ERAK, both resetting the sequences as Q.2110 says), SD with N(S) and in-order delivery (out-of-order SDs are buffered
 //! and reported with USTAT), POLL answered with STAT (gap list), own POLLs while data is
 //! unacknowledged (Timer_POLL) with Timer_NO_RESPONSE, STAT/USTAT freeing the window and
 //! retransmitting what the peer lists as missing. Time is virtual: `now` is passed in.
@@ -73,6 +73,8 @@ pub struct SscopStats {
     pub polls_sent: u64,
     pub stats_sent: u64,
     pub ustats_sent: u64,
+    /// ER PDUs received (error recoveries the peer started).
+    pub ers_received: u64,
 }
 
 /// One SSCOP endpoint (network side).
@@ -355,6 +357,7 @@ impl Sscop {
             // peer numbers from 0 again, so must we, and out-of-sequence SDs are dropped), and send
             // our unacknowledged SDs again, renumbered, ahead of anything pending.
             (DataTransferReady, Pdu::Er { nmr, .. }) => {
+                self.stats.ers_received += 1;
                 self.tx.push_back(Pdu::Erak { nmr: Self::wire(u64::from(self.cfg.window)) });
                 let unacked: Vec<Vec<u8>> = std::mem::take(&mut self.unacked).into_values().collect();
                 for sdu in unacked.into_iter().rev() {
@@ -447,6 +450,10 @@ impl Sscop {
     }
 
     fn retransmit(&mut self, from: u64, to: u64) {
+        // A hostile or corrupted list may name an empty or backwards range.
+        if from >= to {
+            return;
+        }
         for (s, d) in self.unacked.range(from..to) {
             self.tx.push_back(Pdu::Sd { ns: Self::wire(*s), data: d.clone() });
             self.stats.sd_retransmitted += 1;

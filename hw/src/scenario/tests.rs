@@ -161,6 +161,10 @@ fn the_link_probe_sees_a_released_link_the_network_peer_still_believes_up() {
     assert!(lab.peer_link_up(0));
     assert_eq!(lab.node(0).signalling_up(), Some(true));
     let port = lab.node(0).port;
+    // The driver asks for its link again at once (BGN, Q.2931 5.6.10 with the PHY up): lose what
+    // it sends so the released state stays to be seen.
+    let lose = crate::network::PduFaults { drop: 1000, ..Default::default() };
+    lab.network().set_pdu_faults(port, false, lose);
     lab.network().inject_data(port, crate::network::SIG_VPI, crate::network::SIG_VCI, &[0, 0, 0, 0, 4, 0, 0, 0]);
     lab.settle();
     assert_eq!(lab.node(0).signalling_up(), Some(false), "the driver released its link on the ENDAK");

@@ -4,7 +4,7 @@
 
 use object::LittleEndian as LE;
 use object::pe;
-use object::read::pe::{ImageNtHeaders, ImageThunkData, PeFile64};
+use object::read::pe::{ImageNtHeaders, PeFile64};
 
 /// Why an image could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +118,63 @@ fn page_round(n: usize) -> usize {
     n.div_ceil(4096) * 4096
 }
 
+fn u32_at(mem: &[u8], at: usize) -> Result<u32, LoadError> {
+    let b = mem.get(at..at + 4).ok_or_else(|| LoadError::Parse(format!("import data at {at:#x} outside the image")))?;
+    Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+fn u64_at(mem: &[u8], at: usize) -> Result<u64, LoadError> {
+    let lo = u32_at(mem, at)?;
+    let hi = u32_at(mem, at + 4)?;
+    Ok(u64::from(lo) | (u64::from(hi) << 32))
+}
+
+/// The NUL-terminated string at `at` in the mapped image.
+fn c_str_at(mem: &[u8], at: usize) -> Result<String, LoadError> {
+    let tail = mem.get(at..).ok_or_else(|| LoadError::Parse(format!("name at {at:#x} outside the image")))?;
+    let len =
+        tail.iter().position(|&b| b == 0).ok_or_else(|| LoadError::Parse(format!("name at {at:#x} unterminated")))?;
+    Ok(String::from_utf8_lossy(&tail[..len]).into_owned())
+}
+
+/// Walks IMAGE_IMPORT_DESCRIPTORs (20 octets each, ending with an all-zero one) at `dir` and
+/// writes each import's host function into its IAT slot.
+fn bind_imports(
+    mem: &mut [u8],
+    dir: usize,
+    resolve: &dyn Fn(&str, &str) -> Option<usize>,
+    out: &mut Vec<Import>,
+) -> Result<(), LoadError> {
+    for d in (dir..).step_by(20) {
+        let (original_first_thunk, name, first_thunk) = (u32_at(mem, d)?, u32_at(mem, d + 12)?, u32_at(mem, d + 16)?);
+        if original_first_thunk == 0 && name == 0 && first_thunk == 0 {
+            return Ok(());
+        }
+        let dll = c_str_at(mem, name as usize)?;
+        let names = if original_first_thunk == 0 { first_thunk } else { original_first_thunk } as usize;
+        let mut iat = first_thunk as usize;
+        for t in (names..).step_by(8) {
+            let thunk = u64_at(mem, t)?;
+            if thunk == 0 {
+                break;
+            }
+            if thunk & pe::IMAGE_ORDINAL_FLAG64 != 0 {
+                return Err(LoadError::OrdinalImport { dll, ordinal: (thunk & 0xffff) as u16 });
+            }
+            // IMAGE_IMPORT_BY_NAME: a 2-octet hint, then the name.
+            let name = c_str_at(mem, (thunk & 0x7fff_ffff) as usize + 2)?;
+            let Some(f) = resolve(&dll, &name) else {
+                return Err(LoadError::MissingImport { dll, name });
+            };
+            let slot = mem.get_mut(iat..iat + 8).ok_or_else(|| LoadError::Parse("IAT outside the image".into()))?;
+            slot.copy_from_slice(&(f as u64).to_le_bytes());
+            out.push(Import { dll: dll.clone(), name, iat_rva: iat as u32 });
+            iat += 8;
+        }
+    }
+    Ok(())
+}
+
 /// Loads `data` (a PE32+ image). `resolve(dll, name)` gives the host function for an import.
 pub fn load(data: &[u8], resolve: &dyn Fn(&str, &str) -> Option<usize>) -> Result<MappedImage, LoadError> {
     let file = PeFile64::parse(data).map_err(parse_err)?;
@@ -194,33 +251,13 @@ pub fn load(data: &[u8], resolve: &dyn Fn(&str, &str) -> Option<usize>) -> Resul
         }
     }
 
-    // Imports, bound by name into the IAT.
-    if let Some(table) = file.import_table().map_err(parse_err)? {
-        let mut descs = table.descriptors().map_err(parse_err)?;
-        while let Some(d) = descs.next().map_err(parse_err)? {
-            let dll = String::from_utf8_lossy(table.name(d.name.get(LE)).map_err(parse_err)?).into_owned();
-            let names_rva = match d.original_first_thunk.get(LE) {
-                0 => d.first_thunk.get(LE),
-                r => r,
-            };
-            let mut thunks = table.thunks(names_rva).map_err(parse_err)?;
-            let mut iat = d.first_thunk.get(LE);
-            while let Some(t) = thunks.next::<pe::ImageNtHeaders64>().map_err(parse_err)? {
-                if t.is_ordinal() {
-                    return Err(LoadError::OrdinalImport { dll, ordinal: t.ordinal() });
-                }
-                let (_, name) = table.hint_name(t.address()).map_err(parse_err)?;
-                let name = String::from_utf8_lossy(name).into_owned();
-                let Some(f) = resolve(&dll, &name) else {
-                    return Err(LoadError::MissingImport { dll, name });
-                };
-                let at = iat as usize;
-                let slot = mem.get_mut(at..at + 8).ok_or_else(|| LoadError::Parse("IAT outside the image".into()))?;
-                slot.copy_from_slice(&(f as u64).to_le_bytes());
-                img.imports.push(Import { dll: dll.clone(), name, iat_rva: iat });
-                iat += 8;
-            }
-        }
+    // Imports, bound by name into the IAT. Read from the mapped image, as the Windows loader does:
+    // a section's virtual size may exceed its raw data (the tail is zero-filled), and the null
+    // thunk ending a name table can sit in that tail, where the file has no bytes.
+    let import_dir =
+        file.data_directories().get(pe::IMAGE_DIRECTORY_ENTRY_IMPORT).map_or(0, |d| d.virtual_address.get(LE));
+    if import_dir != 0 {
+        bind_imports(mem, import_dir as usize, resolve, &mut img.imports)?;
     }
     if let Some(exports) = file.export_table().map_err(parse_err)? {
         img.exports = exports.exports().map_err(parse_err)?.len();

@@ -215,8 +215,14 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     /// Checks the header: at least 9 octets, protocol discriminator 0x09, call reference length
-    /// 3, and a message length that fits the buffer. Octets after the declared length are
-    /// ignored (the SSCOP below delivers whole messages, so there are none in practice).
+    /// 3, and a message length that fits the buffer.
+    ///
+    /// Settled against Q.2931 (issue 8): the call reference length is bits 4-1 of octet 2 and
+    /// bits 8-5 are spare (4.3), so spare bits set do not make the message unreadable — they are
+    /// ignored, as spare bits are. Octets after the declared message length are not part of the
+    /// message (the length field delimits the contents, 4.4.5) and are ignored: SSCOP delivers
+    /// whole SDUs, so only a broken sender adds them, and what the length covers is still a
+    /// well-formed message.
     pub fn check(&self) -> Result<(), ParseError> {
         let b = self.buffer.as_ref();
         if b.len() < HEADER_LEN {
@@ -226,7 +232,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
         if pd != PROTOCOL_DISCRIMINATOR {
             return Err(ParseError::new(ParseErrorKind::ProtocolDiscriminator(pd)));
         }
-        let crl = b.get(field::CREF_LEN).copied().unwrap_or(0);
+        let crl = b.get(field::CREF_LEN).copied().unwrap_or(0) & 0x0f;
         if crl != CALL_REF_LEN {
             return Err(ParseError::new(ParseErrorKind::CallRefLength(crl)));
         }

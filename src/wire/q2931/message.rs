@@ -159,7 +159,18 @@ impl<'a> Message<'a> {
     }
 
     /// Stores one IE.
+    ///
+    /// Coding standard (Q.2931 4.5.1, settled for issue 8): a body is decoded with the layout
+    /// this codec knows only when it is coded ITU-T (00) or "network" (11, the ATM Forum coding
+    /// UNI 3.1/4.0 use for their IEs, whose decoded fields are laid out alike). An IE this codec
+    /// decodes but coded ISO/IEC (01) or national (10) has a layout it does not know: it is an
+    /// IE content error (cause #100 for a mandatory IE; the IE instruction decides otherwise),
+    /// never read with the ITU layout.
     fn take_ie(&mut self, ie_id: u8, instruction: IeInstruction, content: &'a [u8]) -> Result<(), InvalidIe> {
+        let foreign = matches!(instruction.coding, ie::coding::ISO_IEC | ie::coding::NATIONAL);
+        if foreign && Self::decodes(ie_id) {
+            return Err(InvalidIe);
+        }
         match ie_id {
             id::CAUSE => match self.cause {
                 [None, _] => self.cause[0] = Some(Cause::parse(content)?),
@@ -214,6 +225,28 @@ impl<'a> Message<'a> {
             }
         }
         Ok(())
+    }
+
+    /// IEs whose body [`Message::take_ie`] decodes.
+    fn decodes(ie_id: u8) -> bool {
+        matches!(
+            ie_id,
+            id::CAUSE
+                | id::CALL_STATE
+                | id::ENDPOINT_STATE
+                | id::CONNECTION_ID
+                | id::ENDPOINT_REF
+                | id::AAL
+                | id::TRAFFIC
+                | id::BEARER
+                | id::CALLED
+                | id::CALLING
+                | id::QOS
+                | id::RESTART
+                | id::USER_USER
+                | id::BHLI
+                | id::BLLI
+        )
     }
 
     /// True when the IE `ie_id` is present.

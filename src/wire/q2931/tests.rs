@@ -482,3 +482,43 @@ mod tshark {
         assert_eq!(lines[1], "0x4d\t0x11", "{out}");
     }
 }
+
+// ---- issue 8 item 10: decoder choices settled against Q.2931 ------------------------------------------
+
+#[test]
+fn an_ie_coded_iso_iec_or_national_is_a_content_error_not_read_with_the_itu_layout() {
+    // RELEASE's Cause IE: octet 2 is 0x80 (ITU-T). Recoded ISO/IEC (0xA0) or national (0xC0):
+    // the body's layout is unknown, so the decoder reports invalid IE contents.
+    for octet in [0xA0u8, 0xC0] {
+        let mut b = RELEASE.to_vec();
+        b[10] = octet;
+        let e = Message::parse(&b).unwrap_err();
+        assert_eq!(e.kind, ParseErrorKind::InvalidIe(0x08), "coding {octet:#x}");
+    }
+    // "Network" (11, the ATM Forum coding UNI 3.1/4.0 use) is read as before.
+    let mut b = RELEASE.to_vec();
+    b[10] = 0xE0;
+    assert_eq!(Message::parse(&b).unwrap().cause[0], release(CauseValue::NORMAL_CLEARING).cause[0]);
+    // An IE the codec does not decode keeps its coding: still just "unrecognised".
+    let mut b = RELEASE.to_vec();
+    b.extend_from_slice(&[0x44, 0xC0, 0x00, 0x01, 0xaa]);
+    b[8] = (b.len() - HEADER_LEN) as u8;
+    assert_eq!(Message::parse(&b).unwrap().unrecognized.map(|u| u.id), Some(0x44));
+}
+
+#[test]
+fn spare_bits_in_the_call_reference_length_octet_are_ignored() {
+    let mut b = RELEASE.to_vec();
+    b[1] = 0xF3;
+    assert_eq!(Message::parse(&b).unwrap(), release(CauseValue::NORMAL_CLEARING));
+    // The length itself (bits 4-1) is still checked.
+    b[1] = 0xF2;
+    assert!(Message::parse(&b).is_err());
+}
+
+#[test]
+fn octets_after_the_declared_message_length_are_not_part_of_the_message() {
+    let mut b = RELEASE.to_vec();
+    b.extend_from_slice(&[0x08, 0x80, 0x00, 0x02, 0x80, 0x9f, 0xff]);
+    assert_eq!(Message::parse(&b).unwrap(), release(CauseValue::NORMAL_CLEARING));
+}
