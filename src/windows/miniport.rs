@@ -398,7 +398,12 @@ unsafe fn build_holder(
 /// parameter the result is returned into it (call-slot), not built in `build_holder`'s frame and
 /// copied (issue 7 item 10; scripts/stack-check bounds the frames).
 #[inline(never)]
-fn build_core(out: &mut core::mem::MaybeUninit<Result<WinAdapter, NdisStatus>>, ndis: WinNdis, device: WinDevice, config: Config) {
+fn build_core(
+    out: &mut core::mem::MaybeUninit<Result<WinAdapter, NdisStatus>>,
+    ndis: WinNdis,
+    device: WinDevice,
+    config: Config,
+) {
     out.write(Adapter::initialize(ndis, device, config));
 }
 
