@@ -27,7 +27,9 @@ pub struct Timers {
     pub t313: Duration,
     /// RESTART sent, awaiting RESTART ACKNOWLEDGE.
     pub t316: Duration,
-    /// STATUS ENQUIRY sent, awaiting STATUS.
+    /// RESTART received, awaiting the internal clearing of the restarted VCs (Q.2931 §5.5.2).
+    pub t317: Duration,
+    /// STATUS ENQUIRY sent, awaiting STATUS. Retransmitted once.
     pub t322: Duration,
     /// ADD PARTY sent, awaiting the answer (T399 in UNI 4.0 terms: T303 + T310).
     pub t399: Duration,
@@ -46,6 +48,7 @@ impl Timers {
         t310: Duration::from_secs(30),
         t313: Duration::from_secs(4),
         t316: Duration::from_secs(120),
+        t317: Duration::from_secs(90),
         t322: Duration::from_secs(4),
         t399: Duration::from_secs(34),
         t398: Duration::from_secs(4),
@@ -73,6 +76,13 @@ pub struct Config {
     /// Windows it comes from the adapter's standard `NetworkAddress` keyword (12 hex digits);
     /// the default is a locally administered address.
     pub esi: [u8; 6],
+    /// Send a RESTART (class "all") of our own whenever the signalling link is established with
+    /// no call to keep: at start-up and on link return after the calls were cleared (Q.2931
+    /// §5.5.1, T316 guarding it). Off by default (`RestartOnLinkUp` = 1 turns it on): UNI 4.0
+    /// user sides differ here, a RESTART at every link establishment is one more exchange a
+    /// switch must accept before the first call, and the suite's 116 cases that count the
+    /// messages after a link establishment were written for a user side that sends none.
+    pub restart_on_link_up: bool,
 }
 
 impl Config {
@@ -85,6 +95,7 @@ impl Config {
         max_active_vcs: 1024,
         link_speed_bps: 149_760_000,
         esi: Config::DEFAULT_ESI,
+        restart_on_link_up: false,
     };
 
     /// Locally administered (bit 1 of the first octet), unicast.
@@ -145,7 +156,14 @@ pub const REGISTRY_KEYS: &[RegistryKey] = &[
     timer_key("T310", "T310 CALL PROCEEDING timer (ms)", Timers::DEFAULT.t310, 180_000),
     timer_key("T313", "T313 CONNECT timer (ms)", Timers::DEFAULT.t313, 60_000),
     timer_key("T316", "T316 RESTART timer (ms)", Timers::DEFAULT.t316, 600_000),
+    timer_key("T317", "T317 RESTART clearing timer (ms)", Timers::DEFAULT.t317, 600_000),
     timer_key("T322", "T322 STATUS ENQUIRY timer (ms)", Timers::DEFAULT.t322, 60_000),
+    RegistryKey {
+        name: "RestartOnLinkUp",
+        description: "RESTART all VCs when the signalling link comes up",
+        default: Config::DEFAULT.restart_on_link_up as u32,
+        kind: KeyKind::Enum(&[(0, "Off"), (1, "On")]),
+    },
     RegistryKey {
         name: "MaxVcs",
         description: "Maximum client VCs",
@@ -197,7 +215,9 @@ impl Config {
             "T310" => t.t310 = ms,
             "T313" => t.t313 = ms,
             "T316" => t.t316 = ms,
+            "T317" => t.t317 = ms,
             "T322" => t.t322 = ms,
+            "RestartOnLinkUp" => self.restart_on_link_up = value != 0,
             "MaxVcs" => self.max_vcs = value as usize,
             "RingSize" if !value.is_power_of_two() => return Err(ConfigError::NotPowerOfTwo),
             "RingSize" => self.ring_size = value as usize,
@@ -221,7 +241,9 @@ impl Config {
             "T310" => ms(t.t310),
             "T313" => ms(t.t313),
             "T316" => ms(t.t316),
+            "T317" => ms(t.t317),
             "T322" => ms(t.t322),
+            "RestartOnLinkUp" => u32::from(self.restart_on_link_up),
             "MaxVcs" => u32::try_from(self.max_vcs).ok()?,
             "RingSize" => u32::try_from(self.ring_size).ok()?,
             "MaxActiveVcs" => u32::try_from(self.max_active_vcs).ok()?,

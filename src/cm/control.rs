@@ -82,6 +82,11 @@ pub struct Stats {
     pub messages_lost: u64,
     /// Impossible states met and survived (should stay 0).
     pub internal_errors: u64,
+    /// Our RESTART went unanswered through every T316 (the maintenance indication, Q.2931
+    /// §5.5.1): the VCs are out of service until the link is re-established.
+    pub restart_unanswered: u64,
+    /// T317 expired with restarted VCs still not idle (the maintenance indication, §5.5.2).
+    pub restart_clearing_overdue: u64,
 }
 
 /// A release we sent for a call that no longer has a VC (its MakeCall already failed): kept only
@@ -117,12 +122,19 @@ pub struct Control<N: Ndis> {
     /// §5.5.2: acknowledged when the resources are idle): (class, indicated VC).
     restart_ack: Option<(u8, Option<VpiVci>)>,
     restart_waiting: usize,
+    /// Our own RESTART (class "all") is to be sent by the next `pump_backlog`.
+    send_restart: bool,
+    /// The halt began: outgoing calls still being set up are cleared by the next `pump_backlog`.
+    abort_calls: bool,
+    /// Our RESTART is outstanding (Restart Request, REST1): T316 expiries so far.
+    restart_sent: Option<u8>,
     next_cref: u32,
     next_endpoint: u16,
     /// Released calls without a VC, in fixed slots (timer ids follow the slot).
     orphans: Vec<Option<Orphan>>,
     /// Every running timer: VC slot `i` is id `i`, orphan `k` is `max_vcs + k`, party slot `j`
-    /// is `max_vcs + ORPHANS + j`, so equal deadlines fire in that order.
+    /// is `max_vcs + ORPHANS + j`, then the global call reference's T316 and T317 (see
+    /// [`Control::global_timer_id`]), so equal deadlines fire in that order.
     timers: TimerHeap,
     /// Timer ids found due by one `on_timer`, handled after the heap is read (a handler that
     /// re-arms for `now` waits for the next call instead of looping).
@@ -147,6 +159,15 @@ const BACKLOG_BYTES: usize = 256 * 1024;
 const BACKLOG_PER_VC: usize = 96;
 /// Released calls without a VC kept for one T308 retransmission.
 const ORPHANS: usize = 64;
+/// Timers on the global call reference, after the VC, orphan and party ids.
+const GLOBAL_T316: usize = 0;
+const GLOBAL_T317: usize = 1;
+const GLOBAL_TIMERS: usize = 2;
+/// RESTARTs sent per attempt: the first and one per T316 expiry (Q.2931 §5.5.1: default limit
+/// of two consecutive unsuccessful attempts).
+const N316: u8 = 2;
+/// STATUS ENQUIRYs per enquiry: the first and one retransmission on T322 (`signalling.md`: T322 ×2).
+const N322: u8 = 2;
 
 fn status_for_cause(c: Option<u8>) -> NdisStatus {
     match c {
@@ -170,7 +191,7 @@ impl<N: Ndis> Control<N> {
         let mut orphans = Vec::new();
         orphans.try_reserve_exact(ORPHANS)?;
         orphans.resize(ORPHANS, None);
-        let timer_ids = vcs + ORPHANS + parties;
+        let timer_ids = vcs + ORPHANS + parties + GLOBAL_TIMERS;
         let mut due = Vec::new();
         due.try_reserve_exact(timer_ids)?;
         let mut walk = Vec::new();
@@ -191,6 +212,9 @@ impl<N: Ndis> Control<N> {
             verify_calls: false,
             restart_ack: None,
             restart_waiting: 0,
+            send_restart: false,
+            abort_calls: false,
+            restart_sent: None,
             next_cref: 1,
             next_endpoint: 1,
             orphans,
@@ -303,6 +327,12 @@ impl<N: Ndis> Control<N> {
         if core::mem::take(&mut self.verify_calls) && self.saal_up {
             self.verify_surviving_calls(env);
         }
+        if core::mem::take(&mut self.abort_calls) {
+            self.abort_pending_calls(env);
+        }
+        if core::mem::take(&mut self.send_restart) && self.saal_up && env.config().restart_on_link_up {
+            self.send_restart(env);
+        }
         let mut buf = [0u8; MAX_MESSAGE];
         while let Some(n) = self.backlog.peek(&mut buf) {
             let msg = buf.get(..n).unwrap_or(&[]);
@@ -351,6 +381,11 @@ impl<N: Ndis> Control<N> {
             v.timer = None;
             self.timers.cancel(vc.index());
         }
+    }
+
+    /// Timer id of `GLOBAL_T316` / `GLOBAL_T317`.
+    fn global_timer_id(&self, which: usize) -> usize {
+        self.vcs.capacity() + ORPHANS + self.parties.capacity() + which
     }
 
     fn party_timer_id(&self, p: Token) -> usize {
@@ -826,6 +861,7 @@ impl<N: Ndis> Control<N> {
         if self.restart_waiting == 0
             && let Some((class, vc)) = self.restart_ack.take()
         {
+            self.timers.cancel(self.global_timer_id(GLOBAL_T317));
             self.emit(env, &Out::RestartAck { class, vc });
         }
     }
@@ -837,6 +873,7 @@ impl<N: Ndis> Control<N> {
             let Some(v) = self.vcs.get(t) else { continue };
             if let (UniState::Active, Some(cref)) = (v.uni, v.cref) {
                 self.emit(env, &Out::StatusEnquiry { cref });
+                self.start_timer(env, t, TimerKind::T322);
             }
         }
     }
@@ -1289,10 +1326,24 @@ impl<N: Ndis> Control<N> {
                     self.emit(env, &Out::RestartAck { class, vc: m.connection });
                 } else {
                     // A repeated RESTART while VCs drain supersedes the first: one ACK, when idle.
+                    // T317 guards the internal clearing (Q.2931 §5.5.2); a repeat does not
+                    // restart it.
                     self.restart_ack = Some((class, m.connection));
+                    let id = self.global_timer_id(GLOBAL_T317);
+                    if self.timers.due(id).is_none() {
+                        self.timers.set(id, env.now().saturating_add(env.config().timers.t317));
+                    }
                 }
             }
-            InKind::RestartAck | InKind::Status => {}
+            // RESTART ACKNOWLEDGE for our RESTART (class "all"): the restart is complete, T316
+            // stops (Q.2931 §5.5.1). One for another class, or unasked for, is ignored.
+            InKind::RestartAck => {
+                if self.restart_sent.is_some() && m.restart_class == Some(2) {
+                    self.restart_sent = None;
+                    self.timers.cancel(self.global_timer_id(GLOBAL_T316));
+                }
+            }
+            InKind::Status => {}
             // Anything else on the global call reference: STATUS #81.
             _ => {
                 let cref = CallRef { value: 0, ours: false };
@@ -1441,6 +1492,12 @@ impl<N: Ndis> Control<N> {
         // A RELEASE with its Cause missing or in error is still a RELEASE; the RELEASE COMPLETE
         // answering it carries #96 / #100 naming the IE (Q.2931 §5.6.7.1, §5.6.7.2).
         let release_error = if m.kind == InKind::Release { m.error } else { None };
+        // The answer to our STATUS ENQUIRY, or a clearing message, stops T322 (Q.2931 §5.6.11).
+        if v.timer.is_some_and(|t| t.kind == TimerKind::T322)
+            && matches!(m.kind, InKind::Status | InKind::Release | InKind::ReleaseComplete)
+        {
+            self.stop_timer(vc);
+        }
         // An unrecognised IE, as its instruction field asks (Q.2931 §5.6.8.1, §5.7.2).
         if let Some((ie, action)) = m.unknown_ie
             && !self.on_unknown_ie(env, vc, uni, m.kind, ie, action)
@@ -1808,9 +1865,14 @@ impl<N: Ndis> Control<N> {
     /// Clears an active call from our side because of a protocol error: RELEASE with `c`
     /// (T308 runs, U11), the client hears an incoming close with FAILURE, the VC is torn down.
     fn clear_with_release(&mut self, env: &impl Env<N>, vc: Token, c: u8) {
+        self.clear_with_release_timer(env, vc, c, None);
+    }
+
+    /// [`Self::clear_with_release`] naming an expired timer as the second cause's diagnostic.
+    fn clear_with_release_timer(&mut self, env: &impl Env<N>, vc: Token, c: u8, timer: Option<[u8; 3]>) {
         let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref) else { return };
         self.stop_timer(vc);
-        self.emit(env, &Out::Release { cref, cause: c, timer: None, user_user: &[] });
+        self.emit(env, &Out::Release { cref, cause: c, timer, user_user: &[] });
         self.start_timer(env, vc, TimerKind::T308);
         if let Some(v) = self.vcs.get_mut(vc) {
             v.uni = UniState::ReleaseRequest;
@@ -1891,8 +1953,43 @@ impl<N: Ndis> Control<N> {
     pub fn on_saal_established(&mut self) {
         self.saal_up = true;
         // Calls that survived on T309: the link is back in time; each is verified with STATUS
-        // ENQUIRY (Q.2931 §5.6.10), sent by the next `pump_backlog`.
+        // ENQUIRY (Q.2931 §5.6.10), sent by the next `pump_backlog`. With no call to keep (start-
+        // up, or link return after the calls were cleared) every VC is restarted instead (§5.5.1).
         self.verify_calls = self.t309.take().is_some();
+        self.send_restart = !self.verify_calls;
+    }
+
+    /// Sends our RESTART (class "all") and starts T316 (Q.2931 §5.5.1, Restart Request).
+    fn send_restart(&mut self, env: &impl Env<N>) {
+        self.emit(env, &Out::RestartAll);
+        if self.restart_sent.is_none() {
+            self.restart_sent = Some(0);
+        }
+        let id = self.global_timer_id(GLOBAL_T316);
+        self.timers.set(id, env.now().saturating_add(env.config().timers.t316));
+    }
+
+    /// T316 / T317 on the global call reference.
+    fn on_global_timer(&mut self, env: &impl Env<N>, which: usize) {
+        match (which, self.restart_sent) {
+            // T316 with attempts left: RESTART again.
+            (GLOBAL_T316, Some(n)) if n.saturating_add(1) < N316 => {
+                self.restart_sent = Some(n.saturating_add(1));
+                self.send_restart(env);
+            }
+            // T316 after the last attempt: no more RESTARTs; the maintenance indication (a
+            // counter); the VCs stay out of service until the link is re-established.
+            (GLOBAL_T316, Some(_)) => {
+                self.restart_sent = None;
+                self.stats.restart_unanswered += 1;
+            }
+            // T317: the restarted VCs are not idle yet. The maintenance indication; the RESTART
+            // ACKNOWLEDGE still waits for them (it says they are idle, and the network's T316
+            // repeats the RESTART meanwhile).
+            (GLOBAL_T317, _) if self.restart_ack.is_some() => self.stats.restart_clearing_overdue += 1,
+            // A stale expiry (the restart finished or the link went away).
+            _ => {}
+        }
     }
 
     /// The SAAL link is gone (SSCOP released, or the PHY lost signal).
@@ -1900,7 +1997,12 @@ impl<N: Ndis> Control<N> {
         let was_up = self.saal_up;
         self.saal_up = false;
         // A RESTART ACKNOWLEDGE has no link to go on; the network restarts again if it wants.
+        // Our own RESTART is abandoned too: it is sent afresh when the link is re-established.
         self.restart_ack = None;
+        self.restart_sent = None;
+        self.send_restart = false;
+        self.timers.cancel(self.global_timer_id(GLOBAL_T316));
+        self.timers.cancel(self.global_timer_id(GLOBAL_T317));
         // Nothing queued for the old link means anything to the next one.
         while !self.backlog.is_empty() {
             self.backlog.pop();
@@ -1965,6 +2067,7 @@ impl<N: Ndis> Control<N> {
             self.due.push(id as u32);
         }
         let (vcs, orphans_end) = (self.vcs.capacity(), self.vcs.capacity() + ORPHANS);
+        let parties_end = orphans_end + self.parties.capacity();
         for k in 0..self.due.len() {
             let Some(id) = self.due.get(k).map(|&id| id as usize) else { break };
             if id < vcs {
@@ -1978,6 +2081,8 @@ impl<N: Ndis> Control<N> {
                 }
             } else if id < orphans_end {
                 self.on_orphan_timer(env, id - vcs, now);
+            } else if id >= parties_end {
+                self.on_global_timer(env, id - parties_end);
             } else {
                 let Some(p) = self.parties.token_at(id - orphans_end) else { continue };
                 self.on_party_timer(p, now);
@@ -2096,8 +2201,17 @@ impl<N: Ndis> Control<N> {
                 }
                 self.advance_close(env, vc);
             }
-            // Timers this side does not run per call.
-            (TimerKind::T309 | TimerKind::T322, _) => self.stop_timer(vc),
+            // T322 first expiry: STATUS ENQUIRY once more.
+            (TimerKind::T322, n) if n.saturating_add(1) < N322 => {
+                self.emit(env, &Out::StatusEnquiry { cref });
+                self.bump_timer(env, vc, TimerKind::T322);
+            }
+            // T322 again: no STATUS; the call is cleared with #102 "322" (`signalling.md`).
+            (TimerKind::T322, _) => {
+                self.clear_with_release_timer(env, vc, cause::RECOVERY_ON_TIMER_EXPIRY, Some(*b"322"));
+            }
+            // Not run per call (T309 is link-wide).
+            (TimerKind::T309, _) => self.stop_timer(vc),
         }
     }
 
@@ -2274,10 +2388,33 @@ impl<N: Ndis> Control<N> {
 
     // ---- halt ---------------------------------------------------------------------------------------
 
+    /// The adapter halts: every outgoing call not yet connected is cleared (RELEASE #16, kept for
+    /// one T308 retransmission) and its MakeCall completes with FAILURE, so the client can delete
+    /// the VC and close the AF. A call in U4 has no timer of ours (T301 is not run) that would
+    /// ever end it otherwise. One walk of the live VCs, once per halt.
+    fn abort_pending_calls(&mut self, env: &impl Env<N>) {
+        for k in 0..self.snapshot_vcs() {
+            let Some(t) = self.walked(k) else { continue };
+            let Some(v) = self.vcs.get(t) else { continue };
+            if v.phase != Phase::MakePending {
+                continue;
+            }
+            if let Some(cref) = v.cref
+                && v.uni != UniState::Null
+                && self.saal_up
+            {
+                self.stop_timer(t);
+                self.orphan_release(env, cref, cause::NORMAL_CALL_CLEARING);
+            }
+            self.fail_make_call(env, t, NdisStatus::FAILURE);
+        }
+    }
+
     /// MiniportHaltEx starts: no new AFs, SAPs, calls. Fills `out` with the AFs to notify (the
     /// AF table holds at most 8) and returns how many.
     pub fn begin_halt(&mut self, out: &mut [Option<N::AfHandle>; 8]) -> usize {
         self.halting = true;
+        self.abort_calls = true;
         let mut n = 0;
         for i in 0..self.afs.capacity() {
             let Some(t) = self.afs.token_at(i) else { continue };

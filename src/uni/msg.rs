@@ -72,6 +72,8 @@ pub enum Out<'a> {
     DropPartyAck { cref: CallRef, endpoint: u16, cause: u8 },
     /// RESTART ACKNOWLEDGE echoing the indicator (and the VC for class "indicated VC").
     RestartAck { class: u8, vc: Option<VpiVci> },
+    /// RESTART of our own, class "all VCs" (Q.2931 §5.5.1; T316 runs until RESTART ACKNOWLEDGE).
+    RestartAll,
 }
 
 /// The kind of a received message, as far as the call manager cares.
@@ -279,6 +281,11 @@ pub fn encode(out: &Out<'_>, buf: &mut [u8]) -> Option<usize> {
             };
             m.restart = Some(RestartIndicator { class });
             m.connection_id = vc.map(|v| ConnectionId::exclusive(v.vpi, v.vci));
+            m
+        }
+        Out::RestartAll => {
+            let mut m = Message::new(MessageType::Restart, WireCallRef { value: 0, flag: false });
+            m.restart = Some(RestartIndicator { class: RestartClass::All });
             m
         }
     };

@@ -87,7 +87,7 @@ impl Ctx {
                 "expected {} no sooner than {:?} after the step, it came after {:?}",
                 w.msg,
                 a.0,
-                e.time - start
+                e.time.saturating_sub(start)
             ));
         }
         let Some(m) = e.message.as_ref() else {
@@ -306,13 +306,20 @@ impl Ctx {
                 }
                 // Driver-internal control-path counters: the in-process driver's; `atmmcm.sys`
                 // keeps them inside the image, so against it the check is not made (N/A).
-                "malformed_in" | "unknown_cref" | "messages_lost" | "internal_errors" => match n.is_sys() {
+                "malformed_in"
+                | "unknown_cref"
+                | "messages_lost"
+                | "internal_errors"
+                | "restart_unanswered"
+                | "restart_clearing_overdue" => match n.is_sys() {
                     false => {
                         let st = n.adapter.control_stats();
                         (match name.as_str() {
                             "malformed_in" => st.malformed_in,
                             "unknown_cref" => st.unknown_cref,
                             "messages_lost" => st.messages_lost,
+                            "restart_unanswered" => st.restart_unanswered,
+                            "restart_clearing_overdue" => st.restart_clearing_overdue,
                             _ => st.internal_errors,
                         }) as i64
                     }
