@@ -523,16 +523,17 @@ impl Client {
 
     /// NdisClCloseCall → ProtocolCmCloseCall. `party`: the last party of a multipoint call.
     pub fn close_call(&self, vc: VcHandle, party: Option<PartyHandle>, data: Option<&[u8]>) -> NdisStatus {
-        let Some((ctx, pctx)) = ({
+        let Some((ctx, pctx, redundant)) = ({
             let mut st = self.emu.st();
             let pctx = party.and_then(|p| st.parties.get(&p)).and_then(|p| p.ctx);
             st.vcs.get_mut(&vc).filter(|v| v.state != VcState::Deleted).and_then(|v| {
-                if v.state != VcState::Closing {
+                let redundant = v.state == VcState::Closing;
+                if !redundant {
                     v.before_close = v.state;
                 }
                 v.state = VcState::Closing;
                 v.want_close = false;
-                Some((v.ctx?, pctx))
+                Some((v.ctx?, pctx, redundant))
             })
         }) else {
             return NdisStatus::FAILURE;
@@ -547,7 +548,9 @@ impl Client {
                 |s| Some(*s),
             )
             .unwrap_or(NdisStatus::FAILURE);
-        if s != NdisStatus::PENDING {
+        // A redundant close the CM refuses (CLOSING) leaves the close already in progress as it
+        // is: its NdisMCmCloseCallComplete still ends it.
+        if s != NdisStatus::PENDING && !(redundant && s != NdisStatus::SUCCESS) {
             self.close_finished(vc, s);
         }
         s
