@@ -2,8 +2,13 @@
 //! message shapes the call manager sends and receives (`msg`, the only place that touches
 //! `wire::q2931`).
 
+pub(crate) mod call;
+pub(crate) mod link;
 pub mod msg;
+pub(crate) mod party;
+pub(crate) mod restart;
 pub mod state;
+pub(crate) mod timers;
 
 pub use msg::{In, InKind, Out};
 pub use state::{CallRef, TimerKind, UniState};

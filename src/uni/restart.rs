@@ -1,0 +1,217 @@
+//! Q.2931 restart procedures and the global call reference (§5.5: RESTART / RESTART
+//! ACKNOWLEDGE, STATUS on the dummy call reference), messages for unknown call references, and
+//! the released calls kept without a VC (orphans).
+
+use crate::cm::control::Control;
+use crate::cm::control::Env;
+use crate::cm::control::ORPHANS;
+use crate::cm::control::Orphan;
+use crate::cm::objects::DataState;
+use crate::ndis::Ndis;
+use crate::ndis::NdisStatus;
+use crate::ndis::Token;
+use crate::uni::msg::In;
+use crate::uni::msg::InKind;
+use crate::uni::msg::Out;
+use crate::uni::msg::cause;
+use crate::uni::state::CallRef;
+use crate::uni::state::UniState;
+
+/// The Restart Indicator IE identifier (a STATUS #96 diagnostic).
+pub(crate) const RESTART_INDICATOR_IE: u8 = 0x79;
+
+/// Timers on the global call reference, after the VC, orphan and party ids.
+pub(crate) const GLOBAL_T316: usize = 0;
+
+pub(crate) const GLOBAL_T317: usize = 1;
+
+/// RESTARTs sent per attempt: the first and one per T316 expiry (Q.2931 §5.5.1: default limit
+/// of two consecutive unsuccessful attempts).
+pub(crate) const N316: u8 = 2;
+
+impl<N: Ndis> Control<N> {
+    /// One restarted VC is idle; the RESTART ACKNOWLEDGE goes when the last one is.
+    pub(crate) fn pay_restart_ack(&mut self, env: &impl Env<N>, vc: Token) {
+        let Some(v) = self.vcs.get_mut(vc) else { return };
+        if !core::mem::take(&mut v.owe_restart_ack) {
+            return;
+        }
+        self.restart_waiting = self.restart_waiting.saturating_sub(1);
+        if self.restart_waiting == 0
+            && let Some((class, vc)) = self.restart_ack.take()
+        {
+            self.timers.cancel(self.global_timer_id(GLOBAL_T317));
+            self.emit(env, &Out::RestartAck { class, vc });
+        }
+    }
+
+    /// Messages on the global call reference (Q.2931 §5.5).
+    pub(crate) fn on_global(&mut self, env: &impl Env<N>, m: &In<'_>) {
+        match m.kind {
+            // RESTART: every call (class "all") or the indicated VC's call is cleared locally,
+            // then acknowledged.
+            // RESTART without its mandatory Restart Indicator: nothing is restarted; STATUS #96
+            // naming the IE (Q.2931 §5.6.7.1).
+            InKind::Restart if m.restart_class.is_none() => {
+                let cref = CallRef { value: 0, ours: false };
+                let (cause, diagnostic) = (cause::MANDATORY_IE_MISSING, RESTART_INDICATOR_IE);
+                self.emit(env, &Out::StatusDiag { cref, state: 0, cause, diagnostic });
+            }
+            InKind::Restart => {
+                let class = m.restart_class.unwrap_or(2);
+                for k in 0..self.snapshot_vcs() {
+                    let Some(t) = self.walked(k) else { continue };
+                    let Some(v) = self.vcs.get(t) else { continue };
+                    if v.cref.is_none() || v.uni == UniState::Null && !v.owe_release_complete {
+                        continue;
+                    }
+                    let hit = match (class, m.connection) {
+                        (2, _) => true,
+                        (0, Some(id)) => v.params.is_some_and(|p| p.media.connection_id == id),
+                        _ => false,
+                    };
+                    if hit {
+                        self.clear_call(env, t, NdisStatus::FAILURE);
+                        // Acknowledged only once the VC is idle (its data path drained).
+                        if let Some(v) = self.vcs.get_mut(t)
+                            && v.data == DataState::Draining
+                            && !v.owe_restart_ack
+                        {
+                            v.owe_restart_ack = true;
+                            self.restart_waiting += 1;
+                        }
+                    }
+                }
+                if self.restart_waiting == 0 {
+                    self.emit(env, &Out::RestartAck { class, vc: m.connection });
+                } else {
+                    // A repeated RESTART while VCs drain supersedes the first: one ACK, when idle.
+                    // T317 guards the internal clearing (Q.2931 §5.5.2); a repeat does not
+                    // restart it.
+                    self.restart_ack = Some((class, m.connection));
+                    let id = self.global_timer_id(GLOBAL_T317);
+                    if self.timers.due(id).is_none() {
+                        self.timers.set(id, env.now().saturating_add(env.config().timers.t317));
+                    }
+                }
+            }
+            // RESTART ACKNOWLEDGE for our RESTART (class "all"): the restart is complete, T316
+            // stops (Q.2931 §5.5.1). One for another class, or unasked for, is ignored.
+            InKind::RestartAck => {
+                if self.restart_sent.is_some() && m.restart_class == Some(2) {
+                    self.restart_sent = None;
+                    self.timers.cancel(self.global_timer_id(GLOBAL_T316));
+                }
+            }
+            InKind::Status => {}
+            // Anything else on the global call reference: STATUS #81.
+            _ => {
+                let cref = CallRef { value: 0, ours: false };
+                self.emit(env, &Out::Status { cref, state: 0, cause: cause::INVALID_CALL_REFERENCE, endpoint: None });
+            }
+        }
+    }
+
+    /// A message for a call reference we do not know (Q.2931 §5.6.3.2).
+    pub(crate) fn on_unknown_cref(&mut self, env: &impl Env<N>, m: &In<'_>) {
+        match m.kind {
+            InKind::Setup if !m.cref.ours => self.on_setup(env, m),
+            // RELEASE COMPLETE for nothing: ignore (it may confirm an orphaned release).
+            InKind::ReleaseComplete => {
+                for k in 0..ORPHANS {
+                    if self.orphans.get(k).copied().flatten().is_some_and(|o| o.cref == m.cref) {
+                        self.drop_orphan(k);
+                    }
+                }
+            }
+            InKind::StatusEnquiry => {
+                self.stats.unknown_cref += 1;
+                self.emit(
+                    env,
+                    &Out::Status { cref: m.cref, state: 0, cause: cause::RESPONSE_TO_STATUS_ENQUIRY, endpoint: None },
+                );
+            }
+            InKind::Status => {
+                self.stats.unknown_cref += 1;
+                if m.call_state.unwrap_or(0) != 0 {
+                    self.emit(
+                        env,
+                        &Out::ReleaseComplete { cref: m.cref, cause: Some(cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE) },
+                    );
+                }
+            }
+            _ => {
+                self.stats.unknown_cref += 1;
+                self.emit(env, &Out::ReleaseComplete { cref: m.cref, cause: Some(cause::INVALID_CALL_REFERENCE) });
+            }
+        }
+    }
+
+    /// Sends RELEASE for a call whose VC is going away, keeping just enough to retransmit once.
+    pub(crate) fn orphan_release(&mut self, env: &impl Env<N>, cref: CallRef, c: u8) {
+        self.emit(env, &Out::Release { cref, cause: c, timer: None, user_user: &[] });
+        if let Some(k) = self.orphans.iter().position(Option::is_none) {
+            let due = env.now().saturating_add(env.config().timers.t308);
+            if let Some(o) = self.orphans.get_mut(k) {
+                *o = Some(Orphan { cref, cause: c, due, retransmitted: false });
+            }
+            self.timers.set(self.vcs.capacity() + k, due);
+        }
+    }
+
+    pub(crate) fn drop_orphan(&mut self, k: usize) {
+        if let Some(o) = self.orphans.get_mut(k) {
+            *o = None;
+        }
+        self.timers.cancel(self.vcs.capacity() + k);
+    }
+
+    /// Copies the live VC slots into `walk` (for walks whose steps may free VCs).
+    pub(crate) fn snapshot_vcs(&mut self) -> usize {
+        self.walk.clear();
+        for (t, _) in self.vcs.iter() {
+            if self.walk.len() < self.walk.capacity() {
+                self.walk.push(t.index() as u16);
+            }
+        }
+        self.walk.len()
+    }
+
+    /// The `k`th VC of the last snapshot, if it is still alive.
+    pub(crate) fn walked(&self, k: usize) -> Option<Token> {
+        self.vcs.token_at(usize::from(*self.walk.get(k)?))
+    }
+
+    /// Sends our RESTART (class "all") and starts T316 (Q.2931 §5.5.1, Restart Request).
+    pub(crate) fn send_restart(&mut self, env: &impl Env<N>) {
+        self.emit(env, &Out::RestartAll);
+        if self.restart_sent.is_none() {
+            self.restart_sent = Some(0);
+        }
+        let id = self.global_timer_id(GLOBAL_T316);
+        self.timers.set(id, env.now().saturating_add(env.config().timers.t316));
+    }
+
+    /// T316 / T317 on the global call reference.
+    pub(crate) fn on_global_timer(&mut self, env: &impl Env<N>, which: usize) {
+        match (which, self.restart_sent) {
+            // T316 with attempts left: RESTART again.
+            (GLOBAL_T316, Some(n)) if n.saturating_add(1) < N316 => {
+                self.restart_sent = Some(n.saturating_add(1));
+                self.send_restart(env);
+            }
+            // T316 after the last attempt: no more RESTARTs; the maintenance indication (a
+            // counter); the VCs stay out of service until the link is re-established.
+            (GLOBAL_T316, Some(_)) => {
+                self.restart_sent = None;
+                self.stats.restart_unanswered += 1;
+            }
+            // T317: the restarted VCs are not idle yet. The maintenance indication; the RESTART
+            // ACKNOWLEDGE still waits for them (it says they are idle, and the network's T316
+            // repeats the RESTART meanwhile).
+            (GLOBAL_T317, _) if self.restart_ack.is_some() => self.stats.restart_clearing_overdue += 1,
+            // A stale expiry (the restart finished or the link went away).
+            _ => {}
+        }
+    }
+}
