@@ -259,9 +259,24 @@ fn run(ops: &[Op]) -> Result<(), String> {
     w.finish()
 }
 
+/// The seed `cargo test` explores (a fixed one, so CI runs the same cases every time);
+/// `INTERLEAVE_SEED=<u64>` picks another, `INTERLEAVE_SEED=random` a fresh one per run (by hand,
+/// with `INTERLEAVE_CASES` for long explorations).
+const DEFAULT_SEED: u64 = 0x0a71_ac3e_5eed_0001;
+
+fn seed() -> proptest::test_runner::RngSeed {
+    use proptest::test_runner::RngSeed;
+    match std::env::var("INTERLEAVE_SEED").as_deref() {
+        Ok("random") => RngSeed::Random,
+        Ok(s) => RngSeed::Fixed(s.parse().unwrap_or(DEFAULT_SEED)),
+        Err(_) => RngSeed::Fixed(DEFAULT_SEED),
+    }
+}
+
 fn config(cases: u32) -> Config {
     Config {
         cases,
+        rng_seed: seed(),
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct("tests/interleave.proptest-regressions"))),
         ..Config::default()
     }

@@ -518,11 +518,20 @@ impl Lab {
     pub fn halt(&self, i: usize) {
         let n = &self.nodes[i];
         n.ndis.halt_with(&mut || {
-            if !self.pump_once()
-                && let Some(t) = self.next_deadline()
-                && t > self.clock.now()
-            {
-                self.clock.advance_to(t);
+            if self.pump_once() {
+                return;
+            }
+            // Nothing moved: time passes (to the next deadline, or a second when nothing is
+            // scheduled), so a halt waiting on a client that never closes reaches its own give-up
+            // in virtual time instead of spinning through its round limit.
+            let now = self.clock.now();
+            match self.next_deadline() {
+                Some(t) if t > now => {
+                    self.clock.advance_to(t);
+                }
+                _ => {
+                    self.clock.advance_to(now + std::time::Duration::from_secs(1));
+                }
             }
         });
         n.halted.store(true, std::sync::atomic::Ordering::Release);
