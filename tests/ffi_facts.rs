@@ -27,7 +27,7 @@ use ffi::*;
 const FACTS: &str = include_str!("../reference/ndis6-facts.tsv");
 const ALLOW: &str = include_str!("ffi_facts_allow.tsv");
 const FFI_SRC: &str = include_str!("../src/windows/ffi.rs");
-const ADAPTER_SRC: &str = include_str!("../src/adapter.rs");
+const ADAPTER_SRC: &str = include_str!("../src/adapter/mod.rs");
 /// The other src/windows files whose constants are parsed (ffi.rs is compiled).
 const OTHER_SRC: &[(&str, &str)] = &[
     ("align.rs", include_str!("../src/windows/align.rs")),
@@ -228,7 +228,7 @@ fn ffi_layouts() -> Vec<Layout> {
     ]
 }
 
-/// The OIDs the core answers (src/adapter.rs `oid`), under their NDIS names.
+/// The OIDs the core answers (src/adapter/mod.rs `oid`), under their NDIS names.
 fn oid_consts() -> Vec<(String, i128)> {
     use atmmcm::adapter::oid::*;
     let v: &[(&str, i128)] = consts![
@@ -500,7 +500,7 @@ fn the_compiled_lists_cover_every_declaration_in_ffi_rs() {
 
 #[test]
 fn the_oid_list_covers_every_oid_constant_in_the_core() {
-    let block = ADAPTER_SRC.split("pub mod oid {").nth(1).expect("src/adapter.rs has `pub mod oid`");
+    let block = ADAPTER_SRC.split("pub mod oid {").nth(1).expect("src/adapter/mod.rs has `pub mod oid`");
     let block = block.split("pub mod value").next().unwrap_or(block);
     let declared: BTreeSet<String> = block
         .lines()

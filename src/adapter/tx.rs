@@ -1,0 +1,297 @@
+//! Transmit side of the DPC: pumping rings to the NIC, completions, and VC teardown steps.
+
+use super::*;
+
+impl<N: Ndis, D: Device> Adapter<N, D> {
+    /// Appends `nbl` to slot's chain; remembers the slot when its chain was empty.
+    pub(super) fn chain_push(
+        n: &N,
+        chains: &mut [Chain],
+        touched: &mut alloc::vec::Vec<u16>,
+        slot: usize,
+        nbl: N::Nbl,
+    ) {
+        let Some(c) = chains.get_mut(slot) else { return };
+        let w = nbl.to_word();
+        if c.count == 0 {
+            *c = Chain { head: w, tail: w, count: 1 };
+            if touched.len() < touched.capacity() {
+                touched.push(slot as u16);
+            }
+        } else {
+            n.nbl_set_next(N::Nbl::from_word(c.tail), Some(nbl));
+            c.tail = w;
+            c.count += 1;
+        }
+    }
+
+    /// One NdisMCoIndicateReceiveNetBufferLists per VC for what this poll gathered — unless the
+    /// VC's close began meanwhile: then the NBLs go back to the pool unindicated.
+    pub(super) fn flush_rx(&self, st: &mut DpcState) {
+        let n = &self.ndis;
+        for slot in st.rx_touched.drain(..) {
+            let slot = usize::from(slot);
+            let Some(c) = st.rx_ready.get_mut(slot).map(core::mem::take) else { continue };
+            if c.count == 0 {
+                continue;
+            }
+            let Some(p) = self.paths.get(slot) else { continue };
+            if !p.rundown.try_acquire() {
+                let mut next = Some(N::Nbl::from_word(c.head));
+                while let Some(nbl) = next {
+                    next = n.nbl_next(nbl);
+                    n.rx_nbl_free(nbl);
+                }
+                DataStats::bump(&self.stats.rx_dropped, u64::from(c.count));
+                continue;
+            }
+            p.rx_outstanding.fetch_add(c.count, Ordering::AcqRel);
+            p.rx_cpu.store(n.current_cpu(), Ordering::Release);
+            let handle = N::VcHandle::from_word(p.handle.load(Ordering::Acquire));
+            n.co_indicate_receive_net_buffer_lists(
+                handle,
+                N::Nbl::from_word(c.head),
+                c.count,
+                receive_flags::DISPATCH_LEVEL,
+            );
+            p.rx_cpu.store(NONE, Ordering::Release);
+            DataStats::bump(&self.stats.rx_indicated, u64::from(c.count));
+            if p.rundown.release() {
+                self.teardown.mark(slot);
+            }
+        }
+    }
+
+    /// One NdisMCoSendNetBufferListsComplete per VC for what this run completed.
+    pub(super) fn flush_tx(&self, st: &mut DpcState) {
+        let n = &self.ndis;
+        for slot in st.tx_touched.drain(..) {
+            let slot = usize::from(slot);
+            let Some(c) = st.tx_done.get_mut(slot).map(core::mem::take) else { continue };
+            if c.count == 0 {
+                continue;
+            }
+            let Some(p) = self.paths.get(slot) else { continue };
+            let handle = N::VcHandle::from_word(p.handle.load(Ordering::Acquire));
+            n.co_send_net_buffer_lists_complete(handle, N::Nbl::from_word(c.head), send_complete_flags::DISPATCH_LEVEL);
+            let prev = p.tx_outstanding.fetch_sub(c.count, Ordering::AcqRel);
+            if prev == c.count && p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0 {
+                self.teardown.mark(slot);
+            }
+        }
+    }
+
+    pub(super) fn transmitted(&self, st: &mut DpcState, conn: ConnId, sent: bool) {
+        let Some(slot) = self.conn_map.get(conn) else { return };
+        let ri = self.paths.get(slot).map_or(usize::MAX, |p| p.ring.load(Ordering::Acquire) as usize);
+        let Some(q) = st.inflight.get_mut(ri) else { return };
+        let Some(front) = q.front_mut() else { return };
+        front.frames_left = front.frames_left.saturating_sub(1);
+        front.failed |= !sent;
+        if front.frames_left > 0 {
+            return;
+        }
+        let done = *front;
+        q.pop_front();
+        let status = if done.failed { NdisStatus::FAILURE } else { NdisStatus::SUCCESS };
+        self.complete_one(st, slot, done.nbl, status);
+        // Room on the NIC again: keep this VC moving.
+        self.tx_ready.mark(slot);
+    }
+
+    /// Sets the NBL's final status and gathers it for its VC's completion (`flush_tx`).
+    pub(super) fn complete_one(&self, st: &mut DpcState, slot: usize, nbl_word: usize, status: NdisStatus) {
+        let n = &self.ndis;
+        let nbl = N::Nbl::from_word(nbl_word);
+        n.nbl_set_status(nbl, status);
+        n.nbl_set_next(nbl, None);
+        match status {
+            NdisStatus::SUCCESS => DataStats::bump(&self.stats.tx_completed_ok, 1),
+            NdisStatus::SEND_ABORTED => DataStats::bump(&self.stats.tx_aborted, 1),
+            _ => DataStats::bump(&self.stats.tx_completed_failed, 1),
+        }
+        Self::chain_push(n, &mut st.tx_done, &mut st.tx_touched, slot, nbl);
+    }
+
+    pub(super) fn pump_tx(&self, st: &mut DpcState, slot: usize) {
+        let n = &self.ndis;
+        let Some(p) = self.paths.get(slot) else { return };
+        let tearing = p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0;
+        let conn = p.conn.load(Ordering::Acquire);
+        // The DPC is the ring's one consumer: one claim for this whole run on the VC.
+        let ri = p.ring.load(Ordering::Acquire) as usize;
+        let mut consumer = self.ring_of(p).and_then(|r| r.consumer());
+        loop {
+            let room = st.inflight.get(ri).is_some_and(|q| q.len() < INFLIGHT_PER_VC);
+            if !room && !tearing {
+                return;
+            }
+            let parked = st.parked.get_mut(slot).and_then(Option::take);
+            let word = match parked {
+                Some(w) => w,
+                None => match consumer.as_mut().and_then(|c| c.pop()) {
+                    Some(w) => w,
+                    None => return,
+                },
+            };
+            if tearing || conn == NONE {
+                // Queued but never on the wire: it completes with a failure status.
+                self.complete_one(st, slot, word, NdisStatus::SEND_ABORTED);
+                continue;
+            }
+            let nbl = N::Nbl::from_word(word);
+            let frames = n.nbl_frame_count(nbl);
+            // A frame AAL5 cannot carry (empty, or over 65 535 octets) fails the whole NBL before
+            // any of it reaches the NIC: never truncated, never retried.
+            let limit = st.scratch.len().min(MAX_FRAME);
+            if (0..frames).any(|i| !(1..=limit).contains(&n.nbl_frame_len(nbl, i))) {
+                DataStats::bump(&self.stats.tx_invalid_length, 1);
+                self.complete_one(st, slot, word, NdisStatus::INVALID_LENGTH);
+                continue;
+            }
+            let mut given = 0u32;
+            let mut refused: Option<NdisStatus> = None;
+            for i in 0..frames {
+                let len = n.nbl_frame_len(nbl, i);
+                let Some(buf) = st.scratch.get_mut(..len) else { break };
+                let copied = n.nbl_copy_frame(nbl, i, buf);
+                let frame = buf.get(..copied).unwrap_or(&[]);
+                match self.device.transmit(ConnId(conn as u16), frame, TxCookie(word as u64)) {
+                    Ok(()) => given += 1,
+                    Err(e) => {
+                        refused = Some(e);
+                        break;
+                    }
+                }
+            }
+            match (given, refused) {
+                // The NIC had no room for its first frame: park it until any VC's frames leave the
+                // NIC (`dpc_body` wakes every VC waiting for room).
+                (0, Some(NdisStatus::RESOURCES)) => {
+                    if let Some(slot_parked) = st.parked.get_mut(slot) {
+                        *slot_parked = Some(word);
+                    }
+                    st.wait_for_room(slot);
+                    return;
+                }
+                // The NIC refused the frame for good (closing connection, a length it cannot
+                // carry): the NBL fails now and the VC goes on with the next one.
+                (0, Some(e)) => {
+                    let status = if e == NdisStatus::INVALID_LENGTH { e } else { NdisStatus::FAILURE };
+                    self.complete_one(st, slot, word, status);
+                }
+                // No frames at all (an empty NBL): done at once.
+                (0, None) => self.complete_one(st, slot, word, NdisStatus::SUCCESS),
+                // Some or all frames are with the NIC; a partial one counts as failed (it
+                // completes when the frames given have left).
+                (g, refused) => {
+                    if let Some(q) = st.inflight.get_mut(ri) {
+                        q.push_back(InFlight { nbl: word, frames_left: g, failed: refused.is_some() });
+                    }
+                    if refused == Some(NdisStatus::RESOURCES) {
+                        st.wait_for_room(slot);
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The pool ring a VC's call holds.
+    #[inline]
+    pub(super) fn ring_of(&self, p: &VcPath) -> Option<&SendRing<usize>> {
+        self.rings.get(p.ring.load(Ordering::Acquire) as usize)
+    }
+
+    /// A NIC connection is closed: the ring it held goes back to the pool, and the VC using it
+    /// (if any) has none any more.
+    pub(super) fn release_ring(&self, conn: ConnId, slot: Option<usize>) {
+        let Some(r) = self.conn_ring.get(usize::from(conn.0)) else { return };
+        let ring = r.swap(NONE, Ordering::AcqRel);
+        if ring == NONE {
+            return;
+        }
+        if let Some(p) = slot.and_then(|s| self.paths.get(s)) {
+            let _ = p.ring.compare_exchange(ring, NONE, Ordering::AcqRel, Ordering::Acquire);
+        }
+        self.ring_free.lock().push(ring as u16);
+    }
+
+    pub(super) fn step_teardown(&self, st: &mut DpcState, slot: usize) {
+        let Some(p) = self.paths.get(slot) else { return };
+        let f = p.flags.load(Ordering::Acquire);
+        if f & flag::TEARDOWN == 0 || f & flag::REPORTED != 0 {
+            return;
+        }
+        if !p.rundown.is_drained() {
+            // A sender is still inside; its release marks us again.
+            return;
+        }
+        // Everything still queued (never given to the NIC) aborts.
+        if let Some(w) = st.parked.get_mut(slot).and_then(Option::take) {
+            self.complete_one(st, slot, w, NdisStatus::SEND_ABORTED);
+        }
+        let mut buf = [0usize; 32];
+        loop {
+            let k = self.ring_of(p).map_or(0, |r| r.pop_batch(&mut buf));
+            if k == 0 {
+                break;
+            }
+            for &w in buf.iter().take(k) {
+                self.complete_one(st, slot, w, NdisStatus::SEND_ABORTED);
+            }
+        }
+        // The NIC drains what it holds and reports the connection closed.
+        let conn = p.conn.load(Ordering::Acquire);
+        if f & flag::NIC_CLOSE_SENT == 0 && f & flag::NIC_CLOSED == 0 && conn != NONE {
+            p.flags.fetch_or(flag::NIC_CLOSE_SENT, Ordering::AcqRel);
+            let deadline = ticks(self.ndis.now().saturating_add(self.config.timers.tx_drain)).max(1);
+            p.close_deadline.store(deadline, Ordering::Release);
+            st.closing.push_back(slot);
+            self.drain_deadline.fetch_min(deadline, Ordering::AcqRel);
+            self.device.close_connection(ConnId(conn as u16));
+            return;
+        }
+        // A NIC that never says "closed" is forced closed once the deadline passes: what it
+        // still holds is completed as not sent, and its events for the connection are ignored.
+        let deadline = p.close_deadline.load(Ordering::Acquire);
+        if f & flag::NIC_CLOSE_SENT != 0 && f & flag::NIC_CLOSED == 0 && deadline != 0 {
+            if ticks(self.ndis.now()) < deadline {
+                self.drain_deadline.fetch_min(deadline, Ordering::AcqRel);
+                return;
+            }
+            if conn != NONE {
+                self.conn_map.set(ConnId(conn as u16), None);
+            }
+            p.conn.store(NONE, Ordering::Release);
+            p.flags.fetch_or(flag::NIC_CLOSED, Ordering::AcqRel);
+            DataStats::bump(&self.stats.forced_closes, 1);
+            let ri = p.ring.load(Ordering::Acquire) as usize;
+            while let Some(w) = st.inflight.get_mut(ri).and_then(|q| q.pop_front()) {
+                self.complete_one(st, slot, w.nbl, NdisStatus::FAILURE);
+            }
+            if conn != NONE {
+                self.release_ring(ConnId(conn as u16), Some(slot));
+            }
+        }
+        if f & flag::NIC_CLOSED != 0 || p.flags.load(Ordering::Acquire) & flag::NIC_CLOSED != 0 {
+            p.close_deadline.store(0, Ordering::Release);
+            st.closing.remove(slot);
+        }
+        // Completions gathered above reach NDIS before the VC can be called quiet.
+        self.flush_tx(st);
+        let f = p.flags.load(Ordering::Acquire);
+        // A sender that entered while the NIC closed (before the client's close returned) is
+        // waited for too: its leaving marks the slot again.
+        let quiet = f & flag::NIC_CLOSED != 0
+            && f & flag::CLOSE_CALL == 0
+            && p.rundown.is_drained()
+            && p.tx_outstanding.load(Ordering::Acquire) == 0
+            && p.rx_outstanding.load(Ordering::Acquire) == 0
+            && st.inflight.get(p.ring.load(Ordering::Acquire) as usize).is_none_or(|q| q.is_empty());
+        if quiet {
+            p.flags.fetch_or(flag::REPORTED, Ordering::AcqRel);
+            self.with_control(|c| c.on_drained(self, slot));
+        }
+    }
+}
