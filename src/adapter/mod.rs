@@ -222,10 +222,40 @@ impl<N: Ndis, D: Device> Env<N> for Adapter<N, D> {
         if conn.is_none() {
             f |= flag::NIC_CLOSED;
         }
-        p.flags.fetch_or(f, Ordering::AcqRel);
         p.rundown.begin_close();
+        if let Some(c) = conn
+            && p.flags.load(Ordering::Acquire) & flag::OPEN == 0
+        {
+            // A connection opened for a call that never got its NDIS VC (NdisMCmCreateVc
+            // failed): published now, already closed to senders and indications, so the
+            // teardown closes it and its ring goes back to the pool.
+            p.handle.store(0, Ordering::Release);
+            let ring = self.conn_ring.get(usize::from(c.0)).map_or(NONE, |r| r.load(Ordering::Acquire));
+            p.ring.store(ring, Ordering::Release);
+            p.conn.store(u32::from(c.0), Ordering::Release);
+            p.flags.store(0, Ordering::Release);
+            self.conn_map.set(c, Some(slot));
+        }
+        p.flags.fetch_or(f, Ordering::AcqRel);
         self.teardown.mark(slot);
         self.ndis.request_dpc();
+    }
+
+    fn datapath_redrain(&self, slot: usize) -> bool {
+        let Some(p) = self.paths.get(slot) else { return false };
+        if p.flags.load(Ordering::Acquire) & flag::TEARDOWN == 0 {
+            return false;
+        }
+        p.rundown.seal();
+        if p.rundown.early() == 0 {
+            return false;
+        }
+        // The teardown reports again once the senders left and ProtocolCmCloseCall returned
+        // (CLOSE_CALL is set until then, so it cannot report early).
+        p.flags.fetch_and(!flag::REPORTED, Ordering::AcqRel);
+        self.teardown.mark(slot);
+        self.ndis.request_dpc();
+        true
     }
 
     fn datapath_forget(&self, slot: usize) {

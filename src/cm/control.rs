@@ -54,6 +54,11 @@ pub trait Env<N: Ndis> {
     fn datapath_teardown(&self, slot: usize, conn: Option<ConnId>);
     /// Forgets a VC slot's data-path identity (the VC was deleted).
     fn datapath_forget(&self, slot: usize);
+    /// The client's close of a call whose data path already drained: seals the VC's rundown (a
+    /// sender from now on broke "no send after NdisClCloseCall") and, if a sender that came in
+    /// since the drain is still inside (rejecting an NBL), starts the drain again so the close
+    /// waits for it: `true`, and `Control::on_drained` follows once it has left.
+    fn datapath_redrain(&self, slot: usize) -> bool;
 }
 
 /// What ProtocolCmCloseCall should do after the lock is dropped.

@@ -385,6 +385,15 @@ impl<N: Ndis> Control<N> {
                     self.release_towards_network(env, vc.0, cause::NORMAL_CALL_CLEARING, uu);
                 }
                 self.start_teardown(env, vc.0);
+                // The data path drained before this close (a remote release), but a sender may
+                // have come in since to reject an NBL — legal until NdisClCloseCall: the close
+                // waits for it, as for any sender, before deactivating.
+                if self.vcs.get(vc.0).is_some_and(|v| v.data == DataState::Drained)
+                    && env.datapath_redrain(vc.0.index())
+                    && let Some(v) = self.vcs.get_mut(vc.0)
+                {
+                    v.data = DataState::Draining;
+                }
                 // Synchronous completion: nothing outstanding on the network or the data path,
                 // no NDIS call owed first, and a client VC (an MCM VC must be deleted after the
                 // completion, so it always completes through NdisMCmCloseCallComplete).

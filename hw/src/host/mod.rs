@@ -254,6 +254,8 @@ pub(crate) struct Inner {
     /// driver completes from within MiniportCoSendNetBufferLists (0 = never): widens the windows
     /// a scheduler would open on a busy machine (see `set_send_preemption`).
     send_preempt_us: std::sync::atomic::AtomicU64,
+    /// NdisMCmCreateVc fails with this status for the next so many calls (`fail_next_create_vc`).
+    fail_create_vc: Mutex<(NdisStatus, u32)>,
 }
 
 thread_local! {
@@ -311,6 +313,7 @@ impl EmuNdis {
                 clock,
                 dpc_requested: AtomicBool::new(false),
                 send_preempt_us: std::sync::atomic::AtomicU64::new(0),
+                fail_create_vc: Mutex::new((NdisStatus::SUCCESS, 0)),
                 counters: Mutex::new(Vec::new()),
             }),
         }
@@ -371,6 +374,12 @@ impl EmuNdis {
     /// senders that began before it returned is caught nearly every time.
     pub fn set_send_preemption(&self, d: std::time::Duration) {
         self.inner.send_preempt_us.store(d.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// The next `count` NdisMCmCreateVc calls fail with `status`, as NDIS's do when it is out of
+    /// memory (RESOURCES) or the client's ProtocolCoCreateVc refuses.
+    pub fn fail_next_create_vc(&self, status: NdisStatus, count: u32) {
+        *self.inner.fail_create_vc.lock().unwrap_or_else(|e| e.into_inner()) = (status, count);
     }
 
     /// The driver's first NDIS call from inside a send: the verifier places the send's start
@@ -792,7 +801,18 @@ impl Ndis for EmuNdis {
     fn cm_create_vc(&self, af: AfHandle, ctx: VcContext) -> Result<VcHandle, NdisStatus> {
         let vc = VcHandle(self.st().alloc_id());
         let c = Call::CreateVc { af, vc };
+        let injected = {
+            let mut f = self.inner.fail_create_vc.lock().unwrap_or_else(|e| e.into_inner());
+            (f.1 > 0).then(|| {
+                f.1 -= 1;
+                f.0
+            })
+        };
         let mut st = self.ndis_call(&c);
+        if let Some(status) = injected {
+            st.verifier.call_returned(&c, status);
+            return Err(status);
+        }
         let open = st.afs.get(&af).is_some_and(|a| a.state == AfState::Open || a.state == AfState::Closing);
         if !open {
             st.verifier.call_returned(&c, NdisStatus::FAILURE);

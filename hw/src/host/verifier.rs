@@ -22,9 +22,11 @@
 //!   inside MiniportCoSendNetBufferLists holding a rejected NBL is a violation (the message counts
 //!   the send calls still inside). A call that has completed all its NBLs and is only on its way
 //!   out (the driver names no VC any more) is not: no driver can close that window. A send that
-//!   began after the close was *entered* (ProtocolCmCloseCall entered and not failed, or the
-//!   incoming close dispatched) broke "no send after NdisClCloseCall" (`condis-contract.md`
-//!   §1.3): it is held to DATA-CLOSING-STATUS, DATA-SEND-ONCE and HDL-DEAD instead. A send
+//!   began after the client's close was *entered* (ProtocolCmCloseCall entered and not failed)
+//!   broke "no send after NdisClCloseCall" (`condis-contract.md` §1.3): it is held to
+//!   DATA-CLOSING-STATUS, DATA-SEND-ONCE and HDL-DEAD instead. A send between an incoming close's
+//!   dispatch and the client's NdisClCloseCall is legal (the client must only see it completed
+//!   before it closes) and is judged like any other. A send
 //!   "begins" at the driver's first NDIS call from inside MiniportCoSendNetBufferLists
 //!   ([`Verifier::send_progress`]; at the handler's entry if it makes none): a thread preempted
 //!   between NDIS's dispatch and the driver's first instruction has not begun — it is not judged
@@ -620,11 +622,11 @@ impl VVc {
         }
     }
 
-    /// The close was entered and has not failed (see [`VSend::late`]).
+    /// The client's close was entered and has not failed (see [`VSend::late`]). An incoming close
+    /// dispatched does not count: until its NdisClCloseCall the client may still send (and must
+    /// see those sends completed before it calls it).
     fn close_entered(&self, pending: &HashMap<Req, Pend>, vc: VcHandle) -> bool {
-        self.incoming_close
-            || self.close_began
-            || (self.close.is_some() && self.close_ret(pending, vc).is_none_or(|s| !s.is_error()))
+        self.close_began || (self.close.is_some() && self.close_ret(pending, vc).is_none_or(|s| !s.is_error()))
     }
 
     fn start_new_call(&mut self) {
@@ -665,9 +667,10 @@ struct VSend {
     after_close: bool,
     /// The VC was not active when the send began (VC_NOT_ACTIVATED is then a right answer too).
     inactive: bool,
-    /// The send began after the close was entered (ProtocolCmCloseCall entered and not failed, or
-    /// the incoming close dispatched): the client broke "no send after NdisClCloseCall", so
-    /// DATA-DRAINED-AT-DEACT and DATA-NO-CMP-AFTER-DELETE do not judge it.
+    /// The send began after the client's close was entered (ProtocolCmCloseCall entered and not
+    /// failed): the client broke "no send after NdisClCloseCall", so DATA-DRAINED-AT-DEACT and
+    /// DATA-NO-CMP-AFTER-DELETE do not judge it. A send between an incoming close's dispatch and
+    /// the client's NdisClCloseCall is legal and judged.
     late: bool,
     /// The driver has begun the send (its first NDIS call from inside it): until then the send
     /// is still on its way in and no driver could count it.
