@@ -1,8 +1,10 @@
 //! Allocation failure at initialize (issue 8, deliver 4): a global allocator that fails exactly
-//! the k-th heap allocation made on the test thread while `Adapter::initialize` runs, for every
-//! k, and the NIC model failing the k-th DMA (shared-memory) allocation of `RegNic::new`. Each must end in an NDIS status (RESOURCES), never abort (an
-//! infallible allocation that fails aborts the whole test binary) and never panic, and must give
-//! back everything it took: the heap bytes it allocated and the NIC's DMA regions.
+//! the k-th heap allocation made on the test thread while MiniportInitializeEx's work runs —
+//! `RegNic::new` (the NIC's own tables) and then `Adapter::initialize` — for every k, and the NIC
+//! model failing the k-th DMA (shared-memory) allocation of `RegNic::new`. Each must end in an
+//! NDIS status (RESOURCES), never abort (an infallible allocation that fails aborts the whole test
+//! binary) and never panic, and must give back everything it took: the heap bytes it allocated and
+//! the NIC's DMA regions. `the_allocation_sites_of_initialize_are_listed` names every site.
 //!
 //! One test per binary: the allocator is process-wide (it only fails on the armed thread).
 
@@ -13,9 +15,10 @@ use std::sync::Arc;
 use atmmcm::NdisStatus;
 use atmmcm::adapter::Adapter;
 use atmmcm::config::Config;
-use atmmcm::nic::regnic::RegNicConfig;
+use atmmcm::nic::bus::{Bus, DmaRegion, OutOfRange};
+use atmmcm::nic::regnic::{RegNic, RegNicConfig};
 use atmmcm_hw::clock::Clock;
-use atmmcm_hw::host::EmuNdis;
+use atmmcm_hw::host::{EmuNdis, LabSpinLock};
 use atmmcm_hw::lab::LabNic;
 use atmmcm_hw::regnic_model::RegNicModel;
 
@@ -33,7 +36,93 @@ thread_local! {
     static COUNTING: Cell<bool> = const { Cell::new(false) };
 }
 
+thread_local! {
+    /// Record where each allocation is made (`record_site`).
+    static RECORD: Cell<bool> = const { Cell::new(false) };
+    /// Inside `record_site` (its own allocations pass through).
+    static IN_RECORD: Cell<bool> = const { Cell::new(false) };
+    static SITES: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The driver function (and source line) that made this allocation: the innermost frame of the
+/// `atmmcm` crate outside `alloc`/`core`.
+fn record_site() {
+    if !RECORD.try_with(|r| r.get()).unwrap_or(false) || IN_RECORD.try_with(|r| r.replace(true)).unwrap_or(true) {
+        return;
+    }
+    let bt = std::backtrace::Backtrace::force_capture().to_string();
+    let lines: Vec<&str> = bt.lines().map(str::trim).collect();
+    // The innermost two frames of the driver crate: the allocating helper and its caller.
+    let frames: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.split_once(": ").is_some_and(|(_, f)| f.starts_with("atmmcm::")))
+        .take(2)
+        .map(|(i, l)| {
+            let name = l.split_once(": ").map_or(*l, |x| x.1).trim_start_matches("atmmcm::");
+            let at = lines.get(i + 1).filter(|n| n.starts_with("at ")).map_or("", |n| n.trim_start_matches("at "));
+            let at = at.rsplit_once("/src/").map_or(at.to_string(), |(_, f)| format!("src/{f}"));
+            format!("{name} ({at})")
+        })
+        .collect();
+    let site = if frames.is_empty() { "(outside atmmcm)".to_string() } else { frames.join(" <- ") };
+    SITES.with(|s| s.borrow_mut().push(site));
+    IN_RECORD.with(|r| r.set(false));
+}
+
+thread_local! {
+    /// The NIC model (the emulated hardware and host memory behind the bus) is running: its own
+    /// allocations are not the driver's — failing shared memory is the DMA sweep's business.
+    static IN_MODEL: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The model's bus, with the model's own heap allocations left out of the sweep.
+struct Shielded(atmmcm_hw::regnic_model::ModelBus);
+
+fn model<R>(f: impl FnOnce() -> R) -> R {
+    let was = IN_MODEL.with(|m| m.replace(true));
+    let r = f();
+    IN_MODEL.with(|m| m.set(was));
+    r
+}
+
+impl Bus for Shielded {
+    fn read32(&self, off: u32) -> u32 {
+        model(|| self.0.read32(off))
+    }
+    fn write32(&self, off: u32, v: u32) {
+        model(|| self.0.write32(off, v))
+    }
+    fn dma_alloc(&self, len: usize) -> Option<DmaRegion> {
+        model(|| self.0.dma_alloc(len))
+    }
+    fn dma_free(&self, r: DmaRegion) {
+        model(|| self.0.dma_free(r))
+    }
+    fn dma_read(&self, r: &DmaRegion, off: usize, dst: &mut [u8]) -> Result<(), OutOfRange> {
+        model(|| self.0.dma_read(r, off, dst))
+    }
+    fn dma_write(&self, r: &DmaRegion, off: usize, src: &[u8]) -> Result<(), OutOfRange> {
+        model(|| self.0.dma_write(r, off, src))
+    }
+    fn dma_read32_acquire(&self, r: &DmaRegion, off: usize) -> u32 {
+        model(|| self.0.dma_read32_acquire(r, off))
+    }
+    fn dma_write32_release(&self, r: &DmaRegion, off: usize, v: u32) -> Result<(), OutOfRange> {
+        model(|| self.0.dma_write32_release(r, off, v))
+    }
+}
+
+/// The NIC driver over the shielded model bus.
+fn regnic(model: &RegNicModel) -> Result<RegNic<Shielded, LabSpinLock>, NdisStatus> {
+    RegNic::new(Shielded(model.bus()), RegNicConfig::default())
+}
+
 fn fail_now() -> bool {
+    if IN_MODEL.try_with(|m| m.get()).unwrap_or(true) || IN_RECORD.try_with(|r| r.get()).unwrap_or(true) {
+        return false;
+    }
+    record_site();
     LEFT.try_with(|l| {
         let v = l.get();
         if v < 0 {
@@ -126,7 +215,7 @@ fn failing_any_single_allocation_of_adapter_initialize_returns_resources_and_fre
         COUNTING.with(|c| c.set(true));
         NET.with(|n| n.set(0));
         let ndis = EmuNdis::new(clock.clone());
-        let nic = LabNic::new(model.bus(), RegNicConfig::default()).expect("NIC");
+        let nic = regnic(&model).expect("NIC");
         drop(nic);
         drop(ndis);
         COUNTING.with(|c| c.set(false));
@@ -134,16 +223,22 @@ fn failing_any_single_allocation_of_adapter_initialize_returns_resources_and_fre
     };
     baseline();
     let base = baseline();
-    let mut sites = 0;
+    let (mut sites, mut in_nic) = (0, 0);
     for k in 0.. {
         // Counting covers the NIC and the emulated NDIS too (the NIC goes into initialize and is
         // dropped with it), so everything taken must be given back: the net is the baseline's.
+        // Armed from RegNic::new on: its own tables are allocations of initialize too.
         COUNTING.with(|c| c.set(true));
         NET.with(|n| n.set(0));
         let ndis = EmuNdis::new(clock.clone());
-        let nic = LabNic::new(model.bus(), RegNicConfig::default()).expect("NIC");
         arm(k);
-        let r = Adapter::initialize(ndis.clone(), nic, small_config()).map(drop);
+        let r = match regnic(&model) {
+            Ok(nic) => Adapter::initialize(ndis.clone(), nic, small_config()).map(drop),
+            Err(e) => {
+                in_nic += 1;
+                Err(e)
+            }
+        };
         let (failed, seen) = disarm();
         drop(ndis);
         COUNTING.with(|c| c.set(false));
@@ -157,8 +252,45 @@ fn failing_any_single_allocation_of_adapter_initialize_returns_resources_and_fre
         assert_eq!(r, Err(NdisStatus::RESOURCES), "allocation #{k} failed");
         assert_eq!(net - base, 0, "allocation #{k} failed and {} heap bytes were not given back", net - base);
     }
-    println!("Adapter::initialize: every one of its {sites} heap allocations failed in turn");
+    println!(
+        "RegNic::new + Adapter::initialize: every one of their {sites} heap allocations failed in turn \
+         ({in_nic} in RegNic::new)"
+    );
     assert!(sites > 10, "the sweep saw the allocations ({sites})");
+    assert!(in_nic >= 5, "the sweep reached RegNic::new's own allocations ({in_nic})");
+}
+
+/// Names every heap allocation site the sweep above fails, in order, with how many times each
+/// is reached; RegNic::new's own tables are among them.
+#[test]
+fn the_allocation_sites_of_initialize_are_listed() {
+    let clock = Arc::new(Clock::new());
+    let model = RegNicModel::new();
+    let ndis = EmuNdis::new(clock.clone());
+    // Warm-up outside the record (lazy statics of the backtrace machinery).
+    let _ = std::backtrace::Backtrace::force_capture().to_string();
+    SITES.with(|s| s.borrow_mut().clear());
+    arm(isize::MAX);
+    RECORD.with(|r| r.set(true));
+    let r = regnic(&model).and_then(|nic| Adapter::initialize(ndis.clone(), nic, small_config()).map(drop));
+    RECORD.with(|r| r.set(false));
+    let (_, seen) = disarm();
+    assert_eq!(r, Ok(()));
+    let sites = SITES.with(|s| s.borrow().clone());
+    assert_eq!(sites.len(), seen, "one site per allocation");
+    let mut distinct: Vec<(String, usize)> = Vec::new();
+    for s in &sites {
+        match distinct.iter_mut().find(|(n, _)| n == s) {
+            Some((_, c)) => *c += 1,
+            None => distinct.push((s.clone(), 1)),
+        }
+    }
+    println!("{} heap allocations at {} sites:", sites.len(), distinct.len());
+    for (s, c) in &distinct {
+        println!("  {c:>3} x {s}");
+    }
+    assert!(distinct.iter().any(|(s, _)| s.contains("regnic")), "RegNic::new's allocations are swept: {distinct:?}");
+    assert!(distinct.iter().any(|(s, _)| s.contains("adapter")), "Adapter::initialize's are: {distinct:?}");
 }
 
 #[test]
