@@ -1128,6 +1128,36 @@ fn rule_data_no_cmp_after_delete_fires_on_delete_with_a_send_outstanding() {
 }
 
 #[test]
+fn rule_data_drained_at_deact_judges_a_send_made_between_an_incoming_close_and_the_clients_close() {
+    // Legal: the client sends after ProtocolClIncomingCloseCall, before its NdisClCloseCall. The
+    // driver must still wait for that send before deactivating (and deleting) the VC.
+    let l = lab();
+    l.client.close_on_incoming_close(When::Never);
+    let sap = l.sap();
+    let vc = l.incoming_call(sap);
+    l.ndis().cm_dispatch_incoming_close_call(NdisStatus::SUCCESS, vc, &[]);
+    let nbls = l.client.send(vc, vec![b"a".to_vec()]);
+    l.client.close_call(vc, None, None);
+    l.ndis().cm_deactivate_vc(vc);
+    l.ndis().cm_close_call_complete(NdisStatus::SUCCESS, vc, None);
+    l.ndis().cm_delete_vc(vc);
+    assert_eq!(l.emu.fired(), vec![rule::DATA_DRAINED_AT_DEACT, rule::DATA_NO_CMP_AFTER_DELETE]);
+    let _ = nbls;
+    // The right order: the send completes (CLOSING) before the VC goes.
+    let l = lab();
+    l.client.close_on_incoming_close(When::Never);
+    let sap = l.sap();
+    let vc = l.incoming_call(sap);
+    l.ndis().cm_dispatch_incoming_close_call(NdisStatus::SUCCESS, vc, &[]);
+    let nbls = l.client.send(vc, vec![b"a".to_vec()]);
+    l.ndis().nbl_set_status(nbls[0], NdisStatus::CLOSING);
+    l.ndis().co_send_net_buffer_lists_complete(vc, nbls[0], 0);
+    l.client.close_call(vc, None, None);
+    l.finish_close(vc);
+    l.clean();
+}
+
+#[test]
 fn rule_data_no_cmp_after_delete_fires_on_completing_a_send_while_ndis_m_cm_delete_vc_runs() {
     // A sender the driver did not wait for completes on another thread while the delete runs.
     let l = lab();
