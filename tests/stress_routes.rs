@@ -207,7 +207,7 @@ fn round(lab: &Lab, c: &Client, route: Route, seen: &mut Seen) {
     assert!(v.is_empty(), "{route:?}: {}", v.iter().map(|v| format!("{v}\n")).collect::<String>());
     if route == Route::LinkLossT309 {
         lab.set_link(0, true);
-        pump_until(lab, "the link back", || lab.signalling_up_now());
+        pump_until(lab, "the link back", || lab.peer_link_up(0));
     }
 }
 
@@ -232,15 +232,6 @@ fn halt_with_senders(lab: &Lab, inside: &AtomicUsize) {
     });
     n.halted.store(true, Ordering::Release);
     lab.settle();
-}
-
-trait LinkUp {
-    fn signalling_up_now(&self) -> bool;
-}
-impl LinkUp for Lab {
-    fn signalling_up_now(&self) -> bool {
-        self.node(0).signalling_up().unwrap_or(false)
-    }
 }
 
 fn flood_while_closing(route: Route, rounds: usize) -> Seen {

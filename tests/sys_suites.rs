@@ -1,6 +1,6 @@
-//! The close-family, signalling, data-path and stress (real threads) suites against the real
-//! `atmmcm.sys`: the same test files, compiled into this crate, where `common::is_sys()` makes
-//! every lab load the image (`default_image_path()`, `$ATMMCM_SYS` to override).
+//! The close-family, signalling, data-path, stress (real threads), incoming-CreateVc-failure and
+//! isolation suites against the real `atmmcm.sys`: the same test files, compiled into this crate,
+//! where `common::is_sys()` makes every lab load the image (`default_image_path()`, `$ATMMCM_SYS` to override).
 //!
 //! build.rs sets the `atmmcm_sys_suites` cfg when the image exists (`scripts/build-sys`; `.ci/run`
 //! builds it before `cargo test`), so `cargo test` runs them by default. Without the image the
@@ -15,6 +15,12 @@ mod close_family;
 #[cfg(atmmcm_sys_suites)]
 #[path = "datapath.rs"]
 mod datapath;
+#[cfg(atmmcm_sys_suites)]
+#[path = "incoming_create_fail.rs"]
+mod incoming_create_fail;
+#[cfg(atmmcm_sys_suites)]
+#[path = "isolation.rs"]
+mod isolation;
 #[cfg(atmmcm_sys_suites)]
 #[path = "signalling.rs"]
 mod signalling;
