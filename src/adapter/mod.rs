@@ -363,10 +363,61 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             idle();
             rounds += 1;
         }
+        self.quiesce_signalling(&mut idle);
         self.halted.store(true, Ordering::Release);
         let sig = self.sig_conn.swap(NONE, Ordering::AcqRel);
         if sig != NONE {
             self.device.close_connection(ConnId(sig as u16));
+        }
+    }
+
+    /// The end of the halt's signalling: what the calls' clearing queued for the network (the
+    /// backlog, SSCOP's transmit queue, the DPC's PDU queue) is sent and acknowledged by the peer,
+    /// then SSCOP is released (END, awaiting ENDAK), so closing 0/5 loses no RELEASE. Each wait
+    /// is bounded: SSCOP's own no-response timer ends a link whose peer stopped answering, and
+    /// Timer_CC × MaxCC bounds the END; a link that is down ends both at once.
+    fn quiesce_signalling(&self, idle: &mut impl FnMut()) {
+        let s = crate::saal::SaalConfig::default();
+        let slack = Duration::from_secs(1);
+        // 1. Everything queued is on the wire and acknowledged (or the link went down).
+        let drained = self.wait_signalling(idle, s.timer_noresponse + s.timer_poll + slack, |c, out_empty| {
+            c.backlog.is_empty() && c.saal.queued() == 0 && out_empty
+        });
+        // 2. AAL-RELEASE.request: END, then ENDAK (or Timer_CC's last try) ends the link.
+        if drained && self.signalling_up() {
+            let now = self.ndis.now();
+            self.with_control(|c| c.saal.release(now, &mut |pdu: &[u8]| self.sig_transmit(pdu)));
+            self.rearm();
+            self.wait_signalling(idle, s.timer_cc * s.max_cc + slack, |_, _| false);
+        }
+    }
+
+    /// Calls `idle` until the signalling link is down or `done(control, DPC queue empty)` holds;
+    /// false when `within` passed first (the lab's clock or the real one).
+    fn wait_signalling(
+        &self,
+        idle: &mut impl FnMut(),
+        within: Duration,
+        done: impl Fn(&Control<N>, bool) -> bool,
+    ) -> bool {
+        let give_up = self.ndis.now().saturating_add(within);
+        let mut rounds: u32 = 0;
+        loop {
+            let out_empty = self.sig_out.lock().is_empty();
+            {
+                let c = self.control.lock();
+                if !c.saal_up || !self.device.link_up() {
+                    return true;
+                }
+                if done(&c, out_empty) {
+                    return true;
+                }
+            }
+            if self.ndis.now() > give_up || rounds > 10_000_000 {
+                return false;
+            }
+            idle();
+            rounds += 1;
         }
     }
 

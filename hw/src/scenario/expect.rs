@@ -311,7 +311,9 @@ impl Ctx {
                 | "messages_lost"
                 | "internal_errors"
                 | "restart_unanswered"
-                | "restart_clearing_overdue" => match n.is_sys() {
+                | "restart_clearing_overdue"
+                | "restart_refused"
+                | "vcs_out_of_service" => match n.is_sys() {
                     false => {
                         let st = n.adapter.control_stats();
                         (match name.as_str() {
@@ -320,6 +322,8 @@ impl Ctx {
                             "messages_lost" => st.messages_lost,
                             "restart_unanswered" => st.restart_unanswered,
                             "restart_clearing_overdue" => st.restart_clearing_overdue,
+                            "restart_refused" => st.restart_refused,
+                            "vcs_out_of_service" => st.vcs_out_of_service,
                             _ => st.internal_errors,
                         }) as i64
                     }
