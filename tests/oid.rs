@@ -46,6 +46,8 @@ fn expected(o: u32) -> Vec<u8> {
         oid::ATM_HW_CURRENT_ADDRESS => cfg.esi.to_vec(),
         oid::ATM_MAX_ACTIVE_VCS => le(cfg.max_vcs.min(cfg.max_active_vcs) as u32),
         oid::ATM_MAX_AAL5_PACKET_SIZE => le(65_535),
+        // A fresh adapter: every control counter 0, the VCs in service.
+        oid::ATMMCM_CONTROL_COUNTERS => vec![0; 8 * oid::value::CONTROL_COUNTERS.len()],
         _ => panic!("no expectation for 0x{o:08X}"),
     }
 }

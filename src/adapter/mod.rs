@@ -56,10 +56,15 @@ pub mod oid {
     pub const ATM_HW_CURRENT_ADDRESS: u32 = 0x0801_0104;
     pub const ATM_MAX_ACTIVE_VCS: u32 = 0x0801_0105;
     pub const ATM_MAX_AAL5_PACKET_SIZE: u32 = 0x0801_010B;
+    /// Vendor-specific (custom) OID, query only: the control path's counters as
+    /// `value::CONTROL_COUNTERS.len()` little-endian u64s in that order. A custom OID's most
+    /// significant byte is 0xFF, the rest vendor-defined (NDIS_GUID documentation); no NDIS OID in
+    /// ndis6-facts.tsv lies in that range.
+    pub const ATMMCM_CONTROL_COUNTERS: u32 = 0xFFA7_0001;
 
     /// Exactly the OIDs [`super::Adapter::miniport_co_oid_request`] answers (queries): what
     /// OID_GEN_SUPPORTED_LIST returns and the general attributes' SupportedOidList carries.
-    pub const SUPPORTED: [u32; 14] = [
+    pub const SUPPORTED: [u32; 15] = [
         GEN_SUPPORTED_LIST,
         GEN_HARDWARE_STATUS,
         GEN_MEDIA_SUPPORTED,
@@ -74,6 +79,7 @@ pub mod oid {
         ATM_HW_CURRENT_ADDRESS,
         ATM_MAX_ACTIVE_VCS,
         ATM_MAX_AAL5_PACKET_SIZE,
+        ATMMCM_CONTROL_COUNTERS,
     ];
 
     /// Values the answers carry.
@@ -95,6 +101,17 @@ pub mod oid {
         pub const CELL_BITS: u64 = 53 * 8;
         /// OID_GEN_VENDOR_DESCRIPTION (NUL-terminated ANSI).
         pub const VENDOR_DESCRIPTION: &[u8] = b"atmmcm ATM adapter (CoNDIS call manager)\0";
+        /// OID_ATMMCM_CONTROL_COUNTERS: the `cm::control::Stats` fields it carries, in order.
+        pub const CONTROL_COUNTERS: [&str; 8] = [
+            "malformed_in",
+            "unknown_cref",
+            "messages_lost",
+            "internal_errors",
+            "restart_unanswered",
+            "restart_clearing_overdue",
+            "restart_refused",
+            "vcs_out_of_service",
+        ];
     }
 }
 
