@@ -92,9 +92,9 @@ fn the_supported_list_is_exactly_what_the_driver_answers() {
     assert_eq!(st, NdisStatus::SUCCESS);
     let listed: Vec<u32> = (0..done / 4).map(|i| u32_at(&buf, 4 * i)).collect();
     assert_eq!(listed, oid::SUPPORTED);
-    // Every OID in the GEN (0x0001_01xx / 0x0001_02xx) and ATM (0x0801_01xx / 0x0801_02xx)
-    // blocks that is not listed is refused, and answered nowhere.
-    let blocks = [0x0001_0100u32, 0x0001_0200, 0x0002_0100, 0x0801_0100, 0x0801_0200, 0x0802_0100];
+    // Every OID in the GEN (0x0001_01xx / 0x0001_02xx), ATM (0x0801_01xx / 0x0801_02xx) and the
+    // driver's vendor (0xFFA7_00xx) blocks that is not listed is refused, and answered nowhere.
+    let blocks = [0x0001_0100u32, 0x0001_0200, 0x0002_0100, 0x0801_0100, 0x0801_0200, 0x0802_0100, 0xFFA7_0000];
     let mut answered = Vec::new();
     for base in blocks {
         for o in base..base + 0x40 {
