@@ -76,7 +76,7 @@ fn every_scenario_file_passes_or_fails_as_its_known_defect_says_and_its_capture_
 
 /// The same files against the real `atmmcm.sys` (the sys-lab): every case's verdict must be the
 /// in-process driver's, except N/A where the core PASSes and the only check not made is a
-/// driver-internal counter the image does not expose; zero violations and nothing held after
+/// control-path counter read after the image's halt; zero violations and nothing held after
 /// the halt wherever the core has none; captures decode. Skipped, saying so, without the image
 /// (build.rs sets `atmmcm_sys_suites` when `scripts/build-sys` has written it).
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
