@@ -194,7 +194,7 @@ fn driver_sys_tour_and_clearing_pass_against_the_image() {
 /// counters are read through the image's vendor OID, so no case is N/A (N/A is left for a
 /// counter read after the image's halt, counted apart in the summary).
 #[test]
-fn driver_sys_default_campaign_passes_with_na_counted_apart() {
+fn driver_sys_default_campaign_passes_with_no_case_na() {
     let Some(image) = sys_image("campaign") else { return };
     let d = tmp("sys-campaign");
     let o = atmlab(&["--driver", "sys", "--sys-image", image.to_str().unwrap()], &d);
