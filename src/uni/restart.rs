@@ -198,11 +198,6 @@ impl<N: Ndis> Control<N> {
         self.restart_sent.is_some() || self.out_of_service
     }
 
-    /// Whether the VCs are out of service after an unanswered RESTART.
-    pub fn vcs_out_of_service(&self) -> bool {
-        self.out_of_service
-    }
-
     fn set_out_of_service(&mut self, on: bool) {
         self.out_of_service = on;
         self.stats.vcs_out_of_service = u64::from(on);
@@ -227,9 +222,10 @@ impl<N: Ndis> Control<N> {
                 self.send_restart(env);
             }
             // T316 after the last attempt: no more RESTARTs; the maintenance indication (a
-            // counter: NDIS has no status indication for it); the VCs are out of service — no
-            // call placed or accepted — until a later RESTART (at the link's re-establishment)
-            // is acknowledged.
+            // counter, read through OID_ATMMCM_CONTROL_COUNTERS: NDIS defines no status for it,
+            // and a custom NDIS_STATUS_MEDIA_SPECIFIC_INDICATION is not done); the VCs are out of
+            // service — no call placed or accepted — until a later RESTART (at the link's
+            // re-establishment) is acknowledged.
             (GLOBAL_T316, Some(_)) => {
                 self.restart_sent = None;
                 self.stats.restart_unanswered += 1;
