@@ -246,6 +246,7 @@ fn oid_consts() -> Vec<(String, i128)> {
         ATM_HW_CURRENT_ADDRESS,
         ATM_MAX_ACTIVE_VCS,
         ATM_MAX_AAL5_PACKET_SIZE,
+        ATMMCM_CONTROL_COUNTERS,
     ];
     v.iter().map(|(n, x)| (format!("OID_{n}"), *x)).collect()
 }

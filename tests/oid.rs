@@ -46,6 +46,8 @@ fn expected(o: u32) -> Vec<u8> {
         oid::ATM_HW_CURRENT_ADDRESS => cfg.esi.to_vec(),
         oid::ATM_MAX_ACTIVE_VCS => le(cfg.max_vcs.min(cfg.max_active_vcs) as u32),
         oid::ATM_MAX_AAL5_PACKET_SIZE => le(65_535),
+        // A fresh adapter: every control counter 0, the VCs in service.
+        oid::ATMMCM_CONTROL_COUNTERS => vec![0; 8 * oid::value::CONTROL_COUNTERS.len()],
         _ => panic!("no expectation for 0x{o:08X}"),
     }
 }
@@ -90,9 +92,9 @@ fn the_supported_list_is_exactly_what_the_driver_answers() {
     assert_eq!(st, NdisStatus::SUCCESS);
     let listed: Vec<u32> = (0..done / 4).map(|i| u32_at(&buf, 4 * i)).collect();
     assert_eq!(listed, oid::SUPPORTED);
-    // Every OID in the GEN (0x0001_01xx / 0x0001_02xx) and ATM (0x0801_01xx / 0x0801_02xx)
-    // blocks that is not listed is refused, and answered nowhere.
-    let blocks = [0x0001_0100u32, 0x0001_0200, 0x0002_0100, 0x0801_0100, 0x0801_0200, 0x0802_0100];
+    // Every OID in the GEN (0x0001_01xx / 0x0001_02xx), ATM (0x0801_01xx / 0x0801_02xx) and the
+    // driver's vendor (0xFFA7_00xx) blocks that is not listed is refused, and answered nowhere.
+    let blocks = [0x0001_0100u32, 0x0001_0200, 0x0002_0100, 0x0801_0100, 0x0801_0200, 0x0802_0100, 0xFFA7_0000];
     let mut answered = Vec::new();
     for base in blocks {
         for o in base..base + 0x40 {

@@ -76,7 +76,7 @@ fn every_scenario_file_passes_or_fails_as_its_known_defect_says_and_its_capture_
 
 /// The same files against the real `atmmcm.sys` (the sys-lab): every case's verdict must be the
 /// in-process driver's, except N/A where the core PASSes and the only check not made is a
-/// driver-internal counter the image does not expose; zero violations and nothing held after
+/// control-path counter read after the image's halt; zero violations and nothing held after
 /// the halt wherever the core has none; captures decode. Skipped, saying so, without the image
 /// (build.rs sets `atmmcm_sys_suites` when `scripts/build-sys` has written it).
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
@@ -108,7 +108,9 @@ fn every_scenario_file_against_atmmcm_sys_has_the_in_process_verdict_and_its_cap
         let na_ok = s.verdict == Verdict::NotObservable
             && c.verdict == Verdict::Pass
             && !s.not_observable.is_empty()
-            && s.not_observable.iter().all(|w| w.contains("a driver-internal counter atmmcm.sys does not expose"));
+            && s.not_observable
+                .iter()
+                .all(|w| w.contains("atmmcm.sys answers OID_ATMMCM_CONTROL_COUNTERS only before its halt"));
         if s.verdict != c.verdict && !na_ok {
             bad.push(format!(
                 "{}: core {} sys {}:\n    {}",
@@ -136,15 +138,16 @@ fn every_scenario_file_against_atmmcm_sys_has_the_in_process_verdict_and_its_cap
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// N/A is never PASS and never hides a failure: against `atmmcm.sys` a case whose only
-/// unmade check is a driver-internal counter is N/A (PASS in-process), and the same case with
-/// a wrong expectation as well FAILs.
+/// Against `atmmcm.sys` the control-path counters are read through its vendor OID: a right
+/// expectation PASSes and a wrong one FAILs like in-process. After the halt the image answers no
+/// OID: such a check is N/A (PASS in-process), and N/A never hides a failure — the same case
+/// with a wrong expectation as well FAILs.
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 #[test]
-fn a_driver_internal_counter_is_na_against_atmmcm_sys_and_never_masks_a_failure() {
+fn control_counters_are_read_from_atmmcm_sys_by_its_oid_and_na_after_the_halt_never_masks_a_failure() {
     let image = atmmcm_hw::sys::default_image_path();
     if !cfg!(atmmcm_sys_suites) {
-        eprintln!("SKIPPED: N/A verdicts against atmmcm.sys: {} not built (scripts/build-sys)", image.display());
+        eprintln!("SKIPPED: counters against atmmcm.sys: {} not built (scripts/build-sys)", image.display());
         return;
     }
     let case = |text: &str, driver: scenario::DriverUnderTest| {
@@ -153,16 +156,25 @@ fn a_driver_internal_counter_is_na_against_atmmcm_sys_and_never_masks_a_failure(
         scenario::run(&sc, "inline/na.toml", text, &opts).unwrap_or_else(|e| panic!("{e}"))
     };
     let sys = scenario::DriverUnderTest::Sys(image);
-    let text = "[[step]]\ndo = \"open_af\"\n\n[[step]]\ndo = \"expect_counters\"\ncounters = { malformed_in = 0, link_up = 1 }\n\n[[step]]\ndo = \"expect\"\nseq = [\"ProtocolCmOpenAf\"]\n";
+    // Checked while the image runs: an unknown call reference's RELEASE is counted.
+    let live = "[[step]]\ndo = \"open_af\"\n\n[[step]]\ndo = \"net_send\"\nmsg = \"RELEASE\"\ncref_value = 77\ncref_flag = false\ncauses = [16]\n\n[[step]]\ndo = \"expect_wire\"\nmsg = \"RELEASE COMPLETE\"\ncauses = [81]\n\n[[step]]\ndo = \"expect_counters\"\ncounters = { unknown_cref = 1, malformed_in = 0 }\n\n[[step]]\ndo = \"expect\"\nseq = [\"ProtocolCmOpenAf\"]\n";
+    assert_eq!(case(live, scenario::DriverUnderTest::Core).verdict, Verdict::Pass);
+    let o = case(live, sys.clone());
+    assert_eq!(o.verdict, Verdict::Pass, "{:?} {:?}", o.failures, o.not_observable);
+    let o = case(&live.replace("unknown_cref = 1", "unknown_cref = 2"), sys.clone());
+    assert_eq!(o.verdict, Verdict::Fail, "{:?}", o.not_observable);
+    assert!(o.failures.iter().any(|f| f.contains("counter unknown_cref = 1, expected 2")), "{:?}", o.failures);
+    // After the halt: N/A, and never a mask for a failure beside it.
+    let text = "[[step]]\ndo = \"open_af\"\n\n[[step]]\ndo = \"expect\"\nseq = [\"ProtocolCmOpenAf\"]\n\n[[step]]\ndo = \"halt\"\n\n[[step]]\ndo = \"expect_counters\"\ncounters = { malformed_in = 0, live_afs = 0 }\n";
     assert_eq!(case(text, scenario::DriverUnderTest::Core).verdict, Verdict::Pass);
     let o = case(text, sys.clone());
     assert_eq!(o.verdict, Verdict::NotObservable, "{:?}", o.failures);
     assert_eq!(o.not_observable.len(), 1, "{:?}", o.not_observable);
-    assert!(o.not_observable[0].starts_with("line 4: counter malformed_in"), "{:?}", o.not_observable);
-    let wrong = text.replace("link_up = 1", "link_up = 0");
+    assert!(o.not_observable[0].contains("counter malformed_in"), "{:?}", o.not_observable);
+    let wrong = text.replace("live_afs = 0", "live_afs = 1");
     let o = case(&wrong, sys);
     assert_eq!(o.verdict, Verdict::Fail, "{:?}", o.not_observable);
-    assert!(o.failures.iter().any(|f| f.contains("counter link_up = 1, expected 0")), "{:?}", o.failures);
+    assert!(o.failures.iter().any(|f| f.contains("counter live_afs = 0, expected 1")), "{:?}", o.failures);
 }
 
 /// All captures, concatenated into one SunATM file (same link type), decoded by tshark once.

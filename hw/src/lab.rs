@@ -104,6 +104,24 @@ impl Node {
         }
     }
 
+    /// The driver's control-path counters as it reports them to NDIS, either kind: a query of
+    /// its vendor OID `OID_ATMMCM_CONTROL_COUNTERS` through MiniportCoOidRequest (the call is
+    /// logged like any handler), by name (`oid::value::CONTROL_COUNTERS`). `None` once the node
+    /// is halted, or when the driver does not answer.
+    pub fn control_counters(&self) -> Option<Vec<(&'static str, u64)>> {
+        use atmmcm::adapter::oid;
+        if self.halted.load(std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
+        let mut buf = [0u8; 8 * oid::value::CONTROL_COUNTERS.len()];
+        let (st, done, _) = self.client().oid_request(None, oid::ATMMCM_CONTROL_COUNTERS, true, &mut buf);
+        if st != NdisStatus::SUCCESS || done != buf.len() {
+            return None;
+        }
+        let values = buf.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+        Some(oid::value::CONTROL_COUNTERS.iter().copied().zip(values).collect())
+    }
+
     /// The in-process driver's live objects; `None` for `atmmcm.sys` (whose allocations the
     /// sys-lab's HALT-NO-LEAK counter checks instead).
     pub fn live_objects(&self) -> Option<atmmcm::cm::LiveCounts> {

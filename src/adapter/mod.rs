@@ -56,10 +56,15 @@ pub mod oid {
     pub const ATM_HW_CURRENT_ADDRESS: u32 = 0x0801_0104;
     pub const ATM_MAX_ACTIVE_VCS: u32 = 0x0801_0105;
     pub const ATM_MAX_AAL5_PACKET_SIZE: u32 = 0x0801_010B;
+    /// Vendor-specific (custom) OID, query only: the control path's counters as
+    /// `value::CONTROL_COUNTERS.len()` little-endian u64s in that order. A custom OID's most
+    /// significant byte is 0xFF, the rest vendor-defined (NDIS_GUID documentation); no NDIS OID in
+    /// ndis6-facts.tsv lies in that range.
+    pub const ATMMCM_CONTROL_COUNTERS: u32 = 0xFFA7_0001;
 
     /// Exactly the OIDs [`super::Adapter::miniport_co_oid_request`] answers (queries): what
     /// OID_GEN_SUPPORTED_LIST returns and the general attributes' SupportedOidList carries.
-    pub const SUPPORTED: [u32; 14] = [
+    pub const SUPPORTED: [u32; 15] = [
         GEN_SUPPORTED_LIST,
         GEN_HARDWARE_STATUS,
         GEN_MEDIA_SUPPORTED,
@@ -74,6 +79,7 @@ pub mod oid {
         ATM_HW_CURRENT_ADDRESS,
         ATM_MAX_ACTIVE_VCS,
         ATM_MAX_AAL5_PACKET_SIZE,
+        ATMMCM_CONTROL_COUNTERS,
     ];
 
     /// Values the answers carry.
@@ -95,6 +101,17 @@ pub mod oid {
         pub const CELL_BITS: u64 = 53 * 8;
         /// OID_GEN_VENDOR_DESCRIPTION (NUL-terminated ANSI).
         pub const VENDOR_DESCRIPTION: &[u8] = b"atmmcm ATM adapter (CoNDIS call manager)\0";
+        /// OID_ATMMCM_CONTROL_COUNTERS: the `cm::control::Stats` fields it carries, in order.
+        pub const CONTROL_COUNTERS: [&str; 8] = [
+            "malformed_in",
+            "unknown_cref",
+            "messages_lost",
+            "internal_errors",
+            "restart_unanswered",
+            "restart_clearing_overdue",
+            "restart_refused",
+            "vcs_out_of_service",
+        ];
     }
 }
 
@@ -393,10 +410,61 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             idle();
             rounds += 1;
         }
+        self.quiesce_signalling(&mut idle);
         self.halted.store(true, Ordering::Release);
         let sig = self.sig_conn.swap(NONE, Ordering::AcqRel);
         if sig != NONE {
             self.device.close_connection(ConnId(sig as u16));
+        }
+    }
+
+    /// The end of the halt's signalling: what the calls' clearing queued for the network (the
+    /// backlog, SSCOP's transmit queue, the DPC's PDU queue) is sent and acknowledged by the peer,
+    /// then SSCOP is released (END, awaiting ENDAK), so closing 0/5 loses no RELEASE. Each wait
+    /// is bounded: SSCOP's own no-response timer ends a link whose peer stopped answering, and
+    /// Timer_CC × MaxCC bounds the END; a link that is down ends both at once.
+    fn quiesce_signalling(&self, idle: &mut impl FnMut()) {
+        let s = crate::saal::SaalConfig::default();
+        let slack = Duration::from_secs(1);
+        // 1. Everything queued is on the wire and acknowledged (or the link went down).
+        let drained = self.wait_signalling(idle, s.timer_noresponse + s.timer_poll + slack, |c, out_empty| {
+            c.backlog.is_empty() && c.saal.queued() == 0 && out_empty
+        });
+        // 2. AAL-RELEASE.request: END, then ENDAK (or Timer_CC's last try) ends the link.
+        if drained && self.signalling_up() {
+            let now = self.ndis.now();
+            self.with_control(|c| c.saal.release(now, &mut |pdu: &[u8]| self.sig_transmit(pdu)));
+            self.rearm();
+            self.wait_signalling(idle, s.timer_cc * s.max_cc + slack, |_, _| false);
+        }
+    }
+
+    /// Calls `idle` until the signalling link is down or `done(control, DPC queue empty)` holds;
+    /// false when `within` passed first (the lab's clock or the real one).
+    fn wait_signalling(
+        &self,
+        idle: &mut impl FnMut(),
+        within: Duration,
+        done: impl Fn(&Control<N>, bool) -> bool,
+    ) -> bool {
+        let give_up = self.ndis.now().saturating_add(within);
+        let mut rounds: u32 = 0;
+        loop {
+            let out_empty = self.sig_out.lock().is_empty();
+            {
+                let c = self.control.lock();
+                if !c.saal_up || !self.device.link_up() {
+                    return true;
+                }
+                if done(&c, out_empty) {
+                    return true;
+                }
+            }
+            if self.ndis.now() > give_up || rounds > 10_000_000 {
+                return false;
+            }
+            idle();
+            rounds += 1;
         }
     }
 

@@ -192,7 +192,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             return NdisStatus::NOT_SUPPORTED;
         }
         let u32_le = |v: u64| u32::try_from(v).unwrap_or(u32::MAX).to_le_bytes();
-        let mut out = [0u8; 4 * oid::SUPPORTED.len()];
+        let mut out = [0u8; 8 * CONTROL_COUNTERS.len() + 4 * oid::SUPPORTED.len()];
         let mut put = |parts: &[&[u8]]| {
             let mut n = 0;
             for p in parts {
@@ -238,6 +238,25 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             // VCs that can be active at once: a VC slot and a ring from the pool each.
             oid::ATM_MAX_ACTIVE_VCS => &u32_le(self.config.max_vcs.min(self.config.max_active_vcs) as u64),
             oid::ATM_MAX_AAL5_PACKET_SIZE => &u32_le(MAX_FRAME as u64),
+            oid::ATMMCM_CONTROL_COUNTERS => {
+                let s = self.control.lock().stats;
+                let v = [
+                    s.malformed_in,
+                    s.unknown_cref,
+                    s.messages_lost,
+                    s.internal_errors,
+                    s.restart_unanswered,
+                    s.restart_clearing_overdue,
+                    s.restart_refused,
+                    s.vcs_out_of_service,
+                ];
+                let mut n = 0;
+                for (dst, x) in out.chunks_exact_mut(8).zip(v) {
+                    dst.copy_from_slice(&x.to_le_bytes());
+                    n += 8;
+                }
+                out.get(..n).unwrap_or(&[])
+            }
             _ => return NdisStatus::INVALID_OID,
         };
         match req.buffer.get_mut(..answer.len()) {

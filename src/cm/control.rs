@@ -105,6 +105,12 @@ pub struct Stats {
     pub restart_unanswered: u64,
     /// T317 expired with restarted VCs still not idle (the maintenance indication, §5.5.2).
     pub restart_clearing_overdue: u64,
+    /// Calls not placed or accepted because our RESTART was outstanding or had gone unanswered
+    /// (Q.2931 §5.5.1): NdisClMakeCall failed with VC_NOT_AVAILABLE, SETUP refused with #35.
+    pub restart_refused: u64,
+    /// 1 while the VCs are out of service (our RESTART went unanswered; a later acknowledged
+    /// RESTART returns them), else 0: a level, not a count.
+    pub vcs_out_of_service: u64,
 }
 
 /// A release we sent for a call that no longer has a VC (its MakeCall already failed): kept only
@@ -146,6 +152,9 @@ pub struct Control<N: Ndis> {
     pub(crate) abort_calls: bool,
     /// Our RESTART is outstanding (Restart Request, REST1): T316 expiries so far.
     pub(crate) restart_sent: Option<u8>,
+    /// Our RESTART went unanswered through every T316: no call is placed or accepted until a
+    /// later RESTART is acknowledged (Q.2931 §5.5.1, out of service).
+    pub(crate) out_of_service: bool,
     pub(crate) next_cref: u32,
     pub(crate) next_endpoint: u16,
     /// Released calls without a VC, in fixed slots (timer ids follow the slot).
@@ -209,6 +218,7 @@ impl<N: Ndis> Control<N> {
             send_restart: false,
             abort_calls: false,
             restart_sent: None,
+            out_of_service: false,
             next_cref: 1,
             next_endpoint: 1,
             orphans,

@@ -224,6 +224,11 @@ impl<N: Ndis> Control<N> {
         if params.called.is_none() {
             return (NdisStatus::INVALID_ADDRESS, None);
         }
+        // Our RESTART is outstanding or left the VCs out of service: no SETUP (Q.2931 §5.5.1).
+        if self.calls_barred() {
+            self.stats.restart_refused += 1;
+            return (NdisStatus::VC_NOT_AVAILABLE, None);
+        }
         let party_ctx = match party {
             Some(ph) => {
                 let endpoint = 0;

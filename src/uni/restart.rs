@@ -97,9 +97,11 @@ impl<N: Ndis> Control<N> {
             }
             // RESTART ACKNOWLEDGE for our RESTART (class "all"): the restart is complete, T316
             // stops (Q.2931 §5.5.1). One for another class, or unasked for, is ignored.
+            // The VCs are free for reuse: back in service if our last RESTART had gone unanswered.
             InKind::RestartAck => {
                 if self.restart_sent.is_some() && m.restart_class == Some(2) {
                     self.restart_sent = None;
+                    self.set_out_of_service(false);
                     self.timers.cancel(self.global_timer_id(GLOBAL_T316));
                 }
             }
@@ -115,6 +117,14 @@ impl<N: Ndis> Control<N> {
     /// A message for a call reference we do not know (Q.2931 §5.6.3.2).
     pub(crate) fn on_unknown_cref(&mut self, env: &impl Env<N>, m: &In<'_>) {
         match m.kind {
+            // A well-formed SETUP while our RESTART (class "all") is outstanding or went
+            // unanswered: its VPCI/VCI is being restarted or out of service, so the call is not
+            // accepted (Q.2931 §5.5.1): RELEASE COMPLETE #35. A malformed one gets its own cause.
+            InKind::Setup if !m.cref.ours && m.error.is_none() && self.calls_barred() => {
+                self.stats.restart_refused += 1;
+                let c = Some(cause::VPCI_VCI_UNAVAILABLE);
+                self.emit(env, &Out::ReleaseComplete { cref: m.cref, cause: c });
+            }
             InKind::Setup if !m.cref.ours => self.on_setup(env, m),
             // RELEASE COMPLETE for nothing: ignore (it may confirm an orphaned release).
             InKind::ReleaseComplete => {
@@ -182,6 +192,17 @@ impl<N: Ndis> Control<N> {
         self.vcs.token_at(usize::from(*self.walk.get(k)?))
     }
 
+    /// No call is placed or accepted over the VCs: our RESTART (class "all", so every VC) awaits
+    /// its RESTART ACKNOWLEDGE, or went unanswered and left them out of service (Q.2931 §5.5.1).
+    pub(crate) fn calls_barred(&self) -> bool {
+        self.restart_sent.is_some() || self.out_of_service
+    }
+
+    fn set_out_of_service(&mut self, on: bool) {
+        self.out_of_service = on;
+        self.stats.vcs_out_of_service = u64::from(on);
+    }
+
     /// Sends our RESTART (class "all") and starts T316 (Q.2931 §5.5.1, Restart Request).
     pub(crate) fn send_restart(&mut self, env: &impl Env<N>) {
         self.emit(env, &Out::RestartAll);
@@ -201,10 +222,14 @@ impl<N: Ndis> Control<N> {
                 self.send_restart(env);
             }
             // T316 after the last attempt: no more RESTARTs; the maintenance indication (a
-            // counter); the VCs stay out of service until the link is re-established.
+            // counter, read through OID_ATMMCM_CONTROL_COUNTERS: NDIS defines no status for it,
+            // and a custom NDIS_STATUS_MEDIA_SPECIFIC_INDICATION is not done); the VCs are out of
+            // service — no call placed or accepted — until a later RESTART (at the link's
+            // re-establishment) is acknowledged.
             (GLOBAL_T316, Some(_)) => {
                 self.restart_sent = None;
                 self.stats.restart_unanswered += 1;
+                self.set_out_of_service(true);
             }
             // T317: the restarted VCs are not idle yet. The maintenance indication; the RESTART
             // ACKNOWLEDGE still waits for them (it says they are idle, and the network's T316

@@ -78,8 +78,9 @@ pub enum Verdict {
     /// Has a `known_defect` but passed: the defect is gone or the case is wrong.
     XPass,
     /// Everything the case checks passed except what the driver under test cannot show: a
-    /// driver-internal counter (`malformed_in`, `unknown_cref`, ...) that `atmmcm.sys` keeps
-    /// inside the image. Not a pass: that check was not made.
+    /// control-path counter (`malformed_in`, `unknown_cref`, ...) read after `atmmcm.sys` was
+    /// halted (it answers `OID_ATMMCM_CONTROL_COUNTERS` only while it runs). Not a pass: that
+    /// check was not made.
     NotObservable,
 }
 

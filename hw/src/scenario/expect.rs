@@ -261,6 +261,7 @@ impl Ctx {
         let vc = vc.map(|l| self.vc(node, l)).transpose()?;
         let need_vc = |name: &str| vc.ok_or(format!("counter {name} needs vc"));
         let n = self.lab.node(node);
+        let mut oid_counters: Option<Option<Vec<(&'static str, u64)>>> = None;
         for (name, want) in counters {
             let got: i64 = match name.as_str() {
                 "net_calls" => self.lab.network().calls(port).len() as i64,
@@ -304,15 +305,23 @@ impl Ctx {
                     }
                     seen
                 }
-                // Driver-internal control-path counters: the in-process driver's; `atmmcm.sys`
-                // keeps them inside the image, so against it the check is not made (N/A).
+                // Control-path counters: as the driver reports them through its vendor OID
+                // (either driver, before the halt); the in-process driver's own state must agree
+                // with its answer, and stands in for it after the halt. `atmmcm.sys` answers
+                // only while it runs: after its halt the check is not made (N/A).
                 "malformed_in"
                 | "unknown_cref"
                 | "messages_lost"
                 | "internal_errors"
                 | "restart_unanswered"
-                | "restart_clearing_overdue" => match n.is_sys() {
-                    false => {
+                | "restart_clearing_overdue"
+                | "restart_refused"
+                | "vcs_out_of_service" => {
+                    let reported = oid_counters
+                        .get_or_insert_with(|| n.control_counters())
+                        .as_ref()
+                        .and_then(|v| v.iter().find(|(k, _)| *k == name.as_str()).map(|(_, x)| *x as i64));
+                    let own = (!n.is_sys()).then(|| {
                         let st = n.adapter.control_stats();
                         (match name.as_str() {
                             "malformed_in" => st.malformed_in,
@@ -320,16 +329,26 @@ impl Ctx {
                             "messages_lost" => st.messages_lost,
                             "restart_unanswered" => st.restart_unanswered,
                             "restart_clearing_overdue" => st.restart_clearing_overdue,
+                            "restart_refused" => st.restart_refused,
+                            "vcs_out_of_service" => st.vcs_out_of_service,
                             _ => st.internal_errors,
                         }) as i64
+                    });
+                    match (reported, own) {
+                        (Some(r), Some(o)) if r != o => {
+                            return Err(format!(
+                                "counter {name}: OID_ATMMCM_CONTROL_COUNTERS answers {r}, the driver's own state is {o}"
+                            ));
+                        }
+                        (Some(v), _) | (None, Some(v)) => v,
+                        (None, None) => {
+                            self.not_observable.push(format!(
+                                "counter {name} = {want} not checked: atmmcm.sys answers OID_ATMMCM_CONTROL_COUNTERS only before its halt"
+                            ));
+                            continue;
+                        }
                     }
-                    true => {
-                        self.not_observable.push(format!(
-                            "counter {name} = {want} not checked: a driver-internal counter atmmcm.sys does not expose"
-                        ));
-                        continue;
-                    }
-                },
+                }
                 "violations" => n.ndis.violations().len() as i64,
                 other => return Err(format!("unknown counter {other:?}")),
             };

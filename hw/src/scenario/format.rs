@@ -427,8 +427,8 @@ pub enum Step {
     },
     /// Counters: `net_calls` (calls the tester holds at the port), `rx_frames` / `send_ok`
     /// (on `vc`), `live_vcs` / `live_calls` / `live_parties` (driver), `malformed_in`,
-    /// `unknown_cref`, `messages_lost`, `restart_unanswered`, `restart_clearing_overdue`, `link_up`
-    /// (0/1), `client_state` (on `vc`).
+    /// `unknown_cref`, `messages_lost`, `restart_unanswered`, `restart_clearing_overdue`,
+    /// `restart_refused`, `vcs_out_of_service` (0/1), `link_up` (0/1), `client_state` (on `vc`).
     ExpectCounters {
         #[serde(default)]
         node: usize,

@@ -35,7 +35,7 @@ Drivers:
   sys   the real atmmcm.sys, loaded by the sys-lab (PE loader + NDIS/kernel emulation on the C ABI,
         x86_64 Linux): the image from --sys-image, else $ATMMCM_SYS, else
         target/x86_64-pc-windows-msvc/release/atmmcm.sys. A case whose only unmade check is a
-        driver-internal counter the .sys does not expose is N/A, not PASS.
+        control-path counter read after the .sys was halted is N/A, not PASS.
 
 Exit status:
   0  every case passed (XFAIL, a known defect failing as filed, counts as passed; N/A cases
