@@ -433,8 +433,8 @@ pub enum Step {
         seq: Vec<String>,
         vc: Option<Label>,
     },
-    /// The next SSCOP PDU of type `pdu` the IUT sends (PDUs of other types before it are
-    /// passed over unless `next`), with its fields, within `within` (default 1 s).
+    /// The next SSCOP PDU of type `pdu` with these fields the IUT sends (other PDUs before it
+    /// are passed over unless `next`), within `within` (default 1 s).
     ExpectPdu(PduExpect),
     /// The IUT sends no SSCOP PDU of these types (all types when empty) for `for`
     /// (default 1 s), from the last matched PDU on.

@@ -28,11 +28,12 @@ impl Ctx {
         net.user_pdus(port).iter().skip(self.pdu_cursor[node]).cloned().collect()
     }
 
-    /// Index (after the cursor) of the first PDU of type `want`; with `next`, only the first PDU.
-    fn find_pdu(&self, node: usize, want: &str, next: bool) -> Option<usize> {
-        let after = self.pdus_after(node);
-        let limit = if next { 1 } else { after.len() };
-        after.iter().take(limit).position(|e| type_name(&e.raw) == want)
+    /// Index (after the cursor) of the first PDU of the expected type whose fields match; with
+    /// `next`, only the first PDU is looked at.
+    fn find_pdu(&self, w: &PduExpect) -> Option<usize> {
+        let after = self.pdus_after(w.node);
+        let limit = if w.next { 1 } else { after.len() };
+        after.iter().take(limit).position(|e| mismatch(w, &e.raw).is_none())
     }
 
     pub(super) fn expect_pdu(&mut self, w: &PduExpect) -> R {
@@ -40,52 +41,31 @@ impl Ctx {
         let want = w.pdu.trim().to_ascii_uppercase();
         let start = self.lab.now();
         let within = w.within.map_or(MOMENT, |s| s.0);
-        self.wait_for(within, |k| k.find_pdu(w.node, &want, w.next).is_some());
+        self.wait_for(within, |k| k.find_pdu(w).is_some());
         let after = self.pdus_after(w.node);
-        let Some(i) = self.find_pdu(w.node, &want, w.next) else {
-            let seen: Vec<String> = after.iter().take(12).map(|e| describe(&e.raw)).collect();
-            return Err(format!("expected SSCOP {want} from the IUT within {within:?}; it sent {seen:?}"));
+        let Some(i) = self.find_pdu(w) else {
+            // The nearest miss: the first PDU of the type (or, with `next`, the next PDU).
+            let near = if w.next { after.first() } else { after.iter().find(|e| type_name(&e.raw) == want) };
+            return Err(match near.and_then(|e| mismatch(w, &e.raw).map(|why| (why, describe(&e.raw)))) {
+                Some((why, got)) => format!("{why}; the IUT sent {got}"),
+                None => {
+                    let seen: Vec<String> = after.iter().take(12).map(|e| describe(&e.raw)).collect();
+                    format!("expected SSCOP {want} from the IUT within {within:?}; it sent {seen:?}")
+                }
+            });
         };
         let e = &after[i];
         self.pdu_cursor[w.node] += i + 1;
         self.checked += 1;
-        let got = describe(&e.raw);
-        let fail = |what: String| Err(format!("{what}; the IUT sent {got}"));
         if let Some(a) = w.after
             && e.time < start + a.0
         {
-            return fail(format!("expected {want} no sooner than {:?}, it came after {:?}", a.0, e.time - start));
-        }
-        let Ok(p) = Pdu::parse(&e.raw) else { return fail("the PDU does not parse".into()) };
-        let (n_sq, n_mr, n_s, n_r, n_ps, source, list, data): Fields = fields(&p);
-        let check = |name: &str, want: Option<u32>, got: Option<u32>| -> R {
-            match (want, got) {
-                (None, _) => Ok(()),
-                (Some(w), Some(g)) if w == g => Ok(()),
-                (Some(w), Some(g)) => Err(format!("expected {name} = {w}, got {g}; the IUT sent {}", describe(&e.raw))),
-                (Some(_), None) => Err(format!("a {} has no {name}", p.name())),
-            }
-        };
-        check("N(SQ)", w.n_sq.map(u32::from), n_sq.map(u32::from))?;
-        check("N(MR)", w.n_mr, n_mr)?;
-        check("N(S)", w.n_s, n_s)?;
-        check("N(R)", w.n_r, n_r)?;
-        check("N(PS)", w.n_ps, n_ps)?;
-        if let Some(s) = w.source
-            && source != Some(s)
-        {
-            return fail(format!("expected S = {}", u8::from(s)));
-        }
-        if let Some(l) = &w.list
-            && list.as_ref() != Some(l)
-        {
-            return fail(format!("expected list {l:?}, got {list:?}"));
-        }
-        if let Some(m) = &w.msg {
-            let name = data.and_then(|d| Message::parse(&d).ok()).map_or("UNDECODABLE", |m| mt::name(m.msg_type));
-            if name != m.trim().to_ascii_uppercase().replace('_', " ") {
-                return fail(format!("expected an SD carrying {m}, it carries {name}"));
-            }
+            return Err(format!(
+                "expected {want} no sooner than {:?}, it came after {:?}; the IUT sent {}",
+                a.0,
+                e.time - start,
+                describe(&e.raw)
+            ));
         }
         Ok(())
     }
@@ -107,6 +87,47 @@ impl Ctx {
         self.checked += 1;
         if bad.is_empty() { Ok(()) } else { Err(format!("the IUT was to send no {types:?} but sent {bad:?}")) }
     }
+}
+
+/// Why a PDU is not the expected one (type or a field), or None when it is.
+fn mismatch(w: &PduExpect, raw: &[u8]) -> Option<String> {
+    let want = w.pdu.trim().to_ascii_uppercase();
+    let Ok(p) = Pdu::parse(raw) else { return Some(format!("expected {want}: the PDU does not parse")) };
+    if p.name() != want {
+        return Some(format!("expected {want}"));
+    }
+    let (n_sq, n_mr, n_s, n_r, n_ps, source, list, data) = fields(&p);
+    let checks = [
+        ("N(SQ)", w.n_sq.map(u32::from), n_sq.map(u32::from)),
+        ("N(MR)", w.n_mr, n_mr),
+        ("N(S)", w.n_s, n_s),
+        ("N(R)", w.n_r, n_r),
+        ("N(PS)", w.n_ps, n_ps),
+    ];
+    for (name, want_v, got) in checks {
+        match (want_v, got) {
+            (Some(a), Some(b)) if a != b => return Some(format!("expected {name} = {a}, got {b}")),
+            (Some(_), None) => return Some(format!("a {} has no {name}", p.name())),
+            _ => {}
+        }
+    }
+    if let Some(s) = w.source
+        && source != Some(s)
+    {
+        return Some(format!("expected S = {}", u8::from(s)));
+    }
+    if let Some(l) = &w.list
+        && list.as_ref() != Some(l)
+    {
+        return Some(format!("expected list {l:?}, got {list:?}"));
+    }
+    if let Some(m) = &w.msg {
+        let name = data.and_then(|d| Message::parse(&d).ok()).map_or("UNDECODABLE", |m| mt::name(m.msg_type));
+        if name != m.trim().to_ascii_uppercase().replace('_', " ") {
+            return Some(format!("expected an SD carrying {m}, it carries {name}"));
+        }
+    }
+    None
 }
 
 type Fields =
