@@ -75,7 +75,6 @@ def resume(release=True):
 S2 = CALL + HOLD + FLAP + [exp("BGN", n_sq=2, n_mr=128, next=True)]
 # A STAT acknowledging beyond VT(S) (Q.2110 7.7 / MAA-ERROR S): recovery, ER, state 7.
 BAD_STAT = STAT(0, 200, 500)
-S7 = CALL + HOLD + [pdu(BAD_STAT), exp("ER", n_sq=2, n_mr=ER_MR, next=True)] if False else None
 
 ER_MR = 129  # VR(R) = 1 after the preamble's CONNECT, window 128
 S7 = CALL + HOLD + [pdu(BAD_STAT), exp("ER", n_sq=2, n_mr=ER_MR, next=True)]
