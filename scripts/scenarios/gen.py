@@ -1064,11 +1064,11 @@ def sscop():
          "a USTAT listing SDs never sent (error recovery)", False),
         ("VAL-1_unsolicited_poll_answered", "00 00 00 4d 0a 00 00 00", "a POLL out of the blue", False),
     ]:
-        case(g, f"SSCOP-{name}",
+        case(g, f"S10-{name}",
              f"{what} while the link is in Data Transfer Ready: the link stays up, the active call survives",
              pre + [st("net_pdu", raw=raw), st("wait", for_="2s"), st("expect_counters", counters={"link_up": 1})]
              + still_up, malformed="a PDU the tester's SSCOP would never send" if bad else None)
-    case(g, "SSCOP-INOP-2_endak_in_ready_link_reestablished_within_t309",
+    case(g, "S10-INOP-2_endak_in_ready_link_reestablished_within_t309",
          "ENDAK in Data Transfer Ready is a protocol error (Q.2110 MAA-ERROR F) that releases the link; with a call "
          "active the IUT runs T309 and asks for the link again at once (Q.2931 §5.6.10): the link is back and the call survives",
          pre + [st("net_pdu", raw="00 00 00 00 04 00 00 00"), st("wait", for_="2s"),

@@ -161,6 +161,15 @@ impl PduFaults {
     }
 }
 
+/// One SSCOP PDU the user (driver) sent on a port's signalling VC, as it left the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PduEvent {
+    /// Position in the lab's shared order ([`crate::clock::next_stamp`]).
+    pub stamp: u64,
+    pub time: Duration,
+    pub raw: Vec<u8>,
+}
+
 /// A pending RESTART sent by the network.
 #[derive(Debug, Clone)]
 pub(crate) struct PendingRestart {
@@ -187,6 +196,12 @@ pub(crate) struct Port {
     pub held: [Option<Vec<u8>>; 2],
     /// Faults on this port's signalling VC (both directions), if any.
     pub sig_faults: Option<SigFaults>,
+    /// The tester's SSCOP is off the line (scenario step `sscop`, `hold = true`): PDUs from the
+    /// user are only logged, its timers stand still, nothing it would send goes out; the
+    /// scenario plays the peer with raw PDUs.
+    pub sscop_hold: bool,
+    /// Every SSCOP PDU the user sent on 0/5.
+    pub pdus: Vec<PduEvent>,
 }
 
 /// Faults the wire applies to SSCOP PDUs on 0/5, each a chance in 1000 per PDU, decided by a
@@ -267,6 +282,8 @@ pub struct Network {
     pub timers: Timers,
     /// Frames from the user on VCs that go nowhere.
     pub dropped_frames: u64,
+    /// Keep every SSCOP PDU the users send ([`Network::user_pdus`]); scenarios turn it on.
+    pub log_pdus: bool,
 }
 
 impl Default for Network {
@@ -286,6 +303,7 @@ impl Network {
             now: Duration::ZERO,
             timers: Timers::default(),
             dropped_frames: 0,
+            log_pdus: false,
         }
     }
 
@@ -307,6 +325,8 @@ impl Network {
             faults: [PduFaults::default(); 2],
             held: [None, None],
             sig_faults: None,
+            sscop_hold: false,
+            pdus: Vec::new(),
         });
         self.ports.len() - 1
     }
@@ -337,6 +357,12 @@ impl Network {
         }
         Self::capture(&mut self.pcap, &mut p.pcap, now, false, vpi, vci, frame);
         if (vpi, vci) == (SIG_VPI, SIG_VCI) {
+            if self.log_pdus {
+                p.pdus.push(PduEvent { stamp: crate::clock::next_stamp(), time: now, raw: frame.to_vec() });
+            }
+            if p.sscop_hold {
+                return;
+            }
             // The scripted faults (scenario steps), then the random ones (soak, reliability tests).
             let [_, faults] = &mut p.faults;
             let [_, held] = &mut p.held;
@@ -376,7 +402,9 @@ impl Network {
     pub fn advance(&mut self, now: Duration) {
         self.now = now;
         for port in 0..self.ports.len() {
-            self.ports[port].sscop.advance(now);
+            if !self.ports[port].sscop_hold {
+                self.ports[port].sscop.advance(now);
+            }
             self.pump(now);
             self.run_call_timers(now, port);
             self.pump(now);
@@ -392,7 +420,9 @@ impl Network {
             }
         };
         for p in &self.ports {
-            take(p.sscop.next_deadline());
+            if !p.sscop_hold {
+                take(p.sscop.next_deadline());
+            }
             take(p.t309);
             take(p.restart.as_ref().map(|r| r.deadline));
             for c in p.calls.values() {
@@ -577,6 +607,29 @@ impl Network {
         }
     }
 
+    /// Takes the tester's SSCOP off the line (`hold`) or puts it back. Back, it starts afresh
+    /// (Q.2110 state 1, then AA-ESTABLISH.request: a BGN with a new N(SQ)), whatever state the
+    /// user's SSCOP was left in, as a peer that restarted would.
+    pub fn set_sscop_hold(&mut self, now: Duration, port: PortId, hold: bool) {
+        self.now = now;
+        let Some(p) = self.ports.get_mut(port) else {
+            return;
+        };
+        let was = std::mem::replace(&mut p.sscop_hold, hold);
+        if was && !hold {
+            p.sscop.link_lost();
+            if p.phy_up {
+                p.sscop.establish(now);
+            }
+        }
+        self.pump(now);
+    }
+
+    /// The SSCOP PDUs the user sent on `port`, in order.
+    pub fn user_pdus(&self, port: PortId) -> &[PduEvent] {
+        self.ports.get(port).map_or(&[], |p| &p.pdus)
+    }
+
     /// Takes the port's own capture back (to flush it and see write errors).
     pub fn take_port_pcap(&mut self, port: PortId) -> Option<Pcap> {
         self.ports.get_mut(port).and_then(|p| p.pcap.take())
@@ -632,6 +685,9 @@ impl Network {
                 let tx = self.ports[port].sscop.take_tx();
                 for pdu in tx {
                     busy = true;
+                    if self.ports[port].sscop_hold {
+                        continue;
+                    }
                     let pdus = match self.ports[port].sig_faults.as_mut() {
                         Some(f) => f.apply(0, pdu.emit()),
                         None => vec![pdu.emit()],

@@ -160,6 +160,8 @@ pub(super) struct Ctx {
     /// Per VC label: stamp after which that call's sequence expectations search (never before
     /// the node's cursor), so two calls' interleaved sequences are checked independently.
     pub(super) call_cursor: Vec<HashMap<String, u64>>,
+    /// Index into the port's SSCOP PDU log of the next IUT PDU to look at, per node.
+    pub(super) pdu_cursor: Vec<usize>,
     pub(super) checked: usize,
     pub(super) calls: usize,
     pub(super) halted: bool,
@@ -228,6 +230,9 @@ impl Ctx {
     /// Moves both cursors past everything so far (a preamble's messages are not the case's).
     pub(super) fn skip_to_now(&mut self, node: usize) {
         self.wire_cursor[node] = self.lab.network().log().len();
+        if let Ok(port) = self.port(node) {
+            self.pdu_cursor[node] = self.lab.network().user_pdus(port).len();
+        }
         let last = trace::events(&self.lab, node).last().map_or(0, |e| e.stamp);
         self.seq_cursor[node] = self.seq_cursor[node].max(last);
     }
@@ -520,6 +525,7 @@ pub fn run(sc: &Scenario, file: &str, _text: &str, opts: &RunOptions) -> Result<
     let lab = opts.driver.lab(cfg).map_err(|e| format!("{file}: {e}"))?;
     {
         let mut net = lab.network();
+        net.log_pdus = true;
         let t = &mut net.timers;
         let nt = &sc.network_timers;
         for (slot, v) in [
@@ -546,6 +552,7 @@ pub fn run(sc: &Scenario, file: &str, _text: &str, opts: &RunOptions) -> Result<
         wire_cursor: vec![0; nodes],
         seq_cursor: vec![0; nodes],
         call_cursor: vec![HashMap::new(); nodes],
+        pdu_cursor: vec![0; nodes],
         checked: 0,
         calls: 0,
         halted: false,

@@ -48,6 +48,8 @@ impl Ctx {
                 Ok(())
             }
             Step::ExpectCounters { node, vc, counters } => self.expect_counters(*node, vc.as_deref(), counters),
+            Step::ExpectPdu(w) => self.expect_pdu(w),
+            Step::ExpectNoPdu { node, pdu, span } => self.expect_no_pdu(*node, pdu, span.map(|s| s.0)),
             // Not this kind of step (`step` dispatches by kind).
             _ => Ok(()),
         }

@@ -386,6 +386,14 @@ pub enum Step {
         node: usize,
         raw: Octets,
     },
+    /// The tester's SSCOP off the line (`hold = true`: the user's PDUs are only logged, the
+    /// tester sends none, its timers stand still; `net_pdu` plays the peer) or back on it
+    /// (`hold = false`: it restarts with a BGN of a new N(SQ)).
+    Sscop {
+        #[serde(default)]
+        node: usize,
+        hold: bool,
+    },
     /// Lets virtual time run.
     Wait {
         #[serde(rename = "for")]
@@ -425,6 +433,19 @@ pub enum Step {
         seq: Vec<String>,
         vc: Option<Label>,
     },
+    /// The next SSCOP PDU of type `pdu` with these fields the IUT sends (other PDUs before it
+    /// are passed over unless `next`), within `within` (default 1 s).
+    ExpectPdu(PduExpect),
+    /// The IUT sends no SSCOP PDU of these types (all types when empty) for `for`
+    /// (default 1 s), from the last matched PDU on.
+    ExpectNoPdu {
+        #[serde(default)]
+        node: usize,
+        #[serde(default)]
+        pdu: Vec<String>,
+        #[serde(rename = "for")]
+        span: Option<Span>,
+    },
     /// Counters: `net_calls` (calls the tester holds at the port), `rx_frames` / `send_ok`
     /// (on `vc`), `live_vcs` / `live_calls` / `live_parties` (driver), `malformed_in`,
     /// `unknown_cref`, `messages_lost`, `restart_unanswered`, `restart_clearing_overdue`,
@@ -453,6 +474,7 @@ impl Step {
                 | Step::Nic { .. }
                 | Step::Faults { .. }
                 | Step::NetPdu { .. }
+                | Step::Sscop { .. }
                 | Step::Wait { .. }
         )
     }
@@ -466,6 +488,8 @@ impl Step {
                 | Step::Expect { .. }
                 | Step::ExpectNot { .. }
                 | Step::ExpectCounters { .. }
+                | Step::ExpectPdu(_)
+                | Step::ExpectNoPdu { .. }
         )
     }
 }
@@ -560,6 +584,32 @@ pub struct WireExpect {
     pub lacks: Vec<String>,
     /// The message's octets exactly (`{cref}` = the call reference as the IUT sends it).
     pub bytes: Option<Octets>,
+    pub within: Option<Span>,
+    pub after: Option<Span>,
+}
+
+/// What an SSCOP PDU from the IUT must be (Q.2110 §7 field names, in lower case).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PduExpect {
+    #[serde(default)]
+    pub node: usize,
+    /// PDU type: BGN, BGAK, BGREJ, END, ENDAK, RS, RSAK, ER, ERAK, SD, POLL, STAT, USTAT, UD, MD.
+    pub pdu: String,
+    pub n_sq: Option<u8>,
+    pub n_mr: Option<u32>,
+    pub n_s: Option<u32>,
+    pub n_r: Option<u32>,
+    pub n_ps: Option<u32>,
+    /// END: the S bit (true: released by SSCOP itself).
+    pub source: Option<bool>,
+    /// STAT / USTAT: the list elements.
+    pub list: Option<Vec<u32>>,
+    /// SD: the Q.2931 message it carries, by name (`STATUS ENQUIRY`).
+    pub msg: Option<String>,
+    /// The PDU must be the very next one the IUT sends.
+    #[serde(default)]
+    pub next: bool,
     pub within: Option<Span>,
     pub after: Option<Span>,
 }

@@ -4,6 +4,7 @@
 pub mod engine;
 mod expect;
 pub mod format;
+mod pdu;
 mod tester;
 pub mod trace;
 mod values;

@@ -194,6 +194,13 @@ impl Ctx {
                 self.settle();
                 Ok(())
             }
+            Step::Sscop { node, hold } => {
+                let port = self.port(*node)?;
+                let now = self.lab.now();
+                self.lab.network().set_sscop_hold(now, port, *hold);
+                self.settle();
+                Ok(())
+            }
             Step::Wait { span } => {
                 self.lab.advance(span.0);
                 Ok(())

@@ -171,3 +171,58 @@ fn the_link_probe_sees_a_released_link_the_network_peer_still_believes_up() {
     assert_eq!(lab.network().link_state(port), Some(LinkState::DataTransferReady), "the peer's view is stale");
     assert!(!lab.peer_link_up(0), "the probe must see the released link");
 }
+
+/// Held off the line, the tester's SSCOP leaves the driver's BGN unanswered: `expect_pdu` sees
+/// it with its fields and fails on a wrong N(SQ), a wrong type or a wrong S bit; `expect_no_pdu`
+/// fails when the driver does send a PDU of a listed type (here Timer_CC's repeated BGN).
+#[test]
+fn expect_pdu_checks_the_drivers_sscop_pdus_and_fails_on_wrong_fields() {
+    let pre = r#"
+[[step]]
+do = "open_af"
+
+[[step]]
+do = "active_call"
+vc = "a"
+
+[[step]]
+do = "sscop"
+hold = true
+
+[[step]]
+do = "link"
+up = false
+
+[[step]]
+do = "link"
+up = true
+
+[[step]]
+do = "expect_not"
+seq = ["NdisMCmDispatchIncomingCloseCall"]
+"#;
+    let good = format!("{pre}\n[[step]]\ndo = \"expect_pdu\"\npdu = \"BGN\"\nn_sq = 2\nn_mr = 128\nnext = true\n");
+    let (v, why) = verdict(&good);
+    assert_eq!(v, Verdict::Pass, "{why:?}");
+    for (bad, what) in
+        [("pdu = \"BGN\"\nn_sq = 3", "N(SQ)"), ("pdu = \"BGAK\"", "BGAK"), ("pdu = \"BGN\"\nn_mr = 127", "N(MR)")]
+    {
+        let text = format!("{pre}\n[[step]]\ndo = \"expect_pdu\"\n{bad}\n");
+        let (v, why) = verdict(&text);
+        assert_eq!(v, Verdict::Fail, "{bad}");
+        assert!(why.iter().any(|w| w.contains(what)), "{bad}: {why:?}");
+    }
+    let pre = format!("{pre}\n[[step]]\ndo = \"expect_pdu\"\npdu = \"BGN\"\n");
+    let quiet = format!("{pre}\n[[step]]\ndo = \"expect_no_pdu\"\npdu = [\"BGN\"]\nfor = \"500ms\"\n");
+    assert_eq!(verdict(&quiet).0, Verdict::Pass, "no BGN repeat within 500 ms of the first");
+    let repeat = format!("{pre}\n[[step]]\ndo = \"expect_no_pdu\"\npdu = [\"BGN\"]\nfor = \"1500ms\"\n");
+    let (v, why) = verdict(&repeat);
+    assert_eq!(v, Verdict::Fail, "Timer_CC repeats the BGN after 1 s");
+    assert!(why.iter().any(|w| w.contains("BGN")), "{why:?}");
+    let end = format!(
+        "{pre}\n[[step]]\ndo = \"wait\"\nfor = \"3500ms\"\n\n[[step]]\ndo = \"expect_pdu\"\npdu = \"END\"\nsource = false\nwithin = \"1s\"\n"
+    );
+    let (v, why) = verdict(&end);
+    assert_eq!(v, Verdict::Fail, "the END after MaxCC has S = 1");
+    assert!(why.iter().any(|w| w.contains("S = 0")), "{why:?}");
+}
