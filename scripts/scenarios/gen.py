@@ -1067,6 +1067,9 @@ def sscop():
         case(g, f"S10-{name}",
              f"{what} while the link is in Data Transfer Ready: the link stays up, the active call survives",
              pre + [st("net_pdu", raw=raw), st("wait", for_="2s"), st("expect_counters", counters={"link_up": 1})]
+             # An error recovery is an AAL-ESTABLISH.indication on a link that stayed up (Q.2130):
+             # the IUT verifies its call with STATUS ENQUIRY (Q.2971) before the tester's enquiry.
+             + ([st("expect_wire", msg="STATUS ENQUIRY", vc="a")] if "recovers" in name else [])
              + still_up, malformed="a PDU the tester's SSCOP would never send" if bad else None)
     case(g, "S10-INOP-2_endak_in_ready_link_reestablished_within_t309",
          "ENDAK in Data Transfer Ready is a protocol error (Q.2110 MAA-ERROR F) that releases the link; with a call "

@@ -267,23 +267,18 @@ case("S10-INOP-9_bgrej_in_ready_releases_link_then_new_bgn",
      CALL + HOLD + [pdu(BGREJ), exp("BGN", n_sq=2, n_mr=128, next=True, within="10ms")] + resume())
 
 # ---- signalling AAL reset (resync / recovery without a release): what Q.2931 does ---------------
-RESET = ("found by this suite: after an SSCOP resynchronization or error recovery (no release: SSCF-UNI, Q.2130, "
-         "gives Q.2931 an AAL-ESTABLISH.indication on a link that is already up) src/uni/link.rs on_saal_established "
-         "treats the link as new: it sends no STATUS ENQUIRY for the calls (Q.2971 Call-Control-U 19/39 and 36/39: "
-         "a link-establish indication in U1..U10 verifies each call with STATUS ENQUIRY, T322), and with "
-         "RestartOnLinkUp = 1 it sends RESTART (class all), clearing every call. Outside src/saal; left to the lead")
 case("S6-VAL-2_resync_in_ready_active_call_verified_with_status_enquiry",
      "Q.2110 state 10, RS (new N(SQ)): RSAK, AA-RESYNC.indication; SSCF-UNI gives Q.2931 AAL-ESTABLISH.indication on a link that stayed up (a signalling AAL reset): the active call is verified with STATUS ENQUIRY (Q.2971 Call-Control-U 19/39), the first SD after the resync",
-     S10R + [exp("SD", n_s=0, msg="STATUS ENQUIRY", within="1s"), KEPT] + resume(), known=RESET)
+     S10R + [exp("SD", n_s=0, msg="STATUS ENQUIRY", within="1s"), KEPT] + resume())
 case("S9-VAL-2_recovery_in_ready_active_call_verified_with_status_enquiry",
      "Q.2110 state 10, ER (new N(SQ)): ERAK, AA-RECOVER.indication; SSCF-UNI gives Q.2931 AAL-ESTABLISH.indication on a link that stayed up (a signalling AAL reset): the active call is verified with STATUS ENQUIRY (Q.2971 Call-Control-U 19/39), the first SD after the recovery",
      CALL + HOLD + [pdu(ER(5)), exp("ERAK", n_mr=128, next=True), exp("SD", n_s=0, msg="STATUS ENQUIRY", within="1s"), KEPT] + resume(),
-     known=RESET)
+     )
 case("S7-VAL-2_recovery_ended_by_erak_restarts_nothing_with_restart_on_link_up",
      "RestartOnLinkUp = 1; Q.2110 state 7, ERAK ends our recovery (AA-RECOVER.indication, AAL-ESTABLISH.indication to Q.2931 on a link that stayed up): no RESTART (Q.2931 5.5 restarts at link start-up, not on a signalling AAL reset), the active call is kept and verified with STATUS ENQUIRY",
      CALL + HOLD + [pdu(BAD_STAT), exp("ER", n_sq=2, n_mr=130, next=True),  # VR(R) 2: RESTART ACK and CONNECT
                     pdu(ERAK(128)), exp("SD", n_s=0, msg="STATUS ENQUIRY", within="1s"), nopdu(["SD"], "2s"), KEPT] + resume(),
-     known=RESET, timers={"RestartOnLinkUp": 1})
+     timers={"RestartOnLinkUp": 1})
 
 if __name__ == "__main__":
     for name, summary, steps, bad, known, timers in C:

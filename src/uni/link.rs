@@ -65,11 +65,14 @@ impl<N: Ndis> Control<N> {
 
     /// The SAAL reported the link established.
     pub fn on_saal_established(&mut self) {
-        self.saal_up = true;
+        // An establish indication while the link is up is SSCF-UNI reporting an SSCOP
+        // resynchronization or error recovery (Q.2130): the link never went away, so nothing is
+        // restarted and every call is verified, as after a link return within T309.
+        let reset = core::mem::replace(&mut self.saal_up, true);
         // Calls that survived on T309: the link is back in time; each is verified with STATUS
         // ENQUIRY (Q.2931 §5.6.10), sent by the next `pump_backlog`. With no call to keep (start-
         // up, or link return after the calls were cleared) every VC is restarted instead (§5.5.1).
-        self.verify_calls = self.t309.take().is_some();
+        self.verify_calls = self.t309.take().is_some() || reset;
         self.send_restart = !self.verify_calls;
     }
 
