@@ -7,8 +7,21 @@ cases (not listed here) are left alone."""
 import os
 import sys
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "scenarios")
+ROOT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "scenarios")
 written = []
+# Cases this script first wrote whose committed file was later changed by hand (a defect fixed,
+# a timer that now runs, a case renamed): the committed file is the case, so it is not rewritten.
+# tests/scenarios.rs checks that every other file this script writes equals the committed one.
+HAND_EDITED = {
+    "U4-TMR-1_halt_with_call_in_u4_fails_the_makecall",
+    "S10-INOP-2_endak_in_ready_link_reestablished_within_t309",
+    "T316-1_restart_at_start_up",
+    "T316-2_restart_resent_after_t316",
+    "T322-1_status_enquiry_retried_after_t322",
+    "T322-2_status_enquiry_unanswered_twice_clears",
+    "NDIS-3_oid_unknown_not_supported",  # now NDIS-3_oid_unrecognised_invalid_oid (INVALID_OID)
+}
 
 
 def val(v):
@@ -37,6 +50,8 @@ def st(do, **kw):
 
 def case(group, name, summary, steps, uni=None, timers=None, network_timers=None, known=None, nodes=None,
          malformed=None):
+    if name in HAND_EDITED:
+        return
     out = [f"summary = {val(summary)}"]
     if malformed:
         out.append(f"malformed_by_tester = {val(malformed)}")
@@ -1177,7 +1192,7 @@ def ndis():
           st("expect", seq=["MiniportCoOidRequest->NOT_SUPPORTED"])])
     case(g, "NDIS-4_oid_max_aal5_packet_size",
          "OID_ATM_MAX_AAL5_PACKET_SIZE answers 65535",
-         [OPEN, st("oid", oid=0x0808010B, len=4, answer="ff ff 00 00"), st("expect_silence"),
+         [OPEN, st("oid", oid=0x0801010B, len=4, answer="ff ff 00 00"), st("expect_silence"),
           st("expect", seq=["MiniportCoOidRequest->SUCCESS"])])
     case(g, "NDIS-5_deregister_sap_then_setup_refused_88",
          "After NdisClDeregisterSap an offered call finds no SAP: RELEASE COMPLETE #88",
