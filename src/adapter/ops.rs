@@ -147,9 +147,14 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 };
                 v.ops &= !op;
                 let more = v.ops != 0;
-                let (handle, params, af, sap, client) = (v.handle, v.params, v.af, v.sap, v.client);
+                let (handle, af, call) = (v.handle, v.af, v.call);
                 let (make_status, close_status) = (v.make_status, v.close_status);
-                let (in_status, in_data, close_party) = (v.incoming_close_status, v.incoming_close_data, v.close_party);
+                // What the call carries, from its pool entry (none: the VC has no call).
+                let call = call.and_then(|t| c.calls.get(t));
+                let (params, sap, client) =
+                    (call.map(|k| k.params), call.and_then(|k| k.sap), call.and_then(|k| k.client));
+                let in_close = call.map(|k| (k.incoming_close_status, k.incoming_close_data));
+                let close_party = call.and_then(|k| k.close_party);
                 Self::requeue(c, work, more);
                 let ctx = VcContext(vc);
                 let party_of = |c: &Control<N>| {
@@ -171,7 +176,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                     }),
                     (vc_op::DISPATCH_CALL_CONNECTED, Some(h), _) => Some(Perform::CallConnected { vc: h }),
                     (vc_op::DISPATCH_INCOMING_CLOSE, Some(h), _) => {
-                        Some(Perform::IncomingClose { index, status: in_status, vc: h, data: in_data })
+                        in_close.map(|(status, data)| Perform::IncomingClose { index, status, vc: h, data })
                     }
                     (vc_op::DEACTIVATE_VC, Some(h), _) => Some(Perform::Deactivate { vc: h }),
                     (vc_op::CLOSE_CALL_COMPLETE, Some(h), _) => Some(Perform::CloseComplete {
