@@ -192,13 +192,25 @@ impl<N: Ndis> Control<N> {
         due.try_reserve_exact(timer_ids)?;
         let mut walk = Vec::new();
         walk.try_reserve_exact(vcs)?;
+        // Every fallible part before the literal (no `?` inside it): the control state is built
+        // once, in the caller's slot, not assembled on this stack and copied (MiniportInitializeEx
+        // runs on a 24 KiB kernel stack; `tests/sys_defects.rs` bounds it).
+        let afs = Table::with_capacity(8)?;
+        let saps = Table::with_capacity(64)?;
+        let vc_table = Table::with_capacity(vcs)?;
+        let call_pool = Table::with_capacity(calls)?;
+        let party_table = Table::with_capacity(parties)?;
+        let work = WorkQueue::with_capacity(8 + vcs + parties + 1)?;
+        let timers = TimerHeap::with_capacity(timer_ids)?;
+        let crefs = CrefIndex::with_capacity(vcs)?;
+        let backlog = crate::msgq::MsgQueue::new(BACKLOG_BYTES.max(calls * BACKLOG_PER_CALL))?;
         Ok(Control {
-            afs: Table::with_capacity(8)?,
-            saps: Table::with_capacity(64)?,
-            vcs: Table::with_capacity(vcs)?,
-            calls: Table::with_capacity(calls)?,
-            parties: Table::with_capacity(parties)?,
-            work: WorkQueue::with_capacity(8 + vcs + parties + 1)?,
+            afs,
+            saps,
+            vcs: vc_table,
+            calls: call_pool,
+            parties: party_table,
+            work,
             adapter_ops: 0,
             adapter_queued: false,
             link_report: LinkState { connected: false, speed_bps: config.link_speed_bps },
@@ -215,11 +227,11 @@ impl<N: Ndis> Control<N> {
             next_cref: 1,
             next_endpoint: 1,
             orphans,
-            timers: TimerHeap::with_capacity(timer_ids)?,
+            timers,
             due,
-            crefs: CrefIndex::with_capacity(vcs)?,
+            crefs,
             walk,
-            backlog: crate::msgq::MsgQueue::new(BACKLOG_BYTES.max(calls * BACKLOG_PER_CALL))?,
+            backlog,
             halting: false,
             stats: Stats::default(),
         })
