@@ -4,8 +4,10 @@
 //!
 //! - `memory/bytes_per_idle_vc_slot`: (total at MaxVcs 65 534 − total at MaxVcs 1 024) / 64 510,
 //!   everything else at its default.
-//! - `memory/bytes_per_active_call`: what one more possible active call costs (the ring pool,
-//!   `MaxActiveVcs`); where there is no pool, every slot has its ring and this equals the slot.
+//! - `memory/bytes_per_active_call`: what one more possible active call costs (`MaxActiveVcs`:
+//!   its call-state entry, its send ring and in-flight queue; the signalling backlog's share only
+//!   once 96 B × MaxActiveVcs exceeds its 256 KiB floor); where there is no pool, every slot has
+//!   its ring and this equals the slot.
 //! - `memory/total_maxvcs_{1024,65534}`: the adapter at initialize, default ring size.
 //!
 //! `cargo bench --bench memory`

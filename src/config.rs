@@ -67,8 +67,11 @@ pub struct Config {
     pub max_parties: usize,
     /// Per-VC send ring size (NBLs); a power of two.
     pub ring_size: usize,
-    /// VCs with a call's data path open at once: send rings and in-flight queues come from a
-    /// pool of this many, taken when a call's NIC connection opens and given back when it closes.
+    /// Calls at once (set up, active or clearing). Two pools of this many are allocated at
+    /// initialize: call state (`cm::objects::CallObj`: parameters, user-user data), taken when a
+    /// call starts and given back when it ends; and send rings with in-flight queues, taken when
+    /// a call's NIC connection opens and given back when it closes. The signalling backlog is
+    /// sized by it too.
     pub max_active_vcs: usize,
     /// Link speed reported with NDIS_STATUS_LINK_STATE (OC-3 payload rate by default).
     pub link_speed_bps: u64,
@@ -178,7 +181,7 @@ pub const REGISTRY_KEYS: &[RegistryKey] = &[
     },
     RegistryKey {
         name: "MaxActiveVcs",
-        description: "VCs with an active call at once (send ring pool)",
+        description: "Calls at once (call state and send ring pools)",
         default: Config::DEFAULT.max_active_vcs as u32,
         kind: KeyKind::Int { min: 1, max: 65_534 },
     },

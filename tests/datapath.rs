@@ -227,3 +227,66 @@ fn calls_beyond_the_ring_pool_are_refused_and_a_closed_call_gives_its_ring_back(
     assert_eq!(done.iter().filter(|s| s.status == NdisStatus::SUCCESS).count(), 2, "{done:?}");
     lab.node(0).ndis.assert_clean();
 }
+
+/// The RELEASE COMPLETE causes node 0 sent to the network, in order.
+fn release_complete_causes(lab: &Lab) -> Vec<u8> {
+    let port = lab.node(0).port;
+    lab.network()
+        .log()
+        .iter()
+        .filter(|e| {
+            e.port == port && e.direction == atmmcm_hw::network::Direction::FromUser && e.name == "RELEASE COMPLETE"
+        })
+        .flat_map(|e| e.causes.clone())
+        .collect()
+}
+
+/// `MaxActiveVcs` bounds the calls in progress, not only the rings: a call's state (parameters,
+/// user-user data) comes from a pool of that size taken when the call starts. With the pool of 2
+/// in use (one outgoing, one incoming call), a MakeCall is refused at once with
+/// NDIS_STATUS_RESOURCES and no SETUP goes out; an incoming SETUP is answered with RELEASE
+/// COMPLETE #47 (resource unavailable) and never offered to the client. A closed call gives its
+/// entry back: the next outgoing and incoming calls connect.
+#[test]
+fn calls_beyond_max_active_vcs_are_refused_with_resources_or_cause_47_and_a_closed_call_gives_its_entry_back() {
+    let lab = lab_with(LabConfig::default().with_config(|c| c.max_active_vcs = 2));
+    let port = lab.node(0).port;
+    let c = client(&lab);
+    let out = outgoing_call(&lab, &c);
+    let (inc, _) = incoming_call(&lab, &c);
+    let setups = |lab: &Lab| wire(lab).iter().filter(|m| *m == "->SETUP").count();
+    let before = setups(&lab);
+
+    let refused = c.create_vc().unwrap();
+    assert_eq!(c.make_call(refused, call_to(REMOTE)).0, NdisStatus::RESOURCES, "the pool of 2 is in use");
+    lab.advance(A_MOMENT);
+    assert_eq!(setups(&lab), before, "no SETUP for a refused MakeCall");
+
+    let now = lab.now();
+    lab.network().offer_call(now, port, b"5556", atmmcm_hw::network::OfferParams::default());
+    lab.advance(A_MOMENT);
+    assert_eq!(c.incoming_calls().len(), 1, "the SETUP beyond the pool is not offered");
+    assert_eq!(release_complete_causes(&lab).last(), Some(&47), "answered with #47 resource unavailable");
+
+    // Close both calls: each gives its entry back.
+    assert_eq!(c.close_call(out, None, None), NdisStatus::PENDING);
+    assert_eq!(c.close_call(inc, None, None), NdisStatus::PENDING);
+    lab.advance(A_MOMENT);
+    let again = c.create_vc().unwrap();
+    assert_eq!(c.make_call(again, call_to(REMOTE)).0, NdisStatus::PENDING);
+    lab.advance(A_MOMENT);
+    assert_eq!(
+        lab.node(0).ndis.ndis_calls_on(again).last().map(String::as_str),
+        Some("NdisMCmMakeCallComplete(SUCCESS)")
+    );
+    let now = lab.now();
+    lab.network().offer_call(now, port, b"5557", atmmcm_hw::network::OfferParams::default());
+    lab.advance(A_MOMENT);
+    let calls = c.incoming_calls();
+    assert_eq!(calls.len(), 2, "the next incoming call is offered");
+    assert_eq!(calls[1].answer, NdisStatus::SUCCESS);
+    assert_eq!(c.close_call(again, None, None), NdisStatus::PENDING);
+    assert_eq!(c.close_call(calls[1].vc, None, None), NdisStatus::PENDING);
+    lab.advance(A_MOMENT);
+    halt_clean(&lab);
+}

@@ -147,37 +147,45 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 };
                 v.ops &= !op;
                 let more = v.ops != 0;
-                let (handle, params, af, sap, client) = (v.handle, v.params, v.af, v.sap, v.client);
+                let (handle, af, call) = (v.handle, v.af, v.call);
                 let (make_status, close_status) = (v.make_status, v.close_status);
-                let (in_status, in_data, close_party) = (v.incoming_close_status, v.incoming_close_data, v.close_party);
                 Self::requeue(c, work, more);
+                // What the call carries, from its pool entry (none: the VC has no call); each op
+                // copies only what it hands NDIS.
+                let call = call.and_then(|t| c.calls.get(t));
                 let ctx = VcContext(vc);
                 let party_of = |c: &Control<N>| {
                     c.first_party_where(ctx, |_| true)
                         .and_then(|t| c.parties.get(t).map(|p| (p.handle, PartyContext(t))))
                 };
-                let r = match (op, handle, params) {
+                let r = match (op, handle, call) {
                     (vc_op::CREATE_VC, _, _) => c.afs.get(af.0).map(|a| Perform::CreateVc { index, af: a.handle, ctx }),
-                    (vc_op::ACTIVATE_VC, Some(h), Some(p)) => Some(Perform::Activate { index, vc: h, params: p }),
-                    (vc_op::DISPATCH_INCOMING_CALL, Some(h), Some(p)) => sap
+                    (vc_op::ACTIVATE_VC, Some(h), Some(k)) => {
+                        Some(Perform::Activate { index, vc: h, params: k.params })
+                    }
+                    (vc_op::DISPATCH_INCOMING_CALL, Some(h), Some(k)) => k
+                        .sap
                         .and_then(|s| c.saps.get(s.0))
-                        .map(|s| Perform::DispatchIncomingCall { index, sap: s.handle, vc: h, params: p }),
-                    (vc_op::MAKE_CALL_COMPLETE, Some(h), Some(p)) => client.map(|cl| Perform::MakeCallComplete {
+                        .map(|s| Perform::DispatchIncomingCall { index, sap: s.handle, vc: h, params: k.params }),
+                    (vc_op::MAKE_CALL_COMPLETE, Some(h), Some(k)) => k.client.map(|cl| Perform::MakeCallComplete {
                         status: make_status,
                         vc: h,
-                        party: if p.is_multipoint() { party_of(c) } else { None },
+                        party: if k.params.is_multipoint() { party_of(c) } else { None },
                         client: cl,
-                        params: p,
+                        params: k.params,
                     }),
                     (vc_op::DISPATCH_CALL_CONNECTED, Some(h), _) => Some(Perform::CallConnected { vc: h }),
-                    (vc_op::DISPATCH_INCOMING_CLOSE, Some(h), _) => {
-                        Some(Perform::IncomingClose { index, status: in_status, vc: h, data: in_data })
-                    }
+                    (vc_op::DISPATCH_INCOMING_CLOSE, Some(h), Some(k)) => Some(Perform::IncomingClose {
+                        index,
+                        status: k.incoming_close_status,
+                        vc: h,
+                        data: k.incoming_close_data,
+                    }),
                     (vc_op::DEACTIVATE_VC, Some(h), _) => Some(Perform::Deactivate { vc: h }),
                     (vc_op::CLOSE_CALL_COMPLETE, Some(h), _) => Some(Perform::CloseComplete {
                         status: close_status,
                         vc: h,
-                        party: close_party.and_then(|p| c.parties.get(p.0)).map(|p| p.handle),
+                        party: call.and_then(|k| k.close_party).and_then(|p| c.parties.get(p.0)).map(|p| p.handle),
                     }),
                     (vc_op::DELETE_VC, Some(h), _) => Some(Perform::Delete { index, vc: h }),
                     _ => None,

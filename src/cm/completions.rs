@@ -134,7 +134,9 @@ impl<N: Ndis> Control<N> {
                 if let Some(c) = v.cref {
                     self.crefs.remove(c, index);
                 }
-                v.reset_call();
+                if let Some(call) = v.reset_call() {
+                    self.calls.remove(call);
+                }
                 self.timers.cancel(index);
                 self.free_parties_of(vc);
             }
@@ -155,7 +157,9 @@ impl<N: Ndis> Control<N> {
                 if let Some(c) = v.cref {
                     self.crefs.remove(c, index);
                 }
-                v.reset_call();
+                if let Some(call) = v.reset_call() {
+                    self.calls.remove(call);
+                }
                 self.timers.cancel(index);
             }
         }

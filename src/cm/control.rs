@@ -18,6 +18,7 @@ use core::time::Duration;
 use crate::cm::index::CrefIndex;
 use crate::cm::index::TimerHeap;
 use crate::cm::objects::AfObj;
+use crate::cm::objects::CallObj;
 use crate::cm::objects::PartyObj;
 use crate::cm::objects::Phase;
 use crate::cm::objects::SapObj;
@@ -25,6 +26,7 @@ use crate::cm::objects::VcObj;
 use crate::cm::ops::Work;
 use crate::cm::ops::WorkQueue;
 use crate::config::Config;
+use crate::ndis::CallParameters;
 use crate::ndis::LinkState;
 use crate::ndis::Ndis;
 use crate::ndis::NdisStatus;
@@ -128,6 +130,8 @@ pub struct Control<N: Ndis> {
     pub afs: Table<AfObj<N>>,
     pub saps: Table<SapObj<N>>,
     pub vcs: Table<VcObj<N>>,
+    /// The call pool: one entry per call in progress (`VcObj::call`), `MaxActiveVcs` of them.
+    pub calls: Table<CallObj<N>>,
     pub parties: Table<PartyObj<N>>,
     pub work: WorkQueue,
     pub adapter_ops: u16,
@@ -179,9 +183,10 @@ pub struct Control<N: Ndis> {
 /// Octets of encoded messages that may wait for the SSCOP window (thousands of SETUPs)...
 pub(crate) const BACKLOG_BYTES: usize = 256 * 1024;
 
-/// ...or this much per VC slot when that is more, so a storm on every VC at once (a SETUP or a
-/// RELEASE each, 40–80 octets) waits instead of being lost.
-pub(crate) const BACKLOG_PER_VC: usize = 96;
+/// ...or this much per entry of the call pool when that is more, so a storm on every call at once
+/// (a SETUP or a RELEASE each, 40–80 octets) waits instead of being lost. Sized by the calls that
+/// can exist (`MaxActiveVcs`), not by the VC slots: an idle VC has no call and sends nothing.
+pub(crate) const BACKLOG_PER_CALL: usize = 96;
 
 /// Released calls without a VC kept for one T308 retransmission.
 pub(crate) const ORPHANS: usize = 64;
@@ -191,6 +196,8 @@ impl<N: Ndis> Control<N> {
     pub fn new(config: &Config, saal: crate::saal::Link) -> Result<Self, TryReserveError> {
         let vcs = config.max_vcs.min(Token::MAX_SLOTS);
         let parties = config.max_parties.min(Token::MAX_SLOTS);
+        // As many calls at once as send rings (`Adapter::initialize` sizes both the same way).
+        let calls = config.max_active_vcs.clamp(1, vcs.max(1));
         let mut orphans = Vec::new();
         orphans.try_reserve_exact(ORPHANS)?;
         orphans.resize(ORPHANS, None);
@@ -199,12 +206,25 @@ impl<N: Ndis> Control<N> {
         due.try_reserve_exact(timer_ids)?;
         let mut walk = Vec::new();
         walk.try_reserve_exact(vcs)?;
+        // Every fallible part before the literal (no `?` inside it): the control state is built
+        // once, in the caller's slot, not assembled on this stack and copied (MiniportInitializeEx
+        // runs on a 24 KiB kernel stack; `tests/sys_defects.rs` bounds it).
+        let afs = Table::with_capacity(8)?;
+        let saps = Table::with_capacity(64)?;
+        let vc_table = Table::with_capacity(vcs)?;
+        let call_pool = Table::with_capacity(calls)?;
+        let party_table = Table::with_capacity(parties)?;
+        let work = WorkQueue::with_capacity(8 + vcs + parties + 1)?;
+        let timers = TimerHeap::with_capacity(timer_ids)?;
+        let crefs = CrefIndex::with_capacity(vcs)?;
+        let backlog = crate::msgq::MsgQueue::new(BACKLOG_BYTES.max(calls * BACKLOG_PER_CALL))?;
         Ok(Control {
-            afs: Table::with_capacity(8)?,
-            saps: Table::with_capacity(64)?,
-            vcs: Table::with_capacity(vcs)?,
-            parties: Table::with_capacity(parties)?,
-            work: WorkQueue::with_capacity(8 + vcs + parties + 1)?,
+            afs,
+            saps,
+            vcs: vc_table,
+            calls: call_pool,
+            parties: party_table,
+            work,
             adapter_ops: 0,
             adapter_queued: false,
             link_report: LinkState { connected: false, speed_bps: config.link_speed_bps },
@@ -222,11 +242,11 @@ impl<N: Ndis> Control<N> {
             next_cref: 1,
             next_endpoint: 1,
             orphans,
-            timers: TimerHeap::with_capacity(timer_ids)?,
+            timers,
             due,
-            crefs: CrefIndex::with_capacity(vcs)?,
+            crefs,
             walk,
-            backlog: crate::msgq::MsgQueue::new(BACKLOG_BYTES.max(vcs * BACKLOG_PER_VC))?,
+            backlog,
             halting: false,
             stats: Stats::default(),
         })
@@ -237,13 +257,32 @@ impl<N: Ndis> Control<N> {
             afs: self.afs.len(),
             saps: self.saps.len(),
             vcs: self.vcs.len(),
-            calls: self.vcs.iter().filter(|(_, v)| v.phase != Phase::Idle).count(),
+            // Calls in progress, or call-pool entries held if more (an entry never given back
+            // shows here as a leak).
+            calls: self.vcs.iter().filter(|(_, v)| v.phase != Phase::Idle).count().max(self.calls.len()),
             parties: self.parties.len(),
         }
     }
 
     pub fn saal_up(&self) -> bool {
         self.saal_up
+    }
+
+    // ---- the call pool ----------------------------------------------------------------------------
+
+    /// The call on VC `vc`, if it has one.
+    pub(crate) fn call(&self, vc: Token) -> Option<&CallObj<N>> {
+        self.vcs.get(vc).and_then(|v| v.call).and_then(|c| self.calls.get(c))
+    }
+
+    pub(crate) fn call_mut(&mut self, vc: Token) -> Option<&mut CallObj<N>> {
+        self.vcs.get(vc).and_then(|v| v.call).and_then(|c| self.calls.get_mut(c))
+    }
+
+    /// Takes a call-pool entry for a call about to start; `None` when every entry is in use (the
+    /// caller answers NDIS_STATUS_RESOURCES or cause #47).
+    pub(crate) fn take_call(&mut self, params: CallParameters) -> Option<Token> {
+        self.calls.insert(CallObj::new(params)).ok()
     }
 
     // ---- op plumbing ----------------------------------------------------------------------------

@@ -163,8 +163,8 @@ impl TimerHeap {
 #[derive(Debug)]
 pub struct CrefIndex {
     /// (key, slot); key [`NOWHERE`] = empty.
+    /// A power of two in length (`len - 1` is the probe mask).
     cells: Vec<(u32, u16)>,
-    mask: usize,
     /// 32 − log2(cells): Fibonacci hashing keeps the top bits of the product.
     shift: u32,
 }
@@ -174,19 +174,25 @@ fn cref_key(c: CallRef) -> u32 {
 }
 
 impl CrefIndex {
+    /// `cells.len() - 1`: computed, not stored, so the control state stays small (it is built
+    /// on MiniportInitializeEx's stack).
+    fn mask(&self) -> usize {
+        self.cells.len().wrapping_sub(1)
+    }
+
     /// An index for up to `entries` call references.
     pub fn with_capacity(entries: usize) -> Result<Self, TryReserveError> {
         let n = (entries.max(1) * 2).next_power_of_two();
         let mut cells = Vec::new();
         cells.try_reserve_exact(n)?;
         cells.resize(n, (NOWHERE, 0));
-        Ok(CrefIndex { cells, mask: n - 1, shift: 32 - n.trailing_zeros() })
+        Ok(CrefIndex { cells, shift: 32 - n.trailing_zeros() })
     }
 
     fn home(&self, key: u32) -> usize {
         // Fibonacci hashing: the top log2(cells) bits of key × 2^32/φ (consecutive call
         // references land far apart).
-        (key.wrapping_mul(0x9E37_79B9).checked_shr(self.shift).unwrap_or(0) as usize) & self.mask
+        (key.wrapping_mul(0x9E37_79B9).checked_shr(self.shift).unwrap_or(0) as usize) & self.mask()
     }
 
     /// The longest probe run (cells visited by the worst lookup): a measure of clustering.
@@ -195,7 +201,7 @@ impl CrefIndex {
         let mut worst = 0;
         for (i, &(k, _)) in self.cells.iter().enumerate() {
             if k != NOWHERE {
-                worst = worst.max(((i + self.cells.len() - self.home(k)) & self.mask) + 1);
+                worst = worst.max(((i + self.cells.len() - self.home(k)) & self.mask()) + 1);
             }
         }
         worst
@@ -209,7 +215,7 @@ impl CrefIndex {
             match self.cells.get(i) {
                 Some(&(k, slot)) if k == key => return Some(usize::from(slot)),
                 Some(&(NOWHERE, _)) | None => return None,
-                Some(_) => i = (i + 1) & self.mask,
+                Some(_) => i = (i + 1) & self.mask(),
             }
         }
         None
@@ -226,7 +232,7 @@ impl CrefIndex {
                     *c = (key, slot as u16);
                     return true;
                 }
-                Some(_) => i = (i + 1) & self.mask,
+                Some(_) => i = (i + 1) & self.mask(),
                 None => return false,
             }
         }
@@ -246,7 +252,7 @@ impl CrefIndex {
                     return;
                 }
                 Some(&(NOWHERE, _)) | None => return,
-                Some(_) => i = (i + 1) & self.mask,
+                Some(_) => i = (i + 1) & self.mask(),
             }
         }
     }
@@ -255,7 +261,7 @@ impl CrefIndex {
     fn delete_at(&mut self, mut hole: usize) {
         let mut j = hole;
         loop {
-            j = (j + 1) & self.mask;
+            j = (j + 1) & self.mask();
             let Some(&(k, s)) = self.cells.get(j) else { return };
             if k == NOWHERE {
                 break;

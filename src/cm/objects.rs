@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use crate::ndis::{AfContext, CallParameters, Ndis, NdisStatus, PartyContext, Sap, SapContext, VcContext};
+use crate::ndis::{AfContext, CallParameters, Ndis, NdisStatus, PartyContext, Sap, SapContext, Token, VcContext};
 use crate::nic::ConnId;
 use crate::uni::state::{CallRef, CallTimer, UniState};
 
@@ -103,9 +103,8 @@ pub struct VcObj<N: Ndis> {
     pub phase: Phase,
     pub data: DataState,
     pub conn: Option<ConnId>,
-    pub params: Option<CallParameters>,
-    pub client: Option<N::ClientParams>,
-    pub sap: Option<SapContext>,
+    /// This call's entry in the call pool ([`CallObj`]); `None` while the VC has no call.
+    pub call: Option<Token>,
     pub multipoint: bool,
     /// Parties on a multipoint call (live in the party table).
     pub parties: u16,
@@ -121,13 +120,8 @@ pub struct VcObj<N: Ndis> {
     pub network_done: bool,
     /// RELEASE COMPLETE owed to the network once the data path is drained.
     pub owe_release_complete: bool,
-    /// The RELEASE being answered was in error: (cause, IE identifier) for the owed RELEASE
-    /// COMPLETE (#96 / #100, Q.2931 §5.6.7).
-    pub release_complete_error: Option<(u8, u8)>,
     /// A RESTART cleared this call: the RESTART ACKNOWLEDGE waits for its data path to drain.
     pub owe_restart_ack: bool,
-    /// The party named in ProtocolCmCloseCall (multipoint).
-    pub close_party: Option<PartyContext>,
     /// ProtocolCmCloseCall returned PENDING: exactly one NdisMCmCloseCallComplete follows.
     pub close_pended: bool,
     /// NdisMCmDispatchIncomingCloseCall decided for this call.
@@ -139,8 +133,6 @@ pub struct VcObj<N: Ndis> {
     /// The MakeCall failed; its completion waits for the data path to settle.
     pub make_failed: bool,
     pub close_status: NdisStatus,
-    pub incoming_close_status: NdisStatus,
-    pub incoming_close_data: UuBuf,
 }
 
 impl<N: Ndis> VcObj<N> {
@@ -153,9 +145,7 @@ impl<N: Ndis> VcObj<N> {
             phase: Phase::Idle,
             data: DataState::None,
             conn: None,
-            params: None,
-            client: None,
-            sap: None,
+            call: None,
             multipoint: false,
             parties: 0,
             first_party: NO_PARTY,
@@ -164,9 +154,7 @@ impl<N: Ndis> VcObj<N> {
             timer: None,
             network_done: true,
             owe_release_complete: false,
-            release_complete_error: None,
             owe_restart_ack: false,
-            close_party: None,
             close_pended: false,
             dispatched_close: false,
             ops: 0,
@@ -174,17 +162,14 @@ impl<N: Ndis> VcObj<N> {
             make_status: NdisStatus::SUCCESS,
             make_failed: false,
             close_status: NdisStatus::SUCCESS,
-            incoming_close_status: NdisStatus::SUCCESS,
-            incoming_close_data: UuBuf::EMPTY,
         }
     }
 
-    /// Resets the call part for the VC's next call (client VCs are reusable).
-    pub fn reset_call(&mut self) {
+    /// Resets the call part for the VC's next call (client VCs are reusable). Returns the call's
+    /// pool entry, for the caller to give back (`Control::calls`).
+    #[must_use]
+    pub fn reset_call(&mut self) -> Option<Token> {
         self.phase = Phase::Idle;
-        self.params = None;
-        self.client = None;
-        self.sap = None;
         self.multipoint = false;
         self.parties = 0;
         self.uni = UniState::Null;
@@ -192,14 +177,46 @@ impl<N: Ndis> VcObj<N> {
         self.timer = None;
         self.network_done = true;
         self.owe_release_complete = false;
-        self.release_complete_error = None;
         self.owe_restart_ack = false;
-        self.close_party = None;
         self.close_pended = false;
         self.dispatched_close = false;
         self.make_failed = false;
         self.data = DataState::None;
         self.conn = None;
+        self.call.take()
+    }
+}
+
+/// What only a call in progress needs, kept out of the VC slot: an entry of the call pool
+/// (`Control::calls`, `MaxActiveVcs` entries allocated at initialize), taken when the call starts
+/// (ProtocolCmMakeCall, an incoming SETUP) and given back when it ends (the close or the failed
+/// MakeCall completes, or the VC is freed). An idle VC slot stays small whatever a call carries.
+#[derive(Debug)]
+pub struct CallObj<N: Ndis> {
+    pub params: CallParameters,
+    pub client: Option<N::ClientParams>,
+    /// The SAP an incoming call matched.
+    pub sap: Option<SapContext>,
+    /// The party named in ProtocolCmCloseCall (multipoint).
+    pub close_party: Option<PartyContext>,
+    /// The RELEASE being answered was in error: (cause, IE identifier) for the owed RELEASE
+    /// COMPLETE (#96 / #100, Q.2931 §5.6.7).
+    pub release_complete_error: Option<(u8, u8)>,
+    pub incoming_close_status: NdisStatus,
+    pub incoming_close_data: UuBuf,
+}
+
+impl<N: Ndis> CallObj<N> {
+    pub fn new(params: CallParameters) -> Self {
+        CallObj {
+            params,
+            client: None,
+            sap: None,
+            close_party: None,
+            release_complete_error: None,
+            incoming_close_status: NdisStatus::SUCCESS,
+            incoming_close_data: UuBuf::EMPTY,
+        }
     }
 }
 

@@ -151,6 +151,9 @@ impl<N: Ndis> Control<N> {
     /// Frees a VC slot and everything indexed by it (timer, call reference, data path, AF count).
     pub(crate) fn remove_vc(&mut self, env: &impl Env<N>, vc: Token) {
         let Some(v) = self.vcs.remove(vc) else { return };
+        if let Some(c) = v.call {
+            self.calls.remove(c);
+        }
         self.timers.cancel(vc.index());
         if let Some(c) = v.cref {
             self.crefs.remove(c, vc.index());
@@ -229,6 +232,10 @@ impl<N: Ndis> Control<N> {
             self.stats.restart_refused += 1;
             return (NdisStatus::VC_NOT_AVAILABLE, None);
         }
+        // The call's state comes from the pool; none left: refused before anything is sent.
+        let Some(call) = self.take_call(*params) else {
+            return (NdisStatus::RESOURCES, None);
+        };
         let party_ctx = match party {
             Some(ph) => {
                 let endpoint = 0;
@@ -250,16 +257,21 @@ impl<N: Ndis> Control<N> {
                 };
                 match self.insert_party(obj) {
                     Some(t) => Some(PartyContext(t)),
-                    None => return (NdisStatus::RESOURCES, None),
+                    None => {
+                        self.calls.remove(call);
+                        return (NdisStatus::RESOURCES, None);
+                    }
                 }
             }
             None => None,
         };
+        if let Some(c) = self.calls.get_mut(call) {
+            c.client = Some(client);
+        }
         let cref = self.alloc_cref();
         if let Some(v) = self.vcs.get_mut(vc.0) {
             v.phase = Phase::MakePending;
-            v.params = Some(*params);
-            v.client = Some(client);
+            v.call = Some(call);
             v.multipoint = multipoint;
             v.parties = u16::from(multipoint);
             v.uni = UniState::CallInitiated;
@@ -289,15 +301,23 @@ impl<N: Ndis> Control<N> {
         if id.vpi == 0 && id.vci < 32 {
             return (NdisStatus::INVALID_DATA, None);
         }
+        let Some(call) = self.take_call(*params) else {
+            return (NdisStatus::RESOURCES, None);
+        };
         let conn = match env.open_connection(&conn_params(params)) {
             Ok(c) => c,
-            Err(s) => return (s, None),
+            Err(s) => {
+                self.calls.remove(call);
+                return (s, None);
+            }
         };
+        if let Some(c) = self.calls.get_mut(call) {
+            c.client = Some(client);
+        }
         env.datapath_open(vc.0.index(), vc.0.generation(), handle, conn);
         if let Some(v) = self.vcs.get_mut(vc.0) {
             v.phase = Phase::MakePending;
-            v.params = Some(*params);
-            v.client = Some(client);
+            v.call = Some(call);
             v.conn = Some(conn);
             v.data = DataState::Open;
             v.network_done = true;
@@ -362,9 +382,11 @@ impl<N: Ndis> Control<N> {
                 if let Some(v) = self.vcs.get_mut(vc.0) {
                     v.make_status = NdisStatus::REQUEST_ABORTED;
                     v.phase = Phase::Closing;
-                    v.close_party = party;
                     v.close_pended = true;
                     v.ops &= !vc_op::ACTIVATE_VC;
+                }
+                if let Some(c) = self.call_mut(vc.0) {
+                    c.close_party = party;
                 }
                 self.vc_op(vc.0, vc_op::MAKE_CALL_COMPLETE);
                 if !pvc {
@@ -378,9 +400,11 @@ impl<N: Ndis> Control<N> {
             // proper.
             Phase::Accepted | Phase::Connected | Phase::RemoteClosing => {
                 let remote = phase == Phase::RemoteClosing;
+                if let Some(c) = self.call_mut(vc.0) {
+                    c.close_party = party;
+                }
                 if let Some(v) = self.vcs.get_mut(vc.0) {
                     v.phase = Phase::Closing;
-                    v.close_party = party;
                     // The client closed before our incoming-close dispatch was made: it is moot.
                     if v.ops & vc_op::DISPATCH_INCOMING_CLOSE != 0 {
                         v.ops &= !vc_op::DISPATCH_INCOMING_CLOSE;
@@ -463,7 +487,7 @@ impl<N: Ndis> Control<N> {
             // ... and the client refused: refuse now (row 8).
             (false, true) => self.reject_incoming(env, vc.0, None),
             // Accepted: check what the client proposes, then CONNECT.
-            (true, false) => match Self::check_accept(env, v.params.as_ref(), params) {
+            (true, false) => match Self::check_accept(env, self.call(vc.0).map(|c| &c.params), params) {
                 Ok(()) => self.accept_incoming(env, vc.0),
                 Err(st) => {
                     // Unsupportable parameters: refuse the call on the network and tell the client

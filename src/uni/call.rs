@@ -68,7 +68,10 @@ impl<N: Ndis> Control<N> {
                 if let Some(v) = self.vcs.get_mut(vc) {
                     v.uni = UniState::ReleaseRequest;
                     v.network_done = false;
-                    v.incoming_close_data = uu;
+                }
+                // Kept for T308's retransmission.
+                if let Some(c) = self.call_mut(vc) {
+                    c.incoming_close_data = uu;
                 }
                 self.emit(env, &Out::Release { cref, cause: c, timer: None, user_user: uu.as_slice() });
                 self.start_timer(env, vc, TimerKind::T308);
@@ -102,8 +105,8 @@ impl<N: Ndis> Control<N> {
         }
         v.owe_release_complete = false;
         v.uni = UniState::Null;
-        let cref = v.cref;
-        let error = v.release_complete_error.take();
+        let (cref, call) = (v.cref, v.call);
+        let error = call.and_then(|c| self.calls.get_mut(c)).and_then(|c| c.release_complete_error.take());
         if let Some(cref) = cref
             && self.saal_up
         {
@@ -212,8 +215,10 @@ impl<N: Ndis> Control<N> {
         v.uni = if owe_rc { UniState::ReleaseIndication } else { UniState::Null };
         v.timer = None;
         self.timers.cancel(vc.index());
-        v.incoming_close_status = status;
-        v.incoming_close_data = uu;
+        if let Some(c) = self.call_mut(vc) {
+            c.incoming_close_status = status;
+            c.incoming_close_data = uu;
+        }
         self.vc_op(vc, vc_op::DISPATCH_INCOMING_CLOSE);
         self.start_teardown(env, vc);
         self.pay_release_complete(env, vc);
@@ -286,14 +291,22 @@ impl<N: Ndis> Control<N> {
             refuse(self, cause::QOS_UNAVAILABLE);
             return;
         }
+        // Every call in progress holds a call-pool entry: none left, or no VC slot, is #47.
+        let Some(call) = self.take_call(params) else {
+            refuse(self, cause::RESOURCE_UNAVAILABLE);
+            return;
+        };
+        if let Some(c) = self.calls.get_mut(call) {
+            c.sap = Some(SapContext(sap));
+        }
         let mut obj = VcObj::new(af, None, true);
         obj.phase = Phase::Offering;
-        obj.params = Some(params);
-        obj.sap = Some(SapContext(sap));
+        obj.call = Some(call);
         obj.uni = UniState::CallPresent;
         obj.cref = Some(cref);
         obj.network_done = false;
         let Ok(vc) = self.vcs.insert(obj) else {
+            self.calls.remove(call);
             refuse(self, cause::RESOURCE_UNAVAILABLE);
             return;
         };
@@ -402,8 +415,8 @@ impl<N: Ndis> Control<N> {
             // really closed.
             (UniState::Active | UniState::ConnectRequest, InKind::Release) => {
                 self.stop_timer(vc);
-                if let Some(v) = self.vcs.get_mut(vc) {
-                    v.release_complete_error = release_error;
+                if let Some(c) = self.call_mut(vc) {
+                    c.release_complete_error = release_error;
                 }
                 self.remote_close(env, vc, NdisStatus::SUCCESS, uu, true);
             }
@@ -525,8 +538,8 @@ impl<N: Ndis> Control<N> {
 
     pub(crate) fn note_connection(&mut self, vc: Token, id: Option<VpiVci>) {
         let Some(id) = id else { return };
-        if let Some(v) = self.vcs.get_mut(vc)
-            && let Some(p) = v.params.as_mut()
+        if let Some(c) = self.call_mut(vc)
+            && let p = &mut c.params
             && p.media.connection_id != id
         {
             p.media.connection_id = id;
@@ -536,8 +549,8 @@ impl<N: Ndis> Control<N> {
 
     pub(crate) fn on_connect(&mut self, env: &impl Env<N>, vc: Token, cref: CallRef) {
         let Some(v) = self.vcs.get(vc) else { return };
-        let Some(params) = v.params else { return };
         let Some(handle) = v.handle else { return };
+        let Some(params) = self.call(vc).map(|c| c.params) else { return };
         let id = params.media.connection_id;
         if id.vpi == 0 && id.vci == 0 {
             // No connection identifier in CALL PROCEEDING or CONNECT.
@@ -670,8 +683,10 @@ impl<N: Ndis> Control<N> {
             v.phase = Phase::RemoteClosing;
             v.dispatched_close = true;
             v.network_done = false;
-            v.incoming_close_status = NdisStatus::FAILURE;
-            v.incoming_close_data = UuBuf::EMPTY;
+        }
+        if let Some(k) = self.call_mut(vc) {
+            k.incoming_close_status = NdisStatus::FAILURE;
+            k.incoming_close_data = UuBuf::EMPTY;
         }
         self.vc_op(vc, vc_op::DISPATCH_INCOMING_CLOSE);
         self.start_teardown(env, vc);

@@ -67,7 +67,7 @@ impl<N: Ndis> Control<N> {
                     }
                     let hit = match (class, m.connection) {
                         (2, _) => true,
-                        (0, Some(id)) => v.params.is_some_and(|p| p.media.connection_id == id),
+                        (0, Some(id)) => self.call(t).is_some_and(|c| c.params.media.connection_id == id),
                         _ => false,
                     };
                     if hit {

@@ -130,9 +130,9 @@ impl<N: Ndis> Control<N> {
     pub(crate) fn on_call_timer(&mut self, env: &impl Env<N>, vc: Token, timer: CallTimer) {
         let Some(v) = self.vcs.get(vc) else { return };
         let Some(cref) = v.cref else { return };
-        let params = v.params;
         let multipoint = v.multipoint;
-        let uu = v.incoming_close_data;
+        let params = self.call(vc).map(|c| c.params);
+        let uu = self.call(vc).map_or(UuBuf::EMPTY, |c| c.incoming_close_data);
         match (timer.kind, timer.expiries) {
             // T303 first expiry: SETUP once more.
             (TimerKind::T303, 0) => {
@@ -172,8 +172,10 @@ impl<N: Ndis> Control<N> {
                     v.phase = Phase::RemoteClosing;
                     v.dispatched_close = true;
                     v.network_done = false;
-                    v.incoming_close_status = NdisStatus::FAILURE;
-                    v.incoming_close_data = UuBuf::EMPTY;
+                }
+                if let Some(c) = self.call_mut(vc) {
+                    c.incoming_close_status = NdisStatus::FAILURE;
+                    c.incoming_close_data = UuBuf::EMPTY;
                 }
                 self.vc_op(vc, vc_op::DISPATCH_INCOMING_CLOSE);
                 self.start_teardown(env, vc);

@@ -29,7 +29,8 @@ pub struct Table<T> {
     slots: Vec<Slot<T>>,
     /// Free slot indices (a stack).
     free: Vec<u16>,
-    live: usize,
+    /// Live entries (at most [`Token::MAX_SLOTS`]; `u32` keeps the table small).
+    live: u32,
     /// Oldest and newest live entries ([`NIL`] when empty).
     head: u16,
     tail: u16,
@@ -122,7 +123,7 @@ impl<T> Table<T> {
 
     /// Live entries.
     pub fn len(&self) -> usize {
-        self.live
+        self.live as usize
     }
 
     pub fn is_empty(&self) -> bool {
