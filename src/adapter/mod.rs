@@ -301,8 +301,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         let pool = config.max_active_vcs.clamp(1, slots);
         // The largest SSCOP window (128): call storms are limited by credit, not by the queue.
         let saal_cfg = crate::saal::SaalConfig { window: 128, ..crate::saal::SaalConfig::default() };
-        let saal = crate::saal::Link::new(saal_cfg).map_err(|_| NdisStatus::RESOURCES)?;
-        let control = Control::new(&config, saal).map_err(|_| NdisStatus::RESOURCES)?;
+        let control = Control::new(&config, saal_cfg).map_err(|_| NdisStatus::RESOURCES)?;
         let dpc = DpcState::new(slots, pool, INFLIGHT_PER_VC, MAX_FRAME).map_err(|_| NdisStatus::RESOURCES)?;
         let mut paths = Vec::new();
         paths.try_reserve_exact(slots).map_err(|_| NdisStatus::RESOURCES)?;

@@ -11,7 +11,6 @@
 //! `match (phase, event)`-shaped with a comment per arm; the phases are the CoNDIS call states of
 //! `condis-contract.md` §7 and the UNI user-side states of Q.2931.
 
-use alloc::collections::TryReserveError;
 use alloc::vec::Vec;
 use core::time::Duration;
 
@@ -193,7 +192,10 @@ pub(crate) const ORPHANS: usize = 64;
 
 impl<N: Ndis> Control<N> {
     /// All tables at their configured sizes; the only allocation the control path makes.
-    pub fn new(config: &Config, saal: crate::saal::Link) -> Result<Self, TryReserveError> {
+    ///
+    /// The SAAL link is built here, not passed in: by value it was copied three times through
+    /// `Adapter::initialize`'s frame, on the deepest stack path of MiniportInitializeEx.
+    pub fn new(config: &Config, saal: crate::saal::SaalConfig) -> Result<Self, crate::saal::AllocError> {
         let vcs = config.max_vcs.min(Token::MAX_SLOTS);
         let parties = config.max_parties.min(Token::MAX_SLOTS);
         // As many calls at once as send rings (`Adapter::initialize` sizes both the same way).
@@ -218,6 +220,7 @@ impl<N: Ndis> Control<N> {
         let timers = TimerHeap::with_capacity(timer_ids)?;
         let crefs = CrefIndex::with_capacity(vcs)?;
         let backlog = crate::msgq::MsgQueue::new(BACKLOG_BYTES.max(calls * BACKLOG_PER_CALL))?;
+        let saal = crate::saal::Link::new(saal)?;
         Ok(Control {
             afs,
             saps,

@@ -31,6 +31,12 @@ pub const MAX_MESSAGE: usize = 4096;
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct AllocError;
 
+impl From<alloc::collections::TryReserveError> for AllocError {
+    fn from(_: alloc::collections::TryReserveError) -> Self {
+        AllocError
+    }
+}
+
 /// Why an AAL-DATA.request was refused.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum SendError {
