@@ -52,8 +52,6 @@ pub struct VcPath {
     /// The send ring (and in-flight queue) this VC's call holds from the pool, or [`NONE`]: taken
     /// with the call's NIC connection, given back when that connection closes.
     pub ring: AtomicU32,
-    /// Accepted NBLs not yet completed.
-    pub tx_outstanding: AtomicU32,
     /// Indicated NBLs not yet returned.
     pub rx_outstanding: AtomicU32,
     /// The CPU inside an indication on this VC, or [`NONE`].
@@ -80,7 +78,6 @@ impl VcPath {
             flags: AtomicU32::new(0),
             rundown,
             ring: AtomicU32::new(NONE),
-            tx_outstanding: AtomicU32::new(0),
             rx_outstanding: AtomicU32::new(0),
             rx_cpu: AtomicU32::new(NONE),
             close_deadline: AtomicU64::new(0),
@@ -95,11 +92,117 @@ impl VcPath {
 }
 
 /// One NBL on the wire: how many of its frames are still with the NIC.
-#[derive(Copy, Clone, Debug)]
+#[derive(Copy, Clone, Debug, Default)]
 pub struct InFlight {
     pub nbl: usize,
     pub frames_left: u32,
     pub failed: bool,
+}
+
+/// Where one pool ring's in-flight FIFO starts and how long it is.
+#[derive(Copy, Clone, Debug, Default)]
+struct Ends {
+    head: u16,
+    len: u16,
+}
+
+/// Per pooled ring (`VcPath::ring`): the NBLs handed to the NIC, oldest first, at most `per`
+/// each. One flat array allocated at initialize (ring `r` owns `r * per .. (r + 1) * per`) and
+/// a dense array of 4-byte ends, so the DPC's per-VC check touches one small word and a
+/// completion one entry — no per-ring heap object, no capacity arithmetic. DPC-only.
+#[derive(Debug)]
+pub struct InFlightQueues {
+    entries: Vec<InFlight>,
+    ends: Vec<Ends>,
+    /// Entries per ring: a power of two (≤ 32 768).
+    per: usize,
+}
+
+impl InFlightQueues {
+    /// `rings` FIFOs of `per` entries (rounded up to a power of two, at most 32 768).
+    pub fn new(rings: usize, per: usize) -> Result<Self, TryReserveError> {
+        let per = per.clamp(1, 1 << 15).next_power_of_two();
+        let mut entries = Vec::new();
+        entries.try_reserve_exact(rings.saturating_mul(per))?;
+        entries.resize(rings.saturating_mul(per), InFlight::default());
+        let mut ends = Vec::new();
+        ends.try_reserve_exact(rings)?;
+        ends.resize(rings, Ends::default());
+        Ok(InFlightQueues { entries, ends, per })
+    }
+
+    /// NBLs ring `r` has with the NIC (0 for a ring out of range).
+    #[inline]
+    pub fn len(&self, r: usize) -> usize {
+        self.ends.get(r).map_or(0, |e| usize::from(e.len))
+    }
+
+    /// Ring `r` has nothing with the NIC (true for a ring out of range).
+    #[inline]
+    pub fn is_empty(&self, r: usize) -> bool {
+        self.len(r) == 0
+    }
+
+    /// Ring `r` may hand the NIC another NBL (false for a ring out of range).
+    #[inline]
+    pub fn has_room(&self, r: usize) -> bool {
+        self.ends.get(r).is_some_and(|e| usize::from(e.len) < self.per)
+    }
+
+    /// Ring `r` holds `per` NBLs: its pump stopped for room, and the next completion restarts it.
+    #[inline]
+    pub fn is_full(&self, r: usize) -> bool {
+        self.ends.get(r).is_some_and(|e| usize::from(e.len) >= self.per)
+    }
+
+    /// Appends to ring `r`'s FIFO; `false` when it is full (or `r` out of range).
+    #[inline]
+    pub fn push_back(&mut self, r: usize, x: InFlight) -> bool {
+        let per = self.per;
+        let Some(e) = self.ends.get_mut(r) else { return false };
+        if usize::from(e.len) >= per {
+            return false;
+        }
+        let at = r * per + ((usize::from(e.head) + usize::from(e.len)) & (per - 1));
+        let Some(dst) = self.entries.get_mut(at) else { return false };
+        *dst = x;
+        e.len += 1;
+        true
+    }
+
+    /// The oldest of ring `r`.
+    #[inline]
+    pub fn front_mut(&mut self, r: usize) -> Option<&mut InFlight> {
+        let e = *self.ends.get(r)?;
+        if e.len == 0 {
+            return None;
+        }
+        self.entries.get_mut(r * self.per + usize::from(e.head))
+    }
+
+    /// Takes the oldest of ring `r`.
+    #[inline]
+    pub fn pop_front(&mut self, r: usize) -> Option<InFlight> {
+        let per = self.per;
+        let e = self.ends.get_mut(r)?;
+        if e.len == 0 {
+            return None;
+        }
+        let x = *self.entries.get(r * per + usize::from(e.head))?;
+        e.head = ((usize::from(e.head) + 1) & (per - 1)) as u16;
+        e.len -= 1;
+        Some(x)
+    }
+}
+
+/// Data-path counters the DPC gathers in a run and adds to [`DataStats`] once per flush (one
+/// atomic add per counter per run, not per NBL).
+#[derive(Copy, Clone, Debug, Default)]
+pub struct TxCounts {
+    pub accepted: u64,
+    pub completed_ok: u64,
+    pub completed_failed: u64,
+    pub aborted: u64,
 }
 
 /// NBLs gathered for one call to NDIS: a chain linked through NET_BUFFER_LIST_NEXT_NBL, as
@@ -124,7 +227,9 @@ pub struct DpcState {
     /// Copy buffer for one outgoing frame.
     pub scratch: Vec<u8>,
     /// Per pooled ring (`VcPath::ring`): NBLs handed to the NIC, oldest first.
-    pub inflight: Vec<VecDeque<InFlight>>,
+    pub inflight: InFlightQueues,
+    /// Counters of this run, not yet added to [`DataStats`].
+    pub counts: TxCounts,
     /// Per slot: an NBL popped from the ring that the NIC had no room for yet.
     pub parked: Vec<Option<usize>>,
     /// Slots waiting for room on the NIC's shared transmit ring, oldest first; each at most once
@@ -229,13 +334,7 @@ impl DpcState {
         let mut waiting = Vec::new();
         waiting.try_reserve_exact(slots)?;
         waiting.resize(slots, false);
-        let mut inflight = Vec::new();
-        inflight.try_reserve_exact(rings)?;
-        for _ in 0..rings {
-            let mut q = VecDeque::new();
-            q.try_reserve_exact(inflight_per_vc)?;
-            inflight.push(q);
-        }
+        let inflight = InFlightQueues::new(rings, inflight_per_vc)?;
         let mut parked = Vec::new();
         parked.try_reserve_exact(slots)?;
         parked.resize(slots, None);
@@ -258,6 +357,7 @@ impl DpcState {
             rx_touched,
             scratch,
             inflight,
+            counts: TxCounts::default(),
             parked,
             blocked,
             waiting,
@@ -380,7 +480,9 @@ impl ConnMap {
     }
 }
 
-/// Counters for the data path (diagnostics, lab reports).
+/// Counters for the data path (diagnostics, lab reports). The DPC adds its own (`tx_accepted`,
+/// `tx_completed_*`, `tx_aborted`) once per run, before the run's completions reach NDIS;
+/// `tx_accepted` counts NBLs the DPC took from a send ring (so it lags a send until the DPC runs).
 #[derive(Debug, Default)]
 pub struct DataStats {
     pub tx_accepted: AtomicU64,
@@ -427,6 +529,29 @@ mod tests {
         let mut again = vec![];
         s.take_all(|i| again.push(i));
         assert!(again.is_empty(), "taking clears");
+    }
+
+    #[test]
+    fn inflight_queues_are_fifo_per_ring_across_wraps_and_refuse_past_full() {
+        let mut q = InFlightQueues::new(3, 4).unwrap();
+        let e = |nbl| InFlight { nbl, frames_left: 1, failed: false };
+        assert!(q.is_empty(1) && q.has_room(1) && !q.is_full(1));
+        for round in 0..5usize {
+            for i in 0..4 {
+                assert!(q.push_back(1, e(round * 10 + i)));
+            }
+            assert!(q.is_full(1) && !q.has_room(1));
+            assert!(!q.push_back(1, e(99)), "a fifth entry is refused");
+            assert!(q.is_empty(0) && q.is_empty(2), "rings do not share entries");
+            q.front_mut(1).unwrap().frames_left = 7;
+            assert_eq!(q.pop_front(1).map(|x| (x.nbl, x.frames_left)), Some((round * 10, 7)));
+            // Wrap: one more in at the freed end, then all out in order.
+            assert!(q.push_back(1, e(round * 10 + 4)));
+            let out: Vec<usize> = core::iter::from_fn(|| q.pop_front(1).map(|x| x.nbl)).collect();
+            assert_eq!(out, [1, 2, 3, 4].map(|i| round * 10 + i));
+        }
+        assert!(q.pop_front(1).is_none() && q.front_mut(1).is_none());
+        assert!(!q.push_back(3, e(1)) && q.pop_front(3).is_none() && !q.has_room(3), "ring out of range");
     }
 
     #[test]
