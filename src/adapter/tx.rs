@@ -166,18 +166,23 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             let nbl = N::Nbl::from_word(word);
             let frames = n.nbl_frame_count(nbl);
             // A frame AAL5 cannot carry (empty, or over 65 535 octets) fails the whole NBL before
-            // any of it reaches the NIC: never truncated, never retried.
+            // any of it reaches the NIC: never truncated, never retried. (One frame, the common
+            // case, is checked again as it is copied below; only longer NBLs need this pass.)
             let limit = st.scratch.len().min(MAX_FRAME);
-            if (0..frames).any(|i| !(1..=limit).contains(&n.nbl_frame_len(nbl, i))) {
+            if frames > 1 && (0..frames).any(|i| !(1..=limit).contains(&n.nbl_frame_len(nbl, i))) {
                 DataStats::bump(&self.stats.tx_invalid_length, 1);
                 self.complete_one(st, slot, word, NdisStatus::INVALID_LENGTH);
                 continue;
             }
             let mut given = 0u32;
             let mut refused: Option<NdisStatus> = None;
+            let mut bad_length = false;
             for i in 0..frames {
                 let len = n.nbl_frame_len(nbl, i);
-                let Some(buf) = st.scratch.get_mut(..len) else { break };
+                let Some(buf) = st.scratch.get_mut(..len).filter(|_| (1..=limit).contains(&len)) else {
+                    bad_length = true;
+                    break;
+                };
                 let copied = n.nbl_copy_frame(nbl, i, buf);
                 let frame = buf.get(..copied).unwrap_or(&[]);
                 match self.device.transmit(ConnId(conn as u16), frame, TxCookie(word as u64)) {
@@ -187,6 +192,11 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                         break;
                     }
                 }
+            }
+            if bad_length && given == 0 {
+                DataStats::bump(&self.stats.tx_invalid_length, 1);
+                self.complete_one(st, slot, word, NdisStatus::INVALID_LENGTH);
+                continue;
             }
             match (given, refused) {
                 // The NIC had no room for its first frame: park it until any VC's frames leave the

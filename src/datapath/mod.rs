@@ -468,12 +468,14 @@ impl ConnMap {
         Ok(ConnMap { slots })
     }
 
+    #[inline]
     pub fn set(&self, conn: ConnId, slot: Option<usize>) {
         if let Some(s) = self.slots.get(usize::from(conn.0)) {
             s.store(slot.map_or(NO_SLOT, |v| v as u16), Ordering::Release);
         }
     }
 
+    #[inline]
     pub fn get(&self, conn: ConnId) -> Option<usize> {
         let v = self.slots.get(usize::from(conn.0))?.load(Ordering::Acquire);
         (v != NO_SLOT).then_some(usize::from(v))
