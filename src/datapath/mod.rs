@@ -8,6 +8,7 @@
 
 use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
+use alloc::boxed::Box;
 use alloc::collections::{TryReserveError, VecDeque};
 use alloc::vec::Vec;
 
@@ -106,29 +107,35 @@ struct Ends {
     len: u16,
 }
 
-/// Per pooled ring (`VcPath::ring`): the NBLs handed to the NIC, oldest first, at most `per`
-/// each. One flat array allocated at initialize (ring `r` owns `r * per .. (r + 1) * per`) and
-/// a dense array of 4-byte ends, so the DPC's per-VC check touches one small word and a
-/// completion one entry — no per-ring heap object, no capacity arithmetic. DPC-only.
+/// NBLs per VC (per pool ring) the NIC may hold at once.
+pub const INFLIGHT_PER_RING: usize = 64;
+
+/// Per pooled ring (`VcPath::ring`): the NBLs handed to the NIC, oldest first, at most `PER`
+/// each (a power of two ≤ 32 768). One flat array allocated at initialize (ring `r` owns
+/// `r * PER .. (r + 1) * PER`) and a dense array of 4-byte ends, so the DPC's per-VC check
+/// touches one small word and a completion one entry — no per-ring heap object. DPC-only.
 #[derive(Debug)]
-pub struct InFlightQueues {
-    entries: Vec<InFlight>,
-    ends: Vec<Ends>,
-    /// Entries per ring: a power of two (≤ 32 768).
-    per: usize,
+pub struct InFlightQueues<const PER: usize> {
+    entries: Box<[InFlight]>,
+    ends: Box<[Ends]>,
 }
 
-impl InFlightQueues {
-    /// `rings` FIFOs of `per` entries (rounded up to a power of two, at most 32 768).
-    pub fn new(rings: usize, per: usize) -> Result<Self, TryReserveError> {
-        let per = per.clamp(1, 1 << 15).next_power_of_two();
+impl<const PER: usize> InFlightQueues<PER> {
+    const MASK: usize = {
+        assert!(PER.is_power_of_two() && PER <= 1 << 15);
+        PER - 1
+    };
+
+    /// `rings` FIFOs of `PER` entries.
+    pub fn new(rings: usize) -> Result<Self, TryReserveError> {
         let mut entries = Vec::new();
-        entries.try_reserve_exact(rings.saturating_mul(per))?;
-        entries.resize(rings.saturating_mul(per), InFlight::default());
+        entries.try_reserve_exact(rings.saturating_mul(PER))?;
+        entries.resize(rings.saturating_mul(PER), InFlight::default());
         let mut ends = Vec::new();
         ends.try_reserve_exact(rings)?;
         ends.resize(rings, Ends::default());
-        Ok(InFlightQueues { entries, ends, per })
+        // len == capacity (exact reservations): no reallocation on the way to a box.
+        Ok(InFlightQueues { entries: entries.into_boxed_slice(), ends: ends.into_boxed_slice() })
     }
 
     /// NBLs ring `r` has with the NIC (0 for a ring out of range).
@@ -146,24 +153,23 @@ impl InFlightQueues {
     /// Ring `r` may hand the NIC another NBL (false for a ring out of range).
     #[inline]
     pub fn has_room(&self, r: usize) -> bool {
-        self.ends.get(r).is_some_and(|e| usize::from(e.len) < self.per)
+        self.ends.get(r).is_some_and(|e| usize::from(e.len) < PER)
     }
 
-    /// Ring `r` holds `per` NBLs: its pump stopped for room, and the next completion restarts it.
+    /// Ring `r` holds `PER` NBLs: its pump stopped for room, and the next completion restarts it.
     #[inline]
     pub fn is_full(&self, r: usize) -> bool {
-        self.ends.get(r).is_some_and(|e| usize::from(e.len) >= self.per)
+        self.ends.get(r).is_some_and(|e| usize::from(e.len) >= PER)
     }
 
     /// Appends to ring `r`'s FIFO; `false` when it is full (or `r` out of range).
     #[inline]
     pub fn push_back(&mut self, r: usize, x: InFlight) -> bool {
-        let per = self.per;
         let Some(e) = self.ends.get_mut(r) else { return false };
-        if usize::from(e.len) >= per {
+        if usize::from(e.len) >= PER {
             return false;
         }
-        let at = r * per + ((usize::from(e.head) + usize::from(e.len)) & (per - 1));
+        let at = r * PER + ((usize::from(e.head) + usize::from(e.len)) & Self::MASK);
         let Some(dst) = self.entries.get_mut(at) else { return false };
         *dst = x;
         e.len += 1;
@@ -177,19 +183,18 @@ impl InFlightQueues {
         if e.len == 0 {
             return None;
         }
-        self.entries.get_mut(r * self.per + usize::from(e.head))
+        self.entries.get_mut(r * PER + usize::from(e.head))
     }
 
     /// Takes the oldest of ring `r`.
     #[inline]
     pub fn pop_front(&mut self, r: usize) -> Option<InFlight> {
-        let per = self.per;
         let e = self.ends.get_mut(r)?;
         if e.len == 0 {
             return None;
         }
-        let x = *self.entries.get(r * per + usize::from(e.head))?;
-        e.head = ((usize::from(e.head) + 1) & (per - 1)) as u16;
+        let x = *self.entries.get(r * PER + usize::from(e.head))?;
+        e.head = ((usize::from(e.head) + 1) & Self::MASK) as u16;
         e.len -= 1;
         Some(x)
     }
@@ -216,27 +221,29 @@ pub struct Chain {
 
 /// State only the DPC touches.
 #[derive(Debug)]
+/// (Per-slot arrays are boxed slices, not `Vec`s: this struct is built on MiniportInitializeEx's
+/// stack, which has little to spare — `tests/sys_defects.rs` bounds the depth at 12 KiB.)
 pub struct DpcState {
     /// Per slot: send completions gathered this run (one NdisMCoSendNetBufferListsComplete each).
-    pub tx_done: Vec<Chain>,
+    pub tx_done: Box<[Chain]>,
     /// Per slot: received frames gathered this poll (one indication each).
-    pub rx_ready: Vec<Chain>,
+    pub rx_ready: Box<[Chain]>,
     /// Slots with a non-empty `tx_done` / `rx_ready`.
     pub tx_touched: Vec<u16>,
     pub rx_touched: Vec<u16>,
     /// Copy buffer for one outgoing frame.
-    pub scratch: Vec<u8>,
+    pub scratch: Box<[u8]>,
     /// Per pooled ring (`VcPath::ring`): NBLs handed to the NIC, oldest first.
-    pub inflight: InFlightQueues,
+    pub inflight: InFlightQueues<INFLIGHT_PER_RING>,
     /// Counters of this run, not yet added to [`DataStats`].
     pub counts: TxCounts,
     /// Per slot: an NBL popped from the ring that the NIC had no room for yet.
-    pub parked: Vec<Option<usize>>,
+    pub parked: Box<[Option<usize>]>,
     /// Slots waiting for room on the NIC's shared transmit ring, oldest first; each at most once
     /// (`waiting`). Any frame leaving the NIC wakes them all (one VC's completions are not
     /// enough: the ring may be full of other VCs' frames).
     pub blocked: VecDeque<u16>,
-    pub waiting: Vec<bool>,
+    pub waiting: Box<[bool]>,
     /// Q.2931 messages SSCOP delivered from one PDU (up to a whole window of them at once).
     pub sig_inbox: crate::msgq::MsgQueue,
     /// Slots waiting for the NIC to report a close, oldest request first: every deadline is
@@ -325,7 +332,7 @@ impl CloseList {
 
 impl DpcState {
     /// `rings`: the size of the ring pool (one in-flight queue each).
-    pub fn new(slots: usize, rings: usize, inflight_per_vc: usize, max_frame: usize) -> Result<Self, TryReserveError> {
+    pub fn new(slots: usize, rings: usize, max_frame: usize) -> Result<Self, TryReserveError> {
         let mut scratch = Vec::new();
         scratch.try_reserve_exact(max_frame)?;
         scratch.resize(max_frame, 0);
@@ -334,17 +341,17 @@ impl DpcState {
         let mut waiting = Vec::new();
         waiting.try_reserve_exact(slots)?;
         waiting.resize(slots, false);
-        let inflight = InFlightQueues::new(rings, inflight_per_vc)?;
+        let inflight = InFlightQueues::new(rings)?;
         let mut parked = Vec::new();
         parked.try_reserve_exact(slots)?;
         parked.resize(slots, None);
         // One received SD can release a whole window (64) of buffered messages.
         let sig_inbox = crate::msgq::MsgQueue::new(64 * (crate::saal::MAX_MESSAGE + 2))?;
-        let chains = |n: usize| -> Result<Vec<Chain>, TryReserveError> {
+        let chains = |n: usize| -> Result<Box<[Chain]>, TryReserveError> {
             let mut v = Vec::new();
             v.try_reserve_exact(n)?;
             v.resize(n, Chain::default());
-            Ok(v)
+            Ok(v.into_boxed_slice())
         };
         let mut tx_touched = Vec::new();
         tx_touched.try_reserve_exact(slots)?;
@@ -355,12 +362,13 @@ impl DpcState {
             rx_ready: chains(slots)?,
             tx_touched,
             rx_touched,
-            scratch,
+            // Exact reservations (len == capacity): no reallocation on the way to a box.
+            scratch: scratch.into_boxed_slice(),
             inflight,
             counts: TxCounts::default(),
-            parked,
+            parked: parked.into_boxed_slice(),
             blocked,
-            waiting,
+            waiting: waiting.into_boxed_slice(),
             sig_inbox,
             closing: CloseList::new(slots)?,
         })
@@ -535,7 +543,7 @@ mod tests {
 
     #[test]
     fn inflight_queues_are_fifo_per_ring_across_wraps_and_refuse_past_full() {
-        let mut q = InFlightQueues::new(3, 4).unwrap();
+        let mut q = InFlightQueues::<4>::new(3).unwrap();
         let e = |nbl| InFlight { nbl, frames_left: 1, failed: false };
         assert!(q.is_empty(1) && q.has_room(1) && !q.is_full(1));
         for round in 0..5usize {
