@@ -290,3 +290,29 @@ fn calls_beyond_max_active_vcs_are_refused_with_resources_or_cause_47_and_a_clos
     lab.advance(A_MOMENT);
     halt_clean(&lab);
 }
+
+/// More NBLs on one VC than it may have with the NIC at once (64): the pump stops at a full
+/// in-flight queue and the completions that make room restart it, so every NBL is sent and
+/// completed exactly once, in order, without another send to wake the VC.
+#[test]
+fn a_chain_longer_than_the_in_flight_limit_is_sent_whole_and_completed_once_each() {
+    let (lab, a, avc, b, bvc) = two_nodes_with_pvc();
+    let sizes: Vec<usize> = (0..200).map(|i| 40 + i).collect();
+    let nbls = a.send(avc, sizes.iter().map(|&n| pattern(n)).collect());
+    lab.settle();
+    let done = a.send_completions();
+    for n in &nbls {
+        let mine: Vec<_> = done.iter().filter(|d| d.nbl == *n).collect();
+        assert_eq!(mine.len(), 1, "{n:?} completed exactly once");
+        assert_eq!(mine[0].status, NdisStatus::SUCCESS);
+    }
+    let got = b.received_frames(bvc);
+    assert_eq!(got.len(), sizes.len(), "every frame delivered");
+    for (f, &n) in got.iter().zip(&sizes) {
+        assert!(f.len() == n && *f == pattern(n), "frame of {n} octets arrived altered or out of order");
+    }
+    assert_eq!(a.close_call(avc, None, None), NdisStatus::PENDING);
+    assert_eq!(b.close_call(bvc, None, None), NdisStatus::PENDING);
+    lab.settle();
+    halt_clean(&lab);
+}

@@ -119,8 +119,6 @@ pub mod oid {
 const SIG_COOKIE: u64 = u64::MAX;
 /// Largest frame the adapter transmits (AAL5 CPCS-SDU).
 pub const MAX_FRAME: usize = 65_535;
-/// NBLs per VC the NIC may hold at once.
-const INFLIGHT_PER_VC: usize = 64;
 /// Octets of signalling PDUs the DPC queue holds (a full SSCOP window of SETUPs several times).
 const SIG_QUEUE_BYTES: usize = 128 * 1024;
 /// NBLs pushed into a VC's ring per claim on the send path.
@@ -302,7 +300,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         // The largest SSCOP window (128): call storms are limited by credit, not by the queue.
         let saal_cfg = crate::saal::SaalConfig { window: 128, ..crate::saal::SaalConfig::default() };
         let control = Control::new(&config, saal_cfg).map_err(|_| NdisStatus::RESOURCES)?;
-        let dpc = DpcState::new(slots, pool, INFLIGHT_PER_VC, MAX_FRAME).map_err(|_| NdisStatus::RESOURCES)?;
+        let dpc = DpcState::new(slots, pool, MAX_FRAME).map_err(|_| NdisStatus::RESOURCES)?;
         let mut paths = Vec::new();
         paths.try_reserve_exact(slots).map_err(|_| NdisStatus::RESOURCES)?;
         for _ in 0..slots {

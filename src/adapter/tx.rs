@@ -62,9 +62,12 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         }
     }
 
-    /// One NdisMCoSendNetBufferListsComplete per VC for what this run completed.
+    /// One NdisMCoSendNetBufferListsComplete per VC for what this run completed (the run's
+    /// counters reach [`DataStats`] first). A completion on a VC being torn down marks its
+    /// teardown step again: it may be the last thing the drain waited for.
     pub(super) fn flush_tx(&self, st: &mut DpcState) {
         let n = &self.ndis;
+        self.flush_counts(st);
         for slot in st.tx_touched.drain(..) {
             let slot = usize::from(slot);
             let Some(c) = st.tx_done.get_mut(slot).map(core::mem::take) else { continue };
@@ -74,9 +77,23 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             let Some(p) = self.paths.get(slot) else { continue };
             let handle = N::VcHandle::from_word(p.handle.load(Ordering::Acquire));
             n.co_send_net_buffer_lists_complete(handle, N::Nbl::from_word(c.head), send_complete_flags::DISPATCH_LEVEL);
-            let prev = p.tx_outstanding.fetch_sub(c.count, Ordering::AcqRel);
-            if prev == c.count && p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0 {
+            if p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0 {
                 self.teardown.mark(slot);
+            }
+        }
+    }
+
+    /// Adds the run's counters to [`DataStats`]: one atomic add per counter that moved.
+    fn flush_counts(&self, st: &mut DpcState) {
+        let c = core::mem::take(&mut st.counts);
+        for (stat, v) in [
+            (&self.stats.tx_accepted, c.accepted),
+            (&self.stats.tx_completed_ok, c.completed_ok),
+            (&self.stats.tx_completed_failed, c.completed_failed),
+            (&self.stats.tx_aborted, c.aborted),
+        ] {
+            if v > 0 {
+                DataStats::bump(stat, v);
             }
         }
     }
@@ -84,19 +101,22 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
     pub(super) fn transmitted(&self, st: &mut DpcState, conn: ConnId, sent: bool) {
         let Some(slot) = self.conn_map.get(conn) else { return };
         let ri = self.paths.get(slot).map_or(usize::MAX, |p| p.ring.load(Ordering::Acquire) as usize);
-        let Some(q) = st.inflight.get_mut(ri) else { return };
-        let Some(front) = q.front_mut() else { return };
+        let Some(front) = st.inflight.front_mut(ri) else { return };
         front.frames_left = front.frames_left.saturating_sub(1);
         front.failed |= !sent;
         if front.frames_left > 0 {
             return;
         }
-        let done = *front;
-        q.pop_front();
+        // A full queue is the one reason the pump stops with NBLs left that nobody else restarts
+        // (an empty ring waits for its sender's mark, a full NIC for `wake_waiting`): the first
+        // completion that makes room marks the VC ready again.
+        let was_full = st.inflight.is_full(ri);
+        let Some(done) = st.inflight.pop_front(ri) else { return };
         let status = if done.failed { NdisStatus::FAILURE } else { NdisStatus::SUCCESS };
         self.complete_one(st, slot, done.nbl, status);
-        // Room on the NIC again: keep this VC moving.
-        self.tx_ready.mark(slot);
+        if was_full {
+            self.tx_ready.mark(slot);
+        }
     }
 
     /// Sets the NBL's final status and gathers it for its VC's completion (`flush_tx`).
@@ -106,9 +126,9 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         n.nbl_set_status(nbl, status);
         n.nbl_set_next(nbl, None);
         match status {
-            NdisStatus::SUCCESS => DataStats::bump(&self.stats.tx_completed_ok, 1),
-            NdisStatus::SEND_ABORTED => DataStats::bump(&self.stats.tx_aborted, 1),
-            _ => DataStats::bump(&self.stats.tx_completed_failed, 1),
+            NdisStatus::SUCCESS => st.counts.completed_ok += 1,
+            NdisStatus::SEND_ABORTED => st.counts.aborted += 1,
+            _ => st.counts.completed_failed += 1,
         }
         Self::chain_push(n, &mut st.tx_done, &mut st.tx_touched, slot, nbl);
     }
@@ -118,20 +138,24 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         let Some(p) = self.paths.get(slot) else { return };
         let tearing = p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0;
         let conn = p.conn.load(Ordering::Acquire);
-        // The DPC is the ring's one consumer: one claim for this whole run on the VC.
         let ri = p.ring.load(Ordering::Acquire) as usize;
-        let mut consumer = self.ring_of(p).and_then(|r| r.consumer());
+        // SAFETY: the DPC is every pool ring's one consumer: pump_tx and step_teardown, the only
+        // code that takes from a send ring, run in the DPC with `dpc_state` locked (`st`).
+        let mut consumer = self.rings.get(ri).map(|r| unsafe { r.consumer_unchecked() });
+        // An NBL the NIC had no room for last time goes first.
+        let mut parked = st.parked.get_mut(slot).and_then(Option::take);
         loop {
-            let room = st.inflight.get(ri).is_some_and(|q| q.len() < INFLIGHT_PER_VC);
-            if !room && !tearing {
-                return;
+            if !tearing && !st.inflight.has_room(ri) {
+                break;
             }
-            let parked = st.parked.get_mut(slot).and_then(Option::take);
-            let word = match parked {
+            let word = match parked.take() {
                 Some(w) => w,
                 None => match consumer.as_mut().and_then(|c| c.pop()) {
-                    Some(w) => w,
-                    None => return,
+                    Some(w) => {
+                        st.counts.accepted += 1;
+                        w
+                    }
+                    None => break,
                 },
             };
             if tearing || conn == NONE {
@@ -142,18 +166,23 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             let nbl = N::Nbl::from_word(word);
             let frames = n.nbl_frame_count(nbl);
             // A frame AAL5 cannot carry (empty, or over 65 535 octets) fails the whole NBL before
-            // any of it reaches the NIC: never truncated, never retried.
+            // any of it reaches the NIC: never truncated, never retried. (One frame, the common
+            // case, is checked again as it is copied below; only longer NBLs need this pass.)
             let limit = st.scratch.len().min(MAX_FRAME);
-            if (0..frames).any(|i| !(1..=limit).contains(&n.nbl_frame_len(nbl, i))) {
+            if frames > 1 && (0..frames).any(|i| !(1..=limit).contains(&n.nbl_frame_len(nbl, i))) {
                 DataStats::bump(&self.stats.tx_invalid_length, 1);
                 self.complete_one(st, slot, word, NdisStatus::INVALID_LENGTH);
                 continue;
             }
             let mut given = 0u32;
             let mut refused: Option<NdisStatus> = None;
+            let mut bad_length = false;
             for i in 0..frames {
                 let len = n.nbl_frame_len(nbl, i);
-                let Some(buf) = st.scratch.get_mut(..len) else { break };
+                let Some(buf) = st.scratch.get_mut(..len).filter(|_| (1..=limit).contains(&len)) else {
+                    bad_length = true;
+                    break;
+                };
                 let copied = n.nbl_copy_frame(nbl, i, buf);
                 let frame = buf.get(..copied).unwrap_or(&[]);
                 match self.device.transmit(ConnId(conn as u16), frame, TxCookie(word as u64)) {
@@ -164,15 +193,18 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                     }
                 }
             }
+            if bad_length && given == 0 {
+                DataStats::bump(&self.stats.tx_invalid_length, 1);
+                self.complete_one(st, slot, word, NdisStatus::INVALID_LENGTH);
+                continue;
+            }
             match (given, refused) {
                 // The NIC had no room for its first frame: park it until any VC's frames leave the
                 // NIC (`dpc_body` wakes every VC waiting for room).
                 (0, Some(NdisStatus::RESOURCES)) => {
-                    if let Some(slot_parked) = st.parked.get_mut(slot) {
-                        *slot_parked = Some(word);
-                    }
+                    parked = Some(word);
                     st.wait_for_room(slot);
-                    return;
+                    break;
                 }
                 // The NIC refused the frame for good (closing connection, a length it cannot
                 // carry): the NBL fails now and the VC goes on with the next one.
@@ -183,17 +215,22 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 // No frames at all (an empty NBL): done at once.
                 (0, None) => self.complete_one(st, slot, word, NdisStatus::SUCCESS),
                 // Some or all frames are with the NIC; a partial one counts as failed (it
-                // completes when the frames given have left).
+                // completes when the frames given have left). `has_room` above makes the push
+                // succeed, except when tearing pushes past it: tearing never gets here.
                 (g, refused) => {
-                    if let Some(q) = st.inflight.get_mut(ri) {
-                        q.push_back(InFlight { nbl: word, frames_left: g, failed: refused.is_some() });
-                    }
+                    let _ =
+                        st.inflight.push_back(ri, InFlight { nbl: word, frames_left: g, failed: refused.is_some() });
                     if refused == Some(NdisStatus::RESOURCES) {
                         st.wait_for_room(slot);
-                        return;
+                        break;
                     }
                 }
             }
+        }
+        if let Some(w) = parked
+            && let Some(slot_parked) = st.parked.get_mut(slot)
+        {
+            *slot_parked = Some(w);
         }
     }
 
@@ -237,6 +274,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             if k == 0 {
                 break;
             }
+            st.counts.accepted += k as u64;
             for &w in buf.iter().take(k) {
                 self.complete_one(st, slot, w, NdisStatus::SEND_ABORTED);
             }
@@ -267,7 +305,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             p.flags.fetch_or(flag::NIC_CLOSED, Ordering::AcqRel);
             DataStats::bump(&self.stats.forced_closes, 1);
             let ri = p.ring.load(Ordering::Acquire) as usize;
-            while let Some(w) = st.inflight.get_mut(ri).and_then(|q| q.pop_front()) {
+            while let Some(w) = st.inflight.pop_front(ri) {
                 self.complete_one(st, slot, w.nbl, NdisStatus::FAILURE);
             }
             if conn != NONE {
@@ -283,12 +321,16 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         let f = p.flags.load(Ordering::Acquire);
         // A sender that entered while the NIC closed (before the client's close returned) is
         // waited for too: its leaving marks the slot again.
+        // Every NBL a sender accepted is completed once no sender is inside (an early sender
+        // pushes before it leaves; a later one only rejects), its ring and parked word are empty
+        // (aborted above), the NIC holds none of them and the completions were flushed above.
         let quiet = f & flag::NIC_CLOSED != 0
             && f & flag::CLOSE_CALL == 0
             && p.rundown.is_drained()
-            && p.tx_outstanding.load(Ordering::Acquire) == 0
             && p.rx_outstanding.load(Ordering::Acquire) == 0
-            && st.inflight.get(p.ring.load(Ordering::Acquire) as usize).is_none_or(|q| q.is_empty());
+            && self.ring_of(p).is_none_or(|r| r.is_empty())
+            && st.parked.get(slot).is_none_or(Option::is_none)
+            && st.inflight.is_empty(p.ring.load(Ordering::Acquire) as usize);
         if quiet {
             p.flags.fetch_or(flag::REPORTED, Ordering::AcqRel);
             self.with_control(|c| c.on_drained(self, slot));

@@ -8,6 +8,7 @@
 
 use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
+use alloc::boxed::Box;
 use alloc::collections::{TryReserveError, VecDeque};
 use alloc::vec::Vec;
 
@@ -52,8 +53,6 @@ pub struct VcPath {
     /// The send ring (and in-flight queue) this VC's call holds from the pool, or [`NONE`]: taken
     /// with the call's NIC connection, given back when that connection closes.
     pub ring: AtomicU32,
-    /// Accepted NBLs not yet completed.
-    pub tx_outstanding: AtomicU32,
     /// Indicated NBLs not yet returned.
     pub rx_outstanding: AtomicU32,
     /// The CPU inside an indication on this VC, or [`NONE`].
@@ -80,7 +79,6 @@ impl VcPath {
             flags: AtomicU32::new(0),
             rundown,
             ring: AtomicU32::new(NONE),
-            tx_outstanding: AtomicU32::new(0),
             rx_outstanding: AtomicU32::new(0),
             rx_cpu: AtomicU32::new(NONE),
             close_deadline: AtomicU64::new(0),
@@ -95,11 +93,121 @@ impl VcPath {
 }
 
 /// One NBL on the wire: how many of its frames are still with the NIC.
-#[derive(Copy, Clone, Debug)]
+#[derive(Copy, Clone, Debug, Default)]
 pub struct InFlight {
     pub nbl: usize,
     pub frames_left: u32,
     pub failed: bool,
+}
+
+/// Where one pool ring's in-flight FIFO starts and how long it is.
+#[derive(Copy, Clone, Debug, Default)]
+struct Ends {
+    head: u16,
+    len: u16,
+}
+
+/// NBLs per VC (per pool ring) the NIC may hold at once.
+pub const INFLIGHT_PER_RING: usize = 64;
+
+/// Per pooled ring (`VcPath::ring`): the NBLs handed to the NIC, oldest first, at most `PER`
+/// each (a power of two ≤ 32 768). One flat array allocated at initialize (ring `r` owns
+/// `r * PER .. (r + 1) * PER`) and a dense array of 4-byte ends, so the DPC's per-VC check
+/// touches one small word and a completion one entry — no per-ring heap object. DPC-only.
+#[derive(Debug)]
+pub struct InFlightQueues<const PER: usize> {
+    entries: Box<[InFlight]>,
+    ends: Box<[Ends]>,
+}
+
+impl<const PER: usize> InFlightQueues<PER> {
+    const MASK: usize = {
+        assert!(PER.is_power_of_two() && PER <= 1 << 15);
+        PER - 1
+    };
+
+    /// `rings` FIFOs of `PER` entries.
+    pub fn new(rings: usize) -> Result<Self, TryReserveError> {
+        let mut entries = Vec::new();
+        entries.try_reserve_exact(rings.saturating_mul(PER))?;
+        entries.resize(rings.saturating_mul(PER), InFlight::default());
+        let mut ends = Vec::new();
+        ends.try_reserve_exact(rings)?;
+        ends.resize(rings, Ends::default());
+        // len == capacity (exact reservations): no reallocation on the way to a box.
+        Ok(InFlightQueues { entries: entries.into_boxed_slice(), ends: ends.into_boxed_slice() })
+    }
+
+    /// NBLs ring `r` has with the NIC (0 for a ring out of range).
+    #[inline]
+    pub fn len(&self, r: usize) -> usize {
+        self.ends.get(r).map_or(0, |e| usize::from(e.len))
+    }
+
+    /// Ring `r` has nothing with the NIC (true for a ring out of range).
+    #[inline]
+    pub fn is_empty(&self, r: usize) -> bool {
+        self.len(r) == 0
+    }
+
+    /// Ring `r` may hand the NIC another NBL (false for a ring out of range).
+    #[inline]
+    pub fn has_room(&self, r: usize) -> bool {
+        self.ends.get(r).is_some_and(|e| usize::from(e.len) < PER)
+    }
+
+    /// Ring `r` holds `PER` NBLs: its pump stopped for room, and the next completion restarts it.
+    #[inline]
+    pub fn is_full(&self, r: usize) -> bool {
+        self.ends.get(r).is_some_and(|e| usize::from(e.len) >= PER)
+    }
+
+    /// Appends to ring `r`'s FIFO; `false` when it is full (or `r` out of range).
+    #[inline]
+    pub fn push_back(&mut self, r: usize, x: InFlight) -> bool {
+        let Some(e) = self.ends.get_mut(r) else { return false };
+        if usize::from(e.len) >= PER {
+            return false;
+        }
+        let at = r * PER + ((usize::from(e.head) + usize::from(e.len)) & Self::MASK);
+        let Some(dst) = self.entries.get_mut(at) else { return false };
+        *dst = x;
+        e.len += 1;
+        true
+    }
+
+    /// The oldest of ring `r`.
+    #[inline]
+    pub fn front_mut(&mut self, r: usize) -> Option<&mut InFlight> {
+        let e = *self.ends.get(r)?;
+        if e.len == 0 {
+            return None;
+        }
+        self.entries.get_mut(r * PER + usize::from(e.head))
+    }
+
+    /// Takes the oldest of ring `r`.
+    #[inline]
+    pub fn pop_front(&mut self, r: usize) -> Option<InFlight> {
+        let e = self.ends.get_mut(r)?;
+        if e.len == 0 {
+            return None;
+        }
+        let x = *self.entries.get(r * PER + usize::from(e.head))?;
+        e.head = ((usize::from(e.head) + 1) & Self::MASK) as u16;
+        e.len -= 1;
+        Some(x)
+    }
+}
+
+/// Data-path counters the DPC gathers in a run and adds to [`DataStats`] once per flush (one
+/// atomic add per counter per run, not per NBL).
+#[derive(Copy, Clone, Debug, Default)]
+pub struct TxCounts {
+    pub accepted: u64,
+    pub completed_ok: u64,
+    pub completed_failed: u64,
+    pub aborted: u64,
 }
 
 /// NBLs gathered for one call to NDIS: a chain linked through NET_BUFFER_LIST_NEXT_NBL, as
@@ -113,25 +221,29 @@ pub struct Chain {
 
 /// State only the DPC touches.
 #[derive(Debug)]
+/// (Per-slot arrays are boxed slices, not `Vec`s: this struct is built on MiniportInitializeEx's
+/// stack, which has little to spare — `tests/sys_defects.rs` bounds the depth at 12 KiB.)
 pub struct DpcState {
     /// Per slot: send completions gathered this run (one NdisMCoSendNetBufferListsComplete each).
-    pub tx_done: Vec<Chain>,
+    pub tx_done: Box<[Chain]>,
     /// Per slot: received frames gathered this poll (one indication each).
-    pub rx_ready: Vec<Chain>,
+    pub rx_ready: Box<[Chain]>,
     /// Slots with a non-empty `tx_done` / `rx_ready`.
     pub tx_touched: Vec<u16>,
     pub rx_touched: Vec<u16>,
     /// Copy buffer for one outgoing frame.
-    pub scratch: Vec<u8>,
+    pub scratch: Box<[u8]>,
     /// Per pooled ring (`VcPath::ring`): NBLs handed to the NIC, oldest first.
-    pub inflight: Vec<VecDeque<InFlight>>,
+    pub inflight: InFlightQueues<INFLIGHT_PER_RING>,
+    /// Counters of this run, not yet added to [`DataStats`].
+    pub counts: TxCounts,
     /// Per slot: an NBL popped from the ring that the NIC had no room for yet.
-    pub parked: Vec<Option<usize>>,
+    pub parked: Box<[Option<usize>]>,
     /// Slots waiting for room on the NIC's shared transmit ring, oldest first; each at most once
     /// (`waiting`). Any frame leaving the NIC wakes them all (one VC's completions are not
     /// enough: the ring may be full of other VCs' frames).
     pub blocked: VecDeque<u16>,
-    pub waiting: Vec<bool>,
+    pub waiting: Box<[bool]>,
     /// Q.2931 messages SSCOP delivered from one PDU (up to a whole window of them at once).
     pub sig_inbox: crate::msgq::MsgQueue,
     /// Slots waiting for the NIC to report a close, oldest request first: every deadline is
@@ -220,7 +332,7 @@ impl CloseList {
 
 impl DpcState {
     /// `rings`: the size of the ring pool (one in-flight queue each).
-    pub fn new(slots: usize, rings: usize, inflight_per_vc: usize, max_frame: usize) -> Result<Self, TryReserveError> {
+    pub fn new(slots: usize, rings: usize, max_frame: usize) -> Result<Self, TryReserveError> {
         let mut scratch = Vec::new();
         scratch.try_reserve_exact(max_frame)?;
         scratch.resize(max_frame, 0);
@@ -229,23 +341,17 @@ impl DpcState {
         let mut waiting = Vec::new();
         waiting.try_reserve_exact(slots)?;
         waiting.resize(slots, false);
-        let mut inflight = Vec::new();
-        inflight.try_reserve_exact(rings)?;
-        for _ in 0..rings {
-            let mut q = VecDeque::new();
-            q.try_reserve_exact(inflight_per_vc)?;
-            inflight.push(q);
-        }
+        let inflight = InFlightQueues::new(rings)?;
         let mut parked = Vec::new();
         parked.try_reserve_exact(slots)?;
         parked.resize(slots, None);
         // One received SD can release a whole window (64) of buffered messages.
         let sig_inbox = crate::msgq::MsgQueue::new(64 * (crate::saal::MAX_MESSAGE + 2))?;
-        let chains = |n: usize| -> Result<Vec<Chain>, TryReserveError> {
+        let chains = |n: usize| -> Result<Box<[Chain]>, TryReserveError> {
             let mut v = Vec::new();
             v.try_reserve_exact(n)?;
             v.resize(n, Chain::default());
-            Ok(v)
+            Ok(v.into_boxed_slice())
         };
         let mut tx_touched = Vec::new();
         tx_touched.try_reserve_exact(slots)?;
@@ -256,11 +362,13 @@ impl DpcState {
             rx_ready: chains(slots)?,
             tx_touched,
             rx_touched,
-            scratch,
+            // Exact reservations (len == capacity): no reallocation on the way to a box.
+            scratch: scratch.into_boxed_slice(),
             inflight,
-            parked,
+            counts: TxCounts::default(),
+            parked: parked.into_boxed_slice(),
             blocked,
-            waiting,
+            waiting: waiting.into_boxed_slice(),
             sig_inbox,
             closing: CloseList::new(slots)?,
         })
@@ -368,19 +476,23 @@ impl ConnMap {
         Ok(ConnMap { slots })
     }
 
+    #[inline]
     pub fn set(&self, conn: ConnId, slot: Option<usize>) {
         if let Some(s) = self.slots.get(usize::from(conn.0)) {
             s.store(slot.map_or(NO_SLOT, |v| v as u16), Ordering::Release);
         }
     }
 
+    #[inline]
     pub fn get(&self, conn: ConnId) -> Option<usize> {
         let v = self.slots.get(usize::from(conn.0))?.load(Ordering::Acquire);
         (v != NO_SLOT).then_some(usize::from(v))
     }
 }
 
-/// Counters for the data path (diagnostics, lab reports).
+/// Counters for the data path (diagnostics, lab reports). The DPC adds its own (`tx_accepted`,
+/// `tx_completed_*`, `tx_aborted`) once per run, before the run's completions reach NDIS;
+/// `tx_accepted` counts NBLs the DPC took from a send ring (so it lags a send until the DPC runs).
 #[derive(Debug, Default)]
 pub struct DataStats {
     pub tx_accepted: AtomicU64,
@@ -427,6 +539,29 @@ mod tests {
         let mut again = vec![];
         s.take_all(|i| again.push(i));
         assert!(again.is_empty(), "taking clears");
+    }
+
+    #[test]
+    fn inflight_queues_are_fifo_per_ring_across_wraps_and_refuse_past_full() {
+        let mut q = InFlightQueues::<4>::new(3).unwrap();
+        let e = |nbl| InFlight { nbl, frames_left: 1, failed: false };
+        assert!(q.is_empty(1) && q.has_room(1) && !q.is_full(1));
+        for round in 0..5usize {
+            for i in 0..4 {
+                assert!(q.push_back(1, e(round * 10 + i)));
+            }
+            assert!(q.is_full(1) && !q.has_room(1));
+            assert!(!q.push_back(1, e(99)), "a fifth entry is refused");
+            assert!(q.is_empty(0) && q.is_empty(2), "rings do not share entries");
+            q.front_mut(1).unwrap().frames_left = 7;
+            assert_eq!(q.pop_front(1).map(|x| (x.nbl, x.frames_left)), Some((round * 10, 7)));
+            // Wrap: one more in at the freed end, then all out in order.
+            assert!(q.push_back(1, e(round * 10 + 4)));
+            let out: Vec<usize> = core::iter::from_fn(|| q.pop_front(1).map(|x| x.nbl)).collect();
+            assert_eq!(out, [1, 2, 3, 4].map(|i| round * 10 + i));
+        }
+        assert!(q.pop_front(1).is_none() && q.front_mut(1).is_none());
+        assert!(!q.push_back(3, e(1)) && q.pop_front(3).is_none() && !q.has_room(3), "ring out of range");
     }
 
     #[test]

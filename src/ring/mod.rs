@@ -77,6 +77,18 @@ impl<T: Copy> SendRing<T> {
         self.inner.consumer().map(|inner| SendConsumer { inner })
     }
 
+    /// The consumer handle without the claim's atomic swap, for a caller that is the ring's only
+    /// consumer by construction (the TX DPC, under its state lock).
+    ///
+    /// # Safety
+    /// No other consumer handle of this ring exists while this one lives, and every consumer of
+    /// this ring (claimed or not) runs under the same exclusion.
+    #[inline]
+    pub unsafe fn consumer_unchecked(&self) -> SendConsumer<'_, T> {
+        // SAFETY: the caller's guarantee is exactly `Mpsc::consumer_unchecked`'s contract.
+        SendConsumer { inner: unsafe { self.inner.consumer_unchecked() } }
+    }
+
     /// Takes up to `out.len()` items, oldest first. Safe from any thread: it claims the consumer
     /// side for the call and returns 0 if another consumer holds it.
     #[inline]

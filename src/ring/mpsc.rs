@@ -212,7 +212,20 @@ impl<T: Copy> Mpsc<T> {
         }
         // SAFETY: we hold the consumer claim, the only right to touch `head`.
         let head = self.cons.head.with(|p| unsafe { p.read() });
-        Some(MpscConsumer { ring: self, head })
+        Some(MpscConsumer { ring: self, head, claimed: true })
+    }
+
+    /// A consumer handle without taking the claim (no atomic read-modify-write).
+    ///
+    /// # Safety
+    /// The caller guarantees that no other consumer handle of this ring exists while this one
+    /// lives, and that every consumer handle ever made of this ring was made under the same
+    /// exclusion (the claim is not taken, so a claimed handle would not see this one).
+    #[inline]
+    pub unsafe fn consumer_unchecked(&self) -> MpscConsumer<'_, T> {
+        // SAFETY: the caller's exclusion stands in for the claim, the only right to touch `head`.
+        let head = self.cons.head.with(|p| unsafe { p.read() });
+        MpscConsumer { ring: self, head, claimed: false }
     }
 }
 
@@ -220,6 +233,8 @@ impl<T: Copy> Mpsc<T> {
 pub struct MpscConsumer<'a, T: Copy> {
     ring: &'a Mpsc<T>,
     head: usize,
+    /// Made by `consumer` (gives the claim back on drop), not `consumer_unchecked`.
+    claimed: bool,
 }
 
 impl<T: Copy> MpscConsumer<'_, T> {
@@ -269,9 +284,11 @@ impl<T: Copy> Drop for MpscConsumer<'_, T> {
     #[inline]
     fn drop(&mut self) {
         let head = self.head;
-        // SAFETY: we still hold the consumer claim.
+        // SAFETY: we still hold the consumer claim (or the exclusion `consumer_unchecked` asked for).
         self.ring.cons.head.with_mut(|p| unsafe { p.write(head) });
-        self.ring.cons.claimed.store(false, Ordering::Release);
+        if self.claimed {
+            self.ring.cons.claimed.store(false, Ordering::Release);
+        }
     }
 }
 
