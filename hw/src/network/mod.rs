@@ -43,13 +43,15 @@ pub mod sscop;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 pub use call::{Answer, Behaviour, CallInfo, CallState, OfferParams, PartyState};
 use call::{Call, Key};
 use codec::q2931::{self, Message};
 use sscop::{LinkEvent, LinkState, Sscop};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::pcap::Pcap;
 
@@ -132,6 +134,11 @@ pub struct PduFaults {
 }
 
 impl PduFaults {
+    /// No fault pending.
+    fn is_clear(&self) -> bool {
+        *self == PduFaults::default()
+    }
+
     /// What happens to one PDU: the frames to deliver now, in order (`held` keeps a reordered
     /// one until the next PDU).
     fn apply(&mut self, held: &mut Option<Vec<u8>>, frame: Vec<u8>) -> Vec<Vec<u8>> {
@@ -174,8 +181,9 @@ pub(crate) struct Port {
     pub phy_up: bool,
     pub sscop: Sscop,
     pub to_user: VecDeque<(u16, u16, Vec<u8>)>,
-    pub calls: BTreeMap<Key, Call>,
-    pub used_vcs: BTreeSet<(u16, u16)>,
+    /// Boxed: a call moves as a pointer when the map rebalances.
+    pub calls: BTreeMap<Key, Box<Call>>,
+    pub used_vcs: FxHashSet<(u16, u16)>,
     pub next_vci: u16,
     pub next_cref: u32,
     pub behaviour: Behaviour,
@@ -257,10 +265,10 @@ impl SigFaults {
 pub struct Network {
     pub(crate) ports: Vec<Port>,
     pub(crate) log: Vec<NetEvent>,
-    /// (port, vpi, vci) → where its frames go.
-    pub(crate) xconnect: BTreeMap<PortVc, Vec<PortVc>>,
+    /// (port, vpi, vci) → where its frames go (looked up, never walked).
+    pub(crate) xconnect: FxHashMap<PortVc, Vec<PortVc>>,
     /// VCs whose data the network terminates: (still active, what arrived).
-    pub(crate) terminated: BTreeMap<PortVc, (bool, Vec<Vec<u8>>)>,
+    pub(crate) terminated: FxHashMap<PortVc, (bool, Vec<Vec<u8>>)>,
     pub(crate) pcap: Option<Pcap>,
     pub(crate) now: Duration,
     /// Timer values; tests may shorten them.
@@ -280,8 +288,8 @@ impl Network {
         Network {
             ports: Vec::new(),
             log: Vec::new(),
-            xconnect: BTreeMap::new(),
-            terminated: BTreeMap::new(),
+            xconnect: FxHashMap::default(),
+            terminated: FxHashMap::default(),
             pcap: None,
             now: Duration::ZERO,
             timers: Timers::default(),
@@ -297,7 +305,7 @@ impl Network {
             sscop: Sscop::default(),
             to_user: VecDeque::new(),
             calls: BTreeMap::new(),
-            used_vcs: BTreeSet::from([(SIG_VPI, SIG_VCI)]),
+            used_vcs: FxHashSet::from_iter([(SIG_VPI, SIG_VCI)]),
             next_vci: FIRST_SVC_VCI,
             next_cref: NETWORK_CREF_BASE,
             behaviour: Behaviour::default(),
@@ -337,9 +345,15 @@ impl Network {
         }
         Self::capture(&mut self.pcap, &mut p.pcap, now, false, vpi, vci, frame);
         if (vpi, vci) == (SIG_VPI, SIG_VCI) {
-            // The scripted faults (scenario steps), then the random ones (soak, reliability tests).
             let [_, faults] = &mut p.faults;
             let [_, held] = &mut p.held;
+            if faults.is_clear() && held.is_none() && p.sig_faults.is_none() {
+                // A clean wire: the PDU as it came.
+                p.sscop.receive(now, frame);
+                self.pump(now);
+                return;
+            }
+            // The scripted faults (scenario steps), then the random ones (soak, reliability tests).
             for f in faults.apply(held, frame.to_vec()) {
                 let pdus = match p.sig_faults.as_mut() {
                     Some(r) => r.apply(1, f),
@@ -562,6 +576,10 @@ impl Network {
         if (vpi, vci) == (SIG_VPI, SIG_VCI) {
             let [faults, _] = &mut p.faults;
             let [held, _] = &mut p.held;
+            if faults.is_clear() && held.is_none() {
+                p.to_user.push_back((vpi, vci, frame));
+                return;
+            }
             for f in faults.apply(held, frame) {
                 p.to_user.push_back((vpi, vci, f));
             }
@@ -619,8 +637,9 @@ impl Network {
         loop {
             let mut busy = false;
             for port in 0..self.ports.len() {
-                let events = self.ports[port].sscop.take_events();
-                for ev in events {
+                // Events first (what call control sends goes into SSCOP's queue), then SSCOP's
+                // output onto the wire, one at a time (no batch copies).
+                while let Some(ev) = self.ports[port].sscop.pop_event() {
                     busy = true;
                     match ev {
                         LinkEvent::Data(sdu) => self.on_signalling(now, port, &sdu),
@@ -629,15 +648,16 @@ impl Network {
                         LinkEvent::Unitdata(_) => {}
                     }
                 }
-                let tx = self.ports[port].sscop.take_tx();
-                for pdu in tx {
+                while let Some(pdu) = self.ports[port].sscop.pop_tx() {
                     busy = true;
-                    let pdus = match self.ports[port].sig_faults.as_mut() {
-                        Some(f) => f.apply(0, pdu.emit()),
-                        None => vec![pdu.emit()],
-                    };
-                    for p in pdus {
-                        self.enqueue(port, SIG_VPI, SIG_VCI, p);
+                    let frame = pdu.emit();
+                    match self.ports[port].sig_faults.as_mut() {
+                        Some(f) => {
+                            for p in f.apply(0, frame) {
+                                self.enqueue(port, SIG_VPI, SIG_VCI, p);
+                            }
+                        }
+                        None => self.enqueue(port, SIG_VPI, SIG_VCI, frame),
                     }
                 }
             }

@@ -164,6 +164,14 @@ impl Sscop {
     pub fn take_events(&mut self) -> Vec<LinkEvent> {
         self.events.drain(..).collect()
     }
+    /// The oldest PDU to put on the wire.
+    pub fn pop_tx(&mut self) -> Option<Pdu> {
+        self.tx.pop_front()
+    }
+    /// The oldest upward event.
+    pub fn pop_event(&mut self) -> Option<LinkEvent> {
+        self.events.pop_front()
+    }
 
     fn vr_mr(&self) -> u64 {
         self.vr_r + u64::from(self.cfg.window)
