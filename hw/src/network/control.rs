@@ -319,10 +319,12 @@ impl Network {
 
     // ----- incoming signalling ---------------------------------------------------------------
 
-    pub(crate) fn on_signalling(&mut self, now: Duration, port: PortId, sdu: &[u8]) {
-        self.record(now, port, super::Direction::FromUser, sdu);
+    pub(crate) fn on_signalling(&mut self, now: Duration, port: PortId, sdu: Vec<u8>) {
+        // Decoded once: the log keeps the SDU and a copy of what it decoded to.
+        let parsed = Message::parse(&sdu).ok();
+        self.record_parsed(now, port, super::Direction::FromUser, sdu, parsed.clone());
         // Undecodable (discriminator, call reference length, short, broken IE framing): ignored.
-        let Ok(msg) = Message::parse(sdu) else { return };
+        let Some(msg) = parsed else { return };
         if msg.call_ref.is_global() {
             self.on_global(now, port, &msg);
             return;

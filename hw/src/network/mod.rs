@@ -616,7 +616,18 @@ impl Network {
     }
 
     pub(crate) fn record(&mut self, now: Duration, port: PortId, direction: Direction, raw: &[u8]) {
-        let message = Message::parse(raw).ok();
+        self.record_parsed(now, port, direction, raw.to_vec(), Message::parse(raw).ok());
+    }
+
+    /// [`Self::record`] of a message already decoded (`message` is `Message::parse(&raw).ok()`).
+    pub(crate) fn record_parsed(
+        &mut self,
+        now: Duration,
+        port: PortId,
+        direction: Direction,
+        raw: Vec<u8>,
+        message: Option<Message>,
+    ) {
         let msg_type = message.as_ref().map(|m| m.msg_type);
         self.log.push(NetEvent {
             stamp: crate::clock::next_stamp(),
@@ -627,7 +638,7 @@ impl Network {
             name: msg_type.map_or("UNDECODABLE", q2931::mt::name),
             call_ref: message.as_ref().map(|m| m.call_ref),
             causes: message.as_ref().map(|m| m.cause_values()).unwrap_or_default(),
-            raw: raw.to_vec(),
+            raw,
             message,
         });
     }
@@ -642,7 +653,7 @@ impl Network {
                 while let Some(ev) = self.ports[port].sscop.pop_event() {
                     busy = true;
                     match ev {
-                        LinkEvent::Data(sdu) => self.on_signalling(now, port, &sdu),
+                        LinkEvent::Data(sdu) => self.on_signalling(now, port, sdu),
                         LinkEvent::Established => self.on_link_established(port),
                         LinkEvent::Released { .. } => self.on_link_released(now, port),
                         LinkEvent::Unitdata(_) => {}
