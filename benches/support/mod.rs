@@ -24,6 +24,7 @@ use atmmcm::ndis::{
 use atmmcm::nic::{ConnId, ConnParams, Device, DeviceEvent, TxCookie};
 use atmmcm_hw::network::{Network, PortId};
 use atmmcm_hw::scale::FrameNic;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 // ---- handles -----------------------------------------------------------------------------------
 
@@ -93,8 +94,8 @@ enum Action {
 #[derive(Default)]
 pub struct ClientState {
     /// VC handle → the driver's context (client VCs and the driver's own).
-    ctx: std::collections::HashMap<usize, VcContext>,
-    client_vcs: std::collections::HashSet<usize>,
+    ctx: FxHashMap<usize, VcContext>,
+    client_vcs: FxHashSet<usize>,
     actions: VecDeque<Action>,
     pub made_ok: u64,
     pub made_failed: u64,
@@ -138,8 +139,8 @@ impl BenchNdis {
             next_handle: AtomicUsize::new(1 << 20),
             client: Mutex::new(ClientState {
                 // Sized up front so the client's own bookkeeping never allocates mid-run.
-                ctx: std::collections::HashMap::with_capacity(1 << 17),
-                client_vcs: std::collections::HashSet::with_capacity(1 << 17),
+                ctx: FxHashMap::with_capacity_and_hasher(1 << 17, Default::default()),
+                client_vcs: FxHashSet::with_capacity_and_hasher(1 << 17, Default::default()),
                 actions: VecDeque::with_capacity(1 << 17),
                 ..ClientState::default()
             }),
