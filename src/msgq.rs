@@ -27,19 +27,27 @@ impl MsgQueue {
         Ok(MsgQueue { buf, head: 0, used: 0, count: 0 })
     }
 
+    /// Copies `src` in at `at`, wrapping around the end (two slice copies at most).
     fn put(&mut self, at: usize, src: &[u8]) {
-        let cap = self.buf.len();
-        for (k, &b) in src.iter().enumerate() {
-            if let Some(d) = self.buf.get_mut((at + k) % cap) {
-                *d = b;
-            }
+        let first = self.buf.len().saturating_sub(at).min(src.len());
+        let (a, b) = src.split_at(first);
+        if let Some(d) = self.buf.get_mut(at..at + first) {
+            d.copy_from_slice(a);
+        }
+        if let Some(d) = self.buf.get_mut(..b.len()) {
+            d.copy_from_slice(b);
         }
     }
 
+    /// Copies out `dst.len()` octets from `at`, wrapping around the end.
     fn get(&self, at: usize, dst: &mut [u8]) {
-        let cap = self.buf.len().max(1);
-        for (k, d) in dst.iter_mut().enumerate() {
-            *d = self.buf.get((at + k) % cap).copied().unwrap_or(0);
+        let first = self.buf.len().saturating_sub(at).min(dst.len());
+        let (a, b) = dst.split_at_mut(first);
+        if let Some(s) = self.buf.get(at..at + first) {
+            a.copy_from_slice(s);
+        }
+        if let Some(s) = self.buf.get(..b.len()) {
+            b.copy_from_slice(s);
         }
     }
 

@@ -1,9 +1,10 @@
 //! What the macro benchmarks run the real `Adapter` on: a thin NDIS (`BenchNdis`: an NBL arena,
 //! virtual time, a client that answers the way a well-behaved CoNDIS client does, and nothing
 //! logged or verified, so the driver's own cost is what is timed), a null NIC for the data path
-//! (`NullNic`: every frame "sent" at once) and a frame-level NIC (`FrameNic`) that hands 0/5
-//! frames straight to the lab's network-side SSCOP + Q.2931 peer (`atmmcm_hw::network`), with no
-//! cell-level NIC model in between (the model has 1 024 connections; these runs need 65 534).
+//! (`NullNic`: every frame "sent" at once) and the scale lab's frame-level NIC
+//! (`atmmcm_hw::scale::FrameNic`) that hands 0/5 frames straight to the lab's network-side SSCOP +
+//! Q.2931 peer (`atmmcm_hw::network`), with no cell-level NIC model in between (it measures the
+//! driver and the peer, not the NIC model).
 //!
 //! The lab (`atmmcm_hw::lab`) is what tests correctness; this is only for timing.
 #![allow(dead_code)]
@@ -22,6 +23,8 @@ use atmmcm::ndis::{
 };
 use atmmcm::nic::{ConnId, ConnParams, Device, DeviceEvent, TxCookie};
 use atmmcm_hw::network::{Network, PortId};
+use atmmcm_hw::scale::FrameNic;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 // ---- handles -----------------------------------------------------------------------------------
 
@@ -91,8 +94,8 @@ enum Action {
 #[derive(Default)]
 pub struct ClientState {
     /// VC handle → the driver's context (client VCs and the driver's own).
-    ctx: std::collections::HashMap<usize, VcContext>,
-    client_vcs: std::collections::HashSet<usize>,
+    ctx: FxHashMap<usize, VcContext>,
+    client_vcs: FxHashSet<usize>,
     actions: VecDeque<Action>,
     pub made_ok: u64,
     pub made_failed: u64,
@@ -136,8 +139,8 @@ impl BenchNdis {
             next_handle: AtomicUsize::new(1 << 20),
             client: Mutex::new(ClientState {
                 // Sized up front so the client's own bookkeeping never allocates mid-run.
-                ctx: std::collections::HashMap::with_capacity(1 << 17),
-                client_vcs: std::collections::HashSet::with_capacity(1 << 17),
+                ctx: FxHashMap::with_capacity_and_hasher(1 << 17, Default::default()),
+                client_vcs: FxHashSet::with_capacity_and_hasher(1 << 17, Default::default()),
                 actions: VecDeque::with_capacity(1 << 17),
                 ..ClientState::default()
             }),
@@ -460,129 +463,9 @@ impl DataBench {
 
 // ---- the frame-level NIC in front of the network ---------------------------------------------
 
-enum Ev {
-    Rx(Vec<u8>),
-    Sent(u16, u64),
-    Closed(u16),
-    Link(bool),
-}
-
-struct FrameState {
-    /// Connection id → (VPI, VCI); `None` = free.
-    conns: Vec<Option<(u16, u16)>>,
-    free: Vec<u16>,
-    events: VecDeque<Ev>,
-    sig: Option<u16>,
-}
-
-/// The driver's signalling frames go straight to the network's SSCOP peer; data frames are
-/// taken and reported sent. Connection table of 65 535 entries.
-pub struct FrameNic {
-    net: Arc<Mutex<Network>>,
-    port: PortId,
-    ndis: BenchNdis,
-    link: AtomicBool,
-    st: Mutex<FrameState>,
-}
-
-impl FrameNic {
-    pub fn new(net: Arc<Mutex<Network>>, port: PortId, ndis: BenchNdis) -> FrameNic {
-        let n = u16::MAX as usize;
-        FrameNic {
-            net,
-            port,
-            ndis,
-            link: AtomicBool::new(true),
-            st: Mutex::new(FrameState {
-                conns: vec![None; n],
-                free: (0..n as u16).rev().collect(),
-                events: VecDeque::new(),
-                sig: None,
-            }),
-        }
-    }
-
-    /// PHY loss or return: the driver hears it at its next poll.
-    pub fn set_link(&self, up: bool) {
-        self.link.store(up, Ordering::Release);
-        self.st.lock().unwrap().events.push_back(Ev::Link(up));
-    }
-
-    pub fn has_events(&self) -> bool {
-        !self.st.lock().unwrap().events.is_empty()
-    }
-
-    /// Moves what the network sent on 0/5 into the event queue (the "wire"); whether any came.
-    pub fn pull(&self) -> bool {
-        let mut any = false;
-        loop {
-            let Some((vpi, vci, frame)) = self.net.lock().unwrap().to_user(self.port) else { break };
-            if (vpi, vci) == (0, 5) {
-                self.st.lock().unwrap().events.push_back(Ev::Rx(frame));
-                any = true;
-            }
-        }
-        any
-    }
-}
-
-impl Device for FrameNic {
-    fn open_connection(&self, p: &ConnParams) -> Result<ConnId, NdisStatus> {
-        let mut st = self.st.lock().unwrap();
-        let c = st.free.pop().ok_or(NdisStatus::RESOURCES)?;
-        st.conns[usize::from(c)] = Some((p.id.vpi, p.id.vci));
-        if (p.id.vpi, p.id.vci) == (0, 5) {
-            st.sig = Some(c);
-        }
-        Ok(ConnId(c))
-    }
-    fn close_connection(&self, conn: ConnId) {
-        self.st.lock().unwrap().events.push_back(Ev::Closed(conn.0));
-    }
-    fn transmit(&self, conn: ConnId, frame: &[u8], cookie: TxCookie) -> Result<(), NdisStatus> {
-        let mut st = self.st.lock().unwrap();
-        let Some(Some((vpi, vci))) = st.conns.get(usize::from(conn.0)).copied() else {
-            return Err(NdisStatus::INVALID_STATE);
-        };
-        st.events.push_back(Ev::Sent(conn.0, cookie.0));
-        drop(st);
-        if self.link.load(Ordering::Acquire) {
-            let now = Duration::from_micros(self.ndis.now_us());
-            self.net.lock().unwrap().from_user(now, self.port, vpi, vci, frame);
-        }
-        Ok(())
-    }
-    fn poll(&self, budget: usize, sink: &mut dyn FnMut(DeviceEvent<'_>)) -> usize {
-        let mut n = 0;
-        while n < budget {
-            let ev = {
-                let mut st = self.st.lock().unwrap();
-                let ev = st.events.pop_front();
-                if let Some(Ev::Closed(c)) = ev {
-                    st.conns[usize::from(c)] = None;
-                    st.free.push(c);
-                }
-                ev
-            };
-            let Some(ev) = ev else { break };
-            match ev {
-                Ev::Rx(frame) => {
-                    let sig = self.st.lock().unwrap().sig;
-                    if let Some(c) = sig {
-                        sink(DeviceEvent::Received { conn: ConnId(c), frame: &frame });
-                    }
-                }
-                Ev::Sent(c, k) => sink(DeviceEvent::Transmitted { conn: ConnId(c), cookie: TxCookie(k), sent: true }),
-                Ev::Closed(c) => sink(DeviceEvent::ConnectionClosed { conn: ConnId(c), forced: false }),
-                Ev::Link(up) => sink(DeviceEvent::Link { up }),
-            }
-            n += 1;
-        }
-        n
-    }
-    fn link_up(&self) -> bool {
-        self.link.load(Ordering::Acquire)
-    }
+/// `atmmcm_hw::scale::FrameNic` (the scale lab's frame-level NIC) on the bench's virtual time.
+fn frame_nic(net: Arc<Mutex<Network>>, port: PortId, ndis: BenchNdis) -> FrameNic {
+    FrameNic::with_time(net, port, Arc::new(move || Duration::from_micros(ndis.now_us())))
 }
 
 /// One adapter at address 1001 on the lab network, through the frame-level NIC, with its AF open
@@ -604,7 +487,7 @@ impl CallBench {
         let mut network = Network::new();
         let port = network.add_port(b"1001".to_vec());
         let net = Arc::new(Mutex::new(network));
-        let nic = FrameNic::new(net.clone(), port, ndis.clone());
+        let nic = frame_nic(net.clone(), port, ndis.clone());
         // Parties are not used here; a small table keeps the set-up cost to the VCs.
         let config = Config { max_vcs, max_parties: 16, max_active_vcs: max_vcs, ..Config::DEFAULT };
         let adapter = Arc::new(Adapter::initialize(ndis.clone(), nic, config).expect("initialize"));
@@ -629,8 +512,8 @@ impl CallBench {
             self.net.lock().unwrap().advance(Duration::from_micros(now_us));
         }
         let mut busy = false;
-        let rx = self.nic().pull();
-        if self.ndis.take_dpc_request() || rx || self.nic().has_events() {
+        let pending = self.nic().pull();
+        if self.ndis.take_dpc_request() || pending {
             self.adapter.dpc();
             busy = true;
         }

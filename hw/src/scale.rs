@@ -138,22 +138,33 @@ struct FrameState {
     sig: Option<u16>,
 }
 
-/// A frame-level NIC with 65 535 connections in front of the lab network (see the module docs).
+/// Where a [`FrameNic`] reads virtual time: the lab's [`Clock`], or a bench's own.
+pub type TimeSource = Arc<dyn Fn() -> Duration + Send + Sync>;
+
+/// A frame-level NIC with 65 535 connections in front of the lab network (see the module docs):
+/// the driver's 0/5 frames go to the network's SSCOP peer while the PHY is up, data frames are
+/// taken and reported sent. Also the NIC of the call-storm benches (`benches/support`).
 pub struct FrameNic {
     net: Arc<Mutex<Network>>,
     port: PortId,
-    clock: Arc<Clock>,
+    now: TimeSource,
     link: AtomicBool,
     st: Mutex<FrameState>,
 }
 
 impl FrameNic {
+    /// On the lab's clock.
     pub fn new(net: Arc<Mutex<Network>>, port: PortId, clock: Arc<Clock>) -> FrameNic {
+        FrameNic::with_time(net, port, Arc::new(move || clock.now()))
+    }
+
+    /// On any virtual time source.
+    pub fn with_time(net: Arc<Mutex<Network>>, port: PortId, now: TimeSource) -> FrameNic {
         let n = usize::from(u16::MAX);
         FrameNic {
             net,
             port,
-            clock,
+            now,
             link: AtomicBool::new(true),
             st: Mutex::new(FrameState {
                 conns: vec![None; n],
@@ -176,6 +187,11 @@ impl FrameNic {
     pub fn set_link(&self, up: bool) {
         self.link.store(up, Ordering::Release);
         self.st().events.push_back(Ev::Link(up));
+    }
+
+    /// Whether events wait for the driver's next poll.
+    pub fn has_events(&self) -> bool {
+        !self.st().events.is_empty()
     }
 
     /// Moves what the network sent on 0/5 into the event queue; whether anything is pending.
@@ -224,7 +240,7 @@ impl Device for FrameNic {
         st.events.push_back(Ev::Sent(conn.0, cookie.0));
         drop(st);
         if self.link.load(Ordering::Acquire) && (vpi, vci) == (0, 5) {
-            let now = self.clock.now();
+            let now = (self.now)();
             self.net().from_user(now, self.port, vpi, vci, frame);
         }
         Ok(())

@@ -1,5 +1,6 @@
 //! Network-side call control: Q.2931 / Q.2971 message handling, routing, timers, tester actions.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::call::{Answer, Call, CallState, Key, Leg, Party, PartyState, Timer};
@@ -109,7 +110,7 @@ impl Network {
     }
 
     fn call_mut(&mut self, port: PortId, key: Key) -> Option<&mut Call> {
-        self.ports.get_mut(port)?.calls.get_mut(&key)
+        self.ports.get_mut(port)?.calls.get_mut(&key).map(|c| &mut **c)
     }
 
     fn alloc_vci(&mut self, port: PortId) -> Option<u16> {
@@ -151,12 +152,18 @@ impl Network {
         }
     }
 
+    /// Removes every cross-connect to and from `x`. Cross-connects are made in pairs (`connect_vc`,
+    /// `add_pvc`), so the VCs that send to `x` are exactly those `x` sends to: only their lists are
+    /// touched, not every entry of the map.
     fn disconnect_vc(&mut self, x: (PortId, u16, u16)) {
-        self.xconnect.remove(&x);
-        for v in self.xconnect.values_mut() {
-            v.retain(|d| *d != x);
+        for y in self.xconnect.remove(&x).unwrap_or_default() {
+            if let Some(v) = self.xconnect.get_mut(&y) {
+                v.retain(|d| *d != x);
+                if v.is_empty() {
+                    self.xconnect.remove(&y);
+                }
+            }
         }
-        self.xconnect.retain(|_, v| !v.is_empty());
         if let Some(t) = self.terminated.get_mut(&x) {
             t.0 = false;
         }
@@ -168,7 +175,7 @@ impl Network {
 
     /// Forgets a call: frees its VC and data paths. Returns it.
     fn destroy(&mut self, port: PortId, key: Key) -> Option<Call> {
-        let call = self.ports.get_mut(port)?.calls.remove(&key)?;
+        let call = *self.ports.get_mut(port)?.calls.remove(&key)?;
         if call.vci != 0 {
             if let Some(p) = self.ports.get_mut(port) {
                 p.used_vcs.remove(&(call.vpi, call.vci));
@@ -213,8 +220,20 @@ impl Network {
 
     /// Clears the other legs of a call that is going away (or of one party).
     fn clear_legs(&mut self, now: Duration, call: &Call, causes: &[Ie], uu: Option<&Ie>) {
-        for leg in call.legs.values() {
-            self.clear_leg(now, *leg, call.root_endpoint, causes, uu);
+        self.clear_legs_of(now, &call.legs, call.root_endpoint, causes, uu);
+    }
+
+    /// [`Self::clear_legs`] given the call's legs and root endpoint.
+    fn clear_legs_of(
+        &mut self,
+        now: Duration,
+        legs: &BTreeMap<u16, Leg>,
+        root_endpoint: Option<u16>,
+        causes: &[Ie],
+        uu: Option<&Ie>,
+    ) {
+        for leg in legs.values() {
+            self.clear_leg(now, *leg, root_endpoint, causes, uu);
         }
     }
 
@@ -263,6 +282,7 @@ impl Network {
             return;
         };
         let mut m = Message::new(out_ref(key), mt::RELEASE);
+        m.ies.reserve_exact(causes.len() + usize::from(uu.is_some()));
         m.ies.extend(causes.iter().cloned());
         if let Some(u) = &uu {
             m.ies.push(u.clone());
@@ -270,14 +290,16 @@ impl Network {
         call.state = CallState::N12;
         call.timer = Some((Timer::T308, t308, 0));
         call.t322 = None;
-        call.last_sent = Some(m.clone());
+        let raw = m.emit();
+        // Kept for the T308 retransmission.
+        call.last_sent = Some(m);
         let legs = std::mem::take(&mut call.legs);
-        let snapshot = Call { legs, ..call.clone() };
+        let root_endpoint = call.root_endpoint;
         let vc = (port, call.vpi, call.vci);
         self.disconnect_vc(vc);
-        self.send(now, port, &m);
+        self.transmit(now, port, raw);
         let leg_causes = if leg_causes.is_empty() { causes } else { leg_causes };
-        self.clear_legs(now, &snapshot, &leg_causes, uu.as_ref());
+        self.clear_legs_of(now, &legs, root_endpoint, &leg_causes, uu.as_ref());
     }
 
     /// Error clearing ("clear call" action): RELEASE COMPLETE in N1, else RELEASE.
@@ -297,10 +319,12 @@ impl Network {
 
     // ----- incoming signalling ---------------------------------------------------------------
 
-    pub(crate) fn on_signalling(&mut self, now: Duration, port: PortId, sdu: &[u8]) {
-        self.record(now, port, super::Direction::FromUser, sdu);
+    pub(crate) fn on_signalling(&mut self, now: Duration, port: PortId, sdu: Vec<u8>) {
+        // Decoded once: the log keeps the SDU and a copy of what it decoded to.
+        let parsed = Message::parse(&sdu).ok();
+        self.record_parsed(now, port, super::Direction::FromUser, sdu, parsed.clone());
         // Undecodable (discriminator, call reference length, short, broken IE framing): ignored.
-        let Ok(msg) = Message::parse(sdu) else { return };
+        let Some(msg) = parsed else { return };
         if msg.call_ref.is_global() {
             self.on_global(now, port, &msg);
             return;
@@ -435,10 +459,10 @@ impl Network {
                 call.conn_id_sent = true;
                 let m = proceeding(&call);
                 if let Some(p) = self.ports.get_mut(port) {
-                    p.calls.insert(key, call);
+                    p.calls.insert(key, Box::new(call));
                 }
                 if let Some(p) = self.ports.get_mut(b) {
-                    p.calls.insert(b_key, leaf);
+                    p.calls.insert(b_key, Box::new(leaf));
                 }
                 self.send(now, port, &m);
                 self.send(now, b, &setup);
@@ -456,7 +480,7 @@ impl Network {
                     }
                     Answer::Ignore => {
                         if let Some(p) = self.ports.get_mut(port) {
-                            p.calls.insert(key, call);
+                            p.calls.insert(key, Box::new(call));
                         }
                     }
                     Answer::Connect => {
@@ -471,7 +495,7 @@ impl Network {
                         }
                         self.terminate_vc((port, SIG_VPI, vci));
                         if let Some(p) = self.ports.get_mut(port) {
-                            p.calls.insert(key, call);
+                            p.calls.insert(key, Box::new(call));
                         }
                         self.send(now, port, &m);
                     }
@@ -484,7 +508,7 @@ impl Network {
                         let m = proceeding(&call);
                         self.terminate_vc((port, SIG_VPI, vci));
                         if let Some(p) = self.ports.get_mut(port) {
-                            p.calls.insert(key, call);
+                            p.calls.insert(key, Box::new(call));
                         }
                         self.send(now, port, &m);
                     }
@@ -692,9 +716,9 @@ impl Network {
             c.ignoring_release = true;
             c.timer = None;
             c.t322 = None;
-            let snapshot = Call { legs: std::mem::take(&mut c.legs), ..c.clone() };
-            self.disconnect_vc((port, snapshot.vpi, snapshot.vci));
-            self.clear_legs(now, &snapshot, &causes, uu.as_ref());
+            let (legs, root_endpoint, vc) = (std::mem::take(&mut c.legs), c.root_endpoint, (port, c.vpi, c.vci));
+            self.disconnect_vc(vc);
+            self.clear_legs_of(now, &legs, root_endpoint, &causes, uu.as_ref());
             return;
         }
         let problem = match msg.ie(id::CAUSE) {
@@ -757,7 +781,7 @@ impl Network {
                     c.legs.insert(e, Leg { port: b, key: b_key });
                 }
                 if let Some(p) = self.ports.get_mut(b) {
-                    p.calls.insert(b_key, leaf);
+                    p.calls.insert(b_key, Box::new(leaf));
                 }
                 self.send(now, b, &setup);
             }
@@ -1148,7 +1172,7 @@ impl Network {
         call.last_sent = Some(m.clone());
         call.timer = Some((Timer::T303, now + self.timers.t303, 0));
         if let Some(p) = self.ports.get_mut(port) {
-            p.calls.insert(key, call);
+            p.calls.insert(key, Box::new(call));
         }
         self.send(now, port, &m);
         self.pump(now);

@@ -43,13 +43,15 @@ pub mod sscop;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 pub use call::{Answer, Behaviour, CallInfo, CallState, OfferParams, PartyState};
 use call::{Call, Key};
 use codec::q2931::{self, Message};
 use sscop::{LinkEvent, LinkState, Sscop};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::pcap::Pcap;
 
@@ -132,6 +134,11 @@ pub struct PduFaults {
 }
 
 impl PduFaults {
+    /// No fault pending.
+    fn is_clear(&self) -> bool {
+        *self == PduFaults::default()
+    }
+
     /// What happens to one PDU: the frames to deliver now, in order (`held` keeps a reordered
     /// one until the next PDU).
     fn apply(&mut self, held: &mut Option<Vec<u8>>, frame: Vec<u8>) -> Vec<Vec<u8>> {
@@ -183,8 +190,9 @@ pub(crate) struct Port {
     pub phy_up: bool,
     pub sscop: Sscop,
     pub to_user: VecDeque<(u16, u16, Vec<u8>)>,
-    pub calls: BTreeMap<Key, Call>,
-    pub used_vcs: BTreeSet<(u16, u16)>,
+    /// Boxed: a call moves as a pointer when the map rebalances.
+    pub calls: BTreeMap<Key, Box<Call>>,
+    pub used_vcs: FxHashSet<(u16, u16)>,
     pub next_vci: u16,
     pub next_cref: u32,
     pub behaviour: Behaviour,
@@ -272,10 +280,10 @@ impl SigFaults {
 pub struct Network {
     pub(crate) ports: Vec<Port>,
     pub(crate) log: Vec<NetEvent>,
-    /// (port, vpi, vci) → where its frames go.
-    pub(crate) xconnect: BTreeMap<PortVc, Vec<PortVc>>,
+    /// (port, vpi, vci) → where its frames go (looked up, never walked).
+    pub(crate) xconnect: FxHashMap<PortVc, Vec<PortVc>>,
     /// VCs whose data the network terminates: (still active, what arrived).
-    pub(crate) terminated: BTreeMap<PortVc, (bool, Vec<Vec<u8>>)>,
+    pub(crate) terminated: FxHashMap<PortVc, (bool, Vec<Vec<u8>>)>,
     pub(crate) pcap: Option<Pcap>,
     pub(crate) now: Duration,
     /// Timer values; tests may shorten them.
@@ -297,8 +305,8 @@ impl Network {
         Network {
             ports: Vec::new(),
             log: Vec::new(),
-            xconnect: BTreeMap::new(),
-            terminated: BTreeMap::new(),
+            xconnect: FxHashMap::default(),
+            terminated: FxHashMap::default(),
             pcap: None,
             now: Duration::ZERO,
             timers: Timers::default(),
@@ -315,7 +323,7 @@ impl Network {
             sscop: Sscop::default(),
             to_user: VecDeque::new(),
             calls: BTreeMap::new(),
-            used_vcs: BTreeSet::from([(SIG_VPI, SIG_VCI)]),
+            used_vcs: FxHashSet::from_iter([(SIG_VPI, SIG_VCI)]),
             next_vci: FIRST_SVC_VCI,
             next_cref: NETWORK_CREF_BASE,
             behaviour: Behaviour::default(),
@@ -363,9 +371,15 @@ impl Network {
             if p.sscop_hold {
                 return;
             }
-            // The scripted faults (scenario steps), then the random ones (soak, reliability tests).
             let [_, faults] = &mut p.faults;
             let [_, held] = &mut p.held;
+            if faults.is_clear() && held.is_none() && p.sig_faults.is_none() {
+                // A clean wire: the PDU as it came.
+                p.sscop.receive(now, frame);
+                self.pump(now);
+                return;
+            }
+            // The scripted faults (scenario steps), then the random ones (soak, reliability tests).
             for f in faults.apply(held, frame.to_vec()) {
                 let pdus = match p.sig_faults.as_mut() {
                     Some(r) => r.apply(1, f),
@@ -592,6 +606,10 @@ impl Network {
         if (vpi, vci) == (SIG_VPI, SIG_VCI) {
             let [faults, _] = &mut p.faults;
             let [held, _] = &mut p.held;
+            if faults.is_clear() && held.is_none() {
+                p.to_user.push_back((vpi, vci, frame));
+                return;
+            }
             for f in faults.apply(held, frame) {
                 p.to_user.push_back((vpi, vci, f));
             }
@@ -651,7 +669,18 @@ impl Network {
     }
 
     pub(crate) fn record(&mut self, now: Duration, port: PortId, direction: Direction, raw: &[u8]) {
-        let message = Message::parse(raw).ok();
+        self.record_parsed(now, port, direction, raw.to_vec(), Message::parse(raw).ok());
+    }
+
+    /// [`Self::record`] of a message already decoded (`message` is `Message::parse(&raw).ok()`).
+    pub(crate) fn record_parsed(
+        &mut self,
+        now: Duration,
+        port: PortId,
+        direction: Direction,
+        raw: Vec<u8>,
+        message: Option<Message>,
+    ) {
         let msg_type = message.as_ref().map(|m| m.msg_type);
         self.log.push(NetEvent {
             stamp: crate::clock::next_stamp(),
@@ -662,7 +691,7 @@ impl Network {
             name: msg_type.map_or("UNDECODABLE", q2931::mt::name),
             call_ref: message.as_ref().map(|m| m.call_ref),
             causes: message.as_ref().map(|m| m.cause_values()).unwrap_or_default(),
-            raw: raw.to_vec(),
+            raw,
             message,
         });
     }
@@ -672,28 +701,30 @@ impl Network {
         loop {
             let mut busy = false;
             for port in 0..self.ports.len() {
-                let events = self.ports[port].sscop.take_events();
-                for ev in events {
+                // Events first (what call control sends goes into SSCOP's queue), then SSCOP's
+                // output onto the wire, one at a time (no batch copies).
+                while let Some(ev) = self.ports[port].sscop.pop_event() {
                     busy = true;
                     match ev {
-                        LinkEvent::Data(sdu) => self.on_signalling(now, port, &sdu),
+                        LinkEvent::Data(sdu) => self.on_signalling(now, port, sdu),
                         LinkEvent::Established => self.on_link_established(port),
                         LinkEvent::Released { .. } => self.on_link_released(now, port),
                         LinkEvent::Unitdata(_) => {}
                     }
                 }
-                let tx = self.ports[port].sscop.take_tx();
-                for pdu in tx {
+                while let Some(pdu) = self.ports[port].sscop.pop_tx() {
                     busy = true;
                     if self.ports[port].sscop_hold {
                         continue;
                     }
-                    let pdus = match self.ports[port].sig_faults.as_mut() {
-                        Some(f) => f.apply(0, pdu.emit()),
-                        None => vec![pdu.emit()],
-                    };
-                    for p in pdus {
-                        self.enqueue(port, SIG_VPI, SIG_VCI, p);
+                    let frame = pdu.emit();
+                    match self.ports[port].sig_faults.as_mut() {
+                        Some(f) => {
+                            for p in f.apply(0, frame) {
+                                self.enqueue(port, SIG_VPI, SIG_VCI, p);
+                            }
+                        }
+                        None => self.enqueue(port, SIG_VPI, SIG_VCI, frame),
                     }
                 }
             }

@@ -98,7 +98,8 @@ pub struct Sscop {
     vr_r: u64,
     /// VR(H): highest N(S) expected + 1.
     vr_h: u64,
-    unacked: BTreeMap<u64, Vec<u8>>,
+    /// SDs sent and not acknowledged: N(S) VT(A), VT(A)+1, … VT(S)-1, in that order.
+    unacked: VecDeque<Vec<u8>>,
     out_of_order: BTreeMap<u64, Vec<u8>>,
     /// SDUs waiting for the link or the window.
     pending: VecDeque<Vec<u8>>,
@@ -132,7 +133,7 @@ impl Sscop {
             vt_sq: 0,
             vr_r: 0,
             vr_h: 0,
-            unacked: BTreeMap::new(),
+            unacked: VecDeque::new(),
             out_of_order: BTreeMap::new(),
             pending: VecDeque::new(),
             cc_deadline: None,
@@ -163,6 +164,14 @@ impl Sscop {
     /// Upward events, oldest first.
     pub fn take_events(&mut self) -> Vec<LinkEvent> {
         self.events.drain(..).collect()
+    }
+    /// The oldest PDU to put on the wire.
+    pub fn pop_tx(&mut self) -> Option<Pdu> {
+        self.tx.pop_front()
+    }
+    /// The oldest upward event.
+    pub fn pop_event(&mut self) -> Option<LinkEvent> {
+        self.events.pop_front()
     }
 
     fn vr_mr(&self) -> u64 {
@@ -254,7 +263,7 @@ impl Sscop {
                 break;
             };
             self.tx.push_back(Pdu::Sd { ns: Self::wire(self.vt_s), data: sdu.clone() });
-            self.unacked.insert(self.vt_s, sdu);
+            self.unacked.push_back(sdu);
             self.vt_s += 1;
             self.stats.sd_sent += 1;
             if self.poll_deadline.is_none() {
@@ -359,7 +368,7 @@ impl Sscop {
             (DataTransferReady, Pdu::Er { nmr, .. }) => {
                 self.stats.ers_received += 1;
                 self.tx.push_back(Pdu::Erak { nmr: Self::wire(u64::from(self.cfg.window)) });
-                let unacked: Vec<Vec<u8>> = std::mem::take(&mut self.unacked).into_values().collect();
+                let unacked = std::mem::take(&mut self.unacked);
                 for sdu in unacked.into_iter().rev() {
                     self.pending.push_front(sdu);
                 }
@@ -429,7 +438,9 @@ impl Sscop {
         let Some(nr) = Self::forward_of(self.vt_a, nr).filter(|v| *v <= self.vt_s) else {
             return;
         };
-        self.unacked = self.unacked.split_off(&nr);
+        // VT(A)..N(R) acknowledged (N(R) ≤ VT(S), so within the queue).
+        let acked = usize::try_from(nr - self.vt_a).unwrap_or(usize::MAX).min(self.unacked.len());
+        self.unacked.drain(..acked);
         self.vt_a = nr;
         if let Some(ms) = Self::forward_of(self.vt_a, nmr) {
             self.vt_ms = ms;
@@ -454,8 +465,10 @@ impl Sscop {
         if from >= to {
             return;
         }
-        for (s, d) in self.unacked.range(from..to) {
-            self.tx.push_back(Pdu::Sd { ns: Self::wire(*s), data: d.clone() });
+        let end = self.vt_a + self.unacked.len() as u64;
+        for s in from.max(self.vt_a)..to.min(end) {
+            let Some(d) = self.unacked.get((s - self.vt_a) as usize) else { continue };
+            self.tx.push_back(Pdu::Sd { ns: Self::wire(s), data: d.clone() });
             self.stats.sd_retransmitted += 1;
         }
     }

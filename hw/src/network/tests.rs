@@ -984,6 +984,36 @@ fn pvc_cross_connects_both_ways() {
     assert_eq!(l.a.data, vec![(1, 100, b"ba".to_vec())]);
 }
 
+#[test]
+fn clearing_one_call_removes_its_cross_connects_both_ways_and_keeps_the_others() {
+    let mut l = lab();
+    l.net.add_pvc((l.a.port, 1, 100), (l.b.port, 2, 200));
+    let t = ms(1);
+    let mut vcs = Vec::new();
+    for cref in [1, 2] {
+        l.a.send(&mut l.net, t, setup(cref, b"1002"));
+        let a_vci = l.a.expect(&mut l.net, t, mt::CALL_PROCEEDING).connection_id().unwrap().vci;
+        let s = l.b.expect(&mut l.net, t, mt::SETUP);
+        let b_vci = s.connection_id().unwrap().vci;
+        l.b.send(&mut l.net, t, Message::new(answer_ref(&s), mt::CONNECT));
+        l.b.expect(&mut l.net, t, mt::CONNECT_ACK);
+        l.a.expect(&mut l.net, t, mt::CONNECT);
+        assert_eq!(l.net.cross_connects(l.a.port, 0, a_vci), &[(l.b.port, 0, b_vci)]);
+        assert_eq!(l.net.cross_connects(l.b.port, 0, b_vci), &[(l.a.port, 0, a_vci)]);
+        vcs.push((a_vci, b_vci));
+    }
+    l.a.send(&mut l.net, t, release(user_ref(1), cause::NORMAL_CLEARING));
+    l.a.expect(&mut l.net, t, mt::RELEASE_COMPLETE);
+    let (a1, b1) = vcs[0];
+    assert!(l.net.cross_connects(l.a.port, 0, a1).is_empty(), "A's leg of the cleared call");
+    assert!(l.net.cross_connects(l.b.port, 0, b1).is_empty(), "B's leg of the cleared call");
+    let (a2, b2) = vcs[1];
+    assert_eq!(l.net.cross_connects(l.a.port, 0, a2), &[(l.b.port, 0, b2)], "the other call, A to B");
+    assert_eq!(l.net.cross_connects(l.b.port, 0, b2), &[(l.a.port, 0, a2)], "the other call, B to A");
+    assert_eq!(l.net.cross_connects(l.a.port, 1, 100), &[(l.b.port, 2, 200)], "the PVC");
+    assert_eq!(l.net.cross_connects(l.b.port, 2, 200), &[(l.a.port, 1, 100)], "the PVC back");
+}
+
 // ----- pcap + tshark -------------------------------------------------------------------------
 
 fn tshark() -> Option<std::path::PathBuf> {

@@ -152,7 +152,9 @@ impl Message {
     }
 
     pub fn emit(&self) -> Vec<u8> {
-        let mut out = vec![DISCRIMINATOR, 3];
+        // Room for the header and typical IEs, so a RELEASE or STATUS is not regrown.
+        let mut out = Vec::with_capacity(64);
+        out.extend_from_slice(&[DISCRIMINATOR, 3]);
         let cr = (self.call_ref.value & 0x7f_ffff) | if self.call_ref.flag { 0x80_0000 } else { 0 };
         super::put_u24(&mut out, cr);
         out.push(self.msg_type);

@@ -210,7 +210,12 @@ impl Pdu {
     }
 
     pub fn emit(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        // Payload (padded) plus at most three trailer words: no regrowth for a typical PDU.
+        let payload = match self {
+            Pdu::Sd { data, .. } | Pdu::Ud { data } | Pdu::Md { data } => data.len(),
+            _ => 0,
+        };
+        let mut out = Vec::with_capacity(payload + 16);
         let code = self.type_code();
         // Data, padded; returns PL.
         let pad = |out: &mut Vec<u8>, d: &[u8]| -> u8 {
