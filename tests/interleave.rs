@@ -303,9 +303,19 @@ proptest! {
 #[ignore]
 fn a_million_random_interleavings() {
     let mut runner = proptest::test_runner::TestRunner::new(config(1_000_000));
+    // Progress on stderr every 10 000 cases (with --nocapture), so a run stopped early still says
+    // how far it got and at what rate.
+    let start = std::time::Instant::now();
+    let done = std::sync::atomic::AtomicU64::new(0);
     let r = runner.run(&proptest::collection::vec(op(), 1..24), |ops| {
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if n.is_multiple_of(10_000) {
+            let s = start.elapsed().as_secs_f64();
+            eprintln!("interleave: {n} cases in {s:.0} s ({:.0} cases/s)", n as f64 / s);
+        }
         run(&ops).map_err(proptest::test_runner::TestCaseError::fail)
     });
+    eprintln!("interleave: {} cases run in {:.0} s", done.into_inner(), start.elapsed().as_secs_f64());
     if let Err(e) = r {
         panic!("{e}");
     }
