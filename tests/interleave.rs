@@ -399,3 +399,30 @@ fn halt_closes_the_af_after_a_redundant_close_call_returned_closing() {
         panic!("{e}");
     }
 }
+
+/// The flaky 10 000-case failure (regression `cc 73d7cbfc…`, VC-ACTIVATE-OPEN "NdisMCmActivateVc
+/// with call phase Closing"), made deterministic: node 0's call is answered, the drainer takes the
+/// activation under the control lock and — before it makes NdisMCmActivateVc — the client closes
+/// the still-pending call on another thread (a FloodClose closer). The driver decided the
+/// activation while the call was being made; the close then aborts the MakeCall, deactivates the
+/// VC and completes. The verifier must stay clean and nothing may leak.
+#[test]
+fn a_close_during_make_on_another_thread_overtaking_the_activation_is_clean() {
+    let mut w = World::new();
+    let a = w.clients[0].clone();
+    let vc = a.create_vc().expect("create VC");
+    w.vcs[0].push(vc);
+    let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (closer, flag) = (a.clone(), ran.clone());
+    w.lab.node(0).ndis.before_next_activate(move || {
+        let st = std::thread::spawn(move || closer.close_call(vc, None, None)).join().expect("closer thread");
+        assert_eq!(st, atmmcm::ndis::NdisStatus::PENDING, "the close of a call being made pends");
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    a.make_call(vc, call_to(b"1002"));
+    w.lab.settle();
+    assert!(ran.load(std::sync::atomic::Ordering::SeqCst), "the activation was made (and the close ran before it)");
+    if let Err(e) = w.finish() {
+        panic!("{e}");
+    }
+}

@@ -256,6 +256,8 @@ pub(crate) struct Inner {
     send_preempt_us: std::sync::atomic::AtomicU64,
     /// NdisMCmCreateVc fails with this status for the next so many calls (`fail_next_create_vc`).
     fail_create_vc: Mutex<(NdisStatus, u32)>,
+    /// Run once by the next NdisMCmActivateVc before NDIS sees it (`before_next_activate`).
+    before_activate: Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
 
 thread_local! {
@@ -314,6 +316,7 @@ impl EmuNdis {
                 dpc_requested: AtomicBool::new(false),
                 send_preempt_us: std::sync::atomic::AtomicU64::new(0),
                 fail_create_vc: Mutex::new((NdisStatus::SUCCESS, 0)),
+                before_activate: Mutex::new(None),
                 counters: Mutex::new(Vec::new()),
             }),
         }
@@ -380,6 +383,13 @@ impl EmuNdis {
     /// memory (RESOURCES) or the client's ProtocolCoCreateVc refuses.
     pub fn fail_next_create_vc(&self, status: NdisStatus, count: u32) {
         *self.inner.fail_create_vc.lock().unwrap_or_else(|e| e.into_inner()) = (status, count);
+    }
+
+    /// Runs `f` once, on the thread making the next NdisMCmActivateVc, before NDIS sees the call:
+    /// the driver's drainer preempted between deciding the activation (under its lock) and making
+    /// it, so a test can run a client's close on another thread in that window.
+    pub fn before_next_activate(&self, f: impl FnOnce() + Send + 'static) {
+        *self.inner.before_activate.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(f));
     }
 
     /// The driver's first NDIS call from inside a send: the verifier places the send's start
@@ -864,6 +874,10 @@ impl Ndis for EmuNdis {
     }
 
     fn cm_activate_vc(&self, vc: VcHandle, params: &CallParameters) -> NdisStatus {
+        let hook = self.inner.before_activate.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(f) = hook {
+            f();
+        }
         let mut st = self.ndis_call(&Call::ActivateVc { vc });
         match st.vcs.get_mut(&vc).filter(|r| r.state != VcState::Deleted) {
             Some(r) => {

@@ -13,6 +13,14 @@
 //!   made. While ProtocolCmCloseCall is still running, only an indication *on the same thread*
 //!   (the handler's own stack) counts: one that begins concurrently on another thread is a benign
 //!   race in real NDIS (the driver cannot have told the other CPU yet).
+//! - **VC-ACTIVATE-OPEN**: an NdisMCmActivateVc on a call the client closed *during make*
+//!   (ProtocolCmCloseCall entered in the setup phase) is a benign race when the close was entered
+//!   on another thread and the MakeCall is still outstanding: the driver decides an activation
+//!   under its lock and makes it with the lock released (its drainer), so a close on another CPU
+//!   can overtake a decision taken before the close reached the driver — no driver can close that
+//!   window, as NDIS runs the handler without asking it (the other rules judge what follows). On
+//!   the closing thread itself, after a MakeCall completion, or for a close of an established
+//!   call, the rule fires as written.
 //! - **DATA-CLOSING-STATUS** (as strict as the contract): a send that began after the close started
 //!   (ProtocolCmCloseCall returned a non-error status, or NdisMCmDispatchIncomingCloseCall was
 //!   made) completes with NDIS_STATUS_CLOSING — not SUCCESS, not SEND_ABORTED or another failure;
@@ -1017,7 +1025,14 @@ impl Verifier {
                     return;
                 }
                 let Some(v) = self.vcs.get(&vc) else { return };
+                // A close during make entered on another thread while the MakeCall is still
+                // outstanding: the driver may have decided the activation before the close reached
+                // it (see the module doc).
+                let overtaken = v.phase == Phase::Closing
+                    && v.close.as_ref().is_some_and(|c| c.prev_phase == Phase::Setup && c.cpu != cx.cpu)
+                    && self.pending.get(&Req::MakeCall(vc)).is_some_and(|p| p.completions == 0);
                 let ok = v.phase == Phase::Setup
+                    || overtaken
                     || (v.modifying && v.phase == Phase::Connected)
                     || (v.phase == Phase::Idle && v.creator == Creator::Driver);
                 if !ok {

@@ -878,6 +878,48 @@ fn rule_vc_activate_open_fires_on_activating_a_closing_vc() {
 }
 
 #[test]
+fn rule_vc_activate_open_fires_on_activating_after_a_close_during_make_on_the_same_thread() {
+    let l = lab();
+    let vc = l.client.create_vc().unwrap();
+    l.client.make_call(vc, params(false));
+    l.client.close_call(vc, None, None);
+    l.ndis().cm_activate_vc(vc, &params(false));
+    l.only(rule::VC_ACTIVATE_OPEN);
+}
+
+#[test]
+fn rule_vc_activate_open_fires_on_activating_after_the_aborted_make_call_completed() {
+    let l = lab();
+    let vc = l.client.create_vc().unwrap();
+    l.client.make_call(vc, params(false));
+    let c = l.client.clone();
+    std::thread::spawn(move || c.close_call(vc, None, None)).join().unwrap();
+    l.ndis().cm_make_call_complete(NdisStatus::REQUEST_ABORTED, vc, None, None, ClientParams(0), &params(false));
+    l.ndis().cm_activate_vc(vc, &params(false));
+    l.only(rule::VC_ACTIVATE_OPEN);
+}
+
+#[test]
+fn rule_vc_activate_open_allows_an_activation_overtaken_by_a_close_during_make_on_another_thread() {
+    // The driver decided the activation before the close reached it (module doc).
+    let l = lab();
+    let vc = l.client.create_vc().unwrap();
+    l.client.make_call(vc, params(false));
+    let c = l.client.clone();
+    std::thread::spawn(move || c.close_call(vc, None, None)).join().unwrap();
+    l.ndis().cm_activate_vc(vc, &params(false));
+    l.clean();
+    // A close of an established call on another thread still forbids it.
+    let l = lab();
+    let vc = l.client_call();
+    let c = l.client.clone();
+    std::thread::spawn(move || c.close_call(vc, None, None)).join().unwrap();
+    l.ndis().cm_deactivate_vc(vc);
+    l.ndis().cm_activate_vc(vc, &params(false));
+    l.only(rule::VC_ACTIVATE_OPEN);
+}
+
+#[test]
 fn rule_vc_activate_open_fires_on_activating_a_client_vc_without_a_call() {
     let l = lab();
     let vc = l.client.create_vc().unwrap();
