@@ -426,3 +426,38 @@ fn a_close_during_make_on_another_thread_overtaking_the_activation_is_clean() {
         panic!("{e}");
     }
 }
+
+/// The same race on a PVC: no signalling, so the close during make can settle (network done, data
+/// path drained) before the overtaken activation returns; the VC must still be deactivated before
+/// the close completes, and the verifier stay clean.
+#[test]
+fn a_close_during_a_pvc_make_overtaking_the_activation_still_deactivates_first() {
+    let mut w = World::new();
+    let a = w.clients[0].clone();
+    let vc = a.create_vc().expect("create VC");
+    w.vcs[0].push(vc);
+    let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (closer, flag) = (a.clone(), ran.clone());
+    w.lab.node(0).ndis.before_next_activate(move || {
+        let st = std::thread::spawn(move || closer.close_call(vc, None, None)).join().expect("closer thread");
+        assert_eq!(st, atmmcm::ndis::NdisStatus::PENDING, "the close of a call being made pends");
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    let mut p = call_to(b"0");
+    p.called = None;
+    p.flags |= atmmcm::ndis::call_flags::PERMANENT_VC;
+    p.media.connection_id = atmmcm::ndis::VpiVci { vpi: 0, vci: 100 };
+    a.make_call(vc, p);
+    w.lab.settle();
+    assert!(ran.load(std::sync::atomic::Ordering::SeqCst), "the activation was made (and the close ran before it)");
+    let calls = w.lab.node(0).ndis.ndis_calls_on(vc);
+    let at = |name: &str| calls.iter().position(|c| c.starts_with(name));
+    assert!(
+        at("NdisMCmDeactivateVc") < at("NdisMCmCloseCallComplete"),
+        "deactivated before the close completed: {calls:?}"
+    );
+    assert!(at("NdisMCmDeactivateVc").is_some(), "{calls:?}");
+    if let Err(e) = w.finish() {
+        panic!("{e}");
+    }
+}
