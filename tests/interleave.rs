@@ -400,6 +400,24 @@ fn halt_closes_the_af_after_a_redundant_close_call_returned_closing() {
     }
 }
 
+/// Arms node 0's NDIS so that, on the thread about to make the next NdisMCmActivateVc (the
+/// drainer, its op taken), the client's close of `vc` runs on another thread first and pends.
+/// The flag says the hook ran.
+fn close_on_another_thread_before_the_next_activation(
+    w: &World,
+    a: &Client,
+    vc: VcHandle,
+) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (closer, flag) = (a.clone(), ran.clone());
+    w.lab.node(0).ndis.before_next_activate(move || {
+        let st = std::thread::spawn(move || closer.close_call(vc, None, None)).join().expect("closer thread");
+        assert_eq!(st, atmmcm::ndis::NdisStatus::PENDING, "the close of a call being made pends");
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    ran
+}
+
 /// The flaky 10 000-case failure (regression `cc 73d7cbfc…`, VC-ACTIVATE-OPEN "NdisMCmActivateVc
 /// with call phase Closing"), made deterministic: node 0's call is answered, the drainer takes the
 /// activation under the control lock and — before it makes NdisMCmActivateVc — the client closes
@@ -412,13 +430,7 @@ fn a_close_during_make_on_another_thread_overtaking_the_activation_is_clean() {
     let a = w.clients[0].clone();
     let vc = a.create_vc().expect("create VC");
     w.vcs[0].push(vc);
-    let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (closer, flag) = (a.clone(), ran.clone());
-    w.lab.node(0).ndis.before_next_activate(move || {
-        let st = std::thread::spawn(move || closer.close_call(vc, None, None)).join().expect("closer thread");
-        assert_eq!(st, atmmcm::ndis::NdisStatus::PENDING, "the close of a call being made pends");
-        flag.store(true, std::sync::atomic::Ordering::SeqCst);
-    });
+    let ran = close_on_another_thread_before_the_next_activation(&w, &a, vc);
     a.make_call(vc, call_to(b"1002"));
     w.lab.settle();
     assert!(ran.load(std::sync::atomic::Ordering::SeqCst), "the activation was made (and the close ran before it)");
@@ -436,13 +448,7 @@ fn a_close_during_a_pvc_make_overtaking_the_activation_still_deactivates_first()
     let a = w.clients[0].clone();
     let vc = a.create_vc().expect("create VC");
     w.vcs[0].push(vc);
-    let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (closer, flag) = (a.clone(), ran.clone());
-    w.lab.node(0).ndis.before_next_activate(move || {
-        let st = std::thread::spawn(move || closer.close_call(vc, None, None)).join().expect("closer thread");
-        assert_eq!(st, atmmcm::ndis::NdisStatus::PENDING, "the close of a call being made pends");
-        flag.store(true, std::sync::atomic::Ordering::SeqCst);
-    });
+    let ran = close_on_another_thread_before_the_next_activation(&w, &a, vc);
     let mut p = call_to(b"0");
     p.called = None;
     p.flags |= atmmcm::ndis::call_flags::PERMANENT_VC;

@@ -17,17 +17,6 @@ fn pattern(seed: usize, len: usize) -> Vec<u8> {
     (0..len).map(|i| (i as u8) ^ (seed as u8).wrapping_mul(31)).collect()
 }
 
-/// xorshift64*: deterministic garbage.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
-
 struct Call {
     /// Node 1001's VC (client-created) and node 1002's (driver-created).
     near: VcHandle,

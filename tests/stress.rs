@@ -15,20 +15,6 @@ use atmmcm_hw::host::{Nbl, VcState};
 use atmmcm_hw::lab::{LabConfig, call_to};
 use common::*;
 
-/// xorshift64*: deterministic per seed, no dependency.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 fn frame(vc: usize, sender: usize, seq: u32, len: usize) -> Vec<u8> {
     let mut f = vec![0u8; len.max(8)];
     f[0..2].copy_from_slice(&(vc as u16).to_be_bytes());

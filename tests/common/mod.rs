@@ -134,3 +134,20 @@ pub fn two_nodes(cfg: LabConfig) -> (Lab, Client, Client) {
     b.register_sap(None).expect("wildcard SAP on 1002");
     (lab, a, b)
 }
+
+/// xorshift64*: deterministic garbage and orderings per seed (tests/stress.rs, tests/isolation.rs).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform enough below `n` (> 0) for test orderings.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
