@@ -24,7 +24,6 @@ use atmmcm::ndis::{
 use atmmcm::nic::{ConnId, ConnParams, Device, DeviceEvent, TxCookie};
 use atmmcm_hw::network::{Network, PortId};
 use atmmcm_hw::scale::FrameNic;
-use rustc_hash::{FxHashMap, FxHashSet};
 
 // ---- handles -----------------------------------------------------------------------------------
 
@@ -91,11 +90,44 @@ enum Action {
     Delete(VcContext),
 }
 
+/// The first VC handle `BenchNdis::new_handle` gives (handles are dense from here).
+const HANDLE_BASE: usize = 1 << 20;
+
+/// What the client knows of one VC handle.
+#[derive(Copy, Clone, Debug)]
+struct ClientVc {
+    /// The driver's context for the VC.
+    ctx: VcContext,
+    /// Created by the client (NdisCoCreateVc), not by the driver: the client deletes it.
+    client: bool,
+}
+
+/// VC handle → what the client knows of it: a slab indexed by `handle - HANDLE_BASE` (handles are
+/// handed out in order), so a teardown walks it in order instead of probing hash tables.
+#[derive(Default)]
+struct VcSlab(Vec<Option<ClientVc>>);
+
+impl VcSlab {
+    fn at(&self, h: usize) -> Option<&ClientVc> {
+        self.0.get(h.checked_sub(HANDLE_BASE)?)?.as_ref()
+    }
+    fn insert(&mut self, h: usize, vc: ClientVc) {
+        let Some(i) = h.checked_sub(HANDLE_BASE) else { return };
+        if i >= self.0.len() {
+            self.0.resize(i + 1, None);
+        }
+        self.0[i] = Some(vc);
+    }
+    fn remove(&mut self, h: usize) {
+        if let Some(e) = h.checked_sub(HANDLE_BASE).and_then(|i| self.0.get_mut(i)) {
+            *e = None;
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct ClientState {
-    /// VC handle → the driver's context (client VCs and the driver's own).
-    ctx: FxHashMap<usize, VcContext>,
-    client_vcs: FxHashSet<usize>,
+    vcs: VcSlab,
     actions: VecDeque<Action>,
     pub made_ok: u64,
     pub made_failed: u64,
@@ -136,11 +168,10 @@ impl BenchNdis {
             payload: (0..frame_len.max(1)).map(|i| i as u8).collect(),
             completed: AtomicU64::new(0),
             completed_failed: AtomicU64::new(0),
-            next_handle: AtomicUsize::new(1 << 20),
+            next_handle: AtomicUsize::new(HANDLE_BASE),
             client: Mutex::new(ClientState {
                 // Sized up front so the client's own bookkeeping never allocates mid-run.
-                ctx: FxHashMap::with_capacity_and_hasher(1 << 17, Default::default()),
-                client_vcs: FxHashSet::with_capacity_and_hasher(1 << 17, Default::default()),
+                vcs: VcSlab(Vec::with_capacity(1 << 17)),
                 actions: VecDeque::with_capacity(1 << 17),
                 ..ClientState::default()
             }),
@@ -185,9 +216,7 @@ impl BenchNdis {
         BVc(self.0.next_handle.fetch_add(1, Ordering::Relaxed))
     }
     pub fn remember_client_vc(&self, h: BVc, ctx: VcContext) {
-        let mut c = self.0.client.lock().unwrap();
-        c.ctx.insert(h.0, ctx);
-        c.client_vcs.insert(h.0);
+        self.0.client.lock().unwrap().vcs.insert(h.0, ClientVc { ctx, client: true });
     }
     pub fn client(&self) -> std::sync::MutexGuard<'_, ClientState> {
         self.0.client.lock().unwrap()
@@ -218,12 +247,12 @@ impl Ndis for BenchNdis {
     fn cm_deregister_sap_complete(&self, _s: NdisStatus, _sap: BSap) {}
     fn cm_create_vc(&self, _af: BAf, ctx: VcContext) -> Result<BVc, NdisStatus> {
         let h = self.new_handle();
-        self.client().ctx.insert(h.0, ctx);
+        self.client().vcs.insert(h.0, ClientVc { ctx, client: false });
         Ok(h)
     }
     fn cm_delete_vc(&self, vc: BVc) -> NdisStatus {
         let mut c = self.client();
-        c.ctx.remove(&vc.0);
+        c.vcs.remove(vc.0);
         c.deleted += 1;
         NdisStatus::SUCCESS
     }
@@ -259,17 +288,15 @@ impl Ndis for BenchNdis {
     fn cm_close_call_complete(&self, _s: NdisStatus, vc: BVc, _party: Option<BParty>) {
         let mut c = self.client();
         c.closed += 1;
-        if c.client_vcs.contains(&vc.0)
-            && let Some(&ctx) = c.ctx.get(&vc.0)
-        {
+        if let Some(&ClientVc { ctx, client: true }) = c.vcs.at(vc.0) {
             c.actions.push_back(Action::Delete(ctx));
         }
     }
     fn cm_dispatch_incoming_close_call(&self, _s: NdisStatus, vc: BVc, _data: &[u8]) {
         let mut c = self.client();
         c.incoming_closes += 1;
-        if let Some(&ctx) = c.ctx.get(&vc.0) {
-            c.actions.push_back(Action::Close(ctx));
+        if let Some(v) = c.vcs.at(vc.0).copied() {
+            c.actions.push_back(Action::Close(v.ctx));
         }
     }
     fn cm_add_party_complete(

@@ -169,7 +169,9 @@ impl FrameNic {
             st: Mutex::new(FrameState {
                 conns: vec![None; n],
                 free: (0..u16::MAX).rev().collect(),
-                events: VecDeque::new(),
+                // Room for a close of every connection at once (a link-loss teardown) without
+                // growing the queue (a regrowth copies every queued event through the cache).
+                events: VecDeque::with_capacity(n + 1024),
                 sig: None,
             }),
         }

@@ -18,7 +18,19 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                 break;
             }
         }
+        // The next step of an expired T309's clearing (`Control::continue_clearing`).
+        if self.clearing.swap(false, Ordering::AcqRel) {
+            self.with_control(|c| self.clear_step(c));
+        }
         self.after_control();
+    }
+
+    /// One step of an expired T309's clearing; another DPC is asked for while calls are left.
+    pub(super) fn clear_step(&self, c: &mut Control<N>) {
+        if c.continue_clearing(self, crate::uni::timers::CLEAR_STEP) {
+            self.clearing.store(true, Ordering::Release);
+            self.ndis.request_dpc();
+        }
     }
 
     /// The adapter timer fired.
@@ -39,6 +51,10 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             c.saal.on_timer(now, &mut |pdu: &[u8]| self.sig_transmit(pdu), &mut |e| inbox.collect(e));
             self.deliver(c, &inbox);
             c.on_timer(self);
+            if c.clearing.is_some() {
+                self.clearing.store(true, Ordering::Release);
+                self.ndis.request_dpc();
+            }
         });
         self.after_control();
     }
@@ -50,7 +66,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             self.reestablish(c);
         }
         if inbox.established {
-            c.on_saal_established();
+            c.on_saal_established(self);
         }
         // Credit may have come back (or the link up): messages waiting in the backlog go.
         c.pump_backlog(self);
@@ -149,7 +165,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             self.reestablish(&mut c);
         }
         if established {
-            c.on_saal_established();
+            c.on_saal_established(self);
         }
         while let Some(n) = sig_inbox.peek(scratch) {
             if let Some(m) = scratch.get(..n) {

@@ -179,6 +179,8 @@ pub struct Adapter<N: Ndis, D: Device> {
     drain_deadline: AtomicU64,
     /// The timer saw `drain_deadline` pass: the DPC looks at the front of `DpcState::closing`.
     drain_overdue: AtomicBool,
+    /// An expired T309's clearing has steps left: the next DPC runs one (`clear_step`).
+    clearing: AtomicBool,
     halted: AtomicBool,
     pub stats: DataStats,
 }
@@ -348,6 +350,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             armed: AtomicU64::new(u64::MAX),
             drain_deadline: AtomicU64::new(u64::MAX),
             drain_overdue: AtomicBool::new(false),
+            clearing: AtomicBool::new(false),
             halted: AtomicBool::new(false),
             stats: DataStats::default(),
         })
@@ -385,7 +388,12 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
     /// clients have torn everything down, and quiets the NIC. No NDIS call follows its return.
     pub fn halt(&self, mut idle: impl FnMut()) {
         let mut notify = [None; 8];
-        self.control.lock().begin_halt(&mut notify);
+        {
+            let mut c = self.control.lock();
+            // What an expired T309 still had to clear is cleared now (its DPC steps stop here).
+            c.finish_clearing(self);
+            c.begin_halt(&mut notify);
+        }
         for af in notify.into_iter().flatten() {
             let _ = self.ndis.cm_notify_close_address_family(af);
         }

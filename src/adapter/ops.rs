@@ -179,7 +179,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
                         index,
                         status: k.incoming_close_status,
                         vc: h,
-                        data: k.incoming_close_data,
+                        data: k.incoming_close_data.copied(),
                     }),
                     (vc_op::DEACTIVATE_VC, Some(h), _) => Some(Perform::Deactivate { vc: h }),
                     (vc_op::CLOSE_CALL_COMPLETE, Some(h), _) => Some(Perform::CloseComplete {

@@ -173,6 +173,8 @@ pub struct Control<N: Ndis> {
     pub(crate) crefs: CrefIndex,
     /// Live VC slots copied out before a walk that changes them (link loss, RESTART, T309).
     pub(crate) walk: Vec<u16>,
+    /// An expired T309's clearing still under way: the next VC to look at (`continue_clearing`).
+    pub(crate) clearing: Option<Token>,
     /// Encoded messages waiting for room in the SSCOP transmit queue, in order.
     pub(crate) backlog: crate::msgq::MsgQueue,
     pub halting: bool,
@@ -249,6 +251,7 @@ impl<N: Ndis> Control<N> {
             due,
             crefs,
             walk,
+            clearing: None,
             backlog,
             halting: false,
             stats: Stats::default(),

@@ -9,12 +9,23 @@ use crate::uni::state::{CallRef, CallTimer, UniState};
 /// Largest user-user information carried (UNI 4.0, Q.2957: 128 octets of user information).
 pub const UU_MAX: usize = 128;
 
-/// A small fixed buffer for CloseData / user-user information.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+/// A small fixed buffer for CloseData / user-user information. Only the first `len` octets
+/// mean anything: [`UuBuf::set`] and [`UuBuf::copied`] move those alone, so storing or reading
+/// an empty one touches its length octet, not 129 octets (two or three cache lines of a call
+/// pool entry in a link-loss teardown of thousands of calls).
+#[derive(Copy, Clone, Debug)]
 pub struct UuBuf {
     len: u8,
     buf: [u8; UU_MAX],
 }
+
+impl PartialEq for UuBuf {
+    fn eq(&self, other: &UuBuf) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for UuBuf {}
 
 impl UuBuf {
     pub const EMPTY: UuBuf = UuBuf { len: 0, buf: [0; UU_MAX] };
@@ -29,6 +40,25 @@ impl UuBuf {
 
     pub fn as_slice(&self) -> &[u8] {
         self.buf.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+
+    /// Takes `other`'s contents, copying only its `len` octets.
+    pub fn set(&mut self, other: &UuBuf) {
+        let src = other.as_slice();
+        if let Some(dst) = self.buf.get_mut(..src.len()) {
+            dst.copy_from_slice(src);
+            self.len = other.len;
+        }
+    }
+
+    /// Empties it (the length octet only).
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// A copy made from its `len` octets only.
+    pub fn copied(&self) -> UuBuf {
+        UuBuf::new(self.as_slice()).unwrap_or(UuBuf::EMPTY)
     }
 }
 

@@ -71,7 +71,7 @@ impl<N: Ndis> Control<N> {
                 }
                 // Kept for T308's retransmission.
                 if let Some(c) = self.call_mut(vc) {
-                    c.incoming_close_data = uu;
+                    c.incoming_close_data.set(&uu);
                 }
                 self.emit(env, &Out::Release { cref, cause: c, timer: None, user_user: uu.as_slice() });
                 self.start_timer(env, vc, TimerKind::T308);
@@ -217,7 +217,7 @@ impl<N: Ndis> Control<N> {
         self.timers.cancel(vc.index());
         if let Some(c) = self.call_mut(vc) {
             c.incoming_close_status = status;
-            c.incoming_close_data = uu;
+            c.incoming_close_data.set(&uu);
         }
         self.vc_op(vc, vc_op::DISPATCH_INCOMING_CLOSE);
         self.start_teardown(env, vc);
@@ -686,7 +686,7 @@ impl<N: Ndis> Control<N> {
         }
         if let Some(k) = self.call_mut(vc) {
             k.incoming_close_status = NdisStatus::FAILURE;
-            k.incoming_close_data = UuBuf::EMPTY;
+            k.incoming_close_data.clear();
         }
         self.vc_op(vc, vc_op::DISPATCH_INCOMING_CLOSE);
         self.start_teardown(env, vc);

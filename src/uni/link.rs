@@ -64,7 +64,9 @@ impl<N: Ndis> Control<N> {
     // ---- link and timers --------------------------------------------------------------------------
 
     /// The SAAL reported the link established.
-    pub fn on_saal_established(&mut self) {
+    pub fn on_saal_established(&mut self, env: &impl Env<N>) {
+        // Calls an expired T309 still has to clear are cleared before the link is used again.
+        self.finish_clearing(env);
         // An establish indication while the link is up is SSCF-UNI reporting an SSCOP
         // resynchronization or error recovery (Q.2130): the link never went away, so nothing is
         // restarted and every call is verified, as after a link return within T309.

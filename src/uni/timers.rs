@@ -20,6 +20,13 @@ use crate::uni::state::UniState;
 
 pub(crate) const GLOBAL_TIMERS: usize = 2;
 
+/// Calls one step of a T309 expiry clears. The rest follow in later steps, one per DPC
+/// (`Control::continue_clearing`): a DPC's work stays bounded (a link-loss teardown of 65 534
+/// calls is not one 100 ms DPC), and the calls of one step go through their whole teardown —
+/// incoming close, the client's close, data-path drain, NIC close, deletion — while their state
+/// is still in cache, instead of every stage walking every call's cold state in turn.
+pub const CLEAR_STEP: usize = 128;
+
 /// STATUS ENQUIRYs per enquiry: the first and one retransmission on T322 (`signalling.md`: T322 ×2).
 pub(crate) const N322: u8 = 2;
 
@@ -68,15 +75,12 @@ impl<N: Ndis> Control<N> {
     /// taken out of the heap first, so the cost is that of the timers that fire.
     pub fn on_timer(&mut self, env: &impl Env<N>) {
         let now = env.now();
-        // T309: the link did not come back; active calls are cleared with #27.
+        // T309: the link did not come back; active calls are cleared with #27, a step at a time
+        // (`continue_clearing`).
         if self.t309.is_some_and(|d| d <= now) {
             self.t309 = None;
-            for k in 0..self.snapshot_vcs() {
-                let Some(t) = self.walked(k) else { continue };
-                if self.vcs.get(t).is_some_and(|v| v.uni == UniState::Active && v.cref.is_some()) {
-                    self.clear_call(env, t, NdisStatus::DEST_OUT_OF_ORDER);
-                }
-            }
+            self.clearing = self.vcs.first();
+            self.continue_clearing(env, CLEAR_STEP);
         }
         self.due.clear();
         while self.due.len() < self.due.capacity() {
@@ -107,6 +111,45 @@ impl<N: Ndis> Control<N> {
         }
     }
 
+    /// Clears up to `budget` more of the calls an expired T309 ends (the active ones), walking
+    /// the live VCs in order from a cursor kept between steps (no snapshot: the walk reads each
+    /// VC once, when it is cleared); whether any are left for a later step. A step looks at no
+    /// more than `8 × budget` VCs. If the cursor's VC went away between steps (a client deleted
+    /// an idle VC), the walk starts over from the oldest: cleared calls are no longer active and
+    /// are passed over.
+    pub fn continue_clearing(&mut self, env: &impl Env<N>, budget: usize) -> bool {
+        let Some(mut at) = self.clearing else { return false };
+        if self.vcs.get(at).is_none() {
+            let Some(first) = self.vcs.first() else {
+                self.clearing = None;
+                return false;
+            };
+            at = first;
+        }
+        let (mut cleared, mut looked) = (0usize, 0usize);
+        let mut cursor = Some(at);
+        while let Some(t) = cursor {
+            if cleared >= budget || looked >= budget.saturating_mul(8) {
+                break;
+            }
+            // The next one is read first: clearing may free this VC (an offered call's).
+            cursor = self.vcs.next_of(t);
+            if self.vcs.get(t).is_some_and(|v| v.uni == UniState::Active && v.cref.is_some()) {
+                self.clear_call(env, t, NdisStatus::DEST_OUT_OF_ORDER);
+                cleared += 1;
+            }
+            looked += 1;
+        }
+        self.clearing = cursor;
+        self.clearing.is_some()
+    }
+
+    /// Clears every call an expired T309 still has to clear, at once: before the link comes back
+    /// (a call set up on it is not one T309 ended) and at halt.
+    pub fn finish_clearing(&mut self, env: &impl Env<N>) {
+        self.continue_clearing(env, usize::MAX);
+    }
+
     /// T308 for a released call without a VC: RELEASE once more, then forget it.
     pub(crate) fn on_orphan_timer(&mut self, env: &impl Env<N>, k: usize, now: Duration) {
         let Some(o) = self.orphans.get(k).copied().flatten() else { return };
@@ -132,7 +175,7 @@ impl<N: Ndis> Control<N> {
         let Some(cref) = v.cref else { return };
         let multipoint = v.multipoint;
         let params = self.call(vc).map(|c| c.params);
-        let uu = self.call(vc).map_or(UuBuf::EMPTY, |c| c.incoming_close_data);
+        let uu = self.call(vc).map_or(UuBuf::EMPTY, |c| c.incoming_close_data.copied());
         match (timer.kind, timer.expiries) {
             // T303 first expiry: SETUP once more.
             (TimerKind::T303, 0) => {
@@ -175,7 +218,7 @@ impl<N: Ndis> Control<N> {
                 }
                 if let Some(c) = self.call_mut(vc) {
                     c.incoming_close_status = NdisStatus::FAILURE;
-                    c.incoming_close_data = UuBuf::EMPTY;
+                    c.incoming_close_data.clear();
                 }
                 self.vc_op(vc, vc_op::DISPATCH_INCOMING_CLOSE);
                 self.start_teardown(env, vc);

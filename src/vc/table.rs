@@ -145,6 +145,22 @@ impl<T> Table<T> {
         })
     }
 
+    /// The oldest live entry: where a walk by [`Table::next_of`] starts.
+    pub fn first(&self) -> Option<Token> {
+        self.token_at(usize::from(self.head))
+    }
+
+    /// The live entry after `token` (insertion order); `None` at the end or if `token` is stale.
+    /// A walk that keeps the next token across changes visits each entry once, in order, as long
+    /// as that entry stays alive (a new entry goes to the end, so it is visited too).
+    pub fn next_of(&self, token: Token) -> Option<Token> {
+        let slot = self.slots.get(token.index())?;
+        if slot.generation != token.generation() || slot.value.is_none() {
+            return None;
+        }
+        self.token_at(usize::from(slot.next))
+    }
+
     /// Every live entry's token (a snapshot, for visiting while mutating).
     pub fn tokens(&self) -> impl Iterator<Item = Token> + '_ {
         self.iter().map(|(t, _)| t)
@@ -191,6 +207,24 @@ mod tests {
         }
         assert_eq!(t.iter().count(), 0);
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn next_of_walks_in_insertion_order_across_removals_and_refuses_stale_tokens() {
+        let mut t = Table::with_capacity(8).unwrap();
+        let toks: Vec<Token> = (0..4).map(|i| t.insert(i).unwrap()).collect();
+        assert_eq!(t.first(), Some(toks[0]));
+        // Removing the entry after the cursor while the walk holds the cursor: it is skipped.
+        t.remove(toks[2]);
+        assert_eq!(t.next_of(toks[1]), Some(toks[3]));
+        // A stale cursor leads nowhere (the caller starts over from `first`).
+        t.remove(toks[1]);
+        assert_eq!(t.next_of(toks[1]), None);
+        let late = t.insert(9).unwrap();
+        assert_eq!(t.next_of(toks[3]), Some(late), "a new entry is visited last");
+        assert_eq!(t.next_of(late), None);
+        t.remove(toks[0]);
+        assert_eq!(t.first(), Some(toks[3]));
     }
 
     #[test]

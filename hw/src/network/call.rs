@@ -224,13 +224,17 @@ pub(crate) struct Party {
     pub answer_at: Option<Duration>,
 }
 
+/// A party number's digits, inline up to 20 octets (an NSAP address; E.164 numbers are at most
+/// 15 digits): a call record carries no heap object for its numbers.
+pub(crate) type Digits = smallvec::SmallVec<[u8; 20]>;
+
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
     pub state: CallState,
     pub vpi: u16,
     pub vci: u16,
-    pub calling: Vec<u8>,
-    pub called: Vec<u8>,
+    pub calling: Digits,
+    pub called: Digits,
     /// Other legs by root endpoint reference (0 for point-to-point).
     pub legs: BTreeMap<u16, Leg>,
     /// For a leaf call routed from a root: the root's endpoint reference of this leaf.
@@ -239,7 +243,8 @@ pub(crate) struct Call {
     pub parties: BTreeMap<u16, Party>,
     pub timer: Option<(Timer, Duration, u8)>,
     pub t322: Option<(Duration, u8)>,
-    /// The last SETUP / RELEASE sent, for T303 / T308 retransmission.
+    /// The last SETUP / RELEASE sent, for T303 / T308 retransmission (dropped once the call is
+    /// active: neither timer runs in N10).
     pub last_sent: Option<Message>,
     /// The Connection Identifier has been sent to the user.
     pub conn_id_sent: bool,
@@ -257,8 +262,8 @@ impl Call {
             state,
             vpi,
             vci,
-            calling: Vec::new(),
-            called: Vec::new(),
+            calling: Digits::new(),
+            called: Digits::new(),
             legs: BTreeMap::new(),
             root_endpoint: None,
             parties: BTreeMap::new(),

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::call::{Answer, Call, CallState, Key, Leg, Party, PartyState, Timer};
+use super::call::{Answer, Call, CallState, Digits, Key, Leg, Party, PartyState, Timer};
 use super::codec::ie::{self, Aal5, Bearer, Body, ConnectionId, EndpointRef, Ie, PartyNumber, Traffic, id};
 use super::codec::q2931::{CallRef, Message, cause, location, mt};
 use super::{CallRef as CallRefValue, Network, OfferParams, PendingRestart, PortId, SIG_VPI};
@@ -411,8 +411,8 @@ impl Network {
         let calling = msg.calling().map_or(own.clone(), |n| n.digits.clone());
         let endpoint = msg.endpoint_ref().map(|e| e.value);
         let mut call = Call::new(CallState::N1, SIG_VPI, vci);
-        call.calling = calling.clone();
-        call.called = called.clone();
+        call.calling = Digits::from_slice(&calling);
+        call.called = Digits::from_slice(&called);
         call.setup_ies =
             msg.ies.iter().filter(|i| [id::BEARER, id::TRAFFIC, id::AAL, id::QOS].contains(&i.id)).cloned().collect();
         if let Some(e) = endpoint {
@@ -443,8 +443,8 @@ impl Network {
                 };
                 let b_key = (true, self.alloc_cref(b));
                 let mut leaf = Call::new(CallState::N6, SIG_VPI, b_vci);
-                leaf.calling = calling.clone();
-                leaf.called = called;
+                leaf.calling = Digits::from_slice(&calling);
+                leaf.called = Digits::from_slice(&called);
                 leaf.root_endpoint = endpoint;
                 leaf.legs.insert(0, Leg { port, key });
                 let setup = self.routed_setup(msg, b_key, &leaf, &own);
@@ -660,6 +660,8 @@ impl Network {
         };
         c.state = CallState::N10;
         c.timer = None;
+        // T303 is over: the SETUP kept for its retransmission goes now, not with the call.
+        c.last_sent = None;
         let (legs, root_ep, terminated, vc) = (c.legs.clone(), c.root_endpoint, c.terminated, (port, c.vpi, c.vci));
         if self.ports.get(port).is_none_or(|p| p.behaviour.connect_ack) {
             self.send(now, port, &Message::new(out_ref(key), mt::CONNECT_ACK));
@@ -760,8 +762,8 @@ impl Network {
                 };
                 let b_key = (true, self.alloc_cref(b));
                 let mut leaf = Call::new(CallState::N6, SIG_VPI, b_vci);
-                leaf.calling = calling.clone();
-                leaf.called = called;
+                leaf.calling = Digits::from_slice(&calling);
+                leaf.called = Digits::from_slice(&called);
                 leaf.root_endpoint = Some(e);
                 leaf.legs.insert(0, Leg { port, key });
                 // The leaf's SETUP: the ADD PARTY's IEs plus the call's traffic parameters.
@@ -952,15 +954,18 @@ impl Network {
     // ----- timers ----------------------------------------------------------------------------
 
     pub(crate) fn run_call_timers(&mut self, now: Duration, port: PortId) {
+        let mut keys = std::mem::take(&mut self.keys);
         let Some(p) = self.ports.get_mut(port) else {
+            self.keys = keys;
             return;
         };
         // T309: the link did not come back; clear what survived.
         if p.t309.is_some_and(|d| d <= now) {
             p.t309 = None;
             if !p.sscop.is_ready() {
-                let keys: Vec<Key> = p.calls.keys().copied().collect();
-                for k in keys {
+                keys.clear();
+                keys.extend(p.calls.keys().copied());
+                for &k in &keys {
                     if let Some(call) = self.destroy(port, k) {
                         self.clear_legs(now, &call, &[net_cause(cause::DESTINATION_OUT_OF_ORDER, &[])], None);
                     }
@@ -983,10 +988,12 @@ impl Network {
                 self.restart_calls(now, port, class, vc);
             }
         }
-        let keys: Vec<Key> = self.ports.get(port).map(|p| p.calls.keys().copied().collect()).unwrap_or_default();
-        for key in keys {
+        keys.clear();
+        keys.extend(self.ports.get(port).into_iter().flat_map(|p| p.calls.keys().copied()));
+        for &key in &keys {
             self.run_timers_of(now, port, key);
         }
+        self.keys = keys;
     }
 
     fn run_timers_of(&mut self, now: Duration, port: PortId, key: Key) {
@@ -1126,8 +1133,8 @@ impl Network {
         };
         let key = (true, self.alloc_cref(port));
         let mut call = Call::new(CallState::N6, params.vpi, vci);
-        call.calling = calling.to_vec();
-        call.called = address.clone();
+        call.calling = Digits::from_slice(calling);
+        call.called = Digits::from_slice(&address);
         call.terminated = true;
         call.conn_id_sent = true;
         let mut m = Message::new(out_ref(key), mt::SETUP)
