@@ -3,7 +3,9 @@
 //! stand-in for comparison). The 65 534-call runs are `#[ignore]` (a few seconds in release, ~0.8 GB);
 //! 300-call runs of the same scenario are in the normal suite.
 
-use atmmcm_hw::scale::{NicKind, link_flap};
+use std::time::Duration;
+
+use atmmcm_hw::scale::{FrameNic, NicKind, ScaleLab, link_flap};
 
 #[test]
 fn link_flap_with_300_calls_clears_every_call_after_t309_and_leaks_nothing() {
@@ -47,4 +49,27 @@ fn the_flap_verdict_fails_when_the_nic_did_not_hold_every_call_or_a_connection_s
     let mut r = link_flap(20, NicKind::Atm1);
     r.nic_connections_after_halt = 1;
     assert!(!r.passed(), "a NIC connection left open is caught");
+}
+
+#[test]
+fn t309_expiry_clears_at_most_128_calls_in_its_timer_dpc_and_the_rest_in_later_dpcs() {
+    let lab = ScaleLab::<FrameNic>::new(300);
+    lab.offer_calls(300);
+    let loss = lab.clock.now();
+    lab.set_link(false);
+    // Up to just before T309 (10 s after the loss), then the driver's timer alone, no DPC.
+    lab.advance(Duration::from_secs(10) - Duration::from_millis(1) - (lab.clock.now() - loss));
+    let count = || lab.ndis.ndis_calls().iter().filter(|n| n.starts_with("NdisMCmDispatchIncomingCloseCall")).count();
+    assert_eq!(count(), 0, "active calls survive until T309");
+    lab.clock.advance_to(loss + Duration::from_secs(10));
+    lab.ndis.run_timer();
+    let first = count();
+    assert!((1..=128).contains(&first), "the timer's step clears 1..=128 calls, not {first}");
+    // The DPC it asked for goes on, a step at a time, until every call is cleared.
+    lab.settle();
+    assert_eq!(count(), 300, "every call cleared after T309");
+    assert_eq!(lab.adapter.live_objects().vcs, 0, "every VC deleted");
+    lab.halt();
+    lab.settle();
+    assert!(lab.ndis.violations().is_empty(), "{:?}", lab.ndis.violations());
 }

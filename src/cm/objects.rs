@@ -288,3 +288,23 @@ pub struct PartyObj<N: Ndis> {
 
 /// End of a per-call party list.
 pub const NO_PARTY: u16 = u16::MAX;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uubuf_set_copies_only_the_length_and_equality_ignores_the_stale_tail() {
+        let long = UuBuf::new(&[7; UU_MAX]).unwrap();
+        let short = UuBuf::new(b"hi").unwrap();
+        let mut b = long;
+        b.set(&short);
+        assert_eq!(b.as_slice(), b"hi");
+        assert_eq!(b, short, "octets past the length do not count");
+        assert_eq!(b.copied(), short);
+        b.clear();
+        assert_eq!(b, UuBuf::EMPTY);
+        assert_ne!(short, UuBuf::new(b"ho").unwrap());
+        assert_eq!(UuBuf::new(&[0; UU_MAX + 1]), None);
+    }
+}

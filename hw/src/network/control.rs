@@ -173,9 +173,10 @@ impl Network {
         self.terminated.insert(x, (true, Vec::new()));
     }
 
-    /// Forgets a call: frees its VC and data paths. Returns it.
-    fn destroy(&mut self, port: PortId, key: Key) -> Option<Call> {
-        let call = *self.ports.get_mut(port)?.calls.remove(&key)?;
+    /// Forgets a call: frees its VC and data paths. Returns it, still boxed (moving a record out
+    /// of its box reads all of it; dropping reads only what owns memory).
+    fn destroy(&mut self, port: PortId, key: Key) -> Option<Box<Call>> {
+        let call = self.ports.get_mut(port)?.calls.remove(&key)?;
         if call.vci != 0 {
             if let Some(p) = self.ports.get_mut(port) {
                 p.used_vcs.remove(&(call.vpi, call.vci));

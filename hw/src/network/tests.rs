@@ -655,6 +655,22 @@ fn offered_call_connects_and_t303_retries_when_ignored() {
 }
 
 #[test]
+fn an_offered_call_keeps_its_setup_until_connect_and_not_once_active() {
+    let mut l = lab();
+    let t = ms(1);
+    let cref = l.net.offer_call(t, l.a.port, b"5550001", OfferParams::default());
+    let port = l.a.port;
+    let kept = move |net: &Network| net.ports.get(port)?.calls.get(&(true, cref)).map(|c| c.last_sent.is_some());
+    assert_eq!(kept(&l.net), Some(true), "the SETUP is kept for T303");
+    let s = l.a.expect(&mut l.net, t, mt::SETUP);
+    l.a.send(&mut l.net, t, Message::new(answer_ref(&s), mt::CONNECT));
+    l.a.expect(&mut l.net, t, mt::CONNECT_ACK);
+    assert_eq!(kept(&l.net), Some(false), "an active call carries no SETUP (T303 is over)");
+    let c = &l.net.calls(l.a.port)[0];
+    assert_eq!((c.state, c.calling.as_slice(), c.called.as_slice()), (CallState::N10, &b"5550001"[..], &b"1001"[..]));
+}
+
+#[test]
 fn routed_setup_unanswered_clears_caller_with_18() {
     let mut l = lab();
     let t = ms(1);
