@@ -56,12 +56,11 @@ impl<N: Ndis> Control<N> {
         if self.out_of_service {
             match (class, vc) {
                 (2, _) => self.set_out_of_service(false),
-                (0, Some(id)) => {
+                (0, Some(id))
                     if !self.returned_to_service.contains(&id)
-                        && self.returned_to_service.len() < self.returned_to_service.capacity()
-                    {
-                        self.returned_to_service.push(id);
-                    }
+                        && self.returned_to_service.len() < self.returned_to_service.capacity() =>
+                {
+                    self.returned_to_service.push(id);
                 }
                 _ => {}
             }
