@@ -432,20 +432,33 @@ fn legacy_pcap(cli: &Cli, name: &str) -> Result<Option<PathBuf>, ExitCode> {
     Ok(Some(p))
 }
 
-/// `atmlab flap`: the scale lab's link flap, with its verdict.
+/// `atmlab flap`: the scale lab's link flap, with its verdict, against either driver.
 fn flap(driver: &DriverUnderTest, calls: usize, nic: FlapNic) -> ExitCode {
-    if !matches!(driver, DriverUnderTest::Core) {
-        eprintln!(
-            "atmlab: flap runs the in-process driver (the sys-lab is not wired to the scale lab); use --driver core"
-        );
-        return ExitCode::from(2);
-    }
+    use atmmcm_hw::scale::{FlapDriver, NicKind};
     let kind = match nic {
-        FlapNic::Atm1 => atmmcm_hw::scale::NicKind::Atm1,
-        FlapNic::Frame => atmmcm_hw::scale::NicKind::Frame,
+        FlapNic::Atm1 => NicKind::Atm1,
+        FlapNic::Frame => NicKind::Frame,
     };
-    eprintln!("atmlab: flap: {calls} calls up on the {kind:?} NIC, then the link goes (T309 = 10 s virtual) ...");
-    let r = atmmcm_hw::scale::link_flap(calls, kind);
+    let which = match driver {
+        DriverUnderTest::Core => FlapDriver::Core(kind),
+        DriverUnderTest::Sys(_) if kind == NicKind::Frame => {
+            eprintln!("atmlab: flap --nic frame is the core's stand-in NIC; atmmcm.sys drives the ATM1 NIC only");
+            return ExitCode::from(2);
+        }
+        DriverUnderTest::Sys(p) => FlapDriver::Sys(p.clone()),
+    };
+    eprintln!(
+        "atmlab: flap: {calls} calls up on the {kind:?} NIC, {}, then the link goes (T309 = 10 s virtual) ...",
+        driver_label(driver)
+    );
+    let r = match atmmcm_hw::scale::run_flap(&which, calls, None) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("atmlab: flap: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!("driver                 {}", driver_label(driver));
     println!("calls                  {}", r.calls);
     println!("NIC                    {:?}", r.nic);
     println!("connected              {}", r.connected);
@@ -454,26 +467,41 @@ fn flap(driver: &DriverUnderTest, calls: usize, nic: FlapNic) -> ExitCode {
         println!("NIC cells sent / rcvd  {tx} / {rx}");
     }
     println!("incoming closes (#27)  {}", r.incoming_closes);
-    println!("live after T309        {:?}", r.live_after_t309);
+    println!("live after T309        {:?} (verifier)", r.live_after_t309);
+    if let Some(l) = r.driver_live_after_t309 {
+        println!("                       {l:?} (driver)");
+    }
+    println!("NIC connections T309   {}", r.nic_connections_after_t309);
     println!("signalling back        {}", r.signalling_back);
     println!("live after halt        {:?}", r.live_after_halt);
+    println!("held after halt        {}", r.held_after_halt);
     println!("NIC connections open   {}", r.nic_connections_after_halt);
     println!("verifier violations    {}", r.violations.len());
     for v in r.violations.iter().take(20) {
         println!("  {v}");
     }
+    println!("findings               {}", r.findings.len());
+    for f in r.findings.iter().take(20) {
+        println!("  {f}");
+    }
     println!(
-        "wall: set-up {:.2} s ({:.0} calls/s), teardown {:.2} s ({:.2} us per call)",
+        "wall: start {:.2} s, set-up {:.2} s ({:.0} calls/s), teardown {:.2} s ({:.2} us per call), halt {:.2} s",
+        r.wall_start.as_secs_f64(),
         r.wall_setup.as_secs_f64(),
         calls as f64 / r.wall_setup.as_secs_f64().max(1e-9),
         r.wall_teardown.as_secs_f64(),
-        r.wall_teardown.as_secs_f64() * 1e6 / calls as f64
+        r.wall_teardown.as_secs_f64() * 1e6 / calls as f64,
+        r.wall_halt.as_secs_f64(),
     );
-    if r.passed() {
-        println!("RESULT: PASS (flap, {calls} calls)");
+    let failures = r.failures();
+    if failures.is_empty() {
+        println!("RESULT: PASS (flap, {calls} calls, {})", driver.name());
         ExitCode::SUCCESS
     } else {
-        println!("RESULT: FAIL (flap, {calls} calls)");
+        println!("RESULT: FAIL (flap, {calls} calls, {})", driver.name());
+        for f in &failures {
+            println!("  - {f}");
+        }
         ExitCode::from(1)
     }
 }
