@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use atmmcm::ndis::{AalType, VpiVci};
+use atmmcm::nic::ConnParams;
 use atmmcm::{Adapter, Config};
 
 use super::{ScaleDevice, ScaleDriver, Setup, Wire, model_findings};
@@ -71,6 +73,13 @@ impl<N: ScaleDevice> ScaleDriver for CoreDriver<N> {
 
     fn findings(&self) -> Vec<String> {
         model_findings(self.nic().model().as_ref())
+    }
+
+    fn inject_leak(&self) {
+        let params = ConnParams { id: VpiVci { vpi: 3, vci: 33 }, aal: AalType::Aal5, tx_pcr: 0, max_rx_sdu: 9188 };
+        if let Err(st) = self.nic().open_connection(&params) {
+            panic!("inject_leak: open_connection failed: {st}");
+        }
     }
 }
 
@@ -148,6 +157,10 @@ mod sys {
                 f.push(format!("driver stack {depth} bytes, beyond the {KERNEL_STACK}-byte kernel stack"));
             }
             f
+        }
+
+        fn inject_leak(&self) {
+            self.sys.leak_pool_block(64);
         }
     }
 }

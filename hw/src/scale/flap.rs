@@ -25,6 +25,8 @@ pub enum FlapFault {
     /// The client never answers ProtocolClIncomingCloseCall with NdisClCloseCall: the calls stay
     /// after T309 and the driver holds them until halt.
     ClientKeepsCalls,
+    /// The driver leaks one thing while the calls are up ([`ScaleDriver::inject_leak`]).
+    Leak,
 }
 
 /// What [`run_flap`] saw.
@@ -176,6 +178,9 @@ fn flap<D: ScaleDriver>(
     let count = |name: &str| lab.ndis.ndis_calls().iter().filter(|n| n.starts_with(name)).count();
     let connected = count("NdisMCmDispatchCallConnected");
     let nic_connections_before_loss = lab.driver.open_connections();
+    if fault == Some(FlapFault::Leak) {
+        lab.driver.inject_leak();
+    }
     let t = Instant::now();
     lab.set_link(false);
     // T309 (10 s): active calls survive it, then are cleared with #27.

@@ -156,6 +156,10 @@ pub trait ScaleDriver: Send + Sync + 'static {
     /// What the lab saw go wrong outside the CoNDIS verifier: the NIC model's descriptor-ownership
     /// violations, the sys-lab's findings (`SYS-*`), a driver stack beyond the kernel's.
     fn findings(&self) -> Vec<String>;
+    /// [`FlapFault::Leak`]: the driver holds one thing it should have released (the core: a
+    /// connection opened on its NIC behind its call state; the `.sys`: a pool block allocated
+    /// through its NDIS and never freed).
+    fn inject_leak(&self);
 }
 
 /// The NIC model's violations as findings.
