@@ -480,6 +480,7 @@ fn flap(driver: &DriverUnderTest, calls: usize, nic: FlapNic, fault: Option<Faul
     if let Some(f) = fault {
         eprintln!("atmlab: flap: deliberately broken ({f:?}): the verdict must be FAIL");
     }
+    let traps_before = sys_traps().filter(|_| matches!(which, FlapDriver::Sys(_)));
     let r = match atmmcm_hw::scale::run_flap(&which, calls, fault) {
         Ok(r) => r,
         Err(e) => {
@@ -522,6 +523,16 @@ fn flap(driver: &DriverUnderTest, calls: usize, nic: FlapNic, fault: Option<Faul
         r.wall_teardown.as_secs_f64() * 1e6 / calls as f64,
         r.wall_halt.as_secs_f64(),
     );
+    if let (Some(a), Some(b)) = (traps_before, sys_traps()) {
+        let d: Vec<u64> = a.iter().zip(b).map(|(a, b)| b - a).collect();
+        println!(
+            "sys-lab traps: {} BAR0 accesses, {} mov cr8, {} KUSER_SHARED_DATA reads ({:.1} per call in all)",
+            d[0],
+            d[1],
+            d[2],
+            d.iter().sum::<u64>() as f64 / calls as f64
+        );
+    }
     let failures = r.failures();
     if failures.is_empty() {
         println!("RESULT: PASS (flap, {calls} calls)");
@@ -533,6 +544,20 @@ fn flap(driver: &DriverUnderTest, calls: usize, nic: FlapNic, fault: Option<Faul
         }
         ExitCode::from(1)
     }
+}
+
+/// The sys-lab's trap counters (BAR0, cr8, KUSER_SHARED_DATA): each trapped instruction is a
+/// SIGSEGV round trip, what the `.sys` flap spends most of its time on.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn sys_traps() -> Option<[u64; 3]> {
+    use atmmcm_hw::sys::trap::{CR8_TRAPS, KUSER_TRAPS, MMIO_TRAPS};
+    use std::sync::atomic::Ordering::Relaxed;
+    Some([MMIO_TRAPS.load(Relaxed), CR8_TRAPS.load(Relaxed), KUSER_TRAPS.load(Relaxed)])
+}
+
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+fn sys_traps() -> Option<[u64; 3]> {
+    None
 }
 
 fn errors(errs: Vec<String>) -> ExitCode {
