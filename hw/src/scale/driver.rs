@@ -10,7 +10,9 @@ use atmmcm::{Adapter, Config};
 use super::{ScaleDevice, ScaleDriver, Setup, Wire, model_findings};
 use crate::host::{EmuNdis, LiveCounts};
 
-/// Every VC may carry a call at once (a ring each): the configuration of a lab at `max_vcs`.
+/// Every VC may carry a call at once (a ring each): the configuration of a lab at `max_vcs`,
+/// the same for both drivers (the `.sys` gets it as its registry key: the INF defaults with
+/// MaxVcs and MaxActiveVcs set).
 pub(crate) fn scale_config(max_vcs: usize) -> Config {
     Config { max_vcs, max_active_vcs: max_vcs, ..Config::DEFAULT }
 }
@@ -24,8 +26,7 @@ impl<N: ScaleDevice> CoreDriver<N> {
     /// Initialized (MaxVcs = MaxActiveVcs = `max_vcs`) and attached to the lab's NDIS.
     pub fn build(s: &Setup<'_>, max_vcs: usize) -> Result<CoreDriver<N>, String> {
         let nic = N::build(s.net, s.port, s.clock)?;
-        let config = Config { max_parties: 64, ..scale_config(max_vcs) };
-        let adapter = match Adapter::initialize(s.ndis.clone(), nic, config) {
+        let adapter = match Adapter::initialize(s.ndis.clone(), nic, scale_config(max_vcs)) {
             Ok(a) => Arc::new(a),
             Err(st) => return Err(format!("Adapter::initialize failed: {st}")),
         };
