@@ -3,7 +3,7 @@
 //! stand-in for comparison). The 65 534-call runs are `#[ignore]` (a few seconds in release, ~0.8 GB);
 //! 300-call runs of the same scenario are in the normal suite.
 
-use atmmcm_hw::scale::{NicKind, link_flap};
+use atmmcm_hw::scale::{FlapDriver, FlapFault, NicKind, link_flap, run_flap};
 
 #[test]
 fn link_flap_with_300_calls_clears_every_call_after_t309_and_leaks_nothing() {
@@ -47,4 +47,31 @@ fn the_flap_verdict_fails_when_the_nic_did_not_hold_every_call_or_a_connection_s
     let mut r = link_flap(20, NicKind::Atm1);
     r.nic_connections_after_halt = 1;
     assert!(!r.passed(), "a NIC connection left open is caught");
+}
+
+#[test]
+fn the_flap_verdict_fails_when_the_link_never_comes_back() {
+    let r = run_flap(&FlapDriver::Core(NicKind::Atm1), 50, Some(FlapFault::LinkStaysDown)).expect("flap");
+    assert!(!r.signalling_back, "{r:#?}");
+    assert_eq!(r.driver_signalling_back, Some(false), "the driver agrees with the wire");
+    assert!(!r.passed());
+    assert!(r.failures().iter().any(|f| f.contains("signalling link did not come back")), "{:?}", r.failures());
+}
+
+#[test]
+fn the_flap_verdict_fails_when_the_client_keeps_its_calls_after_t309() {
+    let r = run_flap(&FlapDriver::Core(NicKind::Atm1), 50, Some(FlapFault::ClientKeepsCalls)).expect("flap");
+    assert_eq!(r.incoming_closes, 50, "T309 still closes every call towards the client: {r:#?}");
+    assert_eq!((r.live_after_t309.vcs, r.live_after_t309.calls), (50, 50), "{r:#?}");
+    assert!(r.driver_live_after_t309.is_some_and(|l| l.calls == 50), "{r:#?}");
+    assert!(!r.passed());
+    assert!(r.failures().iter().any(|f| f.starts_with("left after T309 (verifier)")), "{:?}", r.failures());
+}
+
+#[test]
+fn the_flap_verdict_fails_when_the_driver_leaves_a_nic_connection_open() {
+    let r = run_flap(&FlapDriver::Core(NicKind::Atm1), 50, Some(FlapFault::Leak)).expect("flap");
+    assert_eq!(r.nic_connections_after_halt, 1, "{r:#?}");
+    assert!(!r.passed());
+    assert!(r.failures().iter().any(|f| f == "1 NIC connections open after halt"), "{:?}", r.failures());
 }
