@@ -467,3 +467,124 @@ fn a_close_during_a_pvc_make_overtaking_the_activation_still_deactivates_first()
         panic!("{e}");
     }
 }
+
+/// Issue 8, the million-case run's DATA-DRAINED-AT-DEACT (seed 20261207, case 192 333), made
+/// deterministic. A client VC's first call closes (its rundown stays closing and sealed while the
+/// VC is idle); the client makes a second call on it and, while that call is still being made, a
+/// sender comes in: it enters the sealed rundown (so it counted as a *late* sender of the old
+/// call), begins its send (the verifier's start: after the MakeCall, before any close) and is
+/// preempted there holding its rejected NBL. The call connects (the rundown reopens), the client
+/// closes it — and the close must wait for that sender before NdisMCmDeactivateVc: it began
+/// before this close and is the new call's sender, whatever the word said when it came in.
+#[test]
+fn a_sender_entering_before_the_next_call_connects_is_waited_for_at_deactivate() {
+    use std::sync::mpsc;
+    let mut w = World::new();
+    let a = w.clients[0].clone();
+    // The client keeps its VC for the next call.
+    a.set_policy(atmmcm_hw::host::Policy { delete_after_close: atmmcm_hw::host::When::Never, ..a.policy() });
+    let vc = a.create_vc().expect("create VC");
+    w.vcs[0].push(vc);
+    a.make_call(vc, call_to(b"1002"));
+    w.lab.settle();
+    a.close_call(vc, None, None);
+    w.lab.settle();
+    let deactivations = |w: &World| {
+        w.lab.node(0).ndis.ndis_calls_on(vc).iter().filter(|c| c.starts_with("NdisMCmDeactivateVc")).count()
+    };
+    assert_eq!(deactivations(&w), 1, "the first call was made and closed");
+
+    // The second call is being made (SETUP sent, no CONNECT yet) when the sender comes.
+    a.make_call(vc, call_to(b"1002"));
+    let (parked_tx, parked_rx) = mpsc::channel::<()>();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    w.lab.node(0).ndis.after_next_send_start(move || {
+        parked_tx.send(()).expect("test thread");
+        go_rx.recv().expect("test thread");
+    });
+    let sender = {
+        let a = a.clone();
+        std::thread::spawn(move || a.send(vc, vec![vec![7u8; 64]]))
+    };
+    if parked_rx.recv_timeout(Duration::from_secs(20)).is_err() {
+        panic!("the sender was not parked: {:?}", w.lab.node(0).ndis.ndis_calls_on(vc));
+    }
+
+    // CONNECT: the rundown reopens, the VC is activated, MakeCall completes; then the close.
+    w.lab.settle();
+    assert!(
+        w.lab.node(0).ndis.ndis_calls_on(vc).iter().filter(|c| c.starts_with("NdisMCmActivateVc")).count() == 2,
+        "the second call connected while the sender was parked"
+    );
+    let st = a.close_call(vc, None, None);
+    w.lab.settle();
+    let deact_while_parked = deactivations(&w);
+    go_tx.send(()).expect("sender thread");
+    let nbls = sender.join().expect("sender thread");
+    w.sent.extend(nbls.into_iter().map(|x| (0, x)));
+    w.lab.settle();
+    let v = w.lab.node(0).ndis.violations();
+    assert!(v.is_empty(), "verifier: {}", v.iter().map(|v| format!("{v}\n")).collect::<String>());
+    assert_eq!(st, atmmcm::ndis::NdisStatus::PENDING, "the close waits (network release, data path)");
+    assert_eq!(deact_while_parked, 1, "NdisMCmDeactivateVc made while a sender of the call was inside");
+    assert_eq!(deactivations(&w), 2, "the close deactivated the VC once the sender left");
+    if let Err(e) = w.finish() {
+        panic!("{e}");
+    }
+}
+
+/// Issue 8 (found by reading): a close of a PVC still being made whose data path drains on
+/// another CPU while the overtaken NdisMCmActivateVc is in flight. The drainer took the
+/// activation and is inside NdisMCmActivateVc (parked by the hook) when the client closes the
+/// call on another thread and the DPC drains the data path and queues the close completion — the
+/// VC not active yet as far as the driver knows. The activation then succeeds: the close must
+/// still deactivate the VC before NdisMCmCloseCallComplete (never complete on an active VC).
+#[test]
+fn a_pvc_close_drained_while_the_overtaken_activation_is_in_flight_still_deactivates_first() {
+    use std::sync::mpsc;
+    let mut w = World::new();
+    let a = w.clients[0].clone();
+    let vc = a.create_vc().expect("create VC");
+    w.vcs[0].push(vc);
+    let (parked_tx, parked_rx) = mpsc::channel::<()>();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    w.lab.node(0).ndis.before_next_activate(move || {
+        parked_tx.send(()).expect("test thread");
+        go_rx.recv().expect("test thread");
+    });
+    let mut p = call_to(b"0");
+    p.called = None;
+    p.flags |= atmmcm::ndis::call_flags::PERMANENT_VC;
+    p.media.connection_id = atmmcm::ndis::VpiVci { vpi: 0, vci: 100 };
+    // The maker's thread becomes the drainer and parks inside its NdisMCmActivateVc.
+    let maker = {
+        let a = a.clone();
+        std::thread::spawn(move || a.make_call(vc, p))
+    };
+    parked_rx.recv().expect("the drainer reached NdisMCmActivateVc");
+    let st = a.close_call(vc, None, None);
+    assert_eq!(st, atmmcm::ndis::NdisStatus::PENDING, "the close of a call being made pends");
+    // Another CPU: the DPC drains the data path and the close's completion is decided.
+    w.lab.settle();
+    let calls = w.lab.node(0).ndis.ndis_calls_on(vc);
+    assert!(
+        !calls.iter().any(|c| c.starts_with("NdisMCmCloseCallComplete")),
+        "the drainer is parked: nothing performed yet: {calls:?}"
+    );
+    go_tx.send(()).expect("maker thread");
+    maker.join().expect("maker thread");
+    w.lab.settle();
+    let v = w.lab.node(0).ndis.violations();
+    assert!(v.is_empty(), "verifier: {}", v.iter().map(|v| format!("{v}\n")).collect::<String>());
+    let calls = w.lab.node(0).ndis.ndis_calls_on(vc);
+    let at = |name: &str| calls.iter().position(|c| c.starts_with(name));
+    assert!(at("NdisMCmActivateVc").is_some(), "{calls:?}");
+    assert!(at("NdisMCmCloseCallComplete").is_some(), "{calls:?}");
+    assert!(
+        at("NdisMCmDeactivateVc").is_some_and(|d| Some(d) < at("NdisMCmCloseCallComplete")),
+        "deactivated before the close completed: {calls:?}"
+    );
+    if let Err(e) = w.finish() {
+        panic!("{e}");
+    }
+}

@@ -283,3 +283,144 @@ fn late_sender_after_the_seal_never_holds_the_drain() {
         assert!(!late.join().unwrap(), "a late sender never reports the drained edge");
     });
 }
+
+/// The sealed-word operations the reopen model drives, so it also runs against the word as it was
+/// before issue 8's fix (the negative control below).
+trait SealWord: Send + Sync + 'static {
+    type E: Copy + Send + 'static;
+    fn enter(&self) -> Option<Self::E>;
+    fn is_late(e: Self::E) -> bool;
+    fn leave(&self, e: Self::E) -> bool;
+    fn begin_close(&self) -> bool;
+    fn seal(&self);
+    fn reopen(&self) -> bool;
+}
+
+impl SealWord for Rundown {
+    type E = atmmcm::vc::rundown::Entry;
+    fn enter(&self) -> Option<Self::E> {
+        Rundown::enter(self)
+    }
+    fn is_late(e: Self::E) -> bool {
+        e.late
+    }
+    fn leave(&self, e: Self::E) -> bool {
+        Rundown::leave(self, e)
+    }
+    fn begin_close(&self) -> bool {
+        Rundown::begin_close(self)
+    }
+    fn seal(&self) {
+        Rundown::seal(self)
+    }
+    fn reopen(&self) -> bool {
+        Rundown::reopen(self)
+    }
+}
+
+/// Issue 8 (the million-case run's DATA-DRAINED-AT-DEACT): a sender comes while the VC is idle —
+/// its last call closed, the word closing and sealed — and races the next call's reopen and that
+/// call's close. A sender that entered the sealed word (late) before the reopen is a sender of the
+/// new call: the new close's drained edge must come after it left (loom checks the close
+/// completion's read of what the sender wrote), and exactly one party reports that edge.
+struct Idle<W> {
+    word: W,
+    sent: UnsafeCell<u32>,
+}
+
+// SAFETY: as for `Vc`: the cell is only touched under the rundown protocol the model checks.
+unsafe impl<W: SealWord> Sync for Idle<W> {}
+
+fn late_sender_across_reopen<W: SealWord>(word: fn() -> W) {
+    let vc = Arc::new(Idle { word: word(), sent: UnsafeCell::new(0u32) });
+    vc.word.begin_close();
+    vc.word.seal();
+    let v = vc.clone();
+    let sender = spawn(move || {
+        let Some(e) = v.word.enter() else { return (false, false) };
+        let late = W::is_late(e);
+        if late {
+            // Entered before the reopen: it writes (completes its NBL) while counted.
+            // SAFETY: inside the VC; the sender is the only writer of the cell.
+            v.sent.with_mut(|p| unsafe { *p += 1 });
+        }
+        let edge = v.word.leave(e);
+        if edge && late {
+            // SAFETY: drained: nobody who entered before the new close is inside.
+            v.sent.with(|p| unsafe { *p });
+        }
+        (late, edge)
+    });
+    // The next call: its data path opens, then it closes.
+    vc.word.reopen();
+    let closer_edge = vc.word.begin_close();
+    if closer_edge {
+        // The close completion: what every sender counted by this close wrote is visible.
+        // SAFETY: drained; loom flags the read if a late sender's write is not ordered before it.
+        vc.sent.with(|p| unsafe { *p });
+    }
+    let (late, sender_edge) = sender.join().unwrap();
+    if late {
+        assert!(closer_edge ^ sender_edge, "exactly one drained edge (closer {closer_edge}, sender {sender_edge})");
+    }
+}
+
+#[test]
+fn a_late_sender_inside_at_reopen_holds_the_next_close() {
+    model!("rundown_late_sender_across_reopen", || late_sender_across_reopen(Rundown::new));
+}
+
+/// The word before issue 8's fix: late senders counted apart and never waited for, whatever the
+/// call; `reopen` just clears the closing and sealed bits.
+struct NoFold(AtomicU32);
+
+const NF_CLOSING: u32 = 1 << 31;
+const NF_SEALED: u32 = 1 << 30;
+const NF_LATE: u32 = 1 << 15;
+
+impl SealWord for NoFold {
+    type E = bool;
+    fn enter(&self) -> Option<bool> {
+        let mut cur = self.0.load(Ordering::Relaxed);
+        loop {
+            let late = cur & NF_SEALED != 0;
+            let add = if late { NF_LATE } else { 1 };
+            match self.0.compare_exchange(cur, cur + add, Ordering::Acquire, Ordering::Relaxed) {
+                Ok(_) => return Some(late),
+                Err(now) => cur = now,
+            }
+        }
+    }
+    fn is_late(e: bool) -> bool {
+        e
+    }
+    fn leave(&self, late: bool) -> bool {
+        if late {
+            self.0.fetch_sub(NF_LATE, Ordering::Release);
+            return false;
+        }
+        let prev = self.0.fetch_sub(1, Ordering::AcqRel);
+        prev & (NF_LATE - 1) == 1 && prev & NF_CLOSING != 0
+    }
+    fn begin_close(&self) -> bool {
+        let prev = self.0.fetch_or(NF_CLOSING, Ordering::AcqRel);
+        prev & NF_CLOSING == 0 && prev & (NF_LATE - 1) == 0
+    }
+    fn seal(&self) {
+        let cur = self.0.load(Ordering::Relaxed);
+        if cur & NF_CLOSING != 0 {
+            self.0.fetch_or(NF_SEALED, Ordering::AcqRel);
+        }
+    }
+    fn reopen(&self) -> bool {
+        self.0.fetch_and(!(NF_CLOSING | NF_SEALED), Ordering::AcqRel) & NF_CLOSING != 0
+    }
+}
+
+/// Negative control: the word without the fold lets the next close report "drained" while the
+/// late sender is still inside; loom catches it.
+#[test]
+#[should_panic(expected = "Causality violation")]
+fn a_word_that_does_not_fold_late_senders_is_caught_by_loom() {
+    model!("rundown_no_fold (must fail)", || late_sender_across_reopen(|| NoFold(AtomicU32::new(0))));
+}

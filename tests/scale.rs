@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use atmmcm_hw::scale::{FrameNic, NicKind, ScaleLab, link_flap};
+use atmmcm_hw::scale::{CoreDriver, FlapDriver, FlapFault, FrameNic, NicKind, ScaleLab, link_flap, run_flap};
 
 #[test]
 fn link_flap_with_300_calls_clears_every_call_after_t309_and_leaks_nothing() {
@@ -52,8 +52,35 @@ fn the_flap_verdict_fails_when_the_nic_did_not_hold_every_call_or_a_connection_s
 }
 
 #[test]
+fn the_flap_verdict_fails_when_the_link_never_comes_back() {
+    let r = run_flap(&FlapDriver::Core(NicKind::Atm1), 50, Some(FlapFault::LinkStaysDown)).expect("flap");
+    assert!(!r.signalling_back, "{r:#?}");
+    assert_eq!(r.driver_signalling_back, Some(false), "the driver agrees with the wire");
+    assert!(!r.passed());
+    assert!(r.failures().iter().any(|f| f.contains("signalling link did not come back")), "{:?}", r.failures());
+}
+
+#[test]
+fn the_flap_verdict_fails_when_the_client_keeps_its_calls_after_t309() {
+    let r = run_flap(&FlapDriver::Core(NicKind::Atm1), 50, Some(FlapFault::ClientKeepsCalls)).expect("flap");
+    assert_eq!(r.incoming_closes, 50, "T309 still closes every call towards the client: {r:#?}");
+    assert_eq!((r.live_after_t309.vcs, r.live_after_t309.calls), (50, 50), "{r:#?}");
+    assert!(r.driver_live_after_t309.is_some_and(|l| l.calls == 50), "{r:#?}");
+    assert!(!r.passed());
+    assert!(r.failures().iter().any(|f| f.starts_with("left after T309 (verifier)")), "{:?}", r.failures());
+}
+
+#[test]
+fn the_flap_verdict_fails_when_the_driver_leaves_a_nic_connection_open() {
+    let r = run_flap(&FlapDriver::Core(NicKind::Atm1), 50, Some(FlapFault::Leak)).expect("flap");
+    assert_eq!(r.nic_connections_after_halt, 1, "{r:#?}");
+    assert!(!r.passed());
+    assert!(r.failures().iter().any(|f| f == "1 NIC connections open after halt"), "{:?}", r.failures());
+}
+
+#[test]
 fn t309_expiry_clears_at_most_128_calls_in_its_timer_dpc_and_the_rest_in_later_dpcs() {
-    let lab = ScaleLab::<FrameNic>::new(300);
+    let lab = ScaleLab::try_new(|s| CoreDriver::<FrameNic>::build(s, 300)).expect("lab");
     lab.offer_calls(300);
     let loss = lab.clock.now();
     lab.set_link(false);
@@ -68,7 +95,7 @@ fn t309_expiry_clears_at_most_128_calls_in_its_timer_dpc_and_the_rest_in_later_d
     // The DPC it asked for goes on, a step at a time, until every call is cleared.
     lab.settle();
     assert_eq!(count(), 300, "every call cleared after T309");
-    assert_eq!(lab.adapter.live_objects().vcs, 0, "every VC deleted");
+    assert_eq!(lab.driver.adapter.live_objects().vcs, 0, "every VC deleted");
     lab.halt();
     lab.settle();
     assert!(lab.ndis.violations().is_empty(), "{:?}", lab.ndis.violations());

@@ -234,7 +234,7 @@ fn driver_sys_with_a_missing_image_is_one_line_and_exit_2() {
 }
 
 #[test]
-fn flap_clears_every_call_and_passes_and_refuses_the_sys_driver_with_exit_2() {
+fn flap_clears_every_call_and_passes_and_a_broken_flap_fails_with_exit_1() {
     let d = tmp("flap");
     let o = atmlab(&["flap", "--calls", "300"], &d);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
@@ -244,10 +244,35 @@ fn flap_clears_every_call_and_passes_and_refuses_the_sys_driver_with_exit_2() {
     let o = atmlab(&["flap", "--calls", "300", "--nic", "frame"], &d);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("NIC                    Frame"), "{}", stdout(&o));
+    let o = atmlab(&["flap", "--calls", "300", "--fault", "link-stays-down"], &d);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let s = stdout(&o);
+    assert!(s.contains("RESULT: FAIL (flap, 300 calls)") && s.contains("signalling link did not come back"), "{s}");
     let o = atmlab(&["flap", "--calls", "300", "--nic", "cells"], &d);
     assert_eq!(o.status.code(), Some(2), "an unknown NIC is refused");
     let o = atmlab(&["flap", "--calls", "0"], &d);
     assert_eq!(o.status.code(), Some(2));
     let o = atmlab(&["--driver", "sys", "--sys-image", "/nonexistent/atmmcm.sys", "flap"], &d);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// `--driver sys flap` runs the same flap against atmmcm.sys: PASS, and FAIL (exit 1) when the
+/// image leaks; the frame-level NIC is the core's only (exit 2).
+#[test]
+fn driver_sys_flap_passes_and_a_leak_fails_with_exit_1() {
+    let Some(image) = sys_image("flap") else { return };
+    let d = tmp("sys-flap");
+    let img = image.to_str().unwrap();
+    let o = atmlab(&["--driver", "sys", "--sys-image", img, "flap", "--calls", "500"], &d);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let s = stdout(&o);
+    assert!(s.contains("driver                 sys") && s.contains("incoming closes (#27)  500"), "{s}");
+    assert!(s.contains("RESULT: PASS (flap, 500 calls)"), "{s}");
+    let o = atmlab(&["--driver", "sys", "--sys-image", img, "flap", "--calls", "50", "--fault", "leak"], &d);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("1 driver allocations held after halt"), "{}", stdout(&o));
+    let o = atmlab(&["--driver", "sys", "--sys-image", img, "flap", "--nic", "frame"], &d);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&d);
 }

@@ -189,6 +189,32 @@ impl Node {
     }
 }
 
+/// Loads `atmmcm.sys` (DriverEntry run) with its adapter key holding the INF defaults and every
+/// registry setting of `config` (as the Advanced tab writes them), not yet attached to a lab.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub(crate) fn load_sys(
+    path: &std::path::Path,
+    clock: &Arc<Clock>,
+    config: &Config,
+) -> Result<Arc<crate::sys::SysDriver>, String> {
+    let sys = match crate::sys::SysDriver::load(path, clock.clone()) {
+        Ok(s) => Arc::new(s),
+        Err(e) => return Err(format!("cannot load {}: {e}", path.display())),
+    };
+    for k in atmmcm::config::REGISTRY_KEYS {
+        if let Some(v) = config.get(k.name) {
+            sys.set_registry(k.name, v);
+        }
+    }
+    // The INF declares no NetworkAddress, so the key has none unless the lab's ESI differs
+    // from the default (then as an administrator would set it: REG_SZ, 12 hex digits).
+    if config.esi != Config::DEFAULT_ESI {
+        let hex: String = config.esi.iter().map(|b| format!("{b:02X}")).collect();
+        sys.set_registry_value("NetworkAddress", crate::sys::config::RegValue::Sz(hex));
+    }
+    Ok(sys)
+}
+
 /// The lab.
 pub struct Lab {
     pub clock: Arc<Clock>,
@@ -337,21 +363,7 @@ impl Lab {
         model: &RegNicModel,
         config: &Config,
     ) -> Result<NodeDriver, String> {
-        let sys = match crate::sys::SysDriver::load(path, clock.clone()) {
-            Ok(s) => Arc::new(s),
-            Err(e) => return Err(format!("cannot load {}: {e}", path.display())),
-        };
-        for k in atmmcm::config::REGISTRY_KEYS {
-            if let Some(v) = config.get(k.name) {
-                sys.set_registry(k.name, v);
-            }
-        }
-        // The INF declares no NetworkAddress, so the key has none unless the lab's ESI differs
-        // from the default (then as an administrator would set it: REG_SZ, 12 hex digits).
-        if config.esi != Config::DEFAULT_ESI {
-            let hex: String = config.esi.iter().map(|b| format!("{b:02X}")).collect();
-            sys.set_registry_value("NetworkAddress", crate::sys::config::RegValue::Sz(hex));
-        }
+        let sys = load_sys(path, clock, config)?;
         sys.attach(ndis, model);
         Ok(NodeDriver::Sys(sys))
     }

@@ -88,8 +88,18 @@ impl<N: Ndis> Control<N> {
                 }
                 self.fail_make_call(env, vc, status);
             }
-            // The call was closed meanwhile: the close path deals with the VC.
-            _ => self.advance_close(env, vc),
+            // The call was closed meanwhile: the close path deals with the VC. Its end may have
+            // been decided while this activation was in flight (the drainer inside
+            // NdisMCmActivateVc, the close and the data path's drain on other CPUs): the close
+            // completion (or an MCM VC's delete) is then queued without a deactivation, as the
+            // VC was not active yet. Deactivate first (DEACTIVATE_VC is performed before
+            // CLOSE_CALL_COMPLETE and DELETE_VC): a close never completes on an active VC.
+            _ => {
+                if ok && v.ops & (vc_op::CLOSE_CALL_COMPLETE | vc_op::DELETE_VC) != 0 {
+                    self.vc_op(vc, vc_op::DEACTIVATE_VC);
+                }
+                self.advance_close(env, vc)
+            }
         }
     }
 

@@ -156,8 +156,12 @@ pub struct Control<N: Ndis> {
     /// Our RESTART is outstanding (Restart Request, REST1): T316 expiries so far.
     pub(crate) restart_sent: Option<u8>,
     /// Our RESTART went unanswered through every T316: no call is placed or accepted until a
-    /// later RESTART is acknowledged (Q.2931 §5.5.1, out of service).
+    /// later RESTART is acknowledged (Q.2931 §5.5.1, out of service), ours or the network's.
     pub(crate) out_of_service: bool,
+    /// While out of service: VCs the network's RESTART (indicated VC) returned to service since;
+    /// a SETUP naming one is accepted (Q.2931 §5.5.2). Fixed capacity; when full, a further VC
+    /// stays out of service until a RESTART of every VC.
+    pub(crate) returned_to_service: Vec<VpiVci>,
     pub(crate) next_cref: u32,
     pub(crate) next_endpoint: u16,
     /// Released calls without a VC, in fixed slots (timer ids follow the slot).
@@ -189,6 +193,9 @@ pub(crate) const BACKLOG_BYTES: usize = 256 * 1024;
 /// can exist (`MaxActiveVcs`), not by the VC slots: an idle VC has no call and sends nothing.
 pub(crate) const BACKLOG_PER_CALL: usize = 96;
 
+/// VCs a network RESTART (indicated VC) may return to service while the rest are out of service.
+pub(crate) const RETURNED_TO_SERVICE: usize = 16;
+
 /// Released calls without a VC kept for one T308 retransmission.
 pub(crate) const ORPHANS: usize = 64;
 
@@ -210,6 +217,8 @@ impl<N: Ndis> Control<N> {
         due.try_reserve_exact(timer_ids)?;
         let mut walk = Vec::new();
         walk.try_reserve_exact(vcs)?;
+        let mut returned_to_service = Vec::new();
+        returned_to_service.try_reserve_exact(RETURNED_TO_SERVICE)?;
         // Every fallible part before the literal (no `?` inside it): the control state is built
         // once, in the caller's slot, not assembled on this stack and copied (MiniportInitializeEx
         // runs on a 24 KiB kernel stack; `tests/sys_defects.rs` bounds it).
@@ -244,6 +253,7 @@ impl<N: Ndis> Control<N> {
             abort_calls: false,
             restart_sent: None,
             out_of_service: false,
+            returned_to_service,
             next_cref: 1,
             next_endpoint: 1,
             orphans,

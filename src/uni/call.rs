@@ -228,12 +228,18 @@ impl<N: Ndis> Control<N> {
     pub(crate) fn on_setup(&mut self, env: &impl Env<N>, m: &In<'_>) {
         let cref = m.cref;
         let refuse = |this: &mut Self, c: u8| this.emit(env, &Out::ReleaseComplete { cref, cause: Some(c) });
-        if let Some((c, _ie)) = m.error {
-            refuse(self, c);
-            return;
+        // A mandatory IE missing (#96) or an IE's contents invalid (#100): the diagnostic names
+        // the IE (Q.2931 §5.6.7, 4.5.15).
+        let refuse_ie = |this: &mut Self, cause: u8, diagnostic: u8| {
+            this.emit(env, &Out::ReleaseCompleteDiag { cref, cause, diagnostic });
+        };
+        match m.error {
+            Some((c, 0)) => return refuse(self, c),
+            Some((c, ie)) => return refuse_ie(self, c, ie),
+            None => {}
         }
         let Some(conn_id) = m.connection else {
-            refuse(self, cause::MANDATORY_IE_MISSING);
+            refuse_ie(self, cause::MANDATORY_IE_MISSING, crate::wire::q2931::id::CONNECTION_ID);
             return;
         };
         // VCIs 0-31 are reserved on every VPI (I.361: unassigned, meta-signalling, broadcast, F4

@@ -10,6 +10,7 @@ use crate::cm::objects::DataState;
 use crate::ndis::Ndis;
 use crate::ndis::NdisStatus;
 use crate::ndis::Token;
+use crate::ndis::VpiVci;
 use crate::uni::msg::In;
 use crate::uni::msg::InKind;
 use crate::uni::msg::Out;
@@ -41,8 +42,30 @@ impl<N: Ndis> Control<N> {
             && let Some((class, vc)) = self.restart_ack.take()
         {
             self.timers.cancel(self.global_timer_id(GLOBAL_T317));
-            self.emit(env, &Out::RestartAck { class, vc });
+            self.acknowledge_restart(env, class, vc);
         }
+    }
+
+    /// Sends RESTART ACKNOWLEDGE: the restarted VCs are idle and free for reuse (Q.2931 §5.5.2).
+    /// If our own RESTART had gone unanswered they were out of service; the network's restart
+    /// returns them to service — every VC for class "all", else the indicated one. While our
+    /// RESTART is still outstanding they stay barred: simultaneous restarts are handled
+    /// independently, and a VC is free only once every restart naming it is complete (Q.2931
+    /// §5.5, as Q.931 §5.5 note 2).
+    fn acknowledge_restart(&mut self, env: &impl Env<N>, class: u8, vc: Option<VpiVci>) {
+        if self.out_of_service {
+            match (class, vc) {
+                (2, _) => self.set_out_of_service(false),
+                (0, Some(id))
+                    if !self.returned_to_service.contains(&id)
+                        && self.returned_to_service.len() < self.returned_to_service.capacity() =>
+                {
+                    self.returned_to_service.push(id);
+                }
+                _ => {}
+            }
+        }
+        self.emit(env, &Out::RestartAck { class, vc });
     }
 
     /// Messages on the global call reference (Q.2931 §5.5).
@@ -83,7 +106,7 @@ impl<N: Ndis> Control<N> {
                     }
                 }
                 if self.restart_waiting == 0 {
-                    self.emit(env, &Out::RestartAck { class, vc: m.connection });
+                    self.acknowledge_restart(env, class, m.connection);
                 } else {
                     // A repeated RESTART while VCs drain supersedes the first: one ACK, when idle.
                     // T317 guards the internal clearing (Q.2931 §5.5.2); a repeat does not
@@ -120,7 +143,7 @@ impl<N: Ndis> Control<N> {
             // A well-formed SETUP while our RESTART (class "all") is outstanding or went
             // unanswered: its VPCI/VCI is being restarted or out of service, so the call is not
             // accepted (Q.2931 §5.5.1): RELEASE COMPLETE #35. A malformed one gets its own cause.
-            InKind::Setup if !m.cref.ours && m.error.is_none() && self.calls_barred() => {
+            InKind::Setup if !m.cref.ours && m.error.is_none() && self.setup_barred(m.connection) => {
                 self.stats.restart_refused += 1;
                 let c = Some(cause::VPCI_VCI_UNAVAILABLE);
                 self.emit(env, &Out::ReleaseComplete { cref: m.cref, cause: c });
@@ -198,8 +221,16 @@ impl<N: Ndis> Control<N> {
         self.restart_sent.is_some() || self.out_of_service
     }
 
+    /// A SETUP for `vc` is refused: calls are barred, unless the network's RESTART returned that
+    /// VC to service while the others stay out of service.
+    fn setup_barred(&self, vc: Option<VpiVci>) -> bool {
+        self.restart_sent.is_some()
+            || self.out_of_service && !vc.is_some_and(|id| self.returned_to_service.contains(&id))
+    }
+
     fn set_out_of_service(&mut self, on: bool) {
         self.out_of_service = on;
+        self.returned_to_service.clear();
         self.stats.vcs_out_of_service = u64::from(on);
     }
 

@@ -1,40 +1,64 @@
 //! The per-VC rundown word: how close meets the hot path without a lock.
 //!
-//! One `AtomicU32`: bit 31 = closing, bit 30 = sealed, bits 15..30 = late senders, bits 0..15 =
-//! early senders and indicators inside the VC right now. An indicator enters with
-//! [`Rundown::try_acquire`] (fails once closing); a sender with [`Rundown::enter`], which counts
-//! it even on a closing VC, so the NBLs it rejects are completed while it is still counted.
-//! Close sets the closing bit with [`Rundown::begin_close`] and is told — by `begin_close` itself
-//! or by the last early [`Rundown::release`] — when the early count reached zero: nobody who
-//! entered before the seal is inside, not even a sender completing a rejected NBL.
+//! One `AtomicU64`: bits 32..64 = epoch (bumped by every [`Rundown::reopen`]), bit 31 = closing,
+//! bit 30 = sealed, bits 15..30 = late senders, bits 0..15 = early senders and indicators inside
+//! the VC right now. An indicator enters with [`Rundown::try_acquire`] (fails once closing); a
+//! sender with [`Rundown::enter`], which counts it even on a closing VC, so the NBLs it rejects are
+//! completed while it is still counted. Close sets the closing bit with [`Rundown::begin_close`]
+//! and is told — by `begin_close` itself or by the last early [`Rundown::release`] — when the
+//! early count reached zero: nobody who entered before the seal is inside, not even a sender
+//! completing a rejected NBL.
 //!
 //! The seal ([`Rundown::seal`]) marks the moment the client's NdisClCloseCall returned: a client
 //! must not send after it, so a sender entering later is *late*: counted apart, it still completes
 //! its NBLs with CLOSING at once, but the close does not wait for it — a client flooding a closed
 //! VC cannot keep it from draining.
+//!
+//! Late is late *for that call* only. The word stays closing and sealed while the VC is idle, so a
+//! sender that comes while the VC's next call is being made enters late; once that call's data
+//! path opens ([`Rundown::reopen`]) it is a sender of the new call, inside before its close, and
+//! that close must wait for it (issue 8: NdisMCmDeactivateVc with such a sender still inside). So
+//! `reopen` moves every late sender into the early count and starts a new epoch; a late entry
+//! leaves from the late count only in the epoch it entered in, else from the early count.
 
-use crate::ring::sync::{AtomicU32, Ordering};
+use crate::ring::sync::{AtomicU64, Ordering};
 
-const CLOSING: u32 = 1 << 31;
-const SEALED: u32 = 1 << 30;
+const CLOSING: u64 = 1 << 31;
+const SEALED: u64 = 1 << 30;
 const LATE_SHIFT: u32 = 15;
-const EARLY: u32 = (1 << LATE_SHIFT) - 1;
-const LATE_ONE: u32 = 1 << LATE_SHIFT;
-const LATE: u32 = EARLY << LATE_SHIFT;
+const EARLY: u64 = (1 << LATE_SHIFT) - 1;
+const LATE_ONE: u64 = 1 << LATE_SHIFT;
+const LATE: u64 = EARLY << LATE_SHIFT;
+const EPOCH_SHIFT: u32 = 32;
+const EPOCH_ONE: u64 = 1 << EPOCH_SHIFT;
+
+/// Everybody inside (early and late); never more than [`EARLY`], so `reopen` can fold the late
+/// count into the early one.
+#[inline]
+fn inside(w: u64) -> u64 {
+    (w & EARLY) + ((w & LATE) >> LATE_SHIFT)
+}
+
+#[inline]
+fn epoch(w: u64) -> u32 {
+    (w >> EPOCH_SHIFT) as u32
+}
 
 /// How a sender entered (see [`Rundown::enter`]); hand it back to [`Rundown::leave`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     /// The VC takes sends; `false`: reject them (closing or not activated).
     pub open: bool,
-    /// Entered after the seal: counted apart, not waited for.
+    /// Entered after the seal: counted apart, not waited for (while the epoch lasts).
     pub late: bool,
+    /// The epoch the sender entered in.
+    epoch: u32,
 }
 
 /// See the module docs.
 #[derive(Debug)]
 pub struct Rundown {
-    word: AtomicU32,
+    word: AtomicU64,
 }
 
 impl Default for Rundown {
@@ -47,11 +71,11 @@ impl Rundown {
     /// Open, nobody inside.
     #[cfg(not(loom))]
     pub const fn new() -> Self {
-        Rundown { word: AtomicU32::new(0) }
+        Rundown { word: AtomicU64::new(0) }
     }
     #[cfg(loom)]
     pub fn new() -> Self {
-        Rundown { word: AtomicU32::new(0) }
+        Rundown { word: AtomicU64::new(0) }
     }
 
     /// Enters the VC; `false` once closing has begun (the caller completes its NBLs with
@@ -60,7 +84,7 @@ impl Rundown {
     pub fn try_acquire(&self) -> bool {
         let mut cur = self.word.load(Ordering::Relaxed);
         loop {
-            if cur & CLOSING != 0 || cur & EARLY == EARLY {
+            if cur & CLOSING != 0 || inside(cur) >= EARLY {
                 return false;
             }
             match self.word.compare_exchange_weak(cur, cur + 1, Ordering::Acquire, Ordering::Relaxed) {
@@ -77,26 +101,37 @@ impl Rundown {
     pub fn enter(&self) -> Option<Entry> {
         let mut cur = self.word.load(Ordering::Relaxed);
         loop {
-            let late = cur & SEALED != 0;
-            let (full, add) = if late { (cur & LATE == LATE, LATE_ONE) } else { (cur & EARLY == EARLY, 1) };
-            if full {
+            if inside(cur) >= EARLY {
                 return None;
             }
+            let late = cur & SEALED != 0;
+            let add = if late { LATE_ONE } else { 1 };
             match self.word.compare_exchange_weak(cur, cur + add, Ordering::Acquire, Ordering::Relaxed) {
-                Ok(_) => return Some(Entry { open: cur & CLOSING == 0, late }),
+                Ok(_) => return Some(Entry { open: cur & CLOSING == 0, late, epoch: epoch(cur) }),
                 Err(now) => cur = now,
             }
         }
     }
 
-    /// Leaves after [`Rundown::enter`]; `true` as [`Rundown::release`] says.
+    /// Leaves after [`Rundown::enter`]; `true` as [`Rundown::release`] says. A late entry whose
+    /// epoch ended (the VC reopened meanwhile) was moved to the early count: it leaves from there
+    /// and may be the drained edge of the new call's close.
     #[inline]
     pub fn leave(&self, e: Entry) -> bool {
-        if e.late {
-            self.word.fetch_sub(LATE_ONE, Ordering::Release);
-            return false;
+        if !e.late {
+            return self.release();
         }
-        self.release()
+        let mut cur = self.word.load(Ordering::Relaxed);
+        loop {
+            if epoch(cur) != e.epoch {
+                // Reopened since: counted early now, for good (a reopen keeps the early count).
+                return self.release();
+            }
+            match self.word.compare_exchange_weak(cur, cur - LATE_ONE, Ordering::Release, Ordering::Relaxed) {
+                Ok(_) => return false,
+                Err(now) => cur = now,
+            }
+        }
     }
 
     /// Leaves the VC (an early entry). Returns `true` when this was the last one out of a closing
@@ -149,19 +184,28 @@ impl Rundown {
 
     /// How many early entries (senders and indicators the close waits for) are inside.
     pub fn early(&self) -> u32 {
-        self.word.load(Ordering::Acquire) & EARLY
+        (self.word.load(Ordering::Acquire) & EARLY) as u32
     }
 
     /// How many are inside, early and late (diagnostics).
     pub fn active(&self) -> u32 {
-        let w = self.word.load(Ordering::Relaxed);
-        (w & EARLY) + ((w & LATE) >> LATE_SHIFT)
+        inside(self.word.load(Ordering::Relaxed)) as u32
     }
 
-    /// Reopens a closed VC for its next call; `false` if it was not closing. A sender still
-    /// inside (one rejecting an NBL sent on the idle VC) stays counted and leaves normally.
+    /// Reopens a closed VC for its next call; `false` if it was not closing. Everybody still
+    /// inside — a sender rejecting an NBL it sent while the call was being made, late or not — is
+    /// counted early from now on: the next close waits for it. A new epoch begins (the late
+    /// entries of the last one leave from the early count).
     pub fn reopen(&self) -> bool {
-        self.word.fetch_and(!(CLOSING | SEALED), Ordering::AcqRel) & CLOSING != 0
+        let mut cur = self.word.load(Ordering::Relaxed);
+        loop {
+            // `inside` never exceeds EARLY (`enter` and `try_acquire` refuse at EARLY).
+            let next = (cur & !(EPOCH_ONE - 1)).wrapping_add(EPOCH_ONE) | inside(cur);
+            match self.word.compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => return cur & CLOSING != 0,
+                Err(now) => cur = now,
+            }
+        }
     }
 }
 
@@ -188,10 +232,10 @@ mod tests {
     fn enter_counts_a_sender_on_a_closing_vc_so_the_drain_waits_for_it() {
         let r = Rundown::new();
         let a = r.enter().unwrap();
-        assert_eq!(a, Entry { open: true, late: false });
+        assert_eq!((a.open, a.late), (true, false));
         assert!(!r.begin_close());
         let b = r.enter().unwrap();
-        assert_eq!(b, Entry { open: false, late: false }, "closing: counted, told to reject");
+        assert_eq!((b.open, b.late), (false, false), "closing: counted, told to reject");
         assert!(!r.leave(a));
         assert!(!r.is_drained(), "the rejecting sender is still inside");
         assert!(r.leave(b), "its leaving is the drained edge");
@@ -200,7 +244,7 @@ mod tests {
         assert!(r.reopen(), "reopened with a sender inside");
         assert_eq!(r.active(), 1);
         assert!(!r.leave(c));
-        assert_eq!(r.enter(), Some(Entry { open: true, late: false }));
+        assert_eq!(r.enter().map(|e| (e.open, e.late)), Some((true, false)));
     }
 
     #[test]
@@ -211,14 +255,14 @@ mod tests {
         assert!(!r.begin_close());
         r.seal();
         let late = r.enter().unwrap();
-        assert_eq!(late, Entry { open: false, late: true });
+        assert_eq!((late.open, late.late), (false, true));
         assert!(r.release(), "the early one leaving drains the VC though a late one is inside");
         assert!(r.is_drained());
         assert_eq!(r.active(), 1);
         assert!(!r.leave(late));
         assert_eq!(r.active(), 0);
         assert!(r.reopen());
-        assert_eq!(r.enter(), Some(Entry { open: true, late: false }), "reopen clears the seal");
+        assert_eq!(r.enter().map(|e| (e.open, e.late)), Some((true, false)), "reopen clears the seal");
     }
 
     #[test]
@@ -227,5 +271,81 @@ mod tests {
         assert!(r.begin_close());
         assert!(r.is_drained());
         assert!(!r.reopen() || r.try_acquire());
+    }
+
+    /// Issue 8: a sender that entered the sealed word of the last call (late) is still inside
+    /// when the next call reopens the VC: it is that call's sender now, and its close waits for it.
+    #[test]
+    fn a_late_sender_still_inside_at_reopen_holds_the_next_close() {
+        let r = Rundown::new();
+        assert!(r.begin_close());
+        r.seal();
+        let late = r.enter().unwrap();
+        assert_eq!((late.open, late.late), (false, true));
+        assert!(r.reopen());
+        assert_eq!(r.early(), 1, "moved to the early count");
+        let open = r.enter().unwrap();
+        assert_eq!((open.open, open.late), (true, false));
+        assert!(!r.begin_close(), "two inside: not drained");
+        r.seal();
+        let late2 = r.enter().unwrap();
+        assert!(late2.late);
+        assert!(!r.leave(open));
+        assert!(!r.is_drained(), "the sender from before the reopen is still inside");
+        assert!(r.leave(late), "its leaving is the drained edge");
+        assert!(r.is_drained());
+        assert_eq!(r.active(), 1, "the new call's late sender is still counted apart");
+        assert!(!r.leave(late2), "a late sender of this call never reports the edge");
+        assert_eq!(r.active(), 0);
+    }
+
+    /// Two reopens while a late sender is inside: it stays counted early (a reopen keeps the early
+    /// count) and leaves from there.
+    #[test]
+    fn a_late_sender_across_two_reopens_leaves_from_the_early_count() {
+        let r = Rundown::new();
+        r.begin_close();
+        r.seal();
+        let late = r.enter().unwrap();
+        assert!(r.reopen());
+        assert!(!r.begin_close());
+        r.seal();
+        assert!(r.reopen());
+        assert_eq!((r.early(), r.active()), (1, 1));
+        assert!(!r.begin_close(), "closing already");
+        assert!(!r.is_drained());
+        assert!(r.leave(late));
+        assert!(r.is_drained());
+        assert_eq!(r.active(), 0);
+    }
+
+    /// The count saturates on everybody inside, early and late together, so a reopen never
+    /// carries the late count past the early field.
+    #[test]
+    fn enter_saturates_on_early_and_late_together() {
+        let r = Rundown::new();
+        let mut es = alloc::vec::Vec::new();
+        for _ in 0..10 {
+            es.push(r.enter().unwrap());
+        }
+        r.begin_close();
+        r.seal();
+        let mut n = 10;
+        while let Some(e) = r.enter() {
+            es.push(e);
+            n += 1;
+        }
+        assert_eq!(n, EARLY as usize);
+        assert!(!r.try_acquire());
+        assert!(r.reopen());
+        assert_eq!(r.early(), EARLY as u32);
+        let mut edges = 0;
+        r.begin_close();
+        for e in es {
+            edges += usize::from(r.leave(e));
+        }
+        assert_eq!(edges, 1);
+        assert!(r.is_drained());
+        assert_eq!(r.active(), 0);
     }
 }

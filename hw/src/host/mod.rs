@@ -258,6 +258,8 @@ pub(crate) struct Inner {
     fail_create_vc: Mutex<(NdisStatus, u32)>,
     /// Run once by the next NdisMCmActivateVc before NDIS sees it (`before_next_activate`).
     before_activate: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+    /// Run once by the next send at its start, on the sending thread (`after_next_send_start`).
+    after_send_start: Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
 
 thread_local! {
@@ -317,6 +319,7 @@ impl EmuNdis {
                 send_preempt_us: std::sync::atomic::AtomicU64::new(0),
                 fail_create_vc: Mutex::new((NdisStatus::SUCCESS, 0)),
                 before_activate: Mutex::new(None),
+                after_send_start: Mutex::new(None),
                 counters: Mutex::new(Vec::new()),
             }),
         }
@@ -392,12 +395,25 @@ impl EmuNdis {
         *self.inner.before_activate.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(f));
     }
 
+    /// Runs `f` once, on the thread of the next send that reaches the driver's first NDIS call
+    /// from inside MiniportCoSendNetBufferLists, right after the verifier placed the send's start
+    /// there: the sender preempted just after the driver's first look at the VC, still holding its
+    /// NBLs, for as long as `f` runs (a test parks it on a channel and runs a call on other
+    /// threads meanwhile).
+    pub fn after_next_send_start(&self, f: impl FnOnce() + Send + 'static) {
+        *self.inner.after_send_start.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(f));
+    }
+
     /// The driver's first NDIS call from inside a send: the verifier places the send's start
     /// here (`Verifier::send_progress`); with preemption on, the sender is then held (a thread
     /// preempted just after the driver's first look at the VC).
     fn send_progress(&self) {
         if let Some(head) = SEND_HEAD.with(|c| c.take()) {
             self.st().verifier.send_progress(head);
+            let hook = self.inner.after_send_start.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(f) = hook {
+                f();
+            }
             let us = self.inner.send_preempt_us.load(Ordering::Relaxed);
             if us > 0 {
                 std::thread::sleep(std::time::Duration::from_micros(us / 8));

@@ -231,6 +231,16 @@ impl SysDriver {
         super::nbl::live_allocations(&self.host)
     }
 
+    /// A deliberate leak, as a driver with a missing free would make one: `len` bytes of pool
+    /// through NdisAllocateMemoryWithTagPriority with the adapter's handle, in the image's
+    /// context, never freed (HALT-NO-LEAK must see it). For tests of verdicts.
+    pub fn leak_pool_block(&self, len: u32) -> usize {
+        let handle = Arc::as_ptr(&self.host) as usize;
+        enter(&self.host, "leak_pool_block", || {
+            super::nbl::ndis_allocate_memory_with_tag_priority(handle, len, u32::from_le_bytes(*b"leak"), 0)
+        })
+    }
+
     /// Deepest driver stack seen below an entry, in bytes.
     pub fn max_stack_depth(&self) -> usize {
         self.host.max_stack.load(Ordering::Relaxed)

@@ -9,6 +9,10 @@
 //! ```
 //!
 //! Only AAL5 subfields are decoded; for other AAL types only the type octet is kept.
+//!
+//! Each subfield may appear once: a repeated identifier makes the contents invalid (cause #100
+//! with the IE identifier, Q.2931 5.6.8.2), as ngatm's `decode_aal_5` rejects it. Taking the
+//! first or the last would guess which SDU size the sender meant.
 
 use super::ie::{IeBody, InvalidIe, put};
 use crate::wire::{Error, get_u16};
@@ -58,7 +62,20 @@ impl<'a> IeBody<'a> for AalParams {
         if aal_type != AAL5 {
             return Ok(p);
         }
+        // Subfields already read, one bit each: a repeated identifier is a content error.
+        let mut seen = 0u8;
         while let Some((&id, tail)) = rest.split_first() {
+            let bit = match id {
+                sub::FWD_CPCS => 1,
+                sub::BWD_CPCS => 2,
+                sub::MODE => 4,
+                sub::SSCS => 8,
+                _ => return Err(InvalidIe),
+            };
+            if seen & bit != 0 {
+                return Err(InvalidIe);
+            }
+            seen |= bit;
             rest = match id {
                 sub::FWD_CPCS | sub::BWD_CPCS => {
                     let v = get_u16(tail, 0).ok_or(InvalidIe)?;
@@ -139,5 +156,18 @@ mod tests {
         assert!(AalParams::parse(&[0x05, 0x99, 0x00]).is_err());
         // Non-AAL5 types keep only the type octet.
         assert_eq!(AalParams::parse(&[0x01, 0x85, 0x01]).map(|a| a.aal_type), Ok(1));
+    }
+
+    #[test]
+    fn a_repeated_subfield_identifier_is_invalid_contents() {
+        // Forward maximum CPCS-SDU size twice (9188, then 1500): neither can be trusted.
+        let twice = [0x05, 0x8c, 0x23, 0xe4, 0x81, 0x23, 0xe4, 0x8c, 0x05, 0xdc, 0x84, 0x00];
+        assert_eq!(AalParams::parse(&twice), Err(InvalidIe));
+        assert_eq!(AalParams::parse(&[0x05, 0x84, 0x00, 0x84, 0x00]), Err(InvalidIe));
+        assert_eq!(AalParams::parse(&[0x05, 0x83, 0x01, 0x83, 0x02]), Err(InvalidIe));
+        assert_eq!(AalParams::parse(&[0x05, 0x81, 0x00, 0x30, 0x81, 0x00, 0x30]), Err(InvalidIe));
+        // Each once, in any order, is fine.
+        let once = [0x05, 0x84, 0x00, 0x81, 0x23, 0xe4, 0x8c, 0x23, 0xe4];
+        assert_eq!(AalParams::parse(&once), Ok(AalParams::aal5(9188, 9188)));
     }
 }

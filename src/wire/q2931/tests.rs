@@ -522,3 +522,28 @@ fn octets_after_the_declared_message_length_are_not_part_of_the_message() {
     b.extend_from_slice(&[0x08, 0x80, 0x00, 0x02, 0x80, 0x9f, 0xff]);
     assert_eq!(Message::parse(&b).unwrap(), release(CauseValue::NORMAL_CLEARING));
 }
+
+// ---- repeated subfield identifiers (Q.2931 4.5.5 / 4.5.6, content error 5.6.8.2) ----------------
+
+/// The SETUP of scenario U6-INV-4: the traffic descriptor carries the forward PCR (CLP=0+1)
+/// subfield twice (353 207, then 1 000 cells/s).
+const SETUP_TWO_FWD_PCR: &[u8] = &[
+    0x09, 0x03, 0x00, 0x01, 0x23, 0x05, 0x80, 0x00, 0x3c, 0x58, 0x80, 0x00, 0x09, 0x05, 0x8c, 0x23, 0xe4, 0x81, 0x23,
+    0xe4, 0x84, 0x00, 0x59, 0x80, 0x00, 0x0d, 0x84, 0x05, 0x63, 0xb7, 0x84, 0x00, 0x03, 0xe8, 0x85, 0x05, 0x63, 0xb7,
+    0xbe, 0x5e, 0x80, 0x00, 0x02, 0x90, 0x80, 0x70, 0x80, 0x00, 0x05, 0x91, 0x31, 0x30, 0x30, 0x31, 0x5c, 0xe0, 0x00,
+    0x02, 0x00, 0x00, 0x5a, 0x80, 0x00, 0x05, 0x88, 0x00, 0x00, 0x00, 0x28,
+];
+
+#[test]
+fn a_setup_whose_traffic_descriptor_repeats_a_subfield_is_answered_100_naming_the_ie() {
+    let e = Message::parse(SETUP_TWO_FWD_PCR).unwrap_err();
+    assert_eq!(e.kind, ParseErrorKind::InvalidIe(0x59));
+    assert_eq!((e.call_ref, e.message), (Some(cr(0x123, false)), Some(MessageType::Setup)));
+    let c = e.cause().unwrap();
+    assert_eq!((c.value, c.diagnostics()), (CauseValue::INVALID_IE_CONTENTS, &[0x59u8][..]));
+    // The same SETUP with the second forward PCR recoded as the backward CLP=0 one (0x83) is read.
+    let mut b = SETUP_TWO_FWD_PCR.to_vec();
+    b[30] = 0x83;
+    let m = Message::parse(&b).unwrap();
+    assert_eq!(m.traffic.map(|t| (t.fwd_pcr_01, t.bwd_pcr_0)), Some((Some(353_207), Some(1_000))));
+}

@@ -2,6 +2,11 @@
 //! subfields, each an identifier octet followed by a 3-octet cell rate / burst size, except
 //! best effort (no value) and traffic management options (1 octet). Identifiers as in ngatm
 //! `unistruct.h` (`UNI_TRAFFIC_*_ID`).
+//!
+//! Each subfield may appear once: a repeated identifier makes the contents invalid (cause #100
+//! with the IE identifier, Q.2931 5.6.8.2; for SETUP, where the IE is mandatory, RELEASE
+//! COMPLETE #100). Two peak cell rates for one direction leave the rate the caller asked for
+//! undecided, and the cell rate is what the call is admitted on.
 
 use super::ie::{IeBody, InvalidIe, put};
 use crate::wire::Error;
@@ -137,7 +142,15 @@ impl<'a> IeBody<'a> for TrafficDescriptor {
         }
         let mut t = TrafficDescriptor::default();
         let mut rest = c;
+        // Identifiers already read (0x80..=0xbf, one bit each; any other is no subfield): a
+        // repeat is a content error.
+        let mut seen = 0u64;
         while let Some((&id, tail)) = rest.split_first() {
+            let bit = 1u64.checked_shl(u32::from(id.wrapping_sub(0x80))).ok_or(InvalidIe)?;
+            if seen & bit != 0 {
+                return Err(InvalidIe);
+            }
+            seen |= bit;
             rest = match id {
                 sub::BEST_EFFORT => {
                     t.best_effort = true;
@@ -226,5 +239,20 @@ mod tests {
         assert!(TrafficDescriptor::parse(&[0x86, 0, 0, 1]).is_err());
         let t = TrafficDescriptor { fwd_pcr_01: Some(MAX_RATE + 1), ..Default::default() };
         assert!(t.emit(&mut [0u8; 8]).is_err());
+    }
+
+    #[test]
+    fn a_repeated_subfield_identifier_is_invalid_contents() {
+        // Forward PCR (CLP=0+1) twice with different values: neither can be trusted.
+        let twice = [0x84, 0x05, 0x63, 0xb7, 0x84, 0x00, 0x03, 0xe8, 0x85, 0x05, 0x63, 0xb7, 0xbe];
+        assert_eq!(TrafficDescriptor::parse(&twice), Err(InvalidIe));
+        // Even with equal values, and for the value-less best effort and the options octet.
+        let same = [0x84, 0x00, 0x03, 0xe8, 0x84, 0x00, 0x03, 0xe8];
+        assert_eq!(TrafficDescriptor::parse(&same), Err(InvalidIe));
+        assert_eq!(TrafficDescriptor::parse(&[0x84, 0x00, 0x03, 0xe8, 0xbe, 0xbe]), Err(InvalidIe));
+        assert_eq!(TrafficDescriptor::parse(&[0xbf, 0x01, 0xbf, 0x02]), Err(InvalidIe));
+        // The same subfields once each, in any order, are fine.
+        let once = [0xbe, 0x85, 0x05, 0x63, 0xb7, 0x84, 0x05, 0x63, 0xb7];
+        assert_eq!(TrafficDescriptor::parse(&once), Ok(TrafficDescriptor::ubr(353_207, 353_207)));
     }
 }

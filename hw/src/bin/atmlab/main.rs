@@ -27,6 +27,8 @@ Examples:
   atmlab soak --calls 200 --minutes 1      random churn, verifier on, rates printed
   atmlab tour | storm | clearing           the guided runs of the first atmlab
   atmlab flap --calls 65534                65 534 calls, link lost, T309 clears them all, halt
+  atmlab --driver sys flap --calls 65534   the same flap against atmmcm.sys (about 20 s, 0.8 GB)
+  atmlab flap --calls 500 --fault leak     a deliberately broken flap: the verdict must be FAIL
   atmlab --driver sys                      the campaign against the built atmmcm.sys (scripts/build-sys)
   atmlab --driver sys tour                 the tour against atmmcm.sys; --sys-image PATH for another image
 
@@ -35,7 +37,10 @@ Drivers:
   sys   the real atmmcm.sys, loaded by the sys-lab (PE loader + NDIS/kernel emulation on the C ABI,
         x86_64 Linux): the image from --sys-image, else $ATMMCM_SYS, else
         target/x86_64-pc-windows-msvc/release/atmmcm.sys. A case whose only unmade check is a
-        control-path counter read after the .sys was halted is N/A, not PASS.
+        control-path counter read after the .sys was halted is N/A, not PASS. flap: the same
+        procedure and verdict for both; the .sys's own counts are not readable, so its verdict
+        takes the verifier's count of what crossed NDIS, the wire's view of the signalling link
+        and the sys-lab's count of the image's NDIS allocations (HALT-NO-LEAK).
 
 Exit status:
   0  every case passed (XFAIL, a known defect failing as filed, counts as passed; N/A cases
@@ -77,6 +82,17 @@ enum FlapNic {
     Atm1,
     /// A frame-level stand-in: frames straight to the network.
     Frame,
+}
+
+/// `atmlab flap --fault`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum FaultArg {
+    /// The PHY never comes back.
+    LinkStaysDown,
+    /// The client never closes the calls T309 cleared.
+    ClientKeepsCalls,
+    /// The driver leaks (core: a NIC connection; sys: a pool block through NDIS).
+    Leak,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,15 +154,20 @@ enum Cmd {
     /// The 13 clearing conformance cases written in Rust.
     Clearing,
     /// Link flap at scale: N calls connected, the PHY lost, T309 clears every call, the link
-    /// comes back, halt. The in-process driver over the ATM1 register-level NIC (65 536
-    /// connections), or with --nic frame over a frame-level stand-in.
+    /// comes back, halt; verdict from the verifier, the NIC and the driver's allocations. Either
+    /// driver over the ATM1 register-level NIC (65 536 connections; --driver sys: atmmcm.sys with
+    /// MaxVcs = MaxActiveVcs = N in its registry), or the core with --nic frame over a
+    /// frame-level stand-in.
     Flap {
         /// Calls connected before the link goes (at most MaxVcs, 65 534).
         #[arg(long, default_value_t = 65_534, value_parser = clap::value_parser!(u32).range(1..=65_534))]
         calls: u32,
-        /// The NIC under the driver.
+        /// The NIC under the driver (frame: --driver core only).
         #[arg(long, value_enum, default_value_t = FlapNic::Atm1)]
         nic: FlapNic,
+        /// Break the flap on purpose, to see the verdict FAIL (exit 1).
+        #[arg(long, value_enum)]
+        fault: Option<FaultArg>,
     },
 }
 
@@ -432,20 +453,42 @@ fn legacy_pcap(cli: &Cli, name: &str) -> Result<Option<PathBuf>, ExitCode> {
     Ok(Some(p))
 }
 
-/// `atmlab flap`: the scale lab's link flap, with its verdict.
-fn flap(driver: &DriverUnderTest, calls: usize, nic: FlapNic) -> ExitCode {
-    if !matches!(driver, DriverUnderTest::Core) {
-        eprintln!(
-            "atmlab: flap runs the in-process driver (the sys-lab is not wired to the scale lab); use --driver core"
-        );
-        return ExitCode::from(2);
-    }
+/// `atmlab flap`: the scale lab's link flap, with its verdict, against either driver.
+fn flap(driver: &DriverUnderTest, calls: usize, nic: FlapNic, fault: Option<FaultArg>) -> ExitCode {
+    use atmmcm_hw::scale::{FlapDriver, FlapFault, NicKind};
     let kind = match nic {
-        FlapNic::Atm1 => atmmcm_hw::scale::NicKind::Atm1,
-        FlapNic::Frame => atmmcm_hw::scale::NicKind::Frame,
+        FlapNic::Atm1 => NicKind::Atm1,
+        FlapNic::Frame => NicKind::Frame,
     };
-    eprintln!("atmlab: flap: {calls} calls up on the {kind:?} NIC, then the link goes (T309 = 10 s virtual) ...");
-    let r = atmmcm_hw::scale::link_flap(calls, kind);
+    let which = match driver {
+        DriverUnderTest::Core => FlapDriver::Core(kind),
+        DriverUnderTest::Sys(_) if kind == NicKind::Frame => {
+            eprintln!("atmlab: flap --nic frame is the core's stand-in NIC; atmmcm.sys drives the ATM1 NIC only");
+            return ExitCode::from(2);
+        }
+        DriverUnderTest::Sys(p) => FlapDriver::Sys(p.clone()),
+    };
+    eprintln!(
+        "atmlab: flap: {calls} calls up on the {kind:?} NIC, {}, then the link goes (T309 = 10 s virtual) ...",
+        driver_label(driver)
+    );
+    let fault = fault.map(|f| match f {
+        FaultArg::LinkStaysDown => FlapFault::LinkStaysDown,
+        FaultArg::ClientKeepsCalls => FlapFault::ClientKeepsCalls,
+        FaultArg::Leak => FlapFault::Leak,
+    });
+    if let Some(f) = fault {
+        eprintln!("atmlab: flap: deliberately broken ({f:?}): the verdict must be FAIL");
+    }
+    let traps_before = sys_traps().filter(|_| matches!(which, FlapDriver::Sys(_)));
+    let r = match atmmcm_hw::scale::run_flap(&which, calls, fault) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("atmlab: flap: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!("driver                 {}", driver_label(driver));
     println!("calls                  {}", r.calls);
     println!("NIC                    {:?}", r.nic);
     println!("connected              {}", r.connected);
@@ -454,28 +497,67 @@ fn flap(driver: &DriverUnderTest, calls: usize, nic: FlapNic) -> ExitCode {
         println!("NIC cells sent / rcvd  {tx} / {rx}");
     }
     println!("incoming closes (#27)  {}", r.incoming_closes);
-    println!("live after T309        {:?}", r.live_after_t309);
+    println!("live after T309        {:?} (verifier)", r.live_after_t309);
+    if let Some(l) = r.driver_live_after_t309 {
+        println!("                       {l:?} (driver)");
+    }
+    println!("NIC connections T309   {}", r.nic_connections_after_t309);
     println!("signalling back        {}", r.signalling_back);
     println!("live after halt        {:?}", r.live_after_halt);
+    println!("held after halt        {}", r.held_after_halt);
     println!("NIC connections open   {}", r.nic_connections_after_halt);
     println!("verifier violations    {}", r.violations.len());
     for v in r.violations.iter().take(20) {
         println!("  {v}");
     }
+    println!("findings               {}", r.findings.len());
+    for f in r.findings.iter().take(20) {
+        println!("  {f}");
+    }
     println!(
-        "wall: set-up {:.2} s ({:.0} calls/s), teardown {:.2} s ({:.2} us per call)",
+        "wall: start {:.2} s, set-up {:.2} s ({:.0} calls/s), teardown {:.2} s ({:.2} us per call), halt {:.2} s",
+        r.wall_start.as_secs_f64(),
         r.wall_setup.as_secs_f64(),
         calls as f64 / r.wall_setup.as_secs_f64().max(1e-9),
         r.wall_teardown.as_secs_f64(),
-        r.wall_teardown.as_secs_f64() * 1e6 / calls as f64
+        r.wall_teardown.as_secs_f64() * 1e6 / calls as f64,
+        r.wall_halt.as_secs_f64(),
     );
-    if r.passed() {
+    if let (Some(a), Some(b)) = (traps_before, sys_traps()) {
+        let d: Vec<u64> = a.iter().zip(b).map(|(a, b)| b - a).collect();
+        println!(
+            "sys-lab traps: {} BAR0 accesses, {} mov cr8, {} KUSER_SHARED_DATA reads ({:.1} per call in all)",
+            d[0],
+            d[1],
+            d[2],
+            d.iter().sum::<u64>() as f64 / calls as f64
+        );
+    }
+    let failures = r.failures();
+    if failures.is_empty() {
         println!("RESULT: PASS (flap, {calls} calls)");
         ExitCode::SUCCESS
     } else {
         println!("RESULT: FAIL (flap, {calls} calls)");
+        for f in &failures {
+            println!("  - {f}");
+        }
         ExitCode::from(1)
     }
+}
+
+/// The sys-lab's trap counters (BAR0, cr8, KUSER_SHARED_DATA): each trapped instruction is a
+/// SIGSEGV round trip, what the `.sys` flap spends most of its time on.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn sys_traps() -> Option<[u64; 3]> {
+    use atmmcm_hw::sys::trap::{CR8_TRAPS, KUSER_TRAPS, MMIO_TRAPS};
+    use std::sync::atomic::Ordering::Relaxed;
+    Some([MMIO_TRAPS.load(Relaxed), CR8_TRAPS.load(Relaxed), KUSER_TRAPS.load(Relaxed)])
+}
+
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+fn sys_traps() -> Option<[u64; 3]> {
+    None
 }
 
 fn errors(errs: Vec<String>) -> ExitCode {
@@ -528,6 +610,6 @@ fn main() -> ExitCode {
             Err(c) => c,
         },
         Some(Cmd::Clearing) => legacy(builtin::clearing(&driver), "clearing"),
-        Some(Cmd::Flap { calls, nic }) => flap(&driver, *calls as usize, *nic),
+        Some(Cmd::Flap { calls, nic, fault }) => flap(&driver, *calls as usize, *nic, *fault),
     }
 }
