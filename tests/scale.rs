@@ -100,3 +100,25 @@ fn t309_expiry_clears_at_most_128_calls_in_its_timer_dpc_and_the_rest_in_later_d
     lab.settle();
     assert!(lab.ndis.violations().is_empty(), "{:?}", lab.ndis.violations());
 }
+
+#[test]
+fn link_loss_with_every_call_active_walks_no_vc_and_t309_still_clears_every_call() {
+    let lab = ScaleLab::try_new(|s| CoreDriver::<FrameNic>::build(s, 300)).expect("lab");
+    lab.offer_calls(300);
+    let (kept, recounted) = lab.driver.adapter.link_counts();
+    assert_eq!((kept.active, kept.cleared), (300, 0), "every call counted active");
+    assert_eq!(kept, recounted);
+    lab.set_link(false);
+    let st = lab.driver.adapter.control_stats();
+    assert_eq!(st.link_loss_walks, 0, "no call to clear at once: the VCs are not walked");
+    assert_eq!(lab.driver.adapter.live_objects().calls, 300, "the active calls wait for T309");
+    lab.advance(Duration::from_secs(11));
+    let closes = lab.ndis.ndis_calls().iter().filter(|n| n.starts_with("NdisMCmDispatchIncomingCloseCall")).count();
+    assert_eq!(closes, 300, "T309 clears every call");
+    assert_eq!(lab.driver.adapter.live_objects().vcs, 0);
+    let (kept, recounted) = lab.driver.adapter.link_counts();
+    assert_eq!((kept, recounted), (Default::default(), Default::default()), "no call left in any class");
+    lab.halt();
+    lab.settle();
+    assert!(lab.ndis.violations().is_empty(), "{:?}", lab.ndis.violations());
+}

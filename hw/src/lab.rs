@@ -132,6 +132,16 @@ impl Node {
         }
     }
 
+    /// The in-process driver's calls by what a link loss does to them, as it keeps them and as
+    /// recounted from its VCs (`None` for `atmmcm.sys`).
+    pub fn link_counts(&self) -> Option<(atmmcm::cm::objects::LinkCounts, atmmcm::cm::objects::LinkCounts)> {
+        match &self.adapter {
+            NodeDriver::InProcess(a) => Some(a.link_counts()),
+            #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+            NodeDriver::Sys(_) => None,
+        }
+    }
+
     /// Whether the node runs the real `atmmcm.sys`.
     pub fn is_sys(&self) -> bool {
         !matches!(self.adapter, NodeDriver::InProcess(_))

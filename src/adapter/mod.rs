@@ -505,6 +505,12 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         self.control.lock().stats
     }
 
+    /// The calls by what a link loss does to them, as kept and as recounted (a check).
+    #[doc(hidden)]
+    pub fn link_counts(&self) -> (crate::cm::objects::LinkCounts, crate::cm::objects::LinkCounts) {
+        self.control.lock().link_counts_kept_and_recounted()
+    }
+
     /// Whether the signalling link is established.
     pub fn signalling_up(&self) -> bool {
         self.control.lock().saal_up()

@@ -82,7 +82,7 @@ impl<N: Ndis> Control<N> {
             }
             // Activation refused: MakeCall fails; the network gets a RELEASE.
             (Phase::MakePending, false) => {
-                let cref = v.cref;
+                let cref = v.cref();
                 if let Some(cref) = cref {
                     self.orphan_release(env, cref, cause::RESOURCE_UNAVAILABLE);
                 }
@@ -141,10 +141,10 @@ impl<N: Ndis> Control<N> {
             // Failed (and drained): the VC is idle again for the client to delete or reuse; the
             // parties die with the completion.
             (Phase::MakePending, false) => {
-                if let Some(c) = v.cref {
+                if let Some(c) = v.cref() {
                     self.crefs.remove(c, index);
                 }
-                if let Some(call) = v.reset_call() {
+                if let Some(call) = v.reset_call(&mut self.link_counts) {
                     self.calls.remove(call);
                 }
                 self.timers.cancel(index);
@@ -164,10 +164,10 @@ impl<N: Ndis> Control<N> {
         if let Some(v) = self.vcs.get_mut(vc) {
             v.close_pended = false;
             if !ours {
-                if let Some(c) = v.cref {
+                if let Some(c) = v.cref() {
                     self.crefs.remove(c, index);
                 }
-                if let Some(call) = v.reset_call() {
+                if let Some(call) = v.reset_call(&mut self.link_counts) {
                     self.calls.remove(call);
                 }
                 self.timers.cancel(index);

@@ -18,6 +18,7 @@ use crate::cm::index::CrefIndex;
 use crate::cm::index::TimerHeap;
 use crate::cm::objects::AfObj;
 use crate::cm::objects::CallObj;
+use crate::cm::objects::LinkCounts;
 use crate::cm::objects::PartyObj;
 use crate::cm::objects::Phase;
 use crate::cm::objects::SapObj;
@@ -112,6 +113,9 @@ pub struct Stats {
     /// 1 while the VCs are out of service (our RESTART went unanswered; a later acknowledged
     /// RESTART returns them), else 0: a level, not a count.
     pub vcs_out_of_service: u64,
+    /// Link losses that walked the VCs to clear calls not yet active (none is made when every
+    /// call is active or there is none).
+    pub link_loss_walks: u64,
 }
 
 /// A release we sent for a call that no longer has a VC (its MakeCall already failed): kept only
@@ -131,6 +135,8 @@ pub struct Control<N: Ndis> {
     pub vcs: Table<VcObj<N>>,
     /// The call pool: one entry per call in progress (`VcObj::call`), `MaxActiveVcs` of them.
     pub calls: Table<CallObj<N>>,
+    /// Calls by what a link loss does to them, kept at every change of their state.
+    pub link_counts: LinkCounts,
     pub parties: Table<PartyObj<N>>,
     pub work: WorkQueue,
     pub adapter_ops: u16,
@@ -237,6 +243,7 @@ impl<N: Ndis> Control<N> {
             saps,
             vcs: vc_table,
             calls: call_pool,
+            link_counts: LinkCounts::default(),
             parties: party_table,
             work,
             adapter_ops: 0,
@@ -282,6 +289,12 @@ impl<N: Ndis> Control<N> {
 
     pub fn saal_up(&self) -> bool {
         self.saal_up
+    }
+
+    /// The calls by link class as kept (`link_counts`) and as recounted from every VC: the two
+    /// must agree (checked by the lab after every scenario step).
+    pub fn link_counts_kept_and_recounted(&self) -> (LinkCounts, LinkCounts) {
+        (self.link_counts, LinkCounts::of(self.vcs.iter().map(|(_, v)| v.link_class())))
     }
 
     // ---- the call pool ----------------------------------------------------------------------------

@@ -141,15 +141,17 @@ pub struct VcObj<N: Ndis> {
     /// Head of this VC's list of party slots ([`NO_PARTY`] when none), linked through
     /// `PartyObj::prev`/`next`: the parties of one call are found without a table walk.
     pub first_party: u16,
-    /// The signalling call on this VC.
-    pub uni: UniState,
-    pub cref: Option<CallRef>,
+    /// The signalling call on this VC. `uni`, `cref` and `owe_release_complete` decide what a
+    /// link loss does to the call ([`LinkClass`]): they change only through the setters, which
+    /// keep [`LinkCounts`] (`Control::link_counts`) in step.
+    uni: UniState,
+    cref: Option<CallRef>,
     pub timer: Option<CallTimer>,
     /// The network side of the release is settled (RELEASE COMPLETE received, T308 gave up, the
     /// link died, or the remote released and we answer when the VC is closed).
     pub network_done: bool,
     /// RELEASE COMPLETE owed to the network once the data path is drained.
-    pub owe_release_complete: bool,
+    owe_release_complete: bool,
     /// A RESTART cleared this call: the RESTART ACKNOWLEDGE waits for its data path to drain.
     pub owe_restart_ack: bool,
     /// ProtocolCmCloseCall returned PENDING: exactly one NdisMCmCloseCallComplete follows.
@@ -198,7 +200,8 @@ impl<N: Ndis> VcObj<N> {
     /// Resets the call part for the VC's next call (client VCs are reusable). Returns the call's
     /// pool entry, for the caller to give back (`Control::calls`).
     #[must_use]
-    pub fn reset_call(&mut self) -> Option<Token> {
+    pub fn reset_call(&mut self, counts: &mut LinkCounts) -> Option<Token> {
+        let was = self.link_class();
         self.phase = Phase::Idle;
         self.multipoint = false;
         self.parties = 0;
@@ -207,6 +210,7 @@ impl<N: Ndis> VcObj<N> {
         self.timer = None;
         self.network_done = true;
         self.owe_release_complete = false;
+        counts.moved(was, LinkClass::Unaffected);
         self.owe_restart_ack = false;
         self.close_pended = false;
         self.dispatched_close = false;
@@ -214,6 +218,102 @@ impl<N: Ndis> VcObj<N> {
         self.data = DataState::None;
         self.conn = None;
         self.call.take()
+    }
+
+    /// The Q.2931 call state (U0..U12).
+    pub fn uni(&self) -> UniState {
+        self.uni
+    }
+
+    pub fn cref(&self) -> Option<CallRef> {
+        self.cref
+    }
+
+    pub fn owe_release_complete(&self) -> bool {
+        self.owe_release_complete
+    }
+
+    /// What a loss of the signalling link does to this VC's call.
+    pub fn link_class(&self) -> LinkClass {
+        match (self.cref, self.uni) {
+            // No call the network knows of: nothing to clear.
+            (None, _) => LinkClass::Unaffected,
+            // U10: kept, T309 runs (Q.2931 §5.6.10).
+            (Some(_), UniState::Active) => LinkClass::Active,
+            // U0 with nothing owed to the network: the call is over.
+            (Some(_), UniState::Null) if !self.owe_release_complete => LinkClass::Unaffected,
+            // Every other state (and U0 owing a RELEASE COMPLETE): cleared with #27 at once.
+            (Some(_), _) => LinkClass::Cleared,
+        }
+    }
+
+    /// Moves the call to state `uni`.
+    pub fn set_uni(&mut self, counts: &mut LinkCounts, uni: UniState) {
+        let was = self.link_class();
+        self.uni = uni;
+        counts.moved(was, self.link_class());
+    }
+
+    /// A call starts on the VC: call reference `cref`, state `uni`.
+    pub fn start_call(&mut self, counts: &mut LinkCounts, cref: CallRef, uni: UniState) {
+        let was = self.link_class();
+        self.cref = Some(cref);
+        self.uni = uni;
+        counts.moved(was, self.link_class());
+    }
+
+    pub fn set_owe_release_complete(&mut self, counts: &mut LinkCounts, owe: bool) {
+        let was = self.link_class();
+        self.owe_release_complete = owe;
+        counts.moved(was, self.link_class());
+    }
+}
+
+/// What a loss of the signalling link does to a call (Q.2931 §5.6.10).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum LinkClass {
+    /// No call the network knows of.
+    Unaffected,
+    /// Active: kept while T309 runs.
+    Active,
+    /// Not yet active, or being released: cleared with #27 at once.
+    Cleared,
+}
+
+/// How many VCs' calls are in each [`LinkClass`] that a link loss acts on, kept at every change
+/// of a call's state: a link loss walks the VCs only if some call is to be cleared at once, and
+/// arms T309 only if some call is active, so with every call active it touches no VC.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct LinkCounts {
+    pub active: u32,
+    pub cleared: u32,
+}
+
+impl LinkCounts {
+    /// A call went from class `was` to `now`.
+    pub fn moved(&mut self, was: LinkClass, now: LinkClass) {
+        if was == now {
+            return;
+        }
+        match was {
+            LinkClass::Unaffected => {}
+            LinkClass::Active => self.active = self.active.saturating_sub(1),
+            LinkClass::Cleared => self.cleared = self.cleared.saturating_sub(1),
+        }
+        match now {
+            LinkClass::Unaffected => {}
+            LinkClass::Active => self.active = self.active.saturating_add(1),
+            LinkClass::Cleared => self.cleared = self.cleared.saturating_add(1),
+        }
+    }
+
+    /// The counts of `classes` (a recount, for checks).
+    pub fn of(classes: impl Iterator<Item = LinkClass>) -> LinkCounts {
+        let mut n = LinkCounts::default();
+        for c in classes {
+            n.moved(LinkClass::Unaffected, c);
+        }
+        n
     }
 }
 

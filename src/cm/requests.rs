@@ -7,6 +7,7 @@ use crate::cm::control::Control;
 use crate::cm::control::Env;
 use crate::cm::objects::AfObj;
 use crate::cm::objects::DataState;
+use crate::cm::objects::LinkClass;
 use crate::cm::objects::NO_PARTY;
 use crate::cm::objects::PartyObj;
 use crate::cm::objects::PartyPhase;
@@ -151,11 +152,12 @@ impl<N: Ndis> Control<N> {
     /// Frees a VC slot and everything indexed by it (timer, call reference, data path, AF count).
     pub(crate) fn remove_vc(&mut self, env: &impl Env<N>, vc: Token) {
         let Some(v) = self.vcs.remove(vc) else { return };
+        self.link_counts.moved(v.link_class(), LinkClass::Unaffected);
         if let Some(c) = v.call {
             self.calls.remove(c);
         }
         self.timers.cancel(vc.index());
-        if let Some(c) = v.cref {
+        if let Some(c) = v.cref() {
             self.crefs.remove(c, vc.index());
         }
         env.datapath_forget(vc.index());
@@ -274,8 +276,7 @@ impl<N: Ndis> Control<N> {
             v.call = Some(call);
             v.multipoint = multipoint;
             v.parties = u16::from(multipoint);
-            v.uni = UniState::CallInitiated;
-            v.cref = Some(cref);
+            v.start_call(&mut self.link_counts, cref, UniState::CallInitiated);
             v.network_done = false;
             self.crefs.insert(cref, vc.0.index());
         }
@@ -378,7 +379,7 @@ impl<N: Ndis> Control<N> {
             // C1: the SETUP is outstanding. MakeCall completes with REQUEST_ABORTED, the network
             // gets a RELEASE, and the close pends until the release is confirmed.
             Phase::MakePending => {
-                let pvc = self.vcs.get(vc.0).is_some_and(|v| v.cref.is_none());
+                let pvc = self.vcs.get(vc.0).is_some_and(|v| v.cref().is_none());
                 if let Some(v) = self.vcs.get_mut(vc.0) {
                     v.make_status = NdisStatus::REQUEST_ABORTED;
                     v.phase = Phase::Closing;
@@ -492,7 +493,7 @@ impl<N: Ndis> Control<N> {
                 Err(st) => {
                     // Unsupportable parameters: refuse the call on the network and tell the client
                     // with NdisMCmDispatchIncomingCloseCall(error).
-                    if let Some(cref) = self.vcs.get(vc.0).and_then(|v| v.cref) {
+                    if let Some(cref) = self.vcs.get(vc.0).and_then(|v| v.cref()) {
                         self.emit(env, &Out::ReleaseComplete { cref, cause: Some(cause::QOS_UNAVAILABLE) });
                     }
                     self.remote_close(env, vc.0, st, UuBuf::EMPTY, false);
@@ -520,10 +521,10 @@ impl<N: Ndis> Control<N> {
     }
 
     pub(crate) fn accept_incoming(&mut self, env: &impl Env<N>, vc: Token) {
-        let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref) else { return };
+        let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref()) else { return };
         if let Some(v) = self.vcs.get_mut(vc) {
             v.phase = Phase::Accepted;
-            v.uni = UniState::ConnectRequest;
+            v.set_uni(&mut self.link_counts, UniState::ConnectRequest);
         }
         self.emit(env, &Out::Connect { cref });
         self.start_timer(env, vc, TimerKind::T313);
@@ -533,14 +534,14 @@ impl<N: Ndis> Control<N> {
     /// it), then the VC goes (deactivate, delete).
     pub(crate) fn reject_incoming(&mut self, env: &impl Env<N>, vc: Token, c: Option<u8>) {
         let Some(v) = self.vcs.get(vc) else { return };
-        let cref = v.cref;
+        let cref = v.cref();
         let still_up = !v.network_done;
         if let (Some(cref), Some(c), true) = (cref, c, still_up && self.saal_up) {
             self.emit(env, &Out::ReleaseComplete { cref, cause: Some(c) });
         }
         if let Some(v) = self.vcs.get_mut(vc) {
             v.phase = Phase::Rejecting;
-            v.uni = UniState::Null;
+            v.set_uni(&mut self.link_counts, UniState::Null);
             v.network_done = true;
             v.timer = None;
             self.timers.cancel(vc.index());

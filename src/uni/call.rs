@@ -51,14 +51,14 @@ impl<N: Ndis> Control<N> {
     /// Sends RELEASE (if the call is still up on the network) and starts T308.
     pub(crate) fn release_towards_network(&mut self, env: &impl Env<N>, vc: Token, c: u8, uu: UuBuf) {
         let Some(v) = self.vcs.get(vc) else { return };
-        let Some(cref) = v.cref else { return };
-        match v.uni {
+        let Some(cref) = v.cref() else { return };
+        match v.uni() {
             // Already released or being released: nothing more to say.
             UniState::Null | UniState::ReleaseRequest | UniState::ReleaseIndication => {}
             _ if !self.saal_up => {
                 // No signalling link: the call is cleared locally.
                 if let Some(v) = self.vcs.get_mut(vc) {
-                    v.uni = UniState::Null;
+                    v.set_uni(&mut self.link_counts, UniState::Null);
                     v.network_done = true;
                     v.timer = None;
                     self.timers.cancel(vc.index());
@@ -66,7 +66,7 @@ impl<N: Ndis> Control<N> {
             }
             _ => {
                 if let Some(v) = self.vcs.get_mut(vc) {
-                    v.uni = UniState::ReleaseRequest;
+                    v.set_uni(&mut self.link_counts, UniState::ReleaseRequest);
                     v.network_done = false;
                 }
                 // Kept for T308's retransmission.
@@ -100,12 +100,12 @@ impl<N: Ndis> Control<N> {
 
     pub(crate) fn pay_release_complete(&mut self, env: &impl Env<N>, vc: Token) {
         let Some(v) = self.vcs.get_mut(vc) else { return };
-        if !v.owe_release_complete || v.data != DataState::Drained {
+        if !v.owe_release_complete() || v.data != DataState::Drained {
             return;
         }
-        v.owe_release_complete = false;
-        v.uni = UniState::Null;
-        let (cref, call) = (v.cref, v.call);
+        v.set_owe_release_complete(&mut self.link_counts, false);
+        v.set_uni(&mut self.link_counts, UniState::Null);
+        let (cref, call) = (v.cref(), v.call);
         let error = call.and_then(|c| self.calls.get_mut(c)).and_then(|c| c.release_complete_error.take());
         if let Some(cref) = cref
             && self.saal_up
@@ -202,7 +202,8 @@ impl<N: Ndis> Control<N> {
             // At most one incoming close per call, none once the client's close began.
             if v.phase == Phase::Closing {
                 v.network_done = true;
-                v.owe_release_complete |= owe_rc;
+                let owe = v.owe_release_complete() || owe_rc;
+                v.set_owe_release_complete(&mut self.link_counts, owe);
             }
             self.pay_release_complete(env, vc);
             self.advance_close(env, vc);
@@ -211,8 +212,8 @@ impl<N: Ndis> Control<N> {
         v.phase = Phase::RemoteClosing;
         v.dispatched_close = true;
         v.network_done = true;
-        v.owe_release_complete = owe_rc;
-        v.uni = if owe_rc { UniState::ReleaseIndication } else { UniState::Null };
+        v.set_owe_release_complete(&mut self.link_counts, owe_rc);
+        v.set_uni(&mut self.link_counts, if owe_rc { UniState::ReleaseIndication } else { UniState::Null });
         v.timer = None;
         self.timers.cancel(vc.index());
         if let Some(c) = self.call_mut(vc) {
@@ -308,14 +309,15 @@ impl<N: Ndis> Control<N> {
         let mut obj = VcObj::new(af, None, true);
         obj.phase = Phase::Offering;
         obj.call = Some(call);
-        obj.uni = UniState::CallPresent;
-        obj.cref = Some(cref);
         obj.network_done = false;
         let Ok(vc) = self.vcs.insert(obj) else {
             self.calls.remove(call);
             refuse(self, cause::RESOURCE_UNAVAILABLE);
             return;
         };
+        if let Some(v) = self.vcs.get_mut(vc) {
+            v.start_call(&mut self.link_counts, cref, UniState::CallPresent);
+        }
         self.af_child_born(af);
         self.crefs.insert(cref, vc.index());
         match env.open_connection(&conn_params(&params)) {
@@ -336,9 +338,9 @@ impl<N: Ndis> Control<N> {
     /// A message for a known call.
     pub(crate) fn on_call_message(&mut self, env: &impl Env<N>, vc: Token, m: &In<'_>) {
         let Some(v) = self.vcs.get(vc) else { return };
-        let uni = v.uni;
+        let uni = v.uni();
         let phase = v.phase;
-        let Some(cref) = v.cref else { return };
+        let Some(cref) = v.cref() else { return };
         let uu = UuBuf::new(m.user_user.get(..m.user_user.len().min(UU_MAX)).unwrap_or(&[])).unwrap_or(UuBuf::EMPTY);
         // A RELEASE with its Cause missing or in error is still a RELEASE; the RELEASE COMPLETE
         // answering it carries #96 / #100 naming the IE (Q.2931 §5.6.7.1, §5.6.7.2).
@@ -361,7 +363,7 @@ impl<N: Ndis> Control<N> {
             (UniState::CallInitiated, InKind::CallProceeding) => {
                 self.note_connection(vc, m.connection);
                 if let Some(v) = self.vcs.get_mut(vc) {
-                    v.uni = UniState::OutgoingCallProceeding;
+                    v.set_uni(&mut self.link_counts, UniState::OutgoingCallProceeding);
                 }
                 self.start_timer(env, vc, TimerKind::T310);
             }
@@ -369,7 +371,7 @@ impl<N: Ndis> Control<N> {
             (UniState::CallInitiated | UniState::OutgoingCallProceeding, InKind::Alerting) => {
                 self.note_connection(vc, m.connection);
                 if let Some(v) = self.vcs.get_mut(vc) {
-                    v.uni = UniState::CallDelivered;
+                    v.set_uni(&mut self.link_counts, UniState::CallDelivered);
                 }
                 self.stop_timer(vc);
             }
@@ -398,7 +400,7 @@ impl<N: Ndis> Control<N> {
                 }
                 if let Some(v) = self.vcs.get_mut(vc) {
                     v.network_done = true;
-                    v.uni = UniState::Null;
+                    v.set_uni(&mut self.link_counts, UniState::Null);
                 }
                 match phase {
                     // Not yet offered to the client: refuse right away.
@@ -411,7 +413,7 @@ impl<N: Ndis> Control<N> {
             (UniState::ConnectRequest, InKind::ConnectAck) => {
                 self.stop_timer(vc);
                 if let Some(v) = self.vcs.get_mut(vc) {
-                    v.uni = UniState::Active;
+                    v.set_uni(&mut self.link_counts, UniState::Active);
                     v.phase = Phase::Connected;
                 }
                 self.vc_op(vc, vc_op::DISPATCH_CALL_CONNECTED);
@@ -446,7 +448,7 @@ impl<N: Ndis> Control<N> {
             (UniState::ReleaseRequest, InKind::ReleaseComplete) => {
                 self.stop_timer(vc);
                 if let Some(v) = self.vcs.get_mut(vc) {
-                    v.uni = UniState::Null;
+                    v.set_uni(&mut self.link_counts, UniState::Null);
                     v.network_done = true;
                 }
                 self.advance_close(env, vc);
@@ -455,7 +457,7 @@ impl<N: Ndis> Control<N> {
             (UniState::ReleaseRequest, InKind::Release) => {
                 self.stop_timer(vc);
                 if let Some(v) = self.vcs.get_mut(vc) {
-                    v.uni = UniState::Null;
+                    v.set_uni(&mut self.link_counts, UniState::Null);
                     v.network_done = true;
                 }
                 self.advance_close(env, vc);
@@ -465,8 +467,8 @@ impl<N: Ndis> Control<N> {
             (UniState::ReleaseIndication, InKind::Release) => {}
             (UniState::ReleaseIndication, InKind::ReleaseComplete) => {
                 if let Some(v) = self.vcs.get_mut(vc) {
-                    v.owe_release_complete = false;
-                    v.uni = UniState::Null;
+                    v.set_owe_release_complete(&mut self.link_counts, false);
+                    v.set_uni(&mut self.link_counts, UniState::Null);
                 }
             }
             // ---- status ----
@@ -571,7 +573,7 @@ impl<N: Ndis> Control<N> {
                 if let Some(v) = self.vcs.get_mut(vc) {
                     v.conn = Some(conn);
                     v.data = DataState::Open;
-                    v.uni = UniState::Active;
+                    v.set_uni(&mut self.link_counts, UniState::Active);
                 }
                 self.emit(env, &Out::ConnectAck { cref });
                 self.vc_op(vc, vc_op::ACTIVATE_VC);
@@ -591,7 +593,7 @@ impl<N: Ndis> Control<N> {
         if v.phase != Phase::MakePending {
             // A close is already in progress (Closing): the close takes it from here.
             v.network_done = true;
-            v.uni = UniState::Null;
+            v.set_uni(&mut self.link_counts, UniState::Null);
             v.timer = None;
             self.timers.cancel(vc.index());
             self.advance_close(env, vc);
@@ -599,7 +601,7 @@ impl<N: Ndis> Control<N> {
         }
         v.make_status = status;
         v.make_failed = true;
-        v.uni = UniState::Null;
+        v.set_uni(&mut self.link_counts, UniState::Null);
         v.timer = None;
         self.timers.cancel(vc.index());
         v.network_done = true;
@@ -624,7 +626,7 @@ impl<N: Ndis> Control<N> {
             Phase::Offering | Phase::OfferPending => {
                 if let Some(v) = self.vcs.get_mut(vc) {
                     v.network_done = true;
-                    v.uni = UniState::Null;
+                    v.set_uni(&mut self.link_counts, UniState::Null);
                 }
                 if phase == Phase::Offering && !self.vc_has_handle_pending(vc) {
                     self.reject_incoming(env, vc, None);
@@ -636,8 +638,8 @@ impl<N: Ndis> Control<N> {
             Phase::Closing | Phase::RemoteClosing | Phase::Rejecting => {
                 if let Some(v) = self.vcs.get_mut(vc) {
                     v.network_done = true;
-                    v.owe_release_complete = false;
-                    v.uni = UniState::Null;
+                    v.set_owe_release_complete(&mut self.link_counts, false);
+                    v.set_uni(&mut self.link_counts, UniState::Null);
                 }
                 self.advance_close(env, vc);
             }
@@ -658,7 +660,7 @@ impl<N: Ndis> Control<N> {
     ) -> bool {
         let quiet = matches!(kind, InKind::Release | InKind::ReleaseComplete | InKind::Status);
         let report = !quiet && matches!(action, UnknownIeAction::DiscardReport | UnknownIeAction::DiscardMessageReport);
-        if report && let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref) {
+        if report && let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref()) {
             let st = Out::StatusDiag { cref, state: uni.code(), cause: cause::IE_NOT_IMPLEMENTED, diagnostic: ie };
             self.emit(env, &st);
         }
@@ -680,12 +682,12 @@ impl<N: Ndis> Control<N> {
 
     /// [`Self::clear_with_release`] naming an expired timer as the second cause's diagnostic.
     pub(crate) fn clear_with_release_timer(&mut self, env: &impl Env<N>, vc: Token, c: u8, timer: Option<[u8; 3]>) {
-        let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref) else { return };
+        let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref()) else { return };
         self.stop_timer(vc);
         self.emit(env, &Out::Release { cref, cause: c, timer, user_user: &[] });
         self.start_timer(env, vc, TimerKind::T308);
         if let Some(v) = self.vcs.get_mut(vc) {
-            v.uni = UniState::ReleaseRequest;
+            v.set_uni(&mut self.link_counts, UniState::ReleaseRequest);
             v.phase = Phase::RemoteClosing;
             v.dispatched_close = true;
             v.network_done = false;

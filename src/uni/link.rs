@@ -5,6 +5,7 @@
 use crate::cm::control::Control;
 use crate::cm::control::Env;
 use crate::cm::control::ORPHANS;
+use crate::cm::objects::LinkClass;
 use crate::cm::objects::Phase;
 use crate::cm::ops::adapter_op;
 use crate::ndis::LinkState;
@@ -25,7 +26,7 @@ impl<N: Ndis> Control<N> {
         for i in 0..self.vcs.capacity() {
             let Some(t) = self.vcs.token_at(i) else { continue };
             let Some(v) = self.vcs.get(t) else { continue };
-            if let (UniState::Active, Some(cref)) = (v.uni, v.cref) {
+            if let (UniState::Active, Some(cref)) = (v.uni(), v.cref()) {
                 self.emit(env, &Out::StatusEnquiry { cref });
                 self.start_timer(env, t, TimerKind::T322);
             }
@@ -39,7 +40,7 @@ impl<N: Ndis> Control<N> {
     pub(crate) fn find_call(&self, cref: CallRef) -> Option<Token> {
         let vc = self.vcs.token_at(self.crefs.get(cref)?)?;
         let v = self.vcs.get(vc)?;
-        (v.cref == Some(cref) && (v.uni != UniState::Null || v.owe_release_complete)).then_some(vc)
+        (v.cref() == Some(cref) && (v.uni() != UniState::Null || v.owe_release_complete())).then_some(vc)
     }
 
     /// One Q.2931 message from the network.
@@ -94,18 +95,16 @@ impl<N: Ndis> Control<N> {
             self.backlog.pop();
         }
         // Calls not yet active are cleared with #27 at once; active ones wait T309 (Q.2931
-        // §5.6.10).
-        let mut any_active = false;
-        for k in 0..self.snapshot_vcs() {
-            let Some(t) = self.walked(k) else { continue };
-            let Some(v) = self.vcs.get(t) else { continue };
-            if v.cref.is_none() {
-                continue;
-            }
-            match v.uni {
-                UniState::Active => any_active = true,
-                UniState::Null if !v.owe_release_complete => {}
-                _ => self.clear_call(env, t, NdisStatus::DEST_OUT_OF_ORDER),
+        // §5.6.10). The VCs are walked only if some call is to be cleared (`link_counts`): with
+        // every call active (a link loss under load) no VC is touched until T309 expires.
+        let any_active = self.link_counts.active > 0;
+        if self.link_counts.cleared > 0 {
+            self.stats.link_loss_walks += 1;
+            for k in 0..self.snapshot_vcs() {
+                let Some(t) = self.walked(k) else { continue };
+                if self.vcs.get(t).is_some_and(|v| v.link_class() == LinkClass::Cleared) {
+                    self.clear_call(env, t, NdisStatus::DEST_OUT_OF_ORDER);
+                }
             }
         }
         for k in 0..ORPHANS {
@@ -146,8 +145,8 @@ impl<N: Ndis> Control<N> {
             if v.phase != Phase::MakePending {
                 continue;
             }
-            if let Some(cref) = v.cref
-                && v.uni != UniState::Null
+            if let Some(cref) = v.cref()
+                && v.uni() != UniState::Null
                 && self.saal_up
             {
                 self.stop_timer(t);

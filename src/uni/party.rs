@@ -69,7 +69,7 @@ impl<N: Ndis> Control<N> {
         if params.called.is_none() {
             return Err(NdisStatus::INVALID_ADDRESS);
         }
-        let Some(cref) = v.cref else { return Err(NdisStatus::INVALID_STATE) };
+        let Some(cref) = v.cref() else { return Err(NdisStatus::INVALID_STATE) };
         let endpoint = self.next_endpoint;
         self.next_endpoint = if self.next_endpoint >= 0x7fff { 1 } else { self.next_endpoint + 1 };
         let obj = PartyObj {
@@ -106,7 +106,7 @@ impl<N: Ndis> Control<N> {
         let phase = p.phase;
         let endpoint = p.endpoint;
         let (parties, cref, vphase) = match self.vcs.get(vc.0) {
-            Some(v) => (v.parties, v.cref, v.phase),
+            Some(v) => (v.parties, v.cref(), v.phase),
             None => return NdisStatus::INVALID_PARAMETER,
         };
         if parties <= 1 {

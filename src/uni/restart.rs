@@ -85,7 +85,7 @@ impl<N: Ndis> Control<N> {
                 for k in 0..self.snapshot_vcs() {
                     let Some(t) = self.walked(k) else { continue };
                     let Some(v) = self.vcs.get(t) else { continue };
-                    if v.cref.is_none() || v.uni == UniState::Null && !v.owe_release_complete {
+                    if v.cref().is_none() || v.uni() == UniState::Null && !v.owe_release_complete() {
                         continue;
                     }
                     let hit = match (class, m.connection) {

@@ -134,7 +134,7 @@ impl<N: Ndis> Control<N> {
             }
             // The next one is read first: clearing may free this VC (an offered call's).
             cursor = self.vcs.next_of(t);
-            if self.vcs.get(t).is_some_and(|v| v.uni == UniState::Active && v.cref.is_some()) {
+            if self.vcs.get(t).is_some_and(|v| v.uni() == UniState::Active && v.cref().is_some()) {
                 self.clear_call(env, t, NdisStatus::DEST_OUT_OF_ORDER);
                 cleared += 1;
             }
@@ -172,7 +172,7 @@ impl<N: Ndis> Control<N> {
 
     pub(crate) fn on_call_timer(&mut self, env: &impl Env<N>, vc: Token, timer: CallTimer) {
         let Some(v) = self.vcs.get(vc) else { return };
-        let Some(cref) = v.cref else { return };
+        let Some(cref) = v.cref() else { return };
         let multipoint = v.multipoint;
         let params = self.call(vc).map(|c| c.params);
         let uu = self.call(vc).map_or(UuBuf::EMPTY, |c| c.incoming_close_data.copied());
@@ -199,7 +199,7 @@ impl<N: Ndis> Control<N> {
             (TimerKind::T313, _) => {
                 self.stop_timer(vc);
                 if let Some(v) = self.vcs.get_mut(vc) {
-                    v.uni = UniState::ReleaseRequest;
+                    v.set_uni(&mut self.link_counts, UniState::ReleaseRequest);
                 }
                 self.emit(
                     env,
@@ -241,7 +241,7 @@ impl<N: Ndis> Control<N> {
                 if let Some(v) = self.vcs.get_mut(vc) {
                     v.timer = None;
                     self.timers.cancel(vc.index());
-                    v.uni = UniState::Null;
+                    v.set_uni(&mut self.link_counts, UniState::Null);
                     v.network_done = true;
                 }
                 self.advance_close(env, vc);

@@ -567,6 +567,12 @@ pub fn run(sc: &Scenario, file: &str, _text: &str, opts: &RunOptions) -> Result<
             failures.push(format!("line {line}: {why}"));
             break;
         }
+        // The driver's count of calls by what a link loss does to them must follow every
+        // transition (its link-loss walk is skipped on it).
+        if let Some(why) = link_counts_drift(&k.lab) {
+            failures.push(format!("line {line}: {why}"));
+            break;
+        }
     }
     // The verifier before the halt, then the halt, the outstanding-request check and leaks.
     // The sys-lab's own findings (SYS-* rules: NDIS refusals, IRQL and spin-lock balance) count
@@ -661,5 +667,13 @@ pub fn run(sc: &Scenario, file: &str, _text: &str, opts: &RunOptions) -> Result<
         real_time: wall.elapsed(),
         trace,
         pcaps,
+    })
+}
+
+/// A node whose driver's kept link counts differ from a recount of its VCs.
+fn link_counts_drift(lab: &Lab) -> Option<String> {
+    lab.nodes.iter().find_map(|n| {
+        let (kept, recounted) = n.link_counts()?;
+        (kept != recounted).then(|| format!("{}: link counts kept {kept:?}, recounted {recounted:?}", n.name))
     })
 }
