@@ -149,6 +149,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
     /// Hands a VC's queued NBLs to the NIC, oldest first, while its in-flight queue has room.
     /// The common visit (open VC, nothing parked) takes the lean path below; a VC being torn
     /// down, without a NIC connection or with an NBL parked goes through `pump_tx_slow`.
+    #[inline]
     pub(super) fn pump_tx(&self, st: &mut DpcState, slot: usize) {
         let Some(p) = self.paths.get(slot) else { return };
         let tearing = p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0;
