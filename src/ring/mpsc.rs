@@ -392,6 +392,30 @@ mod tests {
     }
 
     #[test]
+    fn claimed_counts_pushed_not_yet_popped_across_laps() {
+        let r = Mpsc::<u32>::new(4).unwrap();
+        let mut c = r.consumer().unwrap();
+        assert_eq!(c.claimed(), 0);
+        for round in 0..3u32 {
+            assert_eq!(r.push_slice(&[1, 2, 3]), 3);
+            assert_eq!(c.claimed(), 3);
+            assert_eq!(c.pop(), Some(1));
+            assert_eq!(c.claimed(), 2);
+            assert_eq!(r.push(round), Ok(()));
+            assert_eq!(r.push_slice(&[9, 9]), 1, "one slot was free");
+            assert_eq!(c.claimed(), 4, "a full ring: the capacity");
+            let mut out = [0u32; 4];
+            assert_eq!(c.pop_slice(&mut out), 4);
+            assert_eq!(out, [2, 3, round, 9]);
+            assert_eq!(c.claimed(), 0);
+        }
+        drop(c);
+        // A new consumer starts from the head the last one left.
+        assert_eq!(r.push(5), Ok(()));
+        assert_eq!(r.consumer().unwrap().claimed(), 1);
+    }
+
+    #[test]
     fn second_consumer_claim_is_refused() {
         let r = Mpsc::<u32>::new(2).unwrap();
         let c = r.consumer();
