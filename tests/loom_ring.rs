@@ -281,6 +281,63 @@ fn send_ring_batch_push_two_producers() {
     });
 }
 
+/// The TX DPC's protocol with a [`SendRing`]: a sender pushes, then marks its VC ready (an
+/// AcqRel read-modify-write, as `SlotSet::mark`); the DPC takes the mark (`SlotSet::take_all`'s
+/// swap), then pops at most [`SendConsumer::claimed`] items, with no pop to find the ring empty.
+/// Nothing is stranded: after the senders are done, one more take-and-pump has every item
+/// popped exactly once. With `claimed` read before the mark is taken (`snapshot_first`, the
+/// wrong order) an item pushed in between is left in the ring with its mark already taken.
+///
+/// [`SendConsumer::claimed`]: atmmcm::ring::SendConsumer::claimed
+fn pump_bounded_by_claimed(snapshot_first: bool) {
+    use loom::sync::atomic::AtomicBool;
+    let r = Arc::new(SendRing::<u32>::new(2, 2).unwrap());
+    let mark = Arc::new(AtomicBool::new(false));
+    let producers: Vec<_> = (0..2u32)
+        .map(|i| {
+            let (r, mark) = (r.clone(), mark.clone());
+            spawn(move || {
+                assert!(r.push(i as usize, i).is_ok(), "two items fit two slots");
+                mark.swap(true, Ordering::AcqRel);
+            })
+        })
+        .collect();
+    let mut got = Vec::new();
+    let pump = |got: &mut Vec<u32>| {
+        let mut c = r.consumer().expect("the only consumer");
+        let early = c.claimed();
+        if !mark.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let n = if snapshot_first { early } else { c.claimed() };
+        for _ in 0..n {
+            match c.pop() {
+                Some(v) => got.push(v),
+                None => break,
+            }
+        }
+    };
+    pump(&mut got);
+    for t in producers {
+        t.join().unwrap();
+    }
+    pump(&mut got);
+    got.sort_unstable();
+    assert_eq!(got, [0, 1], "an item was stranded in the ring after its mark was taken");
+}
+
+#[test]
+fn send_ring_pump_bounded_by_claimed_strands_nothing() {
+    model!("send_ring_pump_claimed", || pump_bounded_by_claimed(false));
+}
+
+/// Negative control: the snapshot taken before the mark strands an item, and loom finds it.
+#[test]
+#[should_panic(expected = "stranded")]
+fn send_ring_claimed_read_before_the_mark_is_caught_by_loom() {
+    model!("send_ring_pump_claimed_early (must fail)", || pump_bounded_by_claimed(true));
+}
+
 #[test]
 fn lanes_two_producers_one_consumer_exactly_once_in_order() {
     model!("lanes_2p1c_cap2", || {
