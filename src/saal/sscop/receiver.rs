@@ -106,7 +106,15 @@ impl Sscop {
     }
 
     /// STAT: validate, acknowledge, queue the listed gaps for retransmission.
-    pub(super) fn ready_stat<T: FnMut(&[u8])>(&mut self, now: Duration, n_ps: u32, n_mr: u32, n_r: u32, list: &[u8], tx: &mut T) {
+    pub(super) fn ready_stat<T: FnMut(&[u8])>(
+        &mut self,
+        now: Duration,
+        n_ps: u32,
+        n_mr: u32,
+        n_r: u32,
+        list: &[u8],
+        tx: &mut T,
+    ) {
         let sent = seq_off(self.vt_s, self.vt_a);
         let r = seq_off(n_r, self.vt_a);
         let mut ok = seq_off(n_ps, self.vt_pa) <= seq_off(self.vt_ps, self.vt_pa) && r <= sent;
@@ -165,7 +173,14 @@ impl Sscop {
 
     /// USTAT: validate (VT(A) ≤ N(R) ≤ L1 < L2 < VT(S)), acknowledge, queue [L1, L2) for
     /// retransmission.
-    pub(super) fn ready_ustat<T: FnMut(&[u8])>(&mut self, now: Duration, n_mr: u32, n_r: u32, list2: [u32; 2], tx: &mut T) {
+    pub(super) fn ready_ustat<T: FnMut(&[u8])>(
+        &mut self,
+        now: Duration,
+        n_mr: u32,
+        n_r: u32,
+        list2: [u32; 2],
+        tx: &mut T,
+    ) {
         let sent = seq_off(self.vt_s, self.vt_a);
         let r = seq_off(n_r, self.vt_a);
         let l1 = seq_off(list2[0], self.vt_a);
