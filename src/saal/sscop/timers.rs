@@ -86,17 +86,16 @@ impl Sscop {
     {
         use State as S;
         match (self.state, timer) {
-            // 2, Timer_CC: repeat BGN up to MaxCC, then END (S=1), → 1, AA-RELEASE.indication.
+            // 2 and 7, Timer_CC with MaxCC reached: END (S=1), → 1, AA-RELEASE.indication.
+            (S::OutgoingConnectionPending | S::OutgoingRecoveryPending, Timer::Cc) if self.vt_cc >= self.cfg.max_cc => {
+                self.send_end(true, tx);
+                self.enter_idle(Indication::ReleaseIndication(ReleaseCause::ConnectionTimeout), up);
+            }
+            // 2, Timer_CC: repeat BGN (up to MaxCC).
             (S::OutgoingConnectionPending, Timer::Cc) => {
-                if self.vt_cc >= self.cfg.max_cc {
-                    self.send_end(true, tx);
-                    let cause = ReleaseCause::ConnectionTimeout;
-                    self.enter_idle(Indication::ReleaseIndication(cause), up);
-                } else {
-                    self.vt_cc = self.vt_cc.saturating_add(1);
-                    self.send_bgn(tx);
-                    self.start_cc(now);
-                }
+                self.vt_cc = self.vt_cc.saturating_add(1);
+                self.send_bgn(tx);
+                self.start_cc(now);
             }
             // 4, Timer_CC: repeat END up to MaxCC, then → 1, AA-RELEASE.confirm.
             (S::OutgoingDisconnectionPending, Timer::Cc) => {
@@ -108,17 +107,11 @@ impl Sscop {
                     self.start_cc(now);
                 }
             }
-            // 7, Timer_CC: repeat ER up to MaxCC, then END (S=1), → 1, AA-RELEASE.indication.
+            // 7, Timer_CC: repeat ER (up to MaxCC).
             (S::OutgoingRecoveryPending, Timer::Cc) => {
-                if self.vt_cc >= self.cfg.max_cc {
-                    self.send_end(true, tx);
-                    let cause = ReleaseCause::ConnectionTimeout;
-                    self.enter_idle(Indication::ReleaseIndication(cause), up);
-                } else {
-                    self.vt_cc = self.vt_cc.saturating_add(1);
-                    self.send_er(tx);
-                    self.start_cc(now);
-                }
+                self.vt_cc = self.vt_cc.saturating_add(1);
+                self.send_er(tx);
+                self.start_cc(now);
             }
             // 10, Timer_POLL / Timer_KEEP-ALIVE: POLL, then POLL or KEEP-ALIVE again.
             (S::DataTransferReady, Timer::Poll(PollTimer::Poll | PollTimer::KeepAlive)) => {

@@ -192,3 +192,19 @@ fn link_lost_in_idle_reports_nothing() {
     saal.link_lost(&mut |e| record(events, data, e));
     assert!(n.a.events.is_empty());
 }
+
+#[test]
+fn unanswered_er_is_repeated_max_cc_times_then_released_with_end() {
+    let mut n = Net::established();
+    n.fate = Box::new(|_, _| Fate::Drop);
+    // An impossible N(R) starts recovery (state 7); the peer never answers the ERs.
+    n.inject(true, PduRepr::Stat { n_ps: 0, n_mr: 64, n_r: 999, list: &[] });
+    assert_eq!(n.a.saal.state(), State::OutgoingRecoveryPending);
+    let ends = n.a.sent_of(pdu_type::END);
+    n.run_for(Duration::from_secs(10));
+    assert_eq!(n.a.sent_of(pdu_type::ER), 4);
+    assert_eq!(n.a.sent_of(pdu_type::END), ends + 1, "END (S=1) once MaxCC is reached");
+    assert_eq!(n.a.events.last(), Some(&Ev::Released(ReleaseCause::ConnectionTimeout)));
+    assert_eq!(n.a.saal.state(), State::Idle);
+    assert_eq!(n.a.saal.next_deadline(), None);
+}
