@@ -2,7 +2,7 @@
 //! with loom checking each slot access against the happens-before the atomics give.
 //!
 //! Run (seconds; `--nocapture` prints the executions explored per model):
-//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release --test loom_ring --test loom_rundown -- --nocapture`
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release --test loom_ring --test loom_rundown --test loom_slotset -- --nocapture`
 //!
 //! Two loom 0.7.2 limits shape the models:
 //! - tokio-rs/loom#392 (open): right after `thread::spawn` loom can mark the new thread "skip"
@@ -14,7 +14,7 @@
 //!   after the joins (when everything is visible) and checked there.
 #![cfg(loom)]
 
-use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
+mod loom_common;
 
 use atmmcm::ring::SendRing;
 use atmmcm::ring::lanes::Lanes;
@@ -23,20 +23,10 @@ use atmmcm::ring::spsc::Spsc;
 use atmmcm::ring::sync::Ordering;
 use loom::sync::Arc;
 use loom::thread;
+use loom_common::{model, spawn};
 
 /// Attempts per push or pop inside a model before giving up (see the top).
 const TRIES: usize = 2;
-
-/// `thread::spawn` followed by a yield of the caller (the loom#392 workaround, see the top).
-fn spawn<F, T>(f: F) -> thread::JoinHandle<T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    let h = thread::spawn(f);
-    thread::yield_now();
-    h
-}
 
 /// Calls `f` until it returns `true`, at most [`TRIES`] times, yielding in between.
 fn retry(mut f: impl FnMut() -> bool) -> bool {
@@ -47,18 +37,6 @@ fn retry(mut f: impl FnMut() -> bool) -> bool {
         thread::yield_now();
     }
     false
-}
-
-/// Runs the body under `loom::model` and prints how many executions loom explored.
-macro_rules! model {
-    ($name:expr, $body:expr) => {{
-        static RUNS: StdAtomicUsize = StdAtomicUsize::new(0);
-        loom::model(move || {
-            RUNS.fetch_add(1, StdOrdering::Relaxed);
-            ($body)();
-        });
-        println!("loom model {}: {} executions", $name, RUNS.load(StdOrdering::Relaxed));
-    }};
 }
 
 #[test]

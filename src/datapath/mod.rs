@@ -14,6 +14,7 @@ use alloc::vec::Vec;
 
 use crate::ndis::Token;
 use crate::nic::ConnId;
+use crate::ring::sync;
 use crate::vc::Rundown;
 
 /// No connection / no CPU.
@@ -432,21 +433,22 @@ impl DpcState {
 
 /// A set of slot indices as a two-level atomic bitmap (senders mark, the DPC takes). The
 /// summary has one bit per bitmap word, so taking the set costs the marked words plus one load
-/// per 4 096 slots (16 at 65 536), not a walk over every slot's word.
+/// per 4 096 slots (16 at 65 536), not a walk over every slot's word. Its atomics come from
+/// `ring::sync`, so tests/loom_slotset.rs models the real code.
 #[derive(Debug)]
 pub struct SlotSet {
-    words: Vec<AtomicU64>,
+    words: Vec<sync::AtomicU64>,
     /// Bit `i` set: `words[i]` may be non-zero.
-    summary: Vec<AtomicU64>,
+    summary: Vec<sync::AtomicU64>,
 }
 
 impl SlotSet {
     pub fn new(slots: usize) -> Result<Self, TryReserveError> {
-        let atomics = |n: usize| -> Result<Vec<AtomicU64>, TryReserveError> {
+        let atomics = |n: usize| -> Result<Vec<sync::AtomicU64>, TryReserveError> {
             let mut v = Vec::new();
             v.try_reserve_exact(n)?;
             for _ in 0..n {
-                v.push(AtomicU64::new(0));
+                v.push(sync::AtomicU64::new(0));
             }
             Ok(v)
         };

@@ -312,6 +312,51 @@ impl Lab {
         vc
     }
 
+    /// An accepted incoming call the client keeps open when the network closes it.
+    fn held_incoming_call(&self) -> VcHandle {
+        self.client.close_on_incoming_close(When::Never);
+        let sap = self.sap();
+        self.incoming_call(sap)
+    }
+
+    /// [`Self::held_incoming_call`] after NdisMCmDispatchIncomingCloseCall: the close has started,
+    /// the client has not answered.
+    fn network_closed_call(&self) -> VcHandle {
+        let vc = self.held_incoming_call();
+        self.ndis().cm_dispatch_incoming_close_call(NdisStatus::SUCCESS, vc, &[]);
+        vc
+    }
+
+    /// A [`Self::client_call`] the client has asked to close (ProtocolCmCloseCall pended, not
+    /// completed) and will not delete once closed.
+    fn closing_client_call(&self) -> VcHandle {
+        self.client.delete_after_close(When::Never);
+        let vc = self.client_call();
+        self.client.close_call(vc, None, None);
+        vc
+    }
+
+    /// The fake driver deactivates `vc` and completes its close inside ProtocolCmCloseCall
+    /// (COISDN style), then returns what the script says (PENDING unless changed).
+    fn close_inline(&self, vc: VcHandle) {
+        self.script(|s| {
+            s.on_close = Some(Arc::new(move |n: &EmuNdis| {
+                n.cm_deactivate_vc(vc);
+                n.cm_close_call_complete(NdisStatus::SUCCESS, vc, None);
+            }))
+        });
+    }
+
+    /// The fake driver calls NdisMCmNotifyCloseAddressFamily for the AF inside MiniportHaltEx.
+    fn notify_close_af_at_halt(&self) {
+        let af = self.af;
+        self.script(|s| {
+            s.on_halt = Some(Arc::new(move |n: &EmuNdis| {
+                n.cm_notify_close_address_family(af);
+            }))
+        });
+    }
+
     /// The correct local close of an active VC, driver side: deactivate, complete.
     fn finish_close(&self, vc: VcHandle) {
         assert_eq!(self.ndis().cm_deactivate_vc(vc), NdisStatus::SUCCESS);
@@ -412,12 +457,7 @@ fn notify_close_af_tears_down_calls_saps_and_the_af() {
     let _ = sap;
     // The driver completes each close inline (COISDN style) and returns PENDING.
     let e = l.emu.clone();
-    l.script(|s| {
-        s.on_close = Some(Arc::new(move |n: &EmuNdis| {
-            n.cm_deactivate_vc(vc);
-            n.cm_close_call_complete(NdisStatus::SUCCESS, vc, None);
-        }))
-    });
+    l.close_inline(vc);
     let af = l.af;
     l.script(|s| {
         s.on_halt =
@@ -588,9 +628,7 @@ fn rule_cmp_close_notpending_fires_on_close_complete_with_pending() {
 #[test]
 fn rule_cmp_close_once_fires_on_a_second_close_completion() {
     let l = lab();
-    l.client.delete_after_close(When::Never);
-    let vc = l.client_call();
-    l.client.close_call(vc, None, None);
+    let vc = l.closing_client_call();
     l.finish_close(vc);
     l.ndis().cm_close_call_complete(NdisStatus::SUCCESS, vc, None);
     l.only(rule::CMP_CLOSE_ONCE);
@@ -601,13 +639,8 @@ fn rule_cmp_close_once_fires_on_completion_inside_a_close_that_returns_success()
     let l = lab();
     l.client.delete_after_close(When::Never);
     let vc = l.client_call();
-    l.script(|s| {
-        s.close_call = NdisStatus::SUCCESS;
-        s.on_close = Some(Arc::new(move |n: &EmuNdis| {
-            n.cm_deactivate_vc(vc);
-            n.cm_close_call_complete(NdisStatus::SUCCESS, vc, None);
-        }));
-    });
+    l.close_inline(vc);
+    l.script(|s| s.close_call = NdisStatus::SUCCESS);
     l.client.close_call(vc, None, None);
     l.only(rule::CMP_CLOSE_ONCE);
 }
@@ -627,12 +660,7 @@ fn completion_before_the_close_handler_returns_pending_is_clean() {
     // COISDN: CompleteCmCloseCall inline, then PENDING.
     let l = lab();
     let vc = l.client_call();
-    l.script(|s| {
-        s.on_close = Some(Arc::new(move |n: &EmuNdis| {
-            n.cm_deactivate_vc(vc);
-            n.cm_close_call_complete(NdisStatus::SUCCESS, vc, None);
-        }))
-    });
+    l.close_inline(vc);
     assert_eq!(l.client.close_call(vc, None, None), NdisStatus::PENDING);
     l.emu.check_outstanding();
     l.clean();
@@ -809,9 +837,7 @@ fn rule_cmp_once_fires_on_notify_close_af_while_one_is_outstanding() {
 #[test]
 fn rule_vc_deact_before_complete_fires_on_close_complete_while_active() {
     let l = lab();
-    l.client.delete_after_close(When::Never);
-    let vc = l.client_call();
-    l.client.close_call(vc, None, None);
+    let vc = l.closing_client_call();
     l.ndis().cm_close_call_complete(NdisStatus::SUCCESS, vc, None);
     l.only(rule::VC_DEACT_BEFORE_COMPLETE);
 }
@@ -859,9 +885,7 @@ fn rule_vc_delete_inactive_fires_on_deleting_a_deactivated_vc_whose_close_is_pen
 #[test]
 fn rule_vc_delete_creator_fires_on_ndis_m_cm_delete_vc_of_a_client_vc() {
     let l = lab();
-    l.client.delete_after_close(When::Never);
-    let vc = l.client_call();
-    l.client.close_call(vc, None, None);
+    let vc = l.closing_client_call();
     l.finish_close(vc);
     l.ndis().cm_delete_vc(vc);
     l.only(rule::VC_DELETE_CREATOR);
@@ -1026,10 +1050,7 @@ fn rule_data_no_ind_closing_fires_on_indicating_after_close_call_returned() {
 #[test]
 fn rule_data_no_ind_closing_fires_on_indicating_after_dispatching_the_incoming_close() {
     let l = lab();
-    l.client.close_on_incoming_close(When::Never);
-    let sap = l.sap();
-    let vc = l.incoming_call(sap);
-    l.ndis().cm_dispatch_incoming_close_call(NdisStatus::SUCCESS, vc, &[]);
+    let vc = l.network_closed_call();
     l.rx(vc, 0);
     l.only(rule::DATA_NO_IND_CLOSING);
 }
@@ -1071,9 +1092,7 @@ fn indication_racing_with_the_close_handler_on_another_thread_is_benign() {
 #[test]
 fn rule_data_closing_status_fires_on_success_for_a_send_after_close_started() {
     let l = lab();
-    l.client.delete_after_close(When::Never);
-    let vc = l.client_call();
-    l.client.close_call(vc, None, None);
+    let vc = l.closing_client_call();
     let nbls = l.client.send(vc, vec![b"late".to_vec()]);
     l.ndis().co_send_net_buffer_lists_complete(vc, nbls[0], 0);
     l.only(rule::DATA_CLOSING_STATUS);
@@ -1092,29 +1111,21 @@ fn rule_data_closing_status_fires_on_success_for_a_send_after_close_started() {
 fn rule_data_closing_status_fires_on_send_aborted_for_a_send_after_close_started() {
     // Strict: a send after the close started completes with CLOSING, not just any failure.
     let l = lab();
-    l.client.delete_after_close(When::Never);
-    let vc = l.client_call();
-    l.client.close_call(vc, None, None);
+    let vc = l.closing_client_call();
     let nbls = l.client.send(vc, vec![b"late".to_vec()]);
     l.ndis().nbl_set_status(nbls[0], NdisStatus::SEND_ABORTED);
     l.ndis().co_send_net_buffer_lists_complete(vc, nbls[0], 0);
     l.only(rule::DATA_CLOSING_STATUS);
     // After an incoming close was dispatched the close has started too.
     let l = lab();
-    l.client.close_on_incoming_close(When::Never);
-    let sap = l.sap();
-    let vc = l.incoming_call(sap);
-    l.ndis().cm_dispatch_incoming_close_call(NdisStatus::SUCCESS, vc, &[]);
+    let vc = l.network_closed_call();
     let nbls = l.client.send(vc, vec![b"late".to_vec()]);
     l.ndis().nbl_set_status(nbls[0], NdisStatus::FAILURE);
     l.ndis().co_send_net_buffer_lists_complete(vc, nbls[0], 0);
     l.only(rule::DATA_CLOSING_STATUS);
     // The right answer: CLOSING.
     let l = lab();
-    l.client.close_on_incoming_close(When::Never);
-    let sap = l.sap();
-    let vc = l.incoming_call(sap);
-    l.ndis().cm_dispatch_incoming_close_call(NdisStatus::SUCCESS, vc, &[]);
+    let vc = l.network_closed_call();
     let nbls = l.client.send(vc, vec![b"late".to_vec()]);
     l.ndis().nbl_set_status(nbls[0], NdisStatus::CLOSING);
     l.ndis().co_send_net_buffer_lists_complete(vc, nbls[0], 0);
@@ -1155,9 +1166,7 @@ fn rule_data_drained_at_deact_fires_on_deactivate_while_a_sender_inside_still_ho
 #[test]
 fn rule_data_no_cmp_after_delete_fires_on_delete_with_a_send_outstanding() {
     let l = lab();
-    l.client.close_on_incoming_close(When::Never);
-    let sap = l.sap();
-    let vc = l.incoming_call(sap);
+    let vc = l.held_incoming_call();
     let nbls = l.client.send(vc, vec![b"a".to_vec()]);
     l.ndis().cm_dispatch_incoming_close_call(NdisStatus::SUCCESS, vc, &[]);
     l.client.close_call(vc, None, None);
@@ -1174,10 +1183,7 @@ fn rule_data_drained_at_deact_judges_a_send_made_between_an_incoming_close_and_t
     // Legal: the client sends after ProtocolClIncomingCloseCall, before its NdisClCloseCall. The
     // driver must still wait for that send before deactivating (and deleting) the VC.
     let l = lab();
-    l.client.close_on_incoming_close(When::Never);
-    let sap = l.sap();
-    let vc = l.incoming_call(sap);
-    l.ndis().cm_dispatch_incoming_close_call(NdisStatus::SUCCESS, vc, &[]);
+    let vc = l.network_closed_call();
     let nbls = l.client.send(vc, vec![b"a".to_vec()]);
     l.client.close_call(vc, None, None);
     l.ndis().cm_deactivate_vc(vc);
@@ -1187,10 +1193,7 @@ fn rule_data_drained_at_deact_judges_a_send_made_between_an_incoming_close_and_t
     let _ = nbls;
     // The right order: the send completes (CLOSING) before the VC goes.
     let l = lab();
-    l.client.close_on_incoming_close(When::Never);
-    let sap = l.sap();
-    let vc = l.incoming_call(sap);
-    l.ndis().cm_dispatch_incoming_close_call(NdisStatus::SUCCESS, vc, &[]);
+    let vc = l.network_closed_call();
     let nbls = l.client.send(vc, vec![b"a".to_vec()]);
     l.ndis().nbl_set_status(nbls[0], NdisStatus::CLOSING);
     l.ndis().co_send_net_buffer_lists_complete(vc, nbls[0], 0);
@@ -1203,18 +1206,14 @@ fn rule_data_drained_at_deact_judges_a_send_made_between_an_incoming_close_and_t
 fn rule_data_no_cmp_after_delete_fires_on_completing_a_send_while_ndis_m_cm_delete_vc_runs() {
     // A sender the driver did not wait for completes on another thread while the delete runs.
     let l = lab();
-    l.client.close_on_incoming_close(When::Never);
-    let sap = l.sap();
-    let vc = l.incoming_call(sap);
+    let vc = l.held_incoming_call();
     let nbls = l.client.send(vc, vec![b"a".to_vec()]);
     drop(l.emu.ndis_call(&verifier::Call::DeleteVc { vc }));
     l.ndis().co_send_net_buffer_lists_complete(vc, nbls[0], 0);
     assert!(l.emu.fired().contains(&rule::DATA_NO_CMP_AFTER_DELETE), "{:?}", l.emu.fired());
     // Right: completed before the close; deactivate, complete, delete.
     let l = lab();
-    l.client.close_on_incoming_close(When::Never);
-    let sap = l.sap();
-    let vc = l.incoming_call(sap);
+    let vc = l.held_incoming_call();
     let nbls = l.client.send(vc, vec![b"a".to_vec()]);
     l.ndis().co_send_net_buffer_lists_complete(vc, nbls[0], 0);
     l.ndis().cm_dispatch_incoming_close_call(NdisStatus::SUCCESS, vc, &[]);
@@ -1265,10 +1264,7 @@ fn rule_hdl_dead_fires_on_naming_a_dropped_party() {
 #[test]
 fn rule_hdl_dispatch_once_fires_on_a_second_incoming_close() {
     let l = lab();
-    l.client.close_on_incoming_close(When::Never);
-    let sap = l.sap();
-    let vc = l.incoming_call(sap);
-    l.ndis().cm_dispatch_incoming_close_call(NdisStatus::SUCCESS, vc, &[]);
+    let vc = l.network_closed_call();
     l.ndis().cm_dispatch_incoming_close_call(NdisStatus::SUCCESS, vc, &[]);
     l.only(rule::HDL_DISPATCH_ONCE);
 }
@@ -1312,13 +1308,8 @@ fn rule_halt_notify_af_fires_on_halt_without_notify_close_af() {
 fn rule_halt_notify_af_fires_on_halt_returning_before_the_af_closed() {
     let l = lab();
     let _vc = l.client_call();
-    let af = l.af;
     // The close pends and the driver never completes it: the AF cannot close.
-    l.script(|s| {
-        s.on_halt = Some(Arc::new(move |n: &EmuNdis| {
-            n.cm_notify_close_address_family(af);
-        }))
-    });
+    l.notify_close_af_at_halt();
     l.emu.halt();
     assert_eq!(l.emu.fired().first(), Some(&rule::HALT_NOTIFY_AF));
 }
@@ -1326,12 +1317,7 @@ fn rule_halt_notify_af_fires_on_halt_returning_before_the_af_closed() {
 #[test]
 fn rule_halt_quiet_fires_on_an_indication_after_halt() {
     let l = lab();
-    let af = l.af;
-    l.script(|s| {
-        s.on_halt = Some(Arc::new(move |n: &EmuNdis| {
-            n.cm_notify_close_address_family(af);
-        }))
-    });
+    l.notify_close_af_at_halt();
     l.emu.halt();
     l.clean();
     l.ndis().co_indicate_status_ex(None, StatusIndication::LinkState(LinkState { connected: false, speed_bps: 0 }));
@@ -1341,15 +1327,10 @@ fn rule_halt_quiet_fires_on_an_indication_after_halt() {
 #[test]
 fn rule_halt_no_leak_fires_on_allocation_counter_not_zero() {
     let l = lab();
-    let af = l.af;
     let count = Arc::new(Mutex::new(1usize));
     let c2 = count.clone();
     l.emu.register_alloc_counter("party contexts", move || *c2.lock().unwrap());
-    l.script(|s| {
-        s.on_halt = Some(Arc::new(move |n: &EmuNdis| {
-            n.cm_notify_close_address_family(af);
-        }))
-    });
+    l.notify_close_af_at_halt();
     l.emu.halt();
     l.only(rule::HALT_NO_LEAK);
     assert!(l.emu.violations()[0].message.contains("party contexts=1"));
@@ -1358,13 +1339,8 @@ fn rule_halt_no_leak_fires_on_allocation_counter_not_zero() {
 #[test]
 fn rule_halt_no_leak_fires_on_an_rx_nbl_never_freed() {
     let l = lab();
-    let af = l.af;
     l.ndis().rx_nbl_alloc(1, b"lost").unwrap();
-    l.script(|s| {
-        s.on_halt = Some(Arc::new(move |n: &EmuNdis| {
-            n.cm_notify_close_address_family(af);
-        }))
-    });
+    l.notify_close_af_at_halt();
     l.emu.halt();
     l.only(rule::HALT_NO_LEAK);
 }
