@@ -79,8 +79,9 @@ mod handlers;
 
 pub use events::{Call, Cx, Handler};
 
-/// The rule ids. Rules tightened or added for issue 8, in `verifier-rules.md` form (the rest are
-/// as written there):
+/// The rule ids (every one documented for scenario writers in `hw/VERIFIER.md`, checked by
+/// `every_verifier_rule_id_is_documented_and_every_documented_id_exists`). Rules tightened or
+/// added for issue 8, in `verifier-rules.md` form (the rest are as written there):
 ///
 /// | id | rule | src |
 /// |---|---|---|

@@ -20,6 +20,7 @@ mod completions;
 mod data_path;
 mod handles_and_halt;
 mod irql_and_returns;
+mod rule_docs;
 mod vc_life;
 
 type Hook = Arc<dyn Fn(&EmuNdis) + Send + Sync>;
