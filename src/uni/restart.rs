@@ -11,6 +11,7 @@ use crate::ndis::Ndis;
 use crate::ndis::NdisStatus;
 use crate::ndis::Token;
 use crate::ndis::VpiVci;
+use crate::uni::msg::Diag;
 use crate::uni::msg::In;
 use crate::uni::msg::InKind;
 use crate::uni::msg::Out;
@@ -77,7 +78,7 @@ impl<N: Ndis> Control<N> {
             // naming the IE (Q.2931 §5.6.7.1).
             InKind::Restart if m.restart_class.is_none() => {
                 let cref = CallRef { value: 0, ours: false };
-                let (cause, diagnostic) = (cause::MANDATORY_IE_MISSING, RESTART_INDICATOR_IE);
+                let (cause, diagnostic) = (cause::MANDATORY_IE_MISSING, Diag::one(RESTART_INDICATOR_IE));
                 self.emit(env, &Out::StatusDiag { cref, state: 0, cause, diagnostic });
             }
             InKind::Restart => {
