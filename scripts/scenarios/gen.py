@@ -885,6 +885,21 @@ def restart():
           st("expect_wire", msg="STATUS", global_=True, causes=[96], diag="79"),
           st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
           st("status_enquiry", vc="a"), st("expect_wire", msg="STATUS", vc="a", call_state=10)])
+    case(g, "RST-17_restart_indicated_vc_with_invalid_connection_id_100",
+         "RESTART of an indicated VC whose connection identifier has invalid contents (one octet): it cannot say"
+         " which VC, so it is not acted on (content error in a conditionally mandatory IE, Q.2931 5.6.7.2, 5.5.2):"
+         " STATUS #100 naming the connection identifier, no call cleared, no RESTART ACK",
+         [OPEN, active(), st("net_send", raw="09 03 00 00 00 46 80 00 0a 79 80 00 01 80 5a 80 00 01 88"),
+          st("expect_wire", msg="STATUS", global_=True, causes=[100], diag="5a"),
+          st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
+          st("status_enquiry", vc="a"), st("expect_wire", msg="STATUS", vc="a", call_state=10)])
+    case(g, "RST-18_restart_with_reserved_class_100",
+         "RESTART whose Restart Indicator carries a reserved class (3): invalid contents of a mandatory IE"
+         " (Q.2931 5.6.7.2, 4.5.20): STATUS #100 naming the Restart Indicator, no call cleared",
+         [OPEN, active(), st("net_send", raw="09 03 00 00 00 46 80 00 05 79 80 00 01 83"),
+          st("expect_wire", msg="STATUS", global_=True, causes=[100], diag="79"),
+          st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
+          st("status_enquiry", vc="a"), st("expect_wire", msg="STATUS", vc="a", call_state=10)])
     case(g, "RST-10_restart_twice_both_acknowledged",
          "Two RESTARTs in a row (the tester's T316 retransmission): both acknowledged, calls cleared once",
          [OPEN, active(), st("restart"), st("expect_wire", msg="RESTART ACK"),

@@ -105,12 +105,19 @@ pub fn mandatory_ies(kind: MessageType) -> &'static [u8] {
 /// - the AAL parameters: optional, but acting on the SETUP as if they were absent would offer
 ///   the call with the default maximum SDU sizes (9188), which the caller never agreed to and
 ///   may not reassemble; so, as settled before (README "Decoder choices"), an AAL parameters
-///   content error refuses the call like a mandatory IE's.
+///   content error refuses the call like a mandatory IE's;
+///
+/// or, in a RESTART / RESTART ACKNOWLEDGE, the connection identifier: mandatory whenever the
+/// restart indicator names one VC (Q.2931 5.5.1, 5.5.2), and a bad one cannot tell which VC;
+/// dropping it would turn "restart that VC" into acting on none and acknowledging a RESTART
+/// that names no VC.
 ///
 /// Such an error keeps the mandatory-IE handling (Q.2931 5.6.7.2: e.g. SETUP → RELEASE COMPLETE
 /// #100); any other IE's content error only drops that IE (5.6.8.2).
 pub fn content_mandatory(kind: MessageType, ie_id: u8) -> bool {
-    mandatory_ies(kind).contains(&ie_id) || (kind == MessageType::Setup && matches!(ie_id, id::CONNECTION_ID | id::AAL))
+    mandatory_ies(kind).contains(&ie_id)
+        || (kind == MessageType::Setup && matches!(ie_id, id::CONNECTION_ID | id::AAL))
+        || (matches!(kind, MessageType::Restart | MessageType::RestartAck) && ie_id == id::CONNECTION_ID)
 }
 
 /// Parses `content` into `slot` unless it already holds a value (first occurrence wins).

@@ -667,3 +667,12 @@ fn an_aal_parameters_content_error_fails_a_setup_but_is_only_dropped_from_a_conn
     let got = Message::parse(&c).unwrap();
     assert_eq!((got.aal, got.bad_ies.contains(id::AAL)), (None, true));
 }
+
+#[test]
+fn a_bad_connection_identifier_fails_a_restart_as_it_cannot_say_which_vc() {
+    assert!(content_mandatory(MessageType::Restart, id::CONNECTION_ID));
+    assert!(content_mandatory(MessageType::RestartAck, id::CONNECTION_ID));
+    // RESTART, indicated VC, with a one-octet connection identifier.
+    let b = [0x09, 0x03, 0, 0, 0, 0x46, 0x80, 0, 0x0a, 0x79, 0x80, 0, 1, 0x80, 0x5a, 0x80, 0, 1, 0x88];
+    assert_eq!(Message::parse(&b).unwrap_err().kind, ParseErrorKind::InvalidIe(id::CONNECTION_ID));
+}
