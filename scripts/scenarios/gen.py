@@ -198,6 +198,16 @@ def call_out():
           st("net_send", vc="a", msg="CONNECT", vpi_vci=[0, 77]),
           st("expect", vc="a", seq=["<-ALERTING", "<-CONNECT", "NdisMCmActivateVc", "NdisMCmMakeCallComplete(SUCCESS)"]),
           st("expect_wire", msg="CONNECT ACK", vc="a")])
+    case(g, "U4-VAL-3_connect_with_bad_optional_ie_status_reports_the_state_after",
+         "CONNECT in U4 with a non-mandatory IE with invalid contents (Endpoint reference of type 1), no IE"
+         " instruction: the call connects without it (CONNECT ACK), then STATUS #100 naming it with the call state"
+         " after acting on the CONNECT, U10 (Q.2931 5.6.8.2)",
+         [OPEN, st("tester", answer="ignore"), st("make_call", vc="a"), st("expect_wire", msg="SETUP", vc="a"),
+          st("net_send", vc="a", msg="ALERTING"),
+          st("net_send", vc="a", msg="CONNECT", vpi_vci=[0, 77], ies="54 80 00 03 01 00 05"),
+          st("expect", vc="a", seq=["<-CONNECT", "NdisMCmActivateVc", "NdisMCmMakeCallComplete(SUCCESS)"]),
+          st("expect_wire", msg="CONNECT ACK", vc="a"),
+          st("expect_wire", msg="STATUS", vc="a", causes=[100], call_state=10, diag="54")])
     case(g, "U4-VAL-2_status_enquiry_in_u4_reports_4",
          "STATUS ENQUIRY after ALERTING: STATUS(U4, #30)",
          [OPEN, st("tester", answer="ignore"), st("make_call", vc="a"), st("expect_wire", msg="SETUP", vc="a"),
@@ -683,8 +693,9 @@ def errors():
         ins = 0x80 if a is None else 0x90 | a
         steps = pre + [st("net_send", vc="a", msg="STATUS ENQUIRY", ies=f"f5 {ins:02x} 00 02 12 34")]
         if a in (None, 2):
-            steps += [st("expect_wire", msg="STATUS", vc="a", causes=[99], call_state=10, diag="f5"),
-                      st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10)]
+            # the message is acted on (STATUS #30), then the report gives the state after it
+            steps += [st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10),
+                      st("expect_wire", msg="STATUS", vc="a", causes=[99], call_state=10, diag="f5")]
             known = None
         elif a == 1:
             steps += [st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10), st("expect_silence")]
@@ -709,8 +720,8 @@ def errors():
         ins = 0x80 if a is None else 0x90 | a
         steps = pre + [st("net_send", vc="a", msg="STATUS ENQUIRY", ies=f"54 {ins:02x} 00 03 01 00 05")]
         if a in (None, 2):
-            steps += [st("expect_wire", msg="STATUS", vc="a", causes=[100], call_state=10, diag="54"),
-                      st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10)]
+            steps += [st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10),
+                      st("expect_wire", msg="STATUS", vc="a", causes=[100], call_state=10, diag="54")]
         elif a == 1:
             steps += [st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10), st("expect_silence")]
         elif a == 5:
@@ -729,10 +740,10 @@ def errors():
              steps)
     case(g, "ERR-IE100-unknown_and_bad_ie_both_report_one_status_100",
          "STATUS ENQUIRY with an unrecognised IE and a non-mandatory IE with invalid contents, both 'discard IE and"
-         " report': one STATUS, #100 naming the bad IE (ngatm's order), then the answer #30",
+         " report': the answer #30, then one STATUS, #100 naming the bad IE (ngatm's order)",
          pre + [st("net_send", vc="a", msg="STATUS ENQUIRY", ies="f5 92 00 02 12 34 54 92 00 03 01 00 05"),
-                st("expect_wire", msg="STATUS", vc="a", causes=[100], call_state=10, diag="54"),
                 st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10),
+                st("expect_wire", msg="STATUS", vc="a", causes=[100], call_state=10, diag="54"),
                 st("expect_silence"),
                 st("expect_not", vc="a", seq=["NdisMCmDeactivateVc"])])
     case(g, "ERR-IE100-release_with_bad_optional_ie_release_complete_100",

@@ -48,6 +48,14 @@ pub(crate) fn status_for_cause(c: Option<u8>) -> NdisStatus {
     }
 }
 
+/// What a message for a known call comes to after its IE errors (Q.2931 §5.7.2).
+pub(crate) enum IeVerdict {
+    /// Not acted on: discarded, or the call was cleared.
+    Discard,
+    /// Acted on; then STATUS with this cause and diagnostic, if any.
+    Proceed(Option<(u8, Diag)>),
+}
+
 impl<N: Ndis> Control<N> {
     /// Sends RELEASE (if the call is still up on the network) and starts T308.
     pub(crate) fn release_towards_network(&mut self, env: &impl Env<N>, vc: Token, c: u8, uu: UuBuf) {
@@ -392,12 +400,12 @@ impl<N: Ndis> Control<N> {
         }
         // An unrecognised IE (#99, Q.2931 §5.6.8.1) or non-mandatory IEs with invalid contents
         // (#100, §5.6.8.2, already dropped by the decoder), as their instruction fields ask
-        // (§5.7.2).
-        if let Some(e) = crate::uni::msg::ie_error(m)
-            && !self.on_ie_error(env, vc, uni, m.kind, e)
-        {
-            return;
-        }
+        // (§5.7.2). A report while proceeding is sent after acting on the message, below.
+        let report = match crate::uni::msg::ie_error(m).map(|e| self.on_ie_error(env, vc, uni, m.kind, e)) {
+            Some(IeVerdict::Discard) => return,
+            Some(IeVerdict::Proceed(report)) => report,
+            None => None,
+        };
         match (uni, m.kind) {
             // ---- outgoing call progress (U1/U3/U4) ----
             // CALL PROCEEDING: T303 → T310; remember an early connection identifier.
@@ -583,6 +591,16 @@ impl<N: Ndis> Control<N> {
                 );
             }
         }
+        // STATUS for the discarded IEs gives the call state after acting on the message
+        // (§5.6.8.1, §5.6.8.2; Q.931 §5.8.7.1, §5.8.7.2); none once the call is gone.
+        if let Some((c, diagnostic)) = report
+            && let Some(v) = self.vcs.get(vc)
+            && let Some(cref) = v.cref
+            && v.uni != UniState::Null
+        {
+            let state = v.uni.code();
+            self.emit(env, &Out::StatusDiag { cref, state, cause: c, diagnostic });
+        }
     }
 
     pub(crate) fn note_connection(&mut self, vc: Token, id: Option<VpiVci>) {
@@ -691,7 +709,8 @@ impl<N: Ndis> Control<N> {
     /// Acts on an IE error in a message for a known call — an unrecognised IE (`c` = #99,
     /// Q.2931 §5.6.8.1) or non-mandatory IEs with invalid contents (#100, §5.6.8.2), `diag`
     /// naming them — as the action indicator asks (§5.7.2; without the flag: discard the IE,
-    /// proceed, report); whether the message is still to be processed. Clearing messages and
+    /// proceed, report): whether the message is still to be acted on, and the STATUS to send
+    /// once it has been (the state it reports is the one after acting). Clearing messages and
     /// STATUS are never answered with STATUS (no loops) nor turned into a clear (a RELEASE's
     /// report goes in its RELEASE COMPLETE instead, see [`Self::on_call_message`]); "discard
     /// message" still discards them. "Clear call" clears an active call (RELEASE `c`, no
@@ -704,20 +723,24 @@ impl<N: Ndis> Control<N> {
         uni: UniState,
         kind: InKind,
         (c, diag, action): (u8, Diag, UnknownIeAction),
-    ) -> bool {
+    ) -> IeVerdict {
         let quiet = matches!(kind, InKind::Release | InKind::ReleaseComplete | InKind::Status);
-        let report = !quiet && matches!(action, UnknownIeAction::DiscardReport | UnknownIeAction::DiscardMessageReport);
-        if report && let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref) {
-            let st = Out::StatusDiag { cref, state: uni.code(), cause: c, diagnostic: diag };
-            self.emit(env, &st);
-        }
         match action {
-            UnknownIeAction::DiscardMessage | UnknownIeAction::DiscardMessageReport => false,
+            UnknownIeAction::DiscardMessage => IeVerdict::Discard,
+            // The message is not acted on: STATUS in the current state.
+            UnknownIeAction::DiscardMessageReport => {
+                if !quiet && let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref) {
+                    let st = Out::StatusDiag { cref, state: uni.code(), cause: c, diagnostic: diag };
+                    self.emit(env, &st);
+                }
+                IeVerdict::Discard
+            }
             UnknownIeAction::Clear if !quiet && uni == UniState::Active => {
                 self.clear_with_release(env, vc, c);
-                false
+                IeVerdict::Discard
             }
-            _ => true,
+            UnknownIeAction::DiscardReport if !quiet => IeVerdict::Proceed(Some((c, diag))),
+            _ => IeVerdict::Proceed(None),
         }
     }
 
