@@ -6,7 +6,6 @@ mod common;
 use std::time::Duration;
 
 use atmmcm::NdisStatus;
-use atmmcm::ndis::{VpiVci, call_flags};
 use atmmcm_hw::host::{Client, VcHandle};
 use atmmcm_hw::lab::{Lab, LabConfig, call_to};
 use common::*;
@@ -15,30 +14,6 @@ const MAX: usize = 65_535;
 
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_be_bytes()[0] ^ (len as u8)).collect()
-}
-
-fn pvc(lab: &Lab, c: &Client, vci: u16) -> VcHandle {
-    let vc = c.create_vc().unwrap();
-    let mut p = call_to(b"0");
-    p.called = None;
-    p.flags |= call_flags::PERMANENT_VC;
-    p.media.connection_id = VpiVci { vpi: 0, vci };
-    p.media.transmit.max_sdu_size = MAX as u32;
-    p.media.receive.max_sdu_size = MAX as u32;
-    assert_eq!(c.make_call(vc, p).0, NdisStatus::PENDING);
-    lab.settle();
-    // A PVC needs no network: activation and completion happen inside ProtocolCmMakeCall.
-    let node = lab.nodes.iter().find(|n| n.client().vcs().iter().any(|v| v.vc == vc)).unwrap();
-    assert_eq!(
-        node.ndis.ndis_calls_on(vc),
-        [
-            "ProtocolCoCreateVc->SUCCESS",
-            "NdisMCmActivateVc",
-            "NdisMCmMakeCallComplete(SUCCESS)",
-            "ProtocolCmMakeCall->PENDING"
-        ]
-    );
-    vc
 }
 
 /// Sends `sizes` from `a` on `avc` and checks `b` got exactly those frames on `bvc`, in order.
@@ -53,19 +28,6 @@ fn cross(lab: &Lab, a: &Client, avc: VcHandle, b: &Client, bvc: VcHandle, sizes:
     for (f, &n) in got[before..].iter().zip(sizes) {
         assert!(f.len() == n && *f == pattern(n), "frame of {n} octets arrived as {} octets, or altered", f.len());
     }
-}
-
-fn two_nodes_with_pvc() -> (Lab, Client, VcHandle, Client, VcHandle) {
-    let lab = lab_with(LabConfig::default().nodes(&[b"1001", b"1002"]));
-    let (pa, pb) = (lab.node(0).port, lab.node(1).port);
-    lab.network().add_pvc((pa, 0, 100), (pb, 0, 200));
-    let a = lab.node(0).client();
-    let b = lab.node(1).client();
-    a.open_af().unwrap();
-    b.open_af().unwrap();
-    let avc = pvc(&lab, &a, 100);
-    let bvc = pvc(&lab, &b, 200);
-    (lab, a, avc, b, bvc)
 }
 
 /// 1..=1024 every size, then every 61st size to 65535, and the AAL5 cell boundaries.
@@ -86,7 +48,7 @@ fn sweep() -> Vec<usize> {
 
 #[test]
 fn frames_of_sizes_1_to_65535_cross_two_adapters_on_a_pvc_byte_exact_both_ways() {
-    let (lab, a, avc, b, bvc) = two_nodes_with_pvc();
+    let (lab, a, avc, b, bvc) = two_nodes_with_pvc(MAX as u32);
     let sizes = sweep();
     cross(&lab, &a, avc, &b, bvc, &sizes);
     cross(&lab, &b, bvc, &a, avc, &[1, 9188, MAX]);
@@ -100,7 +62,7 @@ fn frames_of_sizes_1_to_65535_cross_two_adapters_on_a_pvc_byte_exact_both_ways()
 #[test]
 #[ignore]
 fn every_frame_size_1_to_65535_crosses_a_pvc_byte_exact() {
-    let (lab, a, avc, b, bvc) = two_nodes_with_pvc();
+    let (lab, a, avc, b, bvc) = two_nodes_with_pvc(MAX as u32);
     let sizes: Vec<usize> = (1..=MAX).collect();
     cross(&lab, &a, avc, &b, bvc, &sizes);
     halt_clean(&lab);
@@ -158,7 +120,7 @@ fn a_nic_that_reports_closed_is_never_forced() {
 
 #[test]
 fn send_completions_and_receive_indications_are_batched_per_vc() {
-    let (lab, a, avc, b, bvc) = two_nodes_with_pvc();
+    let (lab, a, avc, b, bvc) = two_nodes_with_pvc(MAX as u32);
     a.send(avc, (0..8).map(|i| pattern(100 + i)).collect());
     lab.settle();
     assert_eq!(b.received_frames(bvc).len(), 8);
@@ -204,13 +166,11 @@ fn calls_beyond_the_ring_pool_are_refused_and_a_closed_call_gives_its_ring_back(
     let port = lab.node(0).port;
     let c = lab.node(0).client();
     c.open_af().unwrap();
-    let a = pvc(&lab, &c, 100);
-    let b = pvc(&lab, &c, 101);
+    let a = pvc(&c, 100, MAX as u32);
+    let b = pvc(&c, 101, MAX as u32);
+    lab.settle();
     let third = c.create_vc().unwrap();
-    let mut p = call_to(b"0");
-    p.called = None;
-    p.flags |= call_flags::PERMANENT_VC;
-    p.media.connection_id = VpiVci { vpi: 0, vci: 102 };
+    let p = pvc_params(102, MAX as u32);
     assert_eq!(c.make_call(third, p).0, NdisStatus::RESOURCES, "the pool of 2 is in use");
     assert_eq!(c.close_call(a, None, None), NdisStatus::PENDING);
     lab.settle();
@@ -296,7 +256,7 @@ fn calls_beyond_max_active_vcs_are_refused_with_resources_or_cause_47_and_a_clos
 /// completed exactly once, in order, without another send to wake the VC.
 #[test]
 fn a_chain_longer_than_the_in_flight_limit_is_sent_whole_and_completed_once_each() {
-    let (lab, a, avc, b, bvc) = two_nodes_with_pvc();
+    let (lab, a, avc, b, bvc) = two_nodes_with_pvc(MAX as u32);
     let sizes: Vec<usize> = (0..200).map(|i| 40 + i).collect();
     let nbls = a.send(avc, sizes.iter().map(|&n| pattern(n)).collect());
     lab.settle();

@@ -3,10 +3,10 @@
 //! confirmed in WDK headers). mingw-w64's ndis.h has almost no NDIS 6, so `scripts/ffi-check`
 //! cannot see these; the table can.
 //!
-//! - Values come from the compiler: `src/windows/ffi.rs` is compiled here (`#[path]`), and every
+//! - Values come from the compiler: `src/windows/ffi/` is compiled here (`#[path]`), and every
 //!   constant, `size_of` and `offset_of!` is evaluated, not parsed. repr(C) layout on x86_64 Linux
 //!   equals x64 Windows for these declarations (ULONG is declared `u32`, never `c_long`).
-//! - Completeness comes from the source: ffi.rs is parsed for every `pub const`, `struct`, `union`
+//! - Completeness comes from the source: ffi/*.rs is parsed for every `pub const`, `struct`, `union`
 //!   and field, and each must be in the compiled lists below; the other src/windows files' integer
 //!   constants are parsed (literal values) and checked the same way.
 //! - A declared name with no row in the table, or a value that knowingly differs from a row, must
@@ -15,7 +15,7 @@
 //! - Negative checks: a deliberately wrong value, layout, unlisted name and stale entry are each
 //!   caught by the same `check`.
 
-#[path = "../src/windows/ffi.rs"]
+#[path = "../src/windows/ffi/mod.rs"]
 #[allow(dead_code, unused_imports, clippy::all)]
 mod ffi;
 
@@ -26,7 +26,14 @@ use ffi::*;
 
 const FACTS: &str = include_str!("../reference/ndis6-facts.tsv");
 const ALLOW: &str = include_str!("ffi_facts_allow.tsv");
-const FFI_SRC: &str = include_str!("../src/windows/ffi.rs");
+/// src/windows/ffi/, file by file (every `mod` of ffi/mod.rs must be listed: checked below).
+const FFI_SRC: &[(&str, &str)] = &[
+    ("mod.rs", include_str!("../src/windows/ffi/mod.rs")),
+    ("adapter.rs", include_str!("../src/windows/ffi/adapter.rs")),
+    ("call_params.rs", include_str!("../src/windows/ffi/call_params.rs")),
+    ("handlers.rs", include_str!("../src/windows/ffi/handlers.rs")),
+    ("nbl.rs", include_str!("../src/windows/ffi/nbl.rs")),
+];
 const ADAPTER_SRC: &str = include_str!("../src/adapter/mod.rs");
 /// The other src/windows files whose constants are parsed (ffi.rs is compiled).
 const OTHER_SRC: &[(&str, &str)] = &[
@@ -68,7 +75,7 @@ macro_rules! layouts {
     };
 }
 
-/// Every integer constant src/windows/ffi.rs declares, evaluated by the compiler.
+/// Every integer constant src/windows/ffi/ declares, evaluated by the compiler.
 const FFI_CONSTS: &[(&str, i128)] = consts![
     NDIS_OBJECT_TYPE_DEFAULT,
     NDIS_OBJECT_TYPE_MINIPORT_INIT_PARAMETERS,
@@ -169,7 +176,7 @@ const FFI_CONSTS: &[(&str, i128)] = consts![
     NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1,
 ];
 
-/// Every structure / union src/windows/ffi.rs declares: size and each field's offset, from the
+/// Every structure / union src/windows/ffi/ declares: size and each field's offset, from the
 /// compiler (repr(C) layout on x86_64 is the x64 Windows layout for these: ULONG is declared u32).
 fn ffi_layouts() -> Vec<Layout> {
     layouts![
@@ -431,8 +438,12 @@ fn declarations() -> Vec<Decl> {
 
 /// Every `pub const`, struct / union and field ffi.rs declares, from the source text.
 fn ffi_source_items() -> BTreeSet<String> {
+    let (_, top) = FFI_SRC[0];
+    for m in top.lines().filter_map(|l| l.strip_prefix("mod ")?.strip_suffix(';')) {
+        assert!(FFI_SRC.iter().any(|(f, _)| *f == format!("{m}.rs")), "ffi/{m}.rs is not in FFI_SRC");
+    }
     let mut items = BTreeSet::new();
-    let mut lines = FFI_SRC.lines().peekable();
+    let mut lines = FFI_SRC.iter().flat_map(|(_, src)| src.lines()).peekable();
     while let Some(line) = lines.next() {
         if let Some(rest) = line.strip_prefix("pub const ") {
             items.insert(rest.split(':').next().unwrap_or_default().to_string());

@@ -310,10 +310,13 @@ proptest! {
 }
 
 /// The long run, by hand: `cargo test --release --test interleave -- --ignored --nocapture`.
+/// `INTERLEAVE_LONG_CASES=n` runs `n` cases instead of 1 000 000, so the million can be split
+/// across processes with different `INTERLEAVE_SEED`s (one per CPU).
 #[test]
 #[ignore]
 fn a_million_random_interleavings() {
-    let mut runner = proptest::test_runner::TestRunner::new(config(1_000_000));
+    let cases = std::env::var("INTERLEAVE_LONG_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let mut runner = proptest::test_runner::TestRunner::new(config(cases));
     // Progress on stderr every 10 000 cases (with --nocapture), so a run stopped early still says
     // how far it got and at what rate.
     let start = std::time::Instant::now();

@@ -2,7 +2,7 @@
 //! with loom checking each slot access against the happens-before the atomics give.
 //!
 //! Run (seconds; `--nocapture` prints the executions explored per model):
-//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release --test loom_ring --test loom_rundown -- --nocapture`
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release --test loom_ring --test loom_rundown --test loom_slotset -- --nocapture`
 //!
 //! Two loom 0.7.2 limits shape the models:
 //! - tokio-rs/loom#392 (open): right after `thread::spawn` loom can mark the new thread "skip"
@@ -14,7 +14,7 @@
 //!   after the joins (when everything is visible) and checked there.
 #![cfg(loom)]
 
-use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
+mod loom_common;
 
 use atmmcm::ring::SendRing;
 use atmmcm::ring::lanes::Lanes;
@@ -23,20 +23,10 @@ use atmmcm::ring::spsc::Spsc;
 use atmmcm::ring::sync::Ordering;
 use loom::sync::Arc;
 use loom::thread;
+use loom_common::{model, spawn};
 
 /// Attempts per push or pop inside a model before giving up (see the top).
 const TRIES: usize = 2;
-
-/// `thread::spawn` followed by a yield of the caller (the loom#392 workaround, see the top).
-fn spawn<F, T>(f: F) -> thread::JoinHandle<T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    let h = thread::spawn(f);
-    thread::yield_now();
-    h
-}
 
 /// Calls `f` until it returns `true`, at most [`TRIES`] times, yielding in between.
 fn retry(mut f: impl FnMut() -> bool) -> bool {
@@ -47,18 +37,6 @@ fn retry(mut f: impl FnMut() -> bool) -> bool {
         thread::yield_now();
     }
     false
-}
-
-/// Runs the body under `loom::model` and prints how many executions loom explored.
-macro_rules! model {
-    ($name:expr, $body:expr) => {{
-        static RUNS: StdAtomicUsize = StdAtomicUsize::new(0);
-        loom::model(move || {
-            RUNS.fetch_add(1, StdOrdering::Relaxed);
-            ($body)();
-        });
-        println!("loom model {}: {} executions", $name, RUNS.load(StdOrdering::Relaxed));
-    }};
 }
 
 #[test]
@@ -279,6 +257,63 @@ fn send_ring_batch_push_two_producers() {
         assert_eq!(mine(0), (0..sent[0] as u32).collect::<Vec<_>>(), "producer 0 in order");
         assert_eq!(mine(1), (10..10 + sent[1] as u32).collect::<Vec<_>>(), "producer 1 in order");
     });
+}
+
+/// The TX DPC's protocol with a [`SendRing`]: a sender pushes, then marks its VC ready (an
+/// AcqRel read-modify-write, as `SlotSet::mark`); the DPC takes the mark (`SlotSet::take_all`'s
+/// swap), then pops at most [`SendConsumer::claimed`] items, with no pop to find the ring empty.
+/// Nothing is stranded: after the senders are done, one more take-and-pump has every item
+/// popped exactly once. With `claimed` read before the mark is taken (`snapshot_first`, the
+/// wrong order) an item pushed in between is left in the ring with its mark already taken.
+///
+/// [`SendConsumer::claimed`]: atmmcm::ring::SendConsumer::claimed
+fn pump_bounded_by_claimed(snapshot_first: bool) {
+    use loom::sync::atomic::AtomicBool;
+    let r = Arc::new(SendRing::<u32>::new(2, 2).unwrap());
+    let mark = Arc::new(AtomicBool::new(false));
+    let producers: Vec<_> = (0..2u32)
+        .map(|i| {
+            let (r, mark) = (r.clone(), mark.clone());
+            spawn(move || {
+                assert!(r.push(i as usize, i).is_ok(), "two items fit two slots");
+                mark.swap(true, Ordering::AcqRel);
+            })
+        })
+        .collect();
+    let mut got = Vec::new();
+    let pump = |got: &mut Vec<u32>| {
+        let mut c = r.consumer().expect("the only consumer");
+        let early = c.claimed();
+        if !mark.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let n = if snapshot_first { early } else { c.claimed() };
+        for _ in 0..n {
+            match c.pop() {
+                Some(v) => got.push(v),
+                None => break,
+            }
+        }
+    };
+    pump(&mut got);
+    for t in producers {
+        t.join().unwrap();
+    }
+    pump(&mut got);
+    got.sort_unstable();
+    assert_eq!(got, [0, 1], "an item was stranded in the ring after its mark was taken");
+}
+
+#[test]
+fn send_ring_pump_bounded_by_claimed_strands_nothing() {
+    model!("send_ring_pump_claimed", || pump_bounded_by_claimed(false));
+}
+
+/// Negative control: the snapshot taken before the mark strands an item, and loom finds it.
+#[test]
+#[should_panic(expected = "stranded")]
+fn send_ring_claimed_read_before_the_mark_is_caught_by_loom() {
+    model!("send_ring_pump_claimed_early (must fail)", || pump_bounded_by_claimed(true));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Loom models of the per-VC rundown word (`vc::Rundown`) racing senders against close.
 //!
 //! Run (seconds; `--nocapture` prints the executions explored per model):
-//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release --test loom_ring --test loom_rundown -- --nocapture`
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release --test loom_ring --test loom_rundown --test loom_slotset -- --nocapture`
 //!
 //! Every model yields after `thread::spawn` (loom 0.7.2 issue tokio-rs/loom#392, see
 //! tests/loom_ring.rs). The "drained edge" is the one `true` that `begin_close` or the last
@@ -10,35 +10,12 @@
 //! happens-before).
 #![cfg(loom)]
 
-use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
+mod loom_common;
 
 use atmmcm::ring::sync::{AtomicBool, AtomicU32, Ordering, UnsafeCell};
 use atmmcm::vc::Rundown;
 use loom::sync::Arc;
-use loom::thread;
-
-/// `thread::spawn` followed by a yield of the caller (the loom#392 workaround).
-fn spawn<F, T>(f: F) -> thread::JoinHandle<T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    let h = thread::spawn(f);
-    thread::yield_now();
-    h
-}
-
-/// Runs the body under `loom::model` and prints how many executions loom explored.
-macro_rules! model {
-    ($name:expr, $body:expr) => {{
-        static RUNS: StdAtomicUsize = StdAtomicUsize::new(0);
-        loom::model(move || {
-            RUNS.fetch_add(1, StdOrdering::Relaxed);
-            ($body)();
-        });
-        println!("loom model {}: {} executions", $name, RUNS.load(StdOrdering::Relaxed));
-    }};
-}
+use loom_common::{model, spawn};
 
 /// The rundown operations the models drive, so the same models run against a deliberately
 /// broken word (the negative control below).

@@ -8,26 +8,12 @@ mod common;
 use std::time::Duration;
 
 use atmmcm::NdisStatus;
-use atmmcm::ndis::{VpiVci, call_flags};
 use atmmcm_hw::host::{Client, VcHandle};
 use atmmcm_hw::lab::{LabConfig, call_to};
 use common::*;
 
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i as u8) ^ (len as u8)).collect()
-}
-
-/// A PVC on node `node`'s client at 0/`vci` (no network route needed: cells just leave).
-fn pvc(c: &Client, vci: u16, max_sdu: u32) -> VcHandle {
-    let vc = c.create_vc().unwrap();
-    let mut p = call_to(b"0");
-    p.called = None;
-    p.flags |= call_flags::PERMANENT_VC;
-    p.media.connection_id = VpiVci { vpi: 0, vci };
-    p.media.transmit.max_sdu_size = max_sdu;
-    p.media.receive.max_sdu_size = max_sdu;
-    assert_eq!(c.make_call(vc, p).0, NdisStatus::PENDING);
-    vc
 }
 
 fn completions_of(c: &Client, nbls: &[atmmcm_hw::host::Nbl]) -> Vec<Option<NdisStatus>> {
@@ -92,16 +78,7 @@ fn a_zero_length_frame_fails_with_invalid_length_and_does_not_block_its_vc() {
 /// 65 535 octets and called a success; nothing of it reaches the far end.
 #[test]
 fn a_frame_over_65535_octets_fails_with_invalid_length_and_nothing_is_delivered() {
-    let lab = lab_with(LabConfig::default().nodes(&[b"1001", b"1002"]));
-    let (pa, pb) = (lab.node(0).port, lab.node(1).port);
-    lab.network().add_pvc((pa, 0, 100), (pb, 0, 200));
-    let a = lab.node(0).client();
-    let b = lab.node(1).client();
-    a.open_af().unwrap();
-    b.open_af().unwrap();
-    let avc = pvc(&a, 100, 65_535);
-    let bvc = pvc(&b, 200, 65_535);
-    lab.settle();
+    let (lab, a, avc, b, bvc) = two_nodes_with_pvc(65_535);
     for len in [65_536usize, 70_000, 131_071] {
         let nbls = a.send(avc, vec![pattern(len)]);
         lab.settle();
@@ -228,16 +205,7 @@ fn a_forged_stat_ends_in_one_recovery_and_the_link_carries_calls_again() {
 fn a_receive_nbl_returned_twice_is_ignored_and_the_vc_still_closes() {
     use atmmcm::Ndis;
     use atmmcm_hw::host::ReturnReceives;
-    let lab = lab_with(LabConfig::default().nodes(&[b"1001", b"1002"]));
-    let (pa, pb) = (lab.node(0).port, lab.node(1).port);
-    lab.network().add_pvc((pa, 0, 100), (pb, 0, 200));
-    let a = lab.node(0).client();
-    let b = lab.node(1).client();
-    a.open_af().unwrap();
-    b.open_af().unwrap();
-    let avc = pvc(&a, 100, 9188);
-    let bvc = pvc(&b, 200, 9188);
-    lab.settle();
+    let (lab, a, avc, b, bvc) = two_nodes_with_pvc(9188);
     b.return_receives(ReturnReceives::Hold);
     a.send(avc, vec![pattern(100)]);
     lab.settle();
@@ -302,16 +270,7 @@ fn sscop_pdu_loss_duplication_reordering_and_corruption_end_in_a_working_link_an
 /// VC carries the next good frame.
 #[test]
 fn cells_with_hec_errors_and_frames_with_crc_errors_are_dropped_and_the_vc_goes_on() {
-    let lab = lab_with(LabConfig::default().nodes(&[b"1001", b"1002"]));
-    let (pa, pb) = (lab.node(0).port, lab.node(1).port);
-    lab.network().add_pvc((pa, 0, 100), (pb, 0, 200));
-    let a = lab.node(0).client();
-    let b = lab.node(1).client();
-    a.open_af().unwrap();
-    b.open_af().unwrap();
-    let avc = pvc(&a, 100, 9188);
-    let bvc = pvc(&b, 200, 9188);
-    lab.settle();
+    let (lab, a, avc, b, bvc) = two_nodes_with_pvc(9188);
     let model = &lab.node(1).model;
     // A frame whose AAL5 CRC is wrong: the payload altered after the trailer was computed.
     let mut cells = atmmcm_hw::switch::segment(0, 200, &pattern(200)).unwrap();
@@ -369,16 +328,7 @@ fn surprise_removal_with_calls_open_and_sends_in_flight_halts_clean() {
 #[test]
 fn receive_buffer_exhaustion_drops_and_counts_then_recovers_when_buffers_come_back() {
     use atmmcm_hw::host::ReturnReceives;
-    let lab = lab_with(LabConfig::default().nodes(&[b"1001", b"1002"]));
-    let (pa, pb) = (lab.node(0).port, lab.node(1).port);
-    lab.network().add_pvc((pa, 0, 100), (pb, 0, 200));
-    let a = lab.node(0).client();
-    let b = lab.node(1).client();
-    a.open_af().unwrap();
-    b.open_af().unwrap();
-    let avc = pvc(&a, 100, 9188);
-    let bvc = pvc(&b, 200, 9188);
-    lab.settle();
+    let (lab, a, avc, b, bvc) = two_nodes_with_pvc(9188);
     lab.node(1).ndis.set_rx_pool_limit(16);
     b.return_receives(ReturnReceives::Hold);
     for chunk in 0..8 {

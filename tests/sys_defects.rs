@@ -118,24 +118,11 @@ fn sys_isr_does_not_claim_a_shared_interrupt_after_surprise_removal() {
 /// frames sent on a PVC arrive byte-exact and every send completes.
 #[test]
 fn sys_frames_cross_a_pvc_byte_exact_with_ulong_data_length() {
-    let Some(p) = image() else { return };
-    let lab = Lab::with(LabConfig::default().driver(LabDriver::Sys(p)).nodes(&[b"1001", b"1002"]));
-    let (pa, pb) = (lab.node(0).port, lab.node(1).port);
-    lab.network().add_pvc((pa, 0, 100), (pb, 0, 200));
-    let (a, b) = (lab.node(0).client(), lab.node(1).client());
-    a.open_af().expect("AF a");
-    b.open_af().expect("AF b");
-    let pvc = |c: &atmmcm_hw::host::Client, vci| {
-        let vc = c.create_vc().expect("vc");
-        let mut p = atmmcm_hw::lab::call_to(b"0");
-        p.called = None;
-        p.flags |= atmmcm::ndis::call_flags::PERMANENT_VC;
-        p.media.connection_id = atmmcm::ndis::VpiVci { vpi: 0, vci };
-        assert_eq!(c.make_call(vc, p).0, NdisStatus::PENDING);
-        vc
-    };
-    let (avc, bvc) = (pvc(&a, 100), pvc(&b, 200));
-    lab.settle();
+    if image().is_none() {
+        return;
+    }
+    // Default max SDU (9188); `common` loads atmmcm.sys in a `sys_*` crate.
+    let (lab, a, avc, b, bvc) = common::two_nodes_with_pvc(9188);
     let sizes = [1usize, 47, 48, 49, 1500, 9188];
     let nbls = a.send(avc, sizes.iter().map(|&n| (0..n).map(|i| (i * 7 + n) as u8).collect()).collect());
     lab.settle();

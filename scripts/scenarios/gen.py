@@ -78,6 +78,15 @@ def case(group, name, summary, steps, uni=None, timers=None, network_timers=None
 
 # ---- common pieces ----------------------------------------------------------------------------
 
+# IE instruction field action indicators (Q.2931 4.5.1, 5.7.2): None = flag clear.
+IE_ACTIONS = [(None, "no_instruction"), (1, "discard_ie_proceed"), (2, "discard_ie_report"),
+              (5, "discard_message"), (6, "discard_message_report"), (0, "clear_call")]
+
+
+def instr(name):
+    """How a case summary names an IE_ACTIONS entry."""
+    return "no IE instruction (flag clear)" if name == "no_instruction" else f"IE instruction {name.replace('_', ' ')}"
+
 OPEN = st("open_af")
 
 
@@ -189,6 +198,16 @@ def call_out():
           st("net_send", vc="a", msg="CONNECT", vpi_vci=[0, 77]),
           st("expect", vc="a", seq=["<-ALERTING", "<-CONNECT", "NdisMCmActivateVc", "NdisMCmMakeCallComplete(SUCCESS)"]),
           st("expect_wire", msg="CONNECT ACK", vc="a")])
+    case(g, "U4-VAL-3_connect_with_bad_optional_ie_status_reports_the_state_after",
+         "CONNECT in U4 with a non-mandatory IE with invalid contents (Endpoint reference of type 1), no IE"
+         " instruction: the call connects without it (CONNECT ACK), then STATUS #100 naming it with the call state"
+         " after acting on the CONNECT, U10 (Q.2931 5.6.8.2)",
+         [OPEN, st("tester", answer="ignore"), st("make_call", vc="a"), st("expect_wire", msg="SETUP", vc="a"),
+          st("net_send", vc="a", msg="ALERTING"),
+          st("net_send", vc="a", msg="CONNECT", vpi_vci=[0, 77], ies="54 80 00 03 01 00 05"),
+          st("expect", vc="a", seq=["<-CONNECT", "NdisMCmActivateVc", "NdisMCmMakeCallComplete(SUCCESS)"]),
+          st("expect_wire", msg="CONNECT ACK", vc="a"),
+          st("expect_wire", msg="STATUS", vc="a", causes=[100], call_state=10, diag="54")])
     case(g, "U4-VAL-2_status_enquiry_in_u4_reports_4",
          "STATUS ENQUIRY after ALERTING: STATUS(U4, #30)",
          [OPEN, st("tester", answer="ignore"), st("make_call", vc="a"), st("expect_wire", msg="SETUP", vc="a"),
@@ -374,13 +393,52 @@ def call_in():
                  " 5e 80 00 02 90 80 70 80 00 05 91 31 30 30 31 5c e0 00 02 00 00".replace("05 80 00 2d", "05 80 00 2f")),
           st("expect_wire", msg="RELEASE COMPLETE", causes=[96]),
           st("expect_not", seq=["NdisMCmDispatchIncomingCall"])])
-    for name, ies in [("unknown_ie_unflagged", "f0 80 00 01 00"), ("unknown_ie_discard", "f0 91 00 01 00"),
-                      ("unknown_ie_discard_report", "f0 92 00 01 00")]:
-        case(g, f"U6-VAL-15_setup_with_{name}",
-             f"SETUP with an unrecognised IE ({name.replace('_', ' ')}): the call is still offered and accepted",
-             [OPEN, st("register_sap"), st("offer", vc="in", ies=ies),
-              st("expect", vc="in", seq=["NdisMCmDispatchIncomingCall", "->CONNECT"]),
-              st("expect_wire", msg="CONNECT", vc="in")])
+    # An unrecognised IE (#99, Q.2931 5.6.8.1) or a non-mandatory IE with invalid contents (#100,
+    # 5.6.8.2: an Endpoint reference of type 1, or a BHLI coded ISO/IEC) in SETUP, each IE action
+    # indicator (5.7.2): the call is offered without the IE (STATUS in U6 when asked to report),
+    # or refused (clear call: RELEASE COMPLETE; discard message: nothing, or STATUS in U0).
+    for kind, ie, c, summ in [("unknown_ie", "f0 {ins:02x} 00 01 00", 99, "an unrecognised IE"),
+                              ("bad_optional_ie", "54 {ins:02x} 00 03 01 00 05", 100,
+                               "an Endpoint reference of reserved type 1 (invalid contents, non-mandatory)")]:
+        d = ie[:2]
+        for a, name in IE_ACTIONS:
+            ins = 0x80 if a is None else 0x90 | a
+            ies = ie.format(ins=ins)
+            what = f"{kind}_{name}"
+            if kind == "unknown_ie" and a in (None, 1, 2):
+                what = {None: "unknown_ie_unflagged", 1: "unknown_ie_discard", 2: "unknown_ie_discard_report"}[a]
+            if a in (None, 1, 2):
+                steps = [OPEN, st("register_sap"), st("offer", vc="in", ies=ies)]
+                if a == 1:
+                    tail = "the call is offered without it and nothing is reported"
+                else:
+                    steps.append(st("expect_wire", msg="STATUS", vc="in", causes=[c], call_state=6, diag=d))
+                    tail = f"STATUS #{c} in U6 naming it, and the call is offered without it"
+                steps += [st("expect", vc="in", seq=["NdisMCmDispatchIncomingCall", "->CONNECT"]),
+                          st("expect_wire", msg="CONNECT", vc="in")]
+                family = "U6-VAL-15" if kind == "unknown_ie" else "U6-VAL-16"
+            else:
+                steps = [OPEN, st("register_sap"), st("offer", vc="in", ies=ies)]
+                if a == 0:
+                    steps.append(st("expect_wire", msg="RELEASE COMPLETE", causes=[c], diag=d))
+                    tail = f"the call is refused with RELEASE COMPLETE #{c} naming it"
+                elif a == 5:
+                    tail = "the SETUP is discarded, nothing is sent"
+                else:
+                    steps.append(st("expect_wire", msg="STATUS", causes=[c], call_state=0, diag=d))
+                    tail = f"the SETUP is discarded, STATUS #{c} in U0 naming it"
+                steps += [st("expect_silence"), st("expect_not", seq=["NdisMCmDispatchIncomingCall"]),
+                          st("expect_counters", counters={"live_vcs": 0, "incoming_calls": 0})]
+                family = "U6-INV-6" if kind == "unknown_ie" else "U6-INV-7"
+            case(g, f"{family}_setup_with_{what}",
+                 f"SETUP with {summ}, {instr(name)} (Q.2931 5.6.8, 5.7.2): {tail}", steps)
+    case(g, "U6-VAL-17_setup_with_two_bad_optional_ies_one_status_naming_both",
+         "SETUP with two non-mandatory IEs with invalid contents (Endpoint reference of type 1, BHLI coded ISO/IEC),"
+         " no instruction: one STATUS #100 in U6 naming both (Q.2931 5.6.8.2, 4.5.15), and the call is offered",
+         [OPEN, st("register_sap"), st("offer", vc="in", ies="54 80 00 03 01 00 05 5d a0 00 01 00"),
+          st("expect_wire", msg="STATUS", vc="in", causes=[100], call_state=6, diag="54 5d"),
+          st("expect", vc="in", seq=["NdisMCmDispatchIncomingCall", "->CONNECT"]),
+          st("expect_wire", msg="CONNECT", vc="in")])
 
 
 # ---- clearing: U10 / U11 / U12 -----------------------------------------------------------------
@@ -635,8 +693,9 @@ def errors():
         ins = 0x80 if a is None else 0x90 | a
         steps = pre + [st("net_send", vc="a", msg="STATUS ENQUIRY", ies=f"f5 {ins:02x} 00 02 12 34")]
         if a in (None, 2):
-            steps += [st("expect_wire", msg="STATUS", vc="a", causes=[99], call_state=10, diag="f5"),
-                      st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10)]
+            # the message is acted on (STATUS #30), then the report gives the state after it
+            steps += [st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10),
+                      st("expect_wire", msg="STATUS", vc="a", causes=[99], call_state=10, diag="f5")]
             known = None
         elif a == 1:
             steps += [st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10), st("expect_silence")]
@@ -655,6 +714,52 @@ def errors():
         case(g, f"ERR-IE-{what}_unknown_ie_in_status_enquiry",
              f"STATUS ENQUIRY with an unrecognised IE, instruction {what.replace('_', ' ')} (Q.2931 §5.6.8.1)", steps,
              known=known)
+    # IE instruction field: non-mandatory IE with invalid contents in STATUS ENQUIRY (an Endpoint
+    # reference of reserved type 1; Q.2931 5.6.8.2, 5.7.2)
+    for a, what in IE_ACTIONS:
+        ins = 0x80 if a is None else 0x90 | a
+        steps = pre + [st("net_send", vc="a", msg="STATUS ENQUIRY", ies=f"54 {ins:02x} 00 03 01 00 05")]
+        if a in (None, 2):
+            steps += [st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10),
+                      st("expect_wire", msg="STATUS", vc="a", causes=[100], call_state=10, diag="54")]
+        elif a == 1:
+            steps += [st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10), st("expect_silence")]
+        elif a == 5:
+            steps += [st("expect_silence")]
+        elif a == 6:
+            steps += [st("expect_wire", msg="STATUS", vc="a", causes=[100], call_state=10, diag="54"),
+                      st("expect_silence")]
+        else:
+            # (the RELEASE names no IE: a clear for #99 / #100 carries the cause alone)
+            steps += [st("expect_wire", msg="RELEASE", vc="a", causes=[100])]
+        steps += [st("expect_not", vc="a", seq=["NdisMCmDeactivateVc"])] if a != 0 else \
+            [st("expect", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"])]
+        case(g, f"ERR-IE100-{what}_bad_optional_ie_in_status_enquiry",
+             f"STATUS ENQUIRY with a non-mandatory IE with invalid contents, {instr(what)}"
+             " (Q.2931 §5.6.8.2, §5.7.2): the message is acted on without it unless the instruction says otherwise",
+             steps)
+    case(g, "ERR-IE100-unknown_and_bad_ie_both_report_one_status_100",
+         "STATUS ENQUIRY with an unrecognised IE and a non-mandatory IE with invalid contents, both 'discard IE and"
+         " report': the answer #30, then one STATUS, #100 naming the bad IE (ngatm's order)",
+         pre + [st("net_send", vc="a", msg="STATUS ENQUIRY", ies="f5 92 00 02 12 34 54 92 00 03 01 00 05"),
+                st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10),
+                st("expect_wire", msg="STATUS", vc="a", causes=[100], call_state=10, diag="54"),
+                st("expect_silence"),
+                st("expect_not", vc="a", seq=["NdisMCmDeactivateVc"])])
+    case(g, "ERR-IE100-release_with_bad_optional_ie_release_complete_100",
+         "RELEASE #16 with a non-mandatory IE with invalid contents: still a RELEASE (Q.2931 5.6.8.2); no STATUS"
+         " for a clearing message, the RELEASE COMPLETE carries #100 naming the IE",
+         pre + [st("net_send", vc="a", msg="RELEASE", causes=[16], ies="54 80 00 03 01 00 05"),
+                st("expect_wire", msg="RELEASE COMPLETE", vc="a", causes=[100], diag="54"),
+                st("expect", vc="a", seq=["<-RELEASE", "NdisMCmDispatchIncomingCloseCall(SUCCESS)",
+                                          "NdisMCmDeactivateVc"])])
+    case(g, "ERR-IE-release_with_unknown_ie_release_complete_99",
+         "RELEASE #16 with an unrecognised IE, no instruction: still a RELEASE; the RELEASE COMPLETE carries #99"
+         " naming the IE (Q.2931 5.6.8.1, as Q.931 5.8.7.1 b)",
+         pre + [st("net_send", vc="a", msg="RELEASE", causes=[16], ies="f5 80 00 02 12 34"),
+                st("expect_wire", msg="RELEASE COMPLETE", vc="a", causes=[99], diag="f5"),
+                st("expect", vc="a", seq=["<-RELEASE", "NdisMCmDispatchIncomingCloseCall(SUCCESS)",
+                                          "NdisMCmDeactivateVc"])])
     case(g, "ERR-LEN-2_ie_length_beyond_the_message",
          "STATUS ENQUIRY whose only IE claims more octets than the message holds: STATUS #100 or ignored, never a clear",
          pre + [st("net_send", vc="a", raw="09 03 {cref} 75 80 00 05 f5 80 00 09 00"),
@@ -789,6 +894,21 @@ def restart():
          "RESTART without its mandatory Restart Indicator: no call is cleared; STATUS #96 on the global call reference",
          [OPEN, active(), st("net_send", msg="RESTART", cref_value=0, cref_flag=False),
           st("expect_wire", msg="STATUS", global_=True, causes=[96], diag="79"),
+          st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
+          st("status_enquiry", vc="a"), st("expect_wire", msg="STATUS", vc="a", call_state=10)])
+    case(g, "RST-17_restart_indicated_vc_with_invalid_connection_id_100",
+         "RESTART of an indicated VC whose connection identifier has invalid contents (one octet): it cannot say"
+         " which VC, so it is not acted on (content error in a conditionally mandatory IE, Q.2931 5.6.7.2, 5.5.2):"
+         " STATUS #100 naming the connection identifier, no call cleared, no RESTART ACK",
+         [OPEN, active(), st("net_send", raw="09 03 00 00 00 46 80 00 0a 79 80 00 01 80 5a 80 00 01 88"),
+          st("expect_wire", msg="STATUS", global_=True, causes=[100], diag="5a"),
+          st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
+          st("status_enquiry", vc="a"), st("expect_wire", msg="STATUS", vc="a", call_state=10)])
+    case(g, "RST-18_restart_with_reserved_class_100",
+         "RESTART whose Restart Indicator carries a reserved class (3): invalid contents of a mandatory IE"
+         " (Q.2931 5.6.7.2, 4.5.20): STATUS #100 naming the Restart Indicator, no call cleared",
+         [OPEN, active(), st("net_send", raw="09 03 00 00 00 46 80 00 05 79 80 00 01 83"),
+          st("expect_wire", msg="STATUS", global_=True, causes=[100], diag="79"),
           st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
           st("status_enquiry", vc="a"), st("expect_wire", msg="STATUS", vc="a", call_state=10)])
     case(g, "RST-10_restart_twice_both_acknowledged",

@@ -1,6 +1,17 @@
 //! Transmit side of the DPC: pumping rings to the NIC, completions, and VC teardown steps.
 
 use super::*;
+use crate::ring::SendConsumer;
+
+/// What the pump does after one NBL.
+enum TxNext {
+    /// Next NBL.
+    Go,
+    /// The NIC had no room for any of it: park it (it goes first next time) and stop.
+    Park,
+    /// The NIC took part of it and is full: stop.
+    Stop,
+}
 
 impl<N: Ndis, D: Device> Adapter<N, D> {
     /// Appends `nbl` to slot's chain; remembers the slot when its chain was empty.
@@ -70,13 +81,15 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         self.flush_counts(st);
         for slot in st.tx_touched.drain(..) {
             let slot = usize::from(slot);
-            let Some(c) = st.tx_done.get_mut(slot).map(core::mem::take) else { continue };
-            if c.count == 0 {
+            // Emptied by its count alone (`chain_push` rewrites head and tail of an empty chain).
+            let Some(c) = st.tx_done.get_mut(slot) else { continue };
+            let (head, count) = (c.head, core::mem::take(&mut c.count));
+            if count == 0 {
                 continue;
             }
             let Some(p) = self.paths.get(slot) else { continue };
             let handle = N::VcHandle::from_word(p.handle.load(Ordering::Acquire));
-            n.co_send_net_buffer_lists_complete(handle, N::Nbl::from_word(c.head), send_complete_flags::DISPATCH_LEVEL);
+            n.co_send_net_buffer_lists_complete(handle, N::Nbl::from_word(head), send_complete_flags::DISPATCH_LEVEL);
             if p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0 {
                 self.teardown.mark(slot);
             }
@@ -133,104 +146,162 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
         Self::chain_push(n, &mut st.tx_done, &mut st.tx_touched, slot, nbl);
     }
 
+    /// Hands a VC's queued NBLs to the NIC, oldest first, while its in-flight queue has room.
+    /// The common visit (open VC, nothing parked) takes the lean path below; a VC being torn
+    /// down, without a NIC connection or with an NBL parked goes through `pump_tx_slow`.
+    #[inline]
     pub(super) fn pump_tx(&self, st: &mut DpcState, slot: usize) {
-        let n = &self.ndis;
         let Some(p) = self.paths.get(slot) else { return };
         let tearing = p.flags.load(Ordering::Acquire) & flag::TEARDOWN != 0;
         let conn = p.conn.load(Ordering::Acquire);
         let ri = p.ring.load(Ordering::Acquire) as usize;
+        if tearing || conn == NONE || st.is_parked(slot) {
+            self.pump_tx_slow(st, slot, tearing, conn, ri);
+            return;
+        }
+        let Some(ring) = self.rings.get(ri) else { return };
         // SAFETY: the DPC is every pool ring's one consumer: pump_tx and step_teardown, the only
         // code that takes from a send ring, run in the DPC with `dpc_state` locked (`st`).
+        let mut consumer = unsafe { ring.consumer_unchecked() };
+        // What senders had claimed when the pump began is what it pops (no pop to find the ring
+        // empty: a VC visited for one NBL, as in round robin, pays one pop): an NBL claimed later
+        // has its VC marked ready again by its sender.
+        let mut queued = consumer.claimed();
+        while queued > 0 && st.inflight.has_room(ri) {
+            queued -= 1;
+            let Some(word) = consumer.pop() else { break };
+            st.counts.accepted += 1;
+            match self.transmit_nbl(st, slot, conn, ri, word) {
+                TxNext::Go => {}
+                TxNext::Park => {
+                    st.park(slot, word);
+                    break;
+                }
+                TxNext::Stop => break,
+            }
+        }
+    }
+
+    /// `pump_tx` for a VC being torn down or without a NIC connection (what it takes from the
+    /// ring completes as aborted), or with an NBL parked (which goes first).
+    #[cold]
+    #[inline(never)]
+    fn pump_tx_slow(&self, st: &mut DpcState, slot: usize, tearing: bool, conn: u32, ri: usize) {
+        // SAFETY: as in `pump_tx`: the DPC, holding `dpc_state`, is the ring's only consumer.
         let mut consumer = self.rings.get(ri).map(|r| unsafe { r.consumer_unchecked() });
-        // An NBL the NIC had no room for last time goes first.
-        let mut parked = st.parked.get_mut(slot).and_then(Option::take);
+        let mut queued = consumer.as_ref().map_or(0, SendConsumer::claimed);
+        let mut parked = st.take_parked(slot);
         loop {
+            if queued == 0 && parked.is_none() {
+                break;
+            }
             if !tearing && !st.inflight.has_room(ri) {
                 break;
             }
             let word = match parked.take() {
                 Some(w) => w,
-                None => match consumer.as_mut().and_then(|c| c.pop()) {
-                    Some(w) => {
-                        st.counts.accepted += 1;
-                        w
+                None => {
+                    let Some(q) = queued.checked_sub(1) else { break };
+                    queued = q;
+                    match consumer.as_mut().and_then(SendConsumer::pop) {
+                        Some(w) => {
+                            st.counts.accepted += 1;
+                            w
+                        }
+                        None => break,
                     }
-                    None => break,
-                },
+                }
             };
             if tearing || conn == NONE {
                 // Queued but never on the wire: it completes with a failure status.
                 self.complete_one(st, slot, word, NdisStatus::SEND_ABORTED);
                 continue;
             }
-            let nbl = N::Nbl::from_word(word);
-            let frames = n.nbl_frame_count(nbl);
-            // A frame AAL5 cannot carry (empty, or over 65 535 octets) fails the whole NBL before
-            // any of it reaches the NIC: never truncated, never retried. (One frame, the common
-            // case, is checked again as it is copied below; only longer NBLs need this pass.)
-            let limit = st.scratch.len().min(MAX_FRAME);
-            if frames > 1 && (0..frames).any(|i| !(1..=limit).contains(&n.nbl_frame_len(nbl, i))) {
-                DataStats::bump(&self.stats.tx_invalid_length, 1);
-                self.complete_one(st, slot, word, NdisStatus::INVALID_LENGTH);
-                continue;
-            }
-            let mut given = 0u32;
-            let mut refused: Option<NdisStatus> = None;
-            let mut bad_length = false;
-            for i in 0..frames {
-                let len = n.nbl_frame_len(nbl, i);
-                let Some(buf) = st.scratch.get_mut(..len).filter(|_| (1..=limit).contains(&len)) else {
-                    bad_length = true;
-                    break;
-                };
-                let copied = n.nbl_copy_frame(nbl, i, buf);
-                let frame = buf.get(..copied).unwrap_or(&[]);
-                match self.device.transmit(ConnId(conn as u16), frame, TxCookie(word as u64)) {
-                    Ok(()) => given += 1,
-                    Err(e) => {
-                        refused = Some(e);
-                        break;
-                    }
-                }
-            }
-            if bad_length && given == 0 {
-                DataStats::bump(&self.stats.tx_invalid_length, 1);
-                self.complete_one(st, slot, word, NdisStatus::INVALID_LENGTH);
-                continue;
-            }
-            match (given, refused) {
-                // The NIC had no room for its first frame: park it until any VC's frames leave the
-                // NIC (`dpc_body` wakes every VC waiting for room).
-                (0, Some(NdisStatus::RESOURCES)) => {
+            match self.transmit_nbl(st, slot, conn, ri, word) {
+                TxNext::Go => {}
+                TxNext::Park => {
                     parked = Some(word);
-                    st.wait_for_room(slot);
                     break;
                 }
-                // The NIC refused the frame for good (closing connection, a length it cannot
-                // carry): the NBL fails now and the VC goes on with the next one.
-                (0, Some(e)) => {
-                    let status = if e == NdisStatus::INVALID_LENGTH { e } else { NdisStatus::FAILURE };
-                    self.complete_one(st, slot, word, status);
-                }
-                // No frames at all (an empty NBL): done at once.
-                (0, None) => self.complete_one(st, slot, word, NdisStatus::SUCCESS),
-                // Some or all frames are with the NIC; a partial one counts as failed (it
-                // completes when the frames given have left). `has_room` above makes the push
-                // succeed, except when tearing pushes past it: tearing never gets here.
-                (g, refused) => {
-                    let _ =
-                        st.inflight.push_back(ri, InFlight { nbl: word, frames_left: g, failed: refused.is_some() });
-                    if refused == Some(NdisStatus::RESOURCES) {
-                        st.wait_for_room(slot);
-                        break;
-                    }
+                TxNext::Stop => break,
+            }
+        }
+        if let Some(w) = parked {
+            st.park(slot, w);
+        }
+    }
+
+    /// Gives one NBL's frames to the NIC (connection `conn`, pool ring `ri`); what cannot go
+    /// completes at once with its failure status.
+    #[inline(always)]
+    fn transmit_nbl(&self, st: &mut DpcState, slot: usize, conn: u32, ri: usize, word: usize) -> TxNext {
+        let n = &self.ndis;
+        let nbl = N::Nbl::from_word(word);
+        let frames = n.nbl_frame_count(nbl);
+        // A frame AAL5 cannot carry (empty, or over 65 535 octets) fails the whole NBL before
+        // any of it reaches the NIC: never truncated, never retried. (One frame, the common
+        // case, is checked again as it is copied below; only longer NBLs need this pass.)
+        let limit = st.scratch.len().min(MAX_FRAME);
+        if frames > 1 && (0..frames).any(|i| !(1..=limit).contains(&n.nbl_frame_len(nbl, i))) {
+            DataStats::bump(&self.stats.tx_invalid_length, 1);
+            self.complete_one(st, slot, word, NdisStatus::INVALID_LENGTH);
+            return TxNext::Go;
+        }
+        let mut given = 0u32;
+        let mut refused: Option<NdisStatus> = None;
+        let mut bad_length = false;
+        for i in 0..frames {
+            let len = n.nbl_frame_len(nbl, i);
+            let Some(buf) = st.scratch.get_mut(..len).filter(|_| (1..=limit).contains(&len)) else {
+                bad_length = true;
+                break;
+            };
+            let copied = n.nbl_copy_frame(nbl, i, buf);
+            let frame = buf.get(..copied).unwrap_or(&[]);
+            match self.device.transmit(ConnId(conn as u16), frame, TxCookie(word as u64)) {
+                Ok(()) => given += 1,
+                Err(e) => {
+                    refused = Some(e);
+                    break;
                 }
             }
         }
-        if let Some(w) = parked
-            && let Some(slot_parked) = st.parked.get_mut(slot)
-        {
-            *slot_parked = Some(w);
+        if bad_length && given == 0 {
+            DataStats::bump(&self.stats.tx_invalid_length, 1);
+            self.complete_one(st, slot, word, NdisStatus::INVALID_LENGTH);
+            return TxNext::Go;
+        }
+        match (given, refused) {
+            // The NIC had no room for its first frame: park it until any VC's frames leave the
+            // NIC (`dpc_body` wakes every VC waiting for room).
+            (0, Some(NdisStatus::RESOURCES)) => {
+                st.wait_for_room(slot);
+                TxNext::Park
+            }
+            // The NIC refused the frame for good (closing connection, a length it cannot
+            // carry): the NBL fails now and the VC goes on with the next one.
+            (0, Some(e)) => {
+                let status = if e == NdisStatus::INVALID_LENGTH { e } else { NdisStatus::FAILURE };
+                self.complete_one(st, slot, word, status);
+                TxNext::Go
+            }
+            // No frames at all (an empty NBL): done at once.
+            (0, None) => {
+                self.complete_one(st, slot, word, NdisStatus::SUCCESS);
+                TxNext::Go
+            }
+            // Some or all frames are with the NIC; a partial one counts as failed (it
+            // completes when the frames given have left). The pump's `has_room` makes the push
+            // succeed.
+            (g, refused) => {
+                let _ = st.inflight.push_back(ri, InFlight { nbl: word, frames_left: g, failed: refused.is_some() });
+                if refused == Some(NdisStatus::RESOURCES) {
+                    st.wait_for_room(slot);
+                    TxNext::Stop
+                } else {
+                    TxNext::Go
+                }
+            }
         }
     }
 
@@ -265,7 +336,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             return;
         }
         // Everything still queued (never given to the NIC) aborts.
-        if let Some(w) = st.parked.get_mut(slot).and_then(Option::take) {
+        if let Some(w) = st.take_parked(slot) {
             self.complete_one(st, slot, w, NdisStatus::SEND_ABORTED);
         }
         let mut buf = [0usize; 32];
@@ -329,7 +400,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             && p.rundown.is_drained()
             && p.rx_outstanding.load(Ordering::Acquire) == 0
             && self.ring_of(p).is_none_or(|r| r.is_empty())
-            && st.parked.get(slot).is_none_or(Option::is_none)
+            && !st.is_parked(slot)
             && st.inflight.is_empty(p.ring.load(Ordering::Acquire) as usize);
         if quiet {
             p.flags.fetch_or(flag::REPORTED, Ordering::AcqRel);

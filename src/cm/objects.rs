@@ -386,6 +386,35 @@ pub struct PartyObj<N: Ndis> {
     pub next: u16,
 }
 
+impl<N: Ndis> PartyObj<N> {
+    /// A party of `vc` not yet linked into its call's list, with no ops pending.
+    pub fn new(
+        handle: N::PartyHandle,
+        vc: VcContext,
+        endpoint: u16,
+        phase: PartyPhase,
+        client: Option<N::ClientParams>,
+        params: CallParameters,
+    ) -> Self {
+        PartyObj {
+            handle,
+            vc,
+            endpoint,
+            phase,
+            client,
+            params: Some(params),
+            timer_due: None,
+            ops: 0,
+            queued: false,
+            op_status: NdisStatus::SUCCESS,
+            drop_data: UuBuf::EMPTY,
+            free_after_ops: false,
+            prev: NO_PARTY,
+            next: NO_PARTY,
+        }
+    }
+}
+
 /// End of a per-call party list.
 pub const NO_PARTY: u16 = u16::MAX;
 

@@ -8,7 +8,6 @@ use crate::cm::control::Env;
 use crate::cm::objects::AfObj;
 use crate::cm::objects::DataState;
 use crate::cm::objects::LinkClass;
-use crate::cm::objects::NO_PARTY;
 use crate::cm::objects::PartyObj;
 use crate::cm::objects::PartyPhase;
 use crate::cm::objects::Phase;
@@ -240,23 +239,7 @@ impl<N: Ndis> Control<N> {
         };
         let party_ctx = match party {
             Some(ph) => {
-                let endpoint = 0;
-                let obj = PartyObj {
-                    handle: ph,
-                    vc,
-                    endpoint,
-                    phase: PartyPhase::Initial,
-                    client: None,
-                    params: Some(*params),
-                    timer_due: None,
-                    ops: 0,
-                    queued: false,
-                    op_status: NdisStatus::SUCCESS,
-                    drop_data: UuBuf::EMPTY,
-                    free_after_ops: false,
-                    prev: NO_PARTY,
-                    next: NO_PARTY,
-                };
+                let obj = PartyObj::new(ph, vc, 0, PartyPhase::Initial, None, *params);
                 match self.insert_party(obj) {
                     Some(t) => Some(PartyContext(t)),
                     None => {

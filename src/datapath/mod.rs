@@ -14,6 +14,7 @@ use alloc::vec::Vec;
 
 use crate::ndis::Token;
 use crate::nic::ConnId;
+use crate::ring::sync;
 use crate::vc::Rundown;
 
 /// No connection / no CPU.
@@ -237,8 +238,11 @@ pub struct DpcState {
     pub inflight: InFlightQueues<INFLIGHT_PER_RING>,
     /// Counters of this run, not yet added to [`DataStats`].
     pub counts: TxCounts,
-    /// Per slot: an NBL popped from the ring that the NIC had no room for yet.
-    pub parked: Box<[Option<usize>]>,
+    /// Per slot: an NBL popped from the ring that the NIC had no room for yet (through
+    /// `park` / `take_parked`, which keep `parked_count`).
+    parked: Box<[Option<usize>]>,
+    /// How many slots of `parked` hold an NBL: when none does, the pump of a VC does not look.
+    parked_count: usize,
     /// Slots waiting for room on the NIC's shared transmit ring, oldest first; each at most once
     /// (`waiting`). Any frame leaving the NIC wakes them all (one VC's completions are not
     /// enough: the ring may be full of other VCs' frames).
@@ -367,11 +371,41 @@ impl DpcState {
             inflight,
             counts: TxCounts::default(),
             parked: parked.into_boxed_slice(),
+            parked_count: 0,
             blocked,
             waiting: waiting.into_boxed_slice(),
             sig_inbox,
             closing: CloseList::new(slots)?,
         })
+    }
+
+    /// Parks `nbl` for `slot` until the NIC has room (one per slot: the pump takes it first).
+    #[inline]
+    pub fn park(&mut self, slot: usize, nbl: usize) {
+        if let Some(p) = self.parked.get_mut(slot)
+            && p.replace(nbl).is_none()
+        {
+            self.parked_count += 1;
+        }
+    }
+
+    /// Takes `slot`'s parked NBL; one load when nothing is parked anywhere (the common case).
+    #[inline]
+    pub fn take_parked(&mut self, slot: usize) -> Option<usize> {
+        if self.parked_count == 0 {
+            return None;
+        }
+        let nbl = self.parked.get_mut(slot).and_then(Option::take);
+        if nbl.is_some() {
+            self.parked_count = self.parked_count.saturating_sub(1);
+        }
+        nbl
+    }
+
+    /// `slot` has an NBL parked; one load when nothing is parked anywhere.
+    #[inline]
+    pub fn is_parked(&self, slot: usize) -> bool {
+        self.parked_count != 0 && self.parked.get(slot).is_some_and(Option::is_some)
     }
 
     /// `slot` waits for room on the NIC (idempotent).
@@ -399,21 +433,22 @@ impl DpcState {
 
 /// A set of slot indices as a two-level atomic bitmap (senders mark, the DPC takes). The
 /// summary has one bit per bitmap word, so taking the set costs the marked words plus one load
-/// per 4 096 slots (16 at 65 536), not a walk over every slot's word.
+/// per 4 096 slots (16 at 65 536), not a walk over every slot's word. Its atomics come from
+/// `ring::sync`, so tests/loom_slotset.rs models the real code.
 #[derive(Debug)]
 pub struct SlotSet {
-    words: Vec<AtomicU64>,
+    words: Vec<sync::AtomicU64>,
     /// Bit `i` set: `words[i]` may be non-zero.
-    summary: Vec<AtomicU64>,
+    summary: Vec<sync::AtomicU64>,
 }
 
 impl SlotSet {
     pub fn new(slots: usize) -> Result<Self, TryReserveError> {
-        let atomics = |n: usize| -> Result<Vec<AtomicU64>, TryReserveError> {
+        let atomics = |n: usize| -> Result<Vec<sync::AtomicU64>, TryReserveError> {
             let mut v = Vec::new();
             v.try_reserve_exact(n)?;
             for _ in 0..n {
-                v.push(AtomicU64::new(0));
+                v.push(sync::AtomicU64::new(0));
             }
             Ok(v)
         };

@@ -112,6 +112,15 @@ pub struct SendConsumer<'a, T: Copy> {
 }
 
 impl<T: Copy> SendConsumer<'_, T> {
+    /// How many items senders have claimed that this consumer has not taken (a snapshot): pop
+    /// at most this many and no pop is spent finding the ring empty. Each is published or about
+    /// to be; one claimed after the snapshot is left for the next run (its sender marks the VC
+    /// ready after publishing).
+    #[inline]
+    pub fn claimed(&self) -> usize {
+        self.inner.claimed()
+    }
+
     /// Takes the oldest item, or `None`.
     #[inline]
     pub fn pop(&mut self) -> Option<T> {

@@ -15,6 +15,7 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::mem::MaybeUninit;
+use core::ptr::NonNull;
 
 use super::AllocError;
 use super::sync::{AtomicBool, AtomicUsize, CachePadded, Ordering, UnsafeCell, spin_loop};
@@ -24,32 +25,74 @@ struct Slot<T> {
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
-struct ConsumerSide {
+/// The ring's slot array as both sides see it: a copy sits on each side's own padded line, so a
+/// push touches the producer line and one slot line, a pop the consumer line and one slot line
+/// (no third, shared line for the array's address and size).
+struct SlotsView<T> {
+    /// First of `mask + 1` slots, owned by the ring (freed in its `Drop`).
+    base: NonNull<Slot<T>>,
+    mask: usize,
+}
+
+impl<T> Clone for SlotsView<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for SlotsView<T> {}
+
+impl<T> SlotsView<T> {
+    /// Where the slot of free-running position `pos` is: always inside the array, as
+    /// `pos & mask < mask + 1`, its length.
+    #[inline(always)]
+    fn ptr(self, pos: usize) -> *const Slot<T> {
+        self.base.as_ptr().wrapping_add(pos & self.mask)
+    }
+}
+
+struct ProducerSide<T> {
+    /// Next position to claim.
+    tail: AtomicUsize,
+    slots: SlotsView<T>,
+}
+
+struct ConsumerSide<T> {
     claimed: AtomicBool,
     /// Next position to read. Touched only by the claim holder.
     head: UnsafeCell<usize>,
+    slots: SlotsView<T>,
 }
 
 /// See the module docs.
 pub struct Mpsc<T> {
-    tail: CachePadded<AtomicUsize>,
-    cons: CachePadded<ConsumerSide>,
-    mask: usize,
-    slots: Box<[Slot<T>]>,
+    prod: CachePadded<ProducerSide<T>>,
+    cons: CachePadded<ConsumerSide<T>>,
     /// Loom-only: the ordering of the publish stores, so a model can show a too-weak one failing.
     #[cfg(loom)]
     publish: Ordering,
 }
 
 // SAFETY: values move between threads (`T: Send`); slots are handed over by the `seq` protocol
-// and the consumer-local `head` is guarded by the consumer claim.
+// and the consumer-local `head` is guarded by the consumer claim. The slot array is owned by the
+// ring (the `NonNull` copies are views of it).
 unsafe impl<T: Send> Send for Mpsc<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for Mpsc<T> {}
 
 impl<T> core::fmt::Debug for Mpsc<T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Mpsc").field("capacity", &self.mask.wrapping_add(1)).finish()
+        f.debug_struct("Mpsc").field("capacity", &self.prod.slots.mask.wrapping_add(1)).finish()
+    }
+}
+
+impl<T> Drop for Mpsc<T> {
+    fn drop(&mut self) {
+        let v = self.prod.slots;
+        let all = core::ptr::slice_from_raw_parts_mut(v.base.as_ptr(), v.mask.wrapping_add(1));
+        // SAFETY: `all` is exactly the boxed slice `new` leaked (same address and length), freed
+        // once, here; no view of it outlives `&mut self`. Slot values are `MaybeUninit`: nothing
+        // in them is dropped.
+        drop(unsafe { Box::from_raw(all) });
     }
 }
 
@@ -71,12 +114,13 @@ impl<T: Copy> Mpsc<T> {
         slots.extend(
             (0..capacity).map(|i| Slot { seq: AtomicUsize::new(i), value: UnsafeCell::new(MaybeUninit::uninit()) }),
         );
+        // len == capacity == the exact reservation: no shrinking reallocation here.
+        // Owned by the ring from here on, through its views; `Drop` gives it back.
+        let base = NonNull::from(Box::leak(slots.into_boxed_slice())).cast::<Slot<T>>();
+        let view = SlotsView { base, mask: capacity.wrapping_sub(1) };
         Ok(Mpsc {
-            tail: CachePadded(AtomicUsize::new(0)),
-            cons: CachePadded(ConsumerSide { claimed: AtomicBool::new(false), head: UnsafeCell::new(0) }),
-            mask: capacity.wrapping_sub(1),
-            // len == capacity == the exact reservation: no shrinking reallocation here.
-            slots: slots.into_boxed_slice(),
+            prod: CachePadded(ProducerSide { tail: AtomicUsize::new(0), slots: view }),
+            cons: CachePadded(ConsumerSide { claimed: AtomicBool::new(false), head: UnsafeCell::new(0), slots: view }),
             #[cfg(loom)]
             publish: Ordering::Release,
         })
@@ -85,7 +129,7 @@ impl<T: Copy> Mpsc<T> {
     /// Number of slots.
     #[inline]
     pub fn capacity(&self) -> usize {
-        self.mask.wrapping_add(1)
+        self.prod.slots.mask.wrapping_add(1)
     }
 
     /// Loom-only: publish with `order` instead of `Release`.
@@ -102,9 +146,19 @@ impl<T: Copy> Mpsc<T> {
         Ordering::Release
     }
 
+    /// The slot of `pos`, through the producer line's view.
     #[inline(always)]
-    fn slot(&self, pos: usize) -> Option<&Slot<T>> {
-        self.slots.get(pos & self.mask)
+    fn slot(&self, pos: usize) -> &Slot<T> {
+        // SAFETY: `ptr` stays inside the slot array, which the ring owns and frees only in its
+        // `Drop`, after every borrow of `self` ended.
+        unsafe { &*self.prod.slots.ptr(pos) }
+    }
+
+    /// The slot of `pos`, through the consumer line's view (the same array).
+    #[inline(always)]
+    fn cons_slot(&self, pos: usize) -> &Slot<T> {
+        // SAFETY: as in `slot`.
+        unsafe { &*self.cons.slots.ptr(pos) }
     }
 
     #[inline(always)]
@@ -118,13 +172,13 @@ impl<T: Copy> Mpsc<T> {
     /// Queues one item from any thread; gives it back when the ring is full.
     #[inline]
     pub fn push(&self, item: T) -> Result<(), T> {
-        let mut pos = self.tail.load(Ordering::Relaxed);
+        let mut pos = self.prod.tail.load(Ordering::Relaxed);
         loop {
-            let Some(slot) = self.slot(pos) else { return Err(item) };
+            let slot = self.slot(pos);
             // Acquire: pairs with the consumer's Release freeing this slot.
             let seq = slot.seq.load(Ordering::Acquire);
             match diff(seq, pos) {
-                0 => match self.tail.compare_exchange_weak(
+                0 => match self.prod.tail.compare_exchange_weak(
                     pos,
                     pos.wrapping_add(1),
                     Ordering::Relaxed,
@@ -141,7 +195,7 @@ impl<T: Copy> Mpsc<T> {
                 // Another producer took `pos` already: catch up.
                 _ => {
                     spin_loop();
-                    pos = self.tail.load(Ordering::Relaxed);
+                    pos = self.prod.tail.load(Ordering::Relaxed);
                 }
             }
         }
@@ -154,14 +208,14 @@ impl<T: Copy> Mpsc<T> {
         if items.is_empty() {
             return 0;
         }
-        let mut pos = self.tail.load(Ordering::Relaxed);
+        let mut pos = self.prod.tail.load(Ordering::Relaxed);
         loop {
             // Count free slots from `pos` on (the consumer frees in order, so they are a run).
             let mut n = 0usize;
             let mut stale = false;
             while n < items.len() {
                 let at = pos.wrapping_add(n);
-                let Some(slot) = self.slot(at) else { break };
+                let slot = self.slot(at);
                 let d = diff(slot.seq.load(Ordering::Acquire), at);
                 if d != 0 {
                     stale = n == 0 && d > 0;
@@ -174,16 +228,14 @@ impl<T: Copy> Mpsc<T> {
                     return 0;
                 }
                 spin_loop();
-                pos = self.tail.load(Ordering::Relaxed);
+                pos = self.prod.tail.load(Ordering::Relaxed);
                 continue;
             }
-            match self.tail.compare_exchange_weak(pos, pos.wrapping_add(n), Ordering::Relaxed, Ordering::Relaxed) {
+            match self.prod.tail.compare_exchange_weak(pos, pos.wrapping_add(n), Ordering::Relaxed, Ordering::Relaxed) {
                 Ok(_) => {
                     for (i, &item) in items.iter().take(n).enumerate() {
                         let at = pos.wrapping_add(i);
-                        if let Some(slot) = self.slot(at) {
-                            self.write_and_publish(slot, at, item);
-                        }
+                        self.write_and_publish(self.slot(at), at, item);
                     }
                     return n;
                 }
@@ -196,11 +248,8 @@ impl<T: Copy> Mpsc<T> {
     /// the slot of the last claimed position has been freed for its next lap. A claimed but not
     /// yet published item counts as queued.
     pub fn is_empty(&self) -> bool {
-        let last = self.tail.load(Ordering::Acquire).wrapping_sub(1);
-        match self.slot(last) {
-            Some(slot) => diff(slot.seq.load(Ordering::Acquire), last.wrapping_add(self.capacity())) >= 0,
-            None => true,
-        }
+        let last = self.prod.tail.load(Ordering::Acquire).wrapping_sub(1);
+        diff(self.slot(last).seq.load(Ordering::Acquire), last.wrapping_add(self.capacity())) >= 0
     }
 
     /// The consumer handle, or `None` while another one exists.
@@ -238,11 +287,22 @@ pub struct MpscConsumer<'a, T: Copy> {
 }
 
 impl<T: Copy> MpscConsumer<'_, T> {
+    /// How many items producers have claimed that this consumer has not taken (a snapshot):
+    /// each is published or about to be. Popping at most this many skips the final pop that
+    /// finds the ring empty; an item claimed after the snapshot is left for the next run (its
+    /// producer signals after publishing). At most the capacity: a producer claims a position
+    /// only once the consumer freed its slot, and every position below `head` was claimed
+    /// before this consumer's Acquire of its publish, so the load sees `tail >= head`.
+    #[inline]
+    pub fn claimed(&self) -> usize {
+        self.ring.prod.tail.load(Ordering::Relaxed).wrapping_sub(self.head)
+    }
+
     /// Takes the oldest published item, or `None`.
     #[inline]
     pub fn pop(&mut self) -> Option<T> {
         let ring = self.ring;
-        let slot = ring.slot(self.head)?;
+        let slot = ring.cons_slot(self.head);
         // Acquire: pairs with the producer's Release publish, so its value write is visible.
         if slot.seq.load(Ordering::Acquire) != self.head.wrapping_add(1) {
             return None;
@@ -250,7 +310,7 @@ impl<T: Copy> MpscConsumer<'_, T> {
         // SAFETY: `seq == head + 1`: the producer published this slot and will not touch it
         // again until we free it below.
         let item = slot.value.with(|p| unsafe { p.cast::<T>().read() });
-        slot.seq.store(self.head.wrapping_add(ring.capacity()), ring.publish_ordering());
+        slot.seq.store(self.head.wrapping_add(ring.cons.slots.mask).wrapping_add(1), ring.publish_ordering());
         self.head = self.head.wrapping_add(1);
         Some(item)
     }
@@ -329,6 +389,30 @@ mod tests {
         let mut out = [0u32; 16];
         assert_eq!(c.pop_slice(&mut out), 8);
         assert_eq!(&out[..8], &[4, 5, 6, 7, 8, 10, 11, 12]);
+    }
+
+    #[test]
+    fn claimed_counts_pushed_not_yet_popped_across_laps() {
+        let r = Mpsc::<u32>::new(4).unwrap();
+        let mut c = r.consumer().unwrap();
+        assert_eq!(c.claimed(), 0);
+        for round in 0..3u32 {
+            assert_eq!(r.push_slice(&[1, 2, 3]), 3);
+            assert_eq!(c.claimed(), 3);
+            assert_eq!(c.pop(), Some(1));
+            assert_eq!(c.claimed(), 2);
+            assert_eq!(r.push(round), Ok(()));
+            assert_eq!(r.push_slice(&[9, 9]), 1, "one slot was free");
+            assert_eq!(c.claimed(), 4, "a full ring: the capacity");
+            let mut out = [0u32; 4];
+            assert_eq!(c.pop_slice(&mut out), 4);
+            assert_eq!(out, [2, 3, round, 9]);
+            assert_eq!(c.claimed(), 0);
+        }
+        drop(c);
+        // A new consumer starts from the head the last one left.
+        assert_eq!(r.push(5), Ok(()));
+        assert_eq!(r.consumer().unwrap().claimed(), 1);
     }
 
     #[test]

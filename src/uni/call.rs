@@ -23,6 +23,7 @@ use crate::ndis::Token;
 use crate::ndis::VpiVci;
 use crate::ndis::call_flags;
 use crate::ndis::media_flags;
+use crate::uni::msg::Diag;
 use crate::uni::msg::In;
 use crate::uni::msg::InKind;
 use crate::uni::msg::Out;
@@ -45,6 +46,14 @@ pub(crate) fn status_for_cause(c: Option<u8>) -> NdisStatus {
         Some(93) => NdisStatus::AAL_PARAMS_UNSUPPORTED,
         _ => NdisStatus::FAILURE,
     }
+}
+
+/// What a message for a known call comes to after its IE errors (Q.2931 §5.7.2).
+pub(crate) enum IeVerdict {
+    /// Not acted on: discarded, or the call was cleared.
+    Discard,
+    /// Acted on; then STATUS with this cause and diagnostic, if any.
+    Proceed(Option<(u8, Diag)>),
 }
 
 impl<N: Ndis> Control<N> {
@@ -117,7 +126,7 @@ impl<N: Ndis> Control<N> {
     /// RELEASE COMPLETE answering a RELEASE: with #96 / #100 and the IE when it was in error.
     pub(crate) fn release_complete(cref: CallRef, error: Option<(u8, u8)>) -> Out<'static> {
         match error {
-            Some((cause, ie)) => Out::ReleaseCompleteDiag { cref, cause, diagnostic: ie },
+            Some((cause, ie)) => Out::ReleaseCompleteDiag { cref, cause, diagnostic: Diag::one(ie) },
             None => Out::ReleaseComplete { cref, cause: None },
         }
     }
@@ -232,13 +241,38 @@ impl<N: Ndis> Control<N> {
         // A mandatory IE missing (#96) or an IE's contents invalid (#100): the diagnostic names
         // the IE (Q.2931 §5.6.7, 4.5.15).
         let refuse_ie = |this: &mut Self, cause: u8, diagnostic: u8| {
-            this.emit(env, &Out::ReleaseCompleteDiag { cref, cause, diagnostic });
+            this.emit(env, &Out::ReleaseCompleteDiag { cref, cause, diagnostic: Diag::one(diagnostic) });
         };
         match m.error {
             Some((c, 0)) => return refuse(self, c),
             Some((c, ie)) => return refuse_ie(self, c, ie),
             None => {}
         }
+        // An unrecognised IE (#99, Q.2931 §5.6.8.1) or non-mandatory IEs with invalid contents
+        // (#100, §5.6.8.2; the decoder already dropped them): act on the SETUP as if they were
+        // absent, unless the instruction field's action indicator says otherwise (§5.7.2); one
+        // answer at most ([`crate::uni::msg::ie_error`]). "Report" while proceeding is sent once
+        // the call is present (U6), as the STATUS must give the state after acting on the message.
+        let report_ie = match crate::uni::msg::ie_error(m) {
+            None => None,
+            Some((c, diagnostic, action)) => match action {
+                // Clear call: there is no call yet, so the SETUP is refused with RELEASE COMPLETE
+                // naming the IEs (as for a mandatory IE error, §5.6.7).
+                UnknownIeAction::Clear => {
+                    self.emit(env, &Out::ReleaseCompleteDiag { cref, cause: c, diagnostic });
+                    return;
+                }
+                // Discard the message: no call.
+                UnknownIeAction::DiscardMessage => return,
+                // Discard the message and report: no call, STATUS in U0 (the state after).
+                UnknownIeAction::DiscardMessageReport => {
+                    self.emit(env, &Out::StatusDiag { cref, state: UniState::Null.code(), cause: c, diagnostic });
+                    return;
+                }
+                UnknownIeAction::DiscardReport => Some((c, diagnostic)),
+                UnknownIeAction::Discard => None,
+            },
+        };
         let Some(conn_id) = m.connection else {
             refuse_ie(self, cause::MANDATORY_IE_MISSING, crate::wire::q2931::id::CONNECTION_ID);
             return;
@@ -327,6 +361,11 @@ impl<N: Ndis> Control<N> {
                     v.data = DataState::Open;
                 }
                 self.vc_op(vc, vc_op::CREATE_VC);
+                // The call is present (U6): STATUS #99 / #100 naming the discarded IEs.
+                if let Some((c, diagnostic)) = report_ie {
+                    let state = UniState::CallPresent.code();
+                    self.emit(env, &Out::StatusDiag { cref, state, cause: c, diagnostic });
+                }
             }
             Err(_) => {
                 self.remove_vc(env, vc);
@@ -343,20 +382,32 @@ impl<N: Ndis> Control<N> {
         let Some(cref) = v.cref() else { return };
         let uu = UuBuf::new(m.user_user.get(..m.user_user.len().min(UU_MAX)).unwrap_or(&[])).unwrap_or(UuBuf::EMPTY);
         // A RELEASE with its Cause missing or in error is still a RELEASE; the RELEASE COMPLETE
-        // answering it carries #96 / #100 naming the IE (Q.2931 §5.6.7.1, §5.6.7.2).
-        let release_error = if m.kind == InKind::Release { m.error } else { None };
+        // answering it carries #96 / #100 naming the IE (Q.2931 §5.6.7.1, §5.6.7.2). A clearing
+        // message is never answered with STATUS, so an unrecognised IE (#99) or a non-mandatory
+        // IE with invalid contents (#100) that asks for a report (or a clear) is reported in that
+        // RELEASE COMPLETE instead, naming the first such IE (Q.931 §5.8.7.1 b), which Q.2931
+        // §5.6.8.1 follows; §5.6.8.2 by the same token).
+        let release_error = match m.kind {
+            InKind::Release => m.error.or_else(|| match crate::uni::msg::ie_error(m) {
+                Some((c, diag, UnknownIeAction::Clear | UnknownIeAction::DiscardReport)) => Some((c, diag.first())),
+                _ => None,
+            }),
+            _ => None,
+        };
         // The answer to our STATUS ENQUIRY, or a clearing message, stops T322 (Q.2931 §5.6.11).
         if v.timer.is_some_and(|t| t.kind == TimerKind::T322)
             && matches!(m.kind, InKind::Status | InKind::Release | InKind::ReleaseComplete)
         {
             self.stop_timer(vc);
         }
-        // An unrecognised IE, as its instruction field asks (Q.2931 §5.6.8.1, §5.7.2).
-        if let Some((ie, action)) = m.unknown_ie
-            && !self.on_unknown_ie(env, vc, uni, m.kind, ie, action)
-        {
-            return;
-        }
+        // An unrecognised IE (#99, Q.2931 §5.6.8.1) or non-mandatory IEs with invalid contents
+        // (#100, §5.6.8.2, already dropped by the decoder), as their instruction fields ask
+        // (§5.7.2). A report while proceeding is sent after acting on the message, below.
+        let report = match crate::uni::msg::ie_error(m).map(|e| self.on_ie_error(env, vc, uni, m.kind, e)) {
+            Some(IeVerdict::Discard) => return,
+            Some(IeVerdict::Proceed(report)) => report,
+            None => None,
+        };
         match (uni, m.kind) {
             // ---- outgoing call progress (U1/U3/U4) ----
             // CALL PROCEEDING: T303 → T310; remember an early connection identifier.
@@ -525,7 +576,7 @@ impl<N: Ndis> Control<N> {
                         cref,
                         state: uni.code(),
                         cause: cause::MESSAGE_TYPE_NOT_IMPLEMENTED,
-                        diagnostic: t,
+                        diagnostic: Diag::one(t),
                     },
                 );
             }
@@ -541,6 +592,16 @@ impl<N: Ndis> Control<N> {
                     },
                 );
             }
+        }
+        // STATUS for the discarded IEs gives the call state after acting on the message
+        // (§5.6.8.1, §5.6.8.2; Q.931 §5.8.7.1, §5.8.7.2); none once the call is gone.
+        if let Some((c, diagnostic)) = report
+            && let Some(v) = self.vcs.get(vc)
+            && let Some(cref) = v.cref()
+            && v.uni() != UniState::Null
+        {
+            let state = v.uni().code();
+            self.emit(env, &Out::StatusDiag { cref, state, cause: c, diagnostic });
         }
     }
 
@@ -647,30 +708,41 @@ impl<N: Ndis> Control<N> {
         }
     }
 
-    /// Acts on an unrecognised IE in a message for a known call; whether the message is still to
-    /// be processed. Clearing messages and STATUS are never answered with STATUS (no loops).
-    pub(crate) fn on_unknown_ie(
+    /// Acts on an IE error in a message for a known call — an unrecognised IE (`c` = #99,
+    /// Q.2931 §5.6.8.1) or non-mandatory IEs with invalid contents (#100, §5.6.8.2), `diag`
+    /// naming them — as the action indicator asks (§5.7.2; without the flag: discard the IE,
+    /// proceed, report): whether the message is still to be acted on, and the STATUS to send
+    /// once it has been (the state it reports is the one after acting). Clearing messages and
+    /// STATUS are never answered with STATUS (no loops) nor turned into a clear (a RELEASE's
+    /// report goes in its RELEASE COMPLETE instead, see [`Self::on_call_message`]); "discard
+    /// message" still discards them. "Clear call" clears an active call (RELEASE `c`, no
+    /// diagnostic); in the other states it is taken as "discard the IE and proceed", as it was
+    /// for #99 before #100 shared this path (the call set-up and release paths own those states).
+    pub(crate) fn on_ie_error(
         &mut self,
         env: &impl Env<N>,
         vc: Token,
         uni: UniState,
         kind: InKind,
-        ie: u8,
-        action: UnknownIeAction,
-    ) -> bool {
+        (c, diag, action): (u8, Diag, UnknownIeAction),
+    ) -> IeVerdict {
         let quiet = matches!(kind, InKind::Release | InKind::ReleaseComplete | InKind::Status);
-        let report = !quiet && matches!(action, UnknownIeAction::DiscardReport | UnknownIeAction::DiscardMessageReport);
-        if report && let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref()) {
-            let st = Out::StatusDiag { cref, state: uni.code(), cause: cause::IE_NOT_IMPLEMENTED, diagnostic: ie };
-            self.emit(env, &st);
-        }
         match action {
-            UnknownIeAction::DiscardMessage | UnknownIeAction::DiscardMessageReport => false,
-            UnknownIeAction::Clear if !quiet && uni == UniState::Active => {
-                self.clear_with_release(env, vc, cause::IE_NOT_IMPLEMENTED);
-                false
+            UnknownIeAction::DiscardMessage => IeVerdict::Discard,
+            // The message is not acted on: STATUS in the current state.
+            UnknownIeAction::DiscardMessageReport => {
+                if !quiet && let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref()) {
+                    let st = Out::StatusDiag { cref, state: uni.code(), cause: c, diagnostic: diag };
+                    self.emit(env, &st);
+                }
+                IeVerdict::Discard
             }
-            _ => true,
+            UnknownIeAction::Clear if !quiet && uni == UniState::Active => {
+                self.clear_with_release(env, vc, c);
+                IeVerdict::Discard
+            }
+            UnknownIeAction::DiscardReport if !quiet => IeVerdict::Proceed(Some((c, diag))),
+            _ => IeVerdict::Proceed(None),
         }
     }
 

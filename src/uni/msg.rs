@@ -5,8 +5,9 @@ use crate::ndis::{AtmAddress, AtmAddressType, CallParameters, VpiVci};
 use crate::uni::state::CallRef;
 use crate::wire::q2931::CallRef as WireCallRef;
 use crate::wire::q2931::{
-    AalParams, BearerCapability, Cause, CauseValue, ConnectionId, EndpointRef, IeAction, Location, Message,
-    MessageType, MsgAction, PartyNumber, QosParams, RestartClass, RestartIndicator, TrafficDescriptor, UserUser,
+    AalParams, BadIes, BearerCapability, Cause, CauseValue, ConnectionId, EndpointRef, IeAction, IeInstruction,
+    Location, MAX_BAD_IES, Message, MessageType, MsgAction, PartyNumber, QosParams, RestartClass, RestartIndicator,
+    TrafficDescriptor, UserUser,
 };
 
 /// Largest Q.2931 message this side builds.
@@ -56,12 +57,12 @@ pub enum Out<'a> {
     ReleaseComplete { cref: CallRef, cause: Option<u8> },
     /// STATUS answering STATUS ENQUIRY (cause #30) or reporting an error.
     Status { cref: CallRef, state: u8, cause: u8, endpoint: Option<(u16, u8)> },
-    /// STATUS reporting an error with its one-octet diagnostic: the message type for #97, the IE
-    /// identifier for #96 / #99 / #100 (Q.2931 §5.6, Q.850).
-    StatusDiag { cref: CallRef, state: u8, cause: u8, diagnostic: u8 },
-    /// RELEASE COMPLETE clearing in error, with the offending IE identifier as diagnostic
+    /// STATUS reporting an error with its diagnostic: the message type for #97, the IE
+    /// identifier(s) for #96 / #99 / #100 (Q.2931 §5.6, 4.5.15, Q.850).
+    StatusDiag { cref: CallRef, state: u8, cause: u8, diagnostic: Diag },
+    /// RELEASE COMPLETE clearing in error, with the offending IE identifier(s) as diagnostic
     /// (#96 mandatory IE missing, #100 invalid IE contents).
-    ReleaseCompleteDiag { cref: CallRef, cause: u8, diagnostic: u8 },
+    ReleaseCompleteDiag { cref: CallRef, cause: u8, diagnostic: Diag },
     /// STATUS ENQUIRY (the calls that survived a signalling link loss, Q.2931 §5.6.10).
     StatusEnquiry { cref: CallRef },
     /// ADD PARTY for a new leaf.
@@ -100,20 +101,112 @@ pub enum InKind {
     Other(u8),
 }
 
-/// What to do about an unrecognised IE (its instruction field, Q.2931 §5.6.8.1, §5.7.2).
+/// What to do about an unrecognised IE (#99, Q.2931 §5.6.8.1) or a non-mandatory IE with
+/// invalid contents (#100, §5.6.8.2): its instruction field's action indicator (§5.7.2).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum UnknownIeAction {
-    /// Clear the call (#99).
+    /// Clear the call.
     Clear,
     /// Discard the IE and proceed.
     Discard,
-    /// Discard the IE, proceed, report STATUS #99 (also the default without explicit
-    /// instruction, and the reserved codes).
+    /// Discard the IE, proceed, report STATUS (also the default without explicit instruction,
+    /// and the reserved codes).
     DiscardReport,
     /// Discard the message.
     DiscardMessage,
-    /// Discard the message, report STATUS #99.
+    /// Discard the message, report STATUS.
     DiscardMessageReport,
+}
+
+impl UnknownIeAction {
+    /// From an IE instruction field. Without the flag (Q.2931 §5.6.8.1 / §5.6.8.2 default) and
+    /// for the reserved codes (§5.7.2) the IE is discarded, the message acted on and STATUS
+    /// returned.
+    pub fn from_instruction(i: IeInstruction) -> Self {
+        match i.action {
+            Some(IeAction::Clear) => UnknownIeAction::Clear,
+            Some(IeAction::DiscardIe) => UnknownIeAction::Discard,
+            Some(IeAction::DiscardMsg) => UnknownIeAction::DiscardMessage,
+            Some(IeAction::DiscardMsgReport) => UnknownIeAction::DiscardMessageReport,
+            Some(IeAction::DiscardIeReport | IeAction::Reserved(_)) | None => UnknownIeAction::DiscardReport,
+        }
+    }
+
+    /// Precedence when several IEs are in error, highest first (Q.2931 §5.7.2 as ngatm's
+    /// `uni_verify` orders it: clear call, then discard message and report, then discard
+    /// message, then discard IE and report, then discard IE).
+    pub const fn rank(self) -> u8 {
+        match self {
+            UnknownIeAction::Clear => 4,
+            UnknownIeAction::DiscardMessageReport => 3,
+            UnknownIeAction::DiscardMessage => 2,
+            UnknownIeAction::DiscardReport => 1,
+            UnknownIeAction::Discard => 0,
+        }
+    }
+}
+
+/// A cause's diagnostic octets: one message type or up to [`MAX_BAD_IES`] IE identifiers.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Diag {
+    octets: [u8; MAX_BAD_IES],
+    len: u8,
+}
+
+impl Diag {
+    /// One octet.
+    pub const fn one(o: u8) -> Self {
+        let mut octets = [0; MAX_BAD_IES];
+        if let Some(first) = octets.first_mut() {
+            *first = o;
+        }
+        Diag { octets, len: 1 }
+    }
+
+    /// The first octet (0 when empty).
+    pub fn first(&self) -> u8 {
+        self.as_slice().first().copied().unwrap_or(0)
+    }
+
+    /// The identifiers of the recorded bad IEs (at least one entry only if one was recorded).
+    pub fn of_bad_ies(b: &BadIes) -> Self {
+        let mut d = Diag { octets: [0; MAX_BAD_IES], len: 0 };
+        for (slot, ie) in d.octets.iter_mut().zip(b.as_slice()) {
+            *slot = ie.id;
+            d.len = d.len.saturating_add(1);
+        }
+        d
+    }
+
+    /// The octets.
+    pub fn as_slice(&self) -> &[u8] {
+        self.octets.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+}
+
+/// Non-mandatory IEs received with invalid contents (Q.2931 §5.6.8.2): their identifiers (the
+/// diagnostic of cause #100) and the action their instruction fields ask for, the most
+/// pressing one when several disagree ([`UnknownIeAction::rank`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct BadIeReport {
+    pub ies: Diag,
+    pub action: UnknownIeAction,
+}
+
+/// The IE error a message for a known call is to be handled by: an unrecognised IE (#99) or bad
+/// non-mandatory IEs (#100), whichever asks for more; one STATUS at most. On a tie the
+/// unrecognised IE wins for clear / discard-message actions and the bad IEs for "report"
+/// (the order of ngatm's `uni_verify`, FreeBSD `sys/contrib/ngatm/netnatm/sig/sig_verify.c`).
+pub fn ie_error(m: &In<'_>) -> Option<(u8, Diag, UnknownIeAction)> {
+    let unknown = m.unknown_ie.map(|(ie, a)| (cause::IE_NOT_IMPLEMENTED, Diag::one(ie), a));
+    let bad = m.bad_ies.map(|b| (cause::INVALID_IE_CONTENTS, b.ies, b.action));
+    match (unknown, bad) {
+        (Some(u), Some(b)) => {
+            let bad_wins = b.2.rank() > u.2.rank() || (b.2.rank() == u.2.rank() && b.2.rank() <= 1);
+            Some(if bad_wins { b } else { u })
+        }
+        (u, b) => u.or(b),
+    }
 }
 
 /// The message action indicator of a message type we do not know (Q.2931 §5.7.1).
@@ -153,6 +246,8 @@ pub struct In<'a> {
     pub error: Option<(u8, u8)>,
     /// The first unrecognised IE: identifier and what its instruction field asks.
     pub unknown_ie: Option<(u8, UnknownIeAction)>,
+    /// Non-mandatory IEs dropped for invalid contents (Q.2931 §5.6.8.2).
+    pub bad_ies: Option<BadIeReport>,
     /// The message action indicator, for a message type we do not know.
     pub action: UnknownMessageAction,
 }
@@ -245,12 +340,12 @@ pub fn encode(out: &Out<'_>, buf: &mut [u8]) -> Option<usize> {
         Out::StatusDiag { cref, state, cause: c, diagnostic } => {
             let mut m = Message::new(MessageType::Status, wire_cref(cref));
             m.call_state = Some(state);
-            m.cause[0] = Some(cause(c).with_diagnostics(&[diagnostic]).ok()?);
+            m.cause[0] = Some(cause(c).with_diagnostics(diagnostic.as_slice()).ok()?);
             m
         }
         Out::ReleaseCompleteDiag { cref, cause: c, diagnostic } => {
             let mut m = Message::new(MessageType::ReleaseComplete, wire_cref(cref));
-            m.cause[0] = Some(cause(c).with_diagnostics(&[diagnostic]).ok()?);
+            m.cause[0] = Some(cause(c).with_diagnostics(diagnostic.as_slice()).ok()?);
             m
         }
         Out::StatusEnquiry { cref } => Message::new(MessageType::StatusEnquiry, wire_cref(cref)),
@@ -333,8 +428,27 @@ fn empty_in(cref: WireCallRef, k: InKind) -> In<'static> {
         user_user: &[],
         error: None,
         unknown_ie: None,
+        bad_ies: None,
         action: UnknownMessageAction::Report,
     }
+}
+
+/// The action for a message's bad non-mandatory IEs: the highest-ranked of their instruction
+/// fields' (Q.2931 §5.7.2); `None` when there is none. IEs beyond the kept ones ([`BadIes`]
+/// overflow) count as "no instruction": discard, proceed, report.
+fn bad_ie_report(b: &BadIes) -> Option<BadIeReport> {
+    if b.is_empty() {
+        return None;
+    }
+    let overflow = b.overflow.then_some(UnknownIeAction::DiscardReport);
+    let action = b
+        .as_slice()
+        .iter()
+        .map(|ie| UnknownIeAction::from_instruction(ie.instruction))
+        .chain(overflow)
+        .max_by_key(|a| a.rank())
+        .unwrap_or(UnknownIeAction::DiscardReport);
+    Some(BadIeReport { ies: Diag::of_bad_ies(b), action })
 }
 
 /// Decodes a received message; `None` when Q.2931 says to ignore it (it cannot be addressed:
@@ -372,16 +486,8 @@ pub fn decode(bytes: &[u8]) -> Option<In<'_>> {
         RestartClass::All => 2,
     });
     i.user_user = m.user_user.map_or(&[][..], |u| u.info);
-    i.unknown_ie = m.unrecognized.map(|u| {
-        let a = match u.instruction.action {
-            Some(IeAction::Clear) => UnknownIeAction::Clear,
-            Some(IeAction::DiscardIe) => UnknownIeAction::Discard,
-            Some(IeAction::DiscardMsg) => UnknownIeAction::DiscardMessage,
-            Some(IeAction::DiscardMsgReport) => UnknownIeAction::DiscardMessageReport,
-            Some(IeAction::DiscardIeReport | IeAction::Reserved(_)) | None => UnknownIeAction::DiscardReport,
-        };
-        (u.id, a)
-    });
+    i.unknown_ie = m.unrecognized.map(|u| (u.id, UnknownIeAction::from_instruction(u.instruction)));
+    i.bad_ies = bad_ie_report(&m.bad_ies);
     i.action = match m.action {
         Some(MsgAction::Clear) => UnknownMessageAction::Clear,
         Some(MsgAction::DiscardIgnore) => UnknownMessageAction::Ignore,
@@ -456,5 +562,57 @@ mod tests {
         );
         let m = decode(&[0x09, 0x03, 0, 0, 7, 0x05, 0x80, 0, 0]).unwrap();
         assert_eq!(m.error.map(|e| e.0), Some(cause::MANDATORY_IE_MISSING));
+    }
+
+    /// The SETUP [`params`] encodes, with `extra` IE octets appended.
+    fn setup_with(extra: &[u8]) -> std::vec::Vec<u8> {
+        let p = params();
+        let mut buf = [0u8; MAX_MESSAGE];
+        let n = encode(&Out::Setup { cref: CallRef { value: 7, ours: true }, params: &p, multipoint: false }, &mut buf)
+            .unwrap();
+        let mut b = buf[..n].to_vec();
+        b.extend_from_slice(extra);
+        let len = u16::try_from(b.len() - 9).unwrap();
+        b[7..9].copy_from_slice(&len.to_be_bytes());
+        b
+    }
+
+    #[test]
+    fn a_setup_with_a_bad_optional_ie_decodes_without_error_and_reports_it_by_its_instruction() {
+        // Empty BLLI, flag clear: no error, the IE named, default action "discard IE, report".
+        let b = setup_with(&[0x5f, 0x80, 0x00, 0x00]);
+        let m = decode(&b).unwrap();
+        assert_eq!((m.kind, m.error), (InKind::Setup, None));
+        let r = m.bad_ies.unwrap();
+        assert_eq!((r.ies.as_slice(), r.action), (&[0x5f][..], UnknownIeAction::DiscardReport));
+        assert_eq!(ie_error(&m), Some((cause::INVALID_IE_CONTENTS, Diag::one(0x5f), UnknownIeAction::DiscardReport)));
+        // Two bad IEs: both named, the most pressing instruction wins (clear over discard IE).
+        let b = setup_with(&[0x5f, 0x91, 0x00, 0x00, 0x5d, 0x90, 0x00, 0x00]);
+        let r = decode(&b).unwrap().bad_ies.unwrap();
+        assert_eq!((r.ies.as_slice(), r.action), (&[0x5f, 0x5d][..], UnknownIeAction::Clear));
+        // Each action indicator value maps to its action.
+        for (octet, want) in [
+            (0x90, UnknownIeAction::Clear),
+            (0x91, UnknownIeAction::Discard),
+            (0x92, UnknownIeAction::DiscardReport),
+            (0x93, UnknownIeAction::DiscardReport),
+            (0x95, UnknownIeAction::DiscardMessage),
+            (0x96, UnknownIeAction::DiscardMessageReport),
+        ] {
+            let r = decode(&setup_with(&[0x7e, octet, 0x00, 0x00])).unwrap().bad_ies.unwrap();
+            assert_eq!(r.action, want, "instruction {octet:#x}");
+        }
+    }
+
+    #[test]
+    fn one_status_at_most_when_an_unknown_and_a_bad_ie_both_ask_for_a_report() {
+        // Unknown IE 0xf0 and a bad BLLI, both "discard IE and report": #100 wins (ngatm order).
+        let b = setup_with(&[0xf0, 0x92, 0x00, 0x01, 0x00, 0x5f, 0x92, 0x00, 0x00]);
+        let m = decode(&b).unwrap();
+        assert_eq!(ie_error(&m).map(|e| e.0), Some(cause::INVALID_IE_CONTENTS));
+        // Unknown IE asking to clear outranks a bad IE asking for a report.
+        let b = setup_with(&[0xf0, 0x90, 0x00, 0x01, 0x00, 0x5f, 0x92, 0x00, 0x00]);
+        let m = decode(&b).unwrap();
+        assert_eq!(ie_error(&m), Some((cause::IE_NOT_IMPLEMENTED, Diag::one(0xf0), UnknownIeAction::Clear)));
     }
 }

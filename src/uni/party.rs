@@ -72,22 +72,7 @@ impl<N: Ndis> Control<N> {
         let Some(cref) = v.cref() else { return Err(NdisStatus::INVALID_STATE) };
         let endpoint = self.next_endpoint;
         self.next_endpoint = if self.next_endpoint >= 0x7fff { 1 } else { self.next_endpoint + 1 };
-        let obj = PartyObj {
-            handle,
-            vc,
-            endpoint,
-            phase: PartyPhase::Adding,
-            client: Some(client),
-            params: Some(*params),
-            timer_due: None,
-            ops: 0,
-            queued: false,
-            op_status: NdisStatus::SUCCESS,
-            drop_data: UuBuf::EMPTY,
-            free_after_ops: false,
-            prev: NO_PARTY,
-            next: NO_PARTY,
-        };
+        let obj = PartyObj::new(handle, vc, endpoint, PartyPhase::Adding, Some(client), *params);
         let p = self.insert_party(obj).ok_or(NdisStatus::RESOURCES)?;
         self.set_party_timer(p, Some(env.now().saturating_add(env.config().timers.t399)));
         if let Some(v) = self.vcs.get_mut(vc.0) {

@@ -11,6 +11,7 @@ use crate::ndis::Ndis;
 use crate::ndis::NdisStatus;
 use crate::ndis::Token;
 use crate::ndis::VpiVci;
+use crate::uni::msg::Diag;
 use crate::uni::msg::In;
 use crate::uni::msg::InKind;
 use crate::uni::msg::Out;
@@ -73,12 +74,16 @@ impl<N: Ndis> Control<N> {
         match m.kind {
             // RESTART: every call (class "all") or the indicated VC's call is cleared locally,
             // then acknowledged.
-            // RESTART without its mandatory Restart Indicator: nothing is restarted; STATUS #96
-            // naming the IE (Q.2931 §5.6.7.1).
-            InKind::Restart if m.restart_class.is_none() => {
+            // RESTART without its mandatory Restart Indicator, or with it or the connection
+            // identifier invalid: nothing is restarted; STATUS #96 / #100 naming the IE (Q.2931
+            // §5.6.7.1, §5.6.7.2).
+            InKind::Restart if m.restart_class.is_none() || m.error.is_some_and(|(_, ie)| ie != 0) => {
                 let cref = CallRef { value: 0, ours: false };
-                let (cause, diagnostic) = (cause::MANDATORY_IE_MISSING, RESTART_INDICATOR_IE);
-                self.emit(env, &Out::StatusDiag { cref, state: 0, cause, diagnostic });
+                let (cause, ie) = match m.error {
+                    Some((c, ie)) if ie != 0 => (c, ie),
+                    _ => (cause::MANDATORY_IE_MISSING, RESTART_INDICATOR_IE),
+                };
+                self.emit(env, &Out::StatusDiag { cref, state: 0, cause, diagnostic: Diag::one(ie) });
             }
             InKind::Restart => {
                 let class = m.restart_class.unwrap_or(2);

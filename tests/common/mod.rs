@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use atmmcm::NdisStatus;
+use atmmcm::ndis::{CallParameters, VpiVci, call_flags};
 use atmmcm_hw::host::{Client, VcHandle};
 use atmmcm_hw::lab::{Lab, LabConfig, call_to};
 use atmmcm_hw::network::OfferParams;
@@ -133,6 +134,54 @@ pub fn two_nodes(cfg: LabConfig) -> (Lab, Client, Client) {
     b.open_af().expect("open AF on 1002");
     b.register_sap(None).expect("wildcard SAP on 1002");
     (lab, a, b)
+}
+
+/// A PVC made on `c` at 0/`vci`, `max_sdu` octets each way: ProtocolCmMakeCall pends, and
+/// activation and completion follow without the network (no route needed: cells just leave).
+pub fn pvc(c: &Client, vci: u16, max_sdu: u32) -> VcHandle {
+    let vc = c.create_vc().expect("create VC");
+    assert_eq!(c.make_call(vc, pvc_params(vci, max_sdu)).0, NdisStatus::PENDING);
+    vc
+}
+
+/// MakeCall parameters of a PVC at 0/`vci`, `max_sdu` octets each way (no called party).
+pub fn pvc_params(vci: u16, max_sdu: u32) -> CallParameters {
+    let mut p = call_to(b"0");
+    p.called = None;
+    p.flags |= call_flags::PERMANENT_VC;
+    p.media.connection_id = VpiVci { vpi: 0, vci };
+    p.media.transmit.max_sdu_size = max_sdu;
+    p.media.receive.max_sdu_size = max_sdu;
+    p
+}
+
+/// Nodes 1001 and 1002 joined by a network PVC (1001's 0/100 to 1002's 0/200), each client's AF
+/// open and its end made with [`pvc`], settled; each end was activated and completed inside
+/// ProtocolCmMakeCall. Returns the lab, 1001's client and VC, 1002's client and VC.
+pub fn two_nodes_with_pvc(max_sdu: u32) -> (Lab, Client, VcHandle, Client, VcHandle) {
+    let lab = lab_with(LabConfig::default().nodes(&[b"1001", b"1002"]));
+    let (pa, pb) = (lab.node(0).port, lab.node(1).port);
+    lab.network().add_pvc((pa, 0, 100), (pb, 0, 200));
+    let a = lab.node(0).client();
+    let b = lab.node(1).client();
+    a.open_af().expect("open AF on 1001");
+    b.open_af().expect("open AF on 1002");
+    let avc = pvc(&a, 100, max_sdu);
+    let bvc = pvc(&b, 200, max_sdu);
+    lab.settle();
+    for (node, vc) in [(0, avc), (1, bvc)] {
+        assert_eq!(
+            lab.node(node).ndis.ndis_calls_on(vc),
+            [
+                "ProtocolCoCreateVc->SUCCESS",
+                "NdisMCmActivateVc",
+                "NdisMCmMakeCallComplete(SUCCESS)",
+                "ProtocolCmMakeCall->PENDING"
+            ],
+            "node {node}'s PVC end"
+        );
+    }
+    (lab, a, avc, b, bvc)
 }
 
 /// xorshift64*: deterministic garbage and orderings per seed (tests/stress.rs, tests/isolation.rs).

@@ -1,6 +1,7 @@
 //! The flat message `Repr`: every IE this driver uses, each `Option`al, in one struct.
 
 use super::aal::AalParams;
+use super::bad_ie::{BadIe, BadIes};
 use super::bearer::BearerCapability;
 use super::cause::Cause;
 use super::connection_id::ConnectionId;
@@ -58,6 +59,9 @@ pub struct Message<'a> {
     pub user_user: Option<UserUser<'a>>,
     /// The first unrecognised IE (Q.2931 5.6.8.1); later ones are skipped.
     pub unrecognized: Option<UnknownIe>,
+    /// Non-mandatory IEs whose contents were invalid: dropped (their field above stays `None`)
+    /// and recorded for the answer (Q.2931 5.6.8.2). Never emitted.
+    pub bad_ies: BadIes,
 }
 
 /// What [`Message`]'s IE walk calls for each present IE: (identifier, instruction, body).
@@ -94,6 +98,28 @@ pub fn mandatory_ies(kind: MessageType) -> &'static [u8] {
     }
 }
 
+/// True when a content error in IE `ie_id` makes message `kind` unusable: the IE is mandatory
+/// for it ([`mandatory_ies`]), or, in a SETUP, it is
+/// - the connection identifier, mandatory network→user (UNI 3.1 §5.3.1.7) though
+///   [`mandatory_ies`] leaves it to the caller;
+/// - the AAL parameters: optional, but acting on the SETUP as if they were absent would offer
+///   the call with the default maximum SDU sizes (9188), which the caller never agreed to and
+///   may not reassemble; so, as settled before (README "Decoder choices"), an AAL parameters
+///   content error refuses the call like a mandatory IE's;
+///
+/// or, in a RESTART / RESTART ACKNOWLEDGE, the connection identifier: mandatory whenever the
+/// restart indicator names one VC (Q.2931 5.5.1, 5.5.2), and a bad one cannot tell which VC;
+/// dropping it would turn "restart that VC" into acting on none and acknowledging a RESTART
+/// that names no VC.
+///
+/// Such an error keeps the mandatory-IE handling (Q.2931 5.6.7.2: e.g. SETUP → RELEASE COMPLETE
+/// #100); any other IE's content error only drops that IE (5.6.8.2).
+pub fn content_mandatory(kind: MessageType, ie_id: u8) -> bool {
+    mandatory_ies(kind).contains(&ie_id)
+        || (kind == MessageType::Setup && matches!(ie_id, id::CONNECTION_ID | id::AAL))
+        || (matches!(kind, MessageType::Restart | MessageType::RestartAck) && ie_id == id::CONNECTION_ID)
+}
+
 /// Parses `content` into `slot` unless it already holds a value (first occurrence wins).
 fn first<'a, B: IeBody<'a>>(slot: &mut Option<B>, content: &'a [u8]) -> Result<(), InvalidIe> {
     if slot.is_none() {
@@ -125,11 +151,18 @@ impl<'a> Message<'a> {
             restart: None,
             user_user: None,
             unrecognized: None,
+            bad_ies: BadIes::EMPTY,
         }
     }
 
-    /// Decodes a message. Stops at the first header or IE error (see [`ParseError`] for what to
-    /// answer). Does not check mandatory IEs: call [`Message::check_mandatory`].
+    /// Decodes a message. Stops at the first header error, at an IE that runs past the message,
+    /// and at a content error in an IE that is mandatory for this message type (see
+    /// [`ParseError`] for what to answer). A content error in any other IE does not stop it
+    /// (Q.2931 5.6.8.2, = Q.931 5.8.7.2: "action shall be taken on the message and those
+    /// information elements which are recognized and have valid content"): the IE is dropped and
+    /// recorded in [`Message::bad_ies`] with its instruction field, whose action indicator the
+    /// call control follows (Q.2931 5.7.2). Does not check mandatory IEs: call
+    /// [`Message::check_mandatory`].
     pub fn parse(buf: &'a [u8]) -> Result<Self, ParseError> {
         let pkt = Packet::new_checked(buf)?;
         let mut m = Message::new(pkt.message_type(), pkt.call_ref());
@@ -152,8 +185,17 @@ impl<'a> Message<'a> {
             let instruction = view.instruction();
             let content = view.content_ref();
             rest = rest.get(view.total_len()..).unwrap_or(&[]);
-            m.take_ie(ie_id, instruction, content)
-                .map_err(|_| fail(ParseErrorKind::InvalidIe(ie_id), Some(instruction)))?;
+            // A later occurrence of an IE whose first occurrence was bad is a repeated IE:
+            // ignored, as any repeat is (Cause excepted: two may appear).
+            if ie_id != id::CAUSE && m.bad_ies.contains(ie_id) {
+                continue;
+            }
+            if m.take_ie(ie_id, instruction, content).is_err() {
+                if content_mandatory(m.kind, ie_id) {
+                    return Err(fail(ParseErrorKind::InvalidIe(ie_id), Some(instruction)));
+                }
+                m.bad_ies.push(BadIe { id: ie_id, instruction });
+            }
         }
         Ok(m)
     }

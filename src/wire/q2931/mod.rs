@@ -10,6 +10,7 @@
 //! (`netnatm/msg`) and Wireshark `packet-q2931.c` (read for facts only).
 
 pub mod aal;
+pub mod bad_ie;
 pub mod bearer;
 pub mod cause;
 pub mod connection_id;
@@ -27,6 +28,7 @@ pub mod user_user;
 mod tests;
 
 pub use aal::AalParams;
+pub use bad_ie::{BadIe, BadIes, MAX_BAD_IES};
 pub use bearer::BearerCapability;
 pub use cause::{Cause, CauseValue, Location};
 pub use connection_id::ConnectionId;
@@ -34,7 +36,7 @@ pub use endpoint::{EndpointRef, EndpointState};
 pub use error::{ParseError, ParseErrorKind};
 pub use header::{CallRef, HEADER_LEN, MessageType, MsgAction, PROTOCOL_DISCRIMINATOR, Packet};
 pub use ie::{Ie, IeAction, IeBody, IeInstruction, InvalidIe, UnknownIe, id};
-pub use message::{Message, mandatory_ies};
+pub use message::{Message, content_mandatory, mandatory_ies};
 pub use party_number::PartyNumber;
 pub use simple::{CallState, QosParams, RestartClass, RestartIndicator};
 pub use traffic::TrafficDescriptor;

@@ -352,7 +352,10 @@ fn every_truncation_and_single_octet_corruption_is_handled() {
             // value (unknown IEs come back with empty contents, skipped IEs not at all).
             let n = m.emit(&mut scratch).expect("parsed message must emit");
             assert!(n <= b.len(), "grew from {} to {n}", b.len());
-            assert_eq!(Message::parse(&scratch[..n]), Ok(m));
+            // Bad non-mandatory IEs were dropped, so the re-encoding has none.
+            let mut want = m;
+            want.bad_ies = BadIes::EMPTY;
+            assert_eq!(Message::parse(&scratch[..n]), Ok(want));
         }
         Err(e) => {
             errs += 1;
@@ -546,4 +549,130 @@ fn a_setup_whose_traffic_descriptor_repeats_a_subfield_is_answered_100_naming_th
     b[30] = 0x83;
     let m = Message::parse(&b).unwrap();
     assert_eq!(m.traffic.map(|t| (t.fwd_pcr_01, t.bwd_pcr_0)), Some((Some(353_207), Some(1_000))));
+}
+
+// ---- non-mandatory IE content errors (Q.2931 5.6.8.2) --------------------------------------------
+
+/// SETUP of [`setup()`] with `extra` IE octets appended (the message length fixed up).
+fn setup_with(extra: &[u8]) -> std::vec::Vec<u8> {
+    let mut b = emit_vec(&setup());
+    b.extend_from_slice(extra);
+    let len = u16::try_from(b.len() - HEADER_LEN).unwrap();
+    b[7..9].copy_from_slice(&len.to_be_bytes());
+    b
+}
+
+#[test]
+fn a_setup_with_bad_non_mandatory_ies_is_read_without_them_and_they_are_recorded() {
+    // The reference SETUP without its BLLI and calling party number, then both re-added with
+    // invalid contents: an empty BLLI (flag clear) and a calling number whose octet 5 lacks its
+    // extension bit but has no octet 5a (action "discard IE, proceed, report").
+    let mut m = setup();
+    m.blli = None;
+    m.calling = None;
+    let mut b = emit_vec(&m);
+    b.extend_from_slice(&[0x5f, 0x80, 0x00, 0x00, 0x6c, 0x92, 0x00, 0x01, 0x12]);
+    let len = u16::try_from(b.len() - HEADER_LEN).unwrap();
+    b[7..9].copy_from_slice(&len.to_be_bytes());
+    let got = Message::parse(&b).expect("a content error in a non-mandatory IE does not fail the message");
+    assert_eq!(got.check_mandatory(), Ok(()));
+    assert_eq!((got.blli, got.calling), (None, None));
+    let bad: std::vec::Vec<(u8, Option<IeAction>)> =
+        got.bad_ies.as_slice().iter().map(|b| (b.id, b.instruction.action)).collect();
+    assert_eq!(bad, [(id::BLLI, None), (id::CALLING, Some(IeAction::DiscardIeReport))]);
+    // Everything else is as sent.
+    let mut want = m;
+    want.bad_ies = got.bad_ies;
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_content_error_in_a_mandatory_ie_still_fails_the_whole_message() {
+    // SETUP's QoS parameter (mandatory, UNI 3.1 5.3.1.7) with one octet instead of two.
+    let mut m = setup();
+    m.qos = None;
+    let b = {
+        let mut b = emit_vec(&m);
+        b.extend_from_slice(&[0x5c, 0xe0, 0x00, 0x01, 0x00]);
+        let len = u16::try_from(b.len() - HEADER_LEN).unwrap();
+        b[7..9].copy_from_slice(&len.to_be_bytes());
+        b
+    };
+    assert_eq!(Message::parse(&b).unwrap_err().kind, ParseErrorKind::InvalidIe(id::QOS));
+    // The SETUP's connection identifier is mandatory network to user: also fatal.
+    let mut m = setup();
+    m.connection_id = None;
+    let mut b = emit_vec(&m);
+    b.extend_from_slice(&[0x5a, 0x80, 0x00, 0x01, 0x88]);
+    let len = u16::try_from(b.len() - HEADER_LEN).unwrap();
+    b[7..9].copy_from_slice(&len.to_be_bytes());
+    assert_eq!(Message::parse(&b).unwrap_err().kind, ParseErrorKind::InvalidIe(id::CONNECTION_ID));
+    // The same connection identifier in CONNECT (optional there) is only dropped.
+    let mut c = emit_vec(&Message::new(MessageType::Connect, cr(5, true)));
+    c.extend_from_slice(&[0x5a, 0x80, 0x00, 0x01, 0x88]);
+    c[8] = 5;
+    let got = Message::parse(&c).unwrap();
+    assert_eq!((got.connection_id, got.bad_ies.as_slice().len()), (None, 1));
+}
+
+#[test]
+fn a_later_occurrence_of_a_bad_ie_is_a_repeat_and_ignored() {
+    // setup() already carries a valid BLLI first: a bad second one is a repeat, never looked at.
+    let b = setup_with(&[0x5f, 0x80, 0x00, 0x00]);
+    let got = Message::parse(&b).unwrap();
+    assert!(got.bad_ies.is_empty() && got.blli.is_some());
+    // A bad first user-user IE, then a valid one: the first occurrence is the one handled
+    // (Q.2931 5.6.8), so the IE stays absent rather than the repeat taking its place.
+    let mut m = setup();
+    m.user_user = None;
+    let mut b = emit_vec(&m);
+    b.extend_from_slice(&[0x7e, 0x80, 0x00, 0x00, 0x7e, 0x80, 0x00, 0x02, 0x04, 0x41]);
+    let len = u16::try_from(b.len() - HEADER_LEN).unwrap();
+    b[7..9].copy_from_slice(&len.to_be_bytes());
+    let got = Message::parse(&b).unwrap();
+    assert_eq!((got.user_user, got.bad_ies.contains(id::USER_USER)), (None, true));
+}
+
+#[test]
+fn more_bad_ies_than_the_list_holds_are_dropped_and_flagged() {
+    // STATUS ENQUIRY (no mandatory IE) with six empty BHLI-like IEs of different identifiers.
+    let ids = [id::AAL, id::BHLI, id::BLLI, id::CALLING, id::USER_USER, id::ENDPOINT_REF];
+    let mut b = emit_vec(&Message::new(MessageType::StatusEnquiry, cr(9, true)));
+    for i in ids {
+        b.extend_from_slice(&[i, 0x80, 0x00, 0x00]);
+    }
+    b[8] = u8::try_from(b.len() - HEADER_LEN).unwrap();
+    let got = Message::parse(&b).unwrap();
+    let kept: std::vec::Vec<u8> = got.bad_ies.as_slice().iter().map(|b| b.id).collect();
+    assert_eq!((kept.as_slice(), got.bad_ies.overflow), (&ids[..MAX_BAD_IES], true));
+}
+
+#[test]
+fn an_aal_parameters_content_error_fails_a_setup_but_is_only_dropped_from_a_connect() {
+    // AAL parameters are optional in SETUP, but the call cannot be offered with SDU sizes the
+    // caller never settled: a content error there keeps the mandatory-IE handling (#100).
+    assert!(content_mandatory(MessageType::Setup, id::AAL) && !content_mandatory(MessageType::Connect, id::AAL));
+    let mut m = setup();
+    m.aal = None;
+    let mut b = emit_vec(&m);
+    // AAL type 5 with the forward maximum CPCS-SDU size subfield repeated.
+    b.extend_from_slice(&[0x58, 0x80, 0x00, 0x07, 0x05, 0x8c, 0x23, 0xe4, 0x8c, 0x05, 0xdc]);
+    let len = u16::try_from(b.len() - HEADER_LEN).unwrap();
+    b[7..9].copy_from_slice(&len.to_be_bytes());
+    assert_eq!(Message::parse(&b).unwrap_err().kind, ParseErrorKind::InvalidIe(id::AAL));
+    // The same IE in CONNECT is a non-mandatory IE content error: dropped, recorded.
+    let mut c = emit_vec(&Message::new(MessageType::Connect, cr(5, true)));
+    c.extend_from_slice(&[0x58, 0x80, 0x00, 0x07, 0x05, 0x8c, 0x23, 0xe4, 0x8c, 0x05, 0xdc]);
+    c[8] = 11;
+    let got = Message::parse(&c).unwrap();
+    assert_eq!((got.aal, got.bad_ies.contains(id::AAL)), (None, true));
+}
+
+#[test]
+fn a_bad_connection_identifier_fails_a_restart_as_it_cannot_say_which_vc() {
+    assert!(content_mandatory(MessageType::Restart, id::CONNECTION_ID));
+    assert!(content_mandatory(MessageType::RestartAck, id::CONNECTION_ID));
+    // RESTART, indicated VC, with a one-octet connection identifier.
+    let b = [0x09, 0x03, 0, 0, 0, 0x46, 0x80, 0, 0x0a, 0x79, 0x80, 0, 1, 0x80, 0x5a, 0x80, 0, 1, 0x88];
+    assert_eq!(Message::parse(&b).unwrap_err().kind, ParseErrorKind::InvalidIe(id::CONNECTION_ID));
 }
