@@ -154,25 +154,24 @@ fn rule_data_closing_status_fires_on_success_for_a_send_after_close_started() {
 #[test]
 fn rule_data_closing_status_fires_on_send_aborted_for_a_send_after_close_started() {
     // Strict: a send after the close started completes with CLOSING, not just any failure.
+    let complete_late = |l: &Lab, vc, status| {
+        let nbls = l.client.send(vc, vec![b"late".to_vec()]);
+        l.ndis().nbl_set_status(nbls[0], status);
+        l.ndis().co_send_net_buffer_lists_complete(vc, nbls[0], 0);
+    };
     let l = lab();
     let vc = l.closing_client_call();
-    let nbls = l.client.send(vc, vec![b"late".to_vec()]);
-    l.ndis().nbl_set_status(nbls[0], NdisStatus::SEND_ABORTED);
-    l.ndis().co_send_net_buffer_lists_complete(vc, nbls[0], 0);
+    complete_late(&l, vc, NdisStatus::SEND_ABORTED);
     l.only(rule::DATA_CLOSING_STATUS);
     // After an incoming close was dispatched the close has started too.
     let l = lab();
     let vc = l.network_closed_call();
-    let nbls = l.client.send(vc, vec![b"late".to_vec()]);
-    l.ndis().nbl_set_status(nbls[0], NdisStatus::FAILURE);
-    l.ndis().co_send_net_buffer_lists_complete(vc, nbls[0], 0);
+    complete_late(&l, vc, NdisStatus::FAILURE);
     l.only(rule::DATA_CLOSING_STATUS);
     // The right answer: CLOSING.
     let l = lab();
     let vc = l.network_closed_call();
-    let nbls = l.client.send(vc, vec![b"late".to_vec()]);
-    l.ndis().nbl_set_status(nbls[0], NdisStatus::CLOSING);
-    l.ndis().co_send_net_buffer_lists_complete(vc, nbls[0], 0);
+    complete_late(&l, vc, NdisStatus::CLOSING);
     l.clean();
 }
 
