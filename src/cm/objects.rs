@@ -233,17 +233,22 @@ impl<N: Ndis> VcObj<N> {
         self.owe_release_complete
     }
 
+    /// The VC carries a call the network knows of: a call reference, and a state past U0 or a
+    /// RELEASE COMPLETE still owed (incoming messages find it; a RESTART or a link loss acts
+    /// on it).
+    pub fn has_call(&self) -> bool {
+        self.cref.is_some() && (self.uni != UniState::Null || self.owe_release_complete)
+    }
+
     /// What a loss of the signalling link does to this VC's call.
     pub fn link_class(&self) -> LinkClass {
-        match (self.cref, self.uni) {
-            // No call the network knows of: nothing to clear.
-            (None, _) => LinkClass::Unaffected,
+        match (self.has_call(), self.uni) {
+            // No call the network knows of (none, or U0 with nothing owed): nothing to clear.
+            (false, _) => LinkClass::Unaffected,
             // U10: kept, T309 runs (Q.2931 §5.6.10).
-            (Some(_), UniState::Active) => LinkClass::Active,
-            // U0 with nothing owed to the network: the call is over.
-            (Some(_), UniState::Null) if !self.owe_release_complete => LinkClass::Unaffected,
+            (true, UniState::Active) => LinkClass::Active,
             // Every other state (and U0 owing a RELEASE COMPLETE): cleared with #27 at once.
-            (Some(_), _) => LinkClass::Cleared,
+            (true, _) => LinkClass::Cleared,
         }
     }
 

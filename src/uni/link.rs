@@ -40,7 +40,7 @@ impl<N: Ndis> Control<N> {
     pub(crate) fn find_call(&self, cref: CallRef) -> Option<Token> {
         let vc = self.vcs.token_at(self.crefs.get(cref)?)?;
         let v = self.vcs.get(vc)?;
-        (v.cref() == Some(cref) && (v.uni() != UniState::Null || v.owe_release_complete())).then_some(vc)
+        (v.cref() == Some(cref) && v.has_call()).then_some(vc)
     }
 
     /// One Q.2931 message from the network.

@@ -17,7 +17,6 @@ use crate::uni::msg::InKind;
 use crate::uni::msg::Out;
 use crate::uni::msg::cause;
 use crate::uni::state::CallRef;
-use crate::uni::state::UniState;
 
 /// The Restart Indicator IE identifier (a STATUS #96 diagnostic).
 pub(crate) const RESTART_INDICATOR_IE: u8 = 0x79;
@@ -90,7 +89,7 @@ impl<N: Ndis> Control<N> {
                 for k in 0..self.snapshot_vcs() {
                     let Some(t) = self.walked(k) else { continue };
                     let Some(v) = self.vcs.get(t) else { continue };
-                    if v.cref().is_none() || v.uni() == UniState::Null && !v.owe_release_complete() {
+                    if !v.has_call() {
                         continue;
                     }
                     let hit = match (class, m.connection) {

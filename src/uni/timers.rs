@@ -6,6 +6,7 @@ use core::time::Duration;
 use crate::cm::control::Control;
 use crate::cm::control::Env;
 use crate::cm::control::ORPHANS;
+use crate::cm::objects::LinkClass;
 use crate::cm::objects::Phase;
 use crate::cm::objects::UuBuf;
 use crate::cm::ops::vc_op;
@@ -134,7 +135,7 @@ impl<N: Ndis> Control<N> {
             }
             // The next one is read first: clearing may free this VC (an offered call's).
             cursor = self.vcs.next_of(t);
-            if self.vcs.get(t).is_some_and(|v| v.uni() == UniState::Active && v.cref().is_some()) {
+            if self.vcs.get(t).is_some_and(|v| v.link_class() == LinkClass::Active) {
                 self.clear_call(env, t, NdisStatus::DEST_OUT_OF_ORDER);
                 cleared += 1;
             }
