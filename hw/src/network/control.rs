@@ -200,6 +200,21 @@ impl Network {
         Ie::new(id::ENDPOINT_REF, Body::EndpointRef(EndpointRef { flag, value }))
     }
 
+    /// Message `msg_type` to the calling user of `call` (its reference `key`): with the
+    /// connection identifier the first time one goes to that user, and the endpoint reference of
+    /// a point-to-multipoint call's party.
+    pub(super) fn to_caller(call: &mut Call, key: Key, msg_type: u8, endpoint: Option<u16>) -> Message {
+        let mut m = Message::new(out_ref(key), msg_type);
+        if !call.conn_id_sent {
+            call.conn_id_sent = true;
+            m = m.with(Self::conn_id_ie(call));
+        }
+        if let Some(e) = endpoint {
+            m = m.with(Self::endpoint_ie(e, true));
+        }
+        m
+    }
+
     fn send_status(&mut self, now: Duration, port: PortId, key: Key, value: u8, diag: &[u8], endpoint: Option<u16>) {
         let state = self.ports.get(port).and_then(|p| p.calls.get(&key)).map_or(0, |c| c.state.code());
         let mut m = Message::new(out_ref(key), mt::STATUS)

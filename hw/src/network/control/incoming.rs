@@ -319,14 +319,7 @@ impl Network {
             match (root.state, root_ep) {
                 (CallState::N1 | CallState::N3, _) => {
                     root.state = CallState::N4;
-                    let mut m = Message::new(out_ref(leg.key), mt::ALERTING);
-                    if !root.conn_id_sent {
-                        root.conn_id_sent = true;
-                        m = m.with(Self::conn_id_ie(root));
-                    }
-                    if let Some(e) = root_ep {
-                        m = m.with(Self::endpoint_ie(e, true));
-                    }
+                    let m = Self::to_caller(root, leg.key, mt::ALERTING, root_ep);
                     self.send(now, leg.port, &m);
                 }
                 (CallState::N10, Some(e)) => {
@@ -377,14 +370,7 @@ impl Network {
                     if let Some(p) = root_ep.and_then(|e| root.parties.get_mut(&e)) {
                         p.state = PartyState::Active;
                     }
-                    let mut m = Message::new(out_ref(leg.key), mt::CONNECT);
-                    if !root.conn_id_sent {
-                        root.conn_id_sent = true;
-                        m = m.with(Self::conn_id_ie(root));
-                    }
-                    if let Some(e) = root_ep {
-                        m = m.with(Self::endpoint_ie(e, true));
-                    }
+                    let m = Self::to_caller(root, leg.key, mt::CONNECT, root_ep);
                     self.send(now, leg.port, &m);
                     self.connect_vc(root_vc, vc);
                 }

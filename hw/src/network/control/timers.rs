@@ -104,14 +104,8 @@ impl Network {
                     for p in c.parties.values_mut() {
                         p.state = PartyState::Active;
                     }
-                    let mut m = Message::new(out_ref(key), mt::CONNECT);
-                    if !c.conn_id_sent {
-                        c.conn_id_sent = true;
-                        m = m.with(Self::conn_id_ie(c));
-                    }
-                    if let Some(e) = c.parties.keys().next() {
-                        m = m.with(Self::endpoint_ie(*e, true));
-                    }
+                    let endpoint = c.parties.keys().next().copied();
+                    let m = Self::to_caller(c, key, mt::CONNECT, endpoint);
                     let vc = (port, c.vpi, c.vci);
                     self.terminate_vc(vc);
                     self.send(now, port, &m);
