@@ -31,7 +31,9 @@ fn link_loss(n: usize) -> Duration {
     b.incoming_calls(n);
     assert_eq!(b.ndis.client().connected, n as u64, "all {n} calls connected");
     let t = Instant::now();
+    perf_ctl("enable");
     lose_link(&b);
+    perf_ctl("disable");
     let wall = t.elapsed();
     let c = b.ndis.client();
     assert_eq!(c.closed, n as u64, "every call closed");
@@ -39,6 +41,16 @@ fn link_loss(n: usize) -> Duration {
     drop(c);
     assert_eq!(b.adapter.live_objects().vcs, 0, "no VC left in the driver");
     wall
+}
+
+/// With `CALLS_PERF_CTL=<fifo>` (perf record's `--control=fifo:<fifo>` with `-D -1`), the
+/// timed region alone is sampled: `perf record -e cpu-clock -D -1 --control=fifo:ctl …`.
+fn perf_ctl(cmd: &str) {
+    if let Ok(path) = std::env::var("CALLS_PERF_CTL") {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().write(true).open(&path).expect("CALLS_PERF_CTL fifo");
+        writeln!(f, "{cmd}").expect("write to CALLS_PERF_CTL fifo");
+    }
 }
 
 /// The timed part of the link-loss teardown (`--toggle-collect=calls::lose_link`).
