@@ -21,12 +21,13 @@ use super::cparams::{self, CParams};
 use super::driver::{SysDriver, call};
 use super::host::{Host, enter, host};
 use super::layout::{self as l, rd, wr};
+use super::rule;
 
 const TAG: usize = 0x5A5A << 48;
-const AF: usize = 0xA1;
-const SAP: usize = 0xA2;
+pub const AF: usize = 0xA1;
+pub const SAP: usize = 0xA2;
 pub const VC: usize = 0xA3;
-const PARTY: usize = 0xA4;
+pub const PARTY: usize = 0xA4;
 
 pub fn to_c(kind: usize, id: u32) -> usize {
     TAG | kind << 32 | id as usize
@@ -36,7 +37,7 @@ pub fn from_c(h: &Host, func: &str, kind: usize, v: usize) -> Option<u32> {
     if v & !0xFFFF_FFFF == TAG | kind << 32 {
         return Some(v as u32);
     }
-    h.finding("SYS-HANDLE", format!("{func}: {v:#x} is not an NDIS handle of the right kind"));
+    h.finding(rule::HANDLE, format!("{func}: {v:#x} is not an NDIS handle of the right kind"));
     None
 }
 
@@ -59,7 +60,7 @@ fn take_params(p: usize) -> Option<(ClientParams, CParams)> {
 fn cm(d: &SysDriver) -> Option<super::host::CmHandlers> {
     let c = d.host.st().cm.clone();
     if c.is_none() {
-        d.host.finding("SYS-NOT-REGISTERED", "no NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS registered".into());
+        d.host.finding(rule::NOT_REGISTERED, "no NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS registered".into());
     }
     c
 }
@@ -68,7 +69,7 @@ fn read_back(d: &SysDriver, func: &str, block: &CParams, params: &mut CallParame
     // SAFETY: our own block, possibly changed by the driver (within its pointers).
     match unsafe { cparams::read(block.0) } {
         Ok(p) => *params = p,
-        Err(e) => d.host.finding("SYS-CALL-PARAMS", format!("{func}: call parameters unreadable after the call: {e}")),
+        Err(e) => d.host.finding(rule::CALL_PARAMS, format!("{func}: call parameters unreadable after the call: {e}")),
     }
 }
 
@@ -86,7 +87,7 @@ pub fn open_af(d: &SysDriver, af: &CoAddressFamily, ndis_af: AfHandle) -> Result
     match (st(s), AfContext::from_usize(ctx)) {
         (NdisStatus::SUCCESS, Some(a)) => Ok(a),
         (NdisStatus::SUCCESS, None) => {
-            d.host.finding("SYS-CONTEXT", "ProtocolCmOpenAf succeeded with a NULL CallMgrAfContext".into());
+            d.host.finding(rule::CONTEXT, "ProtocolCmOpenAf succeeded with a NULL CallMgrAfContext".into());
             Err(NdisStatus::FAILURE)
         }
         (s, _) => Err(s),
@@ -267,7 +268,7 @@ pub fn cm_oid(
 pub fn notify_close_af_complete(d: &SysDriver, status: NdisStatus, af: AfContext) {
     let Some(c) = cm(d) else { return };
     if c.notify_close_af_complete == 0 {
-        d.host.finding("SYS-CHARS", "CmNotifyCloseAddressFamilyCompleteHandler is NULL".into());
+        d.host.finding(rule::CHARS, "CmNotifyCloseAddressFamilyCompleteHandler is NULL".into());
         return;
     }
     enter(&d.host, "ProtocolCmNotifyCloseAfComplete", || {
@@ -282,7 +283,7 @@ fn params_or_finding(h: &Host, func: &str, p: usize) -> Option<CallParameters> {
     match unsafe { cparams::read(p) } {
         Ok(x) => Some(x),
         Err(e) => {
-            h.finding("SYS-CALL-PARAMS", format!("{func}: {e}"));
+            h.finding(rule::CALL_PARAMS, format!("{func}: {e}"));
             None
         }
     }
@@ -292,13 +293,13 @@ pub extern "win64" fn ndis_m_cm_register_address_family_ex(handle: usize, af: us
     let h = host();
     h.require_irql("NdisMCmRegisterAddressFamilyEx", Irql::Passive);
     if handle != h as *const Host as usize || af == 0 {
-        h.finding("SYS-HANDLE", "NdisMCmRegisterAddressFamilyEx: bad adapter handle or NULL family".into());
+        h.finding(rule::HANDLE, "NdisMCmRegisterAddressFamilyEx: bad adapter handle or NULL family".into());
         return l::ST_INVALID_PARAMETER as u32;
     }
     if let Some(flags) = h.st().registration_flags
         && u64::from(flags) & l::ATTR_NOT_CO_NDIS != 0
     {
-        h.finding("SYS-ATTR-FLAGS", "NdisMCmRegisterAddressFamilyEx on a miniport registered NOT_CO_NDIS".into());
+        h.finding(rule::ATTR_FLAGS, "NdisMCmRegisterAddressFamilyEx on a miniport registered NOT_CO_NDIS".into());
         return l::ST_NOT_SUPPORTED as u32;
     }
     // SAFETY: the driver's CO_ADDRESS_FAMILY.
@@ -336,7 +337,7 @@ pub extern "win64" fn ndis_cm_register_sap_complete(status: u32, sap: usize, ctx
     let failed = st(status) != NdisStatus::SUCCESS;
     match SapContext::from_usize(ctx).or_else(|| SapContext::from_usize(usize::MAX).filter(|_| failed)) {
         Some(c) => h.emu().cm_register_sap_complete(st(status), SapHandle(sap), c),
-        None => h.finding("SYS-CONTEXT", "NdisCmRegisterSapComplete(SUCCESS) with a NULL context".into()),
+        None => h.finding(rule::CONTEXT, "NdisCmRegisterSapComplete(SUCCESS) with a NULL context".into()),
     }
 }
 
@@ -350,7 +351,7 @@ pub extern "win64" fn ndis_cm_deregister_sap_complete(status: u32, sap: usize) {
 pub extern "win64" fn ndis_m_cm_create_vc(handle: usize, af: usize, ctx: usize, out: usize) -> u32 {
     let h = host();
     if handle != h as *const Host as usize || out == 0 {
-        h.finding("SYS-HANDLE", "NdisMCmCreateVc: bad adapter handle or NULL out-pointer".into());
+        h.finding(rule::HANDLE, "NdisMCmCreateVc: bad adapter handle or NULL out-pointer".into());
         return l::ST_INVALID_PARAMETER as u32;
     }
     let (Some(af), Some(c)) = (from_c(h, "NdisMCmCreateVc", AF, af), VcContext::from_usize(ctx)) else {
@@ -408,7 +409,7 @@ pub extern "win64" fn ndis_cm_make_call_complete(
     let Some(party) = party_opt(h, "NdisCmMakeCallComplete", party) else { return };
     let Some((cp, block)) = take_params(params) else {
         h.finding(
-            "SYS-CALL-PARAMS",
+            rule::CALL_PARAMS,
             format!("NdisCmMakeCallComplete: {params:#x} is not the client's CO_CALL_PARAMETERS"),
         );
         return;
@@ -469,7 +470,7 @@ pub extern "win64" fn ndis_cm_add_party_complete(status: u32, party: usize, part
     let Some(pid) = from_c(h, "NdisCmAddPartyComplete", PARTY, party) else { return };
     let Some((cp, block)) = take_params(params) else {
         h.finding(
-            "SYS-CALL-PARAMS",
+            rule::CALL_PARAMS,
             format!("NdisCmAddPartyComplete: {params:#x} is not the client's CO_CALL_PARAMETERS"),
         );
         return;
@@ -499,7 +500,7 @@ pub extern "win64" fn ndis_cm_modify_call_qos_complete(status: u32, vc: usize, p
     let Some(vc) = from_c(h, "NdisCmModifyCallQoSComplete", VC, vc) else { return };
     let Some((cp, block)) = take_params(params) else {
         h.finding(
-            "SYS-CALL-PARAMS",
+            rule::CALL_PARAMS,
             format!("NdisCmModifyCallQoSComplete: {params:#x} is not the client's parameters"),
         );
         return;
@@ -511,7 +512,7 @@ pub extern "win64" fn ndis_cm_modify_call_qos_complete(status: u32, vc: usize, p
 pub extern "win64" fn ndis_m_co_indicate_status_ex(handle: usize, vc: usize, ind: usize) {
     let h = host();
     if handle != h as *const Host as usize {
-        h.finding("SYS-HANDLE", "NdisMCoIndicateStatusEx: not this adapter".into());
+        h.finding(rule::HANDLE, "NdisMCoIndicateStatusEx: not this adapter".into());
         return;
     }
     let vc = if vc == 0 { None } else { from_c(h, "NdisMCoIndicateStatusEx", VC, vc).map(VcHandle) };
@@ -524,7 +525,7 @@ pub extern "win64" fn ndis_m_co_indicate_status_ex(handle: usize, vc: usize, ind
         unsafe { (rd::<4>(ind, l::SI_CODE), rd::<8>(ind, l::SI_BUFFER) as usize, rd::<4>(ind, l::SI_BUFFER_SIZE)) };
     if code == l::ST_LINK_STATE {
         if buf == 0 || size < l::SIZEOF_LINK_STATE_REV_1 {
-            h.finding("SYS-STATUS", format!("NDIS_STATUS_LINK_STATE with a {size}-byte buffer"));
+            h.finding(rule::STATUS, format!("NDIS_STATUS_LINK_STATE with a {size}-byte buffer"));
             return;
         }
         // SAFETY: an NDIS_LINK_STATE of at least revision-1 size.

@@ -15,6 +15,7 @@ use crate::host::Irql;
 use super::host::host;
 use super::layout::{self as l, rd, wr};
 use super::ndis::{adapter_ok, check_header, kernel_alloc, kernel_free};
+use super::rule;
 
 const OK: u32 = l::ST_SUCCESS as u32;
 const FAIL: u32 = l::ST_FAILURE as u32;
@@ -82,7 +83,7 @@ pub extern "win64" fn ndis_read_configuration(status: usize, out: usize, cfg: us
         }
     };
     if !h.st().configs.contains_key(&cfg) || keyword == 0 || out == 0 {
-        h.finding("SYS-HANDLE", format!("NdisReadConfiguration on {cfg:#x}, not an open configuration"));
+        h.finding(rule::HANDLE, format!("NdisReadConfiguration on {cfg:#x}, not an open configuration"));
         set_status(FAIL);
         return;
     }
@@ -128,7 +129,7 @@ pub extern "win64" fn ndis_read_configuration(status: usize, out: usize, cfg: us
 pub extern "win64" fn ndis_close_configuration(cfg: usize) {
     let h = host();
     let Some(params) = h.st().configs.remove(&cfg) else {
-        h.finding("SYS-HANDLE", format!("NdisCloseConfiguration({cfg:#x}): not open"));
+        h.finding(rule::HANDLE, format!("NdisCloseConfiguration({cfg:#x}): not open"));
         return;
     };
     for (p, size) in params {

@@ -17,6 +17,7 @@ use super::host::{enter, host};
 use super::layout::{self as l, rd, wr};
 use super::nbl::{build_mdl, build_nbl, free_nbl, nb_bytes};
 use super::ndis::{kernel_alloc, kernel_free};
+use super::rule;
 
 /// One send NBL the harness built: the lab's NBL and every block to free.
 struct SendRec {
@@ -137,7 +138,7 @@ pub extern "win64" fn ndis_m_co_send_net_buffer_lists_complete(vc: usize, nbls: 
             }
             None => {
                 h.finding(
-                    "SYS-NBL",
+                    rule::NBL,
                     format!("NdisMCoSendNetBufferListsComplete: {c:#x} was never sent (or completed twice)"),
                 );
             }
@@ -156,7 +157,7 @@ pub extern "win64" fn ndis_m_co_send_net_buffer_lists_complete(vc: usize, nbls: 
 }
 
 pub extern "win64" fn ndis_m_send_net_buffer_lists_complete(_handle: usize, _nbls: usize, _flags: u32) {
-    host().finding("SYS-NBL", "NdisMSendNetBufferListsComplete: the lab never sends connectionless".into());
+    host().finding(rule::NBL, "NdisMSendNetBufferListsComplete: the lab never sends connectionless".into());
 }
 
 pub extern "win64" fn ndis_m_co_indicate_receive_net_buffer_lists(vc: usize, nbls: usize, count: u32, flags: u32) {
@@ -176,13 +177,13 @@ pub extern "win64" fn ndis_m_co_indicate_receive_net_buffer_lists(vc: usize, nbl
         };
         match h.emu().rx_nbl_alloc(c, &bytes) {
             Some(lab) => labs.push(lab),
-            None => h.finding("SYS-LAB-LIMIT", "the lab's receive NBL pool is empty".into()),
+            None => h.finding(rule::LAB_LIMIT, "the lab's receive NBL pool is empty".into()),
         }
         n += 1;
         c = next;
     }
     if n != count {
-        h.finding("SYS-NBL", format!("NdisMCoIndicateReceiveNetBufferLists: count {count}, chain has {n}"));
+        h.finding(rule::NBL, format!("NdisMCoIndicateReceiveNetBufferLists: count {count}, chain has {n}"));
     }
     for w in labs.windows(2) {
         h.emu().nbl_set_next(w[0], Some(w[1]));

@@ -22,6 +22,7 @@ use super::layout::{self as l, wr};
 use super::linkmap::LinkMap;
 use super::ndis::{kernel_alloc, kernel_free};
 use super::pe::{LoadError, MappedImage};
+use super::rule;
 
 /// The image `scripts/build-sys` writes: `$ATMMCM_SYS`, else `<workspace>/target/x86_64-pc-windows-msvc/release/atmmcm.sys`.
 pub fn default_image_path() -> PathBuf {
@@ -282,7 +283,7 @@ impl SysDriver {
     fn chars_or_fail(&self) -> Option<DriverChars> {
         let c = self.characteristics();
         if c.is_none() {
-            self.host.finding("SYS-NOT-REGISTERED", "NDIS entry point called but no miniport is registered".into());
+            self.host.finding(rule::NOT_REGISTERED, "NDIS entry point called but no miniport is registered".into());
         }
         c
     }

@@ -13,6 +13,7 @@ use crate::host::{EmuNdis, Irql};
 use crate::regnic_model::RegNicModel;
 
 use super::linkmap::LinkMap;
+use super::rule;
 
 /// A captured `NDIS_MINIPORT_DRIVER_CHARACTERISTICS` (handler addresses).
 #[derive(Clone, Debug, Default)]
@@ -201,11 +202,11 @@ impl Host {
         }
     }
 
-    /// The IRQL check every host function makes: records `rule` when above `max`.
+    /// The IRQL check every host function makes: a `SYS-IRQL` finding when above `max`.
     pub fn require_irql(&self, func: &str, max: Irql) {
         let now = crate::host::current_irql();
         if now > max {
-            self.finding("SYS-IRQL", format!("{func} called at {now:?}, allowed up to {max:?}"));
+            self.finding(rule::IRQL, format!("{func} called at {now:?}, allowed up to {max:?}"));
         }
     }
 }
@@ -264,12 +265,12 @@ pub fn enter<R>(h: &Arc<Host>, what: &str, f: impl FnOnce() -> R) -> R {
     let r = f();
     let irql_after = crate::host::current_irql();
     if irql_after != irql {
-        h.finding("SYS-IRQL-BALANCE", format!("{what} returned at {irql_after:?}, entered at {irql:?}"));
+        h.finding(rule::IRQL_BALANCE, format!("{what} returned at {irql_after:?}, entered at {irql:?}"));
         crate::host::set_irql(irql);
     }
     let held = LOCKS_HELD.with(|l| l.get());
     if held != locks {
-        h.finding("SYS-SPINLOCK-BALANCE", format!("{what} returned with {} spin lock(s) held", held - locks));
+        h.finding(rule::SPINLOCK_BALANCE, format!("{what} returned with {} spin lock(s) held", held - locks));
         LOCKS_HELD.with(|l| l.set(locks));
     }
     ENTRY_SP.with(|e| e.set(prev_sp));

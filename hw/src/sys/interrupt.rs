@@ -15,6 +15,7 @@ use crate::host::{Irql, at_irql};
 use super::host::{Host, Interrupt, host};
 use super::layout::{self as l, rd, wr};
 use super::ndis::check_header;
+use super::rule;
 
 const OK: u32 = l::ST_SUCCESS as u32;
 const INVALID: u32 = l::ST_INVALID_PARAMETER as u32;
@@ -29,7 +30,7 @@ thread_local! {
 pub fn with_interrupt_lock<R>(h: &Host, what: &str, f: impl FnOnce() -> R) -> Option<R> {
     if std::ptr::eq(HOLDING.with(|c| c.get()), h) {
         h.finding(
-            "SYS-INTERRUPT-LOCK",
+            rule::INTERRUPT_LOCK,
             format!("{what} with the interrupt lock already held on this thread (deadlock on Windows)"),
         );
         return None;
@@ -76,7 +77,7 @@ pub extern "win64" fn ndis_m_register_interrupt_ex(handle: usize, ctx: usize, ch
         }
     };
     if i.isr == 0 || i.dpc == 0 {
-        h.finding("SYS-INTERRUPT", "NdisMRegisterInterruptEx: InterruptHandler / InterruptDpcHandler NULL".into());
+        h.finding(rule::INTERRUPT, "NdisMRegisterInterruptEx: InterruptHandler / InterruptDpcHandler NULL".into());
         // SAFETY: allocated just above, never handed out.
         drop(unsafe { Box::from_raw(ih as *mut u64) });
         return INVALID;
@@ -98,14 +99,14 @@ pub extern "win64" fn ndis_m_deregister_interrupt_ex(ih: usize) {
         let ctrl = atmmcm::nic::regs::Ctrl(bus.read32(atmmcm::nic::regs::CTRL));
         if mask != 0 && ctrl.irq_enable() {
             h.finding(
-                "SYS-INTERRUPT-ORDER",
+                rule::INTERRUPT_ORDER,
                 format!("NdisMDeregisterInterruptEx with the NIC's interrupts unmasked (INT_MASK {mask:#x})"),
             );
         }
     }
     let registered = h.st().interrupt.as_ref().map(|i| i.handle);
     if ih == 0 || registered != Some(ih) {
-        h.finding("SYS-INTERRUPT", format!("NdisMDeregisterInterruptEx({ih:#x}): not the registered interrupt"));
+        h.finding(rule::INTERRUPT, format!("NdisMDeregisterInterruptEx({ih:#x}): not the registered interrupt"));
         return;
     }
     // No ISR or SynchronizeFunction is running once NDIS returns: wait for the lock's holder.
@@ -125,19 +126,19 @@ pub extern "win64" fn ndis_m_synchronize_with_interrupt_ex(ih: usize, message_id
     let registered = h.st().interrupt.as_ref().map(|i| i.handle);
     if ih == 0 || registered != Some(ih) {
         h.finding(
-            "SYS-INTERRUPT",
+            rule::INTERRUPT,
             format!("NdisMSynchronizeWithInterruptEx({ih:#x}): not the registered interrupt ({registered:#x?})"),
         );
         return 0;
     }
     if message_id != 0 {
         h.finding(
-            "SYS-INTERRUPT",
+            rule::INTERRUPT,
             format!("NdisMSynchronizeWithInterruptEx: MessageId {message_id} on a line-based interrupt"),
         );
     }
     if func == 0 {
-        h.finding("SYS-NULL", "NdisMSynchronizeWithInterruptEx: NULL SynchronizeFunction".into());
+        h.finding(rule::NULL, "NdisMSynchronizeWithInterruptEx: NULL SynchronizeFunction".into());
         return 0;
     }
     // SAFETY: the driver's MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER: BOOLEAN (PVOID).

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::host::{Irql, current_irql, set_irql};
 
 use super::host::{self, host};
+use super::rule;
 
 const NON_PAGED_POOL: u32 = 0;
 const NON_PAGED_POOL_NX: u32 = 0x200;
@@ -34,13 +35,13 @@ pub fn pool_free(func: &str, p: usize, tag: Option<u32>) {
             if let Some(tag) = tag
                 && tag != t
             {
-                h.finding("SYS-POOL-TAG", format!("{func}({p:#x}) with tag {tag:#x}, allocated with {t:#x}"));
+                h.finding(rule::POOL_TAG, format!("{func}({p:#x}) with tag {tag:#x}, allocated with {t:#x}"));
             }
             // SAFETY: allocated by `pool_alloc` with this layout and not freed since (removed
             // from the table above).
             unsafe { std::alloc::dealloc(p as *mut u8, layout) };
         }
-        None => h.finding("SYS-POOL-FREE", format!("{func}({p:#x}): not an allocated block (double free?)")),
+        None => h.finding(rule::POOL_FREE, format!("{func}({p:#x}): not an allocated block (double free?)")),
     }
 }
 
@@ -48,7 +49,7 @@ pub extern "win64" fn ex_allocate_pool_with_tag(pool_type: u32, size: usize, tag
     let h = host();
     h.require_irql("ExAllocatePoolWithTag", Irql::Dispatch);
     if pool_type != NON_PAGED_POOL_NX && pool_type != NON_PAGED_POOL {
-        h.finding("SYS-POOL-TYPE", format!("ExAllocatePoolWithTag pool type {pool_type:#x}"));
+        h.finding(rule::POOL_TYPE, format!("ExAllocatePoolWithTag pool type {pool_type:#x}"));
     }
     pool_alloc("ExAllocatePoolWithTag", size, tag)
 }
@@ -92,10 +93,10 @@ fn irql_from(v: u8) -> Irql {
 pub extern "win64" fn ke_release_spin_lock(lock: usize, new_irql: u8) {
     let h = host();
     if current_irql() != Irql::Dispatch {
-        h.finding("SYS-IRQL", format!("KeReleaseSpinLock at {:?}, want DISPATCH", current_irql()));
+        h.finding(rule::IRQL, format!("KeReleaseSpinLock at {:?}, want DISPATCH", current_irql()));
     }
     if lock_word(lock).swap(0, Ordering::Release) == 0 {
-        h.finding("SYS-SPINLOCK", format!("KeReleaseSpinLock({lock:#x}) of a lock not held"));
+        h.finding(rule::SPINLOCK, format!("KeReleaseSpinLock({lock:#x}) of a lock not held"));
     }
     host::lock_released();
     set_irql(irql_from(new_irql));
@@ -104,7 +105,7 @@ pub extern "win64" fn ke_release_spin_lock(lock: usize, new_irql: u8) {
 pub extern "win64" fn ke_try_to_acquire_spin_lock_at_dpc_level(lock: usize) -> u8 {
     let h = host();
     if current_irql() != Irql::Dispatch {
-        h.finding("SYS-IRQL", format!("KeTryToAcquireSpinLockAtDpcLevel at {:?}", current_irql()));
+        h.finding(rule::IRQL, format!("KeTryToAcquireSpinLockAtDpcLevel at {:?}", current_irql()));
     }
     let ok = lock_word(lock).compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed).is_ok();
     if ok {
@@ -116,10 +117,10 @@ pub extern "win64" fn ke_try_to_acquire_spin_lock_at_dpc_level(lock: usize) -> u
 pub extern "win64" fn ke_release_spin_lock_from_dpc_level(lock: usize) {
     let h = host();
     if current_irql() != Irql::Dispatch {
-        h.finding("SYS-IRQL", format!("KeReleaseSpinLockFromDpcLevel at {:?}", current_irql()));
+        h.finding(rule::IRQL, format!("KeReleaseSpinLockFromDpcLevel at {:?}", current_irql()));
     }
     if lock_word(lock).swap(0, Ordering::Release) == 0 {
-        h.finding("SYS-SPINLOCK", format!("KeReleaseSpinLockFromDpcLevel({lock:#x}) of a lock not held"));
+        h.finding(rule::SPINLOCK, format!("KeReleaseSpinLockFromDpcLevel({lock:#x}) of a lock not held"));
     }
     host::lock_released();
 }
@@ -151,7 +152,7 @@ pub extern "win64" fn ke_insert_queue_dpc(dpc: usize, _a1: usize, _a2: usize) ->
             }
             None => {
                 drop(st);
-                h.finding("SYS-DPC", format!("KeInsertQueueDpc({dpc:#x}) of an uninitialised KDPC"));
+                h.finding(rule::DPC, format!("KeInsertQueueDpc({dpc:#x}) of an uninitialised KDPC"));
                 false
             }
         }
@@ -232,6 +233,6 @@ extern "C" fn bugcheck(code: u32, p1: usize, p2: usize, p3: usize, p4: usize, re
     let h = host();
     let at = h.symbolise(ret.saturating_sub(1));
     let msg = format!("KeBugCheckEx({code:#x}, {p1:#x}, {p2:#x}, {p3:#x}, {p4:#x}) called from {at}");
-    h.finding("SYS-BUGCHECK", msg.clone());
-    host::fatal(&format!("BUGCHECK: {msg}"))
+    h.finding(rule::BUGCHECK, msg.clone());
+    host::fatal(&format!("{}: {msg}", rule::BUGCHECK))
 }

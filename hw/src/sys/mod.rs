@@ -44,10 +44,13 @@ pub mod linkmap;
 pub mod nbl;
 pub mod ndis;
 pub mod pe;
+pub mod rule;
 pub mod trap;
 
 pub use driver::{SysDriver, default_image_path, inf_defaults};
 pub use pe::LoadError;
 
+#[cfg(test)]
+mod rule_tests;
 #[cfg(test)]
 mod tests;

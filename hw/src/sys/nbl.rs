@@ -6,6 +6,7 @@ use crate::host::Irql;
 use super::host::{Host, host};
 use super::layout::{self as l, rd, wr};
 use super::ndis::{adapter_ok, check_header, kernel_alloc, kernel_free};
+use super::rule;
 
 // ---- memory, NBL / NB / MDL ------------------------------------------------------------------
 
@@ -41,7 +42,7 @@ pub extern "win64" fn ndis_allocate_net_buffer_list_pool(handle: usize, params: 
 pub extern "win64" fn ndis_free_net_buffer_list_pool(pool: usize) {
     let h = host();
     if h.st().nbl_pools.remove(&pool).is_none() {
-        h.finding("SYS-HANDLE", format!("NdisFreeNetBufferListPool({pool:#x}): not a pool"));
+        h.finding(rule::HANDLE, format!("NdisFreeNetBufferListPool({pool:#x}): not a pool"));
         return;
     }
     // SAFETY: allocated by NdisAllocateNetBufferListPool.
@@ -85,11 +86,11 @@ pub extern "win64" fn ndis_allocate_net_buffer_and_net_buffer_list(
     let h = host();
     h.require_irql("NdisAllocateNetBufferAndNetBufferList", Irql::Dispatch);
     if !h.st().nbl_pools.contains_key(&pool) {
-        h.finding("SYS-HANDLE", format!("NdisAllocateNetBufferAndNetBufferList: {pool:#x} is not a pool"));
+        h.finding(rule::HANDLE, format!("NdisAllocateNetBufferAndNetBufferList: {pool:#x} is not a pool"));
         return 0;
     }
     if ctx_size != 0 || backfill != 0 {
-        h.finding("SYS-LAB-LIMIT", "NBL context areas are not emulated".into());
+        h.finding(rule::LAB_LIMIT, "NBL context areas are not emulated".into());
         return 0;
     }
     let Ok(len) = u32::try_from(data_length) else { return 0 };
@@ -104,7 +105,7 @@ pub extern "win64" fn ndis_free_net_buffer_list(nbl: usize) {
     match nb {
         Some(nb) => free_nbl(nbl, nb),
         None => h.finding(
-            "SYS-NBL",
+            rule::NBL,
             format!("NdisFreeNetBufferList({nbl:#x}): not from NdisAllocateNetBufferAndNetBufferList"),
         ),
     }
@@ -135,7 +136,7 @@ pub extern "win64" fn ndis_allocate_mdl(_handle: usize, va: usize, len: u32) -> 
 pub extern "win64" fn ndis_free_mdl(mdl: usize) {
     let h = host();
     if h.st().mdls.remove(&mdl).is_none() {
-        h.finding("SYS-MDL", format!("NdisFreeMdl({mdl:#x}): not from NdisAllocateMdl"));
+        h.finding(rule::MDL, format!("NdisFreeMdl({mdl:#x}): not from NdisAllocateMdl"));
         return;
     }
     kernel_free(mdl, l::SIZEOF_MDL as usize);

@@ -13,6 +13,7 @@ use crate::host::Irql;
 
 use super::host::{self, CmHandlers, CoChars, DriverChars, Host, Timer, host};
 use super::layout::{self as l, Header, rd, wr};
+use super::rule;
 
 const OK: u32 = l::ST_SUCCESS as u32;
 const FAIL: u32 = l::ST_FAILURE as u32;
@@ -23,26 +24,26 @@ const RESOURCES: u32 = l::ST_RESOURCES as u32;
 /// size at least the revision's. Returns the header or the refusal.
 pub fn check_header(h: &Host, func: &str, p: usize, ty: u64, revisions: &[(u64, u64)]) -> Result<Header, u32> {
     if p == 0 {
-        h.finding("SYS-NULL", format!("{func}: NULL object"));
+        h.finding(rule::NULL, format!("{func}: NULL object"));
         return Err(INVALID);
     }
     // SAFETY: the driver's object; the header is its first 4 bytes.
     let hd = unsafe { Header::read(p) };
     if u64::from(hd.ty) != ty {
-        h.finding("SYS-HEADER-TYPE", format!("{func}: header type {:#x}, want {ty:#x}", hd.ty));
+        h.finding(rule::HEADER_TYPE, format!("{func}: header type {:#x}, want {ty:#x}", hd.ty));
         return Err(INVALID);
     }
     let Some(&(_, size)) = revisions.iter().find(|(r, _)| *r == u64::from(hd.revision)) else {
-        h.finding("SYS-HEADER-REVISION", format!("{func}: revision {} unknown", hd.revision));
+        h.finding(rule::HEADER_REVISION, format!("{func}: revision {} unknown", hd.revision));
         return Err(INVALID);
     };
     if u64::from(hd.size) < size {
-        h.finding("SYS-HEADER-SIZE", format!("{func}: size {:#x} below {size:#x} (revision {})", hd.size, hd.revision));
+        h.finding(rule::HEADER_SIZE, format!("{func}: size {:#x} below {size:#x} (revision {})", hd.size, hd.revision));
         return Err(INVALID);
     }
     if u64::from(hd.size) != size {
         h.finding(
-            "SYS-HEADER-SIZE",
+            rule::HEADER_SIZE,
             format!("{func}: size {:#x}, the WDK's NDIS_SIZEOF for revision {} is {size:#x}", hd.size, hd.revision),
         );
     }
@@ -51,7 +52,7 @@ pub fn check_header(h: &Host, func: &str, p: usize, ty: u64, revisions: &[(u64, 
 
 pub fn adapter_ok(h: &Host, func: &str, handle: usize) -> bool {
     if handle != h as *const Host as usize {
-        h.finding("SYS-HANDLE", format!("{func}: {handle:#x} is not this adapter's handle"));
+        h.finding(rule::HANDLE, format!("{func}: {handle:#x} is not this adapter's handle"));
         return false;
     }
     true
@@ -69,7 +70,7 @@ pub extern "win64" fn ndis_m_register_miniport_driver(
     let h = host();
     h.require_irql("NdisMRegisterMiniportDriver", Irql::Passive);
     if driver_object == 0 || registry_path == 0 || out_handle == 0 {
-        h.finding("SYS-NULL", "NdisMRegisterMiniportDriver: NULL argument".into());
+        h.finding(rule::NULL, "NdisMRegisterMiniportDriver: NULL argument".into());
         return INVALID;
     }
     let revs = [(1, l::SIZEOF_DRIVER_CHARS_REV_1), (l::DRIVER_CHARS_REVISION_2, l::SIZEOF_DRIVER_CHARS_REV_2)];
@@ -106,11 +107,11 @@ pub extern "win64" fn ndis_m_register_miniport_driver(
     // NDIS 6.x only; 6.20 wants revision 2.
     let ver_ok = c.major == 6 && matches!(c.minor, 0 | 1 | 0x14 | 0x1E);
     if !ver_ok {
-        h.finding("SYS-VERSION", format!("NdisMRegisterMiniportDriver: NDIS {}.{} not supported", c.major, c.minor));
+        h.finding(rule::VERSION, format!("NdisMRegisterMiniportDriver: NDIS {}.{} not supported", c.major, c.minor));
         return INVALID;
     }
     if c.minor >= 0x14 && u64::from(c.revision) < l::DRIVER_CHARS_REVISION_2 {
-        h.finding("SYS-VERSION", "NdisMRegisterMiniportDriver: NDIS 6.20 needs characteristics revision 2".into());
+        h.finding(rule::VERSION, "NdisMRegisterMiniportDriver: NDIS 6.20 needs characteristics revision 2".into());
         return INVALID;
     }
     let required = [
@@ -129,7 +130,7 @@ pub extern "win64" fn ndis_m_register_miniport_driver(
     ];
     for (name, p) in required {
         if p == 0 {
-            h.finding("SYS-CHARS", format!("NdisMRegisterMiniportDriver: {name} is NULL"));
+            h.finding(rule::CHARS, format!("NdisMRegisterMiniportDriver: {name} is NULL"));
             return INVALID;
         }
     }
@@ -183,7 +184,7 @@ pub extern "win64" fn ndis_set_optional_handlers(handle: usize, header: usize) -
             oid: r64(l::CO_OID),
         };
         if co.activate_vc == 0 || co.deactivate_vc == 0 || co.send == 0 || co.oid == 0 {
-            h.finding("SYS-CHARS", "NDIS_MINIPORT_CO_CHARACTERISTICS: a mandatory handler is NULL".into());
+            h.finding(rule::CHARS, "NDIS_MINIPORT_CO_CHARACTERISTICS: a mandatory handler is NULL".into());
             return INVALID;
         }
         h.st().co = Some(co);
@@ -228,14 +229,14 @@ pub extern "win64" fn ndis_set_optional_handlers(handle: usize, header: usize) -
         ];
         for (name, p) in required {
             if p == 0 {
-                h.finding("SYS-CHARS", format!("NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS.{name} is NULL"));
+                h.finding(rule::CHARS, format!("NDIS_CO_CALL_MANAGER_OPTIONAL_HANDLERS.{name} is NULL"));
                 return INVALID;
             }
         }
         h.st().cm = Some(cm);
         OK
     } else {
-        h.finding("SYS-HEADER-TYPE", format!("NdisSetOptionalHandlers: object type {ty:#x}"));
+        h.finding(rule::HEADER_TYPE, format!("NdisSetOptionalHandlers: object type {ty:#x}"));
         INVALID
     }
 }
@@ -264,7 +265,7 @@ pub extern "win64" fn ndis_m_set_miniport_attributes(handle: usize, attrs: usize
         let is_co = h.st().co.is_some();
         if is_co && u64::from(flags) & l::ATTR_NOT_CO_NDIS != 0 {
             h.finding(
-                "SYS-ATTR-FLAGS",
+                rule::ATTR_FLAGS,
                 format!("registration attributes: flags {flags:#x} include NOT_CO_NDIS (0x8) on a CoNDIS miniport"),
             );
             return INVALID;
@@ -276,14 +277,14 @@ pub extern "win64" fn ndis_m_set_miniport_attributes(handle: usize, attrs: usize
             | l::ATTR_DO_NOT_BIND_TO_ALL_CO
             | l::ATTR_BUS_MASTER;
         if u64::from(flags) & !known != 0 {
-            h.finding("SYS-ATTR-FLAGS", format!("registration attributes: unknown flags in {flags:#x}"));
+            h.finding(rule::ATTR_FLAGS, format!("registration attributes: unknown flags in {flags:#x}"));
         }
         if ctx == 0 {
-            h.finding("SYS-ATTR", "registration attributes: MiniportAdapterContext is NULL".into());
+            h.finding(rule::ATTR, "registration attributes: MiniportAdapterContext is NULL".into());
             return INVALID;
         }
         if iface != l::INTERFACE_PCI {
-            h.finding("SYS-ATTR", format!("registration attributes: InterfaceType {iface}, the NIC is PCI"));
+            h.finding(rule::ATTR, format!("registration attributes: InterfaceType {iface}, the NIC is PCI"));
         }
         let mut st = h.st();
         st.adapter_context = ctx;
@@ -291,7 +292,7 @@ pub extern "win64" fn ndis_m_set_miniport_attributes(handle: usize, attrs: usize
         OK
     } else if ty == l::OBJ_TYPE_GENERAL_ATTRS {
         if h.st().registration_flags.is_none() {
-            h.finding("SYS-ATTR-ORDER", "general attributes before the registration attributes".into());
+            h.finding(rule::ATTR_ORDER, "general attributes before the registration attributes".into());
             return FAIL;
         }
         let revs = [(1, l::SIZEOF_GENERAL_ATTRS_REV_1), (2, l::SIZEOF_GENERAL_ATTRS_REV_2)];
@@ -304,7 +305,7 @@ pub extern "win64" fn ndis_m_set_miniport_attributes(handle: usize, attrs: usize
         let minor = h.st().chars.as_ref().map_or(0, |c| c.minor);
         if minor >= l::MINIPORT_MINOR_620 as u8 && hd.revision < 2 {
             h.finding(
-                "SYS-VERSION",
+                rule::VERSION,
                 format!(
                     "an NDIS 6.{minor} miniport set revision-{} general attributes (6.20 needs revision 2)",
                     hd.revision
@@ -320,7 +321,7 @@ pub extern "win64" fn ndis_m_set_miniport_attributes(handle: usize, attrs: usize
             )
         };
         if media != l::MEDIUM_ATM {
-            h.finding("SYS-ATTR", format!("general attributes: MediaType {media}, want NdisMediumAtm (8)"));
+            h.finding(rule::ATTR, format!("general attributes: MediaType {media}, want NdisMediumAtm (8)"));
         }
         let oids = if list != 0 && len >= 4 {
             // SAFETY: the driver's OID list of `len` bytes.
@@ -333,7 +334,7 @@ pub extern "win64" fn ndis_m_set_miniport_attributes(handle: usize, attrs: usize
         st.supported_oids = oids;
         OK
     } else {
-        h.finding("SYS-HEADER-TYPE", format!("NdisMSetMiniportAttributes: object type {ty:#x}"));
+        h.finding(rule::HEADER_TYPE, format!("NdisMSetMiniportAttributes: object type {ty:#x}"));
         INVALID
     }
 }
@@ -360,7 +361,7 @@ pub fn kernel_free(p: usize, n: usize) {
 fn bus_master(h: &Host, func: &str) -> bool {
     let flags = h.st().registration_flags.unwrap_or(0);
     if u64::from(flags) & l::ATTR_BUS_MASTER == 0 {
-        h.finding("SYS-BUS-MASTER", format!("{func}: the registration attributes ({flags:#x}) lack BUS_MASTER (0x40)"));
+        h.finding(rule::BUS_MASTER, format!("{func}: the registration attributes ({flags:#x}) lack BUS_MASTER (0x40)"));
         return false;
     }
     true
@@ -385,7 +386,7 @@ pub extern "win64" fn ndis_m_register_scatter_gather_dma(handle: usize, desc: us
         unsafe { (rd::<4>(desc, l::SG_FLAGS), rd::<4>(desc, l::SG_MAX_MAPPING), rd::<8>(desc, l::SG_PROCESS_SG_LIST)) };
     if flags & !l::SG_DMA_64_BIT != 0 || max_map == 0 || process == 0 {
         h.finding(
-            "SYS-SG-DMA",
+            rule::SG_DMA,
             format!("SG DMA description: flags {flags:#x}, max mapping {max_map}, handler {process:#x}"),
         );
         return INVALID;
@@ -402,7 +403,7 @@ pub extern "win64" fn ndis_m_deregister_scatter_gather_dma(dma: usize) {
     let mut st = h.st();
     if st.sg_dma != Some(dma) {
         drop(st);
-        h.finding("SYS-HANDLE", format!("NdisMDeregisterScatterGatherDma({dma:#x}): not registered"));
+        h.finding(rule::HANDLE, format!("NdisMDeregisterScatterGatherDma({dma:#x}): not registered"));
         return;
     }
     st.sg_dma = None;
@@ -429,7 +430,7 @@ pub extern "win64" fn ndis_m_allocate_shared_memory(handle: usize, len: u32, _ca
         return;
     }
     if h.st().sg_dma.is_none() {
-        h.finding("SYS-SG-DMA", "NdisMAllocateSharedMemory before NdisMRegisterScatterGatherDma".into());
+        h.finding(rule::SG_DMA, "NdisMAllocateSharedMemory before NdisMRegisterScatterGatherDma".into());
         put(0);
         return;
     }
@@ -477,12 +478,12 @@ pub extern "win64" fn ndis_m_free_shared_memory(handle: usize, len: u32, _cached
         }
         Some(n) => {
             h.finding(
-                "SYS-SHARED-MEMORY",
+                rule::SHARED_MEMORY,
                 format!("NdisMFreeSharedMemory({va:#x}, {len}) of a {n}-byte block / pa {pa:#x}"),
             );
             h.st().shared.insert(va, n);
         }
-        None => h.finding("SYS-SHARED-MEMORY", format!("NdisMFreeSharedMemory({va:#x}): not allocated")),
+        None => h.finding(rule::SHARED_MEMORY, format!("NdisMFreeSharedMemory({va:#x}): not allocated")),
     }
 }
 
@@ -505,7 +506,7 @@ pub extern "win64" fn ndis_m_map_io_space(va: usize, handle: usize, pa: u64, len
     }
     let bar = atmmcm::nic::regs::BAR_LEN;
     if pa != host::BAR0_PHYS || len == 0 || len > bar {
-        h.finding("SYS-IO", format!("NdisMMapIoSpace({pa:#x}, {len}): BAR0 is {:#x}+{bar:#x}", host::BAR0_PHYS));
+        h.finding(rule::IO, format!("NdisMMapIoSpace({pa:#x}, {len}): BAR0 is {:#x}+{bar:#x}", host::BAR0_PHYS));
         return l::ST_RESOURCES as u32;
     }
     let Some(model) = h.model.get() else {
@@ -528,7 +529,7 @@ pub extern "win64" fn ndis_m_unmap_io_space(handle: usize, va: usize, len: u32) 
         Some(n) if n == len as usize => {
             super::trap::unmap_window(va);
         }
-        _ => h.finding("SYS-IO", format!("NdisMUnmapIoSpace({va:#x}, {len}): not mapped so")),
+        _ => h.finding(rule::IO, format!("NdisMUnmapIoSpace({va:#x}, {len}): not mapped so")),
     }
 }
 
@@ -553,7 +554,7 @@ pub extern "win64" fn ndis_allocate_timer_object(handle: usize, chars: usize, ou
     let mut st = h.st();
     if !st.timers.is_empty() {
         drop(st);
-        h.finding("SYS-LAB-LIMIT", "the lab runs one timer object per adapter".into());
+        h.finding(rule::LAB_LIMIT, "the lab runs one timer object per adapter".into());
         return RESOURCES;
     }
     st.timers.insert(t, Timer { function: f, context: c, armed: None });
@@ -567,7 +568,7 @@ pub extern "win64" fn ndis_set_timer_object(timer: usize, due: i64, period_ms: u
     let h = host();
     h.require_irql("NdisSetTimerObject", Irql::Dispatch);
     if period_ms != 0 {
-        h.finding("SYS-LAB-LIMIT", "periodic timers are not emulated".into());
+        h.finding(rule::LAB_LIMIT, "periodic timers are not emulated".into());
     }
     let now = h.clock.now();
     // Negative = relative, in 100 ns; positive = absolute system time (not used by drivers here).
@@ -576,7 +577,7 @@ pub extern "win64" fn ndis_set_timer_object(timer: usize, due: i64, period_ms: u
         let mut st = h.st();
         let Some(t) = st.timers.get_mut(&timer) else {
             drop(st);
-            h.finding("SYS-HANDLE", format!("NdisSetTimerObject({timer:#x}): not a timer"));
+            h.finding(rule::HANDLE, format!("NdisSetTimerObject({timer:#x}): not a timer"));
             return 0;
         };
         t.armed.replace((at, ctx)).is_some()
@@ -592,7 +593,7 @@ pub extern "win64" fn ndis_cancel_timer_object(timer: usize) -> u8 {
         Some(t) => u8::from(t.armed.take().is_some()),
         None => {
             drop(st);
-            h.finding("SYS-HANDLE", format!("NdisCancelTimerObject({timer:#x}): not a timer"));
+            h.finding(rule::HANDLE, format!("NdisCancelTimerObject({timer:#x}): not a timer"));
             0
         }
     }
@@ -604,12 +605,12 @@ pub extern "win64" fn ndis_free_timer_object(timer: usize) {
     match t {
         Some(t) => {
             if t.armed.is_some() {
-                h.finding("SYS-TIMER", "NdisFreeTimerObject of a set timer (cancel it first)".into());
+                h.finding(rule::TIMER, "NdisFreeTimerObject of a set timer (cancel it first)".into());
             }
             // SAFETY: allocated by NdisAllocateTimerObject.
             drop(unsafe { Box::from_raw(timer as *mut u64) });
         }
-        None => h.finding("SYS-HANDLE", format!("NdisFreeTimerObject({timer:#x}): not a timer")),
+        None => h.finding(rule::HANDLE, format!("NdisFreeTimerObject({timer:#x}): not a timer")),
     }
 }
 

@@ -8,15 +8,15 @@ use super::linkmap::LinkMap;
 use super::{cparams, kernel, nbl, ndis};
 use crate::clock::Clock;
 
-fn host() -> Arc<Host> {
+pub(super) fn host() -> Arc<Host> {
     Arc::new(Host::new(Arc::new(Clock::new()), LinkMap::default(), 0))
 }
 
-fn rules(h: &Host) -> Vec<String> {
+pub(super) fn rules(h: &Host) -> Vec<String> {
     h.findings().into_iter().map(|(r, _)| r).collect()
 }
 
-fn object(ty: u64, revision: u8, size: u16) -> Vec<u64> {
+pub(super) fn object(ty: u64, revision: u8, size: u16) -> Vec<u64> {
     let mut v = vec![0u64; 64];
     let p = v.as_mut_ptr() as usize;
     // SAFETY: inside `v`.
@@ -46,7 +46,7 @@ fn header_check_refuses_wrong_type_revision_or_short_size_and_flags_a_non_wdk_si
     }
 }
 
-fn registration(flags: u32) -> Vec<u64> {
+pub(super) fn registration(flags: u32) -> Vec<u64> {
     let mut o = object(l::OBJ_TYPE_REGISTRATION_ATTRS, 1, l::SIZEOF_REGISTRATION_ATTRS_REV_1 as u16);
     let p = o.as_mut_ptr() as usize;
     // SAFETY: inside `o`.
