@@ -911,6 +911,29 @@ def restart():
           st("expect_wire", msg="STATUS", global_=True, causes=[100], diag="79"),
           st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
           st("status_enquiry", vc="a"), st("expect_wire", msg="STATUS", vc="a", call_state=10)])
+    case(g, "RST-19_restart_indicated_vc_without_connection_id_96",
+         "RESTART of an indicated VC (class 0) without the connection identifier that names it (mandatory for"
+         " that class, Q.2931 5.5.2.2): not acted on, STATUS #96 naming the connection identifier, no call"
+         " cleared, no RESTART ACK",
+         [OPEN, active(), st("net_send", raw="09 03 00 00 00 46 80 00 05 79 80 00 01 80"),
+          st("expect_wire", msg="STATUS", global_=True, causes=[96], diag="5a"),
+          st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
+          st("expect_not", seq=["->RESTART ACK"]),
+          st("status_enquiry", vc="a"), st("expect_wire", msg="STATUS", vc="a", call_state=10)])
+    case(g, "RST-20_restart_indicated_vpc_clears_every_call_on_it",
+         "RESTART of all VCs in the indicated VPC (class 1, VPCI 0): both calls on VPCI 0 are cleared; the ACK"
+         " echoes class 1 and the connection identifier",
+         [OPEN, active("a"), active("b"),
+          st("net_send", raw="09 03 00 00 00 46 80 00 0e 79 80 00 01 81 5a 80 00 05 88 00 00 00 00"),
+          st("expect", vc="a", seq=["<-RESTART", "NdisMCmDispatchIncomingCloseCall", "NdisMCmDeactivateVc"]),
+          st("expect", vc="b", seq=["NdisMCmDispatchIncomingCloseCall", "NdisMCmDeactivateVc"]),
+          st("expect_wire", msg="RESTART ACK", global_=True, restart_class=1, has=["CONNECTION_ID"])])
+    case(g, "RST-21_restart_indicated_vpc_without_calls_leaves_other_vpcs_alone",
+         "RESTART of all VCs in a VPC no call uses (class 1, VPCI 7): acknowledged, the call on VPCI 0 untouched",
+         [OPEN, active(), st("net_send", raw="09 03 00 00 00 46 80 00 0e 79 80 00 01 81 5a 80 00 05 88 00 07 00 00"),
+          st("expect_wire", msg="RESTART ACK", global_=True, restart_class=1, has=["CONNECTION_ID"]),
+          st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
+          st("status_enquiry", vc="a"), st("expect_wire", msg="STATUS", vc="a", call_state=10)])
     case(g, "RST-10_restart_twice_both_acknowledged",
          "Two RESTARTs in a row (the tester's T316 retransmission): both acknowledged, calls cleared once",
          [OPEN, active(), st("restart"), st("expect_wire", msg="RESTART ACK"),
