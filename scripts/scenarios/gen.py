@@ -707,7 +707,7 @@ def errors():
             steps += [st("expect_wire", msg="STATUS", vc="a", causes=[99], call_state=10), st("expect_silence")]
             known = None
         else:
-            steps += [st("expect_wire", msg="RELEASE", vc="a", causes=[99])]
+            steps += [st("expect_wire", msg="RELEASE", vc="a", causes=[99], diag="f5")]
             known = None
         steps += [st("expect_not", vc="a", seq=["NdisMCmDeactivateVc"])] if a != 0 else \
             [st("expect", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"])]
@@ -730,8 +730,8 @@ def errors():
             steps += [st("expect_wire", msg="STATUS", vc="a", causes=[100], call_state=10, diag="54"),
                       st("expect_silence")]
         else:
-            # (the RELEASE names no IE: a clear for #99 / #100 carries the cause alone)
-            steps += [st("expect_wire", msg="RELEASE", vc="a", causes=[100])]
+            # the RELEASE names the IE, as a STATUS would (Q.2931 5.6.8.2)
+            steps += [st("expect_wire", msg="RELEASE", vc="a", causes=[100], diag="54")]
         steps += [st("expect_not", vc="a", seq=["NdisMCmDeactivateVc"])] if a != 0 else \
             [st("expect", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"])]
         case(g, f"ERR-IE100-{what}_bad_optional_ie_in_status_enquiry",

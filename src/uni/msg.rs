@@ -53,6 +53,9 @@ pub enum Out<'a> {
     /// RELEASE with a cause, an optional second cause #102 naming an expired timer ("308"), and
     /// user-user information (UNI 4.0 only; empty = no IE).
     Release { cref: CallRef, cause: u8, timer: Option<[u8; 3]>, user_user: &'a [u8] },
+    /// RELEASE clearing an active call in error, with the offending IE identifier(s) as the
+    /// cause's diagnostic (#99 / #100 under the "clear call" action indicator, Q.2931 §5.6.8).
+    ReleaseDiag { cref: CallRef, cause: u8, diagnostic: Diag },
     /// RELEASE COMPLETE, with a cause when clearing in error.
     ReleaseComplete { cref: CallRef, cause: Option<u8> },
     /// STATUS answering STATUS ENQUIRY (cause #30) or reporting an error.
@@ -320,6 +323,11 @@ pub fn encode(out: &Out<'_>, buf: &mut [u8]) -> Option<usize> {
             if !user_user.is_empty() {
                 m.user_user = Some(UserUser { protocol: UU_PROTOCOL, info: user_user });
             }
+            m
+        }
+        Out::ReleaseDiag { cref, cause: c, diagnostic } => {
+            let mut m = Message::new(MessageType::Release, wire_cref(cref));
+            m.cause[0] = Some(cause(c).with_diagnostics(diagnostic.as_slice()).ok()?);
             m
         }
         Out::ReleaseComplete { cref, cause: c } => {
