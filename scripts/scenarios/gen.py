@@ -753,6 +753,14 @@ def errors():
                 st("expect_wire", msg="RELEASE COMPLETE", vc="a", causes=[100], diag="54"),
                 st("expect", vc="a", seq=["<-RELEASE", "NdisMCmDispatchIncomingCloseCall(SUCCESS)",
                                           "NdisMCmDeactivateVc"])])
+    case(g, "ERR-IE43-release_with_over_long_user_user_release_complete_43",
+         "RELEASE #16 whose user-user IE carries 129 octets of information (128 at most): the information is"
+         " discarded, the call cleared; the RELEASE COMPLETE carries #43 access information discarded naming the IE,"
+         " not #100 (Q.2931 5.6.8.2, as Q.931 5.8.7.2)",
+         pre + [st("net_send", vc="a", msg="RELEASE", causes=[16], ies="7e 80 00 82 04" + " 55" * 129),
+                st("expect_wire", msg="RELEASE COMPLETE", vc="a", causes=[43], diag="7e"),
+                st("expect", vc="a", seq=["<-RELEASE", "NdisMCmDispatchIncomingCloseCall(SUCCESS)",
+                                          "NdisMCmDeactivateVc"])])
     case(g, "ERR-IE-release_with_unknown_ie_release_complete_99",
          "RELEASE #16 with an unrecognised IE, no instruction: still a RELEASE; the RELEASE COMPLETE carries #99"
          " naming the IE (Q.2931 5.6.8.1, as Q.931 5.8.7.1 b)",
