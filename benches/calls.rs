@@ -30,11 +30,11 @@ fn link_loss(n: usize) -> Duration {
     let b = CallBench::new(MAX_VCS.max(n));
     b.incoming_calls(n);
     assert_eq!(b.ndis.client().connected, n as u64, "all {n} calls connected");
-    let t = Instant::now();
     perf_ctl("enable");
+    let t = Instant::now();
     lose_link(&b);
-    perf_ctl("disable");
     let wall = t.elapsed();
+    perf_ctl("disable");
     let c = b.ndis.client();
     assert_eq!(c.closed, n as u64, "every call closed");
     assert_eq!(c.deleted, n as u64, "every driver VC deleted");
@@ -45,11 +45,20 @@ fn link_loss(n: usize) -> Duration {
 
 /// With `CALLS_PERF_CTL=<fifo>` (perf record's `--control=fifo:<fifo>` with `-D -1`), the
 /// timed region alone is sampled: `perf record -e cpu-clock -D -1 --control=fifo:ctl …`.
+/// perf acts on the fifo asynchronously: a sleep (no cpu-clock samples) on the outside of the
+/// region lets it catch up, so neither the set-up before nor the drop after is sampled.
 fn perf_ctl(cmd: &str) {
     if let Ok(path) = std::env::var("CALLS_PERF_CTL") {
         use std::io::Write;
+        if cmd == "disable" {
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let mut f = std::fs::OpenOptions::new().write(true).open(&path).expect("CALLS_PERF_CTL fifo");
         writeln!(f, "{cmd}").expect("write to CALLS_PERF_CTL fifo");
+        drop(f);
+        if cmd == "enable" {
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 

@@ -707,7 +707,7 @@ def errors():
             steps += [st("expect_wire", msg="STATUS", vc="a", causes=[99], call_state=10), st("expect_silence")]
             known = None
         else:
-            steps += [st("expect_wire", msg="RELEASE", vc="a", causes=[99])]
+            steps += [st("expect_wire", msg="RELEASE", vc="a", causes=[99], diag="f5")]
             known = None
         steps += [st("expect_not", vc="a", seq=["NdisMCmDeactivateVc"])] if a != 0 else \
             [st("expect", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"])]
@@ -730,8 +730,8 @@ def errors():
             steps += [st("expect_wire", msg="STATUS", vc="a", causes=[100], call_state=10, diag="54"),
                       st("expect_silence")]
         else:
-            # (the RELEASE names no IE: a clear for #99 / #100 carries the cause alone)
-            steps += [st("expect_wire", msg="RELEASE", vc="a", causes=[100])]
+            # the RELEASE names the IE, as a STATUS would (Q.2931 5.6.8.2)
+            steps += [st("expect_wire", msg="RELEASE", vc="a", causes=[100], diag="54")]
         steps += [st("expect_not", vc="a", seq=["NdisMCmDeactivateVc"])] if a != 0 else \
             [st("expect", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"])]
         case(g, f"ERR-IE100-{what}_bad_optional_ie_in_status_enquiry",
@@ -751,6 +751,14 @@ def errors():
          " for a clearing message, the RELEASE COMPLETE carries #100 naming the IE",
          pre + [st("net_send", vc="a", msg="RELEASE", causes=[16], ies="54 80 00 03 01 00 05"),
                 st("expect_wire", msg="RELEASE COMPLETE", vc="a", causes=[100], diag="54"),
+                st("expect", vc="a", seq=["<-RELEASE", "NdisMCmDispatchIncomingCloseCall(SUCCESS)",
+                                          "NdisMCmDeactivateVc"])])
+    case(g, "ERR-IE43-release_with_over_long_user_user_release_complete_43",
+         "RELEASE #16 whose user-user IE carries 129 octets of information (128 at most): the information is"
+         " discarded, the call cleared; the RELEASE COMPLETE carries #43 access information discarded naming the IE,"
+         " not #100 (Q.2931 5.6.8.2, as Q.931 5.8.7.2)",
+         pre + [st("net_send", vc="a", msg="RELEASE", causes=[16], ies="7e 80 00 82 04" + " 55" * 129),
+                st("expect_wire", msg="RELEASE COMPLETE", vc="a", causes=[43], diag="7e"),
                 st("expect", vc="a", seq=["<-RELEASE", "NdisMCmDispatchIncomingCloseCall(SUCCESS)",
                                           "NdisMCmDeactivateVc"])])
     case(g, "ERR-IE-release_with_unknown_ie_release_complete_99",
@@ -909,6 +917,29 @@ def restart():
          " (Q.2931 5.6.7.2, 4.5.20): STATUS #100 naming the Restart Indicator, no call cleared",
          [OPEN, active(), st("net_send", raw="09 03 00 00 00 46 80 00 05 79 80 00 01 83"),
           st("expect_wire", msg="STATUS", global_=True, causes=[100], diag="79"),
+          st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
+          st("status_enquiry", vc="a"), st("expect_wire", msg="STATUS", vc="a", call_state=10)])
+    case(g, "RST-19_restart_indicated_vc_without_connection_id_96",
+         "RESTART of an indicated VC (class 0) without the connection identifier that names it (mandatory for"
+         " that class, Q.2931 5.5.2.2): not acted on, STATUS #96 naming the connection identifier, no call"
+         " cleared, no RESTART ACK",
+         [OPEN, active(), st("net_send", raw="09 03 00 00 00 46 80 00 05 79 80 00 01 80"),
+          st("expect_wire", msg="STATUS", global_=True, causes=[96], diag="5a"),
+          st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
+          st("expect_not", seq=["->RESTART ACK"]),
+          st("status_enquiry", vc="a"), st("expect_wire", msg="STATUS", vc="a", call_state=10)])
+    case(g, "RST-20_restart_indicated_vpc_clears_every_call_on_it",
+         "RESTART of all VCs in the indicated VPC (class 1, VPCI 0): both calls on VPCI 0 are cleared; the ACK"
+         " echoes class 1 and the connection identifier",
+         [OPEN, active("a"), active("b"),
+          st("net_send", raw="09 03 00 00 00 46 80 00 0e 79 80 00 01 81 5a 80 00 05 88 00 00 00 00"),
+          st("expect", vc="a", seq=["<-RESTART", "NdisMCmDispatchIncomingCloseCall", "NdisMCmDeactivateVc"]),
+          st("expect", vc="b", seq=["NdisMCmDispatchIncomingCloseCall", "NdisMCmDeactivateVc"]),
+          st("expect_wire", msg="RESTART ACK", global_=True, restart_class=1, has=["CONNECTION_ID"])])
+    case(g, "RST-21_restart_indicated_vpc_without_calls_leaves_other_vpcs_alone",
+         "RESTART of all VCs in a VPC no call uses (class 1, VPCI 7): acknowledged, the call on VPCI 0 untouched",
+         [OPEN, active(), st("net_send", raw="09 03 00 00 00 46 80 00 0e 79 80 00 01 81 5a 80 00 05 88 00 07 00 00"),
+          st("expect_wire", msg="RESTART ACK", global_=True, restart_class=1, has=["CONNECTION_ID"]),
           st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
           st("status_enquiry", vc="a"), st("expect_wire", msg="STATUS", vc="a", call_state=10)])
     case(g, "RST-10_restart_twice_both_acknowledged",

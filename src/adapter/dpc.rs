@@ -28,9 +28,14 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
     /// One step of an expired T309's clearing; another DPC is asked for while calls are left.
     pub(super) fn clear_step(&self, c: &mut Control<N>) {
         if c.continue_clearing(self, crate::uni::timers::CLEAR_STEP) {
-            self.clearing.store(true, Ordering::Release);
-            self.ndis.request_dpc();
+            self.more_clearing();
         }
+    }
+
+    /// An expired T309 has calls left to clear: the next DPC takes a step.
+    fn more_clearing(&self) {
+        self.clearing.store(true, Ordering::Release);
+        self.ndis.request_dpc();
     }
 
     /// The adapter timer fired.
@@ -52,8 +57,7 @@ impl<N: Ndis, D: Device> Adapter<N, D> {
             self.deliver(c, &inbox);
             c.on_timer(self);
             if c.clearing.is_some() {
-                self.clearing.store(true, Ordering::Release);
-                self.ndis.request_dpc();
+                self.more_clearing();
             }
         });
         self.after_control();

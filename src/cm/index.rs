@@ -165,13 +165,19 @@ pub struct CrefIndex {
     /// (key, slot); key [`NOWHERE`] = empty.
     /// A power of two in length (`len - 1` is the probe mask).
     cells: Vec<(u32, u16)>,
-    /// 32 − log2(cells): Fibonacci hashing keeps the top bits of the product.
+    /// 32 − log2(cells / [`RUN`]): Fibonacci hashing keeps the top bits of the product.
     shift: u32,
 }
 
 fn cref_key(c: CallRef) -> u32 {
     (c.value & 0x7f_ffff) << 1 | u32::from(c.ours)
 }
+
+/// Keys per run: consecutive keys `RUN · g .. RUN · g + RUN` (eight consecutive call
+/// references, both flags) share one run of cells, so a switch's or our own sequential
+/// references fill a few cache lines instead of one line each (a link-loss teardown of 65 534
+/// calls removes them in that order); the runs themselves are scattered by the hash.
+const RUN: u32 = 16;
 
 impl CrefIndex {
     /// `cells.len() - 1`: computed, not stored, so the control state stays small (it is built
@@ -186,13 +192,16 @@ impl CrefIndex {
         let mut cells = Vec::new();
         cells.try_reserve_exact(n)?;
         cells.resize(n, (NOWHERE, 0));
-        Ok(CrefIndex { cells, shift: 32 - n.trailing_zeros() })
+        let runs = n.trailing_zeros().saturating_sub(RUN.trailing_zeros());
+        Ok(CrefIndex { cells, shift: 32 - runs })
     }
 
     fn home(&self, key: u32) -> usize {
-        // Fibonacci hashing: the top log2(cells) bits of key × 2^32/φ (consecutive call
-        // references land far apart).
-        (key.wrapping_mul(0x9E37_79B9).checked_shr(self.shift).unwrap_or(0) as usize) & self.mask()
+        // Fibonacci hashing of the key's run: the top log2(cells / RUN) bits of
+        // (key / RUN) × 2^32/φ pick the run (consecutive runs land far apart); the key's
+        // place in its run is kept. With 16 cells or fewer, the shift is 32: one run.
+        let run = (key / RUN).wrapping_mul(0x9E37_79B9).checked_shr(self.shift).unwrap_or(0) as usize;
+        (run * RUN as usize + (key % RUN) as usize) & self.mask()
     }
 
     /// The longest probe run (cells visited by the worst lookup): a measure of clustering.
@@ -383,6 +392,42 @@ mod tests {
         let mut small = CrefIndex::with_capacity(1).unwrap();
         assert!(small.insert(cr(5, true), 0));
         assert_eq!(small.get(cr(5, true)), Some(0));
+    }
+
+    /// Eight consecutive call references (one flag) sit in one run of 16 cells (128 bytes):
+    /// removing 65 534 sequential ones walks a few lines, not one line per call.
+    #[test]
+    fn cref_index_keeps_consecutive_call_references_in_one_run_of_cells() {
+        let ix = CrefIndex::with_capacity(65_534).unwrap();
+        for first in [8u32, 0x40_0000, 0x12_3450] {
+            let homes: Vec<usize> = (first..first + 8).map(|v| ix.home(cref_key(cr(v, false)))).collect();
+            let lo = *homes.iter().min().unwrap();
+            assert!(homes.iter().all(|&h| h - lo < RUN as usize), "homes {homes:?}");
+            assert_eq!(lo % RUN as usize, 0, "a run starts on a multiple of RUN");
+        }
+        // Different runs are spread over the table.
+        let runs: std::collections::HashSet<usize> =
+            (0..4096u32).map(|g| ix.home(cref_key(cr(g * 8, false))) / RUN as usize).collect();
+        assert!(runs.len() > 2500, "4 096 consecutive runs use only {} distinct runs of cells", runs.len());
+    }
+
+    /// A switch that picks call references at random: a full table keeps short probe runs too.
+    #[test]
+    fn cref_index_spreads_random_call_references() {
+        let mut ix = CrefIndex::with_capacity(65_534).unwrap();
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut n = 0;
+        while n < 65_534 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let c = cr((x & 0x7f_ffff) as u32, x & 1 << 40 != 0);
+            if ix.get(c).is_none() {
+                assert!(ix.insert(c, n));
+                n += 1;
+            }
+        }
+        assert!(ix.max_probe() <= 64, "longest probe run {}", ix.max_probe());
     }
 
     /// Random inserts and removes against a map, with many keys sharing probe runs.

@@ -737,8 +737,9 @@ impl<N: Ndis> Control<N> {
                 }
                 IeVerdict::Discard
             }
+            // Clear call: RELEASE naming the IEs (Q.2931 §5.6.8.1 / .2).
             UnknownIeAction::Clear if !quiet && uni == UniState::Active => {
-                self.clear_with_release(env, vc, c);
+                self.clear_with(env, vc, |cref| Out::ReleaseDiag { cref, cause: c, diagnostic: diag });
                 IeVerdict::Discard
             }
             UnknownIeAction::DiscardReport if !quiet => IeVerdict::Proceed(Some((c, diag))),
@@ -754,9 +755,15 @@ impl<N: Ndis> Control<N> {
 
     /// [`Self::clear_with_release`] naming an expired timer as the second cause's diagnostic.
     pub(crate) fn clear_with_release_timer(&mut self, env: &impl Env<N>, vc: Token, c: u8, timer: Option<[u8; 3]>) {
+        self.clear_with(env, vc, |cref| Out::Release { cref, cause: c, timer, user_user: &[] });
+    }
+
+    /// Clears an active call from our side with the RELEASE `release` builds for its call
+    /// reference (see [`Self::clear_with_release`]).
+    fn clear_with(&mut self, env: &impl Env<N>, vc: Token, release: impl FnOnce(CallRef) -> Out<'static>) {
         let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref()) else { return };
         self.stop_timer(vc);
-        self.emit(env, &Out::Release { cref, cause: c, timer, user_user: &[] });
+        self.emit(env, &release(cref));
         self.start_timer(env, vc, TimerKind::T308);
         if let Some(v) = self.vcs.get_mut(vc) {
             v.set_uni(&mut self.link_counts, UniState::ReleaseRequest);

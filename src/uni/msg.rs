@@ -25,6 +25,7 @@ pub mod cause {
     pub const RESPONSE_TO_STATUS_ENQUIRY: u8 = 30;
     pub const NORMAL_UNSPECIFIED: u8 = 31;
     pub const VPCI_VCI_UNAVAILABLE: u8 = 35;
+    pub const ACCESS_INFORMATION_DISCARDED: u8 = 43;
     pub const NO_VPCI_VCI_AVAILABLE: u8 = 45;
     pub const RESOURCE_UNAVAILABLE: u8 = 47;
     pub const QOS_UNAVAILABLE: u8 = 49;
@@ -53,6 +54,9 @@ pub enum Out<'a> {
     /// RELEASE with a cause, an optional second cause #102 naming an expired timer ("308"), and
     /// user-user information (UNI 4.0 only; empty = no IE).
     Release { cref: CallRef, cause: u8, timer: Option<[u8; 3]>, user_user: &'a [u8] },
+    /// RELEASE clearing an active call in error, with the offending IE identifier(s) as the
+    /// cause's diagnostic (#99 / #100 under the "clear call" action indicator, Q.2931 §5.6.8).
+    ReleaseDiag { cref: CallRef, cause: u8, diagnostic: Diag },
     /// RELEASE COMPLETE, with a cause when clearing in error.
     ReleaseComplete { cref: CallRef, cause: Option<u8> },
     /// STATUS answering STATUS ENQUIRY (cause #30) or reporting an error.
@@ -189,6 +193,8 @@ impl Diag {
 /// pressing one when several disagree ([`UnknownIeAction::rank`]).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct BadIeReport {
+    /// #100, or #43 when every bad IE was an over-long access IE (Q.2931 5.6.8.2).
+    pub cause: u8,
     pub ies: Diag,
     pub action: UnknownIeAction,
 }
@@ -199,7 +205,7 @@ pub struct BadIeReport {
 /// (the order of ngatm's `uni_verify`, FreeBSD `sys/contrib/ngatm/netnatm/sig/sig_verify.c`).
 pub fn ie_error(m: &In<'_>) -> Option<(u8, Diag, UnknownIeAction)> {
     let unknown = m.unknown_ie.map(|(ie, a)| (cause::IE_NOT_IMPLEMENTED, Diag::one(ie), a));
-    let bad = m.bad_ies.map(|b| (cause::INVALID_IE_CONTENTS, b.ies, b.action));
+    let bad = m.bad_ies.map(|b| (b.cause, b.ies, b.action));
     match (unknown, bad) {
         (Some(u), Some(b)) => {
             let bad_wins = b.2.rank() > u.2.rank() || (b.2.rank() == u.2.rank() && b.2.rank() <= 1);
@@ -320,6 +326,11 @@ pub fn encode(out: &Out<'_>, buf: &mut [u8]) -> Option<usize> {
             if !user_user.is_empty() {
                 m.user_user = Some(UserUser { protocol: UU_PROTOCOL, info: user_user });
             }
+            m
+        }
+        Out::ReleaseDiag { cref, cause: c, diagnostic } => {
+            let mut m = Message::new(MessageType::Release, wire_cref(cref));
+            m.cause[0] = Some(cause(c).with_diagnostics(diagnostic.as_slice()).ok()?);
             m
         }
         Out::ReleaseComplete { cref, cause: c } => {
@@ -448,7 +459,9 @@ fn bad_ie_report(b: &BadIes) -> Option<BadIeReport> {
         .chain(overflow)
         .max_by_key(|a| a.rank())
         .unwrap_or(UnknownIeAction::DiscardReport);
-    Some(BadIeReport { ies: Diag::of_bad_ies(b), action })
+    let access_only = !b.overflow && b.as_slice().iter().all(|ie| ie.access_discarded);
+    let cause = if access_only { cause::ACCESS_INFORMATION_DISCARDED } else { cause::INVALID_IE_CONTENTS };
+    Some(BadIeReport { cause, ies: Diag::of_bad_ies(b), action })
 }
 
 /// Decodes a received message; `None` when Q.2931 says to ignore it (it cannot be addressed:
@@ -602,6 +615,37 @@ mod tests {
             let r = decode(&setup_with(&[0x7e, octet, 0x00, 0x00])).unwrap().bad_ies.unwrap();
             assert_eq!(r.action, want, "instruction {octet:#x}");
         }
+    }
+
+    /// Q.2931 5.6.8.2 (as Q.931 5.8.7.2): an access IE longer than its maximum is reported with
+    /// #43 "access information discarded", not #100; any other bad IE alongside keeps #100.
+    #[test]
+    fn an_over_long_user_user_ie_is_reported_as_access_information_discarded_43() {
+        let uu = |info_len: usize| {
+            let len = u16::try_from(info_len + 1).unwrap().to_be_bytes();
+            let mut ie = std::vec![0x7e, 0x80, len[0], len[1], 0x04];
+            ie.resize(ie.len() + info_len, 0x55);
+            ie
+        };
+        let b = setup_with(&uu(129));
+        let m = decode(&b).unwrap();
+        assert_eq!(m.user_user, &[] as &[u8], "the information is discarded");
+        assert_eq!(ie_error(&m), Some((43, Diag::one(0x7e), UnknownIeAction::DiscardReport)));
+        // At the maximum (128 octets of information) it is read.
+        let b = setup_with(&uu(128));
+        let m = decode(&b).unwrap();
+        assert_eq!((m.user_user.len(), ie_error(&m)), (128, None));
+        // Empty (no protocol discriminator): invalid contents, #100.
+        let b = setup_with(&[0x7e, 0x80, 0x00, 0x00]);
+        let m = decode(&b).unwrap();
+        assert_eq!(ie_error(&m).map(|e| e.0), Some(cause::INVALID_IE_CONTENTS));
+        // With another bad IE: #100 naming both.
+        let mut extra = uu(129);
+        extra.extend_from_slice(&[0x5f, 0x80, 0x00, 0x00]);
+        let b = setup_with(&extra);
+        let m = decode(&b).unwrap();
+        let e = ie_error(&m).unwrap();
+        assert_eq!((e.0, e.1.as_slice()), (cause::INVALID_IE_CONTENTS, &[0x7e, 0x5f][..]));
     }
 
     #[test]

@@ -21,6 +21,9 @@ use crate::uni::state::CallRef;
 /// The Restart Indicator IE identifier (a STATUS #96 diagnostic).
 pub(crate) const RESTART_INDICATOR_IE: u8 = 0x79;
 
+/// The Connection Identifier IE identifier (a STATUS #96 diagnostic).
+const CONNECTION_ID_IE: u8 = 0x5a;
+
 /// Timers on the global call reference, after the VC, orphan and party ids.
 pub(crate) const GLOBAL_T316: usize = 0;
 
@@ -56,11 +59,15 @@ impl<N: Ndis> Control<N> {
         if self.out_of_service {
             match (class, vc) {
                 (2, _) => self.set_out_of_service(false),
-                (0, Some(id))
+                // One VC, or every VC of one VPC (kept as its VPI with VCI 0, which no switched
+                // call uses: VCIs below 32 are reserved).
+                (0 | 1, Some(id)) => {
+                    let id = if class == 1 { VpiVci { vpi: id.vpi, vci: 0 } } else { id };
                     if !self.returned_to_service.contains(&id)
-                        && self.returned_to_service.len() < self.returned_to_service.capacity() =>
-                {
-                    self.returned_to_service.push(id);
+                        && self.returned_to_service.len() < self.returned_to_service.capacity()
+                    {
+                        self.returned_to_service.push(id);
+                    }
                 }
                 _ => {}
             }
@@ -84,6 +91,14 @@ impl<N: Ndis> Control<N> {
                 };
                 self.emit(env, &Out::StatusDiag { cref, state: 0, cause, diagnostic: Diag::one(ie) });
             }
+            // RESTART of an indicated VC or VPC without the connection identifier naming it
+            // (conditionally mandatory, Q.2931 §5.5.2.2): nothing is restarted or acknowledged;
+            // STATUS #96 naming the connection identifier (§5.6.7.1).
+            InKind::Restart if matches!(m.restart_class, Some(0 | 1)) && m.connection.is_none() => {
+                let cref = CallRef { value: 0, ours: false };
+                let diagnostic = Diag::one(CONNECTION_ID_IE);
+                self.emit(env, &Out::StatusDiag { cref, state: 0, cause: cause::MANDATORY_IE_MISSING, diagnostic });
+            }
             InKind::Restart => {
                 let class = m.restart_class.unwrap_or(2);
                 for k in 0..self.snapshot_vcs() {
@@ -92,9 +107,14 @@ impl<N: Ndis> Control<N> {
                     if !v.has_call() {
                         continue;
                     }
+                    let on = self.call(t).map(|c| c.params.media.connection_id);
                     let hit = match (class, m.connection) {
+                        // All VCs.
                         (2, _) => true,
-                        (0, Some(id)) => self.call(t).is_some_and(|c| c.params.media.connection_id == id),
+                        // The indicated VC.
+                        (0, Some(id)) => on == Some(id),
+                        // Every VC of the indicated VPC.
+                        (1, Some(id)) => on.is_some_and(|c| c.vpi == id.vpi),
                         _ => false,
                     };
                     if hit {
@@ -228,8 +248,10 @@ impl<N: Ndis> Control<N> {
     /// A SETUP for `vc` is refused: calls are barred, unless the network's RESTART returned that
     /// VC to service while the others stay out of service.
     fn setup_barred(&self, vc: Option<VpiVci>) -> bool {
-        self.restart_sent.is_some()
-            || self.out_of_service && !vc.is_some_and(|id| self.returned_to_service.contains(&id))
+        let returned = |id: VpiVci| {
+            self.returned_to_service.contains(&id) || self.returned_to_service.contains(&VpiVci { vpi: id.vpi, vci: 0 })
+        };
+        self.restart_sent.is_some() || self.out_of_service && !vc.is_some_and(returned)
     }
 
     fn set_out_of_service(&mut self, on: bool) {

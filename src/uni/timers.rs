@@ -7,9 +7,7 @@ use crate::cm::control::Control;
 use crate::cm::control::Env;
 use crate::cm::control::ORPHANS;
 use crate::cm::objects::LinkClass;
-use crate::cm::objects::Phase;
 use crate::cm::objects::UuBuf;
-use crate::cm::ops::vc_op;
 use crate::ndis::Ndis;
 use crate::ndis::NdisStatus;
 use crate::ndis::Token;
@@ -196,33 +194,9 @@ impl<N: Ndis> Control<N> {
                 self.orphan_release(env, cref, cause::RECOVERY_ON_TIMER_EXPIRY);
                 self.fail_make_call(env, vc, NdisStatus::FAILURE);
             }
-            // T313: no CONNECT ACKNOWLEDGE; clear the call, tell the client.
+            // T313: no CONNECT ACKNOWLEDGE; clear the call (RELEASE #102 "313"), tell the client.
             (TimerKind::T313, _) => {
-                self.stop_timer(vc);
-                if let Some(v) = self.vcs.get_mut(vc) {
-                    v.set_uni(&mut self.link_counts, UniState::ReleaseRequest);
-                }
-                self.emit(
-                    env,
-                    &Out::Release {
-                        cref,
-                        cause: cause::RECOVERY_ON_TIMER_EXPIRY,
-                        timer: Some(*b"313"),
-                        user_user: &[],
-                    },
-                );
-                self.start_timer(env, vc, TimerKind::T308);
-                if let Some(v) = self.vcs.get_mut(vc) {
-                    v.phase = Phase::RemoteClosing;
-                    v.dispatched_close = true;
-                    v.network_done = false;
-                }
-                if let Some(c) = self.call_mut(vc) {
-                    c.incoming_close_status = NdisStatus::FAILURE;
-                    c.incoming_close_data.clear();
-                }
-                self.vc_op(vc, vc_op::DISPATCH_INCOMING_CLOSE);
-                self.start_teardown(env, vc);
+                self.clear_with_release_timer(env, vc, cause::RECOVERY_ON_TIMER_EXPIRY, Some(*b"313"));
             }
             // T308 first expiry: RELEASE again with #102 "308" as second cause.
             (TimerKind::T308, 0) => {

@@ -283,6 +283,9 @@ pub enum Step {
         active: bool,
         #[serde(default = "caller")]
         from: String,
+        /// VPI of the offered VC (default 0).
+        #[serde(default)]
+        vpi: u16,
         vci: Option<u16>,
         #[serde(default = "default_sdu")]
         sdu: u16,

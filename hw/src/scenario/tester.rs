@@ -19,6 +19,7 @@ impl Ctx {
                 vc,
                 active,
                 from,
+                vpi,
                 vci,
                 sdu,
                 pcr,
@@ -33,6 +34,7 @@ impl Ctx {
                 let c = self.client(*node)?;
                 let before = c.incoming_calls().len();
                 let mut p = OfferParams {
+                    vpi: *vpi,
                     vci: *vci,
                     forward_max_sdu: *sdu,
                     backward_max_sdu: *sdu,

@@ -21,6 +21,16 @@ pub struct BadIe {
     pub id: u8,
     /// Instruction field (octet 2).
     pub instruction: IeInstruction,
+    /// An access IE (user-user information) longer than its maximum: reported with cause #43
+    /// "access information discarded" instead of #100 (Q.2931 5.6.8.2, as Q.931 5.8.7.2).
+    pub access_discarded: bool,
+}
+
+impl BadIe {
+    /// A bad IE whose contents are invalid (cause #100).
+    pub const fn invalid(id: u8, instruction: IeInstruction) -> BadIe {
+        BadIe { id, instruction, access_discarded: false }
+    }
 }
 
 /// The bad non-mandatory IEs of one message, in order of appearance.
@@ -35,7 +45,7 @@ pub struct BadIes {
 impl BadIes {
     /// No bad IE.
     pub const EMPTY: BadIes =
-        BadIes { list: [BadIe { id: 0, instruction: IeInstruction::ITU_T }; MAX_BAD_IES], len: 0, overflow: false };
+        BadIes { list: [BadIe::invalid(0, IeInstruction::ITU_T); MAX_BAD_IES], len: 0, overflow: false };
 
     /// Records one bad IE (beyond [`MAX_BAD_IES`] only [`BadIes::overflow`] is set).
     pub fn push(&mut self, ie: BadIe) {
@@ -79,7 +89,7 @@ mod tests {
         let mut b = BadIes::EMPTY;
         assert!(b.is_empty());
         for id in 1..=6u8 {
-            b.push(BadIe { id, instruction: IeInstruction::ITU_T });
+            b.push(BadIe::invalid(id, IeInstruction::ITU_T));
         }
         let ids: [u8; 4] = core::array::from_fn(|k| b.as_slice()[k].id);
         assert_eq!((ids, b.as_slice().len(), b.overflow), ([1, 2, 3, 4], 4, true));

@@ -194,7 +194,11 @@ impl<'a> Message<'a> {
                 if content_mandatory(m.kind, ie_id) {
                     return Err(fail(ParseErrorKind::InvalidIe(ie_id), Some(instruction)));
                 }
-                m.bad_ies.push(BadIe { id: ie_id, instruction });
+                // Only the user-user IE is an access IE this codec reads; past its maximum
+                // length its information is discarded (#43) rather than invalid.
+                let access_discarded =
+                    ie_id == id::USER_USER && content.len() > super::user_user::MAX_INFO.saturating_add(1);
+                m.bad_ies.push(BadIe { id: ie_id, instruction, access_discarded });
             }
         }
         Ok(m)
