@@ -254,6 +254,8 @@ pub(crate) struct Call {
     pub terminated: bool,
     /// Traffic-related IEs of the SETUP that created the call (reused for leaf SETUPs).
     pub setup_ies: Vec<Ie>,
+    /// The deadline the port's timer index files this call under (`wakeups::Calls` keeps it).
+    pub indexed: Option<Duration>,
 }
 
 impl Call {
@@ -274,6 +276,14 @@ impl Call {
             ignoring_release: false,
             terminated: false,
             setup_ies: Vec::new(),
+            indexed: None,
         }
+    }
+
+    /// The earliest of the call's armed timers (T303 / T308 / T310 / delayed answer, T322, and
+    /// its parties' T398 and delayed ADD PARTY ACK).
+    pub fn earliest_deadline(&self) -> Option<Duration> {
+        let parties = self.parties.values().flat_map(|p| [p.t398, p.answer_at]).flatten();
+        [self.timer.map(|t| t.1), self.t322.map(|t| t.0)].into_iter().flatten().chain(parties).min()
     }
 }

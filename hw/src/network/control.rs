@@ -116,7 +116,7 @@ impl Network {
     }
 
     fn call_mut(&mut self, port: PortId, key: Key) -> Option<&mut Call> {
-        self.ports.get_mut(port)?.calls.get_mut(&key).map(|c| &mut **c)
+        self.ports.get_mut(port)?.calls.get_mut(&key)
     }
 
     fn alloc_vci(&mut self, port: PortId) -> Option<u16> {
@@ -124,7 +124,7 @@ impl Network {
         for _ in 0..=u16::MAX {
             let v = p.next_vci;
             p.next_vci = if v == u16::MAX { super::FIRST_SVC_VCI } else { v + 1 };
-            if v >= super::FIRST_SVC_VCI && p.used_vcs.insert((SIG_VPI, v)) {
+            if v >= super::FIRST_SVC_VCI && p.vcs.claim(SIG_VPI, v) {
                 return Some(v);
             }
         }
@@ -149,43 +149,13 @@ impl Network {
         [(true, value), (false, value)].into_iter().find(|k| p.calls.contains_key(k))
     }
 
-    fn connect_vc(&mut self, a: (PortId, u16, u16), b: (PortId, u16, u16)) {
-        for (x, y) in [(a, b), (b, a)] {
-            let v = self.xconnect.entry(x).or_default();
-            if !v.contains(&y) {
-                v.push(y);
-            }
-        }
-    }
-
-    /// Removes every cross-connect to and from `x`. Cross-connects are made in pairs (`connect_vc`,
-    /// `add_pvc`), so the VCs that send to `x` are exactly those `x` sends to: only their lists are
-    /// touched, not every entry of the map.
-    fn disconnect_vc(&mut self, x: (PortId, u16, u16)) {
-        for y in self.xconnect.remove(&x).unwrap_or_default() {
-            if let Some(v) = self.xconnect.get_mut(&y) {
-                v.retain(|d| *d != x);
-                if v.is_empty() {
-                    self.xconnect.remove(&y);
-                }
-            }
-        }
-        if let Some(t) = self.terminated.get_mut(&x) {
-            t.0 = false;
-        }
-    }
-
-    fn terminate_vc(&mut self, x: (PortId, u16, u16)) {
-        self.terminated.insert(x, (true, Vec::new()));
-    }
-
     /// Forgets a call: frees its VC and data paths. Returns it, still boxed (moving a record out
     /// of its box reads all of it; dropping reads only what owns memory).
     fn destroy(&mut self, port: PortId, key: Key) -> Option<Box<Call>> {
         let call = self.ports.get_mut(port)?.calls.remove(&key)?;
         if call.vci != 0 {
             if let Some(p) = self.ports.get_mut(port) {
-                p.used_vcs.remove(&(call.vpi, call.vci));
+                p.vcs.release(call.vpi, call.vci);
             }
             self.disconnect_vc((port, call.vpi, call.vci));
         }

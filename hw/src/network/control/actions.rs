@@ -15,7 +15,7 @@ impl Network {
         let vci = match params.vci {
             Some(v) => {
                 if let Some(p) = self.ports.get_mut(port) {
-                    p.used_vcs.insert((params.vpi, v));
+                    p.vcs.claim(params.vpi, v);
                 }
                 v
             }

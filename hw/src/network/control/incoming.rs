@@ -118,13 +118,13 @@ impl Network {
             Some(b) => {
                 if !self.ports.get(b).is_some_and(|p| p.phy_up) {
                     if let Some(p) = self.ports.get_mut(port) {
-                        p.used_vcs.remove(&(SIG_VPI, vci));
+                        p.vcs.release(SIG_VPI, vci);
                     }
                     return self.release_complete(now, port, cref, Some((cause::DESTINATION_OUT_OF_ORDER, &[])));
                 }
                 let Some(b_vci) = self.alloc_vci(b) else {
                     if let Some(p) = self.ports.get_mut(port) {
-                        p.used_vcs.remove(&(SIG_VPI, vci));
+                        p.vcs.release(SIG_VPI, vci);
                     }
                     return self.release_complete(now, port, cref, Some((NO_VCI_AVAILABLE, &[])));
                 };
@@ -161,7 +161,7 @@ impl Network {
                 match answer {
                     Answer::Reject(c) => {
                         if let Some(p) = self.ports.get_mut(port) {
-                            p.used_vcs.remove(&(SIG_VPI, vci));
+                            p.vcs.release(SIG_VPI, vci);
                         }
                         return self.release_complete(now, port, cref, Some((c, &[])));
                     }

@@ -1,0 +1,151 @@
+//! A port's calls and the index of their timers: every call with an armed timer has one entry
+//! (its earliest deadline, its key) in a sorted set, so the earliest deadline of a port and the
+//! calls due at an instant are found without walking every call.
+//!
+//! The calls are only reachable through [`Calls`]: a call handed out for writing
+//! ([`Calls::get_mut`], [`Calls::insert`]) is marked stale, and the stale call is re-indexed by
+//! the next operation on the table (once its `&mut` borrow has ended, so its timers are final).
+//! Reads ([`Calls::next_deadline`]) take the one stale call's current timers instead of its index
+//! entry. No timer arm site has to remember the index.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use super::call::{Call, Key};
+
+/// The calls of one port, with their timer index.
+#[derive(Debug, Default)]
+pub(crate) struct Calls {
+    /// Boxed: a call moves as a pointer when the map rebalances.
+    map: BTreeMap<Key, Box<Call>>,
+    /// (earliest armed deadline, key) of every call with a timer, as of its last re-index
+    /// (`Call::indexed` is the deadline it is filed under).
+    wakeups: BTreeSet<(Duration, Key)>,
+    /// The call last handed out for writing: its timers may differ from its index entry.
+    stale: Option<Key>,
+}
+
+impl Calls {
+    /// Files the stale call (if any) under its current earliest deadline.
+    fn refresh(&mut self) {
+        let Some(key) = self.stale.take() else {
+            return;
+        };
+        let Some(call) = self.map.get_mut(&key) else {
+            return;
+        };
+        let now = call.earliest_deadline();
+        if now == call.indexed {
+            return;
+        }
+        if let Some(old) = call.indexed {
+            self.wakeups.remove(&(old, key));
+        }
+        if let Some(new) = now {
+            self.wakeups.insert((new, key));
+        }
+        call.indexed = now;
+    }
+
+    pub fn get(&self, key: &Key) -> Option<&Call> {
+        self.map.get(key).map(|c| &**c)
+    }
+
+    /// The call for writing (re-indexed at the next operation on the table).
+    pub fn get_mut(&mut self, key: &Key) -> Option<&mut Call> {
+        self.refresh();
+        let call = self.map.get_mut(key)?;
+        self.stale = Some(*key);
+        Some(&mut **call)
+    }
+
+    /// Adds (or replaces) a call; it is indexed at the next operation on the table.
+    pub fn insert(&mut self, key: Key, mut call: Box<Call>) {
+        self.refresh();
+        // A clone of another call is not filed anywhere yet.
+        call.indexed = None;
+        if let Some(old) = self.map.insert(key, call) {
+            self.unfile(key, &old);
+        }
+        self.stale = Some(key);
+    }
+
+    /// Removes a call and its index entry.
+    pub fn remove(&mut self, key: &Key) -> Option<Box<Call>> {
+        self.refresh();
+        let call = self.map.remove(key)?;
+        self.unfile(*key, &call);
+        Some(call)
+    }
+
+    fn unfile(&mut self, key: Key, call: &Call) {
+        if let Some(d) = call.indexed {
+            self.wakeups.remove(&(d, key));
+        }
+    }
+
+    pub fn contains_key(&self, key: &Key) -> bool {
+        self.map.contains_key(key)
+    }
+    pub fn keys(&self) -> impl Iterator<Item = &Key> {
+        self.map.keys()
+    }
+    pub fn values(&self) -> impl Iterator<Item = &Call> {
+        self.map.values().map(|c| &**c)
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Call)> {
+        self.map.iter().map(|(k, c)| (k, &**c))
+    }
+
+    /// The earliest armed timer of any call: the index's first entry, the stale call's own
+    /// timers in place of its entry. O(log n).
+    pub fn next_deadline(&self) -> Option<Duration> {
+        let stale = self.stale;
+        let filed = self.wakeups.iter().find(|(_, k)| Some(*k) != stale).map(|(d, _)| *d);
+        let fresh = stale.and_then(|k| self.map.get(&k)).and_then(|c| c.earliest_deadline());
+        filed.into_iter().chain(fresh).min()
+    }
+
+    /// Replaces `out` with the keys, in key order, of the calls with a timer due at `now` and a
+    /// key after `after`. O(log n + due).
+    pub fn due(&mut self, now: Duration, after: Option<Key>, out: &mut Vec<Key>) {
+        self.refresh();
+        out.clear();
+        out.extend(
+            self.wakeups
+                .iter()
+                .take_while(|(d, _)| *d <= now)
+                .map(|(_, k)| *k)
+                .filter(|k| after.is_none_or(|a| *k > a)),
+        );
+        out.sort_unstable();
+    }
+
+    /// The earliest armed timer found by walking every call (what the index must agree with).
+    pub fn walk_next_deadline(&self) -> Option<Duration> {
+        self.map.values().filter_map(|c| c.earliest_deadline()).min()
+    }
+
+    /// Every call but the stale one is filed under exactly its earliest deadline, and nothing
+    /// else is filed. O(n log n): for debug-build cross-checks.
+    pub fn check_index(&self) -> Result<(), String> {
+        let mut filed = 0;
+        for (k, c) in &self.map {
+            if c.indexed.is_some_and(|d| !self.wakeups.contains(&(d, *k))) {
+                return Err(format!("call {k:?} claims an index entry at {:?} that is missing", c.indexed));
+            }
+            filed += usize::from(c.indexed.is_some());
+            if Some(*k) != self.stale && c.indexed != c.earliest_deadline() {
+                return Err(format!(
+                    "call {k:?} is filed at {:?} but its earliest timer is {:?}",
+                    c.indexed,
+                    c.earliest_deadline()
+                ));
+            }
+        }
+        if filed != self.wakeups.len() {
+            return Err(format!("{} index entries for {filed} filed calls", self.wakeups.len()));
+        }
+        Ok(())
+    }
+}
