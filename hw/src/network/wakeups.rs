@@ -149,3 +149,76 @@ impl Calls {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::call::{CallState, Party, PartyState, Timer};
+    use super::*;
+
+    fn s(v: u64) -> Duration {
+        Duration::from_secs(v)
+    }
+
+    fn call_with_t303(at: Option<Duration>) -> Box<Call> {
+        let mut c = Call::new(CallState::N6, 0, 32);
+        c.timer = at.map(|d| (Timer::T303, d, 0));
+        Box::new(c)
+    }
+
+    #[test]
+    fn calls_index_files_each_call_under_its_earliest_timer_after_every_write() {
+        let mut calls = Calls::default();
+        calls.insert((true, 1), call_with_t303(Some(s(9))));
+        calls.insert((true, 2), call_with_t303(None));
+        assert_eq!(calls.next_deadline(), Some(s(9)));
+        // Arms on a call without a timer, through its T322 and a party's T398.
+        let c = calls.get_mut(&(true, 2)).unwrap();
+        c.t322 = Some((s(7), 0));
+        c.parties.insert(0, Party { state: PartyState::Active, leg: None, t398: Some(s(5)), answer_at: None });
+        assert_eq!(calls.next_deadline(), Some(s(5)), "the stale call's own timers count before re-indexing");
+        assert_eq!(calls.check_index(), Ok(()));
+        // Cancel the party's timer: T322 is the call's earliest.
+        calls.get_mut(&(true, 2)).unwrap().parties.clear();
+        assert_eq!(calls.next_deadline(), Some(s(7)));
+        // Re-arm call 1 earlier; a clone inserted under a new key is filed on its own.
+        calls.get_mut(&(true, 1)).unwrap().timer = Some((Timer::T308, s(3), 0));
+        let clone = Box::new(calls.get(&(true, 1)).unwrap().clone());
+        calls.insert((false, 3), clone);
+        calls.get_mut(&(true, 1)).unwrap().timer = None;
+        assert_eq!(calls.next_deadline(), Some(s(3)));
+        assert_eq!(calls.check_index(), Ok(()));
+        assert_eq!(calls.remove(&(false, 3)).map(|c| c.timer.is_some()), Some(true));
+        assert_eq!(calls.next_deadline(), Some(s(7)));
+        assert_eq!(calls.remove(&(true, 2)).map(|c| c.t322.is_some()), Some(true));
+        assert_eq!(calls.next_deadline(), None);
+        assert_eq!(calls.check_index(), Ok(()));
+        assert!(calls.wakeups.is_empty(), "nothing left filed");
+    }
+
+    #[test]
+    fn due_calls_come_in_key_order_after_the_cursor() {
+        let mut calls = Calls::default();
+        for (k, d) in [(5, 1), (1, 3), (3, 2), (4, 9), (2, 4)] {
+            calls.insert((true, k), call_with_t303(Some(s(d))));
+        }
+        let mut out = Vec::new();
+        calls.due(s(3), None, &mut out);
+        assert_eq!(out, vec![(true, 1), (true, 3), (true, 5)], "due at 3 s, by key not by deadline");
+        calls.due(s(4), Some((true, 2)), &mut out);
+        assert_eq!(out, vec![(true, 3), (true, 5)], "only keys after the cursor");
+        calls.due(s(0), None, &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn check_index_reports_a_timer_armed_behind_the_tables_back() {
+        let mut calls = Calls::default();
+        calls.insert((true, 1), call_with_t303(Some(s(9))));
+        calls.insert((true, 2), call_with_t303(None));
+        assert_eq!(calls.check_index(), Ok(()));
+        // A write that skips `get_mut` (what an arm site outside the table would be).
+        calls.map.get_mut(&(true, 1)).unwrap().timer = Some((Timer::T310, s(4), 0));
+        assert!(calls.check_index().is_err(), "a missed arm is caught");
+        assert_ne!(calls.next_deadline(), calls.walk_next_deadline(), "and the index answers wrong");
+    }
+}
