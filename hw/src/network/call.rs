@@ -254,8 +254,6 @@ pub(crate) struct Call {
     pub terminated: bool,
     /// Traffic-related IEs of the SETUP that created the call (reused for leaf SETUPs).
     pub setup_ies: Vec<Ie>,
-    /// The deadline the port's timer index files this call under (`wakeups::Calls` keeps it).
-    pub indexed: Option<Duration>,
 }
 
 impl Call {
@@ -276,7 +274,6 @@ impl Call {
             ignoring_release: false,
             terminated: false,
             setup_ies: Vec::new(),
-            indexed: None,
         }
     }
 

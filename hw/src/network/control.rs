@@ -153,13 +153,18 @@ impl Network {
     /// of its box reads all of it; dropping reads only what owns memory).
     fn destroy(&mut self, port: PortId, key: Key) -> Option<Box<Call>> {
         let call = self.ports.get_mut(port)?.calls.remove(&key)?;
+        self.free_vc_of(port, &call);
+        Some(call)
+    }
+
+    /// Frees the VC and data paths of a call taken out of its port's table.
+    fn free_vc_of(&mut self, port: PortId, call: &Call) {
         if call.vci != 0 {
             if let Some(p) = self.ports.get_mut(port) {
                 p.vcs.release(call.vpi, call.vci);
             }
             self.disconnect_vc((port, call.vpi, call.vci));
         }
-        Some(call)
     }
 
     fn conn_id_ie(call: &Call) -> Ie {

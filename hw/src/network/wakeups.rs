@@ -1,6 +1,7 @@
 //! A port's calls and the index of their timers: every call with an armed timer has one entry
 //! (its earliest deadline, its key) in a sorted set, so the earliest deadline of a port and the
-//! calls due at an instant are found without walking every call.
+//! calls due at an instant are found without walking every call. The calls not active (not N10)
+//! are indexed too: a link loss clears them at once without reading every active call.
 //!
 //! The calls are only reachable through [`Calls`]: a call handed out for writing
 //! ([`Calls::get_mut`], [`Calls::insert`]) is marked stale, and the stale call is re-indexed by
@@ -11,17 +12,24 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use super::call::{Call, Key};
+use rustc_hash::FxHashMap;
+
+use super::call::{Call, CallState, Key};
 
 /// The calls of one port, with their timer index.
 #[derive(Debug, Default)]
 pub(crate) struct Calls {
     /// Boxed: a call moves as a pointer when the map rebalances.
     map: BTreeMap<Key, Box<Call>>,
-    /// (earliest armed deadline, key) of every call with a timer, as of its last re-index
-    /// (`Call::indexed` is the deadline it is filed under).
+    /// (earliest armed deadline, key) of every call with a timer, as of its last re-index.
     wakeups: BTreeSet<(Duration, Key)>,
-    /// The call last handed out for writing: its timers may differ from its index entry.
+    /// The deadline each call with a timer is filed under in `wakeups`. Kept out of the call
+    /// record: a call without a timer is never read for it.
+    filed: FxHashMap<Key, Duration>,
+    /// The calls not in N10, as of their last re-index.
+    not_active: BTreeSet<Key>,
+    /// The call last handed out for writing: its timers and state may differ from its index
+    /// entries.
     stale: Option<Key>,
 }
 
@@ -34,17 +42,24 @@ impl Calls {
         let Some(call) = self.map.get_mut(&key) else {
             return;
         };
+        if call.state == CallState::N10 {
+            self.not_active.remove(&key);
+        } else {
+            self.not_active.insert(key);
+        }
         let now = call.earliest_deadline();
-        if now == call.indexed {
+        let was = self.filed.get(&key).copied();
+        if now == was {
             return;
         }
-        if let Some(old) = call.indexed {
+        if let Some(old) = was {
             self.wakeups.remove(&(old, key));
+            self.filed.remove(&key);
         }
         if let Some(new) = now {
             self.wakeups.insert((new, key));
+            self.filed.insert(key, new);
         }
-        call.indexed = now;
     }
 
     pub fn get(&self, key: &Key) -> Option<&Call> {
@@ -60,12 +75,10 @@ impl Calls {
     }
 
     /// Adds (or replaces) a call; it is indexed at the next operation on the table.
-    pub fn insert(&mut self, key: Key, mut call: Box<Call>) {
+    pub fn insert(&mut self, key: Key, call: Box<Call>) {
         self.refresh();
-        // A clone of another call is not filed anywhere yet.
-        call.indexed = None;
-        if let Some(old) = self.map.insert(key, call) {
-            self.unfile(key, &old);
+        if self.map.insert(key, call).is_some() {
+            self.unfile(key);
         }
         self.stale = Some(key);
     }
@@ -74,24 +87,43 @@ impl Calls {
     pub fn remove(&mut self, key: &Key) -> Option<Box<Call>> {
         self.refresh();
         let call = self.map.remove(key)?;
-        self.unfile(*key, &call);
+        self.unfile(*key);
         Some(call)
     }
 
-    fn unfile(&mut self, key: Key, call: &Call) {
-        if let Some(d) = call.indexed {
+    /// Removes the first call (in key order) and its index entries: a walk that empties the
+    /// table reads each call once and searches nothing.
+    pub fn pop_first(&mut self) -> Option<(Key, Box<Call>)> {
+        self.refresh();
+        let (key, call) = self.map.pop_first()?;
+        self.unfile(key);
+        Some((key, call))
+    }
+
+    /// Removes a call's index entries. An empty index is not searched (a teardown of active
+    /// calls without timers looks nothing up).
+    fn unfile(&mut self, key: Key) {
+        if !self.filed.is_empty()
+            && let Some(d) = self.filed.remove(&key)
+        {
             self.wakeups.remove(&(d, key));
         }
+        if !self.not_active.is_empty() {
+            self.not_active.remove(&key);
+        }
+    }
+
+    /// Replaces `out` with the keys of the calls not in N10, in key order; true if any call is
+    /// in N10. O(log n + not active).
+    pub fn not_active(&mut self, out: &mut Vec<Key>) -> bool {
+        self.refresh();
+        out.clear();
+        out.extend(self.not_active.iter().copied());
+        self.map.len() > self.not_active.len()
     }
 
     pub fn contains_key(&self, key: &Key) -> bool {
         self.map.contains_key(key)
-    }
-    pub fn keys(&self) -> impl Iterator<Item = &Key> {
-        self.map.keys()
-    }
-    pub fn values(&self) -> impl Iterator<Item = &Call> {
-        self.map.values().map(|c| &**c)
     }
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &Call)> {
         self.map.iter().map(|(k, c)| (k, &**c))
@@ -129,22 +161,30 @@ impl Calls {
     /// Every call but the stale one is filed under exactly its earliest deadline, and nothing
     /// else is filed. O(n log n): for debug-build cross-checks.
     pub fn check_index(&self) -> Result<(), String> {
-        let mut filed = 0;
         for (k, c) in &self.map {
-            if c.indexed.is_some_and(|d| !self.wakeups.contains(&(d, *k))) {
-                return Err(format!("call {k:?} claims an index entry at {:?} that is missing", c.indexed));
+            let filed = self.filed.get(k).copied();
+            if filed.is_some_and(|d| !self.wakeups.contains(&(d, *k))) {
+                return Err(format!("call {k:?} is filed at {filed:?} but the index has no such entry"));
             }
-            filed += usize::from(c.indexed.is_some());
-            if Some(*k) != self.stale && c.indexed != c.earliest_deadline() {
+            if Some(*k) != self.stale && filed != c.earliest_deadline() {
                 return Err(format!(
-                    "call {k:?} is filed at {:?} but its earliest timer is {:?}",
-                    c.indexed,
+                    "call {k:?} is filed at {filed:?} but its earliest timer is {:?}",
                     c.earliest_deadline()
                 ));
             }
         }
-        if filed != self.wakeups.len() {
-            return Err(format!("{} index entries for {filed} filed calls", self.wakeups.len()));
+        if self.filed.len() != self.wakeups.len() || self.filed.keys().any(|k| !self.map.contains_key(k)) {
+            return Err(format!("{} index entries for {} filed calls", self.wakeups.len(), self.filed.len()));
+        }
+        let not_active: Vec<Key> = self
+            .map
+            .iter()
+            .filter(|(k, c)| c.state != CallState::N10 && Some(**k) != self.stale)
+            .map(|(k, _)| *k)
+            .collect();
+        let filed: Vec<Key> = self.not_active.iter().copied().filter(|k| Some(*k) != self.stale).collect();
+        if not_active != filed {
+            return Err(format!("calls not in N10 {not_active:?}, indexed {filed:?}"));
         }
         Ok(())
     }
@@ -208,6 +248,30 @@ mod tests {
         assert_eq!(out, vec![(true, 3), (true, 5)], "only keys after the cursor");
         calls.due(s(0), None, &mut out);
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn calls_not_active_are_indexed_through_every_state_change_and_pop() {
+        let mut calls = Calls::default();
+        let mut out = Vec::new();
+        assert!(!calls.not_active(&mut out), "no call, none active");
+        for k in 1..=4 {
+            calls.insert((true, k), call_with_t303(None));
+        }
+        assert!(!calls.not_active(&mut out));
+        assert_eq!(out, vec![(true, 1), (true, 2), (true, 3), (true, 4)]);
+        calls.get_mut(&(true, 2)).unwrap().state = CallState::N10;
+        calls.get_mut(&(true, 4)).unwrap().state = CallState::N10;
+        assert!(calls.not_active(&mut out), "two active");
+        assert_eq!(out, vec![(true, 1), (true, 3)]);
+        calls.get_mut(&(true, 4)).unwrap().state = CallState::N12;
+        assert_eq!(calls.check_index(), Ok(()));
+        assert_eq!(calls.pop_first().map(|(k, _)| k), Some((true, 1)));
+        assert!(calls.not_active(&mut out));
+        assert_eq!(out, vec![(true, 3), (true, 4)], "popped and re-indexed");
+        assert_eq!(calls.remove(&(true, 2)).map(|c| c.state), Some(CallState::N10));
+        assert!(!calls.not_active(&mut out), "the only active call is gone");
+        assert_eq!(calls.check_index(), Ok(()));
     }
 
     #[test]

@@ -16,12 +16,10 @@ impl Network {
         if p.t309.is_some_and(|d| d <= now) {
             p.t309 = None;
             if !p.sscop.is_ready() {
-                keys.clear();
-                keys.extend(p.calls.keys().copied());
-                for &k in &keys {
-                    if let Some(call) = self.destroy(port, k) {
-                        self.clear_legs(now, &call, &[net_cause(cause::DESTINATION_OUT_OF_ORDER, &[])], None);
-                    }
+                // Every call, in key order (clearing legs adds none).
+                while let Some((_, call)) = self.ports.get_mut(port).and_then(|p| p.calls.pop_first()) {
+                    self.free_vc_of(port, &call);
+                    self.clear_legs(now, &call, &[net_cause(cause::DESTINATION_OUT_OF_ORDER, &[])], None);
                 }
             }
         }
