@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::call::{Answer, Call, CallState, Digits, Key, Leg, Party, PartyState, Timer};
+use super::call::{Answer, Call, CallState, Digits, Gone, Key, Leg, Party, PartyState, Timer};
 use super::codec::ie::{self, Aal5, Bearer, Body, ConnectionId, EndpointRef, Ie, PartyNumber, Traffic, id};
 use super::codec::q2931::{CallRef, Message, cause, location, mt};
 use super::{CallRef as CallRefValue, Network, OfferParams, PendingRestart, PortId, SIG_VPI};
@@ -149,16 +149,15 @@ impl Network {
         [(true, value), (false, value)].into_iter().find(|k| p.calls.contains_key(k))
     }
 
-    /// Forgets a call: frees its VC and data paths. Returns it, still boxed (moving a record out
-    /// of its box reads all of it; dropping reads only what owns memory).
-    fn destroy(&mut self, port: PortId, key: Key) -> Option<Box<Call>> {
+    /// Forgets a call: frees its VC and data paths. Returns what clearing its legs needs.
+    fn destroy(&mut self, port: PortId, key: Key) -> Option<Gone> {
         let call = self.ports.get_mut(port)?.calls.remove(&key)?;
         self.free_vc_of(port, &call);
         Some(call)
     }
 
     /// Frees the VC and data paths of a call taken out of its port's table.
-    fn free_vc_of(&mut self, port: PortId, call: &Call) {
+    fn free_vc_of(&mut self, port: PortId, call: &Gone) {
         if call.vci != 0 {
             if let Some(p) = self.ports.get_mut(port) {
                 p.vcs.release(call.vpi, call.vci);
@@ -216,7 +215,7 @@ impl Network {
     }
 
     /// Clears the other legs of a call that is going away (or of one party).
-    fn clear_legs(&mut self, now: Duration, call: &Call, causes: &[Ie], uu: Option<&Ie>) {
+    fn clear_legs(&mut self, now: Duration, call: &Gone, causes: &[Ie], uu: Option<&Ie>) {
         self.clear_legs_of(now, &call.legs, call.root_endpoint, causes, uu);
     }
 

@@ -8,19 +8,26 @@
 //! the next operation on the table (once its `&mut` borrow has ended, so its timers are final).
 //! Reads ([`Calls::next_deadline`]) take the one stale call's current timers instead of its index
 //! entry. No timer arm site has to remember the index.
+//!
+//! The call records live in a slab (the map holds slot numbers): a call costs no allocation of
+//! its own, and a call removed is dropped in place, only `Gone` (what clearing its other legs
+//! and freeing its VC need) moving out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use rustc_hash::FxHashMap;
 
-use super::call::{Call, CallState, Key};
+use super::call::{Call, CallState, Gone, Key};
 
 /// The calls of one port, with their timer index.
 #[derive(Debug, Default)]
 pub(crate) struct Calls {
-    /// Boxed: a call moves as a pointer when the map rebalances.
-    map: BTreeMap<Key, Box<Call>>,
+    /// Key → slot in `slots`.
+    map: BTreeMap<Key, u32>,
+    /// The call records; `None` is a free slot (listed in `free`).
+    slots: Vec<Option<Call>>,
+    free: Vec<u32>,
     /// (earliest armed deadline, key) of every call with a timer, as of its last re-index.
     wakeups: BTreeSet<(Duration, Key)>,
     /// The deadline each call with a timer is filed under in `wakeups`. Kept out of the call
@@ -39,15 +46,14 @@ impl Calls {
         let Some(key) = self.stale.take() else {
             return;
         };
-        let Some(call) = self.map.get_mut(&key) else {
+        let Some((active, now)) = self.get(&key).map(|c| (c.state == CallState::N10, c.earliest_deadline())) else {
             return;
         };
-        if call.state == CallState::N10 {
+        if active {
             self.not_active.remove(&key);
         } else {
             self.not_active.insert(key);
         }
-        let now = call.earliest_deadline();
         let was = self.filed.get(&key).copied();
         if now == was {
             return;
@@ -63,41 +69,62 @@ impl Calls {
     }
 
     pub fn get(&self, key: &Key) -> Option<&Call> {
-        self.map.get(key).map(|c| &**c)
+        self.slots.get(*self.map.get(key)? as usize)?.as_ref()
     }
 
     /// The call for writing (re-indexed at the next operation on the table).
     pub fn get_mut(&mut self, key: &Key) -> Option<&mut Call> {
         self.refresh();
-        let call = self.map.get_mut(key)?;
+        let i = *self.map.get(key)?;
+        let call = self.slots.get_mut(i as usize)?.as_mut()?;
         self.stale = Some(*key);
-        Some(&mut **call)
+        Some(call)
     }
 
     /// Adds (or replaces) a call; it is indexed at the next operation on the table.
-    pub fn insert(&mut self, key: Key, call: Box<Call>) {
+    pub fn insert(&mut self, key: Key, call: Call) {
         self.refresh();
-        if self.map.insert(key, call).is_some() {
+        if let Some(&i) = self.map.get(&key) {
             self.unfile(key);
+            if let Some(slot) = self.slots.get_mut(i as usize) {
+                *slot = Some(call);
+            }
+        } else if let Some(i) = self.free.pop() {
+            if let Some(slot) = self.slots.get_mut(i as usize) {
+                *slot = Some(call);
+            }
+            self.map.insert(key, i);
+        } else {
+            let i = u32::try_from(self.slots.len()).expect("fewer than 2^32 calls at a port");
+            self.slots.push(Some(call));
+            self.map.insert(key, i);
         }
         self.stale = Some(key);
     }
 
-    /// Removes a call and its index entry.
-    pub fn remove(&mut self, key: &Key) -> Option<Box<Call>> {
+    /// Removes a call and its index entries.
+    pub fn remove(&mut self, key: &Key) -> Option<Gone> {
         self.refresh();
-        let call = self.map.remove(key)?;
+        let i = self.map.remove(key)?;
         self.unfile(*key);
-        Some(call)
+        self.vacate(i)
     }
 
-    /// Removes the first call (in key order) and its index entries: a walk that empties the
-    /// table reads each call once and searches nothing.
-    pub fn pop_first(&mut self) -> Option<(Key, Box<Call>)> {
+    /// Removes the first call (in key order) and its index entries.
+    pub fn pop_first(&mut self) -> Option<(Key, Gone)> {
         self.refresh();
-        let (key, call) = self.map.pop_first()?;
+        let (key, i) = self.map.pop_first()?;
         self.unfile(key);
-        Some((key, call))
+        Some((key, self.vacate(i)?))
+    }
+
+    /// Frees slot `i`: the call is dropped in place, what is left of it moves out.
+    fn vacate(&mut self, i: u32) -> Option<Gone> {
+        let slot = self.slots.get_mut(i as usize)?;
+        let gone = slot.as_mut().map(Gone::from);
+        *slot = None;
+        self.free.push(i);
+        gone
     }
 
     /// Removes a call's index entries. An empty index is not searched (a teardown of active
@@ -126,7 +153,7 @@ impl Calls {
         self.map.contains_key(key)
     }
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &Call)> {
-        self.map.iter().map(|(k, c)| (k, &**c))
+        self.map.iter().filter_map(|(k, &i)| Some((k, self.slots.get(i as usize)?.as_ref()?)))
     }
 
     /// The earliest armed timer of any call: the index's first entry, the stale call's own
@@ -134,7 +161,7 @@ impl Calls {
     pub fn next_deadline(&self) -> Option<Duration> {
         let stale = self.stale;
         let filed = self.wakeups.iter().find(|(_, k)| Some(*k) != stale).map(|(d, _)| *d);
-        let fresh = stale.and_then(|k| self.map.get(&k)).and_then(|c| c.earliest_deadline());
+        let fresh = stale.and_then(|k| self.get(&k)).and_then(|c| c.earliest_deadline());
         filed.into_iter().chain(fresh).min()
     }
 
@@ -155,13 +182,13 @@ impl Calls {
 
     /// The earliest armed timer found by walking every call (what the index must agree with).
     pub fn walk_next_deadline(&self) -> Option<Duration> {
-        self.map.values().filter_map(|c| c.earliest_deadline()).min()
+        self.iter().filter_map(|(_, c)| c.earliest_deadline()).min()
     }
 
     /// Every call but the stale one is filed under exactly its earliest deadline, and nothing
     /// else is filed. O(n log n): for debug-build cross-checks.
     pub fn check_index(&self) -> Result<(), String> {
-        for (k, c) in &self.map {
+        for (k, c) in self.iter() {
             let filed = self.filed.get(k).copied();
             if filed.is_some_and(|d| !self.wakeups.contains(&(d, *k))) {
                 return Err(format!("call {k:?} is filed at {filed:?} but the index has no such entry"));
@@ -177,7 +204,6 @@ impl Calls {
             return Err(format!("{} index entries for {} filed calls", self.wakeups.len(), self.filed.len()));
         }
         let not_active: Vec<Key> = self
-            .map
             .iter()
             .filter(|(k, c)| c.state != CallState::N10 && Some(**k) != self.stale)
             .map(|(k, _)| *k)
@@ -199,10 +225,10 @@ mod tests {
         Duration::from_secs(v)
     }
 
-    fn call_with_t303(at: Option<Duration>) -> Box<Call> {
+    fn call_with_t303(at: Option<Duration>) -> Call {
         let mut c = Call::new(CallState::N6, 0, 32);
         c.timer = at.map(|d| (Timer::T303, d, 0));
-        Box::new(c)
+        c
     }
 
     #[test]
@@ -222,14 +248,15 @@ mod tests {
         assert_eq!(calls.next_deadline(), Some(s(7)));
         // Re-arm call 1 earlier; a clone inserted under a new key is filed on its own.
         calls.get_mut(&(true, 1)).unwrap().timer = Some((Timer::T308, s(3), 0));
-        let clone = Box::new(calls.get(&(true, 1)).unwrap().clone());
+        let clone = calls.get(&(true, 1)).unwrap().clone();
         calls.insert((false, 3), clone);
         calls.get_mut(&(true, 1)).unwrap().timer = None;
         assert_eq!(calls.next_deadline(), Some(s(3)));
         assert_eq!(calls.check_index(), Ok(()));
-        assert_eq!(calls.remove(&(false, 3)).map(|c| c.timer.is_some()), Some(true));
+        assert!(calls.remove(&(false, 3)).is_some());
         assert_eq!(calls.next_deadline(), Some(s(7)));
-        assert_eq!(calls.remove(&(true, 2)).map(|c| c.t322.is_some()), Some(true));
+        assert!(calls.remove(&(true, 2)).is_some());
+        assert!(calls.remove(&(true, 2)).is_none(), "gone");
         assert_eq!(calls.next_deadline(), None);
         assert_eq!(calls.check_index(), Ok(()));
         assert!(calls.wakeups.is_empty(), "nothing left filed");
@@ -269,7 +296,7 @@ mod tests {
         assert_eq!(calls.pop_first().map(|(k, _)| k), Some((true, 1)));
         assert!(calls.not_active(&mut out));
         assert_eq!(out, vec![(true, 3), (true, 4)], "popped and re-indexed");
-        assert_eq!(calls.remove(&(true, 2)).map(|c| c.state), Some(CallState::N10));
+        assert!(calls.remove(&(true, 2)).is_some());
         assert!(!calls.not_active(&mut out), "the only active call is gone");
         assert_eq!(calls.check_index(), Ok(()));
     }
@@ -281,7 +308,8 @@ mod tests {
         calls.insert((true, 2), call_with_t303(None));
         assert_eq!(calls.check_index(), Ok(()));
         // A write that skips `get_mut` (what an arm site outside the table would be).
-        calls.map.get_mut(&(true, 1)).unwrap().timer = Some((Timer::T310, s(4), 0));
+        let slot = calls.map[&(true, 1)] as usize;
+        calls.slots[slot].as_mut().unwrap().timer = Some((Timer::T310, s(4), 0));
         assert!(calls.check_index().is_err(), "a missed arm is caught");
         assert_ne!(calls.next_deadline(), calls.walk_next_deadline(), "and the index answers wrong");
     }

@@ -69,7 +69,7 @@ impl Network {
         call.last_sent = Some(m.clone());
         call.timer = Some((Timer::T303, now + self.timers.t303, 0));
         if let Some(p) = self.ports.get_mut(port) {
-            p.calls.insert(key, Box::new(call));
+            p.calls.insert(key, call);
         }
         self.send(now, port, &m);
         self.pump(now);

@@ -146,10 +146,10 @@ impl Network {
                 call.conn_id_sent = true;
                 let m = proceeding(&call);
                 if let Some(p) = self.ports.get_mut(port) {
-                    p.calls.insert(key, Box::new(call));
+                    p.calls.insert(key, call);
                 }
                 if let Some(p) = self.ports.get_mut(b) {
-                    p.calls.insert(b_key, Box::new(leaf));
+                    p.calls.insert(b_key, leaf);
                 }
                 self.send(now, port, &m);
                 self.send(now, b, &setup);
@@ -167,7 +167,7 @@ impl Network {
                     }
                     Answer::Ignore => {
                         if let Some(p) = self.ports.get_mut(port) {
-                            p.calls.insert(key, Box::new(call));
+                            p.calls.insert(key, call);
                         }
                     }
                     Answer::Connect => {
@@ -182,7 +182,7 @@ impl Network {
                         }
                         self.terminate_vc((port, SIG_VPI, vci));
                         if let Some(p) = self.ports.get_mut(port) {
-                            p.calls.insert(key, Box::new(call));
+                            p.calls.insert(key, call);
                         }
                         self.send(now, port, &m);
                     }
@@ -195,7 +195,7 @@ impl Network {
                         let m = proceeding(&call);
                         self.terminate_vc((port, SIG_VPI, vci));
                         if let Some(p) = self.ports.get_mut(port) {
-                            p.calls.insert(key, Box::new(call));
+                            p.calls.insert(key, call);
                         }
                         self.send(now, port, &m);
                     }

@@ -52,7 +52,7 @@ impl Network {
                     c.legs.insert(e, Leg { port: b, key: b_key });
                 }
                 if let Some(p) = self.ports.get_mut(b) {
-                    p.calls.insert(b_key, Box::new(leaf));
+                    p.calls.insert(b_key, leaf);
                 }
                 self.send(now, b, &setup);
             }
