@@ -181,12 +181,14 @@ impl Calls {
     }
 
     /// The earliest armed timer found by walking every call (what the index must agree with).
+    #[cfg(any(test, debug_assertions))]
     pub fn walk_next_deadline(&self) -> Option<Duration> {
         self.iter().filter_map(|(_, c)| c.earliest_deadline()).min()
     }
 
     /// Every call but the stale one is filed under exactly its earliest deadline, and nothing
     /// else is filed. O(n log n): for debug-build cross-checks.
+    #[cfg(any(test, debug_assertions))]
     pub fn check_index(&self) -> Result<(), String> {
         for (k, c) in self.iter() {
             let filed = self.filed.get(k).copied();
