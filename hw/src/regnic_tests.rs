@@ -487,7 +487,7 @@ fn the_interrupt_line_follows_status_mask_and_coalescing() {
 #[test]
 fn the_switch_reassembles_network_terminated_vcs_and_segments_network_frames() {
     let mut r = Rig::new(1, RegNicConfig::default());
-    r.net.terminated.insert((0, 0, 77), (true, Vec::new()));
+    r.net.terminate_vc((0, 0, 77));
     let c = r.nics[0].open_connection(&params(77, 65_535)).unwrap();
     let f = pattern(5000);
     r.nics[0].transmit(c, &f, TxCookie(1)).unwrap();
@@ -507,7 +507,7 @@ fn the_switch_reassembles_network_terminated_vcs_and_segments_network_frames() {
 #[test]
 fn the_switch_drops_a_reassembled_pdu_with_a_bad_crc() {
     let mut r = Rig::new(1, RegNicConfig::default());
-    r.net.terminated.insert((0, 0, 77), (true, Vec::new()));
+    r.net.terminate_vc((0, 0, 77));
     let c = r.nics[0].open_connection(&params(77, 65_535)).unwrap();
     r.tamper_up = Some(Box::new(|_, c: &mut Cell| c[20] ^= 1));
     r.nics[0].transmit(c, b"corrupt me", TxCookie(1)).unwrap();

@@ -256,6 +256,23 @@ pub(crate) struct Call {
     pub setup_ies: Vec<Ie>,
 }
 
+/// What is left of a call once it is removed: what freeing its VC and clearing its other legs
+/// need.
+#[derive(Debug)]
+pub(crate) struct Gone {
+    pub vpi: u16,
+    pub vci: u16,
+    pub legs: BTreeMap<u16, Leg>,
+    pub root_endpoint: Option<u16>,
+}
+
+impl From<&mut Call> for Gone {
+    /// Takes the legs; copies the rest.
+    fn from(c: &mut Call) -> Gone {
+        Gone { vpi: c.vpi, vci: c.vci, legs: std::mem::take(&mut c.legs), root_endpoint: c.root_endpoint }
+    }
+}
+
 impl Call {
     pub fn new(state: CallState, vpi: u16, vci: u16) -> Self {
         Call {
@@ -275,5 +292,12 @@ impl Call {
             terminated: false,
             setup_ies: Vec::new(),
         }
+    }
+
+    /// The earliest of the call's armed timers (T303 / T308 / T310 / delayed answer, T322, and
+    /// its parties' T398 and delayed ADD PARTY ACK).
+    pub fn earliest_deadline(&self) -> Option<Duration> {
+        let parties = self.parties.values().flat_map(|p| [p.t398, p.answer_at]).flatten();
+        [self.timer.map(|t| t.1), self.t322.map(|t| t.0)].into_iter().flatten().chain(parties).min()
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::call::{Answer, Call, CallState, Digits, Key, Leg, Party, PartyState, Timer};
+use super::call::{Answer, Call, CallState, Digits, Gone, Key, Leg, Party, PartyState, Timer};
 use super::codec::ie::{self, Aal5, Bearer, Body, ConnectionId, EndpointRef, Ie, PartyNumber, Traffic, id};
 use super::codec::q2931::{CallRef, Message, cause, location, mt};
 use super::{CallRef as CallRefValue, Network, OfferParams, PendingRestart, PortId, SIG_VPI};
@@ -116,7 +116,7 @@ impl Network {
     }
 
     fn call_mut(&mut self, port: PortId, key: Key) -> Option<&mut Call> {
-        self.ports.get_mut(port)?.calls.get_mut(&key).map(|c| &mut **c)
+        self.ports.get_mut(port)?.calls.get_mut(&key)
     }
 
     fn alloc_vci(&mut self, port: PortId) -> Option<u16> {
@@ -124,7 +124,7 @@ impl Network {
         for _ in 0..=u16::MAX {
             let v = p.next_vci;
             p.next_vci = if v == u16::MAX { super::FIRST_SVC_VCI } else { v + 1 };
-            if v >= super::FIRST_SVC_VCI && p.used_vcs.insert((SIG_VPI, v)) {
+            if v >= super::FIRST_SVC_VCI && p.vcs.claim(SIG_VPI, v) {
                 return Some(v);
             }
         }
@@ -149,47 +149,21 @@ impl Network {
         [(true, value), (false, value)].into_iter().find(|k| p.calls.contains_key(k))
     }
 
-    fn connect_vc(&mut self, a: (PortId, u16, u16), b: (PortId, u16, u16)) {
-        for (x, y) in [(a, b), (b, a)] {
-            let v = self.xconnect.entry(x).or_default();
-            if !v.contains(&y) {
-                v.push(y);
-            }
-        }
-    }
-
-    /// Removes every cross-connect to and from `x`. Cross-connects are made in pairs (`connect_vc`,
-    /// `add_pvc`), so the VCs that send to `x` are exactly those `x` sends to: only their lists are
-    /// touched, not every entry of the map.
-    fn disconnect_vc(&mut self, x: (PortId, u16, u16)) {
-        for y in self.xconnect.remove(&x).unwrap_or_default() {
-            if let Some(v) = self.xconnect.get_mut(&y) {
-                v.retain(|d| *d != x);
-                if v.is_empty() {
-                    self.xconnect.remove(&y);
-                }
-            }
-        }
-        if let Some(t) = self.terminated.get_mut(&x) {
-            t.0 = false;
-        }
-    }
-
-    fn terminate_vc(&mut self, x: (PortId, u16, u16)) {
-        self.terminated.insert(x, (true, Vec::new()));
-    }
-
-    /// Forgets a call: frees its VC and data paths. Returns it, still boxed (moving a record out
-    /// of its box reads all of it; dropping reads only what owns memory).
-    fn destroy(&mut self, port: PortId, key: Key) -> Option<Box<Call>> {
+    /// Forgets a call: frees its VC and data paths. Returns what clearing its legs needs.
+    fn destroy(&mut self, port: PortId, key: Key) -> Option<Gone> {
         let call = self.ports.get_mut(port)?.calls.remove(&key)?;
+        self.free_vc_of(port, &call);
+        Some(call)
+    }
+
+    /// Frees the VC and data paths of a call taken out of its port's table.
+    fn free_vc_of(&mut self, port: PortId, call: &Gone) {
         if call.vci != 0 {
             if let Some(p) = self.ports.get_mut(port) {
-                p.used_vcs.remove(&(call.vpi, call.vci));
+                p.vcs.release(call.vpi, call.vci);
             }
             self.disconnect_vc((port, call.vpi, call.vci));
         }
-        Some(call)
     }
 
     fn conn_id_ie(call: &Call) -> Ie {
@@ -241,7 +215,7 @@ impl Network {
     }
 
     /// Clears the other legs of a call that is going away (or of one party).
-    fn clear_legs(&mut self, now: Duration, call: &Call, causes: &[Ie], uu: Option<&Ie>) {
+    fn clear_legs(&mut self, now: Duration, call: &Gone, causes: &[Ie], uu: Option<&Ie>) {
         self.clear_legs_of(now, &call.legs, call.root_endpoint, causes, uu);
     }
 

@@ -42,16 +42,18 @@ mod control;
 pub mod sscop;
 #[cfg(test)]
 mod tests;
+mod vcs;
+mod wakeups;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
 
+use call::Key;
 pub use call::{Answer, Behaviour, CallInfo, CallState, OfferParams, PartyState};
-use call::{Call, Key};
 use codec::q2931::{self, Message};
 use sscop::{LinkEvent, LinkState, Sscop};
-
-use rustc_hash::{FxHashMap, FxHashSet};
+use vcs::VcTable;
+use wakeups::Calls;
 
 use crate::pcap::Pcap;
 
@@ -190,9 +192,10 @@ pub(crate) struct Port {
     pub phy_up: bool,
     pub sscop: Sscop,
     pub to_user: VecDeque<(u16, u16, Vec<u8>)>,
-    /// Boxed: a call moves as a pointer when the map rebalances.
-    pub calls: BTreeMap<Key, Box<Call>>,
-    pub used_vcs: FxHashSet<(u16, u16)>,
+    /// The calls, with their timer index.
+    pub calls: Calls,
+    /// The VCs: used, terminated (and what arrived), cross-connects.
+    pub vcs: VcTable,
     pub next_vci: u16,
     pub next_cref: u32,
     pub behaviour: Behaviour,
@@ -280,10 +283,6 @@ impl SigFaults {
 pub struct Network {
     pub(crate) ports: Vec<Port>,
     pub(crate) log: Vec<NetEvent>,
-    /// (port, vpi, vci) → where its frames go (looked up, never walked).
-    pub(crate) xconnect: FxHashMap<PortVc, Vec<PortVc>>,
-    /// VCs whose data the network terminates: (still active, what arrived).
-    pub(crate) terminated: FxHashMap<PortVc, (bool, Vec<Vec<u8>>)>,
     pub(crate) pcap: Option<Pcap>,
     pub(crate) now: Duration,
     /// Timer values; tests may shorten them.
@@ -309,8 +308,6 @@ impl Network {
         Network {
             ports: Vec::new(),
             log: Vec::new(),
-            xconnect: FxHashMap::default(),
-            terminated: FxHashMap::default(),
             pcap: None,
             now: Duration::ZERO,
             timers: Timers::default(),
@@ -322,13 +319,15 @@ impl Network {
 
     /// Adds a port with this E.164 address (ASCII digits). The PHY is up; SSCOP waits for BGN.
     pub fn add_port(&mut self, address: Vec<u8>) -> PortId {
+        let mut vcs = VcTable::default();
+        vcs.claim(SIG_VPI, SIG_VCI);
         self.ports.push(Port {
             address,
             phy_up: true,
             sscop: Sscop::default(),
             to_user: VecDeque::new(),
-            calls: BTreeMap::new(),
-            used_vcs: FxHashSet::from_iter([(SIG_VPI, SIG_VCI)]),
+            calls: Calls::default(),
+            vcs,
             next_vci: FIRST_SVC_VCI,
             next_cref: NETWORK_CREF_BASE,
             behaviour: Behaviour::default(),
@@ -397,13 +396,15 @@ impl Network {
             self.pump(now);
             return;
         }
-        let key = (port, vpi, vci);
-        let mut recorded = false;
-        if let Some((true, rx)) = self.terminated.get_mut(&key) {
-            rx.push(frame.to_vec());
-            recorded = true;
+        let Some(vc) = p.vcs.get_mut(vpi, vci) else {
+            self.dropped_frames += 1;
+            return;
+        };
+        let recorded = vc.terminated;
+        if recorded {
+            vc.received.push(frame.to_vec());
         }
-        let dests = self.xconnect.get(&key).cloned().unwrap_or_default();
+        let dests = vc.to.clone();
         if dests.is_empty() && !recorded {
             self.dropped_frames += 1;
         }
@@ -430,30 +431,24 @@ impl Network {
         }
     }
 
-    /// The earliest pending timer, if any.
+    /// The earliest pending timer, if any. O(ports · log calls): the calls' timers come from
+    /// each port's timer index (debug builds check it against a walk of every call).
     pub fn next_deadline(&self) -> Option<Duration> {
-        let mut best: Option<Duration> = None;
-        let mut take = |d: Option<Duration>| {
-            if let Some(d) = d {
-                best = Some(best.map_or(d, |b| b.min(d)));
-            }
-        };
-        for p in &self.ports {
-            if !p.sscop_hold {
-                take(p.sscop.next_deadline());
-            }
-            take(p.t309);
-            take(p.restart.as_ref().map(|r| r.deadline));
-            for c in p.calls.values() {
-                take(c.timer.map(|t| t.1));
-                take(c.t322.map(|t| t.0));
-                for party in c.parties.values() {
-                    take(party.t398);
-                    take(party.answer_at);
+        self.ports
+            .iter()
+            .flat_map(|p| {
+                #[cfg(debug_assertions)]
+                {
+                    assert_eq!(p.calls.next_deadline(), p.calls.walk_next_deadline(), "timer index vs walk");
+                    if let Err(e) = p.calls.check_index() {
+                        panic!("timer index: {e}");
+                    }
                 }
-            }
-        }
-        best
+                let sscop = if p.sscop_hold { None } else { p.sscop.next_deadline() };
+                [sscop, p.t309, p.restart.as_ref().map(|r| r.deadline), p.calls.next_deadline()]
+            })
+            .flatten()
+            .min()
     }
 
     /// PHY up/down at `port`. Down loses all SSCOP state (and frames queued towards the user);
@@ -511,17 +506,17 @@ impl Network {
     /// Permanent cross-connect, data both ways.
     pub fn add_pvc(&mut self, a: (PortId, u16, u16), b: (PortId, u16, u16)) {
         for (x, y) in [(a, b), (b, a)] {
-            if let Some(p) = self.ports.get_mut(x.0) {
-                p.used_vcs.insert((x.1, x.2));
+            if let Some(e) = self.vc_entry(x) {
+                e.used = true;
+                e.to.push(y);
             }
-            self.xconnect.entry(x).or_default().push(y);
         }
     }
 
     /// Where data arriving from the user at (port, VPI, VCI) goes: the routed calls' and PVCs'
     /// cross-connects (empty if none). Read-only, for a cell switch that forwards cell by cell.
     pub fn cross_connects(&self, port: PortId, vpi: u16, vci: u16) -> &[PortVc] {
-        self.xconnect.get(&(port, vpi, vci)).map_or(&[], Vec::as_slice)
+        self.vc((port, vpi, vci)).map_or(&[], |e| e.to.as_slice())
     }
 
     /// Every signalling message both ways, in order.
@@ -557,7 +552,7 @@ impl Network {
 
     /// Data frames that arrived from the user on a VC the network terminates.
     pub fn received_data(&self, port: PortId, vpi: u16, vci: u16) -> Vec<Vec<u8>> {
-        self.terminated.get(&(port, vpi, vci)).map(|t| t.1.clone()).unwrap_or_default()
+        self.vc((port, vpi, vci)).map(|e| e.received.clone()).unwrap_or_default()
     }
 
     /// Faults on `port`'s signalling VC from now on (`None`: a clean wire again).

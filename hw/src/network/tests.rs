@@ -15,6 +15,7 @@ mod p2mp;
 mod restart_status;
 mod routed;
 mod terminated;
+mod wakeups;
 
 fn ms(v: u64) -> Duration {
     Duration::from_millis(v)
@@ -34,11 +35,22 @@ struct User {
     link_pdus: Vec<Pdu>,
     /// Drop the next N SDs from the network (to provoke retransmission).
     drop_sds: u32,
+    /// SDs the user lets the network send beyond those it has received (N(MR) − N(R)).
+    window: u32,
 }
 
 impl User {
     fn new(port: PortId) -> Self {
-        User { port, ns: 0, received_sds: 0, inbox: Vec::new(), data: Vec::new(), link_pdus: Vec::new(), drop_sds: 0 }
+        User {
+            port,
+            ns: 0,
+            received_sds: 0,
+            inbox: Vec::new(),
+            data: Vec::new(),
+            link_pdus: Vec::new(),
+            drop_sds: 0,
+            window: 64,
+        }
     }
 
     fn pdu(&mut self, net: &mut Network, now: Duration, p: Pdu) {
@@ -49,7 +61,7 @@ impl User {
     fn bring_up(&mut self, net: &mut Network, now: Duration) {
         self.ns = 0;
         self.received_sds = 0;
-        self.pdu(net, now, Pdu::Bgn { nsq: 1, nmr: 64, uu: vec![] });
+        self.pdu(net, now, Pdu::Bgn { nsq: 1, nmr: self.window, uu: vec![] });
         self.pump(net, now);
         assert!(matches!(self.link_pdus.last(), Some(Pdu::Bgak { .. })), "no BGAK: {:?}", self.link_pdus);
     }
@@ -85,13 +97,13 @@ impl User {
                     let nps = *nps;
                     let nr = self.received_sds;
                     self.link_pdus.push(pdu);
-                    self.pdu(net, now, Pdu::Stat { nps, nmr: nr + 64, nr, list: vec![] });
+                    self.pdu(net, now, Pdu::Stat { nps, nmr: nr + self.window, nr, list: vec![] });
                 }
                 Pdu::Bgn { .. } => {
                     self.ns = 0;
                     self.received_sds = 0;
                     self.link_pdus.push(pdu);
-                    self.pdu(net, now, Pdu::Bgak { nmr: 64, uu: vec![] });
+                    self.pdu(net, now, Pdu::Bgak { nmr: self.window, uu: vec![] });
                 }
                 Pdu::End { .. } => {
                     self.link_pdus.push(pdu);

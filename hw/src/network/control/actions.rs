@@ -15,7 +15,7 @@ impl Network {
         let vci = match params.vci {
             Some(v) => {
                 if let Some(p) = self.ports.get_mut(port) {
-                    p.used_vcs.insert((params.vpi, v));
+                    p.vcs.claim(params.vpi, v);
                 }
                 v
             }
@@ -69,7 +69,7 @@ impl Network {
         call.last_sent = Some(m.clone());
         call.timer = Some((Timer::T303, now + self.timers.t303, 0));
         if let Some(p) = self.ports.get_mut(port) {
-            p.calls.insert(key, Box::new(call));
+            p.calls.insert(key, call);
         }
         self.send(now, port, &m);
         self.pump(now);

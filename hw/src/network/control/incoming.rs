@@ -118,13 +118,13 @@ impl Network {
             Some(b) => {
                 if !self.ports.get(b).is_some_and(|p| p.phy_up) {
                     if let Some(p) = self.ports.get_mut(port) {
-                        p.used_vcs.remove(&(SIG_VPI, vci));
+                        p.vcs.release(SIG_VPI, vci);
                     }
                     return self.release_complete(now, port, cref, Some((cause::DESTINATION_OUT_OF_ORDER, &[])));
                 }
                 let Some(b_vci) = self.alloc_vci(b) else {
                     if let Some(p) = self.ports.get_mut(port) {
-                        p.used_vcs.remove(&(SIG_VPI, vci));
+                        p.vcs.release(SIG_VPI, vci);
                     }
                     return self.release_complete(now, port, cref, Some((NO_VCI_AVAILABLE, &[])));
                 };
@@ -146,10 +146,10 @@ impl Network {
                 call.conn_id_sent = true;
                 let m = proceeding(&call);
                 if let Some(p) = self.ports.get_mut(port) {
-                    p.calls.insert(key, Box::new(call));
+                    p.calls.insert(key, call);
                 }
                 if let Some(p) = self.ports.get_mut(b) {
-                    p.calls.insert(b_key, Box::new(leaf));
+                    p.calls.insert(b_key, leaf);
                 }
                 self.send(now, port, &m);
                 self.send(now, b, &setup);
@@ -161,13 +161,13 @@ impl Network {
                 match answer {
                     Answer::Reject(c) => {
                         if let Some(p) = self.ports.get_mut(port) {
-                            p.used_vcs.remove(&(SIG_VPI, vci));
+                            p.vcs.release(SIG_VPI, vci);
                         }
                         return self.release_complete(now, port, cref, Some((c, &[])));
                     }
                     Answer::Ignore => {
                         if let Some(p) = self.ports.get_mut(port) {
-                            p.calls.insert(key, Box::new(call));
+                            p.calls.insert(key, call);
                         }
                     }
                     Answer::Connect => {
@@ -182,7 +182,7 @@ impl Network {
                         }
                         self.terminate_vc((port, SIG_VPI, vci));
                         if let Some(p) = self.ports.get_mut(port) {
-                            p.calls.insert(key, Box::new(call));
+                            p.calls.insert(key, call);
                         }
                         self.send(now, port, &m);
                     }
@@ -195,7 +195,7 @@ impl Network {
                         let m = proceeding(&call);
                         self.terminate_vc((port, SIG_VPI, vci));
                         if let Some(p) = self.ports.get_mut(port) {
-                            p.calls.insert(key, Box::new(call));
+                            p.calls.insert(key, call);
                         }
                         self.send(now, port, &m);
                     }

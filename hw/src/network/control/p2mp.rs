@@ -52,7 +52,7 @@ impl Network {
                     c.legs.insert(e, Leg { port: b, key: b_key });
                 }
                 if let Some(p) = self.ports.get_mut(b) {
-                    p.calls.insert(b_key, Box::new(leaf));
+                    p.calls.insert(b_key, leaf);
                 }
                 self.send(now, b, &setup);
             }
@@ -79,8 +79,7 @@ impl Network {
                         Some(alert)
                     }
                 };
-                if let Some((true, _)) = self.terminated.get(&(port, vpi, vci)) {
-                } else {
+                if !self.vc((port, vpi, vci)).is_some_and(|v| v.terminated) {
                     self.terminate_vc((port, vpi, vci));
                 }
                 if let Some(c) = self.call_mut(port, key) {

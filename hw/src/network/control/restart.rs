@@ -83,15 +83,16 @@ impl Network {
         let Some(p) = self.ports.get_mut(port) else {
             return;
         };
-        let gone: Vec<Key> = p.calls.iter().filter(|(_, c)| c.state != CallState::N10).map(|(k, _)| *k).collect();
-        if p.calls.values().any(|c| c.state == CallState::N10) && p.t309.is_none() {
+        let mut gone = std::mem::take(&mut self.keys);
+        if p.calls.not_active(&mut gone) && p.t309.is_none() {
             p.t309 = Some(t309);
         }
         p.restart = None;
-        for k in gone {
+        for &k in &gone {
             if let Some(call) = self.destroy(port, k) {
                 self.clear_legs(now, &call, &[net_cause(cause::DESTINATION_OUT_OF_ORDER, &[])], None);
             }
         }
+        self.keys = gone;
     }
 }

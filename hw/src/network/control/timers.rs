@@ -16,12 +16,10 @@ impl Network {
         if p.t309.is_some_and(|d| d <= now) {
             p.t309 = None;
             if !p.sscop.is_ready() {
-                keys.clear();
-                keys.extend(p.calls.keys().copied());
-                for &k in &keys {
-                    if let Some(call) = self.destroy(port, k) {
-                        self.clear_legs(now, &call, &[net_cause(cause::DESTINATION_OUT_OF_ORDER, &[])], None);
-                    }
+                // Every call, in key order (clearing legs adds none).
+                while let Some((_, call)) = self.ports.get_mut(port).and_then(|p| p.calls.pop_first()) {
+                    self.free_vc_of(port, &call);
+                    self.clear_legs(now, &call, &[net_cause(cause::DESTINATION_OUT_OF_ORDER, &[])], None);
                 }
             }
         }
@@ -41,10 +39,22 @@ impl Network {
                 self.restart_calls(now, port, class, vc);
             }
         }
-        keys.clear();
-        keys.extend(self.ports.get(port).into_iter().flat_map(|p| p.calls.keys().copied()));
-        for &key in &keys {
-            self.run_timers_of(now, port, key);
+        // The calls with a timer due, from the port's timer index, in key order (the order a walk
+        // of every call ran them in). A call that a due one makes due at this same instant (a
+        // zero timer) runs in this walk too if its key comes later, as in a walk of every call.
+        let mut after = None;
+        loop {
+            match self.ports.get_mut(port) {
+                Some(p) => p.calls.due(now, after, &mut keys),
+                None => keys.clear(),
+            }
+            let Some(&last) = keys.last() else {
+                break;
+            };
+            for &key in &keys {
+                self.run_timers_of(now, port, key);
+            }
+            after = Some(last);
         }
         self.keys = keys;
     }
