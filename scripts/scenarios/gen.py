@@ -849,6 +849,15 @@ D1 = "issue 10 defect 1: RESTART ACKNOWLEDGE is sent before the restarted VCs ar
 RACK_ALL = "09 03 80 00 00 4e 80 00 05 79 80 00 01 82"
 
 
+def restart_not_acted_on(send, cause, diag, extra=()):
+    """A RESTART that is not acted on: STATUS `cause` naming `diag` on the global call reference,
+    the active call on "a" not cleared and still in U10 (then any `extra` checks)."""
+    return [OPEN, active(), send,
+            st("expect_wire", msg="STATUS", global_=True, causes=[cause], diag=diag),
+            st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]), *extra,
+            st("status_enquiry", vc="a"), st("expect_wire", msg="STATUS", vc="a", call_state=10)]
+
+
 def restart():
     g = "restart"
     case(g, "RST-1_restart_all_acknowledged_after_every_vc_is_idle",
@@ -900,34 +909,23 @@ def restart():
           st("expect_wire", msg="RESTART ACK", restart_class=2)])
     case(g, "RST-9_restart_without_restart_indicator_not_acted_on",
          "RESTART without its mandatory Restart Indicator: no call is cleared; STATUS #96 on the global call reference",
-         [OPEN, active(), st("net_send", msg="RESTART", cref_value=0, cref_flag=False),
-          st("expect_wire", msg="STATUS", global_=True, causes=[96], diag="79"),
-          st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
-          st("status_enquiry", vc="a"), st("expect_wire", msg="STATUS", vc="a", call_state=10)])
+         restart_not_acted_on(st("net_send", msg="RESTART", cref_value=0, cref_flag=False), 96, "79"))
     case(g, "RST-17_restart_indicated_vc_with_invalid_connection_id_100",
          "RESTART of an indicated VC whose connection identifier has invalid contents (one octet): it cannot say"
          " which VC, so it is not acted on (content error in a conditionally mandatory IE, Q.2931 5.6.7.2, 5.5.2):"
          " STATUS #100 naming the connection identifier, no call cleared, no RESTART ACK",
-         [OPEN, active(), st("net_send", raw="09 03 00 00 00 46 80 00 0a 79 80 00 01 80 5a 80 00 01 88"),
-          st("expect_wire", msg="STATUS", global_=True, causes=[100], diag="5a"),
-          st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
-          st("status_enquiry", vc="a"), st("expect_wire", msg="STATUS", vc="a", call_state=10)])
+         restart_not_acted_on(st("net_send", raw="09 03 00 00 00 46 80 00 0a 79 80 00 01 80 5a 80 00 01 88"),
+                              100, "5a"))
     case(g, "RST-18_restart_with_reserved_class_100",
          "RESTART whose Restart Indicator carries a reserved class (3): invalid contents of a mandatory IE"
          " (Q.2931 5.6.7.2, 4.5.20): STATUS #100 naming the Restart Indicator, no call cleared",
-         [OPEN, active(), st("net_send", raw="09 03 00 00 00 46 80 00 05 79 80 00 01 83"),
-          st("expect_wire", msg="STATUS", global_=True, causes=[100], diag="79"),
-          st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
-          st("status_enquiry", vc="a"), st("expect_wire", msg="STATUS", vc="a", call_state=10)])
+         restart_not_acted_on(st("net_send", raw="09 03 00 00 00 46 80 00 05 79 80 00 01 83"), 100, "79"))
     case(g, "RST-19_restart_indicated_vc_without_connection_id_96",
          "RESTART of an indicated VC (class 0) without the connection identifier that names it (mandatory for"
          " that class, Q.2931 5.5.2.2): not acted on, STATUS #96 naming the connection identifier, no call"
          " cleared, no RESTART ACK",
-         [OPEN, active(), st("net_send", raw="09 03 00 00 00 46 80 00 05 79 80 00 01 80"),
-          st("expect_wire", msg="STATUS", global_=True, causes=[96], diag="5a"),
-          st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
-          st("expect_not", seq=["->RESTART ACK"]),
-          st("status_enquiry", vc="a"), st("expect_wire", msg="STATUS", vc="a", call_state=10)])
+         restart_not_acted_on(st("net_send", raw="09 03 00 00 00 46 80 00 05 79 80 00 01 80"), 96, "5a",
+                              [st("expect_not", seq=["->RESTART ACK"])]))
     case(g, "RST-20_restart_indicated_vpc_clears_every_call_on_it",
          "RESTART of all VCs in the indicated VPC (class 1, VPCI 0): both calls on VPCI 0 are cleared; the ACK"
          " echoes class 1 and the connection identifier",
