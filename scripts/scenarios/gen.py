@@ -520,7 +520,9 @@ def clearing():
          pre + [st("tester", release_complete=False),
                 st("net_send", vc="a", msg="STATUS ENQUIRY", ies="f5 90 00 02 12 34"),
                 st("expect_wire", msg="RELEASE", vc="a", causes=[99], diag="f5"),
-                st("expect_wire", msg="RELEASE", vc="a", causes=[99, 102], diag="f5", within="31s", after="29s")])
+                st("expect_wire", msg="RELEASE", vc="a", causes=[99, 102], diag="f5", within="31s", after="29s"),
+                st("expect", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
+                st("expect", vc="a", seq=["->RELEASE[99]", "->RELEASE[99, 102]"])])
     case(g, "U11-INO-1_release_collision_no_release_complete",
          "Clear collision: a RELEASE arriving in U11 ends the call; no RELEASE COMPLETE is sent",
          pre + [st("tester", release_complete=False), st("close_call", vc="a"),
