@@ -5,7 +5,7 @@
 
 use std::hint::black_box;
 
-use atmmcm::uni::msg::{MAX_MESSAGE, Out, decode, encode};
+use atmmcm::uni::msg::{Diag, MAX_MESSAGE, Out, decode, encode};
 use atmmcm::uni::state::CallRef;
 use criterion::{Criterion, criterion_group};
 
@@ -15,7 +15,7 @@ fn benches(c: &mut Criterion) {
     params.media.connection_id = atmmcm::ndis::VpiVci { vpi: 0, vci: 100 };
     let cref = CallRef { value: 0x12_3456, ours: true };
     let setup = Out::Setup { cref, params: &params, multipoint: false };
-    let release = Out::Release { cref, cause: 16, timer: Some(*b"308"), user_user: &[] };
+    let release = Out::Release { cref, cause: 16, diagnostic: Diag::NONE, timer: Some(*b"308"), user_user: &[] };
     let mut buf = [0u8; MAX_MESSAGE];
     let n_setup = encode(&setup, &mut buf).expect("SETUP encodes");
     let setup_bytes = buf[..n_setup].to_vec();

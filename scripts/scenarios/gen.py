@@ -514,6 +514,15 @@ def clearing():
                 st("expect_wire", msg="RELEASE", vc="a", causes=[16, 102], within="6s", after="4900ms"),
                 st("expect", vc="a", seq=["NdisMCmCloseCallComplete(SUCCESS)"], within="6s")],
          timers={"T308": "5s"})
+    case(g, "U11-TMR-4_t308_resend_repeats_the_first_cause_and_its_diagnostic",
+         "A call cleared for an unrecognised IE with action 'clear call' (RELEASE #99 naming it), no RELEASE"
+         " COMPLETE: after T308 the same RELEASE goes again, #99 naming the IE first, #102 '308' second",
+         pre + [st("tester", release_complete=False),
+                st("net_send", vc="a", msg="STATUS ENQUIRY", ies="f5 90 00 02 12 34"),
+                st("expect_wire", msg="RELEASE", vc="a", causes=[99], diag="f5"),
+                st("expect_wire", msg="RELEASE", vc="a", causes=[99, 102], diag="f5", within="31s", after="29s"),
+                st("expect", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"]),
+                st("expect", vc="a", seq=["->RELEASE[99]", "->RELEASE[99, 102]"])])
     case(g, "U11-INO-1_release_collision_no_release_complete",
          "Clear collision: a RELEASE arriving in U11 ends the call; no RELEASE COMPLETE is sent",
          pre + [st("tester", release_complete=False), st("close_call", vc="a"),

@@ -4,6 +4,7 @@ use core::time::Duration;
 
 use crate::ndis::{AfContext, CallParameters, Ndis, NdisStatus, PartyContext, Sap, SapContext, Token, VcContext};
 use crate::nic::ConnId;
+use crate::uni::msg::Diag;
 use crate::uni::state::{CallRef, CallTimer, UniState};
 
 /// Largest user-user information carried (UNI 4.0, Q.2957: 128 octets of user information).
@@ -339,6 +340,9 @@ pub struct CallObj<N: Ndis> {
     pub release_complete_error: Option<(u8, u8)>,
     pub incoming_close_status: NdisStatus,
     pub incoming_close_data: UuBuf,
+    /// The first cause (and its diagnostic) of the RELEASE we sent: T308's retransmission
+    /// repeats it (Q.2931 §5.4.4.3: the RELEASE is sent again; #102 "308" is the second cause).
+    pub release_cause: (u8, Diag),
 }
 
 impl<N: Ndis> CallObj<N> {
@@ -351,6 +355,7 @@ impl<N: Ndis> CallObj<N> {
             release_complete_error: None,
             incoming_close_status: NdisStatus::SUCCESS,
             incoming_close_data: UuBuf::EMPTY,
+            release_cause: (crate::uni::msg::cause::NORMAL_CALL_CLEARING, Diag::NONE),
         }
     }
 }

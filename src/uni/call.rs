@@ -79,10 +79,13 @@ impl<N: Ndis> Control<N> {
                     v.network_done = false;
                 }
                 // Kept for T308's retransmission.
-                if let Some(c) = self.call_mut(vc) {
-                    c.incoming_close_data.set(&uu);
+                if let Some(k) = self.call_mut(vc) {
+                    k.incoming_close_data.set(&uu);
+                    k.release_cause = (c, Diag::NONE);
                 }
-                self.emit(env, &Out::Release { cref, cause: c, timer: None, user_user: uu.as_slice() });
+                let out =
+                    Out::Release { cref, cause: c, diagnostic: Diag::NONE, timer: None, user_user: uu.as_slice() };
+                self.emit(env, &out);
                 self.start_timer(env, vc, TimerKind::T308);
                 if let Some(v) = self.vcs.get_mut(vc)
                     && let Some(t) = v.timer.as_mut()
@@ -739,7 +742,7 @@ impl<N: Ndis> Control<N> {
             }
             // Clear call: RELEASE naming the IEs (Q.2931 §5.6.8.1 / .2).
             UnknownIeAction::Clear if !quiet && uni == UniState::Active => {
-                self.clear_with(env, vc, |cref| Out::ReleaseDiag { cref, cause: c, diagnostic: diag });
+                self.clear_with(env, vc, c, diag, None);
                 IeVerdict::Discard
             }
             UnknownIeAction::DiscardReport if !quiet => IeVerdict::Proceed(Some((c, diag))),
@@ -755,15 +758,15 @@ impl<N: Ndis> Control<N> {
 
     /// [`Self::clear_with_release`] naming an expired timer as the second cause's diagnostic.
     pub(crate) fn clear_with_release_timer(&mut self, env: &impl Env<N>, vc: Token, c: u8, timer: Option<[u8; 3]>) {
-        self.clear_with(env, vc, |cref| Out::Release { cref, cause: c, timer, user_user: &[] });
+        self.clear_with(env, vc, c, Diag::NONE, timer);
     }
 
-    /// Clears an active call from our side with the RELEASE `release` builds for its call
-    /// reference (see [`Self::clear_with_release`]).
-    fn clear_with(&mut self, env: &impl Env<N>, vc: Token, release: impl FnOnce(CallRef) -> Out<'static>) {
+    /// Clears an active call from our side with RELEASE `c` (its diagnostic `diagnostic`, a
+    /// second cause #102 naming `timer`); see [`Self::clear_with_release`].
+    fn clear_with(&mut self, env: &impl Env<N>, vc: Token, c: u8, diagnostic: Diag, timer: Option<[u8; 3]>) {
         let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref()) else { return };
         self.stop_timer(vc);
-        self.emit(env, &release(cref));
+        self.emit(env, &Out::Release { cref, cause: c, diagnostic, timer, user_user: &[] });
         self.start_timer(env, vc, TimerKind::T308);
         if let Some(v) = self.vcs.get_mut(vc) {
             v.set_uni(&mut self.link_counts, UniState::ReleaseRequest);
@@ -774,6 +777,7 @@ impl<N: Ndis> Control<N> {
         if let Some(k) = self.call_mut(vc) {
             k.incoming_close_status = NdisStatus::FAILURE;
             k.incoming_close_data.clear();
+            k.release_cause = (c, diagnostic);
         }
         self.vc_op(vc, vc_op::DISPATCH_INCOMING_CLOSE);
         self.start_teardown(env, vc);

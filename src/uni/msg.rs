@@ -51,12 +51,10 @@ pub enum Out<'a> {
     Connect { cref: CallRef },
     /// CONNECT ACKNOWLEDGE after the network's CONNECT.
     ConnectAck { cref: CallRef },
-    /// RELEASE with a cause, an optional second cause #102 naming an expired timer ("308"), and
-    /// user-user information (UNI 4.0 only; empty = no IE).
-    Release { cref: CallRef, cause: u8, timer: Option<[u8; 3]>, user_user: &'a [u8] },
-    /// RELEASE clearing an active call in error, with the offending IE identifier(s) as the
-    /// cause's diagnostic (#99 / #100 under the "clear call" action indicator, Q.2931 §5.6.8).
-    ReleaseDiag { cref: CallRef, cause: u8, diagnostic: Diag },
+    /// RELEASE with a cause and its diagnostic (the IE identifiers of a #99 / #100 "clear call",
+    /// Q.2931 §5.6.8; empty otherwise), an optional second cause #102 naming an expired timer
+    /// ("308"), and user-user information (UNI 4.0 only; empty = no IE).
+    Release { cref: CallRef, cause: u8, diagnostic: Diag, timer: Option<[u8; 3]>, user_user: &'a [u8] },
     /// RELEASE COMPLETE, with a cause when clearing in error.
     ReleaseComplete { cref: CallRef, cause: Option<u8> },
     /// STATUS answering STATUS ENQUIRY (cause #30) or reporting an error.
@@ -158,6 +156,9 @@ pub struct Diag {
 }
 
 impl Diag {
+    /// No diagnostic.
+    pub const NONE: Diag = Diag { octets: [0; MAX_BAD_IES], len: 0 };
+
     /// One octet.
     pub const fn one(o: u8) -> Self {
         let mut octets = [0; MAX_BAD_IES];
@@ -319,18 +320,13 @@ pub fn encode(out: &Out<'_>, buf: &mut [u8]) -> Option<usize> {
         }
         Out::Connect { cref } => Message::new(MessageType::Connect, wire_cref(cref)),
         Out::ConnectAck { cref } => Message::new(MessageType::ConnectAck, wire_cref(cref)),
-        Out::Release { cref, cause: c, timer, user_user } => {
+        Out::Release { cref, cause: c, diagnostic, timer, user_user } => {
             let mut m = Message::new(MessageType::Release, wire_cref(cref));
-            m.cause[0] = Some(cause(c));
+            m.cause[0] = Some(cause(c).with_diagnostics(diagnostic.as_slice()).ok()?);
             m.cause[1] = timer.map(|t| Cause::timer_expiry(Location::USER, t));
             if !user_user.is_empty() {
                 m.user_user = Some(UserUser { protocol: UU_PROTOCOL, info: user_user });
             }
-            m
-        }
-        Out::ReleaseDiag { cref, cause: c, diagnostic } => {
-            let mut m = Message::new(MessageType::Release, wire_cref(cref));
-            m.cause[0] = Some(cause(c).with_diagnostics(diagnostic.as_slice()).ok()?);
             m
         }
         Out::ReleaseComplete { cref, cause: c } => {
@@ -533,14 +529,24 @@ mod tests {
     fn release_with_close_data_encodes_the_signalling_md_vector_plus_user_user() {
         let cref = CallRef { value: 1, ours: true };
         let mut buf = [0u8; MAX_MESSAGE];
-        let n =
-            encode(&Out::Release { cref, cause: cause::NORMAL_CALL_CLEARING, timer: None, user_user: &[] }, &mut buf)
-                .unwrap();
+        let n = encode(
+            &Out::Release {
+                cref,
+                cause: cause::NORMAL_CALL_CLEARING,
+                diagnostic: Diag::NONE,
+                timer: None,
+                user_user: &[],
+            },
+            &mut buf,
+        )
+        .unwrap();
         assert_eq!(
             &buf[..n],
             &[0x09, 0x03, 0x00, 0x00, 0x01, 0x4d, 0x80, 0x00, 0x06, 0x08, 0x80, 0x00, 0x02, 0x80, 0x90]
         );
-        let n = encode(&Out::Release { cref, cause: 16, timer: None, user_user: b"bye" }, &mut buf).unwrap();
+        let n =
+            encode(&Out::Release { cref, cause: 16, diagnostic: Diag::NONE, timer: None, user_user: b"bye" }, &mut buf)
+                .unwrap();
         let back = decode(&buf[..n]).unwrap();
         assert_eq!(back.kind, InKind::Release);
         assert_eq!(back.user_user, b"bye");

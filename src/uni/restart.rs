@@ -206,7 +206,7 @@ impl<N: Ndis> Control<N> {
 
     /// Sends RELEASE for a call whose VC is going away, keeping just enough to retransmit once.
     pub(crate) fn orphan_release(&mut self, env: &impl Env<N>, cref: CallRef, c: u8) {
-        self.emit(env, &Out::Release { cref, cause: c, timer: None, user_user: &[] });
+        self.emit(env, &Out::Release { cref, cause: c, diagnostic: Diag::NONE, timer: None, user_user: &[] });
         if let Some(k) = self.orphans.iter().position(Option::is_none) {
             let due = env.now().saturating_add(env.config().timers.t308);
             if let Some(o) = self.orphans.get_mut(k) {

@@ -11,6 +11,7 @@ use crate::cm::objects::UuBuf;
 use crate::ndis::Ndis;
 use crate::ndis::NdisStatus;
 use crate::ndis::Token;
+use crate::uni::msg::Diag;
 use crate::uni::msg::Out;
 use crate::uni::msg::cause;
 use crate::uni::state::CallTimer;
@@ -160,7 +161,9 @@ impl<N: Ndis> Control<N> {
             self.drop_orphan(k);
             return;
         }
-        self.emit(env, &Out::Release { cref: o.cref, cause: o.cause, timer: Some(*b"308"), user_user: &[] });
+        let out =
+            Out::Release { cref: o.cref, cause: o.cause, diagnostic: Diag::NONE, timer: Some(*b"308"), user_user: &[] };
+        self.emit(env, &out);
         let due = now.saturating_add(env.config().timers.t308);
         if let Some(Some(slot)) = self.orphans.get_mut(k) {
             slot.retransmitted = true;
@@ -175,6 +178,7 @@ impl<N: Ndis> Control<N> {
         let multipoint = v.multipoint;
         let params = self.call(vc).map(|c| c.params);
         let uu = self.call(vc).map_or(UuBuf::EMPTY, |c| c.incoming_close_data.copied());
+        let release_cause = self.call(vc).map(|c| c.release_cause);
         match (timer.kind, timer.expiries) {
             // T303 first expiry: SETUP once more.
             (TimerKind::T303, 0) => {
@@ -198,17 +202,12 @@ impl<N: Ndis> Control<N> {
             (TimerKind::T313, _) => {
                 self.clear_with_release_timer(env, vc, cause::RECOVERY_ON_TIMER_EXPIRY, Some(*b"313"));
             }
-            // T308 first expiry: RELEASE again with #102 "308" as second cause.
+            // T308 first expiry: the RELEASE again — its first cause and diagnostic, its
+            // user-user information — with #102 "308" as second cause.
             (TimerKind::T308, 0) => {
-                self.emit(
-                    env,
-                    &Out::Release {
-                        cref,
-                        cause: cause::NORMAL_CALL_CLEARING,
-                        timer: Some(*b"308"),
-                        user_user: uu.as_slice(),
-                    },
-                );
+                let (c, diagnostic) = release_cause.unwrap_or((cause::NORMAL_CALL_CLEARING, Diag::NONE));
+                let out = Out::Release { cref, cause: c, diagnostic, timer: Some(*b"308"), user_user: uu.as_slice() };
+                self.emit(env, &out);
                 self.bump_timer(env, vc, TimerKind::T308);
             }
             // T308 again: the release is confirmed locally; the call reference is free.
