@@ -340,8 +340,8 @@ pub struct CallObj<N: Ndis> {
     pub release_complete_error: Option<(u8, u8)>,
     pub incoming_close_status: NdisStatus,
     pub incoming_close_data: UuBuf,
-    /// The first cause (and its diagnostic) of the RELEASE we sent: T308's retransmission
-    /// repeats it (Q.2931 §5.4.4.3: the RELEASE is sent again; #102 "308" is the second cause).
+    /// The first cause (and its diagnostic) of the RELEASE we sent: T308's first expiry sends
+    /// that RELEASE again, with #102 "308" as the second cause.
     pub release_cause: (u8, Diag),
 }
 
