@@ -540,7 +540,7 @@ impl<N: Ndis> Control<N> {
             // is not yet active there, or is incoming at our side): clear with RELEASE #101
             // (Q.2931 §5.6.11).
             (UniState::Active, InKind::Status) if matches!(m.call_state, Some(1 | 3 | 4 | 6 | 7 | 8 | 9)) => {
-                self.clear_with_release(env, vc, cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE);
+                self.clear_with_release(env, vc, cause::MESSAGE_NOT_COMPATIBLE_WITH_STATE, Diag::NONE, None);
             }
             (_, InKind::Status) => {}
             // ---- point-to-multipoint ----
@@ -570,7 +570,7 @@ impl<N: Ndis> Control<N> {
             // (Q.2931 §5.7.1).
             (_, InKind::Other(_)) if m.action == UnknownMessageAction::Ignore => {}
             (UniState::Active, InKind::Other(_)) if m.action == UnknownMessageAction::Clear => {
-                self.clear_with_release(env, vc, cause::MESSAGE_TYPE_NOT_IMPLEMENTED);
+                self.clear_with_release(env, vc, cause::MESSAGE_TYPE_NOT_IMPLEMENTED, Diag::NONE, None);
             }
             (_, InKind::Other(t)) => {
                 self.emit(
@@ -742,7 +742,7 @@ impl<N: Ndis> Control<N> {
             }
             // Clear call: RELEASE naming the IEs (Q.2931 §5.6.8.1 / .2).
             UnknownIeAction::Clear if !quiet && uni == UniState::Active => {
-                self.clear_with(env, vc, c, diag, None);
+                self.clear_with_release(env, vc, c, diag, None);
                 IeVerdict::Discard
             }
             UnknownIeAction::DiscardReport if !quiet => IeVerdict::Proceed(Some((c, diag))),
@@ -750,20 +750,18 @@ impl<N: Ndis> Control<N> {
         }
     }
 
-    /// Clears an active call from our side because of a protocol error: RELEASE with `c`
-    /// (T308 runs, U11), the client hears an incoming close with FAILURE, the VC is torn down.
-    pub(crate) fn clear_with_release(&mut self, env: &impl Env<N>, vc: Token, c: u8) {
-        self.clear_with_release_timer(env, vc, c, None);
-    }
-
-    /// [`Self::clear_with_release`] naming an expired timer as the second cause's diagnostic.
-    pub(crate) fn clear_with_release_timer(&mut self, env: &impl Env<N>, vc: Token, c: u8, timer: Option<[u8; 3]>) {
-        self.clear_with(env, vc, c, Diag::NONE, timer);
-    }
-
-    /// Clears an active call from our side with RELEASE `c` (its diagnostic `diagnostic`, a
-    /// second cause #102 naming `timer`); see [`Self::clear_with_release`].
-    fn clear_with(&mut self, env: &impl Env<N>, vc: Token, c: u8, diagnostic: Diag, timer: Option<[u8; 3]>) {
+    /// Clears an active call from our side because of a protocol error or an expired timer:
+    /// RELEASE with `c` and its `diagnostic` (the IEs of a "clear call"), a second cause #102
+    /// naming `timer` if one expired (T308 runs, U11); the client hears an incoming close with
+    /// FAILURE, the VC is torn down.
+    pub(crate) fn clear_with_release(
+        &mut self,
+        env: &impl Env<N>,
+        vc: Token,
+        c: u8,
+        diagnostic: Diag,
+        timer: Option<[u8; 3]>,
+    ) {
         let Some(cref) = self.vcs.get(vc).and_then(|v| v.cref()) else { return };
         self.stop_timer(vc);
         self.emit(env, &Out::Release { cref, cause: c, diagnostic, timer, user_user: &[] });

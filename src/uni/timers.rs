@@ -200,7 +200,7 @@ impl<N: Ndis> Control<N> {
             }
             // T313: no CONNECT ACKNOWLEDGE; clear the call (RELEASE #102 "313"), tell the client.
             (TimerKind::T313, _) => {
-                self.clear_with_release_timer(env, vc, cause::RECOVERY_ON_TIMER_EXPIRY, Some(*b"313"));
+                self.clear_with_release(env, vc, cause::RECOVERY_ON_TIMER_EXPIRY, Diag::NONE, Some(*b"313"));
             }
             // T308 first expiry: the RELEASE again — its first cause and diagnostic, its
             // user-user information — with #102 "308" as second cause.
@@ -227,7 +227,7 @@ impl<N: Ndis> Control<N> {
             }
             // T322 again: no STATUS; the call is cleared with #102 "322" (`signalling.md`).
             (TimerKind::T322, _) => {
-                self.clear_with_release_timer(env, vc, cause::RECOVERY_ON_TIMER_EXPIRY, Some(*b"322"));
+                self.clear_with_release(env, vc, cause::RECOVERY_ON_TIMER_EXPIRY, Diag::NONE, Some(*b"322"));
             }
             // Not run per call (T309 is link-wide).
             (TimerKind::T309, _) => self.stop_timer(vc),
