@@ -83,6 +83,30 @@ IE_ACTIONS = [(None, "no_instruction"), (1, "discard_ie_proceed"), (2, "discard_
               (5, "discard_message"), (6, "discard_message_report"), (0, "clear_call")]
 
 
+def ie_error_in_status_enquiry(a, ies, cause, diag):
+    """STATUS ENQUIRY on the active call "a" carrying `ies`, one IE in error (#99 unrecognised, #100
+    invalid contents) whose action indicator is `a` (None: no explicit instruction), and what the
+    IUT must answer (Q.2931 5.6.8, 5.7.2): STATUS / RELEASE `cause` naming the IE `diag`."""
+    steps = [st("net_send", vc="a", msg="STATUS ENQUIRY", ies=ies)]
+    if a in (None, 2):
+        # the message is acted on (STATUS #30), then the report gives the state after it
+        steps += [st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10),
+                  st("expect_wire", msg="STATUS", vc="a", causes=[cause], call_state=10, diag=diag)]
+    elif a == 1:
+        steps += [st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10), st("expect_silence")]
+    elif a == 5:
+        steps += [st("expect_silence")]
+    elif a == 6:
+        steps += [st("expect_wire", msg="STATUS", vc="a", causes=[cause], call_state=10, diag=diag),
+                  st("expect_silence")]
+    else:
+        # clear call: the RELEASE names the IE, as a STATUS would
+        steps += [st("expect_wire", msg="RELEASE", vc="a", causes=[cause], diag=diag)]
+    if a != 0:
+        return steps + [st("expect_not", vc="a", seq=["NdisMCmDeactivateVc"])]
+    return steps + [st("expect", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"])]
+
+
 def instr(name):
     """How a case summary names an IE_ACTIONS entry."""
     return "no IE instruction (flag clear)" if name == "no_instruction" else f"IE instruction {name.replace('_', ' ')}"
@@ -697,56 +721,19 @@ def errors():
           st("expect_wire", msg="STATUS", vc="a", causes=[96]),
           st("expect_not", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"])])
     # IE instruction field: unknown IE in STATUS ENQUIRY
-    for a, what in [(None, "no_instruction"), (1, "discard_ie_proceed"), (2, "discard_ie_report"),
-                    (5, "discard_message"), (6, "discard_message_report"), (0, "clear_call")]:
+    for a, what in IE_ACTIONS:
         ins = 0x80 if a is None else 0x90 | a
-        steps = pre + [st("net_send", vc="a", msg="STATUS ENQUIRY", ies=f"f5 {ins:02x} 00 02 12 34")]
-        if a in (None, 2):
-            # the message is acted on (STATUS #30), then the report gives the state after it
-            steps += [st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10),
-                      st("expect_wire", msg="STATUS", vc="a", causes=[99], call_state=10, diag="f5")]
-            known = None
-        elif a == 1:
-            steps += [st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10), st("expect_silence")]
-            known = None
-        elif a == 5:
-            steps += [st("expect_silence")]
-            known = None
-        elif a == 6:
-            steps += [st("expect_wire", msg="STATUS", vc="a", causes=[99], call_state=10), st("expect_silence")]
-            known = None
-        else:
-            steps += [st("expect_wire", msg="RELEASE", vc="a", causes=[99], diag="f5")]
-            known = None
-        steps += [st("expect_not", vc="a", seq=["NdisMCmDeactivateVc"])] if a != 0 else \
-            [st("expect", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"])]
         case(g, f"ERR-IE-{what}_unknown_ie_in_status_enquiry",
-             f"STATUS ENQUIRY with an unrecognised IE, instruction {what.replace('_', ' ')} (Q.2931 §5.6.8.1)", steps,
-             known=known)
+             f"STATUS ENQUIRY with an unrecognised IE, instruction {what.replace('_', ' ')} (Q.2931 §5.6.8.1)",
+             pre + ie_error_in_status_enquiry(a, f"f5 {ins:02x} 00 02 12 34", 99, "f5"))
     # IE instruction field: non-mandatory IE with invalid contents in STATUS ENQUIRY (an Endpoint
     # reference of reserved type 1; Q.2931 5.6.8.2, 5.7.2)
     for a, what in IE_ACTIONS:
         ins = 0x80 if a is None else 0x90 | a
-        steps = pre + [st("net_send", vc="a", msg="STATUS ENQUIRY", ies=f"54 {ins:02x} 00 03 01 00 05")]
-        if a in (None, 2):
-            steps += [st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10),
-                      st("expect_wire", msg="STATUS", vc="a", causes=[100], call_state=10, diag="54")]
-        elif a == 1:
-            steps += [st("expect_wire", msg="STATUS", vc="a", causes=[30], call_state=10), st("expect_silence")]
-        elif a == 5:
-            steps += [st("expect_silence")]
-        elif a == 6:
-            steps += [st("expect_wire", msg="STATUS", vc="a", causes=[100], call_state=10, diag="54"),
-                      st("expect_silence")]
-        else:
-            # the RELEASE names the IE, as a STATUS would (Q.2931 5.6.8.2)
-            steps += [st("expect_wire", msg="RELEASE", vc="a", causes=[100], diag="54")]
-        steps += [st("expect_not", vc="a", seq=["NdisMCmDeactivateVc"])] if a != 0 else \
-            [st("expect", vc="a", seq=["NdisMCmDispatchIncomingCloseCall"])]
         case(g, f"ERR-IE100-{what}_bad_optional_ie_in_status_enquiry",
              f"STATUS ENQUIRY with a non-mandatory IE with invalid contents, {instr(what)}"
              " (Q.2931 §5.6.8.2, §5.7.2): the message is acted on without it unless the instruction says otherwise",
-             steps)
+             pre + ie_error_in_status_enquiry(a, f"54 {ins:02x} 00 03 01 00 05", 100, "54"))
     case(g, "ERR-IE100-unknown_and_bad_ie_both_report_one_status_100",
          "STATUS ENQUIRY with an unrecognised IE and a non-mandatory IE with invalid contents, both 'discard IE and"
          " report': the answer #30, then one STATUS, #100 naming the bad IE (ngatm's order)",
