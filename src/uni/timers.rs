@@ -176,9 +176,10 @@ impl<N: Ndis> Control<N> {
         let Some(v) = self.vcs.get(vc) else { return };
         let Some(cref) = v.cref() else { return };
         let multipoint = v.multipoint;
-        let params = self.call(vc).map(|c| c.params);
-        let uu = self.call(vc).map_or(UuBuf::EMPTY, |c| c.incoming_close_data.copied());
-        let release_cause = self.call(vc).map(|c| c.release_cause);
+        let call = self.call(vc);
+        let params = call.map(|c| c.params);
+        let uu = call.map_or(UuBuf::EMPTY, |c| c.incoming_close_data.copied());
+        let release_cause = call.map(|c| c.release_cause);
         match (timer.kind, timer.expiries) {
             // T303 first expiry: SETUP once more.
             (TimerKind::T303, 0) => {
